@@ -1,0 +1,385 @@
+package cache
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+const (
+	metaName = "meta.json"
+	tmpDir   = "tmp"
+	// touchInterval bounds how often a hit rewrites an entry's mtime, as in
+	// Go's build cache: GC needs day-scale ages, not exact ones.
+	touchInterval = time.Hour
+)
+
+// Cache is a stage cache rooted at a directory. It is safe for concurrent
+// use by many goroutines and by several processes sharing the directory.
+type Cache struct {
+	dir string
+	now func() time.Time
+}
+
+// Open returns the cache in dir, creating the directory if needed.
+func Open(dir string) (*Cache, error) {
+	if err := os.MkdirAll(filepath.Join(dir, tmpDir), 0o777); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	return &Cache{dir: dir, now: time.Now}, nil
+}
+
+// Dir returns the cache's root directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// WriteFunc writes the contents of one file of an entry.
+type WriteFunc func(w io.Writer) error
+
+// FileInfo describes one file of an entry, as recorded in meta.json.
+type FileInfo struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// meta is the content of an entry's meta.json.
+type meta struct {
+	Format int        `json:"format"`
+	Key    string     `json:"key"`
+	Desc   string     `json:"desc"`
+	Files  []FileInfo `json:"files"`
+}
+
+// Entry is a verified cache entry.
+type Entry struct {
+	Key   Key
+	Dir   string
+	Files []FileInfo // sorted by name
+}
+
+// Path returns the path of the named file in the entry.
+func (e *Entry) Path(name string) string { return filepath.Join(e.Dir, name) }
+
+// Has reports whether the entry holds the named file.
+func (e *Entry) Has(name string) bool {
+	for _, f := range e.Files {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Open opens the named file of the entry for reading.
+func (e *Entry) Open(name string) (*os.File, error) {
+	if !e.Has(name) {
+		return nil, fmt.Errorf("cache entry %s (%s): no file %q", e.Key.Short(), e.Key.Stage(), name)
+	}
+	return os.Open(e.Path(name))
+}
+
+// ReadFile returns the contents of the named file of the entry.
+func (e *Entry) ReadFile(name string) ([]byte, error) {
+	f, err := e.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+func (c *Cache) entryDir(id string) string {
+	return filepath.Join(c.dir, id[:2], id)
+}
+
+// Put stores files under key. Each WriteFunc streams one named file; names
+// must be plain file names other than meta.json. The entry appears
+// atomically: a reader sees either no entry or a complete one. If another
+// writer stored the key first, Put keeps that entry and succeeds.
+func (c *Cache) Put(key Key, files map[string]WriteFunc) error {
+	if !isHexID(key.ID) || hashString(key.Desc) != key.ID {
+		return fmt.Errorf("cache put: key %q does not match its description", key.Short())
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		if err := checkFileName(name); err != nil {
+			return fmt.Errorf("cache put %s %s: file %q: %w", key.Stage(), key.Short(), name, err)
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+
+	tmp, err := os.MkdirTemp(filepath.Join(c.dir, tmpDir), key.ID[:12]+"-")
+	if errors.Is(err, fs.ErrNotExist) {
+		// Someone removed tmp/ (cache deleted by hand); recreate it.
+		if err = os.MkdirAll(filepath.Join(c.dir, tmpDir), 0o777); err == nil {
+			tmp, err = os.MkdirTemp(filepath.Join(c.dir, tmpDir), key.ID[:12]+"-")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("cache put %s %s: %w", key.Stage(), key.Short(), err)
+	}
+	placed := false
+	defer func() {
+		if !placed {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	m := meta{Format: Version, Key: key.ID, Desc: key.Desc, Files: make([]FileInfo, 0, len(names))}
+	for _, name := range names {
+		fi, err := writeFile(filepath.Join(tmp, name), files[name])
+		if err != nil {
+			return fmt.Errorf("cache put %s %s: file %s: %w", key.Stage(), key.Short(), name, err)
+		}
+		m.Files = append(m.Files, fi)
+	}
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	mb = append(mb, '\n')
+	metaPath := filepath.Join(tmp, metaName)
+	if _, err := writeFile(metaPath, func(w io.Writer) error { _, err := w.Write(mb); return err }); err != nil {
+		return fmt.Errorf("cache put %s %s: %w", key.Stage(), key.Short(), err)
+	}
+	now := c.now()
+	if err := os.Chtimes(metaPath, now, now); err != nil {
+		return fmt.Errorf("cache put %s %s: %w", key.Stage(), key.Short(), err)
+	}
+	if err := syncDir(tmp); err != nil {
+		return fmt.Errorf("cache put %s %s: %w", key.Stage(), key.Short(), err)
+	}
+
+	placed, err = c.place(tmp, key)
+	if err != nil {
+		return fmt.Errorf("cache put %s %s: %w", key.Stage(), key.Short(), err)
+	}
+	return nil
+}
+
+// place renames the finished temporary directory tmp into the entry's place.
+// It reports whether tmp was moved; when a valid entry is already there, tmp
+// is left for the caller to remove and place succeeds.
+func (c *Cache) place(tmp string, key Key) (bool, error) {
+	final := c.entryDir(key.ID)
+	if err := os.MkdirAll(filepath.Dir(final), 0o777); err != nil {
+		return false, err
+	}
+	const attempts = 3
+	var err error
+	for range attempts {
+		if err = os.Rename(tmp, final); err == nil {
+			return true, syncDir(filepath.Dir(final))
+		}
+		if _, reason := c.verify(final, key); reason == "" {
+			return false, nil // another writer won the race
+		}
+		// The existing entry is corrupt or partial: move it aside, so that
+		// readers never see it half-deleted, and try again.
+		if rerr := c.remove(key.ID); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return false, rerr
+		}
+	}
+	return false, err
+}
+
+// writeFile creates path, streams fn into it while hashing, and fsyncs it.
+func writeFile(path string, fn WriteFunc) (FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	bw := bufio.NewWriterSize(cw, 64<<10)
+	err = fn(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return FileInfo{Name: filepath.Base(path), Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func checkFileName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty name")
+	case name == metaName:
+		return errors.New("reserved name")
+	case strings.HasPrefix(name, "."):
+		return errors.New("name starts with '.'")
+	case strings.ContainsAny(name, `/\`) || name != filepath.Base(name):
+		return errors.New("name is not a plain file name")
+	}
+	return nil
+}
+
+// Get returns the verified entry for key. On a miss, the entry is nil and
+// reason says why: "absent", "partial: ...", "corrupt: ..." or
+// "foreign: ...". Get never returns a damaged entry; the caller recomputes
+// and Puts, which replaces a damaged entry.
+func (c *Cache) Get(key Key) (e *Entry, reason string) {
+	if !isHexID(key.ID) {
+		return nil, "absent"
+	}
+	dir := c.entryDir(key.ID)
+	m, reason := c.verify(dir, key)
+	if reason != "" {
+		return nil, reason
+	}
+	c.touch(filepath.Join(dir, metaName))
+	return &Entry{Key: key, Dir: dir, Files: m.Files}, ""
+}
+
+// touch records a use of an entry for GC, at most once per touchInterval.
+// Failure is ignored: a read-only cache still serves hits.
+func (c *Cache) touch(metaPath string) {
+	now := c.now()
+	st, err := os.Stat(metaPath)
+	if err != nil || now.Sub(st.ModTime()) < touchInterval {
+		return
+	}
+	os.Chtimes(metaPath, now, now)
+}
+
+// verify checks the entry in dir against key (or, if key.ID is empty,
+// against the key recorded in meta.json) and returns its meta, or a miss
+// reason.
+func (c *Cache) verify(dir string, key Key) (meta, string) {
+	var m meta
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return m, "absent"
+		}
+		return m, "unreadable: " + err.Error()
+	}
+	b, err := os.ReadFile(filepath.Join(dir, metaName))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return m, "partial: missing " + metaName
+		}
+		return m, "unreadable: " + err.Error()
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, "corrupt: " + metaName + ": " + err.Error()
+	}
+	if m.Format != Version {
+		return m, fmt.Sprintf("foreign: format version %d", m.Format)
+	}
+	id := filepath.Base(dir)
+	if m.Key != id || hashString(m.Desc) != id {
+		return m, "corrupt: " + metaName + " does not describe key " + id
+	}
+	if key.ID != "" && m.Desc != key.Desc {
+		return m, "corrupt: " + metaName + " description differs from the key's"
+	}
+	seen := map[string]bool{}
+	for _, f := range m.Files {
+		if checkFileName(f.Name) != nil || seen[f.Name] || !isHexID(f.SHA256) || f.Size < 0 {
+			return m, fmt.Sprintf("corrupt: %s: bad file record %q", metaName, f.Name)
+		}
+		seen[f.Name] = true
+		if reason := verifyFile(filepath.Join(dir, f.Name), f); reason != "" {
+			return m, reason
+		}
+	}
+	return m, ""
+}
+
+// verifyFile checks one file's size, then its sha256: size catches
+// truncation without reading, the hash catches everything else. Hashing a
+// few MB costs milliseconds (see BenchmarkGetHit), far less than any stage.
+func verifyFile(path string, want FileInfo) string {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "partial: missing file " + want.Name
+		}
+		return "unreadable: " + err.Error()
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	if st.Size() != want.Size {
+		return fmt.Sprintf("corrupt: file %s has %d bytes, want %d", want.Name, st.Size(), want.Size)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unreadable: " + err.Error()
+	}
+	if hex.EncodeToString(h.Sum(nil)) != want.SHA256 {
+		return "corrupt: file " + want.Name + " sha256 mismatch"
+	}
+	return ""
+}
+
+// remove deletes the entry id. It first renames the entry into tmp/ so that
+// concurrent readers see it either whole or absent.
+func (c *Cache) remove(id string) error {
+	trash, err := os.MkdirTemp(filepath.Join(c.dir, tmpDir), "rm-"+id[:12]+"-")
+	if err != nil {
+		return err
+	}
+	dst := filepath.Join(trash, id)
+	if err := os.Rename(c.entryDir(id), dst); err != nil {
+		os.Remove(trash)
+		return err
+	}
+	return os.RemoveAll(trash)
+}
+
+// Remove deletes the entry with the given key id. Removing an absent entry
+// is not an error.
+func (c *Cache) Remove(id string) error {
+	if !isHexID(id) {
+		return fmt.Errorf("cache remove: %q is not a key id", id)
+	}
+	if err := c.remove(id); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cache remove %s: %w", id[:12], err)
+	}
+	return nil
+}

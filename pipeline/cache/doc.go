@@ -1,0 +1,30 @@
+// Package cache is botprof's content-addressed stage cache.
+//
+// Every stage of the pipeline (load → filter → discretize → window → train →
+// evaluate) stores its output here under a Key: the SHA-256 of a plain-text
+// description of everything that influences the result — the cache format
+// version, the stage name and version, the stage's canonical parameters, the
+// keys of its inputs and, for load, the input file's sha256. Two runs that
+// describe a stage the same way share its output; any change to the
+// description is a different key, so a stale result is never returned.
+//
+// The design follows Go's build cache (cmd/go/internal/cache) and DVC's run
+// cache:
+//
+//   - An entry is a directory <dir>/<id[:2]>/<id>/ holding named files and a
+//     meta.json listing each file's size and sha256 and the key description.
+//   - Put writes into a temporary directory inside the cache, fsyncs, writes
+//     meta.json last and renames the directory into place. Two writers of the
+//     same key both succeed: the loser discards its copy. No locks are taken.
+//   - Get verifies meta.json, sizes and sha256 of every file. A corrupt,
+//     partial or foreign entry is a miss with a reason, never an error or a
+//     wrong result.
+//   - A hit refreshes meta.json's mtime (at most hourly), which GC uses to
+//     remove entries not used for a while.
+//   - Explain remembers, per stage identity, the last key description used, so
+//     a re-run can say which parameter or input changed.
+//
+// Tabular stage outputs are Parquet files written by WriteParquet with pinned
+// writer properties, so equal records give byte-identical files that pandas,
+// polars or duckdb can open.
+package cache
