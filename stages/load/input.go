@@ -1,0 +1,250 @@
+package load
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// chunkSize is the target size of the blocks parsed by one worker. It does
+// not depend on the worker count, so chunking is identical for any Workers.
+const chunkSize = 4 << 20
+
+// A chunk is a run of whole lines. done hands its memory back; it is called
+// once the chunk's rows have been copied into builders.
+type chunk struct {
+	index int
+	data  []byte
+	done  func()
+}
+
+// input is an opened flow file: its header line and a producer of chunks.
+type input struct {
+	header []byte
+	// produce sends the chunks after the header, in order, and returns when
+	// the input is exhausted, ctx is cancelled or stop reports true for the
+	// next index.
+	produce func(ctx context.Context, out chan<- chunk, stop func(index int) bool) error
+	close   func() error
+}
+
+type compression int
+
+const (
+	plain compression = iota
+	gzipped
+	zstandard
+)
+
+// sniff recognises gzip and zstd by their magic bytes.
+func sniff(f *os.File) (compression, error) {
+	var magic [4]byte
+	n, err := io.ReadFull(f, magic[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return plain, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return plain, err
+	}
+	switch {
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return gzipped, nil
+	case n == 4 && bytes.Equal(magic[:], []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return zstandard, nil
+	}
+	return plain, nil
+}
+
+// decompressed returns a reader of f's decompressed content.
+func decompressed(f *os.File, c compression) (io.Reader, func(), error) {
+	switch c {
+	case gzipped:
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, func() { zr.Close() }, nil
+	case zstandard:
+		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, zr.Close, nil
+	}
+	return f, func() {}, nil
+}
+
+// openInput opens path; plain files are memory-mapped where the platform
+// allows, anything else is streamed.
+func openInput(path string, workers int) (*input, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := sniff(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if c == plain {
+		if in, ok, err := mmapInput(f); ok || err != nil {
+			if err != nil {
+				f.Close()
+			}
+			return in, err
+		}
+	}
+	r, closeR, err := decompressed(f, c)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	in, err := streamInput(r, workers)
+	closeAll := func() error { closeR(); return f.Close() }
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	in.close = closeAll
+	return in, nil
+}
+
+// splitHeader cuts the first line off data.
+func splitHeader(data []byte) (header, rest []byte, err error) {
+	if len(data) == 0 {
+		return nil, nil, errors.New("empty file, want a header line")
+	}
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 {
+		return data, nil, nil
+	}
+	return data[:nl+1], data[nl+1:], nil
+}
+
+// chunkBounds cuts data into runs of whole lines of about chunkSize bytes.
+func chunkBounds(data []byte) [][]byte {
+	var out [][]byte
+	for len(data) > 0 {
+		n := chunkSize
+		if n >= len(data) {
+			out = append(out, data)
+			break
+		}
+		nl := bytes.IndexByte(data[n:], '\n')
+		if nl < 0 {
+			out = append(out, data)
+			break
+		}
+		n += nl + 1
+		out = append(out, data[:n])
+		data = data[n:]
+	}
+	return out
+}
+
+// streamInput reads r block by block. At most workers+2 blocks are alive,
+// so memory does not grow with the input.
+func streamInput(r io.Reader, workers int) (*input, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	header, err := br.ReadSlice('\n')
+	switch {
+	case errors.Is(err, bufio.ErrBufferFull):
+		return nil, errors.New("header line longer than 64 KiB")
+	case errors.Is(err, io.EOF) && len(header) == 0:
+		return nil, errors.New("empty file, want a header line")
+	case err != nil && !errors.Is(err, io.EOF):
+		return nil, err
+	}
+	header = bytes.Clone(header)
+	free := make(chan []byte, workers+2)
+	for range workers + 2 {
+		free <- nil
+	}
+	produce := func(ctx context.Context, out chan<- chunk, stop func(int) bool) error {
+		var carry []byte
+		for index := 0; ; index++ {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if cap(buf) < chunkSize {
+				buf = make([]byte, chunkSize)
+			}
+			buf = buf[:cap(buf)]
+			m := copy(buf, carry)
+			eof := false
+			for {
+				n, err := io.ReadFull(br, buf[m:])
+				m += n
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					eof = true
+				} else if err != nil {
+					return err
+				}
+				if eof || bytes.IndexByte(buf[m-n:m], '\n') >= 0 {
+					break
+				}
+				// One line longer than the block: grow it.
+				buf = append(buf, make([]byte, len(buf))...)
+				buf = buf[:cap(buf)]
+			}
+			cut := m
+			if !eof {
+				cut = bytes.LastIndexByte(buf[:m], '\n') + 1
+			}
+			carry = append(carry[:0], buf[cut:m]...)
+			if cut == 0 {
+				free <- buf
+				return nil
+			}
+			if stop(index) {
+				return nil
+			}
+			b := buf
+			select {
+			case out <- chunk{index: index, data: buf[:cut], done: func() { free <- b }}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if eof {
+				return nil
+			}
+		}
+	}
+	return &input{header: header, produce: produce}, nil
+}
+
+// SHA256File returns the hex sha256 of path's decompressed content (plain,
+// gzip or zstd, recognised by magic bytes), reading it as a stream.
+func SHA256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	c, err := sniff(f)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	r, closeR, err := decompressed(f, c)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	defer closeR()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,339 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Params are the load parameters of a pipeline spec; they are part of the
+// stage's cache key.
+type Params struct {
+	Path   string
+	Format string // "auto" (or ""), "netflow" or "binetflow"
+	// OnBadLine is "fail" (or "": the first unparseable line is an error)
+	// or "skip" (it is counted and reported in Stats).
+	OnBadLine string
+	// SkipFirstDataLine drops the first data line, as the notebook's
+	// read_csv(skiprows=1, header=0) does by taking it for the header.
+	SkipFirstDataLine bool
+	Workers           int // parsing goroutines; 0 means GOMAXPROCS
+}
+
+// Options change how Run works, not what it computes.
+type Options struct {
+	// Keep is the label filter pushed down into the reader: a line whose
+	// label Keep rejects is counted as Filtered and not parsed further.
+	// The label slice is only valid during the call. nil keeps all lines.
+	Keep func(label []byte) bool
+	// Progress, if set, is called from Run's goroutine with the number of
+	// decompressed bytes parsed so far.
+	Progress func(bytesDone int64)
+}
+
+// Result is the output of Run.
+type Result struct {
+	Flows arrow.Record // Schema; rows in file order; the caller releases it
+	Stats Stats
+}
+
+// Stats count what Run read. Lines = Kept + Filtered + Bad + Skipped.
+type Stats struct {
+	Format   string // "netflow" or "binetflow"
+	Bytes    int64  // decompressed bytes, header included
+	Lines    int64  // data lines: not the header, not blank lines
+	Kept     int64
+	Filtered int64 // rejected by Options.Keep
+	Bad      int64 // unparseable (OnBadLine "skip")
+	Skipped  int64 // dropped by Params.SkipFirstDataLine
+	BadLines []BadLine
+}
+
+// BadLine describes a line that could not be parsed.
+type BadLine struct {
+	Line   int64 // 1-based line number in the decompressed file
+	Reason string
+	Text   string // the line, cut to maxBadText bytes
+}
+
+const (
+	maxBadLines = 100
+	maxBadText  = 256
+)
+
+func (p Params) validate() error {
+	switch p.Format {
+	case "", FormatAuto, FormatNetflow, FormatBinetflow:
+	default:
+		return fmt.Errorf("format %q: want auto, netflow or binetflow", p.Format)
+	}
+	switch p.OnBadLine {
+	case "", "fail", "skip":
+	default:
+		return fmt.Errorf("on_bad_line %q: want fail or skip", p.OnBadLine)
+	}
+	if p.Workers < 0 {
+		return fmt.Errorf("workers %d: want >= 0", p.Workers)
+	}
+	return nil
+}
+
+// Run reads p.Path and returns its flows that Options.Keep accepts.
+// Errors name the file, and for an unparseable line with OnBadLine "fail",
+// the line: "path:LINE: reason".
+func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Result, error) {
+	if err := p.validate(); err != nil {
+		return nil, fmt.Errorf("load %s: %w", p.Path, err)
+	}
+	workers := p.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	in, err := openInput(p.Path, workers)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", p.Path, err)
+	}
+	defer in.close()
+	format, err := Detect(in.header)
+	if err != nil {
+		return nil, fmt.Errorf("%s:1: %w", p.Path, err)
+	}
+	if p.Format != "" && p.Format != FormatAuto && p.Format != format {
+		return nil, fmt.Errorf("%s:1: format %s requested, but the header is a %s header", p.Path, p.Format, format)
+	}
+	failFast := p.OnBadLine != "skip"
+	w := &worker{mem: mem, parser: parserFor(format), keep: o.Keep, skipFirst: p.SkipFirstDataLine, failFast: failFast}
+
+	// firstBad is the lowest chunk index holding a bad line in fail mode;
+	// later chunks need not be read.
+	var firstBad atomic.Int64
+	firstBad.Store(1<<62 - 1)
+	stop := func(i int) bool { return int64(i) > firstBad.Load() }
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan chunk)
+	done := make(chan *chunkResult)
+	var prodErr error
+	go func() {
+		prodErr = in.produce(ctx, jobs, stop)
+		close(jobs)
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for c := range jobs {
+				var r *chunkResult
+				if !stop(c.index) && ctx.Err() == nil {
+					r = w.parse(c)
+				} else {
+					r = &chunkResult{index: c.index, skipped: true}
+				}
+				c.done()
+				if failFast && r.bad > 0 {
+					for cur := firstBad.Load(); int64(c.index) < cur && !firstBad.CompareAndSwap(cur, int64(c.index)); cur = firstBad.Load() {
+					}
+				}
+				done <- r
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	var results []*chunkResult
+	bytesDone := int64(len(in.header))
+	for r := range done {
+		for len(results) <= r.index {
+			results = append(results, nil)
+		}
+		results[r.index] = r
+		bytesDone += r.bytes
+		if o.Progress != nil {
+			o.Progress(bytesDone)
+		}
+	}
+	defer func() {
+		for _, r := range results {
+			if r != nil {
+				r.release()
+			}
+		}
+	}()
+	if prodErr != nil {
+		return nil, fmt.Errorf("load %s: %w", p.Path, prodErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return merge(mem, p.Path, format, int64(len(in.header)), results, failFast)
+}
+
+// worker parses chunks; it is shared by the parsing goroutines and holds no
+// mutable state.
+type worker struct {
+	mem       memory.Allocator
+	parser    lineParser
+	keep      func([]byte) bool
+	skipFirst bool
+	failFast  bool
+}
+
+type localBad struct {
+	local        int64
+	reason, text string
+}
+
+// chunkResult is what one chunk yields; line numbers in it are local to the
+// chunk (0 = its first line).
+type chunkResult struct {
+	index                          int
+	skipped                        bool // not read: an earlier chunk failed
+	bytes, lines                   int64
+	dataLines, kept, filtered, bad int64
+	skippedFirst                   int64
+	lineIdx                        []int64
+	cols                           []arrow.Array
+	badLines                       []localBad
+	next                           int64 // line number of the chunk's first line, set by merge
+}
+
+func (r *chunkResult) release() {
+	for _, c := range r.cols {
+		c.Release()
+	}
+	r.cols = nil
+}
+
+func (w *worker) parse(c chunk) *chunkResult {
+	res := &chunkResult{index: c.index, bytes: int64(len(c.data))}
+	b := newBuilders(w.mem)
+	skipFirst := w.skipFirst && c.index == 0
+	var r row
+	data := c.data
+	var k int64 = -1
+	for pos := 0; pos < len(data); {
+		var line []byte
+		if nl := bytes.IndexByte(data[pos:], '\n'); nl >= 0 {
+			line = data[pos : pos+nl]
+			pos += nl + 1
+		} else {
+			line = data[pos:]
+			pos = len(data)
+		}
+		k++
+		if len(line) == 0 || isSpace(line[0]) && len(trimSpace(line)) == 0 {
+			continue
+		}
+		res.dataLines++
+		if skipFirst {
+			skipFirst = false
+			res.skippedFirst++
+			continue
+		}
+		if w.keep != nil && !w.keep(w.parser.label(line)) {
+			res.filtered++
+			continue
+		}
+		if err := w.parser.parse(line, &r); err != nil {
+			res.bad++
+			if len(res.badLines) < maxBadLines {
+				text := line
+				if len(text) > maxBadText {
+					text = text[:maxBadText]
+				}
+				res.badLines = append(res.badLines, localBad{local: k, reason: err.Error(), text: string(text)})
+			}
+			if w.failFast {
+				break
+			}
+			continue
+		}
+		res.kept++
+		b.append(k, &r)
+	}
+	res.lines = k + 1
+	res.lineIdx = b.lines
+	res.cols = b.finish()
+	return res
+}
+
+// merge concatenates chunk results in file order and numbers their lines.
+func merge(mem memory.Allocator, path, format string, headerBytes int64, results []*chunkResult, failFast bool) (*Result, error) {
+	st := Stats{Format: format, Bytes: headerBytes}
+	next := int64(2) // line number of the first line after the header
+	var kept int64
+	for _, r := range results {
+		if r == nil || r.skipped {
+			return nil, errors.New("load: internal error: chunk missing")
+		}
+		for _, bl := range r.badLines {
+			if failFast {
+				return nil, fmt.Errorf("%s:%d: %s", path, next+bl.local, bl.reason)
+			}
+			if len(st.BadLines) < maxBadLines {
+				st.BadLines = append(st.BadLines, BadLine{Line: next + bl.local, Reason: bl.reason, Text: bl.text})
+			}
+		}
+		st.Bytes += r.bytes
+		st.Lines += r.dataLines
+		st.Kept += r.kept
+		st.Filtered += r.filtered
+		st.Bad += r.bad
+		st.Skipped += r.skippedFirst
+		kept += r.kept
+		r.next = next
+		next += r.lines
+	}
+
+	cols := make([]arrow.Array, len(Schema.Fields()))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	lb := array.NewInt64Builder(mem)
+	defer lb.Release()
+	lb.Reserve(int(kept))
+	for _, r := range results {
+		for _, k := range r.lineIdx {
+			lb.UnsafeAppend(r.next + k)
+		}
+	}
+	cols[0] = lb.NewArray()
+	for c := 1; c < len(cols); c++ {
+		parts := make([]arrow.Array, 0, len(results))
+		for _, r := range results {
+			parts = append(parts, r.cols[c-1])
+		}
+		switch len(parts) {
+		case 0:
+			cols[c] = emptyArray(mem, Schema.Field(c).Type)
+		case 1:
+			parts[0].Retain()
+			cols[c] = parts[0]
+		default:
+			a, err := array.Concatenate(parts, mem)
+			if err != nil {
+				return nil, fmt.Errorf("load %s: %w", path, err)
+			}
+			cols[c] = a
+		}
+	}
+	return &Result{Flows: array.NewRecordBatch(Schema, cols, kept), Stats: st}, nil
+}
+
+func emptyArray(mem memory.Allocator, t arrow.DataType) arrow.Array {
+	b := array.NewBuilder(mem, t)
+	defer b.Release()
+	return b.NewArray()
+}

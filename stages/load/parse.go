@@ -1,0 +1,182 @@
+package load
+
+import (
+	"errors"
+	"strconv"
+	"unsafe"
+)
+
+// isSpace reports whether c separates NetFlow text fields.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+// trimSpace trims spaces, tabs and carriage returns from both ends of b.
+func trimSpace(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && isSpace(b[i]) {
+		i++
+	}
+	for j > i && isSpace(b[j-1]) {
+		j--
+	}
+	return b[i:j]
+}
+
+// bstr views b as a string without copying; the result must not outlive b.
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+var (
+	errNumber = errors.New("not a number")
+	errRange  = errors.New("out of range")
+	errTime   = errors.New("not a time")
+)
+
+// parseInt parses a non-negative decimal integer, or a hexadecimal one with a
+// 0x prefix (binetflow writes ICMP type/code "ports" that way).
+func parseInt(b []byte, max uint64) (int64, error) {
+	if len(b) == 0 {
+		return 0, errNumber
+	}
+	var n uint64
+	if len(b) > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X') {
+		for _, c := range b[2:] {
+			var d byte
+			switch {
+			case c >= '0' && c <= '9':
+				d = c - '0'
+			case c >= 'a' && c <= 'f':
+				d = c - 'a' + 10
+			case c >= 'A' && c <= 'F':
+				d = c - 'A' + 10
+			default:
+				return 0, errNumber
+			}
+			n = n<<4 | uint64(d)
+			if n > max {
+				return 0, errRange
+			}
+		}
+		return int64(n), nil
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, errNumber
+		}
+		n = n*10 + uint64(c-'0')
+		if n > max {
+			return 0, errRange
+		}
+	}
+	return int64(n), nil
+}
+
+// parseFloat parses a decimal number; the common "123.456" form is done by
+// hand, anything else (exponents, signs) by strconv.
+func parseFloat(b []byte) (float64, error) {
+	if len(b) == 0 || len(b) > 18 {
+		return slowFloat(b)
+	}
+	var mant uint64
+	frac := -1
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return slowFloat(b)
+		}
+	}
+	if frac <= 0 {
+		if frac == 0 && len(b) == 1 {
+			return 0, errNumber
+		}
+		return float64(mant), nil
+	}
+	// mant < 10^18 < 2^63 is exact only below 2^53; dividing by an exact
+	// power of ten rounds once, like strconv does, when mant <= 2^53.
+	if mant > 1<<53 {
+		return slowFloat(b)
+	}
+	return float64(mant) / pow10[frac], nil
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+func slowFloat(b []byte) (float64, error) {
+	f, err := strconv.ParseFloat(bstr(b), 64)
+	if err != nil {
+		return 0, errNumber
+	}
+	return f, nil
+}
+
+// parseTime parses "YYYY-MM-DD" or "YYYY/MM/DD" (date) and "hh:mm:ss[.frac]"
+// (clock) into microseconds since the Unix epoch, without allocating.
+// Fraction digits beyond microseconds are truncated.
+func parseTime(date, clock []byte) (int64, error) {
+	if len(date) != 10 || (date[4] != '-' && date[4] != '/') || date[7] != date[4] {
+		return 0, errTime
+	}
+	y, ok1 := digits(date[0:4])
+	mo, ok2 := digits(date[5:7])
+	d, ok3 := digits(date[8:10])
+	if len(clock) < 8 || clock[2] != ':' || clock[5] != ':' {
+		return 0, errTime
+	}
+	h, ok4 := digits(clock[0:2])
+	mi, ok5 := digits(clock[3:5])
+	s, ok6 := digits(clock[6:8])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 {
+		return 0, errTime
+	}
+	var us int64
+	if len(clock) > 8 {
+		if clock[8] != '.' || len(clock) == 9 {
+			return 0, errTime
+		}
+		scale := int64(100000)
+		for _, c := range clock[9:] {
+			if c < '0' || c > '9' {
+				return 0, errTime
+			}
+			us += int64(c-'0') * scale
+			scale /= 10
+		}
+	}
+	days := daysFromCivil(y, mo, d)
+	return ((days*24+h)*60+mi)*60*1e6 + s*1e6 + us, nil
+}
+
+func digits(b []byte) (int64, bool) {
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian
+// date (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
