@@ -1,0 +1,192 @@
+package report
+
+import (
+	"math"
+	"sort"
+)
+
+// Median returns the median of xs: the middle order statistic, or the mean
+// of the two middle ones when len(xs) is even. It returns NaN for no values.
+// xs is not modified.
+func Median(xs []float64) float64 {
+	return Quantile(xs, 0.5)
+}
+
+// Quantile returns the q-quantile (0 ≤ q ≤ 1) of xs by linear interpolation
+// between order statistics x[(n-1)q] (numpy's default, Hyndman–Fan type 7).
+// It returns NaN for no values. xs is not modified.
+func Quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := sorted(xs)
+	h := float64(len(s)-1) * q
+	lo := math.Floor(h)
+	i := int(lo)
+	if i+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[i] + (h-lo)*(s[i+1]-s[i])
+}
+
+// MedianCI returns a distribution-free confidence interval [lo, hi] for the
+// median of xs at the given confidence level (e.g. 0.95), by order
+// statistics: the interval [x(k), x(n+1-k)] covers the median with
+// probability 1 − 2·P(B ≤ k−1), B ~ Binomial(n, ½), and k is the largest
+// index for which that coverage still reaches the level (the method
+// benchstat uses). ok is false when even [x(1), x(n)] covers less than the
+// level, which happens for n < 6 at 0.95.
+func MedianCI(xs []float64, confidence float64) (lo, hi float64, ok bool) {
+	n := len(xs)
+	if n == 0 {
+		return math.NaN(), math.NaN(), false
+	}
+	s := sorted(xs)
+	k := 0
+	cdf := binomHalf(n, 0) // P(B ≤ j−1) while trying k = j
+	for j := 1; j <= (n+1)/2; j++ {
+		if 1-2*cdf < confidence {
+			break
+		}
+		k = j
+		cdf += binomHalf(n, j)
+	}
+	if k == 0 {
+		return s[0], s[n-1], false
+	}
+	return s[k-1], s[n-k], true
+}
+
+// binomHalf returns P(B = j) for B ~ Binomial(n, ½), computed in log space
+// so that large n does not overflow.
+func binomHalf(n, j int) float64 {
+	lc, _ := math.Lgamma(float64(n + 1))
+	a, _ := math.Lgamma(float64(j + 1))
+	b, _ := math.Lgamma(float64(n - j + 1))
+	return math.Exp(lc - a - b - float64(n)*math.Ln2)
+}
+
+// MannWhitney is the result of a two-sided Mann–Whitney U test.
+type MannWhitney struct {
+	U     float64 // U statistic of the first sample: #{(x, y): x > y} + ½·#{x = y}
+	P     float64 // two-sided p-value
+	Exact bool    // P from the exact null distribution rather than the normal approximation
+}
+
+// exactLimit is the sample size up to which the exact null distribution is
+// used when there are no ties (scipy.stats.mannwhitneyu's method="auto"
+// uses exact when a sample has at most 8 values and there are no ties).
+const exactLimit = 8
+
+// MannWhitneyU tests whether xs and ys come from the same distribution
+// against the two-sided alternative. Without ties and with either sample of
+// at most 8 values the p-value is exact, p = min(1, 2·P(U ≥ max(U, n·m−U)));
+// otherwise it is the normal approximation with continuity correction and
+// the tie-corrected variance
+//
+//	σ² = n·m/12 · ((N+1) − Σ(t³−t)/(N(N−1))),  N = n+m,
+//
+// which matches scipy.stats.mannwhitneyu defaults. When every value is tied
+// (σ = 0) P is 1. It returns P = NaN when a sample is empty.
+func MannWhitneyU(xs, ys []float64) MannWhitney {
+	n, m := len(xs), len(ys)
+	if n == 0 || m == 0 {
+		return MannWhitney{P: math.NaN()}
+	}
+	all := make([]float64, 0, n+m)
+	all = append(all, xs...)
+	all = append(all, ys...)
+	ranks, ties := rank(all)
+	r1 := 0.0
+	for _, r := range ranks[:n] {
+		r1 += r
+	}
+	u := r1 - float64(n*(n+1))/2
+	nm := float64(n * m)
+	big := math.Max(u, nm-u)
+	if ties == 0 && min(n, m) <= exactLimit {
+		return MannWhitney{U: u, P: math.Min(1, 2*exactUpperTail(n, m, int(math.Round(big)))), Exact: true}
+	}
+	return MannWhitney{U: u, P: normalP(big, n, m, ties)}
+}
+
+// normalP is the two-sided p-value of the normal approximation for the
+// larger of the two U statistics, with continuity correction and the tie
+// term ties = Σ(t³−t).
+func normalP(big float64, n, m int, ties float64) float64 {
+	nm := float64(n * m)
+	N := float64(n + m)
+	v := nm / 12 * ((N + 1) - ties/(N*(N-1)))
+	if v <= 0 {
+		return 1
+	}
+	z := (big - nm/2 - 0.5) / math.Sqrt(v)
+	return math.Min(1, math.Erfc(z/math.Sqrt2))
+}
+
+// exactUpperTail returns P(U ≥ u) under the null hypothesis for samples of
+// sizes n and m without ties, by counting the arrangements with a given U
+// (the recurrence f(n, m, u) = f(n−1, m, u−m) + f(n, m−1, u)).
+func exactUpperTail(n, m, u int) float64 {
+	// cnt[j][k]: number of arrangements of i x's and j y's with U = k, for the current i.
+	maxU := n * m
+	cnt := make([][]float64, m+1)
+	for j := range cnt {
+		cnt[j] = make([]float64, maxU+1)
+		cnt[j][0] = 1 // i = 0: U is 0
+	}
+	for i := 1; i <= n; i++ {
+		next := make([][]float64, m+1)
+		for j := 0; j <= m; j++ {
+			next[j] = make([]float64, maxU+1)
+			for k := 0; k <= i*j; k++ {
+				// the largest value is an x (it beats all j y's) or a y.
+				if k >= j {
+					next[j][k] += cnt[j][k-j]
+				}
+				if j > 0 {
+					next[j][k] += next[j-1][k]
+				}
+			}
+		}
+		cnt = next
+	}
+	total, tail := 0.0, 0.0
+	for k, c := range cnt[m] {
+		total += c
+		if k >= u {
+			tail += c
+		}
+	}
+	return tail / total
+}
+
+// rank returns the 1-based mid-ranks of xs and Σ(t³−t) over groups of t tied values.
+func rank(xs []float64) (ranks []float64, ties float64) {
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return xs[idx[a]] < xs[idx[b]] })
+	ranks = make([]float64, len(xs))
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && xs[idx[j+1]] == xs[idx[i]] {
+			j++
+		}
+		r := float64(i+j)/2 + 1
+		for k := i; k <= j; k++ {
+			ranks[idx[k]] = r
+		}
+		t := float64(j - i + 1)
+		ties += t*t*t - t
+		i = j + 1
+	}
+	return ranks, ties
+}
+
+func sorted(xs []float64) []float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s
+}

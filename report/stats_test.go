@@ -1,0 +1,94 @@
+package report
+
+import (
+	"math"
+	"testing"
+)
+
+func TestMedianQuantile(t *testing.T) {
+	for _, c := range []struct {
+		xs      []float64
+		q, want float64
+	}{
+		{[]float64{3, 1, 2}, 0.5, 2},
+		{[]float64{4, 1, 3, 2}, 0.5, 2.5},
+		// numpy.percentile([1, 2, 3, 4], 25) == 1.75 (linear interpolation, type 7).
+		{[]float64{1, 2, 3, 4}, 0.25, 1.75},
+		{[]float64{1, 2, 3, 4}, 1, 4},
+		{[]float64{7}, 0.75, 7},
+	} {
+		if got := Quantile(c.xs, c.q); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Quantile(%v, %v) = %v, want %v", c.xs, c.q, got, c.want)
+		}
+	}
+	if !math.IsNaN(Median(nil)) {
+		t.Error("Median(nil) is not NaN")
+	}
+}
+
+func TestMedianCI(t *testing.T) {
+	seq := func(n int) []float64 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(n - i) // reversed: MedianCI must sort
+		}
+		return xs
+	}
+	// Order-statistic intervals for the median at 95 %, as tabulated e.g. in
+	// Conover, Practical Nonparametric Statistics (3rd ed.), Table A3, and
+	// checked by hand from Binomial(n, ½): n = 6: P(B ≤ 0) = 1/64, coverage
+	// of [x1, x6] 0.969; n = 10: P(B ≤ 1) = 11/1024 → [x2, x9] covers 0.979,
+	// [x3, x8] only 0.891; n = 20: P(B ≤ 5) = 0.0207 → [x6, x15].
+	for _, c := range []struct {
+		n      int
+		lo, hi float64
+		ok     bool
+	}{
+		{5, 1, 5, false}, // [x1, x5] covers 1 − 2/32 = 0.9375 < 0.95
+		{6, 1, 6, true},
+		{10, 2, 9, true},
+		{20, 6, 15, true},
+		{1, 1, 1, false},
+	} {
+		lo, hi, ok := MedianCI(seq(c.n), 0.95)
+		if lo != c.lo || hi != c.hi || ok != c.ok {
+			t.Errorf("n=%d: MedianCI = [%v, %v] ok=%v, want [%v, %v] ok=%v", c.n, lo, hi, ok, c.lo, c.hi, c.ok)
+		}
+	}
+}
+
+func TestMannWhitneyU(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		xs, ys []float64
+		u, p   float64
+		exact  bool
+		tol    float64
+	}{
+		// scipy.stats.mannwhitneyu documentation example (males vs females):
+		// MannwhitneyuResult(statistic=17.0, pvalue=0.1111111111111111).
+		{"scipy-doc", []float64{19, 22, 16, 29, 24}, []float64{20, 11, 17, 12}, 17, 0.1111111111111111, true, 1e-12},
+		// Complete separation, by hand: only 2 of C(6,3) = 20 arrangements are as extreme.
+		{"separated-3", []float64{1, 2, 3}, []float64{4, 5, 6}, 0, 0.1, true, 1e-12},
+		// benchstat's familiar "p=0.008 n=5": 2 / C(10,5) = 2/252.
+		{"separated-5", []float64{6, 7, 8, 9, 10}, []float64{1, 2, 3, 4, 5}, 25, 2.0 / 252, true, 1e-12},
+		// Ties force the normal approximation. By hand: mid-ranks 1.5 1.5 3.5 | 3.5 5.5 5.5,
+		// U1 = 6.5 − 6 = 0.5, U = max(0.5, 8.5) = 8.5, Σ(t³−t) = 18,
+		// σ² = 9/12·(7 − 18/30) = 4.8, z = (8.5 − 4.5 − 0.5)/√4.8 = 1.59752, p = 2·(1 − Φ(z)) = 0.110149.
+		{"ties", []float64{1, 1, 2}, []float64{2, 3, 3}, 0.5, 0.11014892418594698, false, 1e-12},
+		{"all-tied", []float64{1, 1, 1}, []float64{1, 1, 1}, 4.5, 1, false, 0},
+	} {
+		got := MannWhitneyU(c.xs, c.ys)
+		if got.U != c.u || math.Abs(got.P-c.p) > c.tol || got.Exact != c.exact {
+			t.Errorf("%s: got %+v, want U=%v P=%v exact=%v", c.name, got, c.u, c.p, c.exact)
+		}
+	}
+	// scipy.stats.mannwhitneyu(males, females, method="asymptotic") documentation
+	// example: pvalue=0.11134688653314041.
+	if p := normalP(17, 5, 4, 0); math.Abs(p-0.11134688653314041) > 1e-12 {
+		t.Errorf("normalP = %v, want 0.11134688653314041", p)
+	}
+	if p := MannWhitneyU(nil, []float64{1}).P; !math.IsNaN(p) {
+		t.Errorf("empty sample: P = %v, want NaN", p)
+	}
+}
