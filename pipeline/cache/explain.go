@@ -35,6 +35,10 @@ func (c *Cache) Record(identity string, key Key) error {
 		err = cerr
 	}
 	if err == nil {
+		now := c.now()
+		err = os.Chtimes(f.Name(), now, now) // GC ages records by mtime
+	}
+	if err == nil {
 		err = os.Rename(f.Name(), c.explainPath(identity))
 	}
 	if err != nil {

@@ -1,0 +1,438 @@
+package cache
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// t0 is the fake clock's start; tests never depend on the wall clock.
+var t0 = time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+
+func newTestCache(t testing.TB) *Cache {
+	t.Helper()
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.now = func() time.Time { return t0 }
+	return c
+}
+
+func testKey(t testing.TB, stage string, size int) Key {
+	t.Helper()
+	k, err := NewKey(stage, 1).Param("window.size", size).Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func bytesFile(b []byte) WriteFunc {
+	return func(w io.Writer) error { _, err := w.Write(b); return err }
+}
+
+func testFiles() map[string]WriteFunc {
+	return map[string]WriteFunc{
+		"codes.parquet": bytesFile(bytes.Repeat([]byte("PAR1 codes "), 1000)),
+		"mapping.json":  bytesFile([]byte(`{"symbols": 12}` + "\n")),
+	}
+}
+
+func TestPutGet(t *testing.T) {
+	c := newTestCache(t)
+	k := testKey(t, "window", 10)
+	if e, reason := c.Get(k); e != nil || reason != "absent" {
+		t.Fatalf("Get before Put = %v, %q; want nil, absent", e, reason)
+	}
+	if err := c.Put(k, testFiles()); err != nil {
+		t.Fatal(err)
+	}
+	e, reason := c.Get(k)
+	if e == nil {
+		t.Fatalf("Get after Put: miss %q", reason)
+	}
+	if got, want := e.Path("mapping.json"), filepath.Join(c.Dir(), k.ID[:2], k.ID, "mapping.json"); got != want {
+		t.Errorf("Path = %s, want %s", got, want)
+	}
+	b, err := e.ReadFile("mapping.json")
+	if err != nil || string(b) != `{"symbols": 12}`+"\n" {
+		t.Errorf("ReadFile = %q, %v", b, err)
+	}
+	b, err = e.ReadFile("codes.parquet")
+	if err != nil || !bytes.Equal(b, bytes.Repeat([]byte("PAR1 codes "), 1000)) {
+		t.Errorf("ReadFile codes.parquet: %d bytes, %v", len(b), err)
+	}
+	if _, err := e.Open("nope"); err == nil {
+		t.Error("Open of a file not in the entry succeeded")
+	}
+	if len(e.Files) != 2 || e.Files[0].Name != "codes.parquet" || e.Files[0].Size != 11000 {
+		t.Errorf("Files = %+v", e.Files)
+	}
+	// A different key misses.
+	if e, reason := c.Get(testKey(t, "window", 20)); e != nil || reason != "absent" {
+		t.Errorf("Get other key = %v, %q", e, reason)
+	}
+	// Nothing is left in tmp/.
+	if ents, _ := os.ReadDir(filepath.Join(c.Dir(), tmpDir)); len(ents) != 0 {
+		t.Errorf("tmp/ holds %d leftovers", len(ents))
+	}
+}
+
+func TestPutRejects(t *testing.T) {
+	c := newTestCache(t)
+	k := testKey(t, "window", 10)
+	for _, name := range []string{"meta.json", "", ".hidden", "a/b", "..", `a\b`} {
+		if err := c.Put(k, map[string]WriteFunc{name: bytesFile(nil)}); err == nil {
+			t.Errorf("Put with file %q succeeded", name)
+		}
+	}
+	forged := Key{ID: k.ID, Desc: k.Desc + "param x=1\n"}
+	if err := c.Put(forged, testFiles()); err == nil {
+		t.Error("Put with a key whose ID does not hash its Desc succeeded")
+	}
+	// A failing writer leaves no entry and no temporary files.
+	boom := errors.New("boom")
+	err := c.Put(k, map[string]WriteFunc{
+		"a": bytesFile([]byte("ok")),
+		"b": func(w io.Writer) error { w.Write([]byte("half")); return boom },
+	})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "file b") {
+		t.Errorf("Put error = %v, want boom naming file b", err)
+	}
+	if _, reason := c.Get(k); reason != "absent" {
+		t.Errorf("after failed Put: %q, want absent", reason)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(c.Dir(), tmpDir)); len(ents) != 0 {
+		t.Errorf("tmp/ holds %d leftovers", len(ents))
+	}
+}
+
+func TestGetMissReasons(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, dir string)
+		want   string
+	}{
+		{"flip a byte", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "codes.parquet")
+			b := readFile(t, p)
+			b[len(b)/2] ^= 1
+			writeFileT(t, p, b)
+		}, "corrupt: file codes.parquet sha256 mismatch"},
+		{"truncate", func(t *testing.T, dir string) {
+			if err := os.Truncate(filepath.Join(dir, "codes.parquet"), 100); err != nil {
+				t.Fatal(err)
+			}
+		}, "corrupt: file codes.parquet has 100 bytes, want 11000"},
+		{"append", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "mapping.json")
+			writeFileT(t, p, append(readFile(t, p), 'x'))
+		}, "corrupt: file mapping.json has 17 bytes, want 16"},
+		{"delete meta", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, metaName))
+		}, "partial: missing meta.json"},
+		{"delete file", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, "mapping.json"))
+		}, "partial: missing file mapping.json"},
+		{"garbage meta", func(t *testing.T, dir string) {
+			writeFileT(t, filepath.Join(dir, metaName), []byte("{\"format\": 1, \"files\": ["))
+		}, "corrupt: meta.json: unexpected end of JSON input"},
+		{"foreign version", func(t *testing.T, dir string) {
+			editMeta(t, dir, func(m *meta) { m.Format = 0 })
+		}, "foreign: format version 0"},
+		{"future version", func(t *testing.T, dir string) {
+			editMeta(t, dir, func(m *meta) { m.Format = Version + 1 })
+		}, fmt.Sprintf("foreign: format version %d", Version+1)},
+		{"other key's meta", func(t *testing.T, dir string) {
+			other := testKey(t, "window", 99)
+			editMeta(t, dir, func(m *meta) { m.Key, m.Desc = other.ID, other.Desc })
+		}, "corrupt: meta.json does not describe key"},
+		{"path in meta", func(t *testing.T, dir string) {
+			editMeta(t, dir, func(m *meta) { m.Files[0].Name = "../../x" })
+		}, "corrupt: meta.json: bad file record"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestCache(t)
+			k := testKey(t, "window", 10)
+			if err := c.Put(k, testFiles()); err != nil {
+				t.Fatal(err)
+			}
+			tc.damage(t, c.entryDir(k.ID))
+			e, reason := c.Get(k)
+			if e != nil || !strings.HasPrefix(reason, tc.want) {
+				t.Fatalf("Get = %v, %q; want miss %q", e, reason, tc.want)
+			}
+			probs, err := c.Verify()
+			if err != nil || len(probs) != 1 || !strings.HasPrefix(probs[0].Reason, tc.want) || probs[0].ID != k.ID {
+				t.Fatalf("Verify = %+v, %v", probs, err)
+			}
+			// Recomputing and putting again repairs the entry.
+			if err := c.Put(k, testFiles()); err != nil {
+				t.Fatal(err)
+			}
+			if e, reason := c.Get(k); e == nil {
+				t.Fatalf("Get after repairing Put: %q", reason)
+			}
+			if probs, _ := c.Verify(); len(probs) != 0 {
+				t.Fatalf("Verify after repair = %+v", probs)
+			}
+		})
+	}
+}
+
+func readFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeFileT(t *testing.T, p string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(p, b, 0o666); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func editMeta(t *testing.T, dir string, edit func(*meta)) {
+	t.Helper()
+	var m meta
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, metaName)), &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(&m)
+	b, _ := json.Marshal(m)
+	writeFileT(t, filepath.Join(dir, metaName), b)
+}
+
+func TestVerifyRemove(t *testing.T) {
+	c := newTestCache(t)
+	var keys []Key
+	for size := range 3 {
+		k := testKey(t, "window", size)
+		keys = append(keys, k)
+		if err := c.Put(k, testFiles()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Truncate(filepath.Join(c.entryDir(keys[1].ID), "mapping.json"), 0)
+	writeFileT(t, filepath.Join(c.Dir(), "stray.txt"), []byte("x"))
+	probs, err := c.Verify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(probs) != 2 || probs[0].ID != keys[1].ID || probs[1].Reason != "unexpected path" {
+		t.Fatalf("Verify = %+v", probs)
+	}
+	if err := c.Remove(keys[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Remove(keys[1].ID); err != nil {
+		t.Errorf("second Remove: %v", err)
+	}
+	st, err := c.Info()
+	if err != nil || st.Entries != 2 || st.TempDirs != 0 {
+		t.Errorf("Info = %+v, %v", st, err)
+	}
+}
+
+func TestTouchAndGC(t *testing.T) {
+	c := newTestCache(t)
+	now := t0
+	c.now = func() time.Time { return now }
+	old, used, fresh := testKey(t, "window", 1), testKey(t, "window", 2), testKey(t, "window", 3)
+	for _, k := range []Key{old, used} {
+		if err := c.Put(k, testFiles()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 30 minutes later a hit does not rewrite the mtime; 10 days later it does.
+	now = t0.Add(30 * time.Minute)
+	c.Get(used)
+	if lu := lastUse(t, c, used); !lu.Equal(t0) {
+		t.Errorf("last use after an early hit = %v, want %v", lu, t0)
+	}
+	now = t0.Add(10 * 24 * time.Hour)
+	c.Get(used)
+	if lu := lastUse(t, c, used); !lu.Equal(now) {
+		t.Errorf("last use after a hit = %v, want %v", lu, now)
+	}
+	if err := c.Put(fresh, testFiles()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Record("point=base/stage=window", fresh); err != nil {
+		t.Fatal(err)
+	}
+	// A crashed writer's temporary directory, two hours old.
+	crashed := filepath.Join(c.Dir(), tmpDir, "deadbeef-1")
+	os.MkdirAll(crashed, 0o777)
+	writeFileT(t, filepath.Join(crashed, "codes.parquet"), make([]byte, 500))
+	os.Chtimes(crashed, now.Add(-2*time.Hour), now.Add(-2*time.Hour))
+	// And a live one.
+	os.MkdirAll(filepath.Join(c.Dir(), tmpDir, "cafe-2"), 0o777)
+	os.Chtimes(filepath.Join(c.Dir(), tmpDir, "cafe-2"), now, now)
+
+	st, err := c.Info()
+	if err != nil || st.Entries != 3 || !st.Oldest.Equal(t0) || !st.Newest.Equal(now) || st.TempDirs != 2 || st.ExplainRecords != 1 {
+		t.Fatalf("Info = %+v, %v", st, err)
+	}
+	stale, err := c.Stale(7*24*time.Hour, now)
+	if err != nil || len(stale) != 1 || stale[0].ID != old.ID {
+		t.Fatalf("Stale = %+v, %v", stale, err)
+	}
+	removed, freed, err := c.GC(7*24*time.Hour, now)
+	if err != nil || removed != 1 || freed != stale[0].Bytes+500 {
+		t.Fatalf("GC = %d, %d, %v; want 1, %d", removed, freed, err, stale[0].Bytes+500)
+	}
+	for k, want := range map[Key]string{old: "absent", used: "", fresh: ""} {
+		if _, reason := c.Get(k); reason != want {
+			t.Errorf("after GC, Get %s: %q, want %q", k.Short(), reason, want)
+		}
+	}
+	if _, err := os.Stat(crashed); !os.IsNotExist(err) {
+		t.Errorf("crashed temp dir survived GC: %v", err)
+	}
+	// --all: everything goes except the live temporary directory.
+	removed, _, err = c.GC(0, now)
+	if err != nil || removed != 2 {
+		t.Fatalf("GC all = %d, %v", removed, err)
+	}
+	st, _ = c.Info()
+	if st.Entries != 0 || st.TempDirs != 1 || st.ExplainRecords != 0 {
+		t.Errorf("Info after GC all = %+v", st)
+	}
+}
+
+func lastUse(t *testing.T, c *Cache, k Key) time.Time {
+	t.Helper()
+	st, err := os.Stat(filepath.Join(c.entryDir(k.ID), metaName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.ModTime().UTC()
+}
+
+// TestConcurrentPut has 8 goroutines put and get the same keys at once:
+// every Put succeeds and every Get sees either nothing or a whole entry.
+func TestConcurrentPut(t *testing.T) {
+	c := newTestCache(t)
+	keys := []Key{testKey(t, "window", 1), testKey(t, "window", 2)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 4 {
+				k := keys[(g+i)%2]
+				if err := c.Put(k, testFiles()); err != nil {
+					errs <- err
+				}
+				if e, reason := c.Get(k); e == nil {
+					errs <- fmt.Errorf("goroutine %d: Get after Put: %s", g, reason)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	checkClean(t, c, 2)
+}
+
+func checkClean(t *testing.T, c *Cache, entries int) {
+	t.Helper()
+	probs, err := c.Verify()
+	if err != nil || len(probs) != 0 {
+		t.Errorf("Verify = %+v, %v", probs, err)
+	}
+	st, err := c.Info()
+	if err != nil || st.Entries != entries || st.TempDirs != 0 {
+		t.Errorf("Info = %+v, %v; want %d entries, no temp dirs", st, err, entries)
+	}
+}
+
+const helperEnv = "BOTPROF_CACHE_TEST_HELPER"
+
+// TestConcurrentProcesses runs two copies of this test binary that put and
+// get the same keys in one cache directory.
+func TestConcurrentProcesses(t *testing.T) {
+	dir := t.TempDir()
+	cmds := make([]*exec.Cmd, 2)
+	outs := make([]bytes.Buffer, 2)
+	for i := range cmds {
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+		cmds[i].Env = append(os.Environ(), helperEnv+"="+dir)
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("process %d: %v\n%s", i, err, outs[i].Bytes())
+		}
+	}
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, c, 8)
+}
+
+// TestHelperProcess is the child side of TestConcurrentProcesses.
+func TestHelperProcess(t *testing.T) {
+	dir := os.Getenv(helperEnv)
+	if dir == "" {
+		t.Skip("helper process for TestConcurrentProcesses")
+	}
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		for size := range 8 {
+			k := testKey(t, "window", size)
+			if e, _ := c.Get(k); e != nil {
+				continue
+			}
+			if err := c.Put(k, testFiles()); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			if e, reason := c.Get(k); e == nil {
+				t.Fatalf("round %d: Get after Put: %s", round, reason)
+			}
+		}
+	}
+}
+
+func BenchmarkGetHit(b *testing.B) {
+	for _, size := range []int{64 << 10, 4 << 20} {
+		b.Run(fmt.Sprintf("bytes=%d", size), func(b *testing.B) {
+			c := newTestCache(b)
+			k := testKey(b, "window", 10)
+			data := bytes.Repeat([]byte{1, 2, 3, 5, 8, 13, 21, 34}, size/8)
+			if err := c.Put(k, map[string]WriteFunc{"codes.parquet": bytesFile(data)}); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if e, reason := c.Get(k); e == nil {
+					b.Fatal(reason)
+				}
+			}
+		})
+	}
+}
