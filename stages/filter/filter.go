@@ -1,0 +1,235 @@
+package filter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/stages/load"
+)
+
+// Classes assigned by ClassRule tables.
+const (
+	ClassBotnet     = "botnet"
+	ClassNormal     = "normal"
+	ClassBackground = "background"
+	// ClassUnknown is what Params.Class returns for a label no rule matches.
+	ClassUnknown = "unknown"
+)
+
+// ClassRule maps the labels matched by Match (exact, or prefix when it ends
+// with '*') to Class.
+type ClassRule struct {
+	Match string `json:"match" yaml:"match"`
+	Class string `json:"class" yaml:"class"`
+}
+
+// Params selects flows by label. A flow is kept when Include is empty or one
+// of its patterns matches, and no Exclude pattern matches. Classes is the
+// label → class table; the first matching rule wins.
+type Params struct {
+	Include []string    `json:"include,omitempty" yaml:"include"`
+	Exclude []string    `json:"exclude,omitempty" yaml:"exclude"`
+	Classes []ClassRule `json:"classes,omitempty" yaml:"classes"`
+}
+
+// DefaultClasses returns the CTU-13 label → class table for format
+// ("netflow" or "binetflow"), or nil for an unknown format.
+//
+// NetFlow files label flows Background, LEGITIMATE or Botnet. Binetflow
+// labels follow the grammar flow=<From|To>-<Botnet|Normal>-…,
+// flow=Normal-… and flow=Background-….
+func DefaultClasses(format string) []ClassRule {
+	switch format {
+	case "netflow":
+		return []ClassRule{
+			{Match: "Background", Class: ClassBackground},
+			{Match: "LEGITIMATE", Class: ClassNormal},
+			{Match: "Botnet", Class: ClassBotnet},
+		}
+	case "binetflow":
+		return []ClassRule{
+			{Match: "flow=From-Botnet*", Class: ClassBotnet},
+			{Match: "flow=To-Botnet*", Class: ClassBotnet},
+			{Match: "flow=From-Normal*", Class: ClassNormal},
+			{Match: "flow=To-Normal*", Class: ClassNormal},
+			{Match: "flow=Normal*", Class: ClassNormal},
+			{Match: "flow=Background*", Class: ClassBackground},
+		}
+	}
+	return nil
+}
+
+// Validate reports empty patterns, '*' anywhere but at the end, and class
+// rules without a class. A lone "*" is valid and matches every label.
+func (p Params) Validate() error {
+	check := func(what string, i int, pat string) error {
+		if pat == "" {
+			return fmt.Errorf("stage filter: %s[%d] is empty", what, i)
+		}
+		if k := strings.IndexByte(pat, '*'); k >= 0 && k != len(pat)-1 {
+			return fmt.Errorf("stage filter: %s[%d] %q: '*' is only allowed at the end (prefix match)", what, i, pat)
+		}
+		return nil
+	}
+	var errs []error
+	for i, s := range p.Include {
+		errs = append(errs, check("include", i, s))
+	}
+	for i, s := range p.Exclude {
+		errs = append(errs, check("exclude", i, s))
+	}
+	for i, r := range p.Classes {
+		errs = append(errs, check("classes", i, r.Match))
+		if r.Class == "" {
+			errs = append(errs, fmt.Errorf("stage filter: classes[%d] %q has no class", i, r.Match))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// pattern is a compiled label pattern.
+type pattern struct {
+	s      string
+	prefix bool
+}
+
+func compile(pats []string) []pattern {
+	out := make([]pattern, len(pats))
+	for i, s := range pats {
+		if strings.HasSuffix(s, "*") {
+			out[i] = pattern{s: s[:len(s)-1], prefix: true}
+		} else {
+			out[i] = pattern{s: s}
+		}
+	}
+	return out
+}
+
+// match reports whether label matches p. The string conversions are
+// comparisons only, which the compiler does without allocating.
+func (p pattern) match(label []byte) bool {
+	if p.prefix {
+		return len(label) >= len(p.s) && string(label[:len(p.s)]) == p.s
+	}
+	return string(label) == p.s
+}
+
+func (p pattern) matchString(label string) bool {
+	if p.prefix {
+		return strings.HasPrefix(label, p.s)
+	}
+	return label == p.s
+}
+
+func matchAny(ps []pattern, label []byte) bool {
+	for _, p := range ps {
+		if p.match(label) {
+			return true
+		}
+	}
+	return false
+}
+
+// Keep returns the label predicate of p: true when the flow is kept. It does
+// not allocate per call, so the loader can call it on every line.
+func (p Params) Keep() func(label []byte) bool {
+	inc, exc := compile(p.Include), compile(p.Exclude)
+	return func(label []byte) bool {
+		if len(inc) > 0 && !matchAny(inc, label) {
+			return false
+		}
+		return !matchAny(exc, label)
+	}
+}
+
+// Class returns the class of label by the first matching rule of p.Classes,
+// or ClassUnknown ("unknown") when no rule matches.
+func (p Params) Class(label string) string {
+	for _, r := range p.Classes {
+		if compile([]string{r.Match})[0].matchString(label) {
+			return r.Class
+		}
+	}
+	return ClassUnknown
+}
+
+// LabelCount is how many flows carried one label, and whether they were kept.
+type LabelCount struct {
+	Label string `json:"label"`
+	Count int    `json:"count"`
+	Kept  bool   `json:"kept"`
+}
+
+// Stats counts what Run kept and dropped. Labels is sorted by label.
+type Stats struct {
+	Kept    int          `json:"kept"`
+	Dropped int          `json:"dropped"`
+	Labels  []LabelCount `json:"labels"`
+}
+
+// Run returns the rows of flows (schema load.Schema, or any schema with a
+// utf8 "label" column) whose label p keeps, in their original order. The
+// caller releases the returned record.
+func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p Params) (arrow.RecordBatch, Stats, error) {
+	var st Stats
+	if err := p.Validate(); err != nil {
+		return nil, st, err
+	}
+	idx := flows.Schema().FieldIndices(load.ColLabel)
+	if len(idx) != 1 {
+		return nil, st, fmt.Errorf("stage filter: input has no %q column", load.ColLabel)
+	}
+	labels, ok := flows.Column(idx[0]).(*array.String)
+	if !ok {
+		return nil, st, fmt.Errorf("stage filter: column %q is %s, want utf8", load.ColLabel, flows.Column(idx[0]).DataType())
+	}
+	keep := p.Keep()
+	mb := array.NewBooleanBuilder(mem)
+	defer mb.Release()
+	mb.Reserve(labels.Len())
+	counts := map[string]int{}
+	kept := map[string]bool{}
+	data, offs := labels.ValueBytes(), labels.ValueOffsets()
+	for i := 0; i < labels.Len(); i++ {
+		if i%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, st, err
+			}
+		}
+		l := labels.Value(i)
+		k := keep(data[offs[i]-offs[0] : offs[i+1]-offs[0]])
+		mb.UnsafeAppend(k)
+		if k {
+			st.Kept++
+		} else {
+			st.Dropped++
+		}
+		if _, seen := counts[l]; !seen {
+			kept[l] = k
+		}
+		counts[l]++
+	}
+	for l, n := range counts {
+		st.Labels = append(st.Labels, LabelCount{Label: l, Count: n, Kept: kept[l]})
+	}
+	sort.Slice(st.Labels, func(i, j int) bool { return st.Labels[i].Label < st.Labels[j].Label })
+	if st.Dropped == 0 {
+		flows.Retain()
+		return flows, st, nil
+	}
+	mask := mb.NewBooleanArray()
+	defer mask.Release()
+	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), flows, mask, compute.DefaultFilterOptions())
+	if err != nil {
+		return nil, st, fmt.Errorf("stage filter: %w", err)
+	}
+	return out, st, nil
+}
