@@ -121,5 +121,34 @@ func tableToRecord(tbl arrow.Table, mem memory.Allocator) (arrow.Record, error) 
 			cols[i] = c
 		}
 	}
-	return array.NewRecord(tbl.Schema(), cols, tbl.NumRows()), nil
+	return array.NewRecord(plainSchema(tbl.Schema()), cols, tbl.NumRows()), nil
 }
+
+// plainSchema drops the "PARQUET:field_id" metadata the reader adds to every
+// top-level field, so a record read back has the schema it was written with
+// (stage schemas such as load.Schema are compared with Schema.Equal).
+func plainSchema(s *arrow.Schema) *arrow.Schema {
+	fields := s.Fields()
+	for i, f := range fields {
+		idx := f.Metadata.FindKey(fieldIDKey)
+		if idx < 0 {
+			continue
+		}
+		var keys, vals []string
+		for j := range f.Metadata.Len() {
+			if j != idx {
+				keys = append(keys, f.Metadata.Keys()[j])
+				vals = append(vals, f.Metadata.Values()[j])
+			}
+		}
+		fields[i].Metadata = arrow.NewMetadata(keys, vals)
+		if len(keys) == 0 {
+			fields[i].Metadata = arrow.Metadata{}
+		}
+	}
+	md := s.Metadata()
+	return arrow.NewSchema(fields, &md)
+}
+
+const fieldIDKey = "PARQUET:field_id"
+
