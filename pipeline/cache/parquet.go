@@ -151,4 +151,3 @@ func plainSchema(s *arrow.Schema) *arrow.Schema {
 }
 
 const fieldIDKey = "PARQUET:field_id"
-
