@@ -1,0 +1,337 @@
+package hmm
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Implementations of forward-backward (hmmlearn's implementation argument).
+const (
+	ImplLog     = "log"
+	ImplScaling = "scaling"
+)
+
+// FitOptions control one Baum–Welch run.
+type FitOptions struct {
+	NIter          int     // maximum number of EM iterations (hmmlearn n_iter)
+	Tol            float64 // stop when the log-likelihood gain is below Tol (signed)
+	Implementation string  // ImplLog (default when empty) or ImplScaling
+	Workers        int     // sequences processed in parallel; ≤ 1 is sequential
+}
+
+// Run is the convergence record of one Baum–Welch run.
+type Run struct {
+	Seed uint64 `json:"seed"`
+	// History[i] is the training log-likelihood of the parameters before the
+	// (i+1)-th M-step, as in hmmlearn's monitor_.history.
+	History    []float64 `json:"history"`
+	Iterations int       `json:"iterations"`
+	// Converged is true when the tolerance test stopped the run (hmmlearn's
+	// monitor also reports convergence when n_iter is reached; botprof does not).
+	Converged bool `json:"converged"`
+	// FinalLogLik is the training log-likelihood of the returned parameters
+	// (hmmlearn's score after fit, one forward pass more than History).
+	FinalLogLik float64 `json:"final_loglik"`
+}
+
+// engine runs E-steps over a set of sequences, in parallel if asked, and
+// always sums per-sequence statistics in sequence order so that the result
+// does not depend on the number of workers.
+type engine struct {
+	k       int
+	impl    string
+	workers int
+	lats    []*lattice
+	slots   []*stats
+	fresh   func() *stats
+	logPs   []float64
+	errs    []error
+}
+
+func newEngine(k int, impl string, workers int, fresh func() *stats) (*engine, error) {
+	switch impl {
+	case "":
+		impl = ImplLog
+	case ImplLog, ImplScaling:
+	default:
+		return nil, fmt.Errorf("hmm: unknown implementation %q (want log or scaling)", impl)
+	}
+	workers = max(workers, 1)
+	e := &engine{k: k, impl: impl, workers: workers, fresh: fresh}
+	for range workers {
+		e.lats = append(e.lats, newLattice(k))
+	}
+	return e, nil
+}
+
+// estep computes the summed statistics into total and returns Σ log P.
+func (e *engine) estep(ctx context.Context, ch *chain, em emitter, seqs Sequences, total *stats) (float64, error) {
+	total.zero()
+	bounds := seqs.Bounds()
+	batch := 1
+	if e.workers > 1 {
+		batch = 16 * e.workers
+	}
+	for len(e.slots) < batch {
+		e.slots = append(e.slots, e.fresh())
+	}
+	if len(e.logPs) < batch {
+		e.logPs, e.errs = make([]float64, batch), make([]error, batch)
+	}
+	logP := 0.0
+	for lo := 0; lo < len(bounds); lo += batch {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		n := min(batch, len(bounds)-lo)
+		one := func(w, i int) {
+			st := e.slots[i]
+			st.zero()
+			b := bounds[lo+i]
+			e.logPs[i], e.errs[i] = e.sequence(e.lats[w], ch, em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], b[1]-b[0], st)
+			if e.errs[i] != nil {
+				e.errs[i] = fmt.Errorf("sequence %d: %w", lo+i, e.errs[i])
+			}
+		}
+		if e.workers == 1 || n == 1 {
+			for i := range n {
+				one(0, i)
+			}
+		} else {
+			var wg sync.WaitGroup
+			for w := range min(e.workers, n) {
+				wg.Go(func() {
+					for i := w; i < n; i += e.workers {
+						one(w, i)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		for i := range n {
+			if e.errs[i] != nil {
+				return 0, e.errs[i]
+			}
+			logP += e.logPs[i]
+			total.add(e.slots[i])
+		}
+	}
+	return logP, nil
+}
+
+// sequence runs forward-backward on one sequence and adds its statistics to st.
+func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int, st *stats) (float64, error) {
+	l.grow(T)
+	em.frameLogProb(l.flp, x, T)
+	clear(l.xi)
+	var logP float64
+	if e.impl == ImplScaling {
+		var err error
+		if logP, err = l.forwardScaling(ch, T); err != nil {
+			return 0, err
+		}
+		l.backwardScaling(ch, T)
+		l.posteriorsScaling(ch, T, true)
+	} else {
+		logP = l.forwardLog(ch, T)
+		if math.IsInf(logP, -1) || math.IsNaN(logP) {
+			return 0, fmt.Errorf("hmm: the sequence has zero probability under the model (log-likelihood %v)", logP)
+		}
+		l.backwardLog(ch, T)
+		l.posteriorsLog(ch, T, logP, true)
+	}
+	for i := range e.k {
+		st.start[i] += l.gamma[i]
+	}
+	if T > 1 {
+		for i, v := range l.xi {
+			st.trans[i] += v
+		}
+	}
+	em.accumulate(st, x, l.gamma, T)
+	return logP, nil
+}
+
+// score returns the forward log-likelihood of every sequence.
+func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error) {
+	l := newLattice(ch.k)
+	bounds := seqs.Bounds()
+	out := make([]float64, len(bounds))
+	for i, b := range bounds {
+		T := b[1] - b[0]
+		l.grow(T)
+		em.frameLogProb(l.flp, seqs.X[b[0]*seqs.D:b[1]*seqs.D], T)
+		if impl == ImplScaling {
+			lp, err := l.forwardScaling(ch, T)
+			if err != nil {
+				return nil, fmt.Errorf("sequence %d: %w", i, err)
+			}
+			out[i] = lp
+			continue
+		}
+		out[i] = l.forwardLog(ch, T)
+	}
+	return out, nil
+}
+
+// posteriors returns γ (T×K) of every sequence, concatenated.
+func posteriors(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error) {
+	l := newLattice(ch.k)
+	k := ch.k
+	out := make([]float64, seqs.T()*k)
+	for i, b := range seqs.Bounds() {
+		T := b[1] - b[0]
+		l.grow(T)
+		em.frameLogProb(l.flp, seqs.X[b[0]*seqs.D:b[1]*seqs.D], T)
+		if impl == ImplScaling {
+			if _, err := l.forwardScaling(ch, T); err != nil {
+				return nil, fmt.Errorf("sequence %d: %w", i, err)
+			}
+			l.backwardScaling(ch, T)
+			l.posteriorsScaling(ch, T, false)
+		} else {
+			logP := l.forwardLog(ch, T)
+			if math.IsInf(logP, -1) || math.IsNaN(logP) {
+				return nil, fmt.Errorf("hmm: sequence %d has zero probability under the model", i)
+			}
+			l.backwardLog(ch, T)
+			l.posteriorsLog(ch, T, logP, false)
+		}
+		copy(out[b[0]*k:b[1]*k], l.gamma[:T*k])
+	}
+	return out, nil
+}
+
+// decode returns the Viterbi log-probability of every sequence and the
+// concatenated state paths.
+func decode(ch *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
+	l := newLattice(ch.k)
+	bounds := seqs.Bounds()
+	lp := make([]float64, len(bounds))
+	path := make([]int, seqs.T())
+	for i, b := range bounds {
+		T := b[1] - b[0]
+		l.grow(T)
+		em.frameLogProb(l.flp, seqs.X[b[0]*seqs.D:b[1]*seqs.D], T)
+		lp[i] = l.viterbi(ch, T)
+		copy(path[b[0]:b[1]], l.path[:T])
+	}
+	return lp, path, nil
+}
+
+// decodeMAP is hmmlearn's decode(algorithm="map"): the state of highest
+// posterior per frame (first index on ties) and, per sequence, Σ_t max_j γ_t(j)
+// — a sum of probabilities, not a log-probability.
+func decodeMAP(ch *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
+	g, err := posteriors(ch, em, seqs, ImplLog)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := ch.k
+	bounds := seqs.Bounds()
+	vals := make([]float64, len(bounds))
+	path := make([]int, seqs.T())
+	for i, b := range bounds {
+		for t := b[0]; t < b[1]; t++ {
+			row := g[t*k : (t+1)*k]
+			best := 0
+			for j := 1; j < k; j++ {
+				if row[j] > row[best] {
+					best = j
+				}
+			}
+			path[t] = best
+			vals[i] += row[best]
+		}
+	}
+	return vals, path, nil
+}
+
+// baumWelch runs EM. prepare builds the emitter for the current parameters;
+// mstep updates the parameters in place from the summed statistics.
+func baumWelch(ctx context.Context, ch *chain, seqs Sequences, opt FitOptions, fresh func() *stats,
+	prepare func() (emitter, error), mstep func(*stats)) (Run, error) {
+	var run Run
+	eng, err := newEngine(ch.k, opt.Implementation, opt.Workers, fresh)
+	if err != nil {
+		return run, err
+	}
+	total := fresh()
+	for it := 1; it <= opt.NIter; it++ {
+		ch.update()
+		em, err := prepare()
+		if err != nil {
+			return run, fmt.Errorf("iteration %d: %w", it, err)
+		}
+		logP, err := eng.estep(ctx, ch, em, seqs, total)
+		if err != nil {
+			return run, fmt.Errorf("iteration %d: %w", it, err)
+		}
+		mstep(total)
+		run.History = append(run.History, logP)
+		run.Iterations = it
+		if h := run.History; len(h) >= 2 && h[len(h)-1]-h[len(h)-2] < opt.Tol {
+			run.Converged = true
+			break
+		}
+	}
+	ch.update()
+	em, err := prepare()
+	if err != nil {
+		return run, fmt.Errorf("final parameters: %w", err)
+	}
+	lps, err := score(ch, em, seqs, eng.impl)
+	if err != nil {
+		return run, fmt.Errorf("final parameters: %w", err)
+	}
+	for _, v := range lps {
+		run.FinalLogLik += v
+	}
+	return run, nil
+}
+
+// mstepChain is hmmlearn's MAP update of π and A with Dirichlet priors:
+// max(α − 1 + stat, 0), exact zeros of the current value kept, normalised.
+// A start vector or transition row whose update sums to 0 keeps its previous
+// value (hmmlearn would produce NaN or an all-zero row).
+func mstepChain(k int, pi, a, piPrior, aPrior []float64, st *stats) {
+	normaliseInto(pi, func(i int) float64 {
+		if pi[i] == 0 {
+			return 0
+		}
+		return max(piPrior[i]-1+st.start[i], 0)
+	}, k)
+	for r := range k {
+		row := a[r*k : (r+1)*k]
+		normaliseInto(row, func(j int) float64 {
+			if row[j] == 0 {
+				return 0
+			}
+			return max(aPrior[r*k+j]-1+st.trans[r*k+j], 0)
+		}, k)
+	}
+}
+
+// normaliseInto sets dst[i] = f(i)/Σf unless Σf is 0, in which case dst is
+// left unchanged.
+func normaliseInto(dst []float64, f func(int) float64, n int) {
+	var buf [64]float64
+	v := buf[:0]
+	if n > len(buf) {
+		v = make([]float64, 0, n)
+	}
+	s := 0.0
+	for i := range n {
+		x := f(i)
+		v = append(v, x)
+		s += x
+	}
+	if s == 0 || math.IsNaN(s) {
+		return
+	}
+	for i := range n {
+		dst[i] = v[i] / s
+	}
+}

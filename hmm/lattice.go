@@ -1,0 +1,439 @@
+package hmm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// tiny is the smallest scaled sum that the fast log-space recursions trust.
+// Below it the terms lost to exp underflow (each < 1e-308) could matter, and
+// the frame is recomputed with an exact log-sum-exp.
+const tiny = 1e-290
+
+// underflowLimit is hmmlearn's threshold on a scaled forward frame.
+const underflowLimit = 1e-300
+
+// ErrUnderflow is returned by the scaling implementation when a frame has
+// (near-)zero probability under every state, like hmmlearn's ValueError.
+var ErrUnderflow = errors.New("hmm: forward pass failed with underflow; use implementation \"log\"")
+
+// lattice holds the per-sequence work buffers of forward-backward and
+// Viterbi. It grows to the longest sequence and is reused across sequences
+// and EM iterations, so no time step allocates.
+type lattice struct {
+	k     int
+	flp   []float64 // T×K frame log-probabilities b_t(j)
+	alpha []float64 // T×K log forward (log) | scaled forward (scaling)
+	beta  []float64 // T×K log backward (log) | scaled backward (scaling)
+	fw    []float64 // T×K exp(α_t − max α_t)            (log)
+	bs    []float64 // T×K exp(β_t − max v_{t+1})       (log)
+	bw    []float64 // T×K exp(v_t − max v_t), v = b+β  (log) | p_t = exp(b_t) (scaling)
+	scale []float64 // T   scaling factors c_t                (scaling)
+	gamma []float64 // T×K posteriors
+	xi    []float64 // K×K Σ_t ξ_t
+	tmp   []float64 // K
+	path  []int     // T
+}
+
+func newLattice(k int) *lattice {
+	return &lattice{k: k, xi: make([]float64, k*k), tmp: make([]float64, k)}
+}
+
+func (l *lattice) grow(T int) {
+	n := T * l.k
+	if cap(l.flp) >= n {
+		l.flp, l.alpha, l.beta = l.flp[:n], l.alpha[:n], l.beta[:n]
+		l.fw, l.bs, l.bw, l.gamma = l.fw[:n], l.bs[:n], l.bw[:n], l.gamma[:n]
+		l.scale, l.path = l.scale[:T], l.path[:T]
+		return
+	}
+	l.flp, l.alpha, l.beta = make([]float64, n), make([]float64, n), make([]float64, n)
+	l.fw, l.bs, l.bw, l.gamma = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	l.scale, l.path = make([]float64, T), make([]int, T)
+}
+
+// chain holds the transition parameters in the forms the recursions need.
+type chain struct {
+	k      int
+	pi, a  []float64 // π (K), A (K×K, row = from-state)
+	logPi  []float64
+	logA   []float64
+	aT     []float64 // Aᵀ, so Σ_i w_i A_ij reads a contiguous row
+	logA_T []float64 // (log A)ᵀ
+}
+
+func newChain(pi, a []float64) *chain {
+	k := len(pi)
+	c := &chain{k: k, pi: pi, a: a, logPi: make([]float64, k), logA: make([]float64, k*k),
+		aT: make([]float64, k*k), logA_T: make([]float64, k*k)}
+	c.update()
+	return c
+}
+
+// update recomputes the derived tables after π or A changed in place.
+func (c *chain) update() {
+	k := c.k
+	for i, p := range c.pi {
+		c.logPi[i] = math.Log(p)
+	}
+	for i := range k {
+		for j := range k {
+			v := c.a[i*k+j]
+			c.logA[i*k+j] = math.Log(v)
+			c.aT[j*k+i] = v
+			c.logA_T[j*k+i] = math.Log(v)
+		}
+	}
+}
+
+func maxOf(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		if x > m {
+			m = x
+		}
+	}
+	return m
+}
+
+// logSumExp is hmmlearn's C++ logsumexp: max plus log of a left-to-right sum.
+func logSumExp(v []float64) float64 {
+	m := maxOf(v)
+	if math.IsInf(m, 0) {
+		return m
+	}
+	s := 0.0
+	for _, x := range v {
+		s += math.Exp(x - m)
+	}
+	return m + math.Log(s)
+}
+
+// forwardLog runs the log-space forward pass over l.flp[:T·K] and returns
+// log P. With m = max_i α_{t−1}(i) it computes
+// α_t(j) = m + log Σ_i exp(α_{t−1}(i) − m)·A_ij + b_t(j): K exps and K logs per
+// frame instead of hmmlearn's K² (exact LSE is used when the sum is tiny).
+func (l *lattice) forwardLog(c *chain, T int) float64 {
+	k := l.k
+	a, fw, flp, tmp := l.alpha, l.fw, l.flp, l.tmp
+	for j := range k {
+		a[j] = c.logPi[j] + flp[j]
+	}
+	for t := 1; t < T; t++ {
+		prev, w := a[(t-1)*k:t*k], fw[(t-1)*k:t*k]
+		cur, b := a[t*k:(t+1)*k], flp[t*k:(t+1)*k]
+		m := maxOf(prev)
+		if math.IsInf(m, -1) {
+			for j := range k {
+				w[j], cur[j] = 0, m
+			}
+			continue
+		}
+		for i, x := range prev {
+			w[i] = math.Exp(x - m)
+		}
+		for j := range k {
+			col := c.aT[j*k : (j+1)*k]
+			s := 0.0
+			for i, wi := range w {
+				s += wi * col[i]
+			}
+			if s >= tiny {
+				cur[j] = m + math.Log(s) + b[j]
+				continue
+			}
+			lcol := c.logA_T[j*k : (j+1)*k]
+			for i, x := range prev {
+				tmp[i] = x + lcol[i]
+			}
+			cur[j] = logSumExp(tmp) + b[j]
+		}
+	}
+	last, w := a[(T-1)*k:T*k], fw[(T-1)*k:T*k]
+	m := maxOf(last)
+	if math.IsInf(m, 0) {
+		for i := range w {
+			w[i] = 0
+		}
+		return m
+	}
+	s := 0.0
+	for i, x := range last {
+		w[i] = math.Exp(x - m)
+		s += w[i]
+	}
+	return m + math.Log(s)
+}
+
+// backwardLog runs the log-space backward pass; it fills beta, bs and bw.
+func (l *lattice) backwardLog(c *chain, T int) {
+	k := l.k
+	beta, flp, bs, bw, tmp := l.beta, l.flp, l.bs, l.bw, l.tmp
+	for i := range k {
+		beta[(T-1)*k+i] = 0
+	}
+	for t := T - 2; t >= 0; t-- {
+		next, b := beta[(t+1)*k:(t+2)*k], flp[(t+1)*k:(t+2)*k]
+		w, cur, s := bw[(t+1)*k:(t+2)*k], beta[t*k:(t+1)*k], bs[t*k:(t+1)*k]
+		m := math.Inf(-1)
+		for j := range k {
+			if v := b[j] + next[j]; v > m {
+				m = v
+			}
+		}
+		if math.IsInf(m, -1) {
+			for j := range k {
+				w[j], cur[j], s[j] = 0, m, 0
+			}
+			continue
+		}
+		for j := range k {
+			w[j] = math.Exp(b[j] + next[j] - m)
+		}
+		for i := range k {
+			row := c.a[i*k : (i+1)*k]
+			si := 0.0
+			for j, wj := range w {
+				si += row[j] * wj
+			}
+			if si >= tiny {
+				cur[i] = m + math.Log(si)
+				s[i] = si
+				continue
+			}
+			lrow := c.logA[i*k : (i+1)*k]
+			for j := range k {
+				tmp[j] = lrow[j] + b[j] + next[j]
+			}
+			cur[i] = logSumExp(tmp)
+			s[i] = math.Exp(cur[i] - m)
+		}
+	}
+}
+
+// posteriorsLog fills gamma (and, if xi is true, adds Σ_t ξ_t to l.xi) from
+// the scaled lattices of forwardLog and backwardLog:
+// γ_t(i) ∝ fw_t(i)·bs_t(i) and ξ_t(i,j) = fw_t(i)·A_ij·bw_{t+1}(j) / Z_t with
+// Z_t = Σ_i fw_t(i)·bs_t(i). Frames whose Z_t is tiny use the exact log form.
+func (l *lattice) posteriorsLog(c *chain, T int, logP float64, xi bool) {
+	k := l.k
+	for t := range T {
+		g, f := l.gamma[t*k:(t+1)*k], l.fw[t*k:(t+1)*k]
+		if t == T-1 {
+			z := 0.0
+			for _, x := range f {
+				z += x
+			}
+			if z >= tiny {
+				for i := range k {
+					g[i] = f[i] / z
+				}
+			} else {
+				l.exactGamma(t)
+			}
+			break
+		}
+		s, w := l.bs[t*k:(t+1)*k], l.bw[(t+1)*k:(t+2)*k]
+		z := 0.0
+		for i := range k {
+			z += f[i] * s[i]
+		}
+		if z < tiny {
+			l.exactGamma(t)
+			if xi {
+				l.exactXi(c, t, logP)
+			}
+			continue
+		}
+		inv := 1 / z
+		for i := range k {
+			g[i] = f[i] * s[i] * inv
+		}
+		if !xi {
+			continue
+		}
+		for i := range k {
+			fi := f[i] * inv
+			if fi == 0 {
+				continue
+			}
+			row, out := c.a[i*k:(i+1)*k], l.xi[i*k:(i+1)*k]
+			for j := range k {
+				out[j] += fi * row[j] * w[j]
+			}
+		}
+	}
+}
+
+func (l *lattice) exactGamma(t int) {
+	k := l.k
+	g := l.gamma[t*k : (t+1)*k]
+	for i := range k {
+		g[i] = l.alpha[t*k+i] + l.beta[t*k+i]
+	}
+	n := logSumExp(g)
+	for i := range k {
+		g[i] = math.Exp(g[i] - n)
+	}
+}
+
+func (l *lattice) exactXi(c *chain, t int, logP float64) {
+	k := l.k
+	for i := range k {
+		ai := l.alpha[t*k+i]
+		for j := range k {
+			v := ai + c.logA[i*k+j] + l.flp[(t+1)*k+j] + l.beta[(t+1)*k+j] - logP
+			l.xi[i*k+j] += math.Exp(v)
+		}
+	}
+}
+
+// forwardScaling is hmmlearn's scaled forward pass; p_t(j) = exp(b_t(j)) is
+// stored in bw. It fails with ErrUnderflow when a frame sums below 1e-300.
+func (l *lattice) forwardScaling(c *chain, T int) (float64, error) {
+	k := l.k
+	fr, p := l.alpha, l.bw
+	for i := range T * k {
+		p[i] = math.Exp(l.flp[i])
+	}
+	logP := 0.0
+	for t := range T {
+		cur := fr[t*k : (t+1)*k]
+		pt := p[t*k : (t+1)*k]
+		if t == 0 {
+			for j := range k {
+				cur[j] = c.pi[j] * pt[j]
+			}
+		} else {
+			prev := fr[(t-1)*k : t*k]
+			for j := range k {
+				col := c.aT[j*k : (j+1)*k]
+				s := 0.0
+				for i, x := range prev {
+					s += x * col[i]
+				}
+				cur[j] = s * pt[j]
+			}
+		}
+		s := 0.0
+		for _, x := range cur {
+			s += x
+		}
+		if s < underflowLimit {
+			return 0, fmt.Errorf("%w (frame %d)", ErrUnderflow, t)
+		}
+		sc := 1 / s
+		l.scale[t] = sc
+		for j := range cur {
+			cur[j] *= sc
+		}
+	}
+	for t := range T {
+		logP -= math.Log(l.scale[t])
+	}
+	return logP, nil
+}
+
+// backwardScaling fills beta with hmmlearn's scaled backward lattice.
+func (l *lattice) backwardScaling(c *chain, T int) {
+	k := l.k
+	br, p := l.beta, l.bw
+	for i := range k {
+		br[(T-1)*k+i] = l.scale[T-1]
+	}
+	for t := T - 2; t >= 0; t-- {
+		next, pt := br[(t+1)*k:(t+2)*k], p[(t+1)*k:(t+2)*k]
+		w := l.tmp
+		for j := range k {
+			w[j] = pt[j] * next[j]
+		}
+		for i := range k {
+			row := c.a[i*k : (i+1)*k]
+			s := 0.0
+			for j := range k {
+				s += row[j] * w[j]
+			}
+			br[t*k+i] = l.scale[t] * s
+		}
+	}
+}
+
+// posteriorsScaling normalises α̂_t ⊙ β̂_t per row and adds
+// Σ_t α̂_t(i)·A_ij·p_{t+1}(j)·β̂_{t+1}(j) to l.xi.
+func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
+	k := l.k
+	for t := range T {
+		g := l.gamma[t*k : (t+1)*k]
+		s := 0.0
+		for i := range k {
+			g[i] = l.alpha[t*k+i] * l.beta[t*k+i]
+			s += g[i]
+		}
+		if s == 0 {
+			s = 1
+		}
+		for i := range k {
+			g[i] /= s
+		}
+		if !xi || t == T-1 {
+			continue
+		}
+		w := l.tmp
+		for j := range k {
+			w[j] = l.bw[(t+1)*k+j] * l.beta[(t+1)*k+j]
+		}
+		for i := range k {
+			f := l.alpha[t*k+i]
+			row, out := c.a[i*k:(i+1)*k], l.xi[i*k:(i+1)*k]
+			for j := range k {
+				out[j] += f * row[j] * w[j]
+			}
+		}
+	}
+}
+
+// viterbi returns the log-probability of the best path and writes the path
+// to l.path[:T], with hmmlearn's tie-breaking: the last state takes the lowest
+// index among equal maxima, every earlier state the highest.
+func (l *lattice) viterbi(c *chain, T int) float64 {
+	k := l.k
+	d, flp := l.alpha, l.flp
+	for j := range k {
+		d[j] = c.logPi[j] + flp[j]
+	}
+	for t := 1; t < T; t++ {
+		prev, cur := d[(t-1)*k:t*k], d[t*k:(t+1)*k]
+		for j := range k {
+			col := c.logA_T[j*k : (j+1)*k]
+			m := math.Inf(-1)
+			for i, x := range prev {
+				if v := x + col[i]; v > m {
+					m = v
+				}
+			}
+			cur[j] = m + flp[t*k+j]
+		}
+	}
+	last := d[(T-1)*k : T*k]
+	best := 0
+	for j := 1; j < k; j++ {
+		if last[j] > last[best] {
+			best = j
+		}
+	}
+	logProb := last[best]
+	l.path[T-1] = best
+	for t := T - 2; t >= 0; t-- {
+		next := l.path[t+1]
+		row := d[t*k : (t+1)*k]
+		arg, m := 0, math.Inf(-1)
+		for i := range k {
+			if v := row[i] + c.logA[i*k+next]; v >= m {
+				arg, m = i, v
+			}
+		}
+		l.path[t] = arg
+	}
+	return logProb
+}
