@@ -1,0 +1,104 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var runA, runB = filepath.Join("testdata", "runs", "a"), filepath.Join("testdata", "runs", "b")
+
+func TestDiffGolden(t *testing.T) {
+	for _, format := range []string{"text", "csv", "json", "markdown"} {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Diff(runA, runB, DiffOptions{Format: format}, &buf); err != nil {
+				t.Fatal(err)
+			}
+			switch format {
+			case "csv":
+				if _, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll(); err != nil {
+					t.Errorf("csv does not parse: %v", err)
+				}
+			case "json":
+				if !json.Valid(buf.Bytes()) {
+					t.Error("json output is not valid JSON")
+				}
+			}
+			ext := map[string]string{"text": "txt", "csv": "csv", "json": "json", "markdown": "md"}[format]
+			checkGolden(t, "diff."+ext, buf.Bytes())
+		})
+	}
+}
+
+func TestDiffStatistics(t *testing.T) {
+	ra, err := Load(runA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := Load(runB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Compare(ra, rb, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var six *DiffTable
+	for i := range res.Tables {
+		if res.Tables[i].A == "model.states=4 window.size=10" {
+			six = &res.Tables[i]
+		}
+	}
+	if six == nil {
+		t.Fatalf("no table for model.states=4 window.size=10 in %d tables", len(res.Tables))
+	}
+	// auc_window of B is 0.025 higher on each of the 6 seeds: completely
+	// separated samples, exact p = 2/C(12,6) = 2/924.
+	r := six.Rows[1]
+	if r.Metric != "auc_window" || r.P == nil || !r.Significant || *r.P != 2.0/924 || !r.A.HasCI {
+		t.Errorf("auc_window row = %+v, p=%v", r, r.P)
+	}
+	var only []string
+	for _, n := range res.Notes {
+		if strings.Contains(n, "only in B") {
+			only = append(only, n)
+		}
+	}
+	if len(only) != 2 {
+		t.Errorf("want the 2 states=8 points noted as only in B, got %q", only)
+	}
+	if len(res.Inputs) == 0 || res.Inputs[0].Key != "botprof_version" {
+		t.Errorf("inputs = %+v", res.Inputs)
+	}
+}
+
+func TestDiffFailIf(t *testing.T) {
+	for _, c := range []struct {
+		cond string
+		fail bool
+	}{
+		{"auc_window<0", false},
+		{"auc_window>0.02", true},
+		{"auc_host <= -0.5", false},
+		{"nosuch<0", true},
+	} {
+		cond, err := ParseCondition(c.cond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		err = Diff(runA, runB, DiffOptions{FailIf: []Condition{cond}}, &buf)
+		if (err != nil) != c.fail {
+			t.Errorf("%s: err = %v, want failure %v", c.cond, err, c.fail)
+		}
+	}
+	for _, bad := range []string{"auc_host", "auc_host<x", "<1", "auc_host=1"} {
+		if _, err := ParseCondition(bad); err == nil {
+			t.Errorf("ParseCondition(%q) accepted", bad)
+		}
+	}
+}

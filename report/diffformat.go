@@ -1,0 +1,246 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// Write writes the diff in format "text" (or ""), "csv", "json" or "markdown".
+func (d *DiffResult) Write(w io.Writer, format string) error {
+	switch format {
+	case "", "text":
+		return d.writeText(w)
+	case "csv":
+		return d.writeCSV(w)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(d)
+	case "markdown", "md":
+		return d.writeMarkdown(w)
+	}
+	return fmt.Errorf("format %q: want text, csv, json or markdown", format)
+}
+
+func (d *DiffResult) writeText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "A: %s\nB: %s\n", runLabel(d.A), runLabel(d.B))
+	if len(d.Inputs) > 0 {
+		b.WriteString("\ndiffering inputs:\n")
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, c := range d.Inputs {
+			fmt.Fprintf(tw, "  %s\t%s\t→ %s\n", c.Key, orDash(c.A), orDash(c.B))
+		}
+		tw.Flush()
+	}
+	for _, t := range d.Tables {
+		fmt.Fprintf(&b, "\n%s\n", t.Name())
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "metric\tA\tB\tchange\tp\n")
+		for _, r := range t.Rows {
+			fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", r.Metric, superscripts(r.Notes),
+				fmtSample(r.A), fmtSample(r.B), fmtChange(r), fmtP(r))
+		}
+		tw.Flush()
+	}
+	if len(d.Notes) > 0 {
+		b.WriteString("\n")
+		for i, n := range d.Notes {
+			fmt.Fprintf(&b, "%s %s\n", superscripts([]int{i + 1}), n)
+		}
+	}
+	for _, f := range d.Failures {
+		fmt.Fprintf(&b, "FAIL %s\n", f)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (d *DiffResult) writeMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# botprof diff\n\n- **A**: %s\n- **B**: %s\n", mdEscape(runLabel(d.A)), mdEscape(runLabel(d.B)))
+	if len(d.Inputs) > 0 {
+		b.WriteString("\n| input | A | B |\n|---|---|---|\n")
+		for _, c := range d.Inputs {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(c.Key), mdEscape(orDash(c.A)), mdEscape(orDash(c.B)))
+		}
+	}
+	for _, t := range d.Tables {
+		fmt.Fprintf(&b, "\n## %s\n\n| metric | A | B | change | p |\n|---|---:|---:|---:|---|\n", mdEscape(t.Name()))
+		for _, r := range t.Rows {
+			var refs string
+			for _, n := range r.Notes {
+				refs += fmt.Sprintf("[^%d]", n)
+			}
+			fmt.Fprintf(&b, "| %s%s | %s | %s | %s | %s |\n", mdEscape(r.Metric), refs,
+				fmtSample(r.A), fmtSample(r.B), fmtChange(r), fmtP(r))
+		}
+	}
+	if len(d.Notes) > 0 {
+		b.WriteString("\n")
+		for i, n := range d.Notes {
+			fmt.Fprintf(&b, "[^%d]: %s\n", i+1, mdEscape(n))
+		}
+	}
+	if len(d.Failures) > 0 {
+		b.WriteString("\n**Failed conditions**\n\n")
+		for _, f := range d.Failures {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(f))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeCSV writes one row per compared metric; warnings are left to the
+// other formats so that the file stays one rectangular table.
+func (d *DiffResult) writeCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"a_point", "b_point", "metric", "class",
+		"a_n", "a_median", "a_ci_lo", "a_ci_hi", "b_n", "b_median", "b_ci_lo", "b_ci_hi",
+		"delta", "relative", "p", "significant", "notes"})
+	side := func(s *Sample) []string {
+		if s == nil {
+			return []string{"0", "", "", ""}
+		}
+		lo, hi := "", ""
+		if s.HasCI {
+			lo, hi = fmtFloat(s.Lo), fmtFloat(s.Hi)
+		}
+		return []string{strconv.Itoa(s.N), fmtFloat(s.Median), lo, hi}
+	}
+	opt := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return fmtFloat(*p)
+	}
+	for _, t := range d.Tables {
+		for _, r := range t.Rows {
+			rec := []string{t.A, t.B, r.Metric, r.Class}
+			rec = append(rec, side(r.A)...)
+			rec = append(rec, side(r.B)...)
+			var notes []string
+			for _, n := range r.Notes {
+				notes = append(notes, d.Notes[n-1])
+			}
+			rec = append(rec, opt(r.Delta), opt(r.Relative), opt(r.P), strconv.FormatBool(r.Significant), strings.Join(notes, "; "))
+			cw.Write(rec)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func runLabel(r RunRef) string {
+	s := r.Dir
+	var info []string
+	if r.Experiment != "" {
+		info = append(info, r.Experiment)
+	}
+	if r.RunID != "" {
+		info = append(info, "run "+r.RunID)
+	}
+	if r.Score != "" {
+		info = append(info, "score "+r.Score)
+	}
+	if len(info) > 0 {
+		s += " (" + strings.Join(info, ", ") + ")"
+	}
+	return s
+}
+
+// fmtFloat formats a number for machine-readable output (shortest exact form).
+func fmtFloat(x float64) string {
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
+
+// fmtNum formats a number for people: one decimal for large scores, four for rates.
+func fmtNum(x float64) string { return fmtLike(x, x) }
+
+// fmtLike formats x with the decimals fmtNum would use for ref, so that a
+// spread or a change reads at the precision of the value it belongs to.
+func fmtLike(x, ref float64) string {
+	if math.Abs(ref) >= 1000 {
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 4, 64)
+}
+
+func fmtSigned(x, ref float64) string {
+	s := fmtLike(x, ref)
+	if x >= 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+// fmtSample prints median ± the larger distance to a CI bound, benchstat style;
+// "± ∞" when there are too few samples for an interval.
+func fmtSample(s *Sample) string {
+	switch {
+	case s == nil:
+		return "—"
+	case s.N == 1:
+		return fmtNum(s.Median)
+	case !s.HasCI:
+		return fmtNum(s.Median) + " ± ∞"
+	}
+	return fmtNum(s.Median) + " ± " + fmtLike(math.Max(s.Median-s.Lo, s.Hi-s.Median), s.Median)
+}
+
+// fmtChange prints the change of medians, absolute and relative to A.
+func fmtChange(r DiffRow) string {
+	if r.Delta == nil {
+		return ""
+	}
+	s := fmtSigned(*r.Delta, r.A.Median)
+	if r.Relative != nil {
+		s += fmt.Sprintf(" (%+.2f%%)", 100**r.Relative)
+	}
+	return s
+}
+
+// fmtP prints the test result; "~" marks a change that is not significant.
+func fmtP(r DiffRow) string {
+	if r.P == nil {
+		return ""
+	}
+	s := fmt.Sprintf("p=%.3f n=%d+%d", *r.P, r.A.N, r.B.N)
+	if !r.Significant {
+		s = "~ " + s
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+var superDigits = []rune("⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+func superscripts(ns []int) string {
+	var b strings.Builder
+	for i, n := range ns {
+		if i > 0 {
+			b.WriteRune(',')
+		}
+		for _, c := range strconv.Itoa(n) {
+			b.WriteRune(superDigits[c-'0'])
+		}
+	}
+	return b.String()
+}
+
+var mdReplacer = strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
+
+func mdEscape(s string) string { return mdReplacer.Replace(s) }

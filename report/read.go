@@ -1,0 +1,454 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// SeedKey is the sweep parameter that names the seed; points that differ
+// only in it are repetitions of one configuration.
+const SeedKey = "model.seed"
+
+// Manifest is the part of manifest.json that package report reads.
+type Manifest struct {
+	Format         int                           `json:"format"`
+	BotprofVersion string                        `json:"botprof_version"`
+	Experiment     string                        `json:"experiment"`
+	RunID          string                        `json:"run_id"`
+	SpecPath       string                        `json:"spec_path"`
+	Spec           map[string]any                `json:"spec"`
+	Sweep          map[string][]any              `json:"sweep"`
+	Data           struct{ Path, SHA256 string } `json:"data"`
+	Git            struct {
+		Commit string `json:"commit"`
+		Dirty  bool   `json:"dirty"`
+	} `json:"git"`
+	GoVersion   string          `json:"go_version"`
+	Started     string          `json:"started"`
+	WallSeconds float64         `json:"wall_seconds"`
+	Points      []ManifestPoint `json:"points"`
+}
+
+// ManifestPoint is one sweep point of manifest.json.
+type ManifestPoint struct {
+	Name   string         `json:"name"`
+	Params map[string]any `json:"params"`
+	Seed   any            `json:"seed"`
+	Status string         `json:"status"`
+	Error  string         `json:"error"`
+}
+
+// metricsFile is metrics.json.
+type metricsFile struct {
+	Score  string         `json:"score"`
+	Points []metricsPoint `json:"points"`
+}
+
+type metricsPoint struct {
+	Point   string              `json:"point"`
+	Params  map[string]any      `json:"params"`
+	Seed    any                 `json:"seed"`
+	Metrics map[string]*float64 `json:"metrics"`
+	Train   struct {
+		LogLik     *float64  `json:"loglik"`
+		Iterations int       `json:"iterations"`
+		Converged  bool      `json:"converged"`
+		History    []float64 `json:"history"`
+	} `json:"train"`
+}
+
+// HostScore is one row of scores.csv. Scores holds the score kinds that have
+// a value (none when Status is "insufficient").
+type HostScore struct {
+	Host, Class, Status string
+	Flows, Windows      string
+	Scores              map[string]float64
+}
+
+// scoreKinds are the score columns of scores.csv, in file order.
+var scoreKinds = []string{"viterbi", "loglik", "loglik_per_window"}
+
+// Point is one sweep point of a run: its manifest entry joined with its
+// metrics and host scores.
+type Point struct {
+	Name    string
+	Params  map[string]any // as in the manifest, including the seed key
+	Seed    string
+	Status  string
+	Error   string
+	Metrics map[string]float64 // missing or null metrics are absent
+	History []float64          // training log-likelihood per EM iteration
+	Hosts   []HostScore        // scores.csv rows of this point, in file order
+}
+
+// Run is a results folder read into memory.
+type Run struct {
+	Dir      string
+	Manifest Manifest
+	Score    string  // primary score kind of metrics.json
+	Points   []Point // in manifest order
+}
+
+// Load reads the results folder dir. manifest.json and metrics.json are
+// required; scores.csv is optional (no host scores without it).
+func Load(dir string) (*Run, error) {
+	r := &Run{Dir: dir}
+	if err := readJSON(filepath.Join(dir, "manifest.json"), &r.Manifest); err != nil {
+		return nil, err
+	}
+	var mf metricsFile
+	if err := readJSON(filepath.Join(dir, "metrics.json"), &mf); err != nil {
+		return nil, err
+	}
+	r.Score = mf.Score
+	hosts, err := readScores(filepath.Join(dir, "scores.csv"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	byName := make(map[string]*metricsPoint, len(mf.Points))
+	for i := range mf.Points {
+		byName[mf.Points[i].Point] = &mf.Points[i]
+	}
+	for _, mp := range r.Manifest.Points {
+		p := Point{Name: mp.Name, Params: mp.Params, Seed: valueString(mp.Seed), Status: mp.Status, Error: mp.Error,
+			Metrics: map[string]float64{}, Hosts: hosts[mp.Name]}
+		if p.Params == nil {
+			p.Params = map[string]any{}
+		}
+		if m := byName[mp.Name]; m != nil {
+			for k, v := range m.Metrics {
+				if v != nil {
+					p.Metrics[k] = *v
+				}
+			}
+			p.History = m.Train.History
+		}
+		r.Points = append(r.Points, p)
+	}
+	return r, nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// readScores reads scores.csv into rows per point.
+func readScores(path string) (map[string][]HostScore, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s:1: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, need := range []string{"point", "host", "class", "status"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("%s:1: no column %q", path, need)
+		}
+	}
+	get := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	out := map[string][]HostScore{}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		h := HostScore{Host: get(rec, "host"), Class: get(rec, "class"), Status: get(rec, "status"),
+			Flows: get(rec, "flows"), Windows: get(rec, "windows"), Scores: map[string]float64{}}
+		for _, k := range scoreKinds {
+			s := get(rec, k)
+			if s == "" {
+				continue
+			}
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: host %s: %s: %w", path, line, h.Host, k, err)
+			}
+			h.Scores[k] = v
+		}
+		pt := get(rec, "point")
+		out[pt] = append(out[pt], h)
+	}
+	return out, nil
+}
+
+// rocCurve is one ROC curve: false and true positive rates by decreasing threshold.
+type rocCurve struct {
+	FPR, TPR []float64
+}
+
+// readROC reads roc_host.csv (kind,threshold,fpr,tpr; curves per kind) or
+// roc_window.csv (threshold,fpr,tpr; returned under kind "").
+func readROC(path string) (map[string]*rocCurve, []string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(recs) == 0 {
+		return nil, nil, fmt.Errorf("%s: empty file", path)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	fi, ok1 := col["fpr"]
+	ti, ok2 := col["tpr"]
+	if !ok1 || !ok2 {
+		return nil, nil, fmt.Errorf("%s:1: need columns fpr and tpr", path)
+	}
+	ki, hasKind := col["kind"]
+	curves := map[string]*rocCurve{}
+	var kinds []string
+	for i, rec := range recs[1:] {
+		kind := ""
+		if hasKind {
+			kind = rec[ki]
+		}
+		fpr, err1 := strconv.ParseFloat(rec[fi], 64)
+		tpr, err2 := strconv.ParseFloat(rec[ti], 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, i+2, err)
+		}
+		c := curves[kind]
+		if c == nil {
+			c = &rocCurve{}
+			curves[kind] = c
+			kinds = append(kinds, kind)
+		}
+		c.FPR = append(c.FPR, fpr)
+		c.TPR = append(c.TPR, tpr)
+	}
+	return curves, kinds, nil
+}
+
+// convergence is the part of points/<point>/convergence.json that report reads
+// (hmm.Report: one training history per restart).
+type convergence struct {
+	Restarts []struct {
+		Seed    any       `json:"seed"`
+		History []float64 `json:"history"`
+	} `json:"restarts"`
+	Best int `json:"best"`
+}
+
+// valueString formats a JSON value canonically: numbers without trailing
+// zeros (10, 0.5), strings as they are.
+func valueString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// config is a point's parameters without the seed key, as sorted key=value
+// pairs; the empty config is the single point of an unswept run.
+type config []kv
+
+type kv struct{ Key, Value string }
+
+func configOf(params map[string]any) config {
+	var c config
+	for k, v := range params {
+		if k != SeedKey {
+			c = append(c, kv{k, valueString(v)})
+		}
+	}
+	sort.Slice(c, func(i, j int) bool { return c[i].Key < c[j].Key })
+	return c
+}
+
+func (c config) String() string {
+	if len(c) == 0 {
+		return "base"
+	}
+	parts := make([]string, len(c))
+	for i, p := range c {
+		parts[i] = p.Key + "=" + p.Value
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c config) get(key string) (string, bool) {
+	for _, p := range c {
+		if p.Key == key {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+// compareValues orders parameter values numerically when both are numbers.
+func compareValues(a, b string) int {
+	x, ex := strconv.ParseFloat(a, 64)
+	y, ey := strconv.ParseFloat(b, 64)
+	if ex == nil && ey == nil && !math.IsNaN(x) && !math.IsNaN(y) {
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	}
+	return strings.Compare(a, b)
+}
+
+func compareConfigs(a, b config) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if c := strings.Compare(a[i].Key, b[i].Key); c != 0 {
+			return c
+		}
+		if c := compareValues(a[i].Value, b[i].Value); c != 0 {
+			return c
+		}
+	}
+	return len(a) - len(b)
+}
+
+// group is the points of a run that share one config (its seeds).
+type group struct {
+	Config config
+	Points []*Point
+}
+
+// groups returns the ok points of r grouped by config, sorted by config, and
+// the names of failed points.
+func (r *Run) groups() (gs []*group, failed []string) {
+	byKey := map[string]*group{}
+	for i := range r.Points {
+		p := &r.Points[i]
+		if p.Status != "" && p.Status != "ok" {
+			failed = append(failed, p.Name)
+			continue
+		}
+		c := configOf(p.Params)
+		g := byKey[c.String()]
+		if g == nil {
+			g = &group{Config: c}
+			byKey[c.String()] = g
+			gs = append(gs, g)
+		}
+		g.Points = append(g.Points, p)
+	}
+	sort.SliceStable(gs, func(i, j int) bool { return compareConfigs(gs[i].Config, gs[j].Config) < 0 })
+	return gs, failed
+}
+
+// values returns the metric over the group's points that have it.
+func (g *group) values(metric string) []float64 {
+	var xs []float64
+	for _, p := range g.Points {
+		if v, ok := p.Metrics[metric]; ok && !math.IsNaN(v) {
+			xs = append(xs, v)
+		}
+	}
+	return xs
+}
+
+// hostValues returns the host's score of the given kind over the group's points.
+func (g *group) hostValues(host, kind string) []float64 {
+	var xs []float64
+	for _, p := range g.Points {
+		for _, h := range p.Hosts {
+			if h.Host == host {
+				if v, ok := h.Scores[kind]; ok {
+					xs = append(xs, v)
+				}
+			}
+		}
+	}
+	return xs
+}
+
+// hosts returns the hosts scored in the group with their class, in first-seen order.
+func (g *group) hosts() (names []string, class map[string]string) {
+	class = map[string]string{}
+	for _, p := range g.Points {
+		for _, h := range p.Hosts {
+			if _, ok := class[h.Host]; !ok {
+				class[h.Host] = h.Class
+				names = append(names, h.Host)
+			}
+		}
+	}
+	return names, class
+}
+
+// bestGroup returns the group with the highest median of metric (first on
+// ties, in config order), or nil when no group has the metric.
+func bestGroup(gs []*group, metric string) *group {
+	var best *group
+	bestV := math.Inf(-1)
+	for _, g := range gs {
+		xs := g.values(metric)
+		if len(xs) == 0 {
+			continue
+		}
+		if m := Median(xs); m > bestV {
+			best, bestV = g, m
+		}
+	}
+	return best
+}
+
+// bestPoint returns the point of g with the highest metric (first on ties).
+func (g *group) bestPoint(metric string) *Point {
+	var best *Point
+	bestV := math.Inf(-1)
+	for _, p := range g.Points {
+		if v, ok := p.Metrics[metric]; ok && v > bestV {
+			best, bestV = p, v
+		}
+	}
+	if best == nil && len(g.Points) > 0 {
+		best = g.Points[0]
+	}
+	return best
+}
