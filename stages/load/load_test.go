@@ -1,0 +1,407 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// The embedded CTU-13 extracts (data/ctu13/README.md).
+const (
+	s10Path = "../../data/ctu13/s10/capture20110818.16hosts.reconstructed.netflow.labeled.zst"
+	s11Path = "../../data/ctu13/s11/capture20110818-2.binetflow.zst"
+
+	netflowHeaderLine   = "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label"
+	binetflowHeaderLine = "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label"
+)
+
+func writeTemp(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// rowStrings renders every row as its column values joined by "|".
+func rowStrings(rec arrow.Record) []string {
+	out := make([]string, rec.NumRows())
+	for i := range out {
+		vals := make([]string, rec.NumCols())
+		for c := range vals {
+			vals[c] = rec.Column(c).ValueStr(i)
+		}
+		out[i] = strings.Join(vals, "|")
+	}
+	return out
+}
+
+func mustRun(t *testing.T, mem memory.Allocator, p Params, o Options) *Result {
+	t.Helper()
+	res, err := Run(context.Background(), mem, p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// Real lines of the scenario-10 NetFlow file, plus real scenario-11 flows
+// written in the NetFlow layout (IPv6, ARP, IGMP) and padding variants.
+func TestNetflowLines(t *testing.T) {
+	cases := []struct{ name, line, want string }{
+		{"tcp",
+			"2011-08-18 10:19:13.328     0.002 TCP          147.32.86.166:33426 ->       212.24.150.110:25443 FRPA_     0        4      321      1   Background",
+			"2|2011-08-18T10:19:13.328Z|0.002|TCP|147.32.86.166|33426|->|212.24.150.110|25443|FRPA_|0|(null)|4|321|(null)|1|Background"},
+		{"icmp without ports",
+			"2011-08-18 11:41:27.645     0.000 ICMP               147.32.84.164 ->             109.237.233.97 URP       0        1      135      1   LEGITIMATE",
+			"2|2011-08-18T11:41:27.645Z|0|ICMP|147.32.84.164|(null)|->|109.237.233.97|(null)|URP|0|(null)|1|135|(null)|1|LEGITIMATE"},
+		{"tabs and trailing blanks",
+			"2011-08-18\t10:19:15.693\t2.500\tTCP\t147.32.84.164:54784\t->\t74.125.232.215:443\tPA_\t0\t5\t2675\t1\tLEGITIMATE \t\r",
+			"2|2011-08-18T10:19:15.693Z|2.5|TCP|147.32.84.164|54784|->|74.125.232.215|443|PA_|0|(null)|5|2675|(null)|1|LEGITIMATE"},
+		{"ipv6 udp: port after the last colon",
+			"2011-08-18 10:20:19.139     0.101 UDP  fe80::f180:4f5c:7d4a:bbd7:49204 ->             ff02::1:3:5355 INT       0        2      168      1   Background",
+			"2|2011-08-18T10:20:19.139Z|0.101|UDP|fe80::f180:4f5c:7d4a:bbd7|49204|->|ff02::1:3|5355|INT|0|(null)|2|168|(null)|1|Background"},
+		{"ipv6-icmp: no port",
+			"2011-08-18 10:20:21.390     0.000 IPV6-ICMP  fe80::21d:7eff:fe9b:a8f6 ->          ff02::1:ffb6:80a0 NNS       0        1       78      1   Background",
+			"2|2011-08-18T10:20:21.39Z|0|IPV6-ICMP|fe80::21d:7eff:fe9b:a8f6|(null)|->|ff02::1:ffb6:80a0|(null)|NNS|0|(null)|1|78|(null)|1|Background"},
+		{"bracketed ipv6",
+			"2011-08-18 10:20:21.390 0.5 TCP [2001:db8::1]:443 -> [2001:db8::2]:0x0050 A_ 0 1 78 1 Background",
+			"2|2011-08-18T10:20:21.39Z|0.5|TCP|2001:db8::1|443|->|2001:db8::2|80|A_|0|(null)|1|78|(null)|1|Background"},
+		{"arp who",
+			"2011-08-18 10:19:13.409   899.912 ARP                 147.32.87.13 who                147.32.87.1 CON       0        6      360      1   Background",
+			"2|2011-08-18T10:19:13.409Z|899.912|ARP|147.32.87.13|(null)|who|147.32.87.1|(null)|CON|0|(null)|6|360|(null)|1|Background"},
+		{"mac addresses",
+			"2011-08-18 10:19:13.409   965.590 IPX/SPX   00:15:17:2c:e5:2d ->  ff:ff:ff:ff:ff:ff INT       0      154    14286      1   Background",
+			"2|2011-08-18T10:19:13.409Z|965.59|IPX/SPX|00:15:17:2c:e5:2d|(null)|->|ff:ff:ff:ff:ff:ff|(null)|INT|0|(null)|154|14286|(null)|1|Background"},
+		{"igmp, <?> and hex icmp port",
+			"2011-08-18 10:19:40.875     0.000 IGMP   147.32.84.59:0x0303 <?>   224.0.0.1 INT     192        1       60      1   Background",
+			"2|2011-08-18T10:19:40.875Z|0|IGMP|147.32.84.59|771|<?>|224.0.0.1|(null)|INT|192|(null)|1|60|(null)|1|Background"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			res := mustRun(t, mem, Params{Path: writeTemp(t, "f.netflow.labeled", netflowHeaderLine+"\n"+c.line+"\n")}, Options{})
+			defer res.Flows.Release()
+			if got := rowStrings(res.Flows); len(got) != 1 || got[0] != c.want {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+// Real lines of the scenario-11 binetflow file.
+func TestBinetflowLines(t *testing.T) {
+	cases := []struct{ name, line, want string }{
+		{"tcp",
+			"2011/08/18 15:40:53.826372,2.983247,tcp,76.76.172.248,63577,   ->,147.32.84.229,13363,SR_SA,0,0,3,184,122,flow=Background-TCP-Established",
+			"2|2011-08-18T15:40:53.826372Z|2.983247|tcp|76.76.172.248|63577|->|147.32.84.229|13363|SR_SA|0|0|3|184|122|(null)|flow=Background-TCP-Established"},
+		{"hex ports, empty dTos",
+			"2011/08/18 15:39:35.197789,0.000000,icmp,147.32.84.59,0x0303,   ->,210.49.64.185,0x4fa8,URP,0,,1,173,173,flow=Background-Attempt-cmpgw-CVUT",
+			"2|2011-08-18T15:39:35.197789Z|0|icmp|147.32.84.59|771|->|210.49.64.185|20392|URP|0|(null)|1|173|173|(null)|flow=Background-Attempt-cmpgw-CVUT"},
+		{"empty sport and sTos, <-",
+			"2011/08/18 15:39:35.316904,0.001798,icmp,147.32.87.249,,  <-,147.32.87.13,0x0002,RED,,0,2,148,0,flow=Background",
+			"2|2011-08-18T15:39:35.316904Z|0.001798|icmp|147.32.87.249|(null)|<-|147.32.87.13|2|RED|(null)|0|2|148|0|(null)|flow=Background"},
+		{"arp who",
+			"2011/08/18 15:39:35.316152,899.911987,arp,147.32.87.13,,  who,147.32.87.1,,CON,,,6,360,180,flow=Background",
+			"2|2011-08-18T15:39:35.316152Z|899.911987|arp|147.32.87.13|(null)|who|147.32.87.1|(null)|CON|(null)|(null)|6|360|180|(null)|flow=Background"},
+		{"igmp",
+			"2011/08/18 15:39:40.875195,0.000000,igmp,147.32.87.1,,   ->,224.0.0.1,,INT,192,,1,60,60,flow=Background",
+			"2|2011-08-18T15:39:40.875195Z|0|igmp|147.32.87.1|(null)|->|224.0.0.1|(null)|INT|192|(null)|1|60|60|(null)|flow=Background"},
+		{"ipv6 udp",
+			"2011/08/18 15:42:41.482466,0.100622,udp,fe80::f180:4f5c:7d4a:bbd7,49204,   ->,ff02::1:3,5355,INT,0,,2,168,168,flow=Background-UDP-Attempt",
+			"2|2011-08-18T15:42:41.482466Z|0.100622|udp|fe80::f180:4f5c:7d4a:bbd7|49204|->|ff02::1:3|5355|INT|0|(null)|2|168|168|(null)|flow=Background-UDP-Attempt"},
+		{"ipx/spx mac addresses",
+			"2011/08/18 15:39:35.891783,965.590210,ipx/spx,00:15:17:2c:e5:2d,,   ->,ff:ff:ff:ff:ff:ff,,INT,,,154,14286,14286,flow=Background",
+			"2|2011-08-18T15:39:35.891783Z|965.59021|ipx/spx|00:15:17:2c:e5:2d|(null)|->|ff:ff:ff:ff:ff:ff|(null)|INT|(null)|(null)|154|14286|14286|(null)|flow=Background"},
+		{"<?> and empty state",
+			"2011/08/18 15:39:35.093493,38.753445,tcp,147.32.86.116,19083,  <?>,151.82.9.107,2185,,0,,7,456,456,flow=Background",
+			"2|2011-08-18T15:39:35.093493Z|38.753445|tcp|147.32.86.116|19083|<?>|151.82.9.107|2185||0|(null)|7|456|456|(null)|flow=Background"},
+		{"botnet label, crlf",
+			"2011/08/18 15:40:11.012339,0.000000,icmp,147.32.84.165,0x0008,   ->,147.32.96.69,0x2c1b,ECO,0,,1,1066,1066,flow=From-Botnet-V51-1-ICMP\r",
+			"2|2011-08-18T15:40:11.012339Z|0|icmp|147.32.84.165|8|->|147.32.96.69|11291|ECO|0|(null)|1|1066|1066|(null)|flow=From-Botnet-V51-1-ICMP"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			res := mustRun(t, mem, Params{Path: writeTemp(t, "f.binetflow", binetflowHeaderLine+"\n"+c.line+"\n")}, Options{})
+			defer res.Flows.Release()
+			if got := rowStrings(res.Flows); len(got) != 1 || got[0] != c.want {
+				t.Errorf("got  %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestDetect(t *testing.T) {
+	for _, c := range []struct{ header, want string }{
+		{netflowHeaderLine + "\n", FormatNetflow},
+		{"Date\tflow start Durat Prot Src IP Addr:Port Dst IP Addr:Port Flags Tos Packets Bytes Flows Label\r\n", FormatNetflow},
+		{binetflowHeaderLine + "\n", FormatBinetflow},
+		{"StartTime,Dur,Proto\n", ""},
+		{"a,b,c", ""},
+	} {
+		got, err := Detect([]byte(c.header))
+		if got != c.want || (err != nil) != (c.want == "") {
+			t.Errorf("Detect(%q) = %q, %v; want %q", c.header, got, err, c.want)
+		}
+	}
+}
+
+// The golden counts are those of data/ctu13/README.md.
+func TestGoldenS10(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	notBackground := func(l []byte) bool { return string(l) != "Background" }
+	res := mustRun(t, mem, Params{Path: s10Path}, Options{Keep: notBackground})
+	defer res.Flows.Release()
+	st := res.Stats
+	if st.Format != FormatNetflow || st.Lines != 258701 || st.Kept != 258700 || st.Filtered != 1 || st.Bad != 0 || st.Bytes != 37153463 {
+		t.Fatalf("stats %+v", st)
+	}
+	labels := countLabels(res.Flows, func(l string) string { return l })
+	if labels["Botnet"] != 218928 || labels["LEGITIMATE"] != 39772 || len(labels) != 2 {
+		t.Errorf("labels %v", labels)
+	}
+	// Line numbers point into the decompressed text, across chunks.
+	text := decompressedLines(t, s10Path)
+	line := res.Flows.Column(0).(*array.Int64)
+	src := res.Flows.Column(4).(*array.String)
+	for _, i := range []int{0, 1, 30000, 123456, 258699} {
+		l := text[line.Value(i)-1]
+		if !strings.Contains(l, " "+src.Value(i)) {
+			t.Errorf("row %d: line %d is %q, want source %s", i, line.Value(i), l, src.Value(i))
+		}
+	}
+
+	skip := mustRun(t, mem, Params{Path: s10Path, SkipFirstDataLine: true}, Options{Keep: notBackground})
+	defer skip.Flows.Release()
+	if st := skip.Stats; st.Skipped != 1 || st.Filtered != 0 || st.Kept != 258700 || !array.RecordEqual(skip.Flows, res.Flows) {
+		t.Errorf("SkipFirstDataLine: stats %+v", st)
+	}
+}
+
+func TestGoldenS11(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	res := mustRun(t, mem, Params{Path: s11Path, Format: FormatBinetflow}, Options{})
+	defer res.Flows.Release()
+	if st := res.Stats; st.Format != FormatBinetflow || st.Lines != 107251 || st.Kept != 107251 || st.Bad != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	// The README counts labels by the class word they contain, Background
+	// first ("flow=To-Background-CVUT-Proxy" is Background).
+	labels := countLabels(res.Flows, func(l string) string {
+		for _, k := range []string{"Background", "Botnet", "Normal"} {
+			if strings.Contains(l, k) {
+				return k
+			}
+		}
+		return l
+	})
+	if labels["Background"] != 96369 || labels["Botnet"] != 8164 || labels["Normal"] != 2718 || len(labels) != 3 {
+		t.Errorf("labels %v", labels)
+	}
+}
+
+func countLabels(rec arrow.Record, class func(string) string) map[string]int {
+	out := map[string]int{}
+	col := rec.Column(16).(*array.String)
+	for i := range col.Len() {
+		out[class(col.Value(i))]++
+	}
+	return out
+}
+
+func decompressedText(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func decompressedLines(t *testing.T, path string) []string {
+	return strings.Split(string(decompressedText(t, path)), "\n")
+}
+
+// Records do not depend on the worker count or on the compression.
+func TestDeterministic(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	text := decompressedText(t, s11Path)
+	dir := t.TempDir()
+	plainPath := filepath.Join(dir, "s11.binetflow")
+	if err := os.WriteFile(plainPath, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(text)
+	zw.Close()
+	gzPath := filepath.Join(dir, "s11.binetflow.data") // no telling extension: magic bytes decide
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keep := func(l []byte) bool { return !bytes.Contains(l, []byte("Background")) }
+	ref := mustRun(t, mem, Params{Path: s11Path, Workers: 1}, Options{Keep: keep})
+	defer ref.Flows.Release()
+	if ref.Stats.Kept != 8164+2718 {
+		t.Fatalf("kept %d", ref.Stats.Kept)
+	}
+	for _, c := range []struct {
+		name    string
+		path    string
+		workers int
+	}{{"zst/4", s11Path, 4}, {"plain/1", plainPath, 1}, {"plain/4", plainPath, 4}, {"gz/3", gzPath, 3}} {
+		res := mustRun(t, mem, Params{Path: c.path, Workers: c.workers}, Options{Keep: keep})
+		if !array.RecordEqual(res.Flows, ref.Flows) {
+			t.Errorf("%s: record differs from zst/1", c.name)
+		}
+		if res.Stats.Bytes != ref.Stats.Bytes || res.Stats.Filtered != ref.Stats.Filtered {
+			t.Errorf("%s: stats %+v, want %+v", c.name, res.Stats, ref.Stats)
+		}
+		res.Flows.Release()
+	}
+}
+
+func TestBadLines(t *testing.T) {
+	text := netflowHeaderLine + "\n" +
+		"2011-08-18 10:19:13.328     0.002 TCP  147.32.86.166:33426 -> 212.24.150.110:25443 FRPA_ 0 4 321 1 Botnet\n" +
+		"\n" + // blank lines are not bad
+		"  \t\n" +
+		"2011-08-18 10:19:13.400     zero TCP  147.32.86.166:33426 -> 212.24.150.110:25443 FRPA_ 0 4 321 1 Botnet\n" +
+		"2011-08-18 10:19:13.500     0.002 TCP  147.32.86.166:33426 -> 212.24.150.110:99999 FRPA_ 0 4 321 1 Botnet\n" +
+		"2011-08-18 10:19:13.600     0.002 TCP  147.32.86.166:33426 -> 212.24.150.110:25443 FRPA_ 0 4 321 1 Background\n" +
+		"2011-08-18 10:19 0.002 TCP Botnet\n" +
+		"2011-08-18 10:19:13.700     0.002 TCP  147.32.86.166:33426 -> 212.24.150.110:25443 FRPA_ 0 4 321 1 Botnet"
+	path := writeTemp(t, "bad.netflow.labeled", text)
+	keep := func(l []byte) bool { return string(l) != "Background" }
+
+	_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path, OnBadLine: "fail"}, Options{Keep: keep})
+	if want := path + `:5: field 3 (Durat) "zero": not a number`; err == nil || err.Error() != want {
+		t.Errorf("fail: got %v, want %s", err, want)
+	}
+
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	res := mustRun(t, mem, Params{Path: path, OnBadLine: "skip"}, Options{Keep: keep})
+	defer res.Flows.Release()
+	st := res.Stats
+	if st.Lines != 6 || st.Kept != 2 || st.Filtered != 1 || st.Bad != 3 || len(st.BadLines) != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	for i, want := range []BadLine{
+		{5, `field 3 (Durat) "zero": not a number`, "2011-08-18 10:19:13.400"},
+		{6, `field 7 (Dst IP Addr:Port) "212.24.150.110:99999": port "99999": out of range`, "2011-08-18 10:19:13.500"},
+		{8, "5 fields, want 13", "2011-08-18 10:19 0.002"},
+	} {
+		got := st.BadLines[i]
+		if got.Line != want.Line || got.Reason != want.Reason || !strings.HasPrefix(got.Text, want.Text) {
+			t.Errorf("bad line %d: got %+v, want %+v", i, got, want)
+		}
+	}
+	if got := res.Flows.Column(0).(*array.Int64).Int64Values(); len(got) != 2 || got[0] != 2 || got[1] != 9 {
+		t.Errorf("line numbers %v, want [2 9]", got)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		p    Params
+		text string
+		want string
+	}{
+		{"missing file", Params{Path: filepath.Join(dir, "none")}, "", "no such file"},
+		{"empty file", Params{}, "", "empty file"},
+		{"unknown header", Params{}, "a b c\n", ":1: unknown header"},
+		{"wrong format", Params{Format: FormatBinetflow}, netflowHeaderLine + "\n", ":1: format binetflow requested"},
+		{"bad format param", Params{Format: "csv"}, netflowHeaderLine + "\n", `format "csv"`},
+		{"bad on_bad_line", Params{OnBadLine: "ignore"}, netflowHeaderLine + "\n", `on_bad_line "ignore"`},
+		{"bad binetflow line", Params{}, binetflowHeaderLine + "\n1,2,3\n", ":2: 3 fields, want 15"},
+		{"bad time", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1x,0,tcp,a,1,->,b,2,S,0,0,1,2,3,flow=x\n", `:2: field 1 (StartTime) "2011/08/18 15:39:35.1x": not a time`},
+	}
+	for i, c := range cases {
+		if c.p.Path == "" {
+			c.p.Path = filepath.Join(dir, string(rune('a'+i)))
+			if err := os.WriteFile(c.p.Path, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := Run(context.Background(), memory.DefaultAllocator, c.p, Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestHeaderOnly(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	res := mustRun(t, mem, Params{Path: writeTemp(t, "h", binetflowHeaderLine)}, Options{})
+	defer res.Flows.Release()
+	if res.Flows.NumRows() != 0 || res.Flows.NumCols() != 17 || !res.Flows.Schema().Equal(Schema) {
+		t.Errorf("got %v", res.Flows)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, memory.DefaultAllocator, Params{Path: s11Path}, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var last int64
+	res := mustRun(t, memory.DefaultAllocator, Params{Path: s11Path}, Options{Progress: func(n int64) {
+		if n < last {
+			t.Errorf("progress went back from %d to %d", last, n)
+		}
+		last = n
+	}})
+	defer res.Flows.Release()
+	if last != res.Stats.Bytes {
+		t.Errorf("last progress %d, want %d", last, res.Stats.Bytes)
+	}
+}
+
+// The sha256 values are those of data/ctu13/README.md.
+func TestSHA256File(t *testing.T) {
+	for path, want := range map[string]string{
+		s10Path: "dc9e9194d6fcac69475e2a78203b31627eb171673bc08375b36cb48b12b2666b",
+		s11Path: "d761b4513ee42be57193fe8f442e9234e73ac81f4fbd01248e37c23ca8ec1cf2",
+	} {
+		got, err := SHA256File(path)
+		if err != nil || got != want {
+			t.Errorf("SHA256File(%s) = %s, %v; want %s", path, got, err, want)
+		}
+	}
+}
