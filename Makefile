@@ -1,0 +1,43 @@
+# botprof — the two commands a newcomer needs are `make experiment` and `make test`.
+GO      ?= go
+BIN     := bin/botprof
+SPECS   := experiments/default.yaml experiments/sweep.yaml
+
+.PHONY: all build experiment test test-race bench bench-go bench-e2e bench-data vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/botprof
+
+# The main job: the notebook's experiment and the 45-point sweep on the embedded data.
+experiment: build
+	@for s in $(SPECS); do ./$(BIN) run $$s || exit 1; done
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+test-race:
+	$(GO) test -race -count=1 ./...
+
+# Benchmarks: Go micro-benchmarks (benchstat-readable) and whole-process timings.
+bench: bench-go bench-e2e
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./hmm/ ./stages/... ./pipeline/... | tee bench/go-bench.txt
+
+bench-data:
+	./scripts/bench-data
+
+bench-e2e: build bench-data
+	./scripts/bench-e2e.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin/ .botprof-cache/
