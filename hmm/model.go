@@ -78,7 +78,9 @@ func (g *Gaussian) DecodeMAP(seqs Sequences) ([]float64, []int, error) {
 }
 
 // Posteriors returns γ computed in log space.
-func (g *Gaussian) Posteriors(seqs Sequences) ([]float64, error) { return g.PosteriorsWith(seqs, ImplLog) }
+func (g *Gaussian) Posteriors(seqs Sequences) ([]float64, error) {
+	return g.PosteriorsWith(seqs, ImplLog)
+}
 
 // PosteriorsWith is Posteriors with an explicit implementation.
 func (g *Gaussian) PosteriorsWith(seqs Sequences, impl string) ([]float64, error) {
@@ -136,7 +138,9 @@ func (c *Categorical) DecodeMAP(seqs Sequences) ([]float64, []int, error) {
 }
 
 // Posteriors returns γ computed in log space.
-func (c *Categorical) Posteriors(seqs Sequences) ([]float64, error) { return c.PosteriorsWith(seqs, ImplLog) }
+func (c *Categorical) Posteriors(seqs Sequences) ([]float64, error) {
+	return c.PosteriorsWith(seqs, ImplLog)
+}
 
 // PosteriorsWith is Posteriors with an explicit implementation.
 func (c *Categorical) PosteriorsWith(seqs Sequences, impl string) ([]float64, error) {
