@@ -421,23 +421,6 @@ func (g *group) hosts() (names []string, class map[string]string) {
 	return names, class
 }
 
-// bestGroup returns the group with the highest median of metric (first on
-// ties, in config order), or nil when no group has the metric.
-func bestGroup(gs []*group, metric string) *group {
-	var best *group
-	bestV := math.Inf(-1)
-	for _, g := range gs {
-		xs := g.values(metric)
-		if len(xs) == 0 {
-			continue
-		}
-		if m := Median(xs); m > bestV {
-			best, bestV = g, m
-		}
-	}
-	return best
-}
-
 // bestPoint returns the point of g with the highest metric (first on ties).
 func (g *group) bestPoint(metric string) *Point {
 	var best *Point

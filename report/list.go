@@ -1,0 +1,82 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+)
+
+// RunInfo is one line of List.
+type RunInfo struct {
+	Path       string // relative to the listed root
+	Experiment string
+	Started    string
+	Points     int
+	Best       string  // config of the best point, by median auc_host
+	BestAUC    float64 // its median auc_host; NaN when no point has one
+	HasBest    bool
+}
+
+// Runs finds the results folders (directories with a manifest.json) under
+// root, sorted by start time, then path. It does not descend into a run.
+func Runs(root string) ([]RunInfo, error) {
+	var out []RunInfo
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if _, err := os.Stat(filepath.Join(path, "manifest.json")); err != nil {
+			return nil
+		}
+		r, err := Load(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		info := RunInfo{Path: filepath.ToSlash(rel), Experiment: r.Manifest.Experiment, Started: r.Manifest.Started, Points: len(r.Points)}
+		gs, _ := r.groups()
+		if ranked := rankGroups(gs); len(ranked) > 0 && len(ranked[0].values(primaryMetric)) > 0 {
+			g := ranked[0]
+			info.Best, info.BestAUC, info.HasBest = g.Config.String(), Median(g.values(primaryMetric)), true
+		}
+		out = append(out, info)
+		return filepath.SkipDir
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Started != out[j].Started {
+			return out[i].Started < out[j].Started
+		}
+		return out[i].Path < out[j].Path
+	})
+	return out, nil
+}
+
+// List writes the runs under root as an aligned table: run folder,
+// experiment, start time, number of points and the best median auc_host
+// with its point.
+func List(root string, w io.Writer) error {
+	runs, err := Runs(root)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\texperiment\tstarted\tpoints\tbest auc_host\tbest point")
+	for _, r := range runs {
+		auc, best := "—", "—"
+		if r.HasBest {
+			auc, best = fmtNum(r.BestAUC), r.Best
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Path, orDash(r.Experiment), orDash(r.Started), r.Points, auc, best)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,241 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// primaryMetric ranks sweep points.
+const primaryMetric = "auc_host"
+
+// bestCount is how many points the summary lists as best.
+const bestCount = 5
+
+// WriteSummary writes dir/summary.md for the results folder dir (see Show).
+func WriteSummary(dir string) error {
+	r, err := Load(dir)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".summary-*.md")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := r.writeSummary(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(dir, "summary.md"))
+}
+
+// Show writes the summary of the results folder dir to w as Markdown: the
+// run's inputs, the best points by median auc_host over seeds, the sweep
+// table (rows window.size, columns model.states, cells median auc_host with
+// IQR) when both are swept, the host scores of the best point, and warnings
+// as footnotes.
+func Show(dir string, w io.Writer) error {
+	r, err := Load(dir)
+	if err != nil {
+		return err
+	}
+	return r.writeSummary(w)
+}
+
+func (r *Run) writeSummary(w io.Writer) error {
+	var b strings.Builder
+	var notes []string
+	note := func(s string) string {
+		notes = append(notes, s)
+		return fmt.Sprintf("[^%d]", len(notes))
+	}
+	m := &r.Manifest
+	fmt.Fprintf(&b, "# %s — run %s\n\n", orDash(m.Experiment), orDash(m.RunID))
+	fmt.Fprintf(&b, "- data: `%s` (sha256 `%s`)\n", orDash(m.Data.Path), orDash(m.Data.SHA256))
+	fmt.Fprintf(&b, "- started: %s (%.1f s)\n", orDash(m.Started), m.WallSeconds)
+	git := m.Git.Commit
+	if m.Git.Dirty {
+		git += " (dirty)"
+	}
+	fmt.Fprintf(&b, "- botprof %s, git %s, %s\n", orDash(m.BotprofVersion), orDash(git), orDash(m.GoVersion))
+	if m.SpecPath != "" {
+		fmt.Fprintf(&b, "- spec: `%s`\n", m.SpecPath)
+	}
+	gs, failed := r.groups()
+	ref := ""
+	if len(failed) > 0 {
+		var lines []string
+		for _, p := range r.Points {
+			if p.Status != "" && p.Status != "ok" {
+				lines = append(lines, fmt.Sprintf("%s: %s", p.Name, orDash(p.Error)))
+			}
+		}
+		ref = note("failed points: " + strings.Join(lines, "; "))
+	}
+	fmt.Fprintf(&b, "- points: %d (%d failed%s), primary score: %s\n", len(r.Points), len(failed), ref, orDash(r.Score))
+
+	ranked := rankGroups(gs)
+	fmt.Fprintf(&b, "\n## Best points by median %s\n\n", primaryMetric)
+	b.WriteString("| point | seeds | auc_host | IQR | auc_window | margin | tpr_at_fpr0 |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for i, g := range ranked {
+		if i == bestCount {
+			break
+		}
+		xs := g.values(primaryMetric)
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", mdEscape(g.Config.String()), len(g.Points),
+			fmtMedian(xs), fmtIQR(xs), fmtMedian(g.values("auc_window")), fmtMedian(g.values("margin")), fmtMedian(g.values("tpr_at_fpr0")))
+	}
+	if len(ranked) > bestCount {
+		fmt.Fprintf(&b, "\n%d more points in metrics.json.\n", len(ranked)-bestCount)
+	}
+	r.writeSweepTable(&b, gs, note)
+	if len(ranked) > 0 && len(ranked[0].values(primaryMetric)) > 0 {
+		best := ranked[0]
+		p := best.bestPoint(primaryMetric)
+		fmt.Fprintf(&b, "\n## Host scores of the best point\n\n%s, seed %s (%s = %s)\n\n", mdEscape(p.Name), orDash(p.Seed), primaryMetric, fmtNum(p.Metrics[primaryMetric]))
+		b.WriteString("| host | class | status | flows | windows | viterbi | loglik | loglik_per_window |\n|---|---|---|---:|---:|---:|---:|---:|\n")
+		hosts := append([]HostScore(nil), p.Hosts...)
+		sort.SliceStable(hosts, func(i, j int) bool { return classRank(hosts[i].Class) < classRank(hosts[j].Class) })
+		for _, h := range hosts {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", h.Host, h.Class, h.Status, orDash(h.Flows), orDash(h.Windows))
+			for _, k := range scoreKinds {
+				if v, ok := h.Scores[k]; ok {
+					fmt.Fprintf(&b, " %s |", fmtNum(v))
+				} else {
+					b.WriteString(" — |")
+				}
+			}
+			b.WriteString("\n")
+		}
+		if len(hosts) == 0 {
+			b.WriteString(note("scores.csv has no rows for this point") + "\n")
+		}
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n")
+		for i, n := range notes {
+			fmt.Fprintf(&b, "[^%d]: %s\n", i+1, mdEscape(n))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeSweepTable writes the window.size × model.states table of median
+// auc_host over seeds, pooling any other swept key into the cells.
+func (r *Run) writeSweepTable(b *strings.Builder, gs []*group, note func(string) string) {
+	const rowKey, colKey = "window.size", "model.states"
+	rows, cols := axisValues(gs, rowKey), axisValues(gs, colKey)
+	if len(rows) == 0 || len(cols) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## Sweep: median %s over seeds (IQR)\n\n| %s \\ %s |", primaryMetric, rowKey, colKey)
+	for _, c := range cols {
+		fmt.Fprintf(b, " %s |", c)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---:|", len(cols)) + "\n")
+	pooled := false
+	for _, rv := range rows {
+		fmt.Fprintf(b, "| %s |", rv)
+		for _, cv := range cols {
+			var xs []float64
+			n := 0
+			for _, g := range gs {
+				gr, _ := g.Config.get(rowKey)
+				gc, _ := g.Config.get(colKey)
+				if gr == rv && gc == cv {
+					xs = append(xs, g.values(primaryMetric)...)
+					n++
+				}
+			}
+			pooled = pooled || n > 1
+			if len(xs) == 0 {
+				b.WriteString(" — |")
+				continue
+			}
+			fmt.Fprintf(b, " %s (%s) |", fmtNum(Median(xs)), fmtIQR(xs))
+		}
+		b.WriteString("\n")
+	}
+	if pooled {
+		b.WriteString("\nCells pool the other swept parameters" + note("each cell takes the median over all points with that window size and number of states") + ".\n")
+	}
+}
+
+// axisValues returns the values of key over the groups, sorted.
+func axisValues(gs []*group, key string) []string {
+	seen := map[string]bool{}
+	var vs []string
+	for _, g := range gs {
+		if v, ok := g.Config.get(key); ok && !seen[v] {
+			seen[v] = true
+			vs = append(vs, v)
+		}
+	}
+	sort.Slice(vs, func(i, j int) bool { return compareValues(vs[i], vs[j]) < 0 })
+	return vs
+}
+
+func classRank(c string) int {
+	switch c {
+	case "profile":
+		return 0
+	case "normal":
+		return 1
+	case "infected":
+		return 2
+	}
+	return 3
+}
+
+// rankGroups sorts groups best first: by median auc_host, then its lower
+// quartile, then median auc_window (so a steadier point wins a tie).
+func rankGroups(gs []*group) []*group {
+	out := append([]*group(nil), gs...)
+	key := func(g *group) [3]float64 {
+		xs := g.values(primaryMetric)
+		q1 := -1e308
+		if len(xs) > 0 {
+			q1 = Quantile(xs, 0.25)
+		}
+		return [3]float64{medianOr(xs), q1, medianOr(g.values("auc_window"))}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := key(out[i]), key(out[j])
+		for k := range a {
+			if a[k] != b[k] {
+				return a[k] > b[k]
+			}
+		}
+		return false
+	})
+	return out
+}
+
+func medianOr(xs []float64) float64 {
+	if len(xs) == 0 {
+		return -1e308
+	}
+	return Median(xs)
+}
+
+func fmtMedian(xs []float64) string {
+	if len(xs) == 0 {
+		return "—"
+	}
+	return fmtNum(Median(xs))
+}
+
+func fmtIQR(xs []float64) string {
+	if len(xs) == 0 {
+		return "—"
+	}
+	return fmtNum(Quantile(xs, 0.25)) + "–" + fmtNum(Quantile(xs, 0.75))
+}
