@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"botprof/report"
+)
+
+// failIfFlags collects repeated --fail-if conditions.
+type failIfFlags []report.Condition
+
+func (f *failIfFlags) String() string {
+	parts := make([]string, len(*f))
+	for i, c := range *f {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (f *failIfFlags) Set(s string) error {
+	c, err := report.ParseCondition(s)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, c)
+	return nil
+}
+
+// runDiff implements `botprof diff [flags] A B`.
+func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts report.DiffOptions
+	var failIf failIfFlags
+	fs.StringVar(&opts.Format, "format", "text", "output `format`: text, csv, json or markdown")
+	fs.Float64Var(&opts.Alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
+	fs.Var(&failIf, "fail-if", "exit 1 when the change B-A of a metric's medians meets `COND`, e.g. 'auc_host<-0.01' (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: botprof diff [flags] A B\n\n"+
+			"Compares two results folders point by point (parameters minus model.seed) over seeds:\n"+
+			"median ± 95%% CI, Mann-Whitney U test, ~ where not significant.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return fmt.Errorf("diff: want 2 results folders, got %d", fs.NArg())
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	opts.FailIf = failIf
+	return report.Diff(fs.Arg(0), fs.Arg(1), opts, stdout)
+}

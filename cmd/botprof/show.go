@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"botprof/report"
+)
+
+// runShow implements `botprof show RUN`.
+func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("show", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: botprof show RUN\n\nPrints a results folder's summary (Markdown) to stdout.\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("show: want 1 results folder, got %d", fs.NArg())
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return report.Show(fs.Arg(0), stdout)
+}
