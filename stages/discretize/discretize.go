@@ -1,0 +1,342 @@
+package discretize
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/stages/load"
+)
+
+// Feature kinds.
+const (
+	KindPercentile = "percentile"
+	KindCategory   = "category"
+)
+
+// FitOn values.
+const (
+	FitProfile = "profile"
+	FitAll     = "all"
+)
+
+// Compat values. The default ("") is the correct method.
+const (
+	// CompatNotebook reproduces the notebook under Python 3. Percentile
+	// features: the cuts are np.percentile(profile values, Percentiles)
+	// with Percentiles on numpy's 0–100 scale as written (the notebook
+	// passes 0.1 … 0.9), |M| = len(Percentiles), and a value is binned by
+	//
+	//	prev = 0
+	//	for i, cur in enumerate(cuts): if prev <= v < cur: return i; prev = cur
+	//	return 0
+	//
+	// where cuts is ONE iterator (Python 3 map) shared by every call: a call
+	// resumes where the previous one stopped and, once the iterator is
+	// exhausted, returns 0. Calls happen flow by flow, the profiled host
+	// first, then the other hosts in Params.Hosts order, each host in file
+	// (line) order. Category features: codes by first appearance in the
+	// whole input table (pandas Categorical on the filtered table), and
+	// |M| = the number of distinct values the profiled host has, which may
+	// be smaller than the largest code + 1. Fitting is always on the
+	// profiled host.
+	CompatNotebook = "notebook"
+	// CompatNotebookList is CompatNotebook with the cuts read as a list
+	// (list(map(...))): every call iterates all cuts afresh.
+	CompatNotebookList = "notebook-list"
+)
+
+// Feature is one digit of the flow code.
+type Feature struct {
+	// Column is a load.Schema column. Percentile features take numeric
+	// columns (bytes, packets, duration, src_bytes, src_port, dst_port,
+	// stos, dtos, flows); a null value is an error naming the line.
+	// Category features take any utf8 or integer column; null is its own
+	// category, written "(null)".
+	Column string `json:"column" yaml:"column"`
+	// Kind is "percentile" or "category".
+	Kind string `json:"kind" yaml:"kind"`
+	// Percentiles are numpy-scale (0..100) percentiles of the fit values
+	// used as cut points; [20, 40, 60, 80] gives quintiles.
+	Percentiles []float64 `json:"percentiles,omitempty" yaml:"percentiles"`
+}
+
+// Params configures the stage.
+type Params struct {
+	Features []Feature `json:"features" yaml:"features"`
+	// FitOn is "profile" (default) or "all" (every listed host's flows).
+	FitOn string `json:"fit_on" yaml:"fit_on"`
+	// Compat is "", "notebook" or "notebook-list".
+	Compat string `json:"compat,omitempty" yaml:"compat"`
+	// Profile is the profiled host (a src_addr).
+	Profile string `json:"profile" yaml:"profile"`
+	// Hosts are the other hosts to encode, in order (normal, then
+	// infected). The profile, if listed, and repeats are skipped.
+	Hosts []string `json:"hosts" yaml:"hosts"`
+}
+
+// NotebookFeatures returns the notebook's features: the protocol as a
+// category, then bytes binned by the 0.1st, 0.3rd, 0.5th, 0.7th and 0.9th
+// percentiles (np.arange(.1, 1, 1/5) passed to np.percentile).
+func NotebookFeatures() []Feature {
+	return []Feature{
+		{Column: load.ColProto, Kind: KindCategory},
+		{Column: load.ColBytes, Kind: KindPercentile, Percentiles: []float64{0.1, 0.3, 0.5, 0.7, 0.9}},
+	}
+}
+
+// HostOrder returns the encoding order: Profile, then Hosts without the
+// profile and without repeats.
+func (p Params) HostOrder() []string {
+	out := []string{p.Profile}
+	seen := map[string]bool{p.Profile: true}
+	for _, h := range p.Hosts {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (p Params) fitOn() string {
+	if p.FitOn == "" {
+		return FitProfile
+	}
+	return p.FitOn
+}
+
+func (p Params) errorf(format string, args ...any) error {
+	return fmt.Errorf("stage discretize: "+format, args...)
+}
+
+// Validate reports parameter mistakes, all of them.
+func (p Params) Validate() error {
+	var errs []error
+	if p.Profile == "" {
+		errs = append(errs, p.errorf("no profiled host"))
+	}
+	if len(p.Features) == 0 {
+		errs = append(errs, p.errorf("no features"))
+	}
+	switch p.Compat {
+	case "", CompatNotebook, CompatNotebookList:
+	default:
+		errs = append(errs, p.errorf("compat %q: want \"\", %q or %q", p.Compat, CompatNotebook, CompatNotebookList))
+	}
+	switch p.fitOn() {
+	case FitProfile:
+	case FitAll:
+		if p.Compat != "" {
+			errs = append(errs, p.errorf("compat %q fits on the profiled host only, not fit_on %q", p.Compat, p.FitOn))
+		}
+	default:
+		errs = append(errs, p.errorf("fit_on %q: want %q or %q", p.FitOn, FitProfile, FitAll))
+	}
+	for i, f := range p.Features {
+		switch f.Kind {
+		case KindPercentile:
+			if len(f.Percentiles) == 0 {
+				errs = append(errs, p.errorf("features[%d] (%s): percentile feature without percentiles", i, f.Column))
+			}
+			for _, q := range f.Percentiles {
+				if !(q >= 0 && q <= 100) {
+					errs = append(errs, p.errorf("features[%d] (%s): percentile %v outside [0, 100]", i, f.Column, q))
+				}
+			}
+			if p.Compat == "" && !sort.Float64sAreSorted(f.Percentiles) {
+				errs = append(errs, p.errorf("features[%d] (%s): percentiles %v are not increasing", i, f.Column, f.Percentiles))
+			}
+		case KindCategory:
+			if len(f.Percentiles) > 0 {
+				errs = append(errs, p.errorf("features[%d] (%s): category feature with percentiles", i, f.Column))
+			}
+		default:
+			errs = append(errs, p.errorf("features[%d] (%s): kind %q: want %q or %q", i, f.Column, f.Kind, KindPercentile, KindCategory))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// FeatureMap is one fitted feature.
+type FeatureMap struct {
+	Column      string    `json:"column"`
+	Kind        string    `json:"kind"`
+	Percentiles []float64 `json:"percentiles,omitempty"`
+	// Cuts are the fitted cut points of a percentile feature.
+	Cuts []float64 `json:"cuts,omitempty"`
+	// Categories is the ordered table of a category feature: value k has
+	// digit k. By default it is sorted (null first, integers numerically)
+	// and one more digit, len(Categories), stands for values not seen when
+	// fitting; in notebook compat it is in order of first appearance.
+	Categories []string `json:"categories,omitempty"`
+	// Size is |M|, the radix of this digit.
+	Size int `json:"size"`
+}
+
+// Bin returns the default percentile digit of v: the number of cuts ≤ v,
+// so k cuts give k+1 bins.
+func (f *FeatureMap) Bin(v float64) int {
+	return sort.Search(len(f.Cuts), func(i int) bool { return f.Cuts[i] > v })
+}
+
+// Mapping is the fitted discretization, JSON-serialisable (mapping.json).
+type Mapping struct {
+	Features []FeatureMap `json:"features"`
+	Compat   string       `json:"compat"`
+	FitOn    string       `json:"fit_on"`
+	// Symbols is the number of distinct codes the model must accept.
+	Symbols int `json:"symbols"`
+}
+
+// HostSpan locates one host's flows in Result.Codes.
+type HostSpan struct {
+	Host   string `json:"host"`
+	Offset int    `json:"offset"`
+	Flows  int    `json:"flows"`
+}
+
+// Column names of CodesSchema.
+const (
+	ColHost = "host"
+	ColCode = "code"
+)
+
+// CodesSchema is the schema of Result.Codes.
+var CodesSchema = arrow.NewSchema([]arrow.Field{
+	{Name: ColHost, Type: arrow.BinaryTypes.String},
+	{Name: load.ColLine, Type: arrow.PrimitiveTypes.Int64},
+	{Name: load.ColStartTime, Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
+	{Name: ColCode, Type: arrow.PrimitiveTypes.Int32},
+}, nil)
+
+// Result is the stage output. Release it when done.
+type Result struct {
+	// Codes has one row per flow of the listed hosts (CodesSchema), grouped
+	// by host in HostOrder, in time order (ties by line) inside a host —
+	// in file order under notebook compat, as the notebook reads them.
+	Codes arrow.RecordBatch
+	// Hosts lists every host of HostOrder, those without flows included.
+	Hosts   []HostSpan
+	Mapping Mapping
+	// Symbols is Mapping.Symbols: Π |M_f|, or the largest code + 1 when
+	// notebook compat produces codes beyond that product.
+	Symbols int
+}
+
+// Release releases Codes.
+func (r *Result) Release() {
+	if r.Codes != nil {
+		r.Codes.Release()
+		r.Codes = nil
+	}
+}
+
+// HostCodes returns the codes of host i of r.Hosts, a view into r.Codes.
+func (r *Result) HostCodes(i int) []int32 {
+	codes := r.Codes.Column(3).(*array.Int32).Int32Values()
+	h := r.Hosts[i]
+	return codes[h.Offset : h.Offset+h.Flows : h.Offset+h.Flows]
+}
+
+// Run encodes the flows of p.HostOrder() whose src_addr is that host.
+// flows has load.Schema (only line, start_time, src_addr and the feature
+// columns are read).
+func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p Params) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	in, err := newInput(flows, p)
+	if err != nil {
+		return nil, err
+	}
+	order := p.HostOrder()
+	rows := in.hostRows(order)
+	if len(rows[0]) == 0 {
+		return nil, p.errorf("profiled host %s has no flows", p.Profile)
+	}
+	if p.Compat == "" {
+		in.sortByTime(rows)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	var fit []int
+	if p.fitOn() == FitAll {
+		for _, r := range rows {
+			fit = append(fit, r...)
+		}
+	} else {
+		fit = rows[0]
+	}
+	m := Mapping{Compat: p.Compat, FitOn: p.fitOn(), Features: make([]FeatureMap, len(p.Features))}
+	digits := make([]digitFunc, len(p.Features))
+	for f, feat := range p.Features {
+		fm, d, err := in.fit(f, feat, fit, p.Compat)
+		if err != nil {
+			return nil, err
+		}
+		m.Features[f], digits[f] = fm, d
+	}
+	radix := make([]int64, len(digits))
+	product := int64(1)
+	for f := len(digits) - 1; f >= 0; f-- {
+		radix[f] = product
+		product *= int64(m.Features[f].Size)
+		if product > math.MaxInt32 {
+			return nil, p.errorf("the code space has more than %d symbols", math.MaxInt32)
+		}
+	}
+
+	res := &Result{Hosts: make([]HostSpan, len(order))}
+	hb := array.NewStringBuilder(mem)
+	defer hb.Release()
+	lb := array.NewInt64Builder(mem)
+	defer lb.Release()
+	tb := array.NewTimestampBuilder(mem, CodesSchema.Field(2).Type.(*arrow.TimestampType))
+	defer tb.Release()
+	cb := array.NewInt32Builder(mem)
+	defer cb.Release()
+	maxCode := int64(-1)
+	offset := 0
+	for h, host := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res.Hosts[h] = HostSpan{Host: host, Offset: offset, Flows: len(rows[h])}
+		offset += len(rows[h])
+		for _, i := range rows[h] {
+			code := int64(0)
+			for f, d := range digits {
+				v, err := d(i)
+				if err != nil {
+					return nil, p.errorf("host %s: %w", host, err)
+				}
+				code += int64(v) * radix[f]
+			}
+			if code > math.MaxInt32 {
+				return nil, p.errorf("host %s, line %d: code %d overflows int32", host, in.line[i], code)
+			}
+			maxCode = max(maxCode, code)
+			hb.Append(host)
+			lb.Append(in.line[i])
+			tb.Append(in.time[i])
+			cb.Append(int32(code))
+		}
+	}
+	m.Symbols = int(max(product, maxCode+1))
+	cols := []arrow.Array{hb.NewArray(), lb.NewArray(), tb.NewArray(), cb.NewArray()}
+	res.Codes = array.NewRecordBatch(CodesSchema, cols, int64(offset))
+	for _, c := range cols {
+		c.Release()
+	}
+	res.Mapping, res.Symbols = m, m.Symbols
+	return res, nil
+}
