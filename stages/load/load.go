@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -110,7 +109,7 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 		return nil, fmt.Errorf("%s:1: format %s requested, but the header is a %s header", p.Path, p.Format, format)
 	}
 	failFast := p.OnBadLine != "skip"
-	w := &worker{mem: mem, parser: parserFor(format), keep: o.Keep, skipFirst: p.SkipFirstDataLine, failFast: failFast}
+	w := &worker{parser: parserFor(format), keep: o.Keep, skipFirst: p.SkipFirstDataLine, failFast: failFast}
 
 	// firstBad is the lowest chunk index holding a bad line in fail mode;
 	// later chunks need not be read.
@@ -160,13 +159,6 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 			o.Progress(bytesDone)
 		}
 	}
-	defer func() {
-		for _, r := range results {
-			if r != nil {
-				r.release()
-			}
-		}
-	}()
 	if prodErr != nil {
 		return nil, fmt.Errorf("load %s: %w", p.Path, prodErr)
 	}
@@ -179,7 +171,6 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 // worker parses chunks; it is shared by the parsing goroutines and holds no
 // mutable state.
 type worker struct {
-	mem       memory.Allocator
 	parser    lineParser
 	keep      func([]byte) bool
 	skipFirst bool
@@ -199,22 +190,13 @@ type chunkResult struct {
 	bytes, lines                   int64
 	dataLines, kept, filtered, bad int64
 	skippedFirst                   int64
-	lineIdx                        []int64
-	cols                           []arrow.Array
+	cols                           *columns
 	badLines                       []localBad
-	next                           int64 // line number of the chunk's first line, set by merge
-}
-
-func (r *chunkResult) release() {
-	for _, c := range r.cols {
-		c.Release()
-	}
-	r.cols = nil
 }
 
 func (w *worker) parse(c chunk) *chunkResult {
 	res := &chunkResult{index: c.index, bytes: int64(len(c.data))}
-	b := newBuilders(w.mem)
+	cols := &columns{}
 	skipFirst := w.skipFirst && c.index == 0
 	var r row
 	data := c.data
@@ -257,11 +239,10 @@ func (w *worker) parse(c chunk) *chunkResult {
 			continue
 		}
 		res.kept++
-		b.append(k, &r)
+		cols.append(k, &r)
 	}
 	res.lines = k + 1
-	res.lineIdx = b.lines
-	res.cols = b.finish()
+	res.cols = cols
 	return res
 }
 
@@ -269,7 +250,8 @@ func (w *worker) parse(c chunk) *chunkResult {
 func merge(mem memory.Allocator, path, format string, headerBytes int64, results []*chunkResult, failFast bool) (*Result, error) {
 	st := Stats{Format: format, Bytes: headerBytes}
 	next := int64(2) // line number of the first line after the header
-	var kept int64
+	chunks := make([]*columns, 0, len(results))
+	bases := make([]int64, 0, len(results))
 	for _, r := range results {
 		if r == nil || r.skipped {
 			return nil, errors.New("load: internal error: chunk missing")
@@ -288,52 +270,14 @@ func merge(mem memory.Allocator, path, format string, headerBytes int64, results
 		st.Filtered += r.filtered
 		st.Bad += r.bad
 		st.Skipped += r.skippedFirst
-		kept += r.kept
-		r.next = next
+		chunks = append(chunks, r.cols)
+		bases = append(bases, next)
 		next += r.lines
 	}
 
-	cols := make([]arrow.Array, len(Schema.Fields()))
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	lb := array.NewInt64Builder(mem)
-	defer lb.Release()
-	lb.Reserve(int(kept))
-	for _, r := range results {
-		for _, k := range r.lineIdx {
-			lb.UnsafeAppend(r.next + k)
-		}
+	rec, err := record(mem, chunks, bases)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
-	cols[0] = lb.NewArray()
-	for c := 1; c < len(cols); c++ {
-		parts := make([]arrow.Array, 0, len(results))
-		for _, r := range results {
-			parts = append(parts, r.cols[c-1])
-		}
-		switch len(parts) {
-		case 0:
-			cols[c] = emptyArray(mem, Schema.Field(c).Type)
-		case 1:
-			parts[0].Retain()
-			cols[c] = parts[0]
-		default:
-			a, err := array.Concatenate(parts, mem)
-			if err != nil {
-				return nil, fmt.Errorf("load %s: %w", path, err)
-			}
-			cols[c] = a
-		}
-	}
-	return &Result{Flows: array.NewRecordBatch(Schema, cols, kept), Stats: st}, nil
-}
-
-func emptyArray(mem memory.Allocator, t arrow.DataType) arrow.Array {
-	b := array.NewBuilder(mem, t)
-	defer b.Release()
-	return b.NewArray()
+	return &Result{Flows: rec, Stats: st}, nil
 }

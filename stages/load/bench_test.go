@@ -1,0 +1,45 @@
+package load
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+func notBackground(l []byte) bool { return string(l) != "Background" }
+
+func benchmarkLoad(b *testing.B, path string) {
+	res, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path}, Options{Keep: notBackground})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.Flows.Release()
+	b.SetBytes(res.Stats.Bytes)
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path}, Options{Keep: notBackground})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Flows.Release()
+	}
+	b.ReportMetric(float64(res.Stats.Lines)*float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+}
+
+// BenchmarkLoad loads the embedded scenario-10 extract (zstd) and, when
+// scripts/bench-data has written it, the 513 MB NetFlow benchmark file, with
+// the Background filter pushed down.
+func BenchmarkLoad(b *testing.B) {
+	b.Run("file=s10-16hosts.zst", func(b *testing.B) { benchmarkLoad(b, s10Path) })
+	matches, _ := filepath.Glob("../../bench/data/*.netflow.labeled")
+	if len(matches) == 0 {
+		b.Log("no bench/data/*.netflow.labeled: run scripts/bench-data")
+		return
+	}
+	b.Run("file=bench-513MB.netflow", func(b *testing.B) { benchmarkLoad(b, matches[0]) })
+	if m, _ := filepath.Glob("../../bench/data/*.binetflow"); len(m) > 0 {
+		b.Run("file=bench-511MB.binetflow", func(b *testing.B) { benchmarkLoad(b, m[0]) })
+	}
+}

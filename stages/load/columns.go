@@ -1,0 +1,249 @@
+package load
+
+import (
+	"errors"
+	"math"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// row is one parsed flow. Byte slices point into the input chunk and are
+// copied only when the row is appended to a chunk's columns.
+type row struct {
+	start                               int64
+	duration                            float64
+	proto, srcAddr, dir, dstAddr, state []byte
+	label                               []byte
+	srcPort, dstPort, stos, dtos, flows int32
+	hasSrcPort, hasDstPort, hasSTos     bool
+	hasDTos, hasFlows, hasSrcBytes      bool
+	packets, bytes, srcBytes            int64
+}
+
+// nullable is a column of values with a validity flag per row.
+type nullable[T int32 | int64] struct {
+	v     []T
+	valid []bool
+}
+
+func (c *nullable[T]) append(v T, ok bool) {
+	c.v = append(c.v, v)
+	c.valid = append(c.valid, ok)
+}
+
+// strCol is a string column: the bytes of all values and the end offset
+// of each.
+type strCol struct {
+	ends []int32
+	data []byte
+}
+
+func (c *strCol) append(b []byte) {
+	c.data = append(c.data, b...)
+	c.ends = append(c.ends, int32(len(c.data)))
+}
+
+// columns holds the rows of one chunk in plain Go slices: appending a row
+// is a few slice appends, and the Arrow buffers are written once, at their
+// final size, when all chunks are merged. line holds chunk-local line
+// indexes, because a chunk does not know how many lines precede it until
+// the earlier chunks are parsed.
+type columns struct {
+	line, start, packets, bytes              []int64
+	duration                                 []float64
+	srcPort, dstPort, stos, dtos, flows      nullable[int32]
+	srcBytes                                 nullable[int64]
+	proto, srcAddr, dir, dstAddr, state, lab strCol
+}
+
+func (c *columns) append(localLine int64, r *row) {
+	c.line = append(c.line, localLine)
+	c.start = append(c.start, r.start)
+	c.duration = append(c.duration, r.duration)
+	c.proto.append(r.proto)
+	c.srcAddr.append(r.srcAddr)
+	c.srcPort.append(r.srcPort, r.hasSrcPort)
+	c.dir.append(r.dir)
+	c.dstAddr.append(r.dstAddr)
+	c.dstPort.append(r.dstPort, r.hasDstPort)
+	c.state.append(r.state)
+	c.stos.append(r.stos, r.hasSTos)
+	c.dtos.append(r.dtos, r.hasDTos)
+	c.packets = append(c.packets, r.packets)
+	c.bytes = append(c.bytes, r.bytes)
+	c.srcBytes.append(r.srcBytes, r.hasSrcBytes)
+	c.flows.append(r.flows, r.hasFlows)
+	c.lab.append(r.label)
+}
+
+// record builds the Arrow record of the chunks' rows, in order; lineBase[i]
+// is the file line number of chunk i's first line.
+func record(mem memory.Allocator, chunks []*columns, lineBase []int64) (arrow.Record, error) {
+	n := 0
+	for _, c := range chunks {
+		n += len(c.line)
+		for _, s := range []*strCol{&c.proto, &c.srcAddr, &c.dir, &c.dstAddr, &c.state, &c.lab} {
+			if len(s.data) > math.MaxInt32 {
+				return nil, errors.New("a string column exceeds 2 GiB: filter more labels")
+			}
+		}
+	}
+	pick64 := func(f func(*columns) []int64) [][]int64 {
+		out := make([][]int64, len(chunks))
+		for i, c := range chunks {
+			out[i] = f(c)
+		}
+		return out
+	}
+	lines := pick64(func(c *columns) []int64 { return c.line })
+	durations := make([][]float64, len(chunks))
+	for i, c := range chunks {
+		durations[i] = c.duration
+	}
+	n32 := func(f func(*columns) *nullable[int32]) arrow.Array {
+		v, ok := make([][]int32, len(chunks)), make([][]bool, len(chunks))
+		for i, c := range chunks {
+			v[i], ok[i] = f(c).v, f(c).valid
+		}
+		return fixedArray(mem, arrow.PrimitiveTypes.Int32, n, v, ok)
+	}
+	str := func(f func(*columns) *strCol) arrow.Array {
+		parts := make([]*strCol, len(chunks))
+		for i, c := range chunks {
+			parts[i] = f(c)
+		}
+		return stringArray(mem, n, parts)
+	}
+	srcBytes, srcBytesOK := make([][]int64, len(chunks)), make([][]bool, len(chunks))
+	for i, c := range chunks {
+		srcBytes[i], srcBytesOK[i] = c.srcBytes.v, c.srcBytes.valid
+	}
+	cols := []arrow.Array{
+		lineArray(mem, n, lines, lineBase),
+		fixedArray(mem, Schema.Field(1).Type, n, pick64(func(c *columns) []int64 { return c.start }), nil),
+		fixedArray(mem, arrow.PrimitiveTypes.Float64, n, durations, nil),
+		str(func(c *columns) *strCol { return &c.proto }),
+		str(func(c *columns) *strCol { return &c.srcAddr }),
+		n32(func(c *columns) *nullable[int32] { return &c.srcPort }),
+		str(func(c *columns) *strCol { return &c.dir }),
+		str(func(c *columns) *strCol { return &c.dstAddr }),
+		n32(func(c *columns) *nullable[int32] { return &c.dstPort }),
+		str(func(c *columns) *strCol { return &c.state }),
+		n32(func(c *columns) *nullable[int32] { return &c.stos }),
+		n32(func(c *columns) *nullable[int32] { return &c.dtos }),
+		fixedArray(mem, arrow.PrimitiveTypes.Int64, n, pick64(func(c *columns) []int64 { return c.packets }), nil),
+		fixedArray(mem, arrow.PrimitiveTypes.Int64, n, pick64(func(c *columns) []int64 { return c.bytes }), nil),
+		fixedArray(mem, arrow.PrimitiveTypes.Int64, n, srcBytes, srcBytesOK),
+		n32(func(c *columns) *nullable[int32] { return &c.flows }),
+		str(func(c *columns) *strCol { return &c.lab }),
+	}
+	rec := array.NewRecordBatch(Schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
+}
+
+// buffer allocates an Arrow buffer of size bytes from mem.
+func buffer(mem memory.Allocator, size int) *memory.Buffer {
+	b := memory.NewResizableBuffer(mem)
+	b.Resize(size)
+	return b
+}
+
+// asBytes views a slice of fixed-width values as bytes.
+func asBytes[T int32 | int64 | float64](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(v[0])))
+}
+
+// fixedArray concatenates parts into one array of type dt; valid, if not
+// nil, holds the validity of each value.
+func fixedArray[T int32 | int64 | float64](mem memory.Allocator, dt arrow.DataType, n int, parts [][]T, valid [][]bool) arrow.Array {
+	var zero T
+	values := buffer(mem, n*int(unsafe.Sizeof(zero)))
+	defer values.Release()
+	dst := values.Bytes()
+	for _, p := range parts {
+		dst = dst[copy(dst, asBytes(p)):]
+	}
+	var bitmap *memory.Buffer
+	nulls := 0
+	if valid != nil {
+		for _, v := range valid {
+			for _, ok := range v {
+				if !ok {
+					nulls++
+				}
+			}
+		}
+	}
+	if nulls > 0 {
+		bitmap = buffer(mem, int(bitutil.BytesForBits(int64(n))))
+		defer bitmap.Release()
+		bits := bitmap.Bytes()
+		clear(bits)
+		i := 0
+		for _, v := range valid {
+			for _, ok := range v {
+				if ok {
+					bitutil.SetBit(bits, i)
+				}
+				i++
+			}
+		}
+	}
+	data := array.NewData(dt, n, []*memory.Buffer{bitmap, values}, nil, nulls, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// lineArray numbers the rows: chunk-local indexes plus each chunk's base.
+func lineArray(mem memory.Allocator, n int, parts [][]int64, base []int64) arrow.Array {
+	values := buffer(mem, n*8)
+	defer values.Release()
+	dst := unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(values.Bytes()))), n)
+	i := 0
+	for c, p := range parts {
+		for _, k := range p {
+			dst[i] = base[c] + k
+			i++
+		}
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, values}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// stringArray concatenates string columns into one utf8 array.
+func stringArray(mem memory.Allocator, n int, parts []*strCol) arrow.Array {
+	size := 0
+	for _, p := range parts {
+		size += len(p.data)
+	}
+	offsets := buffer(mem, (n+1)*4)
+	defer offsets.Release()
+	values := buffer(mem, size)
+	defer values.Release()
+	offs := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(offsets.Bytes()))), n+1)
+	data := values.Bytes()
+	offs[0] = 0
+	i, base := 1, int32(0)
+	for _, p := range parts {
+		for _, e := range p.ends {
+			offs[i] = base + e
+			i++
+		}
+		copy(data[base:], p.data)
+		base += int32(len(p.data))
+	}
+	d := array.NewData(arrow.BinaryTypes.String, n, []*memory.Buffer{nil, offsets, values}, nil, 0, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
