@@ -259,10 +259,15 @@ func checkFileName(name string) error {
 // Get returns the verified entry for key. On a miss, the entry is nil and
 // reason says why: "absent", "partial: ...", "corrupt: ..." or
 // "foreign: ...". Get never returns a damaged entry; the caller recomputes
-// and Puts, which replaces a damaged entry.
+// and Puts, which replaces a damaged entry. Every file's size and sha256 are
+// checked on each Get: hashing runs at about 800 MB/s (BenchmarkGetHit), a
+// few milliseconds for the largest stage outputs.
+//
+// The entry's files stay valid until GC or Remove deletes the entry; files
+// already open keep working after that.
 func (c *Cache) Get(key Key) (e *Entry, reason string) {
-	if !isHexID(key.ID) {
-		return nil, "absent"
+	if !isHexID(key.ID) || hashString(key.Desc) != key.ID {
+		return nil, "invalid key: id does not hash its description"
 	}
 	dir := c.entryDir(key.ID)
 	m, reason := c.verify(dir, key)

@@ -100,6 +100,18 @@ func TestPutRejects(t *testing.T) {
 	if err := c.Put(forged, testFiles()); err == nil {
 		t.Error("Put with a key whose ID does not hash its Desc succeeded")
 	}
+	if err := c.Put(k, testFiles()); err != nil {
+		t.Fatal(err)
+	}
+	if e, reason := c.Get(forged); e != nil || !strings.HasPrefix(reason, "invalid key") {
+		t.Errorf("Get forged key = %v, %q", e, reason)
+	}
+	if e, _ := c.Get(Key{ID: k.ID}); e != nil {
+		t.Error("Get of a key without description hit")
+	}
+	if err := c.Remove(k.ID); err != nil {
+		t.Fatal(err)
+	}
 	// A failing writer leaves no entry and no temporary files.
 	boom := errors.New("boom")
 	err := c.Put(k, map[string]WriteFunc{
@@ -434,5 +446,19 @@ func BenchmarkGetHit(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func BenchmarkPut(b *testing.B) {
+	const size = 4 << 20
+	c := newTestCache(b)
+	data := bytes.Repeat([]byte{1, 2, 3, 5, 8, 13, 21, 34}, size/8)
+	b.SetBytes(size)
+	i := 0
+	for b.Loop() {
+		i++
+		if err := c.Put(testKey(b, "window", i), map[string]WriteFunc{"codes.parquet": bytesFile(data)}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -25,33 +25,54 @@ const ParquetRowGroupRows = 1 << 20
 // in meta.json): the created_by string (the library default embeds its
 // version), codec and level, dictionary use, page and row-group sizes,
 // format and page versions, statistics.
-func parquetProps(mem memory.Allocator) *parquet.WriterProperties {
-	return parquet.NewWriterProperties(
+//
+// Dictionary encoding is on only for string, boolean and 8/16/32-bit
+// integer columns (hosts, labels, protocols, codes, ports), where values
+// repeat; 64-bit and floating-point columns (line numbers, times, byte
+// counts) are mostly distinct, and hashing them into a dictionary that is
+// then abandoned doubled the write time.
+func parquetProps(schema *arrow.Schema, mem memory.Allocator) *parquet.WriterProperties {
+	opts := []parquet.WriterProperty{
 		parquet.WithAllocator(mem),
 		parquet.WithCreatedBy("botprof"),
 		parquet.WithVersion(parquet.V2_6),
 		parquet.WithDataPageVersion(parquet.DataPageV1),
 		parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithCompressionLevel(3),
-		parquet.WithDictionaryDefault(true),
-		parquet.WithDictionaryPageSizeLimit(1<<20),
-		parquet.WithDataPageSize(1<<20),
-		parquet.WithBatchSize(1<<16),
+		parquet.WithDictionaryDefault(false),
+		parquet.WithDictionaryPageSizeLimit(1 << 20),
+		parquet.WithDataPageSize(1 << 20),
+		parquet.WithBatchSize(1 << 16),
 		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
 		parquet.WithStats(true),
 		parquet.WithPageIndexEnabled(false),
 		parquet.WithBloomFilterEnabled(false),
-	)
+	}
+	for _, f := range schema.Fields() {
+		if repetitive(f.Type) {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
+		}
+	}
+	return parquet.NewWriterProperties(opts...)
+}
+
+func repetitive(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY, arrow.BOOL,
+		arrow.INT8, arrow.INT16, arrow.INT32, arrow.UINT8, arrow.UINT16, arrow.UINT32:
+		return true
+	}
+	return false
 }
 
 // WriteParquet writes rec to w as a Parquet file with pinned writer
-// properties (zstd level 3, dictionaries on, row groups of
+// properties (zstd level 3, dictionaries for repetitive columns, row groups of
 // ParquetRowGroupRows rows, created_by "botprof") and the Arrow schema
 // stored in the file metadata, so ReadParquet restores exact Arrow types
 // (timestamps with zone, int32 ports). Equal records give identical bytes.
 func WriteParquet(w io.Writer, rec arrow.Record) error {
 	mem := memory.DefaultAllocator
-	fw, err := pqarrow.NewFileWriter(rec.Schema(), w, parquetProps(mem),
+	fw, err := pqarrow.NewFileWriter(rec.Schema(), w, parquetProps(rec.Schema(), mem),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 	if err != nil {
 		return fmt.Errorf("parquet: %w", err)
