@@ -1,0 +1,166 @@
+package window
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"botprof/hmm"
+	"botprof/stages/discretize"
+)
+
+// CompatNotebook makes windows as the notebook does: n − Size windows of a
+// host with n flows (the last possible window is dropped), stride 1.
+const CompatNotebook = "notebook"
+
+// Params configures the stage.
+type Params struct {
+	Size   int    `json:"size" yaml:"size"`
+	Stride int    `json:"stride" yaml:"stride"`
+	Compat string `json:"compat,omitempty" yaml:"compat"`
+}
+
+func (p Params) errorf(format string, args ...any) error {
+	return fmt.Errorf("stage window (size=%d): "+format, append([]any{p.Size}, args...)...)
+}
+
+// Validate reports Size or Stride below 1, an unknown compat, and notebook
+// compat with a stride other than 1.
+func (p Params) Validate() error {
+	var errs []error
+	if p.Size < 1 {
+		errs = append(errs, p.errorf("size must be ≥ 1"))
+	}
+	if p.Stride < 1 {
+		errs = append(errs, p.errorf("stride %d, must be ≥ 1", p.Stride))
+	}
+	switch p.Compat {
+	case "":
+	case CompatNotebook:
+		if p.Stride != 1 {
+			errs = append(errs, p.errorf("compat notebook needs stride 1, not %d", p.Stride))
+		}
+	default:
+		errs = append(errs, p.errorf("compat %q: want \"\" or %q", p.Compat, CompatNotebook))
+	}
+	return errors.Join(errs...)
+}
+
+// Count returns the number of windows of a host with n flows: (n−Size)/Stride
+// + 1 when n ≥ Size, else 0; n − Size (at least 0) under notebook compat.
+func (p Params) Count(n int) int {
+	if p.Compat == CompatNotebook {
+		return max(n-p.Size, 0)
+	}
+	if n < p.Size {
+		return 0
+	}
+	return (n-p.Size)/p.Stride + 1
+}
+
+// MinFlows is the least number of flows that gives a host one window:
+// Size, or Size + 1 under notebook compat.
+func (p Params) MinFlows() int {
+	if p.Compat == CompatNotebook {
+		return p.Size + 1
+	}
+	return p.Size
+}
+
+// HostWindows are the windows of one host.
+type HostWindows struct {
+	Host         string
+	Flows        int
+	Count        int
+	Insufficient bool
+	size, stride int
+	codes        []int32 // the host's codes: a view into the discretize record
+}
+
+// Window returns window i (0 ≤ i < Count): a view of Size codes, not a copy.
+// Appending to it never writes into the codes.
+func (h *HostWindows) Window(i int) []int32 {
+	if i < 0 || i >= h.Count {
+		panic(fmt.Sprintf("window: index %d out of range [0, %d) for host %s", i, h.Count, h.Host))
+	}
+	s := i * h.stride
+	return h.codes[s : s+h.size : s+h.size]
+}
+
+// Rows returns the windows as one sequence of Count rows of D = Size
+// features (row i is window i as float64): the notebook's layout for the
+// Gaussian model.
+func (h *HostWindows) Rows() hmm.Sequences {
+	x := make([]float64, 0, h.Count*h.size)
+	for i := range h.Count {
+		for _, c := range h.Window(i) {
+			x = append(x, float64(c))
+		}
+	}
+	return hmm.Sequences{X: x, D: h.size}
+}
+
+// Seqs returns the windows as Count symbol sequences of length Size
+// (D = 1), for a categorical model.
+func (h *HostWindows) Seqs() hmm.Sequences {
+	s := h.Rows()
+	s.D = 1
+	s.Lengths = make([]int, h.Count)
+	for i := range s.Lengths {
+		s.Lengths[i] = h.size
+	}
+	return s
+}
+
+// Result is the stage output. It holds a reference to the discretize codes
+// the windows view; Release it when done.
+type Result struct {
+	Params Params
+	// Hosts are in discretize host order (profiled host first), hosts
+	// without flows included.
+	Hosts []HostWindows
+	rec   arrow.RecordBatch
+}
+
+// Host returns the windows of host, or nil if it is not listed.
+func (r *Result) Host(host string) *HostWindows {
+	for i := range r.Hosts {
+		if r.Hosts[i].Host == host {
+			return &r.Hosts[i]
+		}
+	}
+	return nil
+}
+
+// Release drops the reference to the code record.
+func (r *Result) Release() {
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+}
+
+// Run windows every host of codes. The windows are views into codes.Codes,
+// which Run retains until Result.Release.
+func Run(ctx context.Context, codes *discretize.Result, p Params) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if codes == nil || codes.Codes == nil {
+		return nil, p.errorf("no flow codes")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &Result{Params: p, Hosts: make([]HostWindows, len(codes.Hosts))}
+	for i, h := range codes.Hosts {
+		n := p.Count(h.Flows)
+		res.Hosts[i] = HostWindows{Host: h.Host, Flows: h.Flows, Count: n, Insufficient: n <= 0,
+			size: p.Size, stride: p.Stride, codes: codes.HostCodes(i)}
+	}
+	codes.Codes.Retain()
+	res.rec = codes.Codes
+	return res, nil
+}
