@@ -6,7 +6,9 @@
 // version, the stage name and version, the stage's canonical parameters, the
 // keys of its inputs and, for load, the input file's sha256. Two runs that
 // describe a stage the same way share its output; any change to the
-// description is a different key, so a stale result is never returned.
+// description is a different key. A stage must therefore describe everything
+// its output depends on, and bump its version when its code changes the
+// output for the same parameters.
 //
 // The design follows Go's build cache (cmd/go/internal/cache) and DVC's run
 // cache:

@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -176,4 +177,38 @@ func BenchmarkReadParquet(b *testing.B) {
 		got.Release()
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestParquetInCache stores a record through Put and reads it back from the
+// entry, as stages do; two keys with equal records hold identical files.
+func TestParquetInCache(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	c := newTestCache(t)
+	rec := codesRecord(mem, 300)
+	defer rec.Release()
+	var entries []*Entry
+	for _, size := range []int{10, 20} {
+		k := testKey(t, "discretize", size)
+		err := c.Put(k, map[string]WriteFunc{"codes.parquet": func(w io.Writer) error { return WriteParquet(w, rec) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, reason := c.Get(k)
+		if e == nil {
+			t.Fatal(reason)
+		}
+		entries = append(entries, e)
+	}
+	if entries[0].Files[0] != entries[1].Files[0] {
+		t.Errorf("equal records stored differently: %+v vs %+v", entries[0].Files[0], entries[1].Files[0])
+	}
+	got, err := ReadParquet(entries[1].Path("codes.parquet"), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	if !array.RecordEqual(got, rec) {
+		t.Error("record read from the cache differs")
+	}
 }
