@@ -7,7 +7,9 @@ import (
 )
 
 // isSpace reports whether c separates NetFlow text fields.
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+func isSpace(c byte) bool { return spaceTab[c] }
+
+var spaceTab = [256]bool{' ': true, '\t': true, '\r': true}
 
 // trimSpace trims spaces, tabs and carriage returns from both ends of b.
 func trimSpace(b []byte) []byte {
