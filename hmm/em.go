@@ -135,12 +135,20 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 		l.backwardScaling(ch, T)
 		l.posteriorsScaling(ch, T, true)
 	} else {
-		logP = l.forwardLog(ch, T)
-		if math.IsInf(logP, -1) || math.IsNaN(logP) {
-			return 0, fmt.Errorf("hmm: the sequence has zero probability under the model (log-likelihood %v)", logP)
+		var ok bool
+		if ch.fast {
+			logP, ok = l.forwardFast(ch, T)
+			ok = ok && l.backwardFast(ch, T) && l.posteriorsFast(ch, T, true)
 		}
-		l.backwardLog(ch, T)
-		l.posteriorsLog(ch, T, logP, true)
+		if !ok {
+			clear(l.xi)
+			logP = l.forwardLog(ch, T)
+			if math.IsInf(logP, -1) || math.IsNaN(logP) {
+				return 0, fmt.Errorf("hmm: the sequence has zero probability under the model (log-likelihood %v)", logP)
+			}
+			l.backwardLog(ch, T)
+			l.posteriorsLog(ch, T, logP, true)
+		}
 	}
 	for i := range e.k {
 		st.start[i] += l.gamma[i]
@@ -171,6 +179,12 @@ func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error
 			out[i] = lp
 			continue
 		}
+		if ch.fast {
+			if lp, ok := l.forwardFast(ch, T); ok {
+				out[i] = lp
+				continue
+			}
+		}
 		out[i] = l.forwardLog(ch, T)
 	}
 	return out, nil
@@ -191,7 +205,7 @@ func posteriors(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, 
 			}
 			l.backwardScaling(ch, T)
 			l.posteriorsScaling(ch, T, false)
-		} else {
+		} else if !ch.fast || !l.fastPosteriors(ch, T) {
 			logP := l.forwardLog(ch, T)
 			if math.IsInf(logP, -1) || math.IsNaN(logP) {
 				return nil, fmt.Errorf("hmm: sequence %d has zero probability under the model", i)
@@ -334,4 +348,9 @@ func normaliseInto(dst []float64, f func(int) float64, n int) {
 	for i := range n {
 		dst[i] = v[i] / s
 	}
+}
+
+func (l *lattice) fastPosteriors(ch *chain, T int) bool {
+	_, ok := l.forwardFast(ch, T)
+	return ok && l.backwardFast(ch, T) && l.posteriorsFast(ch, T, false)
 }

@@ -285,3 +285,52 @@ func TestLongFinite(t *testing.T) {
 		t.Errorf("viterbi %v (%v), forward %v", lp, err, lg[0])
 	}
 }
+
+// The fast log recursions (fast.go) must be taken on ordinary data, also
+// after EM has driven start probabilities to 1e-100 and below, and agree with
+// the exact log-space recursions; on the degenerate fixture they must decline.
+func TestFastMatchesExact(t *testing.T) {
+	for _, bc := range benchCases() {
+		var ch *chain
+		var em emitter
+		switch m := bc.model.(type) {
+		case *Gaussian:
+			g := m.Clone()
+			if _, err := g.Fit(context.Background(), bc.seqs, ScalarGaussianPriors(Diag, g.K, g.D, 1, 1, 0, 0, 0.01, 1),
+				FitOptions{NIter: 5, Tol: math.Inf(-1)}); err != nil {
+				t.Fatal(err)
+			}
+			ch = newChain(g.Startprob, g.Transmat)
+			em, _ = newGaussianEmitter(g)
+		case *Categorical:
+			ch, em = newChain(m.Startprob, m.Transmat), newCategoricalEmitter(m)
+		}
+		T := 3000
+		l := newLattice(ch.k)
+		l.grow(T)
+		em.frameLogProb(l.flp, bc.seqs.X, T)
+		fast, ok := l.forwardFast(ch, T)
+		if !ok || !l.backwardFast(ch, T) || !l.posteriorsFast(ch, T, true) {
+			t.Fatalf("%s: fast path declined", bc.name)
+		}
+		g, xi := clone(l.gamma), clone(l.xi)
+		clear(l.xi)
+		exact := l.forwardLog(ch, T)
+		l.backwardLog(ch, T)
+		l.posteriorsLog(ch, T, exact, true)
+		checkClose(t, bc.name+" logP", []float64{fast}, []float64{exact}, 1e-12, 0)
+		checkClose(t, bc.name+" gamma", g, l.gamma, 1e-9, 1e-13)
+		checkClose(t, bc.name+" xi", xi, l.xi, 1e-10, 1e-12)
+	}
+	f := loadFixture(t, "gaussian_diag_degenerate.json")
+	fm := newFixtureModel(f)
+	g := fm.model(get(f, "fit", "final_params")).(*Gaussian)
+	held := fm.seqs(get(f, "heldout"))
+	em, _ := newGaussianEmitter(g)
+	l := newLattice(4)
+	l.grow(held.T())
+	em.frameLogProb(l.flp, held.X, held.T())
+	if _, ok := l.forwardFast(newChain(g.Startprob, g.Transmat), held.T()); ok {
+		t.Error("fast path accepted the degenerate held-out data")
+	}
+}

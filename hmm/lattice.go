@@ -40,22 +40,22 @@ func newLattice(k int) *lattice {
 	return &lattice{k: k, xi: make([]float64, k*k), tmp: make([]float64, k)}
 }
 
-func (l *lattice) grow(T int) {
-	n := T * l.k
-	if cap(l.flp) >= n {
-		l.flp, l.alpha, l.beta = l.flp[:n], l.alpha[:n], l.beta[:n]
-		l.fw, l.bs, l.bw, l.gamma = l.fw[:n], l.bs[:n], l.bw[:n], l.gamma[:n]
-		l.scale, l.path = l.scale[:T], l.path[:T]
-		return
+// grow sizes the frame log-probabilities for T frames; every recursion
+// sizes the other buffers it writes with ensure, so Score and Decode only
+// allocate what they use.
+func (l *lattice) grow(T int) { ensure(&l.flp, T*l.k) }
+
+func ensure(b *[]float64, n int) {
+	if cap(*b) < n {
+		*b = make([]float64, n)
 	}
-	l.flp, l.alpha, l.beta = make([]float64, n), make([]float64, n), make([]float64, n)
-	l.fw, l.bs, l.bw, l.gamma = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	l.scale, l.path = make([]float64, T), make([]int, T)
+	*b = (*b)[:n]
 }
 
 // chain holds the transition parameters in the forms the recursions need.
 type chain struct {
 	k      int
+	fast   bool      // π and A allow the fast log path (fast.go)
 	pi, a  []float64 // π (K), A (K×K, row = from-state)
 	logPi  []float64
 	logA   []float64
@@ -85,6 +85,7 @@ func (c *chain) update() {
 			c.logA_T[j*k+i] = math.Log(v)
 		}
 	}
+	c.fast = fastOK(c)
 }
 
 func maxOf(v []float64) float64 {
@@ -116,6 +117,8 @@ func logSumExp(v []float64) float64 {
 // frame instead of hmmlearn's K² (exact LSE is used when the sum is tiny).
 func (l *lattice) forwardLog(c *chain, T int) float64 {
 	k := l.k
+	ensure(&l.alpha, T*k)
+	ensure(&l.fw, T*k)
 	a, fw, flp, tmp := l.alpha, l.fw, l.flp, l.tmp
 	for j := range k {
 		a[j] = c.logPi[j] + flp[j]
@@ -169,6 +172,9 @@ func (l *lattice) forwardLog(c *chain, T int) float64 {
 // backwardLog runs the log-space backward pass; it fills beta, bs and bw.
 func (l *lattice) backwardLog(c *chain, T int) {
 	k := l.k
+	ensure(&l.beta, T*k)
+	ensure(&l.bs, T*k)
+	ensure(&l.bw, T*k)
 	beta, flp, bs, bw, tmp := l.beta, l.flp, l.bs, l.bw, l.tmp
 	for i := range k {
 		beta[(T-1)*k+i] = 0
@@ -218,6 +224,7 @@ func (l *lattice) backwardLog(c *chain, T int) {
 // Z_t = Σ_i fw_t(i)·bs_t(i). Frames whose Z_t is tiny use the exact log form.
 func (l *lattice) posteriorsLog(c *chain, T int, logP float64, xi bool) {
 	k := l.k
+	ensure(&l.gamma, T*k)
 	for t := range T {
 		g, f := l.gamma[t*k:(t+1)*k], l.fw[t*k:(t+1)*k]
 		if t == T-1 {
@@ -293,6 +300,9 @@ func (l *lattice) exactXi(c *chain, t int, logP float64) {
 // stored in bw. It fails with ErrUnderflow when a frame sums below 1e-300.
 func (l *lattice) forwardScaling(c *chain, T int) (float64, error) {
 	k := l.k
+	ensure(&l.alpha, T*k)
+	ensure(&l.bw, T*k)
+	ensure(&l.scale, T)
 	fr, p := l.alpha, l.bw
 	for i := range T * k {
 		p[i] = math.Exp(l.flp[i])
@@ -338,6 +348,7 @@ func (l *lattice) forwardScaling(c *chain, T int) (float64, error) {
 // backwardScaling fills beta with hmmlearn's scaled backward lattice.
 func (l *lattice) backwardScaling(c *chain, T int) {
 	k := l.k
+	ensure(&l.beta, T*k)
 	br, p := l.beta, l.bw
 	for i := range k {
 		br[(T-1)*k+i] = l.scale[T-1]
@@ -363,6 +374,7 @@ func (l *lattice) backwardScaling(c *chain, T int) {
 // Σ_t α̂_t(i)·A_ij·p_{t+1}(j)·β̂_{t+1}(j) to l.xi.
 func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
 	k := l.k
+	ensure(&l.gamma, T*k)
 	for t := range T {
 		g := l.gamma[t*k : (t+1)*k]
 		s := 0.0
@@ -398,6 +410,11 @@ func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
 // index among equal maxima, every earlier state the highest.
 func (l *lattice) viterbi(c *chain, T int) float64 {
 	k := l.k
+	ensure(&l.alpha, T*k)
+	if cap(l.path) < T {
+		l.path = make([]int, T)
+	}
+	l.path = l.path[:T]
 	d, flp := l.alpha, l.flp
 	for j := range k {
 		d[j] = c.logPi[j] + flp[j]

@@ -1,0 +1,222 @@
+package hmm
+
+import "math"
+
+// The fast log implementation.
+//
+// hmmlearn's log implementation spends K² exp/log calls per frame. botprof's
+// default instead runs the scaled recursions of Rabiner on p_t(j) =
+// exp(b_t(j) − max_j b_t(j)) — K exps per frame in the forward pass, none in
+// the backward pass — and keeps log P as Σ_t (max_j b_t(j) + log s_t), so
+// nothing underflows globally however long the sequence. This is exact up to
+// rounding as long as no positive quantity underflows, and the recursions
+// give up (ok = false) as soon as one might: an emission more than 700 nats
+// below the frame's best, a sum of products below 1e-290, or a product that
+// became subnormal or zero. The caller then recomputes the sequence with the
+// exact log-space recursions (forwardLog, backwardLog, posteriorsLog), which
+// never lose a state. Degenerate data (tiny variances) take that path;
+// ordinary data do not.
+
+const (
+	emitFloor = -700                    // b_t(j) − max b_t below this would underflow p_t(j)
+	normalMin = 2.2250738585072014e-308 // smallest normal float64
+)
+
+// fastOK reports whether π and A allow the fast path (they always do
+// unless they hold NaN).
+func fastOK(c *chain) bool {
+	for _, v := range c.a {
+		if math.IsNaN(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// forwardFast fills l.fw with the normalised forward lattice â_t and l.bw
+// with p_t, and returns log P.
+func (l *lattice) forwardFast(c *chain, T int) (float64, bool) {
+	k := l.k
+	ensure(&l.bw, T*k)
+	ensure(&l.fw, T*k)
+	flp, p, a := l.flp, l.bw, l.fw
+	offset := 0.0        // Σ_t max_j b_t(j)
+	mant, exp2 := 1.0, 0 // Π_t s_t as mant·2^exp2
+	for t := range T {
+		b, pt, cur := flp[t*k:(t+1)*k], p[t*k:(t+1)*k], a[t*k:(t+1)*k]
+		bmax := maxOf(b)
+		if math.IsInf(bmax, 0) || math.IsNaN(bmax) {
+			return 0, false
+		}
+		offset += bmax
+		for j, v := range b {
+			d := v - bmax
+			if d < emitFloor {
+				if !math.IsInf(v, -1) {
+					return 0, false
+				}
+				pt[j] = 0
+				continue
+			}
+			pt[j] = math.Exp(d)
+		}
+		s := 0.0
+		if t == 0 {
+			for j := range k {
+				v := c.pi[j] * pt[j]
+				if v < normalMin && c.pi[j] > 0 && pt[j] > 0 {
+					return 0, false
+				}
+				cur[j] = v
+				s += v
+			}
+		} else {
+			prev := a[(t-1)*k : t*k]
+			for j := range k {
+				col := c.aT[j*k : (j+1)*k]
+				sj := 0.0
+				for i, x := range prev {
+					sj += x * col[i]
+				}
+				if sj < tiny && !exactSum(prev, col, sj) {
+					return 0, false
+				}
+				v := sj * pt[j]
+				if v < normalMin && sj > 0 && pt[j] > 0 {
+					return 0, false
+				}
+				cur[j] = v
+				s += v
+			}
+		}
+		if !(s > 0) {
+			return 0, false
+		}
+		inv := 1 / s
+		for j := range cur {
+			cur[j] *= inv
+			if cur[j] > 0 && cur[j] < normalMin {
+				return 0, false
+			}
+		}
+		mant *= s
+		if mant < 1e-200 || mant > 1e200 {
+			f, e := math.Frexp(mant)
+			mant, exp2 = f, exp2+e
+		}
+	}
+	return offset + math.Log(mant) + float64(exp2)*math.Ln2, true
+}
+
+// backwardFast fills l.bs with the normalised backward lattice β̂_t.
+func (l *lattice) backwardFast(c *chain, T int) bool {
+	k := l.k
+	ensure(&l.bs, T*k)
+	p, bh, w := l.bw, l.bs, l.tmp
+	last := bh[(T-1)*k : T*k]
+	for i := range last {
+		last[i] = 1
+	}
+	for t := T - 2; t >= 0; t-- {
+		next, pt, cur := bh[(t+1)*k:(t+2)*k], p[(t+1)*k:(t+2)*k], bh[t*k:(t+1)*k]
+		for j := range k {
+			w[j] = pt[j] * next[j]
+			if w[j] < normalMin && pt[j] > 0 && next[j] > 0 {
+				return false
+			}
+		}
+		s := 0.0
+		for i := range k {
+			row := c.a[i*k : (i+1)*k]
+			v := 0.0
+			for j, wj := range w {
+				v += row[j] * wj
+			}
+			if v < tiny && !exactSum(w, row, v) {
+				return false
+			}
+			cur[i] = v
+			s += v
+		}
+		if !(s > 0) {
+			return false
+		}
+		inv := 1 / s
+		for i := range cur {
+			cur[i] *= inv
+			if cur[i] > 0 && cur[i] < normalMin {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// posteriorsFast fills l.gamma (γ_t ∝ â_t ⊙ β̂_t) and, if xi, adds
+// Σ_t ξ_t to l.xi with ξ_t(i,j) ∝ â_t(i)·A_ij·p_{t+1}(j)·β̂_{t+1}(j), each
+// frame normalised to sum 1.
+func (l *lattice) posteriorsFast(c *chain, T int, xi bool) bool {
+	k := l.k
+	ensure(&l.gamma, T*k)
+	for t := range T {
+		f, bh, g := l.fw[t*k:(t+1)*k], l.bs[t*k:(t+1)*k], l.gamma[t*k:(t+1)*k]
+		z := 0.0
+		for i := range k {
+			g[i] = f[i] * bh[i]
+			z += g[i]
+		}
+		if !(z >= tiny) {
+			return false
+		}
+		inv := 1 / z
+		for i := range g {
+			g[i] *= inv
+		}
+		if !xi || t == T-1 {
+			continue
+		}
+		w := l.tmp
+		pt, next := l.bw[(t+1)*k:(t+2)*k], l.bs[(t+1)*k:(t+2)*k]
+		for j := range k {
+			w[j] = pt[j] * next[j]
+		}
+		zx := 0.0
+		for i := range k {
+			row := c.a[i*k : (i+1)*k]
+			v := 0.0
+			for j, wj := range w {
+				v += row[j] * wj
+			}
+			zx += f[i] * v
+		}
+		if !(zx >= tiny) {
+			return false
+		}
+		inv = 1 / zx
+		for i := range k {
+			fi := f[i] * inv
+			if fi == 0 {
+				continue
+			}
+			row, out := c.a[i*k:(i+1)*k], l.xi[i*k:(i+1)*k]
+			for j := range k {
+				out[j] += fi * row[j] * w[j]
+			}
+		}
+	}
+	return true
+}
+
+// exactSum reports whether a tiny Σ_i u_i·v_i is trustworthy: only an exact
+// zero (every product has a zero factor) is.
+func exactSum(u, v []float64, sum float64) bool {
+	if sum != 0 {
+		return false
+	}
+	for i, x := range u {
+		if x > 0 && v[i] > 0 {
+			return false
+		}
+	}
+	return true
+}
