@@ -1,0 +1,326 @@
+package evaluate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"botprof/hmm"
+	"botprof/stages/window"
+)
+
+// Score kinds.
+const (
+	ScoreViterbi         = "viterbi"
+	ScoreLogLik          = "loglik"
+	ScoreLogLikPerWindow = "loglik_per_window"
+)
+
+// Kinds lists the score kinds in output order.
+var Kinds = []string{ScoreViterbi, ScoreLogLik, ScoreLogLikPerWindow}
+
+// Inputs: how a host's windows are given to the model.
+const (
+	// InputRows gives a host's windows as one sequence of Count rows of
+	// D = Size features (the notebook, for a Gaussian model).
+	InputRows = "rows"
+	// InputSequences gives every window as its own symbol sequence (D = 1),
+	// for a categorical model.
+	InputSequences = "sequences"
+)
+
+// Host classes and statuses.
+const (
+	ClassProfile  = "profile"
+	ClassNormal   = "normal"
+	ClassInfected = "infected"
+
+	StatusOK           = "ok"
+	StatusInsufficient = "insufficient"
+)
+
+// Scorer is the part of hmm.Model the stage uses. With Workers > 1 its
+// methods are called concurrently.
+type Scorer interface {
+	Score(hmm.Sequences) ([]float64, error)
+	Decode(hmm.Sequences) ([]float64, []int, error)
+}
+
+// Params configures the stage.
+type Params struct {
+	// Score is the primary kind, reported under the unsuffixed metric keys.
+	Score string `json:"score" yaml:"score"`
+	// Input is "rows" or "sequences".
+	Input string `json:"input" yaml:"input"`
+	// Workers is how many hosts are scored at once (0 or 1: one at a
+	// time). Results do not depend on it.
+	Workers int `json:"-" yaml:"workers"`
+}
+
+// Validate reports an unknown score kind or input.
+func (p Params) Validate() error {
+	var errs []error
+	if !slices.Contains(Kinds, p.Score) {
+		errs = append(errs, fmt.Errorf("stage evaluate: score %q: want one of %q", p.Score, Kinds))
+	}
+	if p.Input != InputRows && p.Input != InputSequences {
+		errs = append(errs, fmt.Errorf("stage evaluate: input %q: want %q or %q", p.Input, InputRows, InputSequences))
+	}
+	if p.Workers < 0 {
+		errs = append(errs, fmt.Errorf("stage evaluate: workers %d, must be ≥ 0", p.Workers))
+	}
+	return errors.Join(errs...)
+}
+
+// HostSpec names a host to score and its class.
+type HostSpec struct {
+	Host  string `json:"host" yaml:"host"`
+	Class string `json:"class" yaml:"class"`
+}
+
+// HostScore is the evaluation of one host. Scores are NaN when Status is
+// "insufficient".
+type HostScore struct {
+	Host            string  `json:"host"`
+	Class           string  `json:"class"`
+	Status          string  `json:"status"`
+	Flows           int     `json:"flows"`
+	Windows         int     `json:"windows"`
+	Viterbi         float64 `json:"viterbi"`
+	LogLik          float64 `json:"loglik"`
+	LogLikPerWindow float64 `json:"loglik_per_window"`
+	// WindowScores is the forward log-likelihood of every window scored
+	// alone.
+	WindowScores []float64 `json:"-"`
+}
+
+// Value returns the score of the given kind.
+func (h *HostScore) Value(kind string) float64 {
+	switch kind {
+	case ScoreViterbi:
+		return h.Viterbi
+	case ScoreLogLik:
+		return h.LogLik
+	case ScoreLogLikPerWindow:
+		return h.LogLikPerWindow
+	}
+	panic("evaluate: unknown score kind " + kind)
+}
+
+// Result is the stage output.
+type Result struct {
+	Score string
+	// Hosts are in the order of the HostSpecs given to Run.
+	Hosts []HostScore
+	// Metrics has the keys auc_host, margin, tpr_at_fpr0, auc_window (the
+	// primary kind) and auc_host.<kind>, margin.<kind>, tpr_at_fpr0.<kind>
+	// for every kind. Undefined metrics are NaN, with a warning.
+	Metrics map[string]float64
+	// ROCHost is the host ROC curve per kind; ROCWindow the window ROC,
+	// at most MaxWindowPoints points.
+	ROCHost   map[string][]Point
+	ROCWindow []Point
+	// Warnings explain hosts kept out of the ROC and undefined metrics.
+	Warnings []string
+}
+
+// MaxWindowPoints bounds Result.ROCWindow.
+const MaxWindowPoints = 1000
+
+// Run scores the hosts of hosts with m on their windows from wins and
+// computes the metrics.
+func Run(ctx context.Context, m Scorer, wins *window.Result, hosts []HostSpec, p Params) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	hws := make([]*window.HostWindows, len(hosts))
+	seen := map[string]bool{}
+	for i, h := range hosts {
+		switch h.Class {
+		case ClassProfile, ClassNormal, ClassInfected:
+		default:
+			return nil, fmt.Errorf("stage evaluate: host %s: class %q: want profile, normal or infected", h.Host, h.Class)
+		}
+		if seen[h.Host] {
+			return nil, fmt.Errorf("stage evaluate: host %s is listed twice", h.Host)
+		}
+		seen[h.Host] = true
+		if hws[i] = wins.Host(h.Host); hws[i] == nil {
+			return nil, fmt.Errorf("stage evaluate: host %s has no windows (not in the window stage's hosts)", h.Host)
+		}
+	}
+
+	res := &Result{Score: p.Score, Hosts: make([]HostScore, len(hosts))}
+	errs := make([]error, len(hosts))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(p.Workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				res.Hosts[i], errs[i] = scoreHost(m, hws[i], hosts[i], p.Input)
+			}
+		}()
+	}
+	for i := range hosts {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	res.metrics(wins.Params.MinFlows())
+	return res, nil
+}
+
+func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string) (HostScore, error) {
+	hs := HostScore{Host: spec.Host, Class: spec.Class, Flows: hw.Flows, Windows: hw.Count}
+	if hw.Insufficient {
+		hs.Status = StatusInsufficient
+		hs.Viterbi, hs.LogLik, hs.LogLikPerWindow = math.NaN(), math.NaN(), math.NaN()
+		return hs, nil
+	}
+	hs.Status = StatusOK
+	fail := func(what string, err error) (HostScore, error) {
+		return hs, fmt.Errorf("stage evaluate: host %s: %s: %w", spec.Host, what, err)
+	}
+	seqs := hw.Seqs()
+	nseq := hw.Count
+	if input == InputRows {
+		seqs, nseq = hw.Rows(), 1
+	}
+	vit, _, err := m.Decode(seqs)
+	if err != nil {
+		return fail("viterbi", err)
+	}
+	ll, err := m.Score(seqs)
+	if err != nil {
+		return fail("log-likelihood", err)
+	}
+	if len(vit) != nseq || len(ll) != nseq {
+		return fail("model", fmt.Errorf("%d viterbi and %d log-likelihood scores for %d sequences", len(vit), len(ll), nseq))
+	}
+	hs.Viterbi, hs.LogLik = sum(vit), sum(ll)
+	hs.LogLikPerWindow = hs.LogLik / float64(hw.Count)
+	if input == InputSequences {
+		hs.WindowScores = ll // each window already is its own sequence
+		return hs, nil
+	}
+	seqs.Lengths = make([]int, hw.Count)
+	for i := range seqs.Lengths {
+		seqs.Lengths[i] = 1
+	}
+	if hs.WindowScores, err = m.Score(seqs); err != nil {
+		return fail("window log-likelihoods", err)
+	}
+	if len(hs.WindowScores) != hw.Count {
+		return fail("model", fmt.Errorf("%d window scores for %d windows", len(hs.WindowScores), hw.Count))
+	}
+	return hs, nil
+}
+
+func sum(x []float64) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+// metrics fills Metrics, ROCHost, ROCWindow and Warnings. minFlows is what
+// a host needs for one window, for the warnings.
+func (r *Result) metrics(minFlows int) {
+	for _, h := range r.Hosts {
+		if h.Status == StatusInsufficient && h.Class != ClassProfile {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("host %s: insufficient data (%d flows, need > %d): kept out of the ROC", h.Host, h.Flows, minFlows-1))
+		}
+	}
+	r.Metrics = map[string]float64{}
+	r.ROCHost = map[string][]Point{}
+	for _, kind := range Kinds {
+		var pos, neg []float64
+		for _, h := range r.Hosts {
+			if h.Status != StatusOK || h.Class == ClassProfile {
+				continue
+			}
+			v := h.Value(kind)
+			if math.IsNaN(v) {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("host %s: %s score is NaN: kept out of the ROC", h.Host, kind))
+				continue
+			}
+			if h.Class == ClassInfected {
+				pos = append(pos, v)
+			} else {
+				neg = append(neg, v)
+			}
+		}
+		if w := undefined("host", kind, len(pos), len(neg)); w != "" {
+			r.Warnings = append(r.Warnings, w)
+		}
+		r.Metrics["auc_host."+kind] = AUC(pos, neg)
+		r.Metrics["margin."+kind] = Margin(pos, neg)
+		r.Metrics["tpr_at_fpr0."+kind] = TPRAtFPR0(pos, neg)
+		r.ROCHost[kind] = ROC(pos, neg)
+	}
+	for _, k := range []string{"auc_host", "margin", "tpr_at_fpr0"} {
+		r.Metrics[k] = r.Metrics[k+"."+r.Score]
+	}
+
+	var pos, neg []float64
+	nan := 0
+	for _, h := range r.Hosts {
+		if h.Status != StatusOK || h.Class == ClassProfile {
+			continue
+		}
+		for _, v := range h.WindowScores {
+			switch {
+			case math.IsNaN(v):
+				nan++
+			case h.Class == ClassInfected:
+				pos = append(pos, v)
+			default:
+				neg = append(neg, v)
+			}
+		}
+	}
+	if nan > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d windows scored NaN: kept out of the window ROC", nan))
+	}
+	if w := undefined("window", "loglik", len(pos), len(neg)); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
+	r.Metrics["auc_window"] = AUC(pos, neg)
+	r.ROCWindow = Downsample(ROC(pos, neg), MaxWindowPoints)
+}
+
+func undefined(level, kind string, npos, nneg int) string {
+	var missing []string
+	if npos == 0 {
+		missing = append(missing, "infected")
+	}
+	if nneg == 0 {
+		missing = append(missing, "normal")
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s ROC (%s): no scored %s %ss: its metrics are NaN", level, kind, joinOr(missing), level)
+}
+
+func joinOr(s []string) string {
+	if len(s) == 2 {
+		return s[0] + " or " + s[1]
+	}
+	return s[0]
+}

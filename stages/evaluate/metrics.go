@@ -1,0 +1,152 @@
+package evaluate
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// Point is one point of a ROC curve: flagging scores ≥ Threshold as
+// infected gives the false and true positive rates FPR and TPR.
+type Point struct {
+	Threshold float64 `json:"threshold"`
+	FPR       float64 `json:"fpr"`
+	TPR       float64 `json:"tpr"`
+}
+
+// ROC returns the ROC curve of positive scores pos against negative scores
+// neg, higher scores meaning more positive: a first point (+Inf, 0, 0), then
+// one point per distinct score in decreasing order. It returns nil when pos
+// or neg is empty. NaN scores must be removed by the caller.
+func ROC(pos, neg []float64) []Point {
+	if len(pos) == 0 || len(neg) == 0 {
+		return nil
+	}
+	p, n := slices.Clone(pos), slices.Clone(neg)
+	slices.Sort(p)
+	slices.Sort(n)
+	pts := []Point{{Threshold: math.Inf(1)}}
+	i, j := len(p), len(n) // p[i:] and n[j:] are ≥ the current threshold
+	for i > 0 || j > 0 {
+		t := math.Inf(-1)
+		if i > 0 {
+			t = p[i-1]
+		}
+		if j > 0 {
+			t = max(t, n[j-1])
+		}
+		for i > 0 && p[i-1] >= t {
+			i--
+		}
+		for j > 0 && n[j-1] >= t {
+			j--
+		}
+		pts = append(pts, Point{Threshold: t, FPR: float64(len(n)-j) / float64(len(n)), TPR: float64(len(p)-i) / float64(len(p))})
+	}
+	return pts
+}
+
+// AUC returns the area under the ROC curve of pos against neg in its
+// Mann–Whitney form: the fraction of (positive, negative) pairs in which the
+// positive scores higher, ties counting 1/2. It is NaN when pos or neg is
+// empty.
+func AUC(pos, neg []float64) float64 {
+	if len(pos) == 0 || len(neg) == 0 {
+		return math.NaN()
+	}
+	r := ranks(append(slices.Clone(pos), neg...))
+	sum := 0.0
+	for _, v := range r[:len(pos)] {
+		sum += v
+	}
+	np, nn := float64(len(pos)), float64(len(neg))
+	return (sum - np*(np+1)/2) / (np * nn)
+}
+
+// Margin returns min(pos) − max(neg): positive when every positive outranks
+// every negative. It is NaN when pos or neg is empty.
+func Margin(pos, neg []float64) float64 {
+	if len(pos) == 0 || len(neg) == 0 {
+		return math.NaN()
+	}
+	return slices.Min(pos) - slices.Max(neg)
+}
+
+// TPRAtFPR0 returns the fraction of pos strictly above max(neg): the true
+// positive rate at a false positive rate of 0. It is NaN when pos or neg is
+// empty.
+func TPRAtFPR0(pos, neg []float64) float64 {
+	if len(pos) == 0 || len(neg) == 0 {
+		return math.NaN()
+	}
+	top := slices.Max(neg)
+	k := 0
+	for _, v := range pos {
+		if v > top {
+			k++
+		}
+	}
+	return float64(k) / float64(len(pos))
+}
+
+// Downsample returns at most n points of pts (n ≥ 2): pts itself when it is
+// short enough, else n points evenly spaced by index, the first and the last
+// included.
+func Downsample(pts []Point, n int) []Point {
+	if len(pts) <= n {
+		return pts
+	}
+	out := make([]Point, n)
+	for k := range out {
+		out[k] = pts[int(math.Round(float64(k)*float64(len(pts)-1)/float64(n-1)))]
+	}
+	return out
+}
+
+// Spearman returns Spearman's rank correlation of x and y: the Pearson
+// correlation of their ranks, tied values getting the average of their
+// ranks. It is NaN with fewer than two values or when either side is
+// constant, and panics if x and y differ in length.
+func Spearman(x, y []float64) float64 {
+	if len(x) != len(y) {
+		panic("evaluate: Spearman of slices of different lengths")
+	}
+	if len(x) < 2 {
+		return math.NaN()
+	}
+	rx, ry := ranks(x), ranks(y)
+	mean := float64(len(x)+1) / 2 // the mean of any average-rank vector
+	var sxy, sxx, syy float64
+	for i := range rx {
+		dx, dy := rx[i]-mean, ry[i]-mean
+		sxy += dx * dy
+		sxx += dx * dx
+		syy += dy * dy
+	}
+	if sxx == 0 || syy == 0 {
+		return math.NaN()
+	}
+	return sxy / math.Sqrt(sxx*syy)
+}
+
+// ranks returns the 1-based ranks of x, ties sharing their average rank.
+func ranks(x []float64) []float64 {
+	idx := make([]int, len(x))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
+	r := make([]float64, len(x))
+	for i := 0; i < len(idx); {
+		j := i + 1
+		for j < len(idx) && x[idx[j]] == x[idx[i]] {
+			j++
+		}
+		avg := float64(i+j+1) / 2 // ranks i+1 … j
+		for k := i; k < j; k++ {
+			r[idx[k]] = avg
+		}
+		i = j
+	}
+	return r
+}

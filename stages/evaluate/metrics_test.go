@@ -1,0 +1,113 @@
+package evaluate
+
+import (
+	"math"
+	"reflect"
+	"testing"
+)
+
+func TestAUC(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		pos, neg []float64
+		want     float64
+	}{
+		{"perfect", []float64{5, 6, 7}, []float64{1, 2}, 1},
+		{"inverted", []float64{1, 2}, []float64{5, 6, 7}, 0},
+		{"all tied", []float64{3, 3}, []float64{3, 3, 3}, 0.5},
+		// pairs (3,2) (3,1) (2,2) (2,1) → 1 + 1 + ½ + 1 = 3.5 of 4
+		{"one tie", []float64{3, 2}, []float64{2, 1}, 0.875},
+		{"no negatives", []float64{1}, nil, math.NaN()},
+		{"no positives", nil, []float64{1}, math.NaN()},
+	} {
+		got := AUC(tc.pos, tc.neg)
+		if !(got == tc.want || math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("%s: AUC = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestROC(t *testing.T) {
+	got := ROC([]float64{3, 2}, []float64{2, 1})
+	want := []Point{{math.Inf(1), 0, 0}, {3, 0, 0.5}, {2, 0.5, 1}, {1, 1, 1}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ROC = %v, want %v", got, want)
+	}
+	if ROC(nil, []float64{1}) != nil {
+		t.Error("ROC without positives is not nil")
+	}
+	// The trapezoid area under the curve equals the Mann–Whitney AUC.
+	pos, neg := []float64{0.9, 0.8, 0.8, 0.3, 0.1}, []float64{0.8, 0.5, 0.3, 0.2}
+	pts := ROC(pos, neg)
+	area := 0.0
+	for i := 1; i < len(pts); i++ {
+		area += (pts[i].FPR - pts[i-1].FPR) * (pts[i].TPR + pts[i-1].TPR) / 2
+	}
+	if math.Abs(area-AUC(pos, neg)) > 1e-12 {
+		t.Errorf("trapezoid area %v, AUC %v", area, AUC(pos, neg))
+	}
+}
+
+func TestMarginTPR(t *testing.T) {
+	for _, tc := range []struct {
+		pos, neg    []float64
+		margin, tpr float64
+	}{
+		{[]float64{3, 2}, []float64{2, 1}, 0, 0.5},
+		{[]float64{10, 5}, []float64{2, 1}, 3, 1},
+		{[]float64{1, 5}, []float64{2, 6}, -5, 0},
+	} {
+		if got := Margin(tc.pos, tc.neg); got != tc.margin {
+			t.Errorf("Margin(%v, %v) = %v, want %v", tc.pos, tc.neg, got, tc.margin)
+		}
+		if got := TPRAtFPR0(tc.pos, tc.neg); got != tc.tpr {
+			t.Errorf("TPRAtFPR0(%v, %v) = %v, want %v", tc.pos, tc.neg, got, tc.tpr)
+		}
+	}
+	if !math.IsNaN(Margin(nil, []float64{1})) || !math.IsNaN(TPRAtFPR0([]float64{1}, nil)) {
+		t.Error("undefined margin or TPR is not NaN")
+	}
+}
+
+func TestDownsample(t *testing.T) {
+	pts := make([]Point, 5000)
+	for i := range pts {
+		pts[i] = Point{Threshold: float64(-i)}
+	}
+	got := Downsample(pts, 1000)
+	if len(got) != 1000 || got[0] != pts[0] || got[999] != pts[4999] {
+		t.Fatalf("Downsample: %d points, ends %v %v", len(got), got[0], got[len(got)-1])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Threshold >= got[i-1].Threshold {
+			t.Fatalf("points %d and %d out of order", i-1, i)
+		}
+	}
+	if short := pts[:10]; len(Downsample(short, 1000)) != 10 {
+		t.Error("short curve changed")
+	}
+}
+
+func TestSpearman(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		x, y []float64
+		want float64
+	}{
+		{"monotone", []float64{1, 2, 3, 4}, []float64{10, 20, 25, 1000}, 1},
+		{"reversed", []float64{1, 2, 3}, []float64{3, 2, 1}, -1},
+		// Wikipedia, "Spearman's rank correlation coefficient", worked
+		// example (IQ vs hours of TV): ρ = −29/165.
+		{"wikipedia", []float64{106, 100, 86, 101, 99, 103, 97, 113, 112, 110},
+			[]float64{7, 27, 2, 50, 28, 29, 20, 12, 6, 17}, -29.0 / 165},
+		// By hand: ranks x = 1 2.5 2.5 4, y = 1 2 3 4; ρ = 4.5/√(4.5·5) = 3/√10.
+		{"ties", []float64{1, 2, 2, 3}, []float64{1, 2, 3, 4}, 3 / math.Sqrt(10)},
+		{"constant", []float64{1, 1, 1}, []float64{1, 2, 3}, math.NaN()},
+		{"one value", []float64{1}, []float64{1}, math.NaN()},
+	} {
+		got := Spearman(tc.x, tc.y)
+		if !(math.Abs(got-tc.want) < 1e-12 || math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("%s: Spearman = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
