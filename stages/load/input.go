@@ -17,7 +17,8 @@ import (
 
 // chunkSize is the target size of the blocks parsed by one worker. It does
 // not depend on the worker count, so chunking is identical for any Workers.
-const chunkSize = 4 << 20
+// A variable so that tests can cut small chunks.
+var chunkSize = 4 << 20
 
 // A chunk is a run of whole lines. done hands its memory back; it is called
 // once the chunk's rows have been copied into builders.
@@ -178,8 +179,9 @@ func streamInput(r io.Reader, workers int) (*input, error) {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			if cap(buf) < chunkSize {
-				buf = make([]byte, chunkSize)
+			// Room for the carried partial line and at least as much again.
+			if need := max(chunkSize, 2*len(carry)); cap(buf) < need {
+				buf = make([]byte, need)
 			}
 			buf = buf[:cap(buf)]
 			m := copy(buf, carry)

@@ -405,3 +405,38 @@ func TestSHA256File(t *testing.T) {
 		}
 	}
 }
+
+// Tiny chunks put chunk and block boundaries inside lines and make lines
+// longer than a stream block; the records must not change.
+func TestSmallChunks(t *testing.T) {
+	text := decompressedText(t, s11Path)
+	text = text[:bytes.IndexByte(text[200000:], '\n')+200001]
+	dir := t.TempDir()
+	plainPath := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plainPath, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(text)
+	zw.Close()
+	gzPath := filepath.Join(dir, "gz")
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ref := mustRun(t, mem, Params{Path: plainPath, Workers: 1}, Options{})
+	defer ref.Flows.Release()
+	defer func(n int) { chunkSize = n }(chunkSize)
+	for _, size := range []int{1, 100, 4096} {
+		chunkSize = size
+		for _, path := range []string{plainPath, gzPath} {
+			res := mustRun(t, mem, Params{Path: path, Workers: 3}, Options{})
+			if !array.RecordEqual(res.Flows, ref.Flows) || res.Stats.Lines != ref.Stats.Lines || res.Stats.Bytes != ref.Stats.Bytes {
+				t.Errorf("chunk size %d, %s: records differ; stats %+v, want %+v", size, filepath.Base(path), res.Stats, ref.Stats)
+			}
+			res.Flows.Release()
+		}
+	}
+}
