@@ -169,8 +169,15 @@ func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error
 	out := make([]float64, len(bounds))
 	for i, b := range bounds {
 		T := b[1] - b[0]
+		x := seqs.X[b[0]*seqs.D : b[1]*seqs.D]
+		if impl != ImplScaling && ch.fast {
+			if lp, ok := l.scoreFast(ch, em, x, seqs.D, T); ok {
+				out[i] = lp
+				continue
+			}
+		}
 		l.grow(T)
-		em.frameLogProb(l.flp, seqs.X[b[0]*seqs.D:b[1]*seqs.D], T)
+		em.frameLogProb(l.flp, x, T)
 		if impl == ImplScaling {
 			lp, err := l.forwardScaling(ch, T)
 			if err != nil {
@@ -178,12 +185,6 @@ func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error
 			}
 			out[i] = lp
 			continue
-		}
-		if ch.fast {
-			if lp, ok := l.forwardFast(ch, T); ok {
-				out[i] = lp
-				continue
-			}
 		}
 		out[i] = l.forwardLog(ch, T)
 	}
@@ -227,9 +228,7 @@ func decode(ch *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
 	path := make([]int, seqs.T())
 	for i, b := range bounds {
 		T := b[1] - b[0]
-		l.grow(T)
-		em.frameLogProb(l.flp, seqs.X[b[0]*seqs.D:b[1]*seqs.D], T)
-		lp[i] = l.viterbi(ch, T)
+		lp[i] = l.viterbi(ch, em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], seqs.D, T)
 		copy(path[b[0]:b[1]], l.path[:T])
 	}
 	return lp, path, nil

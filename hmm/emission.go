@@ -46,13 +46,13 @@ const smallestNormal = 2.2250738585072014e-308
 var log2Pi = math.Log(2 * math.Pi)
 
 type gaussianEmitter struct {
-	g    *Gaussian
-	k, d int
-	full bool
-	c    []float64 // per state: −½(D·log 2π + log|Σ_k|)
-	inv  []float64 // diag/spherical: 1/σ²_kd, K×D
-	chol []float64 // full/tied: lower Cholesky factors, K×D×D
-	diff []float64 // D scratch
+	g       *Gaussian
+	k, d    int
+	full    bool
+	c       []float64 // per state: −½(D·log 2π + log|Σ_k|)
+	halfInv []float64 // diag/spherical: 1/(2σ²_kd), K×D
+	chol    []float64 // full/tied: lower Cholesky factors, K×D×D
+	diff    []float64 // D scratch
 }
 
 func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
@@ -60,7 +60,7 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 	e := &gaussianEmitter{g: g, k: k, d: d, c: make([]float64, k), diff: make([]float64, d)}
 	switch g.Covariance {
 	case Diag, Spherical:
-		e.inv = make([]float64, k*d)
+		e.halfInv = make([]float64, k*d)
 		for s := range k {
 			logDet := 0.0
 			for f := range d {
@@ -72,7 +72,7 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 				}
 				v = max(v, smallestNormal)
 				logDet += math.Log(v)
-				e.inv[s*d+f] = 1 / v
+				e.halfInv[s*d+f] = 0.5 / v
 			}
 			e.c[s] = -0.5 * (float64(d)*log2Pi + logDet)
 		}
@@ -155,14 +155,15 @@ func (e *gaussianEmitter) frameLogProb(dst, x []float64, T int) {
 	for t := range T {
 		row := x[t*d : (t+1)*d]
 		out := dst[t*k : (t+1)*k]
-		for s := range k {
-			m, inv := mu[s*d:(s+1)*d], e.inv[s*d:(s+1)*d]
+		for s := range out {
+			m, h := mu[s*d:(s+1)*d], e.halfInv[s*d:(s+1)*d]
+			m, h = m[:len(row)], h[:len(row)]
 			q := 0.0
 			for f, xv := range row {
 				v := xv - m[f]
-				q += v * v * inv[f]
+				q += v * v * h[f]
 			}
-			out[s] = e.c[s] - 0.5*q
+			out[s] = e.c[s] - q
 		}
 	}
 }

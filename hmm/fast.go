@@ -39,73 +39,127 @@ func (l *lattice) forwardFast(c *chain, T int) (float64, bool) {
 	k := l.k
 	ensure(&l.bw, T*k)
 	ensure(&l.fw, T*k)
-	flp, p, a := l.flp, l.bw, l.fw
-	offset := 0.0        // Σ_t max_j b_t(j)
-	mant, exp2 := 1.0, 0 // Π_t s_t as mant·2^exp2
+	var acc logAcc
 	for t := range T {
-		b, pt, cur := flp[t*k:(t+1)*k], p[t*k:(t+1)*k], a[t*k:(t+1)*k]
-		bmax := maxOf(b)
-		if math.IsInf(bmax, 0) || math.IsNaN(bmax) {
+		var prev []float64
+		if t > 0 {
+			prev = l.fw[(t-1)*k : t*k]
+		}
+		bmax, s, ok := forwardStep(c, prev, l.fw[t*k:(t+1)*k], l.flp[t*k:(t+1)*k], l.bw[t*k:(t+1)*k])
+		if !ok {
 			return 0, false
 		}
-		offset += bmax
-		for j, v := range b {
-			d := v - bmax
-			if d < emitFloor {
-				if !math.IsInf(v, -1) {
-					return 0, false
-				}
-				pt[j] = 0
-				continue
-			}
-			pt[j] = math.Exp(d)
+		acc.add(bmax, s)
+	}
+	return acc.value(), true
+}
+
+// scoreFast is forwardFast for one sequence of rows x without T×K buffers:
+// the frame log-probabilities are computed one frame at a time.
+func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int) (float64, bool) {
+	k := l.k
+	ensure(&l.fw, 4*k)
+	prev, cur, b, p := l.fw[:k], l.fw[k:2*k], l.fw[2*k:3*k], l.fw[3*k:4*k]
+	var acc logAcc
+	for t := range T {
+		em.frameLogProb(b, x[t*d:(t+1)*d], 1)
+		var pr []float64
+		if t > 0 {
+			pr = prev
 		}
-		s := 0.0
-		if t == 0 {
-			for j := range k {
-				v := c.pi[j] * pt[j]
-				if v < normalMin && c.pi[j] > 0 && pt[j] > 0 {
-					return 0, false
-				}
-				cur[j] = v
-				s += v
-			}
-		} else {
-			prev := a[(t-1)*k : t*k]
-			for j := range k {
-				col := c.aT[j*k : (j+1)*k]
-				sj := 0.0
-				for i, x := range prev {
-					sj += x * col[i]
-				}
-				if sj < tiny && !exactSum(prev, col, sj) {
-					return 0, false
-				}
-				v := sj * pt[j]
-				if v < normalMin && sj > 0 && pt[j] > 0 {
-					return 0, false
-				}
-				cur[j] = v
-				s += v
-			}
-		}
-		if !(s > 0) {
+		bmax, s, ok := forwardStep(c, pr, cur, b, p)
+		if !ok {
 			return 0, false
 		}
-		inv := 1 / s
+		acc.add(bmax, s)
+		prev, cur = cur, prev
+	}
+	return acc.value(), true
+}
+
+// logAcc accumulates Σ_t bmax_t + log Π_t s_t with one log at the end; the
+// product is kept as mantissa·2^exponent so that it never under- or overflows.
+type logAcc struct {
+	offset float64
+	mant   float64
+	exp2   int
+}
+
+func (a *logAcc) add(bmax, s float64) {
+	if a.mant == 0 {
+		a.mant = 1
+	}
+	a.offset += bmax
+	a.mant *= s
+	if a.mant < 1e-200 || a.mant > 1e200 {
+		f, e := math.Frexp(a.mant)
+		a.mant, a.exp2 = f, a.exp2+e
+	}
+}
+
+func (a *logAcc) value() float64 {
+	return a.offset + math.Log(a.mant) + float64(a.exp2)*math.Ln2
+}
+
+// forwardStep computes one normalised forward frame cur from prev (nil at
+// t = 0) and the frame log-probabilities b, writing p = exp(b − max b). It
+// returns max b and the normaliser s, or ok = false if a positive quantity
+// may have underflowed.
+func forwardStep(c *chain, prev, cur, b, p []float64) (bmax, s float64, ok bool) {
+	bmax = maxOf(b)
+	if math.IsInf(bmax, 0) || math.IsNaN(bmax) {
+		return 0, 0, false
+	}
+	for j, v := range b {
+		d := v - bmax
+		if d < emitFloor {
+			if !math.IsInf(v, -1) {
+				return 0, 0, false
+			}
+			p[j] = 0
+			continue
+		}
+		p[j] = expNeg(d)
+	}
+	if prev == nil {
 		for j := range cur {
-			cur[j] *= inv
-			if cur[j] > 0 && cur[j] < normalMin {
-				return 0, false
+			v := c.pi[j] * p[j]
+			if v < normalMin && c.pi[j] > 0 && p[j] > 0 {
+				return 0, 0, false
 			}
+			cur[j] = v
+			s += v
 		}
-		mant *= s
-		if mant < 1e-200 || mant > 1e200 {
-			f, e := math.Frexp(mant)
-			mant, exp2 = f, exp2+e
+	} else {
+		k := len(cur)
+		for j := range cur {
+			col := c.aT[j*k : (j+1)*k]
+			sj := 0.0
+			for i, x := range prev {
+				sj += x * col[i]
+			}
+			if sj < tiny && !exactSum(prev, col, sj) {
+				return 0, 0, false
+			}
+			v := sj * p[j]
+			if v < normalMin && sj > 0 && p[j] > 0 {
+				return 0, 0, false
+			}
+			cur[j] = v
+			s += v
 		}
 	}
-	return offset + math.Log(mant) + float64(exp2)*math.Ln2, true
+	if !(s > 0) {
+		return 0, 0, false
+	}
+	inv := 1 / s
+	for j := range cur {
+		cur[j] *= inv
+		if cur[j] > 0 && cur[j] < normalMin {
+			return 0, 0, false
+		}
+	}
+	return bmax, s, true
 }
 
 // backwardFast fills l.bs with the normalised backward lattice β̂_t.

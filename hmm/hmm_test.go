@@ -334,3 +334,19 @@ func TestFastMatchesExact(t *testing.T) {
 		t.Error("fast path accepted the degenerate held-out data")
 	}
 }
+
+func TestExpNeg(t *testing.T) {
+	worst := 0.0
+	for x := 0.0; x >= -700; x -= 0.000731 {
+		got, want := expNeg(x), math.Exp(x)
+		if e := math.Abs(got-want) / want; e > worst {
+			worst = e
+		}
+	}
+	if worst > 5e-16 {
+		t.Errorf("worst relative error %g", worst)
+	}
+	if expNeg(0) != 1 || expNeg(-700) <= 0 {
+		t.Errorf("expNeg(0) = %v, expNeg(-700) = %v", expNeg(0), expNeg(-700))
+	}
+}

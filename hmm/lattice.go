@@ -405,34 +405,39 @@ func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
 	}
 }
 
-// viterbi returns the log-probability of the best path and writes the path
-// to l.path[:T], with hmmlearn's tie-breaking: the last state takes the lowest
-// index among equal maxima, every earlier state the highest.
-func (l *lattice) viterbi(c *chain, T int) float64 {
+// viterbi returns the log-probability of the best path of the T rows of x
+// and writes the path to l.path[:T], with hmmlearn's tie-breaking: the last
+// state takes the lowest index among equal maxima, every earlier state the
+// highest. Frame log-probabilities are computed one frame at a time.
+func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
 	k := l.k
 	ensure(&l.alpha, T*k)
+	ensure(&l.flp, k)
 	if cap(l.path) < T {
 		l.path = make([]int, T)
 	}
 	l.path = l.path[:T]
-	d, flp := l.alpha, l.flp
+	delta, b := l.alpha, l.flp[:k]
+	em.frameLogProb(b, x[:d], 1)
 	for j := range k {
-		d[j] = c.logPi[j] + flp[j]
+		delta[j] = c.logPi[j] + b[j]
 	}
 	for t := 1; t < T; t++ {
-		prev, cur := d[(t-1)*k:t*k], d[t*k:(t+1)*k]
-		for j := range k {
+		em.frameLogProb(b, x[t*d:(t+1)*d], 1)
+		prev, cur := delta[(t-1)*k:t*k], delta[t*k:(t+1)*k]
+		for j := range cur {
 			col := c.logA_T[j*k : (j+1)*k]
+			col = col[:len(prev)]
 			m := math.Inf(-1)
-			for i, x := range prev {
-				if v := x + col[i]; v > m {
+			for i, v := range prev {
+				if v += col[i]; v > m {
 					m = v
 				}
 			}
-			cur[j] = m + flp[t*k+j]
+			cur[j] = m + b[j]
 		}
 	}
-	last := d[(T-1)*k : T*k]
+	last := delta[(T-1)*k : T*k]
 	best := 0
 	for j := 1; j < k; j++ {
 		if last[j] > last[best] {
@@ -443,7 +448,7 @@ func (l *lattice) viterbi(c *chain, T int) float64 {
 	l.path[T-1] = best
 	for t := T - 2; t >= 0; t-- {
 		next := l.path[t+1]
-		row := d[t*k : (t+1)*k]
+		row := delta[t*k : (t+1)*k]
 		arg, m := 0, math.Inf(-1)
 		for i := range k {
 			if v := row[i] + c.logA[i*k+next]; v >= m {

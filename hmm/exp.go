@@ -1,0 +1,28 @@
+package hmm
+
+import "math"
+
+// exp2Table[j] = 2^(j/64).
+var exp2Table = func() (t [64]float64) {
+	for j := range t {
+		t[j] = math.Exp2(float64(j) / 64)
+	}
+	return t
+}()
+
+const (
+	ln2Hi64 = 6.93147180369123816490e-01 / 64 // high part of ln 2 / 64 (Cody–Waite)
+	ln2Lo64 = 1.90821492927058770002e-10 / 64
+)
+
+// expNeg returns e^x for x in [−700, 0] — the only range the fast path
+// needs — within 5e-16 relative of math.Exp (TestExpNeg), at a fraction of
+// its cost: x = (64k + j)·ln2/64 + r with |r| ≤ ln2/128, e^x = 2^k·2^(j/64)·e^r,
+// e^r by a degree-6 polynomial.
+func expNeg(x float64) float64 {
+	n := math.Floor(x*(64/math.Ln2) + 0.5)
+	r := (x - n*ln2Hi64) - n*ln2Lo64
+	ni := int64(n)
+	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
+	return math.Float64frombits(math.Float64bits(exp2Table[ni&63]*p) + uint64(ni>>6)<<52)
+}
