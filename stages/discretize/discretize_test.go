@@ -256,7 +256,7 @@ func TestS10Notebook(t *testing.T) {
 	rec := record(t, mem, flows)
 	defer rec.Release()
 	protoCode := map[string]int32{"TCP": 0, "UDP": 1, "ICMP": 2}
-	byLine := map[int64]flow{}
+	byLine := make([]flow, flows[len(flows)-1].line+1)
 	for _, f := range flows {
 		byLine[f.line] = f
 	}

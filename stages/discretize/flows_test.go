@@ -2,9 +2,11 @@ package discretize
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,20 +64,44 @@ func record(t testing.TB, mem memory.Allocator, fs []flow) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
-// readS10 parses the embedded scenario-10 file as the notebook reads it:
-// the header and the first data line are skipped (read_csv(skiprows=1,
-// header=0)) and Background rows are dropped. hosts, if not nil, keeps only
-// flows sent by those hosts.
+var s10 struct {
+	once  sync.Once
+	flows []flow
+	err   error
+}
+
+// readS10 returns the flows of the embedded scenario-10 file as the
+// notebook reads it: the header and the first data line are skipped
+// (read_csv(skiprows=1, header=0)) and Background rows are dropped. hosts,
+// if not nil, keeps only flows sent by those hosts. The file is parsed once
+// per test binary.
 func readS10(t testing.TB, hosts map[string]bool) []flow {
 	t.Helper()
+	s10.once.Do(func() { s10.flows, s10.err = parseS10() })
+	if s10.err != nil {
+		t.Fatal(s10.err)
+	}
+	if hosts == nil {
+		return s10.flows
+	}
+	var out []flow
+	for _, f := range s10.flows {
+		if hosts[f.src] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func parseS10() ([]flow, error) {
 	f, err := os.Open(s10Path)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer f.Close()
 	zr, err := zstd.NewReader(f)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer zr.Close()
 	sc := bufio.NewScanner(zr)
@@ -86,35 +112,29 @@ func readS10(t testing.TB, hosts map[string]bool) []flow {
 		}
 		fs := strings.Fields(sc.Text())
 		if len(fs) != 13 {
-			t.Fatalf("%s:%d: %d fields", s10Path, line, len(fs))
+			return nil, fmt.Errorf("%s:%d: %d fields", s10Path, line, len(fs))
 		}
 		if fs[12] == "Background" {
 			continue
 		}
 		src, _, _ := strings.Cut(fs[4], ":")
-		if hosts != nil && !hosts[src] {
-			continue
-		}
 		tm, err := time.Parse("2006-01-02 15:04:05.000", fs[0]+" "+fs[1])
 		if err != nil {
-			t.Fatalf("%s:%d: %v", s10Path, line, err)
+			return nil, fmt.Errorf("%s:%d: %v", s10Path, line, err)
 		}
 		port := int32(-1)
 		if _, p, ok := strings.Cut(fs[6], ":"); ok {
 			v, err := strconv.ParseInt(p, 0, 32)
 			if err != nil {
-				t.Fatalf("%s:%d: %v", s10Path, line, err)
+				return nil, fmt.Errorf("%s:%d: %v", s10Path, line, err)
 			}
 			port = int32(v)
 		}
 		bytes, err := strconv.ParseInt(fs[10], 10, 64)
 		if err != nil {
-			t.Fatalf("%s:%d: %v", s10Path, line, err)
+			return nil, fmt.Errorf("%s:%d: %v", s10Path, line, err)
 		}
 		out = append(out, flow{line: line, time: tm, proto: fs[3], src: src, port: port, bytes: bytes, label: fs[12]})
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return out, sc.Err()
 }

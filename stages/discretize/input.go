@@ -76,7 +76,10 @@ func (in *input) hostRows(order []string) [][]int {
 	}
 	rows := make([][]int, len(order))
 	for i := 0; i < in.src.Len(); i++ {
-		if h, ok := pos[in.src.Value(i)]; ok && in.src.IsValid(i) {
+		if in.src.IsNull(i) {
+			continue
+		}
+		if h, ok := pos[in.src.Value(i)]; ok {
 			rows[h] = append(rows[h], i)
 		}
 	}
