@@ -25,6 +25,7 @@ test-race:
 bench: bench-go bench-e2e
 
 bench-go:
+	@mkdir -p bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./hmm/ ./stages/... ./pipeline/... | tee bench/go-bench.txt
 
 bench-data:

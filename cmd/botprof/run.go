@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"botprof/pipeline"
+	"botprof/pipeline/cache"
+	"botprof/report"
+)
+
+// setFlags collects repeated --set key=value flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+type runOptions struct {
+	sets     setFlags
+	jobs     int
+	quiet    bool
+	explain  bool
+	failFast bool
+	results  string
+	cacheDir string
+	noCache  bool
+}
+
+func versionString() string { return pipeline.Version }
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o runOptions
+	fs := flag.NewFlagSet("botprof run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(&o.sets, "set", "override a spec key, e.g. --set model.states=8 (repeatable; YAML values)")
+	fs.IntVar(&o.jobs, "jobs", 0, "points run in parallel (0: all cores)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
+	fs.BoolVar(&o.explain, "explain", false, "print for every stage of every point whether it ran or was a cache hit, and why it re-ran")
+	fs.BoolVar(&o.failFast, "fail-fast", false, "stop at the first failing point")
+	fs.StringVar(&o.results, "results", "results", "results root folder")
+	fs.StringVar(&o.cacheDir, "cache", cache.DefaultDir(), "stage cache folder ($BOTPROF_CACHE)")
+	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the stage cache")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: botprof run SPEC [flags]\n\nflags:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nspec keys (YAML; dotted paths work with --set and in sweep blocks):\n%s", pipeline.HelpText())
+	}
+	spec, err := parseWithSpec(fs, args)
+	if err != nil {
+		return err
+	}
+	plan, err := pipeline.LoadPlan(spec, o.sets)
+	if err != nil {
+		return err
+	}
+	opt := pipeline.Options{Jobs: o.jobs, FailFast: o.failFast}
+	if !o.noCache {
+		opt.CacheDir = o.cacheDir
+	}
+	if o.explain {
+		opt.Explain = stdout
+	}
+	var prog *progress
+	if !o.quiet {
+		prog = newProgress(stderr)
+		if prog != nil {
+			opt.Progress = prog
+		}
+	}
+	opt.OnPointErr = func(point string, err error) {
+		if prog != nil {
+			prog.clear()
+		}
+		fmt.Fprintf(stderr, "botprof: point %s failed: %v\n", point, err)
+	}
+	out, err := pipeline.Execute(ctx, plan, opt)
+	if prog != nil {
+		prog.finish()
+	}
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: finished points are cached; run the same command again to resume: %w", context.Canceled)
+	}
+	dir, runID, err := pipeline.NewRunDir(o.results, plan.Name, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := pipeline.WriteResults(dir, runID, out); err != nil {
+		return err
+	}
+	if err := pipeline.WriteReproduction(dir, out); err != nil {
+		return err
+	}
+	if err := report.WriteSummary(dir); err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	if err := report.WriteFigures(dir); err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	fmt.Fprintf(stdout, "%s: %d points in %.2fs", plan.Name, len(out.Points), out.Wall.Seconds())
+	if n := out.Failed(); n > 0 {
+		fmt.Fprintf(stdout, ", %d FAILED", n)
+	}
+	fmt.Fprintf(stdout, "\nresults: %s\n", dir)
+	if n := out.Failed(); n > 0 {
+		return fmt.Errorf("%d of %d points failed (see %s/manifest.json)", n, len(out.Points), dir)
+	}
+	return nil
+}
+
+// parseWithSpec parses flags that may come before or after the one
+// positional SPEC argument.
+func parseWithSpec(fs *flag.FlagSet, args []string) (string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", err
+			}
+			return "", usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", usageError{fmt.Sprintf("%s needs exactly one spec file, got %d", fs.Name(), len(pos))}
+	}
+	if _, err := os.Stat(pos[0]); err != nil {
+		return "", err
+	}
+	return pos[0], nil
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"botprof/pipeline"
+)
+
+func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var sets setFlags
+	fs := flag.NewFlagSet("botprof validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(&sets, "set", "override a spec key, e.g. --set model.states=8 (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: botprof validate SPEC [--set key=value]...\n")
+		fs.PrintDefaults()
+	}
+	spec, err := parseWithSpec(fs, args)
+	if err != nil {
+		return err
+	}
+	plan, err := pipeline.LoadPlan(spec, sets)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok — experiment %s, %d point(s)\n", spec, plan.Name, len(plan.Points))
+	for _, p := range plan.Points {
+		fmt.Fprintf(stdout, "  %s\n", p.Name)
+	}
+	return nil
+}

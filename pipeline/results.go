@@ -1,0 +1,378 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/pipeline/cache"
+)
+
+// Version is botprof's version, recorded in every manifest.
+const Version = "0.1.0"
+
+// FormatVersion is the version of the results-folder layout.
+const FormatVersion = 1
+
+// Manifest is manifest.json: how a run was made.
+type Manifest struct {
+	Format         int                 `json:"format"`
+	BotprofVersion string              `json:"botprof_version"`
+	Experiment     string              `json:"experiment"`
+	RunID          string              `json:"run_id"`
+	SpecPath       string              `json:"spec_path"`
+	Sets           []string            `json:"sets,omitempty"`
+	Spec           Spec                `json:"spec"`
+	Sweep          map[string][]string `json:"sweep,omitempty"`
+	SweepOrder     []string            `json:"sweep_order,omitempty"`
+	Data           ManifestData        `json:"data"`
+	Git            ManifestGit         `json:"git"`
+	GoVersion      string              `json:"go_version"`
+	Modules        map[string]string   `json:"modules"`
+	Started        string              `json:"started"`
+	WallSeconds    float64             `json:"wall_seconds"`
+	Points         []ManifestPoint     `json:"points"`
+	Load           any                 `json:"load,omitempty"`
+}
+
+// ManifestData identifies the input file.
+type ManifestData struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// ManifestGit records the source tree the binary ran in.
+type ManifestGit struct {
+	Commit string `json:"commit"`
+	Dirty  bool   `json:"dirty"`
+}
+
+// ManifestPoint is one point of the run.
+type ManifestPoint struct {
+	Name   string            `json:"name"`
+	Params map[string]string `json:"params"`
+	Seed   uint64            `json:"seed"`
+	Status string            `json:"status"`
+	Error  string            `json:"error,omitempty"`
+	Stages []StageRecord     `json:"stages"`
+}
+
+// NewRunDir creates results/<experiment>/<run-id>/ with a run id that sorts
+// by time and never reuses an existing folder.
+func NewRunDir(root, experiment string, now time.Time) (string, string, error) {
+	base := filepath.Join(root, experiment)
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", "", err
+	}
+	id := now.UTC().Format("20060102T150405.000Z")
+	for i := 1; ; i++ {
+		runID := id
+		if i > 1 {
+			runID = fmt.Sprintf("%s-%d", id, i)
+		}
+		dir := filepath.Join(base, runID)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, runID, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", "", err
+		}
+	}
+}
+
+// WriteResults writes the run's files into dir (made by NewRunDir).
+func WriteResults(dir, runID string, out *Outcome) error {
+	m := buildManifest(runID, out)
+	if err := writeJSONFile(filepath.Join(dir, "manifest.json"), m); err != nil {
+		return err
+	}
+	if err := writeScores(dir, out); err != nil {
+		return err
+	}
+	if err := writeMetrics(dir, out); err != nil {
+		return err
+	}
+	for _, p := range out.Points {
+		if p.Out == nil {
+			continue
+		}
+		if err := writePointFiles(filepath.Join(dir, "points", p.Point.Name), p.Out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func buildManifest(runID string, out *Outcome) Manifest {
+	plan := out.Plan
+	m := Manifest{
+		Format: FormatVersion, BotprofVersion: Version, Experiment: plan.Name, RunID: runID,
+		SpecPath: plan.File, Sets: plan.Sets, Spec: plan.Points[0].Spec,
+		Data:      ManifestData{Path: out.DataPath, SHA256: out.DataSHA},
+		Git:       gitState(),
+		GoVersion: runtime.Version(), Modules: modules(),
+		Started: out.Started.UTC().Format(time.RFC3339Nano), WallSeconds: round3(out.Wall.Seconds()),
+	}
+	if out.Load != nil {
+		m.Load = out.Load
+	}
+	if len(plan.Sweep) > 0 {
+		m.Sweep = map[string][]string{}
+		for _, ax := range plan.Sweep {
+			m.Sweep[ax.Key] = ax.Values
+			m.SweepOrder = append(m.SweepOrder, ax.Key)
+		}
+	}
+	for _, p := range out.Points {
+		mp := ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Seed: p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
+		if mp.Params == nil {
+			mp.Params = map[string]string{}
+		}
+		if p.Err != nil {
+			mp.Status, mp.Error = "failed", p.Err.Error()
+		}
+		for i := range mp.Stages {
+			mp.Stages[i].Seconds = round3(mp.Stages[i].Seconds)
+		}
+		m.Points = append(m.Points, mp)
+	}
+	return m
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+func gitState() ManifestGit {
+	g := ManifestGit{Commit: "unknown"}
+	if b, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		g.Commit = strings.TrimSpace(string(b))
+		if s, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
+			g.Dirty = len(bytes.TrimSpace(s)) > 0
+		}
+	}
+	return g
+}
+
+func modules() map[string]string {
+	out := map[string]string{}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			out[d.Path] = d.Version
+		}
+	}
+	return out
+}
+
+func writeJSONFile(path string, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// ScoreColumns is the header of scores.csv.
+var ScoreColumns = []string{"point", "host", "class", "status", "flows", "windows", "viterbi", "loglik", "loglik_per_window"}
+
+func fmtFloat(v *float64) string {
+	if v == nil || math.IsNaN(*v) {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
+}
+
+func writeScores(dir string, out *Outcome) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(ScoreColumns)
+	mem := memory.NewGoAllocator()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "point", Type: arrow.BinaryTypes.String},
+		{Name: "host", Type: arrow.BinaryTypes.String},
+		{Name: "class", Type: arrow.BinaryTypes.String},
+		{Name: "status", Type: arrow.BinaryTypes.String},
+		{Name: "flows", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "windows", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "viterbi", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "loglik", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "loglik_per_window", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	}, nil)
+	rb := array.NewRecordBuilder(mem, schema)
+	defer rb.Release()
+	addF := func(i int, v *float64) {
+		fb := rb.Field(i).(*array.Float64Builder)
+		if v == nil || math.IsNaN(*v) {
+			fb.AppendNull()
+		} else {
+			fb.Append(*v)
+		}
+	}
+	for _, p := range out.Points {
+		if p.Out == nil {
+			continue
+		}
+		for _, h := range p.Out.Hosts {
+			w.Write([]string{p.Point.Name, h.Host, h.Class, h.Status, strconv.Itoa(h.Flows), strconv.Itoa(h.Windows),
+				fmtFloat(h.Viterbi), fmtFloat(h.LogLik), fmtFloat(h.LogLikPerWindow)})
+			rb.Field(0).(*array.StringBuilder).Append(p.Point.Name)
+			rb.Field(1).(*array.StringBuilder).Append(h.Host)
+			rb.Field(2).(*array.StringBuilder).Append(h.Class)
+			rb.Field(3).(*array.StringBuilder).Append(h.Status)
+			rb.Field(4).(*array.Int64Builder).Append(int64(h.Flows))
+			rb.Field(5).(*array.Int64Builder).Append(int64(h.Windows))
+			addF(6, h.Viterbi)
+			addF(7, h.LogLik)
+			addF(8, h.LogLikPerWindow)
+		}
+	}
+	w.Flush()
+	if err := os.WriteFile(filepath.Join(dir, "scores.csv"), b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	rec := rb.NewRecordBatch()
+	defer rec.Release()
+	f, err := os.Create(filepath.Join(dir, "scores.parquet"))
+	if err != nil {
+		return err
+	}
+	// WriteParquet closes a sink that is an io.Closer; keep the file's close here.
+	if err := cache.WriteParquet(struct{ io.Writer }{f}, rec); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// MetricsFile is metrics.json.
+type MetricsFile struct {
+	Score  string         `json:"score"`
+	Points []MetricsPoint `json:"points"`
+}
+
+// MetricsPoint is one point's metrics.
+type MetricsPoint struct {
+	Point    string            `json:"point"`
+	Params   map[string]string `json:"params"`
+	Seed     uint64            `json:"seed"`
+	Metrics  Metrics           `json:"metrics"`
+	Train    TrainSummary      `json:"train"`
+	Warnings []string          `json:"warnings,omitempty"`
+}
+
+func writeMetrics(dir string, out *Outcome) error {
+	mf := MetricsFile{Score: out.Plan.Points[0].Spec.Evaluate.Score}
+	var names []string
+	seen := map[string]bool{}
+	for _, p := range out.Points {
+		if p.Out == nil {
+			continue
+		}
+		params := p.Point.Params
+		if params == nil {
+			params = map[string]string{}
+		}
+		mf.Points = append(mf.Points, MetricsPoint{Point: p.Point.Name, Params: params, Seed: p.Point.Spec.Model.Seed,
+			Metrics: p.Out.Metrics, Train: p.Out.Train, Warnings: p.Out.Warnings})
+		for k := range p.Out.Metrics {
+			if !seen[k] {
+				seen[k] = true
+				names = append(names, k)
+			}
+		}
+	}
+	sort.Strings(names)
+	if err := writeJSONFile(filepath.Join(dir, "metrics.json"), mf); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	var axes []string
+	for _, ax := range out.Plan.Sweep {
+		axes = append(axes, ax.Key)
+	}
+	header := append(append([]string{"point"}, axes...), names...)
+	header = append(header, "train_loglik", "train_iterations", "train_converged")
+	w.Write(header)
+	for _, p := range mf.Points {
+		row := []string{p.Point}
+		for _, a := range axes {
+			row = append(row, p.Params[a])
+		}
+		for _, n := range names {
+			v := p.Metrics[n]
+			row = append(row, fmtFloat(&v))
+		}
+		ll := p.Train.LogLik
+		row = append(row, fmtFloat(&ll), strconv.Itoa(p.Train.Iterations), strconv.FormatBool(p.Train.Converged))
+		w.Write(row)
+	}
+	w.Flush()
+	return os.WriteFile(filepath.Join(dir, "metrics.csv"), b.Bytes(), 0o644)
+}
+
+func writePointFiles(dir string, o *PointOutput) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model.json"), o.Model, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mapping.json"), o.Mapping, 0o644); err != nil {
+		return err
+	}
+	if err := writeJSONFile(filepath.Join(dir, "convergence.json"), o.Train); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"kind", "threshold", "fpr", "tpr"})
+	for _, kind := range ScoreKinds {
+		for _, pt := range o.ROCHost[kind] {
+			w.Write([]string{kind, fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
+		}
+	}
+	w.Flush()
+	if err := os.WriteFile(filepath.Join(dir, "roc_host.csv"), b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	b.Reset()
+	w = csv.NewWriter(&b)
+	w.Write([]string{"threshold", "fpr", "tpr"})
+	for _, pt := range o.ROCWindow {
+		w.Write([]string{fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
+	}
+	w.Flush()
+	return os.WriteFile(filepath.Join(dir, "roc_window.csv"), b.Bytes(), 0o644)
+}
+
+func fmtROC(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "inf"
+	case math.IsInf(v, -1):
+		return "-inf"
+	case math.IsNaN(v):
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+

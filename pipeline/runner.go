@@ -1,0 +1,736 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/hmm"
+	"botprof/pipeline/cache"
+	"botprof/stages/discretize"
+	"botprof/stages/evaluate"
+	"botprof/stages/filter"
+	"botprof/stages/load"
+	"botprof/stages/train"
+	"botprof/stages/window"
+)
+
+// Stage versions: bump one when its output for the same parameters changes,
+// so that old cache entries stop matching.
+const (
+	loadVersion       = 1
+	discretizeVersion = 1
+	windowVersion     = 1
+	trainVersion      = 1
+	evaluateVersion   = 1
+)
+
+// Options control a run; none of them changes a result.
+type Options struct {
+	Jobs       int       // points run in parallel (0: all cores)
+	CacheDir   string    // "" disables the stage cache
+	Explain    io.Writer // when set, one line per stage per point: ran or hit, and why
+	Progress   Progress  // nil: silent
+	FailFast   bool      // stop at the first failing point
+	OnPointErr func(point string, err error)
+}
+
+// Progress receives coarse progress events; implementations must be safe
+// for concurrent use.
+type Progress interface {
+	LoadBytes(done, total int64)
+	PointDone(done, total int)
+}
+
+// StageRecord is what happened to one stage of one point.
+type StageRecord struct {
+	Stage   string   `json:"stage"`
+	Key     string   `json:"key"`
+	Cached  bool     `json:"cached"`
+	Seconds float64  `json:"seconds"`
+	Changed []string `json:"changed,omitempty"`
+}
+
+// PointResult is one point's outcome.
+type PointResult struct {
+	Point  Point
+	Err    error
+	Stages []StageRecord
+	Out    *PointOutput
+}
+
+// Outcome is a whole run's outcome, in plan order.
+type Outcome struct {
+	Plan     *Plan
+	DataPath string
+	DataSHA  string
+	Points   []PointResult
+	Load     *load.Stats // nil when the load stage was a cache hit or never needed
+	Started  time.Time
+	Wall     time.Duration
+}
+
+// Failed counts failed points.
+func (o *Outcome) Failed() int {
+	n := 0
+	for _, p := range o.Points {
+		if p.Err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Execute runs every point of plan.
+func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
+	started := time.Now()
+	var c *cache.Cache
+	if opt.CacheDir != "" {
+		var err error
+		if c, err = cache.Open(opt.CacheDir); err != nil {
+			return nil, err
+		}
+	}
+	r := &runner{plan: plan, opt: opt, cache: c, mem: memory.NewGoAllocator(), memo: map[string]*future{}}
+	dataPath, err := resolveDataPath(plan.File, plan.Points[0].Spec.Data.Path)
+	if err != nil {
+		return nil, err
+	}
+	sha, err := r.fileSHA(dataPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range plan.Points {
+		if p.Spec.Data.Path != plan.Points[0].Spec.Data.Path {
+			return nil, fmt.Errorf("sweep point %s: data.path differs between points; run one spec per data file", p.Name)
+		}
+		if want := p.Spec.Data.SHA256; want != "" && want != sha {
+			return nil, fmt.Errorf("%s: data.sha256 is %s but %s has sha256 %s (of its decompressed content)", plan.File, want, dataPath, sha)
+		}
+	}
+	r.dataPath, r.dataSHA = dataPath, sha
+
+	jobs := opt.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	out := &Outcome{Plan: plan, DataPath: dataPath, DataSHA: sha, Points: make([]PointResult, len(plan.Points)), Started: started}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	idx := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for w := 0; w < jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range idx {
+				pr := r.runPoint(ctx, plan.Points[i])
+				out.Points[i] = pr
+				mu.Lock()
+				done++
+				d := done
+				mu.Unlock()
+				if pr.Err != nil {
+					if opt.OnPointErr != nil {
+						opt.OnPointErr(pr.Point.Name, pr.Err)
+					}
+					if opt.FailFast {
+						cancel()
+					}
+				}
+				if opt.Progress != nil {
+					opt.Progress.PointDone(d, len(plan.Points))
+				}
+			}
+		}()
+	}
+	for i := range plan.Points {
+		if ctx.Err() != nil {
+			break
+		}
+		idx <- i
+	}
+	close(idx)
+	wg.Wait()
+	for i := range out.Points {
+		if out.Points[i].Point.Name == "" {
+			out.Points[i] = PointResult{Point: plan.Points[i], Err: errors.New("not run: the run was stopped")}
+		}
+	}
+	out.Load = r.loadStats
+	out.Wall = time.Since(started)
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return out, err
+	}
+	return out, nil
+}
+
+type runner struct {
+	plan     *Plan
+	opt      Options
+	cache    *cache.Cache
+	mem      memory.Allocator
+	dataPath string
+	dataSHA  string
+
+	mu        sync.Mutex
+	memo      map[string]*future
+	loadStats *load.Stats
+	explainMu sync.Mutex
+}
+
+// future is a stage output computed once per key and shared by all points.
+type future struct {
+	done   chan struct{}
+	val    any
+	err    error
+	cached bool
+	secs   float64
+}
+
+// once computes key's value with fn unless another point already did or is
+// doing it. fn reports whether its value came from the disk cache.
+func (r *runner) once(ctx context.Context, key string, fn func() (any, bool, error)) (*future, bool) {
+	r.mu.Lock()
+	f, ok := r.memo[key]
+	if !ok {
+		f = &future{done: make(chan struct{})}
+		r.memo[key] = f
+	}
+	r.mu.Unlock()
+	if ok {
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return &future{err: ctx.Err()}, true
+		}
+		return f, true
+	}
+	t := time.Now()
+	f.val, f.cached, f.err = fn()
+	f.secs = time.Since(t).Seconds()
+	close(f.done)
+	return f, false
+}
+
+// stageKeys are the cache keys of one point's stages; they depend only on
+// parameters and the data file's hash, so a fully cached point reads its
+// final entry and nothing else.
+type stageKeys struct {
+	load, discretize, window, train, evaluate cache.Key
+}
+
+func (r *runner) keys(s *Spec) (stageKeys, error) {
+	var k stageKeys
+	var err error
+	if k.load, err = cache.NewKey("load", loadVersion).File("data", r.dataSHA).
+		Param("format", s.Data.Format).Param("on_bad_line", s.Data.OnBadLine).
+		Param("skip_first_data_line", s.Data.SkipFirstDataLine).Param("labels", s.Labels).Key(); err != nil {
+		return k, err
+	}
+	if k.discretize, err = cache.NewKey("discretize", discretizeVersion).Input("flows", k.load).
+		Param("compat", s.Discretize.Compat).Param("fit_on", s.Discretize.FitOn).
+		Param("features", s.Discretize.Features).Param("hosts", discretizeHosts(s)).Key(); err != nil {
+		return k, err
+	}
+	if k.window, err = cache.NewKey("window", windowVersion).Input("codes", k.discretize).
+		Param("size", s.Window.Size).Param("stride", s.Window.Stride).Param("compat", s.Window.Compat).Key(); err != nil {
+		return k, err
+	}
+	if k.train, err = cache.NewKey("train", trainVersion).Input("windows", k.window).
+		Param("profile", s.Hosts.Profile).Param("model", s.Model).Param("input", s.Model.ModelInput()).Key(); err != nil {
+		return k, err
+	}
+	k.evaluate, err = cache.NewKey("evaluate", evaluateVersion).Input("model", k.train).Input("windows", k.window).
+		Param("hosts", s.Hosts).Param("score", s.Evaluate.Score).Param("input", s.Model.ModelInput()).Key()
+	return k, err
+}
+
+// hostOrder lists the hosts a point scores: the profiled host, then the
+// normal and infected hosts in spec order.
+func hostOrder(s *Spec) []string {
+	return uniqueHosts(s.Hosts.Profile, s.Hosts.Normal, s.Hosts.Infected)
+}
+
+func fitHost(s *Spec) string {
+	if s.Discretize.FitHost != "" {
+		return s.Discretize.FitHost
+	}
+	return s.Hosts.Profile
+}
+
+// discretizeHosts lists the hosts the discretizer encodes, in the order the
+// notebook encodes them: the host the cuts are fitted on first, then the
+// scored hosts (the order matters for compat notebook's one-shot iterator).
+func discretizeHosts(s *Spec) []string {
+	return uniqueHosts(fitHost(s), s.Hosts.Normal, s.Hosts.Infected, []string{s.Hosts.Profile})
+}
+
+func uniqueHosts(first string, lists ...[]string) []string {
+	out := []string{first}
+	seen := map[string]bool{first: true}
+	var all []string
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	for _, h := range all {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
+	pr.Point = p
+	defer func() {
+		if v := recover(); v != nil {
+			pr.Err = fmt.Errorf("internal error (please report): %v", v)
+		}
+	}()
+	s := &p.Spec
+	keys, err := r.keys(s)
+	if err != nil {
+		pr.Err = err
+		return pr
+	}
+	rec := func(stage string, key cache.Key, f *future, shared bool) {
+		sr := StageRecord{Stage: stage, Key: key.Short(), Cached: f.cached || shared, Seconds: f.secs}
+		if shared {
+			sr.Seconds = 0
+		}
+		if r.cache != nil {
+			id := "experiment=" + r.plan.Name + "/point=" + p.Name + "/stage=" + stage
+			if !f.cached && !shared {
+				sr.Changed = r.cache.Explain(id, key)
+			}
+			_ = r.cache.Record(id, key)
+		}
+		pr.Stages = append(pr.Stages, sr)
+		r.explain(p.Name, sr, shared)
+	}
+
+	// The stages are pulled from the end: a cached evaluate entry is all a
+	// point needs.
+	var loadF, discF, winF, trainF *future
+	getLoad := func() (*flowsOut, error) {
+		f, shared := r.once(ctx, keys.load.ID, func() (any, bool, error) { return r.stageLoad(ctx, s, keys.load) })
+		if loadF == nil {
+			loadF = f
+			rec("load", keys.load, f, shared)
+		}
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.val.(*flowsOut), nil
+	}
+	getDisc := func() (*discretize.Result, error) {
+		f, shared := r.once(ctx, keys.discretize.ID, func() (any, bool, error) {
+			return r.stageDiscretize(ctx, s, keys.discretize, getLoad)
+		})
+		if discF == nil {
+			discF = f
+			rec("discretize", keys.discretize, f, shared)
+		}
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.val.(*discretize.Result), nil
+	}
+	getWin := func() (*window.Result, *discretize.Result, error) {
+		d, err := getDisc()
+		if err != nil {
+			return nil, nil, err
+		}
+		f, shared := r.once(ctx, keys.window.ID, func() (any, bool, error) {
+			w, err := window.Run(ctx, d, window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)})
+			return w, false, err
+		})
+		if winF == nil {
+			winF = f
+			rec("window", keys.window, f, shared)
+		}
+		if f.err != nil {
+			return nil, nil, f.err
+		}
+		return f.val.(*window.Result), d, nil
+	}
+	getTrain := func() (*trainOut, error) {
+		f, shared := r.once(ctx, keys.train.ID, func() (any, bool, error) {
+			return r.stageTrain(ctx, s, keys.train, getWin)
+		})
+		if trainF == nil {
+			trainF = f
+			rec("train", keys.train, f, shared)
+		}
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.val.(*trainOut), nil
+	}
+	f, shared := r.once(ctx, keys.evaluate.ID, func() (any, bool, error) {
+		return r.stageEvaluate(ctx, s, keys.evaluate, getWin, getTrain)
+	})
+	rec("evaluate", keys.evaluate, f, shared)
+	if f.err != nil {
+		pr.Err = f.err
+		return pr
+	}
+	pr.Out = f.val.(*PointOutput)
+	return pr
+}
+
+func compat(s string) string {
+	if s == "none" {
+		return ""
+	}
+	return s
+}
+
+func (r *runner) explain(point string, sr StageRecord, shared bool) {
+	if r.opt.Explain == nil {
+		return
+	}
+	r.explainMu.Lock()
+	defer r.explainMu.Unlock()
+	what := "ran"
+	switch {
+	case shared:
+		what = "shared (computed once for this run)"
+	case sr.Cached:
+		what = "cache hit"
+	}
+	why := ""
+	if !sr.Cached && !shared && len(sr.Changed) > 0 {
+		why = " — " + joinChanged(sr.Changed)
+	}
+	fmt.Fprintf(r.opt.Explain, "%-40s %-10s %s %s%s\n", point, sr.Stage, sr.Key, what, why)
+}
+
+func joinChanged(c []string) string {
+	out := ""
+	for i, s := range c {
+		if i > 0 {
+			out += "; "
+		}
+		out += s
+	}
+	return out
+}
+
+// flowsOut is the load stage's output: flows with the label filter applied.
+type flowsOut struct {
+	rec   arrow.Record
+	stats *load.Stats
+}
+
+func (r *runner) labelFilter(s *Spec, format string) filter.Params {
+	classes := make([]filter.ClassRule, 0, len(s.Labels.Classes))
+	for _, c := range s.Labels.Classes {
+		classes = append(classes, filter.ClassRule{Match: c.Match, Class: c.Class})
+	}
+	if len(classes) == 0 {
+		classes = filter.DefaultClasses(format)
+	}
+	fp := filter.Params{Include: s.Labels.Include, Exclude: s.Labels.Exclude, Classes: classes}
+	for _, ex := range s.Labels.ExcludeClasses {
+		for _, c := range classes {
+			if c.Class == ex {
+				fp.Exclude = append(fp.Exclude, c.Match)
+			}
+		}
+	}
+	return fp
+}
+
+func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bool, error) {
+	if r.cache != nil {
+		if e, _ := r.cache.Get(key); e != nil {
+			rec, err := cache.ReadParquet(e.Path("flows.parquet"), r.mem)
+			if err == nil {
+				return &flowsOut{rec: rec}, true, nil
+			}
+		}
+	}
+	format := s.Data.Format
+	if format == "auto" {
+		f, err := detectFormat(r.dataPath)
+		if err != nil {
+			return nil, false, err
+		}
+		format = f
+	}
+	fp := r.labelFilter(s, format)
+	var prog func(int64)
+	if r.opt.Progress != nil {
+		if st, err := os.Stat(r.dataPath); err == nil {
+			total := st.Size()
+			prog = func(done int64) { r.opt.Progress.LoadBytes(done, total) }
+		}
+	}
+	res, err := load.Run(ctx, r.mem, load.Params{Path: r.dataPath, Format: format, OnBadLine: s.Data.OnBadLine,
+		SkipFirstDataLine: s.Data.SkipFirstDataLine}, load.Options{Keep: fp.Keep(), Progress: prog})
+	if err != nil {
+		return nil, false, fmt.Errorf("stage load: %w", err)
+	}
+	r.mu.Lock()
+	r.loadStats = &res.Stats
+	r.mu.Unlock()
+	if r.cache != nil {
+		_ = r.cache.Put(key, map[string]cache.WriteFunc{
+			"flows.parquet": func(w io.Writer) error { return cache.WriteParquet(w, res.Flows) },
+			"stats.json":    jsonWriter(res.Stats),
+		})
+	}
+	return &flowsOut{rec: res.Flows, stats: &res.Stats}, false, nil
+}
+
+func (r *runner) stageDiscretize(ctx context.Context, s *Spec, key cache.Key, getLoad func() (*flowsOut, error)) (any, bool, error) {
+	if r.cache != nil {
+		if e, _ := r.cache.Get(key); e != nil {
+			if d, err := readDiscretize(e, r.mem); err == nil {
+				return d, true, nil
+			}
+		}
+	}
+	fl, err := getLoad()
+	if err != nil {
+		return nil, false, err
+	}
+	feats := make([]discretize.Feature, len(s.Discretize.Features))
+	for i, f := range s.Discretize.Features {
+		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
+	}
+	d, err := discretize.Run(ctx, r.mem, fl.rec, discretize.Params{Features: feats, FitOn: s.Discretize.FitOn,
+		Compat: compat(s.Discretize.Compat), Profile: fitHost(s), Hosts: discretizeHosts(s)})
+	if err != nil {
+		return nil, false, fmt.Errorf("stage discretize: %w", err)
+	}
+	if r.cache != nil {
+		_ = r.cache.Put(key, map[string]cache.WriteFunc{
+			"codes.parquet": func(w io.Writer) error { return cache.WriteParquet(w, d.Codes) },
+			"mapping.json":  jsonWriter(d.Mapping),
+			"symbols.json":  jsonWriter(d.Symbols),
+			"hosts.json":    jsonWriter(d.Hosts),
+		})
+	}
+	return d, false, nil
+}
+
+func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, error) {
+	rec, err := cache.ReadParquet(e.Path("codes.parquet"), mem)
+	if err != nil {
+		return nil, err
+	}
+	d := &discretize.Result{Codes: rec}
+	if err := readJSON(e, "mapping.json", &d.Mapping); err != nil {
+		return nil, err
+	}
+	if err := readJSON(e, "symbols.json", &d.Symbols); err != nil {
+		return nil, err
+	}
+	if err := readJSON(e, "hosts.json", &d.Hosts); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// trainOut is the train stage's output.
+type trainOut struct {
+	model   hmm.Model
+	modelJS []byte
+	report  *hmm.Report
+	windows int
+}
+
+func (r *runner) stageTrain(ctx context.Context, s *Spec, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
+	if r.cache != nil {
+		if e, _ := r.cache.Get(key); e != nil {
+			if t, err := readTrain(e); err == nil {
+				return t, true, nil
+			}
+		}
+	}
+	w, d, err := getWin()
+	if err != nil {
+		return nil, false, err
+	}
+	res, err := train.Run(ctx, w, s.Hosts.Profile, d.Symbols, train.Params{Model: hmmConfig(s.Model), Input: s.Model.ModelInput()})
+	if err != nil {
+		return nil, false, err
+	}
+	js, err := hmm.MarshalModel(res.Model)
+	if err != nil {
+		return nil, false, err
+	}
+	t := &trainOut{model: res.Model, modelJS: js, report: res.Report, windows: res.Windows}
+	if r.cache != nil {
+		_ = r.cache.Put(key, map[string]cache.WriteFunc{
+			"model.json":  func(w io.Writer) error { _, err := w.Write(js); return err },
+			"report.json": jsonWriter(trainReport{Report: res.Report, Windows: res.Windows}),
+		})
+	}
+	return t, false, nil
+}
+
+type trainReport struct {
+	Report  *hmm.Report `json:"report"`
+	Windows int         `json:"windows"`
+}
+
+func readTrain(e *cache.Entry) (*trainOut, error) {
+	js, err := e.ReadFile("model.json")
+	if err != nil {
+		return nil, err
+	}
+	m, err := hmm.UnmarshalModel(js)
+	if err != nil {
+		return nil, err
+	}
+	var tr trainReport
+	if err := readJSON(e, "report.json", &tr); err != nil {
+		return nil, err
+	}
+	return &trainOut{model: m, modelJS: js, report: tr.Report, windows: tr.Windows}, nil
+}
+
+func hmmConfig(m ModelSpec) hmm.Config {
+	c := hmm.DefaultConfig()
+	c.Kind = m.Kind
+	c.States = m.States
+	c.Covariance = m.Covariance
+	c.Symbols = m.Symbols
+	c.NIter = m.NIter
+	c.Tol = m.Tol
+	c.Seed = m.Seed
+	c.Restarts = m.Restarts
+	c.Implementation = m.Implementation
+	c.MinCovar = m.MinCovar
+	c.StartprobPrior = m.StartprobPrior
+	c.TransmatPrior = m.TransmatPrior
+	c.MeansPrior = m.MeansPrior
+	c.MeansWeight = m.MeansWeight
+	c.CovarsPrior = m.CovarsPrior
+	c.CovarsWeight = m.CovarsWeight
+	c.EmissionPrior = m.EmissionPrior
+	return c
+}
+
+func (r *runner) stageEvaluate(ctx context.Context, s *Spec, key cache.Key,
+	getWin func() (*window.Result, *discretize.Result, error), getTrain func() (*trainOut, error)) (any, bool, error) {
+	if r.cache != nil {
+		if e, _ := r.cache.Get(key); e != nil {
+			var out PointOutput
+			if err := readJSON(e, "point.json", &out); err == nil {
+				return &out, true, nil
+			}
+		}
+	}
+	t, err := getTrain()
+	if err != nil {
+		return nil, false, err
+	}
+	w, d, err := getWin()
+	if err != nil {
+		return nil, false, err
+	}
+	var hosts []evaluate.HostSpec
+	for _, h := range hostOrder(s) {
+		class := "infected"
+		switch {
+		case h == s.Hosts.Profile:
+			class = "profile"
+		case contains(s.Hosts.Normal, h):
+			class = "normal"
+		}
+		hosts = append(hosts, evaluate.HostSpec{Host: h, Class: class})
+	}
+	res, err := evaluate.Run(ctx, t.model, w, hosts, evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput()})
+	if err != nil {
+		return nil, false, fmt.Errorf("stage evaluate: %w", err)
+	}
+	out, err := newPointOutput(res, t, d)
+	if err != nil {
+		return nil, false, err
+	}
+	if r.cache != nil {
+		_ = r.cache.Put(key, map[string]cache.WriteFunc{"point.json": jsonWriter(out)})
+	}
+	return out, false, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func jsonWriter(v any) cache.WriteFunc {
+	return func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(v)
+	}
+}
+
+func readJSON(e *cache.Entry, name string, v any) error {
+	b, err := e.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// resolveDataPath finds a spec's data file: absolute, relative to the spec
+// file's directory, or relative to the working directory.
+func resolveDataPath(specFile, p string) (string, error) {
+	if filepath.IsAbs(p) {
+		return p, statOK(p)
+	}
+	cand := filepath.Join(filepath.Dir(specFile), p)
+	if statOK(cand) == nil {
+		return cand, nil
+	}
+	if statOK(p) == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%s: data.path %s: no such file (looked in %s and the working directory)", specFile, p, filepath.Dir(specFile))
+}
+
+func statOK(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", p)
+	}
+	return nil
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

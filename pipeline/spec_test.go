@@ -1,0 +1,160 @@
+package pipeline
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const minimalSpec = `experiment: t
+data:
+  path: flows.netflow.labeled
+hosts:
+  profile: 10.0.0.1
+  normal: [10.0.0.2]
+  infected: [10.0.0.3]
+`
+
+func TestParsePlanDefaults(t *testing.T) {
+	plan, err := ParsePlan("t.yaml", []byte(minimalSpec), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Points) != 1 || plan.Points[0].Name != "base" {
+		t.Fatalf("points = %+v, want one point named base", plan.Points)
+	}
+	s := plan.Points[0].Spec
+	// The notebook's defaults: window 10, 4 states, diagonal Gaussian, n_iter 10.
+	if s.Window.Size != 10 || s.Model.States != 4 || s.Model.Covariance != "diag" || s.Model.NIter != 10 ||
+		s.Model.Kind != "gaussian" || s.Model.Tol != 0.01 || s.Evaluate.Score != "viterbi" {
+		t.Errorf("defaults differ from the notebook's: %+v", s)
+	}
+	if got := len(s.Discretize.Features); got != 2 {
+		t.Errorf("default features = %d, want 2 (proto, bytes)", got)
+	}
+}
+
+func TestParsePlanErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		spec string
+		sets []string
+		want string // substring: file:line: path: message
+	}{
+		{"unknown key", minimalSpec + "modle:\n  states: 3\n", nil, "t.yaml:8: modle: unknown key"},
+		{"unknown nested key", minimalSpec + "model:\n  statez: 3\n", nil, "t.yaml:9: model.statez: unknown key"},
+		{"wrong type", minimalSpec + "model:\n  states: four\n", nil, `t.yaml:9: model.states: expected an integer, got the string "four"`},
+		{"float for int", minimalSpec + "window:\n  size: 2.5\n", nil, "t.yaml:9: window.size: expected an integer"},
+		{"list for scalar", minimalSpec + "window:\n  size: [1]\n", nil, "t.yaml:9: window.size: expected an integer, got a list"},
+		{"scalar for list", strings.Replace(minimalSpec, "normal: [10.0.0.2]", "normal: 10.0.0.2", 1), nil, "t.yaml:6: hosts.normal: expected a list"},
+		{"impossible states", minimalSpec + "model:\n  states: 0\n", nil, "t.yaml:9: model.states: must be between 1 and 512, got 0"},
+		{"bad enum", minimalSpec + "model:\n  covariance: diagonal\n", nil, `t.yaml:9: model.covariance: "diagonal" is not one of diag, spherical, full, tied`},
+		{"negative seed", minimalSpec + "model:\n  seed: -1\n", nil, "t.yaml:9: model.seed: expected a non-negative integer"},
+		{"percentile range", minimalSpec + "discretize:\n  features:\n    - {column: bytes, kind: percentile, percentiles: [20, 120]}\n", nil,
+			"discretize.features[0].percentiles[1]: 120 is outside 0..100"},
+		{"percentiles decrease", minimalSpec + "discretize:\n  features:\n    - {column: bytes, kind: percentile, percentiles: [50, 20]}\n", nil,
+			"percentiles[1]: cut points must increase"},
+		{"duplicate host", strings.Replace(minimalSpec, "infected: [10.0.0.3]", "infected: [10.0.0.2]", 1), nil,
+			"hosts.infected[0]: host 10.0.0.2 is already listed at hosts.normal[0]"},
+		{"missing profile", strings.Replace(minimalSpec, "  profile: 10.0.0.1\n", "", 1), nil, "hosts.profile: missing"},
+		{"notebook stride", minimalSpec + "window:\n  compat: notebook\n  stride: 2\n", nil, "window.stride: compat notebook slides by one flow"},
+		{"bad sha", minimalSpec + "", []string{"data.sha256=abc"}, `data.sha256: expected 64 lower-case hex digits, got "abc"`},
+		{"duplicate key", minimalSpec + "window:\n  size: 3\nwindow:\n  size: 4\n", nil, "window: key given twice"},
+		{"sweep not a list", minimalSpec + "sweep:\n  model.states: 3\n", nil, "t.yaml:9: sweep.model.states: expected a non-empty list"},
+		{"sweep bad value", minimalSpec + "sweep:\n  model.states: [2, x]\n", nil, `t.yaml:9: model.states: expected an integer, got the string "x"`},
+		{"sweep unknown key", minimalSpec + "sweep:\n  model.stats: [2, 3]\n", nil, "model.stats: unknown key"},
+		{"set unknown key", minimalSpec, []string{"window.sise=3"}, "window.sise: unknown key"},
+		{"set malformed", minimalSpec, []string{"window.size"}, `--set "window.size": want key=value`},
+		{"not yaml", "a: [", nil, "t.yaml: not valid YAML"},
+		{"categorical rows", minimalSpec + "model:\n  kind: categorical\n  input: rows\n", nil, "model.input: a categorical model reads symbol sequences"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParsePlan("t.yaml", []byte(tc.spec), tc.sets)
+			if err == nil {
+				t.Fatalf("no error, want %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSpecErrorType(t *testing.T) {
+	_, err := ParsePlan("t.yaml", []byte(minimalSpec+"model:\n  states: 0\n"), nil)
+	var se *SpecError
+	if !errors.As(err, &se) || se.Line != 9 || se.Path != "model.states" {
+		t.Fatalf("err = %#v, want a SpecError at line 9, path model.states", err)
+	}
+}
+
+func TestSweepExpansion(t *testing.T) {
+	spec := minimalSpec + "sweep:\n  window.size: [5, 20]\n  model.states: [2, 4, 8]\n  model.seed: [0, 1]\n"
+	plan, err := ParsePlan("t.yaml", []byte(spec), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Points) != 12 {
+		t.Fatalf("%d points, want 12", len(plan.Points))
+	}
+	// First key varies slowest, last fastest; names are stable.
+	want := []string{
+		"window.size=5,model.states=2,model.seed=0",
+		"window.size=5,model.states=2,model.seed=1",
+		"window.size=5,model.states=4,model.seed=0",
+	}
+	for i, w := range want {
+		if plan.Points[i].Name != w {
+			t.Errorf("point %d = %s, want %s", i, plan.Points[i].Name, w)
+		}
+	}
+	last := plan.Points[11]
+	if last.Name != "window.size=20,model.states=8,model.seed=1" || last.Spec.Window.Size != 20 ||
+		last.Spec.Model.States != 8 || last.Spec.Model.Seed != 1 || last.Params["model.states"] != "8" {
+		t.Errorf("last point = %+v", last)
+	}
+}
+
+func TestSetOverrides(t *testing.T) {
+	plan, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"model.states=8", "hosts.normal=[a, b]", "evaluate.score=loglik"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := plan.Points[0].Spec
+	if s.Model.States != 8 || len(s.Hosts.Normal) != 2 || s.Hosts.Normal[1] != "b" || s.Evaluate.Score != "loglik" {
+		t.Fatalf("overrides not applied: %+v", s)
+	}
+}
+
+func TestExperimentSpecsValidate(t *testing.T) {
+	files, err := filepath.Glob("../experiments/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no experiment specs found: %v", err)
+	}
+	for _, f := range files {
+		plan, err := LoadPlan(f, nil)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if _, err := resolveDataPath(f, plan.Points[0].Spec.Data.Path); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestHelpTextCoversEveryKey(t *testing.T) {
+	h := HelpText()
+	for _, k := range []string{"data.path", "data.sha256", "labels.exclude_classes", "hosts.profile", "discretize.compat",
+		"discretize.features[].percentiles", "window.size", "window.stride", "model.states", "model.restarts",
+		"evaluate.score", "reference.path", "sweep"} {
+		if !strings.Contains(h, k) {
+			t.Errorf("help text lacks %s", k)
+		}
+	}
+	if strings.Contains(h, "help:") {
+		t.Error("help text leaks struct tags")
+	}
+}

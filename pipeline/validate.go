@@ -1,0 +1,197 @@
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ScoreKinds are the host scores botprof computes, in output order.
+var ScoreKinds = []string{"viterbi", "loglik", "loglik_per_window"}
+
+// Validate checks values that decode fine but cannot be run. root is the
+// YAML tree the spec came from; it locates each problem's line.
+func (s *Spec) Validate(file string, root *yaml.Node) error {
+	v := validator{file: file, root: root}
+	oneOf := func(path, val string, allowed ...string) {
+		if !slices.Contains(allowed, val) {
+			v.fail(path, "%q is not one of %s", val, strings.Join(allowed, ", "))
+		}
+	}
+	if s.Data.Path == "" {
+		v.fail("data.path", "missing: name the flow file to load")
+	}
+	if s.Data.SHA256 != "" && !hex64.MatchString(s.Data.SHA256) {
+		v.fail("data.sha256", "expected 64 lower-case hex digits, got %q", s.Data.SHA256)
+	}
+	oneOf("data.format", s.Data.Format, "auto", "netflow", "binetflow")
+	oneOf("data.on_bad_line", s.Data.OnBadLine, "fail", "skip")
+	for i, c := range s.Labels.ExcludeClasses {
+		oneOf(fmt.Sprintf("labels.exclude_classes[%d]", i), c, "botnet", "normal", "background", "unknown")
+	}
+	for i, p := range append(slices.Clone(s.Labels.Include), s.Labels.Exclude...) {
+		if p == "" || p == "*" {
+			path := fmt.Sprintf("labels.include[%d]", i)
+			if i >= len(s.Labels.Include) {
+				path = fmt.Sprintf("labels.exclude[%d]", i-len(s.Labels.Include))
+			}
+			v.fail(path, "an empty pattern matches everything; remove it")
+		}
+	}
+	for i, r := range s.Labels.Classes {
+		if r.Match == "" {
+			v.fail(fmt.Sprintf("labels.classes[%d].match", i), "missing")
+		}
+		oneOf(fmt.Sprintf("labels.classes[%d].class", i), r.Class, "botnet", "normal", "background")
+	}
+	if s.Hosts.Profile == "" {
+		v.fail("hosts.profile", "missing: name the infected host to profile")
+	}
+	seen := map[string]string{}
+	for _, list := range []struct {
+		name  string
+		hosts []string
+	}{{"hosts.normal", s.Hosts.Normal}, {"hosts.infected", s.Hosts.Infected}} {
+		for i, h := range list.hosts {
+			path := fmt.Sprintf("%s[%d]", list.name, i)
+			if h == "" {
+				v.fail(path, "empty host address")
+			}
+			if prev, ok := seen[h]; ok {
+				v.fail(path, "host %s is already listed at %s", h, prev)
+			}
+			seen[h] = path
+		}
+	}
+	if slices.Contains(s.Hosts.Normal, s.Hosts.Profile) && s.Hosts.Profile != "" {
+		v.fail("hosts.profile", "the profiled host %s is listed as normal", s.Hosts.Profile)
+	}
+	if len(s.Hosts.Normal)+len(s.Hosts.Infected) == 0 {
+		v.fail("hosts", "no hosts to score: list hosts.normal and hosts.infected")
+	}
+
+	d := s.Discretize
+	oneOf("discretize.compat", d.Compat, "none", "notebook", "notebook-list")
+	oneOf("discretize.fit_on", d.FitOn, "profile", "all")
+	if len(d.Features) == 0 {
+		v.fail("discretize.features", "at least one feature is needed")
+	}
+	for i, f := range d.Features {
+		path := fmt.Sprintf("discretize.features[%d]", i)
+		if f.Column == "" {
+			v.fail(path+".column", "missing")
+		}
+		switch f.Kind {
+		case "percentile":
+			if len(f.Percentiles) == 0 {
+				v.fail(path+".percentiles", "a percentile feature needs cut points, e.g. [20, 40, 60, 80]")
+			}
+			for j, p := range f.Percentiles {
+				if p < 0 || p > 100 {
+					v.fail(fmt.Sprintf("%s.percentiles[%d]", path, j), "%v is outside 0..100", p)
+				}
+				if j > 0 && p <= f.Percentiles[j-1] {
+					v.fail(fmt.Sprintf("%s.percentiles[%d]", path, j), "cut points must increase (%v after %v)", p, f.Percentiles[j-1])
+				}
+			}
+		case "category":
+			if len(f.Percentiles) > 0 {
+				v.fail(path+".percentiles", "a category feature has no percentiles")
+			}
+		default:
+			v.fail(path+".kind", "%q is not one of percentile, category", f.Kind)
+		}
+	}
+	if d.Compat == "notebook" || d.Compat == "notebook-list" {
+		if len(d.Features) != 2 || d.Features[0].Kind != "category" || d.Features[1].Kind != "percentile" {
+			v.fail("discretize.features", "compat %s reproduces the notebook's two features: a category (proto) then a percentile feature (bytes)", d.Compat)
+		}
+		if d.FitOn != "profile" {
+			v.fail("discretize.fit_on", "compat %s fits on the profiled host, as the notebook does", d.Compat)
+		}
+	}
+
+	w := s.Window
+	if w.Size < 1 {
+		v.fail("window.size", "must be at least 1, got %d", w.Size)
+	}
+	if w.Stride < 1 {
+		v.fail("window.stride", "must be at least 1, got %d", w.Stride)
+	}
+	oneOf("window.compat", w.Compat, "none", "notebook")
+	if w.Compat == "notebook" && w.Stride != 1 {
+		v.fail("window.stride", "compat notebook slides by one flow; stride must be 1, got %d", w.Stride)
+	}
+
+	m := s.Model
+	oneOf("model.kind", m.Kind, "gaussian", "categorical")
+	if m.States < 1 || m.States > 512 {
+		v.fail("model.states", "must be between 1 and 512, got %d", m.States)
+	}
+	oneOf("model.covariance", m.Covariance, "diag", "spherical", "full", "tied")
+	oneOf("model.input", m.Input, "", "rows", "sequences")
+	if m.Kind == "categorical" && m.Input == "rows" {
+		v.fail("model.input", "a categorical model reads symbol sequences; use sequences")
+	}
+	if m.NIter < 1 {
+		v.fail("model.n_iter", "must be at least 1, got %d", m.NIter)
+	}
+	if m.Restarts < 1 || m.Restarts > 1000 {
+		v.fail("model.restarts", "must be between 1 and 1000, got %d", m.Restarts)
+	}
+	oneOf("model.implementation", m.Implementation, "log", "scaling")
+	if m.MinCovar <= 0 {
+		v.fail("model.min_covar", "must be positive, got %v", m.MinCovar)
+	}
+	for _, p := range []struct {
+		path string
+		val  float64
+	}{{"model.startprob_prior", m.StartprobPrior}, {"model.transmat_prior", m.TransmatPrior},
+		{"model.means_weight", m.MeansWeight}, {"model.covars_prior", m.CovarsPrior},
+		{"model.covars_weight", m.CovarsWeight}, {"model.emission_prior", m.EmissionPrior}} {
+		if p.val < 0 {
+			v.fail(p.path, "must not be negative, got %v", p.val)
+		}
+	}
+	if m.Symbols < 0 {
+		v.fail("model.symbols", "must not be negative, got %d", m.Symbols)
+	}
+	oneOf("evaluate.score", s.Evaluate.Score, ScoreKinds...)
+	if s.Reference.Score != "" {
+		oneOf("reference.score", s.Reference.Score, ScoreKinds...)
+	}
+	return v.err
+}
+
+type validator struct {
+	file string
+	root *yaml.Node
+	err  error
+}
+
+func (v *validator) fail(path, format string, args ...any) {
+	if v.err != nil {
+		return
+	}
+	line := 0
+	if v.root != nil {
+		line = lineOf(v.root, path)
+	}
+	v.err = &SpecError{File: v.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ModelInput returns how windows are given to the model.
+func (m ModelSpec) ModelInput() string {
+	if m.Input != "" {
+		return m.Input
+	}
+	if m.Kind == "categorical" {
+		return "sequences"
+	}
+	return "rows"
+}

@@ -1,0 +1,10 @@
+// Package train is the fifth pipeline stage (load → filter → discretize →
+// window → train → evaluate): it fits the hmm model on the profiled host's
+// windows and records how the fit converged.
+//
+// The profiled host's windows are given to the model either as rows (one
+// sequence of size-dimensional rows, the notebook's layout for its Gaussian
+// HMM) or as sequences (each window its own sequence of flow codes, the
+// natural layout for a categorical HMM). With restarts, the model with the
+// highest training log-likelihood over the seeds is kept.
+package train
