@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"math"
+	"slices"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,6 +31,11 @@ type nullable[T int32 | int64] struct {
 	valid []bool
 }
 
+func (c *nullable[T]) grow(n int) {
+	c.v = slices.Grow(c.v, n)
+	c.valid = slices.Grow(c.valid, n)
+}
+
 func (c *nullable[T]) append(v T, ok bool) {
 	c.v = append(c.v, v)
 	c.valid = append(c.valid, ok)
@@ -42,7 +48,15 @@ type strCol struct {
 	data []byte
 }
 
+func (c *strCol) grow(n int) {
+	c.ends = slices.Grow(c.ends, n)
+}
+
 func (c *strCol) append(b []byte) {
+	if len(c.data)+len(b) > cap(c.data) {
+		// Double: append's 1.25 growth of large slices copies too often.
+		c.data = slices.Grow(c.data, max(len(b), cap(c.data), 4096))
+	}
 	c.data = append(c.data, b...)
 	c.ends = append(c.ends, int32(len(c.data)))
 }
@@ -60,7 +74,28 @@ type columns struct {
 	proto, srcAddr, dir, dstAddr, state, lab strCol
 }
 
+// grow doubles the room for rows (at least min): append's 1.25 growth of
+// large slices would copy each column several times over.
+func (c *columns) grow(min int) {
+	n := max(len(c.line), min)
+	c.line = slices.Grow(c.line, n)
+	c.start = slices.Grow(c.start, n)
+	c.packets = slices.Grow(c.packets, n)
+	c.bytes = slices.Grow(c.bytes, n)
+	c.duration = slices.Grow(c.duration, n)
+	for _, x := range []*nullable[int32]{&c.srcPort, &c.dstPort, &c.stos, &c.dtos, &c.flows} {
+		x.grow(n)
+	}
+	c.srcBytes.grow(n)
+	for _, x := range []*strCol{&c.proto, &c.srcAddr, &c.dir, &c.dstAddr, &c.state, &c.lab} {
+		x.grow(n)
+	}
+}
+
 func (c *columns) append(localLine int64, r *row) {
+	if len(c.line) == cap(c.line) {
+		c.grow(1024)
+	}
 	c.line = append(c.line, localLine)
 	c.start = append(c.start, r.start)
 	c.duration = append(c.duration, r.duration)
