@@ -375,4 +375,3 @@ func fmtROC(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
-

@@ -201,9 +201,15 @@ type future struct {
 	secs   float64
 }
 
+// stopwatch times a stage's own work: a stage restarts it once its inputs
+// (computed by other stages) are ready.
+type stopwatch struct{ start time.Time }
+
+func (s *stopwatch) restart() { s.start = time.Now() }
+
 // once computes key's value with fn unless another point already did or is
 // doing it. fn reports whether its value came from the disk cache.
-func (r *runner) once(ctx context.Context, key string, fn func() (any, bool, error)) (*future, bool) {
+func (r *runner) once(ctx context.Context, key string, fn func(sw *stopwatch) (any, bool, error)) (*future, bool) {
 	r.mu.Lock()
 	f, ok := r.memo[key]
 	if !ok {
@@ -219,9 +225,9 @@ func (r *runner) once(ctx context.Context, key string, fn func() (any, bool, err
 		}
 		return f, true
 	}
-	t := time.Now()
-	f.val, f.cached, f.err = fn()
-	f.secs = time.Since(t).Seconds()
+	sw := &stopwatch{start: time.Now()}
+	f.val, f.cached, f.err = fn(sw)
+	f.secs = time.Since(sw.start).Seconds()
 	close(f.done)
 	return f, false
 }
@@ -328,7 +334,7 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 	// point needs.
 	var loadF, discF, winF, trainF *future
 	getLoad := func() (*flowsOut, error) {
-		f, shared := r.once(ctx, keys.load.ID, func() (any, bool, error) { return r.stageLoad(ctx, s, keys.load) })
+		f, shared := r.once(ctx, keys.load.ID, func(sw *stopwatch) (any, bool, error) { return r.stageLoad(ctx, s, keys.load) })
 		if loadF == nil {
 			loadF = f
 			rec("load", keys.load, f, shared)
@@ -339,8 +345,8 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		return f.val.(*flowsOut), nil
 	}
 	getDisc := func() (*discretize.Result, error) {
-		f, shared := r.once(ctx, keys.discretize.ID, func() (any, bool, error) {
-			return r.stageDiscretize(ctx, s, keys.discretize, getLoad)
+		f, shared := r.once(ctx, keys.discretize.ID, func(sw *stopwatch) (any, bool, error) {
+			return r.stageDiscretize(ctx, s, sw, keys.discretize, getLoad)
 		})
 		if discF == nil {
 			discF = f
@@ -356,7 +362,7 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		if err != nil {
 			return nil, nil, err
 		}
-		f, shared := r.once(ctx, keys.window.ID, func() (any, bool, error) {
+		f, shared := r.once(ctx, keys.window.ID, func(sw *stopwatch) (any, bool, error) {
 			w, err := window.Run(ctx, d, window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)})
 			return w, false, err
 		})
@@ -370,8 +376,8 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		return f.val.(*window.Result), d, nil
 	}
 	getTrain := func() (*trainOut, error) {
-		f, shared := r.once(ctx, keys.train.ID, func() (any, bool, error) {
-			return r.stageTrain(ctx, s, keys.train, getWin)
+		f, shared := r.once(ctx, keys.train.ID, func(sw *stopwatch) (any, bool, error) {
+			return r.stageTrain(ctx, s, sw, keys.train, getWin)
 		})
 		if trainF == nil {
 			trainF = f
@@ -382,8 +388,8 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		}
 		return f.val.(*trainOut), nil
 	}
-	f, shared := r.once(ctx, keys.evaluate.ID, func() (any, bool, error) {
-		return r.stageEvaluate(ctx, s, keys.evaluate, getWin, getTrain)
+	f, shared := r.once(ctx, keys.evaluate.ID, func(sw *stopwatch) (any, bool, error) {
+		return r.stageEvaluate(ctx, s, sw, keys.evaluate, getWin, getTrain)
 	})
 	rec("evaluate", keys.evaluate, f, shared)
 	if f.err != nil {
@@ -499,7 +505,7 @@ func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bo
 	return &flowsOut{rec: res.Flows, stats: &res.Stats}, false, nil
 }
 
-func (r *runner) stageDiscretize(ctx context.Context, s *Spec, key cache.Key, getLoad func() (*flowsOut, error)) (any, bool, error) {
+func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getLoad func() (*flowsOut, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e, _ := r.cache.Get(key); e != nil {
 			if d, err := readDiscretize(e, r.mem); err == nil {
@@ -511,6 +517,7 @@ func (r *runner) stageDiscretize(ctx context.Context, s *Spec, key cache.Key, ge
 	if err != nil {
 		return nil, false, err
 	}
+	sw.restart()
 	feats := make([]discretize.Feature, len(s.Discretize.Features))
 	for i, f := range s.Discretize.Features {
 		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
@@ -557,7 +564,7 @@ type trainOut struct {
 	windows int
 }
 
-func (r *runner) stageTrain(ctx context.Context, s *Spec, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
+func (r *runner) stageTrain(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e, _ := r.cache.Get(key); e != nil {
 			if t, err := readTrain(e); err == nil {
@@ -569,6 +576,7 @@ func (r *runner) stageTrain(ctx context.Context, s *Spec, key cache.Key, getWin 
 	if err != nil {
 		return nil, false, err
 	}
+	sw.restart()
 	res, err := train.Run(ctx, w, s.Hosts.Profile, d.Symbols, train.Params{Model: hmmConfig(s.Model), Input: s.Model.ModelInput()})
 	if err != nil {
 		return nil, false, err
@@ -630,7 +638,7 @@ func hmmConfig(m ModelSpec) hmm.Config {
 	return c
 }
 
-func (r *runner) stageEvaluate(ctx context.Context, s *Spec, key cache.Key,
+func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key,
 	getWin func() (*window.Result, *discretize.Result, error), getTrain func() (*trainOut, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e, _ := r.cache.Get(key); e != nil {
@@ -648,6 +656,7 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, key cache.Key,
 	if err != nil {
 		return nil, false, err
 	}
+	sw.restart()
 	var hosts []evaluate.HostSpec
 	for _, h := range hostOrder(s) {
 		class := "infected"
