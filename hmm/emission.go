@@ -178,8 +178,10 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 			}
 			st.post[s] += gs
 			obs := st.obs[s*d : (s+1)*d]
+			obs = obs[:len(row)]
 			if !e.full {
 				obs2 := st.obs2[s*d : (s+1)*d]
+				obs2 = obs2[:len(row)]
 				for f, xv := range row {
 					obs[f] += gs * xv
 					obs2[f] += gs * (xv * xv)
@@ -190,8 +192,10 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 			for a, xa := range row {
 				obs[a] += gs * xa
 				ga := gs * xa
+				o := outer[a*d : (a+1)*d]
+				o = o[:len(row)]
 				for b, xb := range row {
-					outer[a*d+b] += ga * xb
+					o[b] += ga * xb
 				}
 			}
 		}

@@ -166,6 +166,7 @@ func forwardStep(c *chain, prev, cur, b, p []float64) (bmax, s float64, ok bool)
 func (l *lattice) backwardFast(c *chain, T int) bool {
 	k := l.k
 	ensure(&l.bs, T*k)
+	ensure(&l.bnorm, T)
 	p, bh, w := l.bw, l.bs, l.tmp
 	last := bh[(T-1)*k : T*k]
 	for i := range last {
@@ -195,6 +196,7 @@ func (l *lattice) backwardFast(c *chain, T int) bool {
 		if !(s > 0) {
 			return false
 		}
+		l.bnorm[t] = s
 		inv := 1 / s
 		for i := range cur {
 			cur[i] *= inv
@@ -234,15 +236,9 @@ func (l *lattice) posteriorsFast(c *chain, T int, xi bool) bool {
 		for j := range k {
 			w[j] = pt[j] * next[j]
 		}
-		zx := 0.0
-		for i := range k {
-			row := c.a[i*k : (i+1)*k]
-			v := 0.0
-			for j, wj := range w {
-				v += row[j] * wj
-			}
-			zx += f[i] * v
-		}
+		// Σ_ij â_t(i)·A_ij·w_j = Σ_i â_t(i)·β̂_t(i)·s^β_t = z·s^β_t, where s^β_t
+		// is the backward normaliser of frame t.
+		zx := z * l.bnorm[t]
 		if !(zx >= tiny) {
 			return false
 		}

@@ -30,6 +30,7 @@ type lattice struct {
 	bs    []float64 // T×K exp(β_t − max v_{t+1})       (log)
 	bw    []float64 // T×K exp(v_t − max v_t), v = b+β  (log) | p_t = exp(b_t) (scaling)
 	scale []float64 // T   scaling factors c_t                (scaling)
+	bnorm []float64 // T   backward normalisers                (fast log)
 	gamma []float64 // T×K posteriors
 	xi    []float64 // K×K Σ_t ξ_t
 	tmp   []float64 // K
