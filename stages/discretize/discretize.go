@@ -238,9 +238,35 @@ func (r *Result) Release() {
 	}
 }
 
-// HostCodes returns the codes of host i of r.Hosts, a view into r.Codes.
+// CheckCodes reports a Result whose Codes lack a null-free int32 code
+// column or whose Hosts spans fall outside it, as a Result read back from
+// a cache could. HostCodes needs a Result that passes.
+func (r *Result) CheckCodes() error {
+	if r.Codes == nil {
+		return fmt.Errorf("no code record")
+	}
+	idx := r.Codes.Schema().FieldIndices(ColCode)
+	if len(idx) != 1 {
+		return fmt.Errorf("code record has no %q column", ColCode)
+	}
+	col := r.Codes.Column(idx[0])
+	c, ok := col.(*array.Int32)
+	if !ok || col.NullN() > 0 {
+		return fmt.Errorf("column %q is %s with %d nulls, want int32 without nulls", ColCode, col.DataType(), col.NullN())
+	}
+	for _, h := range r.Hosts {
+		if h.Offset < 0 || h.Flows < 0 || h.Offset+h.Flows > c.Len() {
+			return fmt.Errorf("host %s: rows [%d, %d) outside the %d codes", h.Host, h.Offset, h.Offset+h.Flows, c.Len())
+		}
+	}
+	return nil
+}
+
+// HostCodes returns the codes of host i of r.Hosts, a view into r.Codes
+// (capacity-limited, so appending to it never writes into r.Codes). It
+// panics if r fails CheckCodes.
 func (r *Result) HostCodes(i int) []int32 {
-	codes := r.Codes.Column(3).(*array.Int32).Int32Values()
+	codes := r.Codes.Column(r.Codes.Schema().FieldIndices(ColCode)[0]).(*array.Int32).Int32Values()
 	h := r.Hosts[i]
 	return codes[h.Offset : h.Offset+h.Flows : h.Offset+h.Flows]
 }

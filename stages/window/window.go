@@ -148,8 +148,11 @@ func Run(ctx context.Context, codes *discretize.Result, p Params) (*Result, erro
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if codes == nil || codes.Codes == nil {
+	if codes == nil {
 		return nil, p.errorf("no flow codes")
+	}
+	if err := codes.CheckCodes(); err != nil {
+		return nil, p.errorf("%w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

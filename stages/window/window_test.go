@@ -172,6 +172,28 @@ func TestRunNotebook(t *testing.T) {
 	}
 }
 
+func TestRunBadCodes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	codes := codesResult(t, mem, []string{"P"}, [][]int32{seq(5)})
+	defer codes.Release()
+	p := Params{Size: 2, Stride: 1}
+	codes.Hosts = append(codes.Hosts, discretize.HostSpan{Host: "A", Offset: 3, Flows: 4})
+	if _, err := Run(context.Background(), codes, p); err == nil || err.Error() != "stage window (size=2): host A: rows [3, 7) outside the 5 codes" {
+		t.Errorf("err = %v", err)
+	}
+	codes.Hosts = codes.Hosts[:1]
+	lines := codes.Codes.Column(1)
+	bad := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: discretize.ColCode, Type: arrow.PrimitiveTypes.Int64}}, nil), []arrow.Array{lines}, int64(lines.Len()))
+	defer bad.Release()
+	good := codes.Codes
+	codes.Codes = bad
+	defer func() { codes.Codes = good }()
+	if _, err := Run(context.Background(), codes, p); err == nil || err.Error() != `stage window (size=2): column "code" is int64 with 0 nulls, want int32 without nulls` {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func BenchmarkWindow(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	const n = 22804 // 147.32.84.204's flows
