@@ -44,8 +44,10 @@ type Params struct {
 // ("netflow" or "binetflow"), or nil for an unknown format.
 //
 // NetFlow files label flows Background, LEGITIMATE or Botnet. Binetflow
-// labels follow the grammar flow=<From|To>-<Botnet|Normal>-…,
-// flow=Normal-… and flow=Background-….
+// labels follow the grammar flow=<From|To>-<Botnet|Normal|Background>-…,
+// flow=Normal-… and flow=Background…; the From-/To-Background forms (flows
+// to or from well-known servers such as the CVUT DNS server) are real and
+// frequent in scenario 11, so they are classed background too.
 func DefaultClasses(format string) []ClassRule {
 	switch format {
 	case "netflow":
@@ -62,6 +64,8 @@ func DefaultClasses(format string) []ClassRule {
 			{Match: "flow=To-Normal*", Class: ClassNormal},
 			{Match: "flow=Normal*", Class: ClassNormal},
 			{Match: "flow=Background*", Class: ClassBackground},
+			{Match: "flow=From-Background*", Class: ClassBackground},
+			{Match: "flow=To-Background*", Class: ClassBackground},
 		}
 	}
 	return nil

@@ -65,6 +65,7 @@ func TestClass(t *testing.T) {
 		{bi, "flow=To-Normal-V42-Grill", ClassNormal},
 		{bi, "flow=Normal-V42-Jist", ClassNormal},
 		{bi, "flow=Background-UDP-Established", ClassBackground},
+		{bi, "flow=To-Background-UDP-CVUT-DNS-Server", ClassBackground},
 		{bi, "Background", ClassUnknown},
 		{Params{Classes: []ClassRule{{"a*", "x"}, {"ab", "y"}}}, "ab", "x"}, // first match wins
 	} {
