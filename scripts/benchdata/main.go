@@ -253,7 +253,7 @@ func writeNetflow(w io.Writer, s10 []byte, bg []bgFlow) (int64, error) {
 		} else {
 			f := bg[k%len(bg)]
 			ts := time.UnixMicro(bgTime(k)).UTC().Format(netflowTime)
-			buf = fmt.Appendf(buf[:0], "%s %9.3f %-5s%27s %-2s %26s %-6s %4d %8d %8d %6d   Background\n",
+			buf = fmt.Appendf(buf[:0], "%s %9.3f %-5s %26s %-2s %26s %-6s %4d %8d %8d %6d   Background\n",
 				ts, f.duration, f.proto, f.src, f.dir, f.dst, f.state, f.tos, f.packets, f.bytes, 1)
 			k++
 		}
