@@ -413,29 +413,35 @@ func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
 func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
 	k := l.k
 	ensure(&l.alpha, T*k)
-	ensure(&l.flp, k)
 	if cap(l.path) < T {
 		l.path = make([]int, T)
 	}
 	l.path = l.path[:T]
-	delta, b := l.alpha, l.flp[:k]
-	em.frameLogProb(b, x[:d], 1)
-	for j := range k {
-		delta[j] = c.logPi[j] + b[j]
-	}
-	for t := 1; t < T; t++ {
-		em.frameLogProb(b, x[t*d:(t+1)*d], 1)
-		prev, cur := delta[(t-1)*k:t*k], delta[t*k:(t+1)*k]
-		for j := range cur {
-			col := c.logA_T[j*k : (j+1)*k]
-			col = col[:len(prev)]
-			m := math.Inf(-1)
-			for i, v := range prev {
-				if v += col[i]; v > m {
-					m = v
+	const block = 256 // frames whose log-probabilities are computed at once
+	ensure(&l.flp, block*k)
+	delta := l.alpha
+	for t0 := 0; t0 < T; t0 += block {
+		t1 := min(t0+block, T)
+		em.frameLogProb(l.flp, x[t0*d:t1*d], t1-t0)
+		for t := t0; t < t1; t++ {
+			b := l.flp[(t-t0)*k : (t-t0+1)*k]
+			cur := delta[t*k : (t+1)*k]
+			if t == 0 {
+				for j := range cur {
+					cur[j] = c.logPi[j] + b[j]
 				}
+				continue
 			}
-			cur[j] = m + b[j]
+			prev := delta[(t-1)*k : t*k]
+			for j := range cur {
+				col := c.logA_T[j*k : (j+1)*k]
+				col = col[:len(prev)]
+				m := math.Inf(-1)
+				for i, v := range prev {
+					m = max(m, v+col[i])
+				}
+				cur[j] = m + b[j]
+			}
 		}
 	}
 	last := delta[(T-1)*k : T*k]

@@ -2,7 +2,6 @@ package hmm
 
 import (
 	"fmt"
-	"math"
 )
 
 // Sequences is a set of observation sequences stored row-major in one slice.
@@ -64,7 +63,7 @@ func (s Sequences) Validate() error {
 		}
 	}
 	for i, v := range s.X {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if v-v != 0 { // NaN or ±Inf
 			return fmt.Errorf("hmm: row %d, feature %d is %v", i/s.D, i%s.D, v)
 		}
 	}
