@@ -350,3 +350,59 @@ func TestExpNeg(t *testing.T) {
 		t.Errorf("expNeg(0) = %v, expNeg(-700) = %v", expNeg(0), expNeg(-700))
 	}
 }
+
+// With EmissionPrior > 1 a symbol never seen in training keeps a positive
+// probability (hmmlearn's MAP update max(α − 1 + n, 0)); with the default 1
+// it gets probability 0 and a held-out sequence containing it scores −Inf.
+func TestEmissionPriorUnseenSymbol(t *testing.T) {
+	train := Sequences{X: []float64{0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2}, D: 1}
+	held := Sequences{X: []float64{0, 3, 1}, D: 1}
+	for _, c := range []struct {
+		prior  float64
+		finite bool
+	}{{1, false}, {2, true}} {
+		cfg := DefaultConfig()
+		cfg.Kind, cfg.States, cfg.Symbols, cfg.EmissionPrior, cfg.Seed = KindCategorical, 2, 4, c.prior, 7
+		m, _, err := Train(context.Background(), cfg, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := m.Score(held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if finite := !math.IsInf(sc[0], 0) && !math.IsNaN(sc[0]); finite != c.finite {
+			t.Errorf("prior %v: held-out score %v", c.prior, sc[0])
+		}
+	}
+}
+
+func TestGaussianWorkersIdentical(t *testing.T) {
+	f := loadFixture(t, "gaussian_full_small.json")
+	fm := newFixtureModel(f)
+	train := fm.seqs(get(f, "data"))
+	train.Lengths = []int{10, 7, 13, 5, 15}
+	var out [][]byte
+	for _, w := range []int{1, 2} {
+		cfg := DefaultConfig()
+		cfg.Covariance, cfg.States, cfg.Restarts, cfg.Workers, cfg.Seed = Full, 3, 3, w, 11
+		m, _, err := Train(context.Background(), cfg, train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := MarshalModel(m)
+		out = append(out, b)
+		post, err := m.Posteriors(train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range train.T() {
+			if s := sum(post[r*3 : r*3+3]); math.Abs(s-1) > 1e-12 {
+				t.Fatalf("posterior row %d sums to %v", r, s)
+			}
+		}
+	}
+	if !bytes.Equal(out[0], out[1]) {
+		t.Error("Workers=2 changed the trained model")
+	}
+}
