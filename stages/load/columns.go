@@ -87,9 +87,13 @@ func (c *columns) grow(min int) {
 		x.grow(n)
 	}
 	c.srcBytes.grow(n)
-	for _, x := range []*strCol{&c.proto, &c.srcAddr, &c.dir, &c.dstAddr, &c.state, &c.lab} {
+	for _, x := range c.strCols() {
 		x.grow(n)
 	}
+}
+
+func (c *columns) strCols() [6]*strCol {
+	return [6]*strCol{&c.proto, &c.srcAddr, &c.dir, &c.dstAddr, &c.state, &c.lab}
 }
 
 func (c *columns) append(localLine int64, r *row) {
@@ -127,14 +131,19 @@ func record(mem memory.Allocator, chunks []*columns, lineBase []int64) (arrow.Re
 			}
 		}
 	}
-	pick64 := func(f func(*columns) []int64) [][]int64 {
-		out := make([][]int64, len(chunks))
+	// Each column's chunk slices are dropped as soon as the column is
+	// built, so that the garbage collector can reuse them for the next.
+	i64 := func(dt arrow.DataType, f func(*columns) *[]int64) arrow.Array {
+		parts := make([][]int64, len(chunks))
 		for i, c := range chunks {
-			out[i] = f(c)
+			parts[i] = *f(c)
 		}
-		return out
+		a := fixedArray(mem, dt, n, parts, nil)
+		for _, c := range chunks {
+			*f(c) = nil
+		}
+		return a
 	}
-	lines := pick64(func(c *columns) []int64 { return c.line })
 	durations := make([][]float64, len(chunks))
 	for i, c := range chunks {
 		durations[i] = c.duration
@@ -144,22 +153,34 @@ func record(mem memory.Allocator, chunks []*columns, lineBase []int64) (arrow.Re
 		for i, c := range chunks {
 			v[i], ok[i] = f(c).v, f(c).valid
 		}
-		return fixedArray(mem, arrow.PrimitiveTypes.Int32, n, v, ok)
+		a := fixedArray(mem, arrow.PrimitiveTypes.Int32, n, v, ok)
+		for _, c := range chunks {
+			*f(c) = nullable[int32]{}
+		}
+		return a
 	}
 	str := func(f func(*columns) *strCol) arrow.Array {
 		parts := make([]*strCol, len(chunks))
 		for i, c := range chunks {
 			parts[i] = f(c)
 		}
-		return stringArray(mem, n, parts)
+		a := stringArray(mem, n, parts)
+		for _, c := range chunks {
+			*f(c) = strCol{}
+		}
+		return a
 	}
 	srcBytes, srcBytesOK := make([][]int64, len(chunks)), make([][]bool, len(chunks))
 	for i, c := range chunks {
 		srcBytes[i], srcBytesOK[i] = c.srcBytes.v, c.srcBytes.valid
 	}
+	lines := make([][]int64, len(chunks))
+	for i, c := range chunks {
+		lines[i] = c.line
+	}
 	cols := []arrow.Array{
 		lineArray(mem, n, lines, lineBase),
-		fixedArray(mem, Schema.Field(1).Type, n, pick64(func(c *columns) []int64 { return c.start }), nil),
+		i64(Schema.Field(1).Type, func(c *columns) *[]int64 { return &c.start }),
 		fixedArray(mem, arrow.PrimitiveTypes.Float64, n, durations, nil),
 		str(func(c *columns) *strCol { return &c.proto }),
 		str(func(c *columns) *strCol { return &c.srcAddr }),
@@ -170,8 +191,8 @@ func record(mem memory.Allocator, chunks []*columns, lineBase []int64) (arrow.Re
 		str(func(c *columns) *strCol { return &c.state }),
 		n32(func(c *columns) *nullable[int32] { return &c.stos }),
 		n32(func(c *columns) *nullable[int32] { return &c.dtos }),
-		fixedArray(mem, arrow.PrimitiveTypes.Int64, n, pick64(func(c *columns) []int64 { return c.packets }), nil),
-		fixedArray(mem, arrow.PrimitiveTypes.Int64, n, pick64(func(c *columns) []int64 { return c.bytes }), nil),
+		i64(arrow.PrimitiveTypes.Int64, func(c *columns) *[]int64 { return &c.packets }),
+		i64(arrow.PrimitiveTypes.Int64, func(c *columns) *[]int64 { return &c.bytes }),
 		fixedArray(mem, arrow.PrimitiveTypes.Int64, n, srcBytes, srcBytesOK),
 		n32(func(c *columns) *nullable[int32] { return &c.flows }),
 		str(func(c *columns) *strCol { return &c.lab }),

@@ -22,7 +22,9 @@
 //
 // Label filter pushdown: the label is the last field of a line, so
 // [Options.Keep] is asked about it before any other field is parsed; a
-// filtered line costs a newline search and a short backward scan.
+// filtered line costs a newline search and a short backward scan. A
+// consequence: a malformed line whose last field Keep rejects is counted as
+// Filtered, not Bad; only lines that would be kept are checked.
 //
 // Times are stored as written, tagged UTC: the CTU-13 files carry the
 // capture's local clock (CEST) without a zone, and every consumer compares
@@ -37,5 +39,6 @@
 //
 // A line that cannot be parsed is never dropped silently: with OnBadLine
 // "fail" Run returns "path:LINE: reason"; with "skip" it is counted and the
-// first 100 are kept in [Stats.BadLines]. Blank lines are ignored.
+// first 100 are kept in [Stats.BadLines]. Blank lines are ignored. The first
+// line is always the header; data lines are numbered from 2.
 package load

@@ -168,13 +168,53 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 	return merge(mem, p.Path, format, int64(len(in.header)), results, failFast)
 }
 
-// worker parses chunks; it is shared by the parsing goroutines and holds no
-// mutable state.
+// worker parses chunks; it is shared by the parsing goroutines.
 type worker struct {
 	parser    lineParser
 	keep      func([]byte) bool
 	skipFirst bool
 	failFast  bool
+	hint      sizeHint
+}
+
+// sizeHint sizes a chunk's columns by the mean density of the chunks parsed
+// before it, so that most chunks never grow (and copy) their slices while
+// the reserved total stays close to the kept rows. Capacities are not part
+// of the result, so the hint does not make it depend on scheduling.
+type sizeHint struct {
+	mu          sync.Mutex
+	rows, bytes int64
+	str         [6]int64
+}
+
+func (h *sizeHint) reserve(c *columns, size int) {
+	h.mu.Lock()
+	var rows int
+	var str [6]int
+	if h.bytes > 0 && h.rows > 0 {
+		rows = int(h.rows * int64(size) / h.bytes)
+		for i := range str {
+			str[i] = int(h.str[i] * int64(rows) / h.rows)
+		}
+	}
+	h.mu.Unlock()
+	if rows == 0 {
+		return
+	}
+	c.grow(rows + rows/16 + 16)
+	for i, s := range c.strCols() {
+		s.data = make([]byte, 0, str[i]+str[i]/16+64)
+	}
+}
+
+func (h *sizeHint) learn(c *columns, size int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rows += int64(len(c.line))
+	h.bytes += int64(size)
+	for i, s := range c.strCols() {
+		h.str[i] += int64(len(s.data))
+	}
 }
 
 type localBad struct {
@@ -197,6 +237,7 @@ type chunkResult struct {
 func (w *worker) parse(c chunk) *chunkResult {
 	res := &chunkResult{index: c.index, bytes: int64(len(c.data))}
 	cols := &columns{}
+	w.hint.reserve(cols, len(c.data))
 	skipFirst := w.skipFirst && c.index == 0
 	var r row
 	data := c.data
@@ -242,6 +283,7 @@ func (w *worker) parse(c chunk) *chunkResult {
 		cols.append(k, &r)
 	}
 	res.lines = k + 1
+	w.hint.learn(cols, len(c.data))
 	res.cols = cols
 	return res
 }
