@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -114,7 +115,7 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 	// firstBad is the lowest chunk index holding a bad line in fail mode;
 	// later chunks need not be read.
 	var firstBad atomic.Int64
-	firstBad.Store(1<<62 - 1)
+	firstBad.Store(math.MaxInt64)
 	stop := func(i int) bool { return int64(i) > firstBad.Load() }
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -138,8 +139,7 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 				}
 				c.done()
 				if failFast && r.bad > 0 {
-					for cur := firstBad.Load(); int64(c.index) < cur && !firstBad.CompareAndSwap(cur, int64(c.index)); cur = firstBad.Load() {
-					}
+					storeMin(&firstBad, int64(c.index))
 				}
 				done <- r
 			}
@@ -166,6 +166,16 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 		return nil, err
 	}
 	return merge(mem, p.Path, format, int64(len(in.header)), results, failFast)
+}
+
+// storeMin lowers a to v if v is smaller.
+func storeMin(a *atomic.Int64, v int64) {
+	for {
+		cur := a.Load()
+		if v >= cur || a.CompareAndSwap(cur, v) {
+			return
+		}
+	}
 }
 
 // worker parses chunks; it is shared by the parsing goroutines.

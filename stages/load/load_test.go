@@ -440,3 +440,33 @@ func TestSmallChunks(t *testing.T) {
 		}
 	}
 }
+
+// With OnBadLine "fail", the error names the first bad line of the file
+// whatever chunk a worker happens to finish first.
+func TestFirstBadLineAcrossChunks(t *testing.T) {
+	good := "2011/08/18 15:40:53.826372,2.983247,tcp,76.76.172.248,63577,   ->,147.32.84.229,13363,SR_SA,0,0,3,184,122,flow=Background-TCP-Established\n"
+	var text strings.Builder
+	text.WriteString(binetflowHeaderLine + "\n")
+	for i := 2; i <= 400; i++ {
+		switch i {
+		case 120, 310:
+			text.WriteString("2011/08/18 15:40:53.826372,2.983247,tcp\n")
+		default:
+			text.WriteString(good)
+		}
+	}
+	path := writeTemp(t, "f.binetflow", text.String())
+	defer func(n int) { chunkSize = n }(chunkSize)
+	chunkSize = 1000
+	for _, workers := range []int{1, 2, 4} {
+		_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path, Workers: workers}, Options{})
+		if want := path + ":120: 3 fields, want 15"; err == nil || err.Error() != want {
+			t.Errorf("workers %d: got %v, want %s", workers, err, want)
+		}
+	}
+	res := mustRun(t, memory.DefaultAllocator, Params{Path: path, OnBadLine: "skip", Workers: 4}, Options{})
+	defer res.Flows.Release()
+	if st := res.Stats; st.Bad != 2 || st.BadLines[0].Line != 120 || st.BadLines[1].Line != 310 || st.Kept != 397 {
+		t.Errorf("skip: stats %+v", st)
+	}
+}
