@@ -46,14 +46,13 @@ const smallestNormal = 2.2250738585072014e-308
 var log2Pi = math.Log(2 * math.Pi)
 
 type gaussianEmitter struct {
-	g        *Gaussian
-	k, d     int
-	full     bool
-	c        []float64 // per state: −½(D·log 2π + log|Σ_k|)
-	halfInvT []float64 // diag/spherical: 1/(2σ²_kd), stored D×K
-	meansT   []float64 // μ stored D×K
-	chol     []float64 // full/tied: lower Cholesky factors, K×D×D
-	diff     []float64 // D scratch
+	g       *Gaussian
+	k, d    int
+	full    bool
+	c       []float64 // per state: −½(D·log 2π + log|Σ_k|)
+	halfInv []float64 // diag/spherical: 1/(2σ²_kd), K×D
+	chol    []float64 // full/tied: lower Cholesky factors, K×D×D
+	diff    []float64 // D scratch
 }
 
 func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
@@ -61,7 +60,7 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 	e := &gaussianEmitter{g: g, k: k, d: d, c: make([]float64, k), diff: make([]float64, d)}
 	switch g.Covariance {
 	case Diag, Spherical:
-		e.halfInvT, e.meansT = make([]float64, k*d), make([]float64, k*d)
+		e.halfInv = make([]float64, k*d)
 		for s := range k {
 			logDet := 0.0
 			for f := range d {
@@ -73,8 +72,7 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 				}
 				v = max(v, smallestNormal)
 				logDet += math.Log(v)
-				e.halfInvT[f*k+s] = 0.5 / v
-				e.meansT[f*k+s] = g.Means[s*d+f]
+				e.halfInv[s*d+f] = 0.5 / v
 			}
 			e.c[s] = -0.5 * (float64(d)*log2Pi + logDet)
 		}
@@ -154,23 +152,25 @@ func (e *gaussianEmitter) frameLogProb(dst, x []float64, T int) {
 		}
 		return
 	}
-	// Dimensions outer, states inner: the K sums are independent, so their
-	// additions overlap instead of waiting on one another.
-	mT, hT := e.meansT, e.halfInvT
 	for t := range T {
 		row := x[t*d : (t+1)*d]
 		out := dst[t*k : (t+1)*k]
-		clear(out)
-		for f, xv := range row {
-			m, h := mT[f*k:(f+1)*k], hT[f*k:(f+1)*k]
-			m, h = m[:len(out)], h[:len(out)]
-			for s := range out {
-				v := xv - m[s]
-				out[s] += v * v * h[s]
-			}
-		}
 		for s := range out {
-			out[s] = e.c[s] - out[s]
+			m, h := mu[s*d:(s+1)*d], e.halfInv[s*d:(s+1)*d]
+			m, h = m[:len(row)], h[:len(row)]
+			// Two interleaved sums halve the dependency chain.
+			q0, q1 := 0.0, 0.0
+			f := 0
+			for ; f+1 < len(row); f += 2 {
+				v0, v1 := row[f]-m[f], row[f+1]-m[f+1]
+				q0 += v0 * v0 * h[f]
+				q1 += v1 * v1 * h[f+1]
+			}
+			if f < len(row) {
+				v := row[f] - m[f]
+				q0 += v * v * h[f]
+			}
+			out[s] = e.c[s] - (q0 + q1)
 		}
 	}
 }
