@@ -333,11 +333,10 @@ func writePointFiles(dir string, o *PointOutput) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "model.json"), o.Model, 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "mapping.json"), o.Mapping, 0o644); err != nil {
-		return err
+	for name, raw := range map[string][]byte{"model.json": o.Model, "mapping.json": o.Mapping} {
+		if err := writeRawJSON(filepath.Join(dir, name), raw); err != nil {
+			return err
+		}
 	}
 	if err := writeJSONFile(filepath.Join(dir, "convergence.json"), o.Train); err != nil {
 		return err
@@ -362,6 +361,20 @@ func writePointFiles(dir string, o *PointOutput) error {
 	}
 	w.Flush()
 	return os.WriteFile(filepath.Join(dir, "roc_window.csv"), b.Bytes(), 0o644)
+}
+
+// writeRawJSON writes JSON text in one layout whatever layout it came in
+// (it may have been re-indented by a cache round trip).
+func writeRawJSON(path string, raw []byte) error {
+	var c, out bytes.Buffer
+	if err := json.Compact(&c, raw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := json.Indent(&out, c.Bytes(), "", " "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	return os.WriteFile(path, out.Bytes(), 0o644)
 }
 
 func fmtROC(v float64) string {

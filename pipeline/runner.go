@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/hmm"
@@ -363,8 +364,8 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 			return nil, nil, err
 		}
 		f, shared := r.once(ctx, keys.window.ID, func(sw *stopwatch) (any, bool, error) {
-			w, err := window.Run(ctx, d, window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)})
-			return w, false, err
+			sw.restart()
+			return r.stageWindow(ctx, s, keys.window, d)
 		})
 		if winF == nil {
 			winF = f
@@ -525,7 +526,7 @@ func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, ke
 	d, err := discretize.Run(ctx, r.mem, fl.rec, discretize.Params{Features: feats, FitOn: s.Discretize.FitOn,
 		Compat: compat(s.Discretize.Compat), Profile: fitHost(s), Hosts: discretizeHosts(s)})
 	if err != nil {
-		return nil, false, fmt.Errorf("stage discretize: %w", err)
+		return nil, false, err
 	}
 	if r.cache != nil {
 		_ = r.cache.Put(key, map[string]cache.WriteFunc{
@@ -554,6 +555,55 @@ func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, e
 		return nil, err
 	}
 	return d, nil
+}
+
+// stageWindow builds the windows, which are views into the cached codes.
+// Its cache entry is the window index (per host: flows, windows,
+// insufficient) as Parquet; on a hit the views are rebuilt from the codes and
+// checked against it.
+func (r *runner) stageWindow(ctx context.Context, s *Spec, key cache.Key, d *discretize.Result) (any, bool, error) {
+	w, err := window.Run(ctx, d, window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)})
+	if err != nil || r.cache == nil {
+		return w, false, err
+	}
+	index := windowIndex(w, r.mem)
+	defer index.Release()
+	if e, _ := r.cache.Get(key); e != nil {
+		if cached, err := cache.ReadParquet(e.Path("windows.parquet"), r.mem); err == nil {
+			same := array.RecordEqual(cached, index)
+			cached.Release()
+			if same {
+				return w, true, nil
+			}
+		}
+	}
+	_ = r.cache.Put(key, map[string]cache.WriteFunc{
+		"windows.parquet": func(wr io.Writer) error { return cache.WriteParquet(wr, index) },
+	})
+	return w, false, nil
+}
+
+// windowIndex is the window stage's table: one row per host.
+func windowIndex(w *window.Result, mem memory.Allocator) arrow.RecordBatch {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "host", Type: arrow.BinaryTypes.String},
+		{Name: "flows", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "windows", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "insufficient", Type: arrow.FixedWidthTypes.Boolean},
+		{Name: "size", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "stride", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for _, h := range w.Hosts {
+		b.Field(0).(*array.StringBuilder).Append(h.Host)
+		b.Field(1).(*array.Int64Builder).Append(int64(h.Flows))
+		b.Field(2).(*array.Int64Builder).Append(int64(h.Count))
+		b.Field(3).(*array.BooleanBuilder).Append(h.Insufficient)
+		b.Field(4).(*array.Int64Builder).Append(int64(w.Params.Size))
+		b.Field(5).(*array.Int64Builder).Append(int64(w.Params.Stride))
+	}
+	return b.NewRecordBatch()
 }
 
 // trainOut is the train stage's output.
@@ -670,7 +720,7 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 	}
 	res, err := evaluate.Run(ctx, t.model, w, hosts, evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput()})
 	if err != nil {
-		return nil, false, fmt.Errorf("stage evaluate: %w", err)
+		return nil, false, err
 	}
 	out, err := newPointOutput(res, t, d)
 	if err != nil {

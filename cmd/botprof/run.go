@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type runOptions struct {
 	results  string
 	cacheDir string
 	noCache  bool
+	cpuProf  string
 }
 
 func versionString() string { return pipeline.Version }
@@ -46,6 +48,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.results, "results", "results", "results root folder")
 	fs.StringVar(&o.cacheDir, "cache", cache.DefaultDir(), "stage cache folder ($BOTPROF_CACHE)")
 	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the stage cache")
+	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: botprof run SPEC [flags]\n\nflags:\n")
 		fs.PrintDefaults()
@@ -58,6 +61,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	plan, err := pipeline.LoadPlan(spec, o.sets)
 	if err != nil {
 		return err
+	}
+	if o.cpuProf != "" {
+		f, err := os.Create(o.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	opt := pipeline.Options{Jobs: o.jobs, FailFast: o.failFast}
 	if !o.noCache {

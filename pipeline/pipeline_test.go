@@ -1,0 +1,460 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// smallSpec runs on testdata/s10-small (a few thousand real scenario-10 flows).
+const smallSpec = `experiment: small
+data:
+  path: testdata/s10-small.netflow.labeled.zst
+  sha256: 45427b979acaf198a1524685323b5dab4f66e799699da883310b8e863b9e2b1e
+hosts:
+  profile: 147.32.84.204
+  normal: [147.32.84.134, 147.32.87.36, 147.32.80.9, 147.32.87.11]
+  infected: [147.32.84.165, 147.32.84.191]
+discretize:
+  features:
+    - {column: proto, kind: category}
+    - {column: bytes, kind: percentile, percentiles: [20, 40, 60, 80]}
+model:
+  n_iter: 5
+evaluate:
+  score: loglik_per_window
+`
+
+const smallSweep = smallSpec + `sweep:
+  window.size: [5, 10]
+  model.states: [2, 3]
+  model.seed: [0, 1]
+`
+
+func writeSpec(t *testing.T, text string) string {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := filepath.Abs("testdata/s10-small.netflow.labeled.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = strings.Replace(text, "testdata/s10-small.netflow.labeled.zst", data, 1)
+	p := filepath.Join(dir, "small.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runSpec executes a spec file and writes its results folder.
+func runSpec(t *testing.T, spec string, sets []string, opt Options) (*Outcome, string) {
+	t.Helper()
+	plan, err := LoadPlan(spec, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Execute(context.Background(), plan, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := out.Failed(); n > 0 {
+		for _, p := range out.Points {
+			if p.Err != nil {
+				t.Errorf("point %s: %v", p.Point.Name, p.Err)
+			}
+		}
+		t.Fatalf("%d points failed", n)
+	}
+	dir, id, err := NewRunDir(t.TempDir(), plan.Name, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteResults(dir, id, out); err != nil {
+		t.Fatal(err)
+	}
+	return out, dir
+}
+
+// stageStates lists "point/stage=ran|hit|shared" for every stage record.
+func stageStates(out *Outcome) map[string]string {
+	m := map[string]string{}
+	for _, p := range out.Points {
+		for _, s := range p.Stages {
+			st := "ran"
+			if s.Cached {
+				st = "hit"
+			}
+			m[p.Point.Name+"/"+s.Stage] = st
+		}
+	}
+	return m
+}
+
+func TestEndToEndResultsFolder(t *testing.T) {
+	spec := writeSpec(t, smallSpec)
+	out, dir := runSpec(t, spec, nil, Options{CacheDir: t.TempDir()})
+	for _, f := range []string{"manifest.json", "scores.csv", "scores.parquet", "metrics.json", "metrics.csv",
+		"points/base/model.json", "points/base/mapping.json", "points/base/convergence.json",
+		"points/base/roc_host.csv", "points/base/roc_window.csv"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	var m Manifest
+	readJSONFile(t, filepath.Join(dir, "manifest.json"), &m)
+	if m.Experiment != "small" || m.Data.SHA256 != "45427b979acaf198a1524685323b5dab4f66e799699da883310b8e863b9e2b1e" ||
+		m.GoVersion == "" || len(m.Points) != 1 || m.Points[0].Status != "ok" || m.Spec.Window.Size != 10 {
+		t.Errorf("manifest = %+v", m)
+	}
+	rows := readCSV(t, filepath.Join(dir, "scores.csv"))
+	if strings.Join(rows[0], ",") != strings.Join(ScoreColumns, ",") {
+		t.Errorf("scores.csv header = %v", rows[0])
+	}
+	byHost := map[string][]string{}
+	for _, r := range rows[1:] {
+		byHost[r[1]] = r
+	}
+	// Real flow counts of the extract (testdata/README.md).
+	for host, flows := range map[string]string{"147.32.84.204": "1500", "147.32.87.36": "1390", "147.32.80.9": "729", "147.32.87.11": "0"} {
+		if byHost[host] == nil || byHost[host][4] != flows {
+			t.Errorf("host %s row = %v, want %s flows", host, byHost[host], flows)
+		}
+	}
+	if r := byHost["147.32.87.11"]; r[3] != "insufficient" || r[6] != "" {
+		t.Errorf("a host without flows must be insufficient with no score, got %v", r)
+	}
+	if r := byHost["147.32.84.204"]; r[2] != "profile" {
+		t.Errorf("profiled host class = %s", r[2])
+	}
+	mp := out.Points[0].Out
+	if auc := mp.Metrics["auc_host"]; auc < 0 || auc > 1 {
+		t.Errorf("auc_host = %v", auc)
+	}
+	found := false
+	for _, w := range mp.Warnings {
+		if strings.Contains(w, "147.32.87.11") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no warning about the host with insufficient data: %v", mp.Warnings)
+	}
+	if mp.Train.Iterations < 1 || len(mp.Train.History) != mp.Train.Iterations {
+		t.Errorf("convergence record = %+v", mp.Train)
+	}
+}
+
+func TestSecondRunIsAllCacheHits(t *testing.T) {
+	spec := writeSpec(t, smallSweep)
+	cacheDir := t.TempDir()
+	first, dir1 := runSpec(t, spec, nil, Options{CacheDir: cacheDir, Jobs: 2})
+	for k, v := range stageStates(first) {
+		if strings.HasSuffix(k, "/evaluate") && v != "ran" {
+			t.Errorf("first run: %s = %s, want ran", k, v)
+		}
+	}
+	var explain bytes.Buffer
+	second, dir2 := runSpec(t, spec, nil, Options{CacheDir: cacheDir, Jobs: 2, Explain: &explain})
+	for _, p := range second.Points {
+		if len(p.Stages) != 1 || p.Stages[0].Stage != "evaluate" || !p.Stages[0].Cached {
+			t.Errorf("second run, point %s: stages %+v, want only a cached evaluate", p.Point.Name, p.Stages)
+		}
+	}
+	if strings.Contains(explain.String(), " ran") {
+		t.Errorf("explain shows re-runs:\n%s", explain.String())
+	}
+	sameResultFiles(t, dir1, dir2)
+}
+
+func TestChangedParameterReRunsOnlyLaterStages(t *testing.T) {
+	spec := writeSpec(t, smallSpec)
+	cacheDir := t.TempDir()
+	runSpec(t, spec, nil, Options{CacheDir: cacheDir})
+	var explain bytes.Buffer
+	out, _ := runSpec(t, spec, []string{"window.size=6"}, Options{CacheDir: cacheDir, Explain: &explain})
+	got := stageStates(out)
+	want := map[string]string{"base/discretize": "hit", "base/window": "ran", "base/train": "ran", "base/evaluate": "ran"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if _, ok := got["base/load"]; ok {
+		t.Errorf("load should not even be read when discretize hits: %v", got)
+	}
+	if !strings.Contains(explain.String(), "param size: 10 -> 6") {
+		t.Errorf("explain does not say which parameter changed:\n%s", explain.String())
+	}
+	// A model parameter leaves discretize and window alone.
+	out, _ = runSpec(t, spec, []string{"model.states=3"}, Options{CacheDir: cacheDir})
+	got = stageStates(out)
+	if got["base/window"] != "hit" || got["base/train"] != "ran" {
+		t.Errorf("after model.states change: %v", got)
+	}
+}
+
+func TestCorruptCacheEntryIsRecomputed(t *testing.T) {
+	spec := writeSpec(t, smallSpec)
+	cacheDir := t.TempDir()
+	_, dir1 := runSpec(t, spec, nil, Options{CacheDir: cacheDir})
+	// Damage every cached file: flip a byte in half of them, truncate the rest.
+	var files []string
+	filepath.Walk(cacheDir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".parquet")) &&
+			!strings.Contains(p, "explain") && !strings.Contains(p, "filehash") && filepath.Base(p) != "meta.json" {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) < 5 {
+		t.Fatalf("expected cached stage files, found %v", files)
+	}
+	sort.Strings(files)
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			b[len(b)/2] ^= 0xff
+		} else {
+			b = b[:len(b)/2]
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, dir2 := runSpec(t, spec, nil, Options{CacheDir: cacheDir})
+	for k, v := range stageStates(out) {
+		if v != "ran" {
+			t.Errorf("%s = %s after corrupting the cache, want ran", k, v)
+		}
+	}
+	sameResultFiles(t, dir1, dir2)
+}
+
+func TestJobsDoNotChangeResults(t *testing.T) {
+	spec := writeSpec(t, smallSweep)
+	_, dir1 := runSpec(t, spec, nil, Options{CacheDir: t.TempDir(), Jobs: 1})
+	_, dir4 := runSpec(t, spec, nil, Options{CacheDir: t.TempDir(), Jobs: 4})
+	sameResultFiles(t, dir1, dir4)
+	_, dirNone := runSpec(t, spec, nil, Options{Jobs: 3})
+	sameResultFiles(t, dir1, dirNone)
+}
+
+func TestConcurrentRunsShareOneCache(t *testing.T) {
+	spec := writeSpec(t, smallSweep)
+	cacheDir := t.TempDir()
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	outs := make([]*Outcome, 2)
+	errs := make([]error, 2)
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = Execute(context.Background(), plan, Options{CacheDir: cacheDir, Jobs: 2})
+		}()
+	}
+	wg.Wait()
+	for i := range outs {
+		if errs[i] != nil || outs[i].Failed() > 0 {
+			t.Fatalf("run %d: %v, %d failed", i, errs[i], outs[i].Failed())
+		}
+	}
+	// A second process on the same cache (the test binary re-executed).
+	if os.Getenv("BOTPROF_TEST_SPEC") == "" {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestHelperProcess$")
+		cmd.Env = append(os.Environ(), "BOTPROF_TEST_SPEC="+spec, "BOTPROF_TEST_CACHE="+cacheDir)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("second process: %v\n%s", err, b)
+		}
+	}
+}
+
+// TestHelperProcess is not a test: the other tests run it as a child process
+// (BOTPROF_TEST_SPEC set) to share a cache with another process or to be
+// killed in the middle of a sweep (BOTPROF_TEST_KILL_AFTER points).
+func TestHelperProcess(t *testing.T) {
+	spec := os.Getenv("BOTPROF_TEST_SPEC")
+	if spec == "" {
+		return
+	}
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	opt := Options{CacheDir: os.Getenv("BOTPROF_TEST_CACHE"), Jobs: 2}
+	if n, err := strconv.Atoi(os.Getenv("BOTPROF_TEST_KILL_AFTER")); err == nil {
+		opt.Progress = killAfter{n}
+	}
+	out, err := Execute(context.Background(), plan, opt)
+	if err != nil || out.Failed() > 0 {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(4)
+	}
+	os.Exit(0)
+}
+
+// killAfter SIGKILLs its own process once n points are done, like kill -9.
+type killAfter struct{ n int }
+
+func (killAfter) LoadBytes(done, total int64) {}
+func (k killAfter) PointDone(done, total int) {
+	if done >= k.n {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}
+}
+
+func TestKilledSweepResumes(t *testing.T) {
+	spec := writeSpec(t, smallSweep)
+	cacheDir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), "BOTPROF_TEST_SPEC="+spec, "BOTPROF_TEST_CACHE="+cacheDir, "BOTPROF_TEST_KILL_AFTER=3")
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("helper process was not killed: %v", err)
+	}
+	resumed, dirResumed := runSpec(t, spec, nil, Options{CacheDir: cacheDir, Jobs: 2})
+	hits, ran := 0, 0
+	for _, p := range resumed.Points {
+		last := p.Stages[len(p.Stages)-1]
+		if last.Cached {
+			hits++
+		} else {
+			ran++
+		}
+	}
+	if hits < 3 || ran == 0 {
+		t.Errorf("resumed run: %d points from the cache, %d computed; want ≥ 3 from the cache and the rest computed", hits, ran)
+	}
+	_, dirClean := runSpec(t, spec, nil, Options{CacheDir: t.TempDir(), Jobs: 2})
+	sameResultFiles(t, dirClean, dirResumed)
+}
+
+func TestFailingPointDoesNotStopOthers(t *testing.T) {
+	// Window size 2000 exceeds every host's flows: those points fail in train.
+	spec := writeSpec(t, smallSpec+"sweep:\n  window.size: [5, 2000]\n")
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	var mu sync.Mutex
+	out, err := Execute(context.Background(), plan, Options{Jobs: 1, OnPointErr: func(p string, err error) {
+		mu.Lock()
+		failed = append(failed, p)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Failed() != 1 || len(failed) != 1 || failed[0] != "window.size=2000" {
+		t.Fatalf("failed points = %v (%d)", failed, out.Failed())
+	}
+	if out.Points[0].Err != nil || out.Points[0].Out == nil {
+		t.Errorf("the good point did not finish: %v", out.Points[0].Err)
+	}
+	if e := out.Points[1].Err.Error(); !strings.Contains(e, "stage train") || !strings.Contains(e, "147.32.84.204") {
+		t.Errorf("error does not say where: %s", e)
+	}
+	// --fail-fast stops before the next point.
+	spec = writeSpec(t, smallSpec+"sweep:\n  window.size: [2000, 5, 6]\n")
+	plan, _ = LoadPlan(spec, nil)
+	out, _ = Execute(context.Background(), plan, Options{Jobs: 1, FailFast: true})
+	if out.Points[2].Out != nil {
+		t.Errorf("fail-fast ran the last point")
+	}
+}
+
+func TestDataChecksumMismatch(t *testing.T) {
+	spec := writeSpec(t, strings.Replace(smallSpec, "45427b97", "00000000", 1))
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Execute(context.Background(), plan, Options{})
+	if err == nil || !strings.Contains(err.Error(), "data.sha256") {
+		t.Fatalf("err = %v, want a data.sha256 mismatch", err)
+	}
+}
+
+// sameResultFiles compares the deterministic files of two results folders
+// byte for byte (the manifest holds times and run ids, so only its points'
+// names and statuses are compared).
+func sameResultFiles(t *testing.T, a, b string) {
+	t.Helper()
+	var files []string
+	filepath.Walk(a, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && filepath.Base(p) != "manifest.json" {
+			rel, _ := filepath.Rel(a, p)
+			files = append(files, rel)
+		}
+		return nil
+	})
+	if len(files) < 5 {
+		t.Fatalf("%s holds only %v", a, files)
+	}
+	for _, f := range files {
+		x, err1 := os.ReadFile(filepath.Join(a, f))
+		y, err2 := os.ReadFile(filepath.Join(b, f))
+		if err1 != nil || err2 != nil {
+			t.Errorf("%s: %v %v", f, err1, err2)
+			continue
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs between %s and %s", f, a, b)
+		}
+	}
+	var ma, mb Manifest
+	readJSONFile(t, filepath.Join(a, "manifest.json"), &ma)
+	readJSONFile(t, filepath.Join(b, "manifest.json"), &mb)
+	if len(ma.Points) != len(mb.Points) {
+		t.Fatalf("manifests list %d and %d points", len(ma.Points), len(mb.Points))
+	}
+	for i := range ma.Points {
+		if ma.Points[i].Name != mb.Points[i].Name || ma.Points[i].Status != mb.Points[i].Status {
+			t.Errorf("manifest point %d: %s/%s vs %s/%s", i, ma.Points[i].Name, ma.Points[i].Status, mb.Points[i].Name, mb.Points[i].Status)
+		}
+	}
+}
+
+func readJSONFile(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
