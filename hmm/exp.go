@@ -20,7 +20,10 @@ const (
 // its cost: x = (64k + j)·ln2/64 + r with |r| ≤ ln2/128, e^x = 2^k·2^(j/64)·e^r,
 // e^r by a degree-6 polynomial.
 func expNeg(x float64) float64 {
-	n := math.Floor(x*(64/math.Ln2) + 0.5)
+	// Adding and subtracting 1.5·2^52 rounds to the nearest integer without
+	// a call to math.Floor (not inlined for GOAMD64=v1).
+	const shifter = 1 << 52 * 1.5
+	n := (x*(64/math.Ln2) + shifter) - shifter
 	r := (x - n*ln2Hi64) - n*ln2Lo64
 	ni := int64(n)
 	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))

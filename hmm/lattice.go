@@ -438,7 +438,9 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
 				col = col[:len(prev)]
 				m := math.Inf(-1)
 				for i, v := range prev {
-					m = max(m, v+col[i])
+					if v += col[i]; v > m {
+						m = v
+					}
 				}
 				cur[j] = m + b[j]
 			}
