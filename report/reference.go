@@ -29,6 +29,7 @@ type Reference struct {
 	Hosts        []string          // output order
 	Insufficient map[string]bool   // hosts whose number is a placeholder, not a score
 	DataPath     string
+	DataSHA256   string // sha256 of the decompressed data the scores were computed on
 	Points       []ReferencePoint
 }
 
@@ -96,7 +97,7 @@ func WriteReference(dir string, ref Reference) error {
 		sort.SliceStable(vs, func(i, j int) bool { return compareValues(valueString(vs[i]), valueString(vs[j])) < 0 })
 	}
 	manifest := map[string]any{"format": 1, "experiment": ref.Experiment, "run_id": filepath.Base(dir),
-		"sweep": sweep, "data": map[string]string{"path": ref.DataPath, "sha256": ""}, "points": mpoints}
+		"sweep": sweep, "data": map[string]string{"path": ref.DataPath, "sha256": ref.DataSHA256}, "points": mpoints}
 	if err := writeJSONFile(filepath.Join(dir, "manifest.json"), manifest); err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ func run(src, out string) error {
 		// The notebook prints 0 for 147.32.87.11, which has no flows: not a score.
 		Insufficient: map[string]bool{"147.32.87.11": true},
 		DataPath:     "data/ctu13/s10/capture20110818.16hosts.reconstructed.netflow.labeled.zst",
+		DataSHA256:   "dc9e9194d6fcac69475e2a78203b31627eb171673bc08375b36cb48b12b2666b",
 	}
 	for _, h := range normal {
 		ref.Classes[h] = "normal"
