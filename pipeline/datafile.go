@@ -1,63 +1,14 @@
 package pipeline
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"syscall"
 
-	"github.com/klauspost/compress/zstd"
-
 	"botprof/pipeline/cache"
 	"botprof/stages/load"
 )
-
-// detectFormat reads the first line of a (possibly compressed) flow file and
-// names its format.
-func detectFormat(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	magic, _ := br.Peek(4)
-	var r io.Reader = br
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		gr, err := gzip.NewReader(br)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", path, err)
-		}
-		defer gr.Close()
-		r = gr
-	}
-	buf := make([]byte, 8192)
-	n, err := io.ReadFull(r, buf)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
-		n = i
-	}
-	format, err := load.Detect(buf[:n])
-	if err != nil {
-		return "", fmt.Errorf("%s:1: %w", path, err)
-	}
-	return format, nil
-}
 
 // fileHashRecord remembers a data file's sha256 together with what identifies
 // its contents on disk, as Go's build cache does for source files: hashing

@@ -475,7 +475,7 @@ func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bo
 	}
 	format := s.Data.Format
 	if format == "auto" {
-		f, err := detectFormat(r.dataPath)
+		f, err := load.DetectFile(r.dataPath)
 		if err != nil {
 			return nil, false, err
 		}

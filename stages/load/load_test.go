@@ -470,3 +470,18 @@ func TestFirstBadLineAcrossChunks(t *testing.T) {
 		t.Errorf("skip: stats %+v", st)
 	}
 }
+
+func TestDetectFile(t *testing.T) {
+	for path, want := range map[string]string{
+		"../../data/ctu13/s10/capture20110818.16hosts.reconstructed.netflow.labeled.zst": FormatNetflow,
+		"../../data/ctu13/s11/capture20110818-2.binetflow.zst":                           FormatBinetflow,
+	} {
+		got, err := DetectFile(path)
+		if err != nil || got != want {
+			t.Errorf("DetectFile(%s) = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	if _, err := DetectFile("doc.go"); err == nil {
+		t.Error("DetectFile accepted a Go source file")
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExitCodes(t *testing.T) {
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	var sink bytes.Buffer
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want int
+	}{
+		{"ok", ctx, nil, 0},
+		{"help", ctx, flag.ErrHelp, 0},
+		{"usage", ctx, usageError{"bad flag"}, 2},
+		{"failure", ctx, errors.New("boom"), 1},
+		{"interrupted", cancelled, errors.New("stopped"), 130},
+		{"cancel error", ctx, context.Canceled, 130},
+	} {
+		if got := exitCode(tc.ctx, tc.err, &sink); got != tc.want {
+			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"frobnicate"}, &out, &errb)
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(errb.String(), "usage:") {
+		t.Fatalf("err = %v, stderr = %q", err, errb.String())
+	}
+}
+
+func TestValidateReportsFileLineAndPath(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(spec, []byte("experiment: x\ndata:\n  path: a\nhosts:\n  profile: h\n  normal: [n]\nmodel:\n  states: many\n"), 0o644)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"validate", spec}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), spec+":8: model.states: expected an integer") {
+		t.Fatalf("err = %v", err)
+	}
+	err = run(context.Background(), []string{"validate", "../../experiments/sweep.yaml"}, &out, &errb)
+	if err != nil || !strings.Contains(out.String(), "45 point(s)") {
+		t.Fatalf("validate sweep.yaml: %v\n%s", err, out.String())
+	}
+}
+
+func TestRunHelpExplainsKeys(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", "--help"}, &out, &errb)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, k := range []string{"--set", "window.size", "model.restarts", "discretize.compat", "sweep"} {
+		if !strings.Contains(errb.String(), strings.TrimPrefix(k, "--")) {
+			t.Errorf("run --help does not explain %s", k)
+		}
+	}
+}
+
+func TestRunWritesResults(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte(`experiment: cli
+data: {path: `+data+`}
+hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
+model: {n_iter: 3}
+`), 0o644)
+	results := filepath.Join(dir, "results")
+	var out, errb bytes.Buffer
+	args := []string{"run", spec, "--quiet", "--results", results, "--cache", filepath.Join(dir, "cache"), "--set", "window.size=5"}
+	if err := run(context.Background(), args, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "results: "+results+"/cli/") {
+		t.Fatalf("stdout does not say where the results are: %q", out.String())
+	}
+	runs, _ := filepath.Glob(filepath.Join(results, "cli", "*", "summary.md"))
+	if len(runs) != 1 {
+		t.Fatalf("summary.md files: %v", runs)
+	}
+	// A second run gets a new folder; run ids never overwrite.
+	if err := run(context.Background(), args, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ = filepath.Glob(filepath.Join(results, "cli", "*", "manifest.json"))
+	if len(runs) != 2 {
+		t.Fatalf("manifests after two runs: %v", runs)
+	}
+	b, _ := os.ReadFile(runs[1])
+	if !strings.Contains(string(b), `"window.size"`) && !strings.Contains(string(b), `"size": 5`) {
+		t.Errorf("manifest does not record the --set override")
+	}
+}
