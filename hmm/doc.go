@@ -4,8 +4,8 @@
 //
 // In the pipeline load → filter → discretize → window → train → evaluate,
 // stages/train fits a model on the profiled host's windows with Train and
-// stages/evaluate scores every host's windows with Model.Score and
-// Model.Decode.
+// stages/evaluate scores every host's windows with Model.Score,
+// Model.ScoreFrames and Model.Decode.
 //
 // # Models
 //
@@ -21,6 +21,14 @@
 // Sequences holds several sequences in one row-major slice; log-likelihoods
 // are per sequence, paths and posteriors concatenated, and each sequence
 // starts from π (hmmlearn's lengths).
+//
+// Model.ScoreFrames splits Score by row: for row t of a sequence it returns
+// the forward increment log P(x_t | x_<t) = log Σ_j α_t(j) − log Σ_j α_{t−1}(j)
+// (log P(x_0) for the first row), so the rows of a sequence sum to its
+// log-likelihood up to rounding. In the scaled recursions this is
+// max_j b_t(j) + log s_t (see Numerics); when they decline, the increments
+// are taken from the exact log-space α. After a row of zero probability the
+// increments are −∞.
 //
 // # Training
 //

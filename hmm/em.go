@@ -171,7 +171,7 @@ func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error
 		T := b[1] - b[0]
 		x := seqs.X[b[0]*seqs.D : b[1]*seqs.D]
 		if impl != ImplScaling && ch.fast {
-			if lp, ok := l.scoreFast(ch, em, x, seqs.D, T); ok {
+			if lp, ok := l.scoreFast(ch, em, x, seqs.D, T, nil); ok {
 				out[i] = lp
 				continue
 			}
@@ -189,6 +189,42 @@ func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error
 		out[i] = l.forwardLog(ch, T)
 	}
 	return out, nil
+}
+
+// scoreFrames returns, for every row t of every sequence, the forward
+// log-likelihood increment log P(x_t | x_<t) within its sequence (log P(x_0)
+// for a sequence's first row). The fast path gives max_j b_t(j) + log s_t; a
+// sequence it declines is recomputed in log space, where the increment is
+// LSE(α_t) − LSE(α_{t−1}). A row after which the sequence has zero
+// probability gets −∞, and so do the rows that follow it.
+func scoreFrames(ch *chain, em emitter, seqs Sequences) []float64 {
+	l := newLattice(ch.k)
+	k := ch.k
+	out := make([]float64, seqs.T())
+	for _, b := range seqs.Bounds() {
+		T := b[1] - b[0]
+		x := seqs.X[b[0]*seqs.D : b[1]*seqs.D]
+		frames := out[b[0]:b[1]]
+		if ch.fast {
+			if _, ok := l.scoreFast(ch, em, x, seqs.D, T, frames); ok {
+				continue
+			}
+		}
+		l.grow(T)
+		em.frameLogProb(l.flp, x, T)
+		l.forwardLog(ch, T)
+		prev := 0.0
+		for t := range T {
+			cur := logSumExp(l.alpha[t*k : (t+1)*k])
+			if math.IsInf(prev, -1) {
+				frames[t] = prev
+				continue
+			}
+			frames[t] = cur - prev
+			prev = cur
+		}
+	}
+	return out
 }
 
 // posteriors returns γ (T×K) of every sequence, concatenated.

@@ -55,8 +55,9 @@ func (l *lattice) forwardFast(c *chain, T int) (float64, bool) {
 }
 
 // scoreFast is forwardFast for one sequence of rows x without T×K buffers:
-// the frame log-probabilities are computed one frame at a time.
-func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int) (float64, bool) {
+// the frame log-probabilities are computed one frame at a time. If frames is
+// not nil, frames[t] receives the increment log P(x_t | x_<t) = max b_t + log s_t.
+func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int, frames []float64) (float64, bool) {
 	k := l.k
 	ensure(&l.fw, 4*k)
 	prev, cur, b, p := l.fw[:k], l.fw[k:2*k], l.fw[2*k:3*k], l.fw[3*k:4*k]
@@ -72,6 +73,9 @@ func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int) (float6
 			return 0, false
 		}
 		acc.add(bmax, s)
+		if frames != nil {
+			frames[t] = bmax + math.Log(s)
+		}
 		prev, cur = cur, prev
 	}
 	return acc.value(), true

@@ -293,6 +293,7 @@ func checkEval(t *testing.T, what string, m Model, seqs Sequences, ev any) {
 		t.Fatalf("%s: score: %v", what, err)
 	}
 	checkClose(t, what+".score", []float64{sum(sc)}, []float64{num(get(ev, "score"))}, rtol, atol)
+	checkFrames(t, what, m, seqs, sc)
 	lp, path, err := m.Decode(seqs)
 	if err != nil {
 		t.Fatalf("%s: decode: %v", what, err)
@@ -319,6 +320,24 @@ func checkEval(t *testing.T, what string, m Model, seqs Sequences, ev any) {
 	} else if get(ev, "scaling_error") != nil && err == nil {
 		t.Errorf("%s: scaling score = %v, want an underflow error like hmmlearn", what, scs)
 	}
+}
+
+// checkFrames checks that ScoreFrames gives one value per row and that the
+// rows of every sequence sum to its Score.
+func checkFrames(t *testing.T, what string, m Model, seqs Sequences, sc []float64) {
+	t.Helper()
+	fr, err := m.ScoreFrames(seqs)
+	if err != nil {
+		t.Fatalf("%s: score frames: %v", what, err)
+	}
+	if len(fr) != seqs.T() {
+		t.Fatalf("%s: %d frame scores for %d rows", what, len(fr), seqs.T())
+	}
+	sums := make([]float64, len(sc))
+	for i, b := range seqs.Bounds() {
+		sums[i] = sum(fr[b[0]:b[1]])
+	}
+	checkClose(t, what+".score_frames", sums, sc, rtol, atol)
 }
 
 // emRtol overrides the relative tolerance of the EM comparisons (steps and

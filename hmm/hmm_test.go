@@ -406,3 +406,58 @@ func TestGaussianWorkersIdentical(t *testing.T) {
 		t.Error("Workers=2 changed the trained model")
 	}
 }
+
+// ScoreFrames from the fast path must equal the exact log-space increments
+// LSE(α_t) − LSE(α_{t−1}); on the degenerate held-out data (where the fast
+// path declines, TestFastMatchesExact) the frames still sum to Score.
+func TestScoreFrames(t *testing.T) {
+	for _, bc := range benchCases() {
+		T := 3000
+		seqs := Sequences{X: bc.seqs.X[:T*bc.seqs.D], D: bc.seqs.D, Lengths: []int{1000, 1, 1999}}
+		fr, err := bc.model.ScoreFrames(seqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ch *chain
+		var em emitter
+		switch m := bc.model.(type) {
+		case *Gaussian:
+			ch = newChain(m.Startprob, m.Transmat)
+			em, _ = newGaussianEmitter(m)
+		case *Categorical:
+			ch, em = newChain(m.Startprob, m.Transmat), newCategoricalEmitter(m)
+		}
+		k := ch.k
+		want := make([]float64, 0, T)
+		l := newLattice(k)
+		for _, b := range seqs.Bounds() {
+			n := b[1] - b[0]
+			l.grow(n)
+			em.frameLogProb(l.flp, seqs.X[b[0]*seqs.D:b[1]*seqs.D], n)
+			l.forwardLog(ch, n)
+			prev := 0.0
+			for i := range n {
+				cur := logSumExp(l.alpha[i*k : (i+1)*k])
+				want = append(want, cur-prev)
+				prev = cur
+			}
+		}
+		// The exact increments are differences of log-likelihoods of up to
+		// ~5e4 in magnitude, so they carry ~1e-11 absolute rounding.
+		checkClose(t, bc.name+" frames", fr, want, 1e-9, 1e-10)
+		sc, _ := bc.model.Score(seqs)
+		checkFrames(t, bc.name, bc.model, seqs, sc)
+	}
+	f := loadFixture(t, "gaussian_diag_degenerate.json")
+	fm := newFixtureModel(f)
+	g := fm.model(get(f, "fit", "final_params"))
+	held := fm.seqs(get(f, "heldout"))
+	sc, err := g.Score(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFrames(t, "degenerate heldout", g, held, sc)
+	if _, err := g.ScoreFrames(Sequences{X: []float64{math.NaN()}, D: 10}); err == nil {
+		t.Error("ScoreFrames accepted bad data")
+	}
+}

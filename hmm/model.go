@@ -14,6 +14,11 @@ type Model interface {
 	NumStates() int
 	// Score returns the forward log-likelihood log P(x) of every sequence.
 	Score(seqs Sequences) ([]float64, error)
+	// ScoreFrames returns, for every row t of every sequence (T values,
+	// concatenated), the forward log-likelihood increment log P(x_t | x_<t)
+	// within its sequence; for a sequence's first row, log P(x_0). The rows
+	// of a sequence sum to its Score up to rounding.
+	ScoreFrames(seqs Sequences) ([]float64, error)
 	// Decode returns the Viterbi log-probability of every sequence and the
 	// most likely state path of all rows, concatenated.
 	Decode(seqs Sequences) (logProb []float64, states []int, err error)
@@ -57,6 +62,16 @@ func (g *Gaussian) ScoreWith(seqs Sequences, impl string) ([]float64, error) {
 		return nil, err
 	}
 	return score(ch, em, seqs, impl)
+}
+
+// ScoreFrames returns the per-row forward log-likelihood increments
+// log P(x_t | x_<t) of every sequence (Model.ScoreFrames).
+func (g *Gaussian) ScoreFrames(seqs Sequences) ([]float64, error) {
+	ch, em, err := g.prepare(seqs)
+	if err != nil {
+		return nil, err
+	}
+	return scoreFrames(ch, em, seqs), nil
 }
 
 // Decode runs Viterbi on every sequence.
@@ -117,6 +132,16 @@ func (c *Categorical) ScoreWith(seqs Sequences, impl string) ([]float64, error) 
 		return nil, err
 	}
 	return score(ch, em, seqs, impl)
+}
+
+// ScoreFrames returns the per-row forward log-likelihood increments
+// log P(x_t | x_<t) of every sequence (Model.ScoreFrames).
+func (c *Categorical) ScoreFrames(seqs Sequences) ([]float64, error) {
+	ch, em, err := c.prepare(seqs)
+	if err != nil {
+		return nil, err
+	}
+	return scoreFrames(ch, em, seqs), nil
 }
 
 // Decode runs Viterbi on every sequence.
