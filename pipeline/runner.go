@@ -166,6 +166,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	}
 	close(idx)
 	wg.Wait()
+	r.pending.Wait()
 	for i := range out.Points {
 		if out.Points[i].Point.Name == "" {
 			out.Points[i] = PointResult{Point: plan.Points[i], Err: errors.New("not run: the run was stopped")}
@@ -191,6 +192,22 @@ type runner struct {
 	memo      map[string]*future
 	loadStats *load.Stats
 	explainMu sync.Mutex
+	pending   sync.WaitGroup // cache writes in flight
+}
+
+// putAsync stores a stage output in the background, off the critical path:
+// on two cores a Parquet write overlaps the next stage's work. Execute waits
+// for every write before it returns. The values the writers read must stay
+// unchanged, which holds: stage outputs are immutable once made.
+func (r *runner) putAsync(key cache.Key, files map[string]cache.WriteFunc, after ...func()) {
+	r.pending.Add(1)
+	go func() {
+		defer r.pending.Done()
+		_ = r.cache.Put(key, files)
+		for _, f := range after {
+			f()
+		}
+	}()
 }
 
 // future is a stage output computed once per key and shared by all points.
@@ -498,7 +515,7 @@ func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bo
 	r.loadStats = &res.Stats
 	r.mu.Unlock()
 	if r.cache != nil {
-		_ = r.cache.Put(key, map[string]cache.WriteFunc{
+		r.putAsync(key, map[string]cache.WriteFunc{
 			"flows.parquet": func(w io.Writer) error { return cache.WriteParquet(w, res.Flows) },
 			"stats.json":    jsonWriter(res.Stats),
 		})
@@ -529,7 +546,7 @@ func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, ke
 		return nil, false, err
 	}
 	if r.cache != nil {
-		_ = r.cache.Put(key, map[string]cache.WriteFunc{
+		r.putAsync(key, map[string]cache.WriteFunc{
 			"codes.parquet": func(w io.Writer) error { return cache.WriteParquet(w, d.Codes) },
 			"mapping.json":  jsonWriter(d.Mapping),
 			"symbols.json":  jsonWriter(d.Symbols),
@@ -567,19 +584,19 @@ func (r *runner) stageWindow(ctx context.Context, s *Spec, key cache.Key, d *dis
 		return w, false, err
 	}
 	index := windowIndex(w, r.mem)
-	defer index.Release()
 	if e, _ := r.cache.Get(key); e != nil {
 		if cached, err := cache.ReadParquet(e.Path("windows.parquet"), r.mem); err == nil {
 			same := array.RecordEqual(cached, index)
 			cached.Release()
 			if same {
+				index.Release()
 				return w, true, nil
 			}
 		}
 	}
-	_ = r.cache.Put(key, map[string]cache.WriteFunc{
+	r.putAsync(key, map[string]cache.WriteFunc{
 		"windows.parquet": func(wr io.Writer) error { return cache.WriteParquet(wr, index) },
-	})
+	}, index.Release)
 	return w, false, nil
 }
 
@@ -637,7 +654,7 @@ func (r *runner) stageTrain(ctx context.Context, s *Spec, sw *stopwatch, key cac
 	}
 	t := &trainOut{model: res.Model, modelJS: js, report: res.Report, windows: res.Windows}
 	if r.cache != nil {
-		_ = r.cache.Put(key, map[string]cache.WriteFunc{
+		r.putAsync(key, map[string]cache.WriteFunc{
 			"model.json":  func(w io.Writer) error { _, err := w.Write(js); return err },
 			"report.json": jsonWriter(trainReport{Report: res.Report, Windows: res.Windows}),
 		})
@@ -727,6 +744,7 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 		return nil, false, err
 	}
 	if r.cache != nil {
+		// Synchronous: once a point is reported done, it survives a kill.
 		_ = r.cache.Put(key, map[string]cache.WriteFunc{"point.json": jsonWriter(out)})
 	}
 	return out, false, nil
