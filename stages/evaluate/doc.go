@@ -6,8 +6,11 @@
 // Each host gets three scores: viterbi (the Viterbi log-probability summed
 // over the model's sequences, the notebook's score), loglik (the forward
 // log-likelihood summed) and loglik_per_window (loglik / windows, the only
-// one comparable across hosts of different sizes). Every window is also
-// scored alone, for a window-level ROC.
+// one comparable across hosts of different sizes). Every window also gets a
+// score of its own, for a window-level ROC: with rows input (a host's windows
+// are one sequence) its forward log-likelihood increment log P(w_i | w_<i),
+// whose sum is the host's loglik; with sequences input (each window its own
+// sequence) its log-likelihood.
 //
 // The metrics are pure functions (ROC, AUC, Margin, TPRAtFPR0, Downsample,
 // Spearman) so that reports can reuse them.

@@ -46,6 +46,7 @@ const (
 // methods are called concurrently.
 type Scorer interface {
 	Score(hmm.Sequences) ([]float64, error)
+	ScoreFrames(hmm.Sequences) ([]float64, error)
 	Decode(hmm.Sequences) ([]float64, []int, error)
 }
 
@@ -92,8 +93,9 @@ type HostScore struct {
 	Viterbi         float64 `json:"viterbi"`
 	LogLik          float64 `json:"loglik"`
 	LogLikPerWindow float64 `json:"loglik_per_window"`
-	// WindowScores is the forward log-likelihood of every window scored
-	// alone.
+	// WindowScores has one score per window: its forward log-likelihood
+	// increment log P(w_i | w_<i) in the host's sequence (rows input), or
+	// the log-likelihood of the window as its own sequence (sequences input).
 	WindowScores []float64 `json:"-"`
 }
 
@@ -217,11 +219,11 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string) (H
 		hs.WindowScores = ll // each window already is its own sequence
 		return hs, nil
 	}
-	seqs.Lengths = make([]int, hw.Count)
-	for i := range seqs.Lengths {
-		seqs.Lengths[i] = 1
-	}
-	if hs.WindowScores, err = m.Score(seqs); err != nil {
+	// A window's score is its share of the host's log-likelihood,
+	// log P(w_i | w_<i). Scoring a window alone instead would go through the
+	// start distribution only, which a model fitted on one long sequence
+	// concentrates on a single state.
+	if hs.WindowScores, err = m.ScoreFrames(seqs); err != nil {
 		return fail("window log-likelihoods", err)
 	}
 	if len(hs.WindowScores) != hw.Count {

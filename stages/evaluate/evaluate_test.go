@@ -49,6 +49,16 @@ func (f *fakeModel) Score(s hmm.Sequences) ([]float64, error) {
 	return f.per(s, 1), nil
 }
 
+// ScoreFrames scores every row by its sum.
+func (f *fakeModel) ScoreFrames(s hmm.Sequences) ([]float64, error) {
+	f.record("frames", s)
+	out := make([]float64, s.T())
+	for t := range out {
+		out[t] = sum(s.X[t*s.D : (t+1)*s.D])
+	}
+	return out, nil
+}
+
 func (f *fakeModel) Decode(s hmm.Sequences) ([]float64, []int, error) {
 	f.record("decode", s)
 	return f.per(s, -2), make([]int, s.T()), nil
@@ -144,8 +154,8 @@ func TestRun(t *testing.T) {
 	m.calls = slices.Compact(m.calls)
 	wantCalls := []string{
 		"decode D=2 T=1 lengths=[]", "decode D=2 T=2 lengths=[]",
-		"score D=2 T=1 lengths=[1]", "score D=2 T=1 lengths=[]",
-		"score D=2 T=2 lengths=[1 1]", "score D=2 T=2 lengths=[]",
+		"frames D=2 T=1 lengths=[]", "frames D=2 T=2 lengths=[]",
+		"score D=2 T=1 lengths=[]", "score D=2 T=2 lengths=[]",
 	}
 	if !reflect.DeepEqual(m.calls, wantCalls) {
 		t.Errorf("model calls %q, want %q", m.calls, wantCalls)
