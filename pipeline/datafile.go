@@ -7,7 +7,6 @@ import (
 	"syscall"
 
 	"botprof/pipeline/cache"
-	"botprof/stages/load"
 )
 
 // fileHashRecord remembers a data file's sha256 together with what identifies
@@ -21,43 +20,69 @@ type fileHashRecord struct {
 	SHA256  string `json:"sha256"`
 }
 
-// fileSHA returns the sha256 of path's decompressed content, from the memo
-// in the cache directory when the file's size, mtime and inode are unchanged.
-func (r *runner) fileSHA(path string) (string, error) {
+// fileIdentity describes path as it is on disk now.
+func fileIdentity(path string) (fileHashRecord, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return "", err
+		return fileHashRecord{}, err
 	}
 	abs, _ := filepath.Abs(path)
-	cur := fileHashRecord{Path: abs, Size: st.Size(), ModNano: st.ModTime().UnixNano()}
+	rec := fileHashRecord{Path: abs, Size: st.Size(), ModNano: st.ModTime().UnixNano()}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		cur.Inode = sys.Ino
+		rec.Inode = sys.Ino
 	}
-	var memo string
-	if r.cache != nil {
-		k, err := cache.NewKey("filehash", 1).Param("path", abs).Key()
-		if err == nil {
-			memo = filepath.Join(r.cache.Dir(), "filehash", k.ID+".json")
-			if b, err := os.ReadFile(memo); err == nil {
-				var old fileHashRecord
-				if json.Unmarshal(b, &old) == nil && old.Path == cur.Path && old.Size == cur.Size &&
-					old.ModNano == cur.ModNano && old.Inode == cur.Inode && len(old.SHA256) == 64 {
-					return old.SHA256, nil
-				}
-			}
-		}
+	return rec, nil
+}
+
+// shaMemoPath is where the sha256 of the file at abs is remembered.
+func (r *runner) shaMemoPath(abs string) string {
+	if r.cache == nil {
+		return ""
 	}
-	sum, err := load.SHA256File(path)
+	k, err := cache.NewKey("filehash", 1).Param("path", abs).Key()
 	if err != nil {
-		return "", err
+		return ""
 	}
-	cur.SHA256 = sum
-	if memo != "" {
-		if b, err := json.Marshal(cur); err == nil {
-			_ = writeFileAtomic(memo, b)
-		}
+	return filepath.Join(r.cache.Dir(), "filehash", k.ID+".json")
+}
+
+// knownSHA returns the remembered sha256 of path's decompressed content when
+// the file's size, mtime and inode are unchanged since it was hashed.
+func (r *runner) knownSHA(path string) (string, bool) {
+	cur, err := fileIdentity(path)
+	if err != nil {
+		return "", false
 	}
-	return sum, nil
+	memo := r.shaMemoPath(cur.Path)
+	if memo == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(memo)
+	if err != nil {
+		return "", false
+	}
+	var old fileHashRecord
+	if json.Unmarshal(b, &old) != nil || old.Path != cur.Path || old.Size != cur.Size ||
+		old.ModNano != cur.ModNano || old.Inode != cur.Inode || len(old.SHA256) != 64 {
+		return "", false
+	}
+	return old.SHA256, true
+}
+
+// rememberSHA records path's sha256 for knownSHA.
+func (r *runner) rememberSHA(path, sha string) {
+	cur, err := fileIdentity(path)
+	if err != nil {
+		return
+	}
+	memo := r.shaMemoPath(cur.Path)
+	if memo == "" {
+		return
+	}
+	cur.SHA256 = sha
+	if b, err := json.Marshal(cur); err == nil {
+		_ = writeFileAtomic(memo, b)
+	}
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames it

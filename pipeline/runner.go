@@ -108,9 +108,14 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	sha, err := r.fileSHA(dataPath)
-	if err != nil {
-		return nil, err
+	r.dataPath = dataPath
+	sha, known := r.knownSHA(dataPath)
+	if !known {
+		// First sight of this file: hash it while the first point's load
+		// runs, instead of reading it twice in a row.
+		if sha, err = r.hashWhileLoading(ctx, &plan.Points[0].Spec); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range plan.Points {
 		if p.Spec.Data.Path != plan.Points[0].Spec.Data.Path {
@@ -120,7 +125,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			return nil, fmt.Errorf("%s: data.sha256 is %s but %s has sha256 %s (of its decompressed content)", plan.File, want, dataPath, sha)
 		}
 	}
-	r.dataPath, r.dataSHA = dataPath, sha
+	r.dataSHA = sha
 
 	jobs := opt.Jobs
 	if jobs <= 0 {
@@ -217,6 +222,8 @@ type future struct {
 	err    error
 	cached bool
 	secs   float64
+
+	prefetched, claimed bool // computed before the points ran (see hashWhileLoading)
 }
 
 // stopwatch times a stage's own work: a stage restarts it once its inputs
@@ -234,7 +241,16 @@ func (r *runner) once(ctx context.Context, key string, fn func(sw *stopwatch) (a
 		f = &future{done: make(chan struct{})}
 		r.memo[key] = f
 	}
+	// The first point to use a prefetched output owns it: for that point
+	// the stage ran, for the others it is shared.
+	owner := ok && f.prefetched && !f.claimed
+	if owner {
+		f.claimed = true
+	}
 	r.mu.Unlock()
+	if owner {
+		return f, false
+	}
 	if ok {
 		select {
 		case <-f.done:
@@ -490,11 +506,69 @@ func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bo
 			}
 		}
 	}
+	fl, err := r.loadFlows(ctx, s)
+	if err != nil {
+		return nil, false, err
+	}
+	r.putLoad(key, fl)
+	return fl, false, nil
+}
+
+// putLoad stores the load stage's output in the cache.
+func (r *runner) putLoad(key cache.Key, fl *flowsOut) {
+	if r.cache == nil {
+		return
+	}
+	r.putAsync(key, map[string]cache.WriteFunc{
+		"flows.parquet": func(w io.Writer) error { return cache.WriteParquet(w, fl.rec) },
+		"stats.json":    jsonWriter(fl.stats),
+	})
+}
+
+// hashWhileLoading computes the data file's sha256 on one goroutine while
+// the first point's load runs on the others, and hands the loaded flows to
+// the points as a prefetched load output.
+func (r *runner) hashWhileLoading(ctx context.Context, s *Spec) (string, error) {
+	type hashed struct {
+		sha string
+		err error
+	}
+	ch := make(chan hashed, 1)
+	go func() {
+		sha, err := load.SHA256File(r.dataPath)
+		ch <- hashed{sha, err}
+	}()
+	start := time.Now()
+	fl, loadErr := r.loadFlows(ctx, s)
+	secs := time.Since(start).Seconds()
+	h := <-ch
+	if h.err != nil {
+		return "", h.err
+	}
+	r.rememberSHA(r.dataPath, h.sha)
+	if loadErr != nil {
+		// The point's own load reports the error where it belongs.
+		return h.sha, nil
+	}
+	r.dataSHA = h.sha
+	keys, err := r.keys(s)
+	if err != nil {
+		return "", err
+	}
+	f := &future{done: make(chan struct{}), val: fl, secs: secs, prefetched: true}
+	close(f.done)
+	r.memo[keys.load.ID] = f
+	r.putLoad(keys.load, fl)
+	return h.sha, nil
+}
+
+// loadFlows runs the loader with the spec's label filter pushed down.
+func (r *runner) loadFlows(ctx context.Context, s *Spec) (*flowsOut, error) {
 	format := s.Data.Format
 	if format == "auto" {
 		f, err := load.DetectFile(r.dataPath)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		format = f
 	}
@@ -509,18 +583,12 @@ func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bo
 	res, err := load.Run(ctx, r.mem, load.Params{Path: r.dataPath, Format: format, OnBadLine: s.Data.OnBadLine,
 		SkipFirstDataLine: s.Data.SkipFirstDataLine}, load.Options{Keep: fp.Keep(), Progress: prog})
 	if err != nil {
-		return nil, false, fmt.Errorf("stage load: %w", err)
+		return nil, fmt.Errorf("stage load: %w", err)
 	}
 	r.mu.Lock()
 	r.loadStats = &res.Stats
 	r.mu.Unlock()
-	if r.cache != nil {
-		r.putAsync(key, map[string]cache.WriteFunc{
-			"flows.parquet": func(w io.Writer) error { return cache.WriteParquet(w, res.Flows) },
-			"stats.json":    jsonWriter(res.Stats),
-		})
-	}
-	return &flowsOut{rec: res.Flows, stats: &res.Stats}, false, nil
+	return &flowsOut{rec: res.Flows, stats: &res.Stats}, nil
 }
 
 func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getLoad func() (*flowsOut, error)) (any, bool, error) {

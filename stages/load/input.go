@@ -75,7 +75,7 @@ func decompressed(f *os.File, c compression) (io.Reader, func(), error) {
 		}
 		return zr, func() { zr.Close() }, nil
 	case zstandard:
-		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(2))
 		if err != nil {
 			return nil, nil, err
 		}
