@@ -53,11 +53,12 @@ type gaussianEmitter struct {
 	halfInv []float64 // diag/spherical: 1/(2σ²_kd), K×D
 	chol    []float64 // full/tied: lower Cholesky factors, K×D×D
 	diff    []float64 // D scratch
+	q       []float64 // emitBlock scratch
 }
 
 func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 	k, d := g.K, g.D
-	e := &gaussianEmitter{g: g, k: k, d: d, c: make([]float64, k), diff: make([]float64, d)}
+	e := &gaussianEmitter{g: g, k: k, d: d, c: make([]float64, k), diff: make([]float64, d), q: make([]float64, emitBlock)}
 	switch g.Covariance {
 	case Diag, Spherical:
 		e.halfInv = make([]float64, k*d)
@@ -152,49 +153,80 @@ func (e *gaussianEmitter) frameLogProb(dst, x []float64, T int) {
 		}
 		return
 	}
-	for t := range T {
-		row := x[t*d : (t+1)*d]
-		out := dst[t*k : (t+1)*k]
-		for s := range out {
+	e.diagLogProb(dst, x, T)
+}
+
+// emitBlock is the number of frames whose emissions or statistics are
+// computed together: state-outer loops over a block keep a state's
+// parameters (or its accumulators) in registers while its rows stay in L1.
+const emitBlock = 128
+
+// diagLogProb is frameLogProb for diag/spherical covariances:
+// b_t(j) = c_j − Σ_f (x_tf − μ_jf)²/(2σ²_jf), summed four features at a time.
+func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
+	k, d, mu := e.k, e.d, e.g.Means
+	q := e.q[:emitBlock]
+	for t0 := 0; t0 < T; t0 += emitBlock {
+		n := min(emitBlock, T-t0)
+		xb := x[t0*d : (t0+n)*d]
+		for s := range k {
 			m, h := mu[s*d:(s+1)*d], e.halfInv[s*d:(s+1)*d]
-			m, h = m[:len(row)], h[:len(row)]
-			// Two interleaved sums halve the dependency chain.
-			q0, q1 := 0.0, 0.0
+			clear(q[:n])
 			f := 0
-			for ; f+1 < len(row); f += 2 {
-				v0, v1 := row[f]-m[f], row[f+1]-m[f+1]
-				q0 += v0 * v0 * h[f]
-				q1 += v1 * v1 * h[f+1]
+			for ; f+4 <= d; f += 4 {
+				m0, m1, m2, m3 := m[f], m[f+1], m[f+2], m[f+3]
+				h0, h1, h2, h3 := h[f], h[f+1], h[f+2], h[f+3]
+				for t := range n {
+					r := xb[t*d+f : t*d+f+4 : t*d+f+4]
+					v0, v1, v2, v3 := r[0]-m0, r[1]-m1, r[2]-m2, r[3]-m3
+					q[t] += (v0*v0*h0 + v1*v1*h1) + (v2*v2*h2 + v3*v3*h3)
+				}
 			}
-			if f < len(row) {
-				v := row[f] - m[f]
-				q0 += v * v * h[f]
+			for ; f+2 <= d; f += 2 {
+				m0, m1, h0, h1 := m[f], m[f+1], h[f], h[f+1]
+				for t := range n {
+					r := xb[t*d+f : t*d+f+2 : t*d+f+2]
+					v0, v1 := r[0]-m0, r[1]-m1
+					q[t] += v0*v0*h0 + v1*v1*h1
+				}
 			}
-			out[s] = e.c[s] - (q0 + q1)
+			if f < d {
+				m0, h0 := m[f], h[f]
+				for t := range n {
+					v := xb[t*d+f] - m0
+					q[t] += v * v * h0
+				}
+			}
+			c := e.c[s]
+			out := dst[t0*k:]
+			for t, v := range q[:n] {
+				out[t*k+s] = c - v
+			}
 		}
 	}
 }
 
+// accumulate adds Σ_t γ_t(j), Σ_t γ_t(j)·x_t and Σ_t γ_t(j)·x_t² (diag,
+// spherical) or Σ_t γ_t(j)·x_t x_tᵀ (full, tied) of T rows to st.
 func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
+	for t := range T {
+		for s, gs := range gamma[t*k : (t+1)*k] {
+			st.post[s] += gs
+		}
+	}
+	if !e.full {
+		e.accumulateDiag(st, x, gamma, T)
+		return
+	}
 	for t := range T {
 		row, g := x[t*d:(t+1)*d], gamma[t*k:(t+1)*k]
 		for s, gs := range g {
 			if gs == 0 {
 				continue
 			}
-			st.post[s] += gs
 			obs := st.obs[s*d : (s+1)*d]
 			obs = obs[:len(row)]
-			if !e.full {
-				obs2 := st.obs2[s*d : (s+1)*d]
-				obs2 = obs2[:len(row)]
-				for f, xv := range row {
-					obs[f] += gs * xv
-					obs2[f] += gs * (xv * xv)
-				}
-				continue
-			}
 			outer := st.obs2[s*d*d : (s+1)*d*d]
 			for a, xa := range row {
 				obs[a] += gs * xa
@@ -204,6 +236,43 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 				for b, xb := range row {
 					o[b] += ga * xb
 				}
+			}
+		}
+	}
+}
+
+// accumulateDiag adds γᵀX and γᵀX² to st.obs and st.obs2, state-outer over
+// blocks of rows with four features' sums held in registers.
+func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
+	k, d := e.k, e.d
+	for t0 := 0; t0 < T; t0 += emitBlock {
+		n := min(emitBlock, T-t0)
+		xb, gb := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k]
+		for s := range k {
+			obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
+			f := 0
+			for ; f+4 <= d; f += 4 {
+				var a0, a1, a2, a3, b0, b1, b2, b3 float64
+				for t := range n {
+					g := gb[t*k+s]
+					r := xb[t*d+f : t*d+f+4 : t*d+f+4]
+					g0, g1, g2, g3 := g*r[0], g*r[1], g*r[2], g*r[3]
+					a0, a1, a2, a3 = a0+g0, a1+g1, a2+g2, a3+g3
+					b0, b1, b2, b3 = b0+g0*r[0], b1+g1*r[1], b2+g2*r[2], b3+g3*r[3]
+				}
+				o, o2 := obs[f:f+4:f+4], obs2[f:f+4:f+4]
+				o[0], o[1], o[2], o[3] = o[0]+a0, o[1]+a1, o[2]+a2, o[3]+a3
+				o2[0], o2[1], o2[2], o2[3] = o2[0]+b0, o2[1]+b1, o2[2]+b2, o2[3]+b3
+			}
+			for ; f < d; f++ {
+				var a, b float64
+				for t := range n {
+					g, v := gb[t*k+s], xb[t*d+f]
+					gv := g * v
+					a, b = a+gv, b+gv*v
+				}
+				obs[f] += a
+				obs2[f] += b
 			}
 		}
 	}
