@@ -770,6 +770,9 @@ func hmmConfig(m ModelSpec) hmm.Config {
 	c.CovarsPrior = m.CovarsPrior
 	c.CovarsWeight = m.CovarsWeight
 	c.EmissionPrior = m.EmissionPrior
+	// Restarts and sequences run on all cores; hmm's results do not depend
+	// on the number of workers.
+	c.Workers = runtime.GOMAXPROCS(0)
 	return c
 }
 
@@ -803,7 +806,8 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 		}
 		hosts = append(hosts, evaluate.HostSpec{Host: h, Class: class})
 	}
-	res, err := evaluate.Run(ctx, t.model, w, hosts, evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput()})
+	res, err := evaluate.Run(ctx, t.model, w, hosts, evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput(),
+		Workers: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		return nil, false, err
 	}
