@@ -227,21 +227,33 @@ func streamInput(r io.Reader, workers int) (*input, error) {
 	return &input{header: header, produce: produce}, nil
 }
 
-// SHA256File returns the hex sha256 of path's decompressed content (plain,
-// gzip or zstd, recognised by magic bytes), reading it as a stream.
-func SHA256File(path string) (string, error) {
+// openDecompressed opens path and returns a reader of its decompressed
+// content (plain, gzip or zstd, recognised by magic bytes) and a function
+// that closes both.
+func openDecompressed(path string) (io.Reader, func(), error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	defer f.Close()
 	c, err := sniff(f)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r, closeR, err := decompressed(f, c)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, func() { closeR(); f.Close() }, nil
+}
+
+// SHA256File returns the hex sha256 of path's decompressed content (plain,
+// gzip or zstd, recognised by magic bytes), reading it as a stream.
+func SHA256File(path string) (string, error) {
+	r, closeR, err := openDecompressed(path)
+	if err != nil {
+		return "", err
 	}
 	defer closeR()
 	h := sha256.New()
@@ -254,18 +266,9 @@ func SHA256File(path string) (string, error) {
 // DetectFile names the format of a (plain, gzip or zstd) flow file from its
 // first line.
 func DetectFile(path string) (string, error) {
-	f, err := os.Open(path)
+	r, closeR, err := openDecompressed(path)
 	if err != nil {
 		return "", err
-	}
-	defer f.Close()
-	c, err := sniff(f)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	r, closeR, err := decompressed(f, c)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	defer closeR()
 	buf := make([]byte, 8192)
