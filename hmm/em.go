@@ -138,7 +138,7 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 		var ok bool
 		if ch.fast {
 			logP, ok = l.forwardFast(ch, T)
-			ok = ok && l.backwardFast(ch, T) && l.posteriorsFast(ch, T, true)
+			ok = ok && l.backwardFast(ch, T, true)
 		}
 		if !ok {
 			clear(l.xi)
@@ -387,5 +387,5 @@ func normaliseInto(dst []float64, f func(int) float64, n int) {
 
 func (l *lattice) fastPosteriors(ch *chain, T int) bool {
 	_, ok := l.forwardFast(ch, T)
-	return ok && l.backwardFast(ch, T) && l.posteriorsFast(ch, T, false)
+	return ok && l.backwardFast(ch, T, false)
 }

@@ -242,7 +242,9 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 }
 
 // accumulateDiag adds γᵀX and γᵀX² to st.obs and st.obs2, state-outer over
-// blocks of rows with four features' sums held in registers.
+// blocks of rows with four features' sums held in registers. Every sum
+// still adds its terms in row order, one at a time: the cancellation-prone
+// variance update (testdata/ALGORITHM.md §6) is sensitive to that order.
 func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
 	for t0 := 0; t0 < T; t0 += emitBlock {
@@ -252,27 +254,26 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 			obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
 			f := 0
 			for ; f+4 <= d; f += 4 {
-				var a0, a1, a2, a3, b0, b1, b2, b3 float64
+				o, o2 := obs[f:f+4:f+4], obs2[f:f+4:f+4]
+				a0, a1, a2, a3 := o[0], o[1], o[2], o[3]
+				b0, b1, b2, b3 := o2[0], o2[1], o2[2], o2[3]
 				for t := range n {
 					g := gb[t*k+s]
 					r := xb[t*d+f : t*d+f+4 : t*d+f+4]
-					g0, g1, g2, g3 := g*r[0], g*r[1], g*r[2], g*r[3]
-					a0, a1, a2, a3 = a0+g0, a1+g1, a2+g2, a3+g3
-					b0, b1, b2, b3 = b0+g0*r[0], b1+g1*r[1], b2+g2*r[2], b3+g3*r[3]
+					x0, x1, x2, x3 := r[0], r[1], r[2], r[3]
+					a0, a1, a2, a3 = a0+g*x0, a1+g*x1, a2+g*x2, a3+g*x3
+					b0, b1, b2, b3 = b0+g*(x0*x0), b1+g*(x1*x1), b2+g*(x2*x2), b3+g*(x3*x3)
 				}
-				o, o2 := obs[f:f+4:f+4], obs2[f:f+4:f+4]
-				o[0], o[1], o[2], o[3] = o[0]+a0, o[1]+a1, o[2]+a2, o[3]+a3
-				o2[0], o2[1], o2[2], o2[3] = o2[0]+b0, o2[1]+b1, o2[2]+b2, o2[3]+b3
+				o[0], o[1], o[2], o[3] = a0, a1, a2, a3
+				o2[0], o2[1], o2[2], o2[3] = b0, b1, b2, b3
 			}
 			for ; f < d; f++ {
-				var a, b float64
+				a, b := obs[f], obs2[f]
 				for t := range n {
 					g, v := gb[t*k+s], xb[t*d+f]
-					gv := g * v
-					a, b = a+gv, b+gv*v
+					a, b = a+g*v, b+g*(v*v)
 				}
-				obs[f] += a
-				obs2[f] += b
+				obs[f], obs2[f] = a, b
 			}
 		}
 	}

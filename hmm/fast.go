@@ -39,44 +39,59 @@ func (l *lattice) forwardFast(c *chain, T int) (float64, bool) {
 	k := l.k
 	ensure(&l.bw, T*k)
 	ensure(&l.fw, T*k)
+	ensure(&l.bmax, T)
+	if !expFrames(l.bw, l.bmax, l.flp, k, T) {
+		return 0, false
+	}
 	var acc logAcc
 	for t := range T {
 		var prev []float64
 		if t > 0 {
 			prev = l.fw[(t-1)*k : t*k]
 		}
-		bmax, s, ok := forwardStep(c, prev, l.fw[t*k:(t+1)*k], l.flp[t*k:(t+1)*k], l.bw[t*k:(t+1)*k])
+		s, ok := forwardStep(c, prev, l.fw[t*k:(t+1)*k], l.bw[t*k:(t+1)*k])
 		if !ok {
 			return 0, false
 		}
-		acc.add(bmax, s)
+		acc.add(l.bmax[t], s)
 	}
 	return acc.value(), true
 }
 
 // scoreFast is forwardFast for one sequence of rows x without T×K buffers:
-// the frame log-probabilities are computed one frame at a time. If frames is
-// not nil, frames[t] receives the increment log P(x_t | x_<t) = max b_t + log s_t.
+// the frame log-probabilities are computed emitBlock frames at a time. If
+// frames is not nil, frames[t] receives the increment
+// log P(x_t | x_<t) = max b_t + log s_t.
 func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int, frames []float64) (float64, bool) {
 	k := l.k
-	ensure(&l.fw, 4*k)
-	prev, cur, b, p := l.fw[:k], l.fw[k:2*k], l.fw[2*k:3*k], l.fw[3*k:4*k]
+	n := min(T, emitBlock)
+	ensure(&l.flp, n*k)
+	ensure(&l.bw, n*k)
+	ensure(&l.bmax, n)
+	ensure(&l.fw, 2*k)
+	prev, cur := l.fw[:k], l.fw[k:2*k]
 	var acc logAcc
-	for t := range T {
-		em.frameLogProb(b, x[t*d:(t+1)*d], 1)
-		var pr []float64
-		if t > 0 {
-			pr = prev
-		}
-		bmax, s, ok := forwardStep(c, pr, cur, b, p)
-		if !ok {
+	for t0 := 0; t0 < T; t0 += emitBlock {
+		n := min(emitBlock, T-t0)
+		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
+		if !expFrames(l.bw, l.bmax, l.flp, k, n) {
 			return 0, false
 		}
-		acc.add(bmax, s)
-		if frames != nil {
-			frames[t] = bmax + math.Log(s)
+		for i := range n {
+			var pr []float64
+			if t0+i > 0 {
+				pr = prev
+			}
+			s, ok := forwardStep(c, pr, cur, l.bw[i*k:(i+1)*k])
+			if !ok {
+				return 0, false
+			}
+			acc.add(l.bmax[i], s)
+			if frames != nil {
+				frames[t0+i] = l.bmax[i] + math.Log(s)
+			}
+			prev, cur = cur, prev
 		}
-		prev, cur = cur, prev
 	}
 	return acc.value(), true
 }
@@ -105,88 +120,113 @@ func (a *logAcc) value() float64 {
 	return a.offset + math.Log(a.mant) + float64(a.exp2)*math.Ln2
 }
 
-// forwardStep computes one normalised forward frame cur from prev (nil at
-// t = 0) and the frame log-probabilities b, writing p = exp(b − max b). It
-// returns max b and the normaliser s, or ok = false if a positive quantity
-// may have underflowed.
-func forwardStep(c *chain, prev, cur, b, p []float64) (bmax, s float64, ok bool) {
-	bmax = maxOf(b)
-	if math.IsInf(bmax, 0) || math.IsNaN(bmax) {
-		return 0, 0, false
-	}
-	for j, v := range b {
-		d := v - bmax
-		if d < emitFloor {
-			if !math.IsInf(v, -1) {
-				return 0, 0, false
+// expFrames writes bmax[t] = max_j b_t(j) and p_t(j) = exp(b_t(j) − bmax[t])
+// for T frames of K log-probabilities b. It is a pass of its own so that the
+// exps of successive frames overlap. It fails if a frame has no finite
+// maximum or an emission more than −emitFloor nats below it would underflow.
+func expFrames(p, bmax, b []float64, k, T int) bool {
+	p, b = p[:T*k], b[:T*k]
+	for t := range T {
+		bt, pt := b[t*k:(t+1)*k:(t+1)*k], p[t*k:(t+1)*k:(t+1)*k]
+		m := bt[0]
+		for _, v := range bt[1:] {
+			if v > m {
+				m = v
 			}
-			p[j] = 0
-			continue
 		}
-		p[j] = expNeg(d)
+		if m-m != 0 { // ±Inf or NaN
+			return false
+		}
+		for j, v := range bt {
+			d := v - m
+			if d < emitFloor {
+				if !math.IsInf(v, -1) {
+					return false
+				}
+				pt[j] = 0
+				continue
+			}
+			pt[j] = expNeg(d)
+		}
+		bmax[t] = m
 	}
+	return true
+}
+
+// forwardStep computes one normalised forward frame cur from prev (nil at
+// t = 0) and p = exp(b − max b). It returns the normaliser s, or ok = false
+// if a positive quantity may have underflowed.
+func forwardStep(c *chain, prev, cur, p []float64) (s float64, ok bool) {
+	k := len(cur)
+	p = p[:k]
 	if prev == nil {
 		for j := range cur {
 			v := c.pi[j] * p[j]
 			if v < normalMin && c.pi[j] > 0 && p[j] > 0 {
-				return 0, 0, false
+				return 0, false
 			}
 			cur[j] = v
 			s += v
 		}
 	} else {
-		k := len(cur)
+		prev = prev[:k]
 		for j := range cur {
-			col := c.aT[j*k : (j+1)*k]
+			col := c.aT[j*k : (j+1)*k : (j+1)*k]
 			sj := 0.0
 			for i, x := range prev {
 				sj += x * col[i]
 			}
 			if sj < tiny && !exactSum(prev, col, sj) {
-				return 0, 0, false
+				return 0, false
 			}
 			v := sj * p[j]
 			if v < normalMin && sj > 0 && p[j] > 0 {
-				return 0, 0, false
+				return 0, false
 			}
 			cur[j] = v
 			s += v
 		}
 	}
 	if !(s > 0) {
-		return 0, 0, false
+		return 0, false
 	}
 	inv := 1 / s
 	for j := range cur {
 		cur[j] *= inv
 		if cur[j] > 0 && cur[j] < normalMin {
-			return 0, 0, false
+			return 0, false
 		}
 	}
-	return bmax, s, true
+	return s, true
 }
 
-// backwardFast fills l.bs with the normalised backward lattice β̂_t.
-func (l *lattice) backwardFast(c *chain, T int) bool {
+// backwardFast runs the normalised backward recursion β̂_t on l.bw = p_t and,
+// in the same pass, fills l.gamma (γ_t ∝ â_t ⊙ β̂_t) and, if xi, adds
+// Σ_t ξ_t to l.xi with ξ_t(i,j) ∝ â_t(i)·A_ij·p_{t+1}(j)·β̂_{t+1}(j), each
+// frame normalised to sum 1. It needs only two frames of β̂.
+func (l *lattice) backwardFast(c *chain, T int, xi bool) bool {
 	k := l.k
-	ensure(&l.bs, T*k)
-	ensure(&l.bnorm, T)
-	p, bh, w := l.bw, l.bs, l.tmp
-	last := bh[(T-1)*k : T*k]
-	for i := range last {
-		last[i] = 1
+	ensure(&l.bs, 2*k)
+	ensure(&l.gamma, T*k)
+	p, w := l.bw, l.tmp[:k]
+	next, cur := l.bs[:k], l.bs[k:2*k]
+	for i := range next {
+		next[i] = 1
+	}
+	if _, ok := gammaFrame(l.gamma[(T-1)*k:T*k], l.fw[(T-1)*k:T*k], next); !ok {
+		return false
 	}
 	for t := T - 2; t >= 0; t-- {
-		next, pt, cur := bh[(t+1)*k:(t+2)*k], p[(t+1)*k:(t+2)*k], bh[t*k:(t+1)*k]
-		for j := range k {
+		pt := p[(t+1)*k : (t+2)*k : (t+2)*k]
+		for j := range w {
 			w[j] = pt[j] * next[j]
 			if w[j] < normalMin && pt[j] > 0 && next[j] > 0 {
 				return false
 			}
 		}
 		s := 0.0
-		for i := range k {
-			row := c.a[i*k : (i+1)*k]
+		for i := range cur {
+			row := c.a[i*k : (i+1)*k : (i+1)*k]
 			v := 0.0
 			for j, wj := range w {
 				v += row[j] * wj
@@ -200,7 +240,6 @@ func (l *lattice) backwardFast(c *chain, T int) bool {
 		if !(s > 0) {
 			return false
 		}
-		l.bnorm[t] = s
 		inv := 1 / s
 		for i := range cur {
 			cur[i] *= inv
@@ -208,57 +247,52 @@ func (l *lattice) backwardFast(c *chain, T int) bool {
 				return false
 			}
 		}
+		f := l.fw[t*k : (t+1)*k : (t+1)*k]
+		z, ok := gammaFrame(l.gamma[t*k:(t+1)*k], f, cur)
+		if !ok {
+			return false
+		}
+		if xi {
+			// Σ_ij â_t(i)·A_ij·w_j = Σ_i â_t(i)·β̂_t(i)·s = z·s, where s is
+			// the backward normaliser of frame t and z that of γ_t.
+			zx := z * s
+			if !(zx >= tiny) {
+				return false
+			}
+			inv = 1 / zx
+			for i, fv := range f {
+				fi := fv * inv
+				if fi == 0 {
+					continue
+				}
+				row, out := c.a[i*k:(i+1)*k:(i+1)*k], l.xi[i*k:(i+1)*k:(i+1)*k]
+				for j, wj := range w {
+					out[j] += fi * row[j] * wj
+				}
+			}
+		}
+		next, cur = cur, next
 	}
 	return true
 }
 
-// posteriorsFast fills l.gamma (γ_t ∝ â_t ⊙ β̂_t) and, if xi, adds
-// Σ_t ξ_t to l.xi with ξ_t(i,j) ∝ â_t(i)·A_ij·p_{t+1}(j)·β̂_{t+1}(j), each
-// frame normalised to sum 1.
-func (l *lattice) posteriorsFast(c *chain, T int, xi bool) bool {
-	k := l.k
-	ensure(&l.gamma, T*k)
-	for t := range T {
-		f, bh, g := l.fw[t*k:(t+1)*k], l.bs[t*k:(t+1)*k], l.gamma[t*k:(t+1)*k]
-		z := 0.0
-		for i := range k {
-			g[i] = f[i] * bh[i]
-			z += g[i]
-		}
-		if !(z >= tiny) {
-			return false
-		}
-		inv := 1 / z
-		for i := range g {
-			g[i] *= inv
-		}
-		if !xi || t == T-1 {
-			continue
-		}
-		w := l.tmp
-		pt, next := l.bw[(t+1)*k:(t+2)*k], l.bs[(t+1)*k:(t+2)*k]
-		for j := range k {
-			w[j] = pt[j] * next[j]
-		}
-		// Σ_ij â_t(i)·A_ij·w_j = Σ_i â_t(i)·β̂_t(i)·s^β_t = z·s^β_t, where s^β_t
-		// is the backward normaliser of frame t.
-		zx := z * l.bnorm[t]
-		if !(zx >= tiny) {
-			return false
-		}
-		inv = 1 / zx
-		for i := range k {
-			fi := f[i] * inv
-			if fi == 0 {
-				continue
-			}
-			row, out := c.a[i*k:(i+1)*k], l.xi[i*k:(i+1)*k]
-			for j := range k {
-				out[j] += fi * row[j] * w[j]
-			}
-		}
+// gammaFrame writes γ = f ⊙ b / z with z = Σ f ⊙ b and returns z, or
+// ok = false if z is too small to trust.
+func gammaFrame(g, f, b []float64) (z float64, ok bool) {
+	k := len(g)
+	f, b = f[:k], b[:k]
+	for i := range g {
+		g[i] = f[i] * b[i]
+		z += g[i]
 	}
-	return true
+	if !(z >= tiny) {
+		return 0, false
+	}
+	inv := 1 / z
+	for i := range g {
+		g[i] *= inv
+	}
+	return z, true
 }
 
 // exactSum reports whether a tiny Σ_i u_i·v_i is trustworthy: only an exact

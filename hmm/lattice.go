@@ -27,10 +27,10 @@ type lattice struct {
 	alpha []float64 // T×K log forward (log) | scaled forward (scaling)
 	beta  []float64 // T×K log backward (log) | scaled backward (scaling)
 	fw    []float64 // T×K exp(α_t − max α_t)            (log)
-	bs    []float64 // T×K exp(β_t − max v_{t+1})       (log)
+	bs    []float64 // T×K exp(β_t − max v_{t+1}) (log) | 2×K β̂ (fast log)
 	bw    []float64 // T×K exp(v_t − max v_t), v = b+β  (log) | p_t = exp(b_t) (scaling)
 	scale []float64 // T   scaling factors c_t                (scaling)
-	bnorm []float64 // T   backward normalisers                (fast log)
+	bmax  []float64 // T   max_j b_t(j)                        (fast log)
 	gamma []float64 // T×K posteriors
 	xi    []float64 // K×K Σ_t ξ_t
 	tmp   []float64 // K
