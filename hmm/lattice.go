@@ -35,6 +35,7 @@ type lattice struct {
 	xi    []float64 // K×K Σ_t ξ_t
 	tmp   []float64 // K
 	path  []int     // T
+	ptr   []uint8   // T×4 Viterbi back-pointers (K = 4)
 }
 
 func newLattice(k int) *lattice {
@@ -412,13 +413,16 @@ func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
 // highest. Frame log-probabilities are computed one frame at a time.
 func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
 	k := l.k
-	ensure(&l.alpha, T*k)
 	if cap(l.path) < T {
 		l.path = make([]int, T)
 	}
 	l.path = l.path[:T]
 	const block = 256 // frames whose log-probabilities are computed at once
 	ensure(&l.flp, block*k)
+	if k == 4 {
+		return l.viterbi4(c, em, x, d, T, block)
+	}
+	ensure(&l.alpha, T*k)
 	delta := l.alpha
 	for t0 := 0; t0 < T; t0 += block {
 		t1 := min(t0+block, T)
@@ -465,6 +469,62 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
 			}
 		}
 		l.path[t] = arg
+	}
+	return logProb
+}
+
+// viterbi4 is viterbi for K = 4, unrolled. It keeps two frames of δ and
+// stores back-pointers instead: ptr_t(j) = argmax_i δ_{t−1}(i) + log A_ij
+// with the highest index among equal maxima, which is exactly the state the
+// generic back-tracking picks (the sums are the same floating-point values).
+func (l *lattice) viterbi4(c *chain, em emitter, x []float64, d, T, block int) float64 {
+	if cap(l.ptr) < 4*T {
+		l.ptr = make([]uint8, 4*T)
+	}
+	ptr := l.ptr[:4*T]
+	la := c.logA_T[:16:16]
+	var p0, p1, p2, p3 float64
+	for t0 := 0; t0 < T; t0 += block {
+		n := min(block, T-t0)
+		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
+		for i := range n {
+			b := l.flp[i*4 : i*4+4 : i*4+4]
+			t := t0 + i
+			if t == 0 {
+				p0, p1, p2, p3 = c.logPi[0]+b[0], c.logPi[1]+b[1], c.logPi[2]+b[2], c.logPi[3]+b[3]
+				continue
+			}
+			pt := ptr[t*4 : t*4+4 : t*4+4]
+			var cur [4]float64
+			for j := range 4 {
+				col := la[j*4 : j*4+4 : j*4+4]
+				arg, m := uint8(0), p0+col[0]
+				if v := p1 + col[1]; v >= m {
+					arg, m = 1, v
+				}
+				if v := p2 + col[2]; v >= m {
+					arg, m = 2, v
+				}
+				if v := p3 + col[3]; v >= m {
+					arg, m = 3, v
+				}
+				cur[j] = m + b[j]
+				pt[j] = arg
+			}
+			p0, p1, p2, p3 = cur[0], cur[1], cur[2], cur[3]
+		}
+	}
+	best, logProb := 0, p0
+	for j, v := range [3]float64{p1, p2, p3} {
+		if v > logProb {
+			best, logProb = j+1, v
+		}
+	}
+	path := l.path[:T]
+	path[T-1] = best
+	for t := T - 1; t > 0; t-- {
+		best = int(ptr[t*4+best&3])
+		path[t-1] = best
 	}
 	return logProb
 }
