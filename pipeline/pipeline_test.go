@@ -458,3 +458,43 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return rows
 }
+
+func TestBadLinesFailOrSkip(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	good := "2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   %s\n"
+	for i := 0; i < 40; i++ {
+		host, label := 1+i%3, "LEGITIMATE"
+		if host == 1 {
+			label = "Botnet"
+		}
+		text += fmt.Sprintf(good, i, host, 100+i, label)
+		if i == 20 {
+			text += "2011-08-18 10:19:99.000 not a flow line Botnet\n"
+		}
+	}
+	os.WriteFile(data, []byte(text), 0o644)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, normal: [10.0.0.2], infected: [10.0.0.3]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\n"), 0o644)
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Execute(context.Background(), plan, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := out.Points[0].Err; e == nil || !strings.Contains(e.Error(), data+":23:") {
+		t.Fatalf("on_bad_line fail: err = %v, want it to name %s:23", e, data)
+	}
+	plan, _ = LoadPlan(spec, []string{"data.on_bad_line=skip"})
+	out, err = Execute(context.Background(), plan, Options{})
+	if err != nil || out.Failed() > 0 {
+		t.Fatalf("on_bad_line skip: %v %v", err, out.Points[0].Err)
+	}
+	w := strings.Join(out.Warnings(), "\n")
+	if !strings.Contains(w, "1 unparsable lines skipped") || out.Load.BadLines[0].Line != 23 {
+		t.Errorf("skipped line not reported: %q, %+v", w, out.Load.BadLines)
+	}
+}

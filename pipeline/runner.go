@@ -77,9 +77,32 @@ type Outcome struct {
 	DataPath string
 	DataSHA  string
 	Points   []PointResult
-	Load     *load.Stats // nil when the load stage was a cache hit or never needed
+	Load     *load.Stats // nil when no point needed the load stage's output
 	Started  time.Time
 	Wall     time.Duration
+}
+
+// Warnings lists every point's warnings once, in plan order, plus the
+// loader's skipped lines.
+func (o *Outcome) Warnings() []string {
+	var out []string
+	seen := map[string]bool{}
+	if o.Load != nil && o.Load.Bad > 0 {
+		w := fmt.Sprintf("%s: %d unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json", o.DataPath, o.Load.Bad)
+		out = append(out, w)
+	}
+	for _, p := range o.Points {
+		if p.Out == nil {
+			continue
+		}
+		for _, w := range p.Out.Warnings {
+			if !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
+		}
+	}
+	return out
 }
 
 // Failed counts failed points.
@@ -501,8 +524,12 @@ func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bo
 	if r.cache != nil {
 		if e, _ := r.cache.Get(key); e != nil {
 			rec, err := cache.ReadParquet(e.Path("flows.parquet"), r.mem)
-			if err == nil {
-				return &flowsOut{rec: rec}, true, nil
+			var stats load.Stats
+			if err == nil && readJSON(e, "stats.json", &stats) == nil {
+				r.mu.Lock()
+				r.loadStats = &stats
+				r.mu.Unlock()
+				return &flowsOut{rec: rec, stats: &stats}, true, nil
 			}
 		}
 	}

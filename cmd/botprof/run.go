@@ -119,6 +119,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := report.WriteFigures(dir); err != nil {
 		return fmt.Errorf("figures: %w", err)
 	}
+	for _, w := range out.Warnings() {
+		fmt.Fprintln(stderr, "botprof: warning:", w)
+	}
 	fmt.Fprintf(stdout, "%s: %d points in %.2fs", plan.Name, len(out.Points), out.Wall.Seconds())
 	if n := out.Failed(); n > 0 {
 		fmt.Fprintf(stdout, ", %d FAILED", n)
