@@ -162,7 +162,8 @@ func (e *gaussianEmitter) frameLogProb(dst, x []float64, T int) {
 const emitBlock = 128
 
 // diagLogProb is frameLogProb for diag/spherical covariances:
-// b_t(j) = c_j − Σ_f (x_tf − μ_jf)²/(2σ²_jf), summed four features at a time.
+// b_t(j) = c_j − Σ_f (x_tf − μ_jf)²/(2σ²_jf), summed five features at a time
+// (five means and inverse variances fit in registers next to the row values).
 func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
 	k, d, mu := e.k, e.d, e.g.Means
 	q := e.q[:emitBlock]
@@ -173,6 +174,15 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
 			m, h := mu[s*d:(s+1)*d], e.halfInv[s*d:(s+1)*d]
 			clear(q[:n])
 			f := 0
+			for ; f+5 <= d; f += 5 {
+				m0, m1, m2, m3, m4 := m[f], m[f+1], m[f+2], m[f+3], m[f+4]
+				h0, h1, h2, h3, h4 := h[f], h[f+1], h[f+2], h[f+3], h[f+4]
+				for t := range n {
+					r := xb[t*d+f : t*d+f+5 : t*d+f+5]
+					v0, v1, v2, v3, v4 := r[0]-m0, r[1]-m1, r[2]-m2, r[3]-m3, r[4]-m4
+					q[t] += ((v0*v0*h0 + v1*v1*h1) + (v2*v2*h2 + v3*v3*h3)) + v4*v4*h4
+				}
+			}
 			for ; f+4 <= d; f += 4 {
 				m0, m1, m2, m3 := m[f], m[f+1], m[f+2], m[f+3]
 				h0, h1, h2, h3 := h[f], h[f+1], h[f+2], h[f+3]
