@@ -1,0 +1,76 @@
+package train
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/hmm"
+	"botprof/stages/discretize"
+	"botprof/stages/window"
+)
+
+// windows builds size-3 windows over the given hosts' codes.
+func windows(t *testing.T, hosts []string, codes [][]int32) *window.Result {
+	t.Helper()
+	b := array.NewRecordBuilder(memory.NewGoAllocator(), discretize.CodesSchema)
+	defer b.Release()
+	d := &discretize.Result{Symbols: 4}
+	for i, h := range hosts {
+		d.Hosts = append(d.Hosts, discretize.HostSpan{Host: h, Offset: b.Field(0).Len(), Flows: len(codes[i])})
+		for k, c := range codes[i] {
+			b.Field(0).(*array.StringBuilder).Append(h)
+			b.Field(1).(*array.Int64Builder).Append(int64(k))
+			b.Field(2).(*array.TimestampBuilder).Append(arrow.Timestamp(k))
+			b.Field(3).(*array.Int32Builder).Append(c)
+		}
+	}
+	d.Codes = b.NewRecordBatch()
+	w, err := window.Run(context.Background(), d, window.Params{Size: 3, Stride: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestRunFitsTheProfiledHost(t *testing.T) {
+	codes := []int32{0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 3, 3, 2, 1, 0, 0, 1, 2}
+	w := windows(t, []string{"P", "Q"}, [][]int32{codes, {1, 2}})
+	for _, tc := range []struct {
+		kind, input string
+		d           int
+	}{{"gaussian", "rows", 3}, {"categorical", "sequences", 1}} {
+		cfg := hmm.DefaultConfig()
+		cfg.Kind, cfg.States, cfg.NIter = tc.kind, 2, 5
+		res, err := Run(context.Background(), w, "P", 4, Params{Model: cfg, Input: tc.input})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.kind, err)
+		}
+		if res.Windows != len(codes)-2 || res.Model.NumStates() != 2 || res.Model.Kind() != tc.kind ||
+			len(res.Report.Restarts) != 1 || res.Report.Restarts[0].Iterations < 1 {
+			t.Errorf("%s: result %+v", tc.kind, res)
+		}
+		if in := Inputs(w.Host("P"), tc.input); in.D != tc.d {
+			t.Errorf("%s: input D = %d, want %d", tc.kind, in.D, tc.d)
+		}
+	}
+}
+
+func TestRunNeedsWindows(t *testing.T) {
+	w := windows(t, []string{"P", "Q"}, [][]int32{{1, 2}, {1, 2, 3, 1}})
+	cfg := hmm.DefaultConfig()
+	for host, want := range map[string]string{"P": "profiled host P has 2 flows", "X": "profiled host X has no windows"} {
+		_, err := Run(context.Background(), w, host, 4, Params{Model: cfg, Input: "rows"})
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "stage train:") {
+			t.Errorf("host %s: err = %v, want %q", host, err, want)
+		}
+	}
+	cfg.States = 0
+	if _, err := Run(context.Background(), w, "Q", 4, Params{Model: cfg, Input: "rows"}); err == nil {
+		t.Error("an impossible config trained")
+	}
+}
