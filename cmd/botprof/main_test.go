@@ -107,3 +107,18 @@ model: {n_iter: 3}
 		t.Errorf("manifest does not record the --set override")
 	}
 }
+
+func TestProgressSilentWhenNotATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	if p := newProgress(&buf); p != nil {
+		t.Error("progress bars on a buffer")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if p := newProgress(f); p != nil {
+		t.Error("progress bars on a regular file")
+	}
+}
