@@ -124,10 +124,10 @@ func (e *engine) estep(ctx context.Context, ch *chain, em emitter, seqs Sequence
 // sequence runs forward-backward on one sequence and adds its statistics to st.
 func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int, st *stats) (float64, error) {
 	l.grow(T)
-	em.frameLogProb(l.flp, x, T)
 	clear(l.xi)
 	var logP float64
 	if e.impl == ImplScaling {
+		em.frameLogProb(l.flp, x, T)
 		var err error
 		if logP, err = l.forwardScaling(ch, T); err != nil {
 			return 0, err
@@ -135,12 +135,18 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 		l.backwardScaling(ch, T)
 		l.posteriorsScaling(ch, T, true)
 	} else {
-		var ok bool
+		ok, flp := false, false
 		if ch.fast {
-			logP, ok = l.forwardFast(ch, T)
+			ok, flp = l.scaledProbs(em, x, T)
+			if ok {
+				logP, ok = l.forwardScaled(ch, T)
+			}
 			ok = ok && l.backwardFast(ch, T, true)
 		}
 		if !ok {
+			if !flp {
+				em.frameLogProb(l.flp, x, T)
+			}
 			clear(l.xi)
 			logP = l.forwardLog(ch, T)
 			if math.IsInf(logP, -1) || math.IsNaN(logP) {

@@ -292,16 +292,53 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 type categoricalEmitter struct {
 	k, s int
 	logE []float64 // S×K: log E[k, s] stored symbol-major so a frame reads one row
+	// The scaled tables of frameProb: prob[s][k] = E[k, s] / max_k E[k, s],
+	// logMax[s] = log max_k E[k, s]; bad[s] when expFrames would fail.
+	prob, logMax []float64
+	bad          []bool
 }
 
 func newCategoricalEmitter(c *Categorical) *categoricalEmitter {
-	e := &categoricalEmitter{k: c.K, s: c.S, logE: make([]float64, c.K*c.S)}
-	for k := range c.K {
-		for s := range c.S {
-			e.logE[s*c.K+k] = math.Log(c.Emission[k*c.S+s])
+	k, ns := c.K, c.S
+	e := &categoricalEmitter{k: k, s: ns, logE: make([]float64, k*ns), prob: make([]float64, k*ns),
+		logMax: make([]float64, ns), bad: make([]bool, ns)}
+	for j := range k {
+		for s := range ns {
+			e.logE[s*k+j] = math.Log(c.Emission[j*ns+s])
+		}
+	}
+	for s := range ns {
+		m := maxOf(e.logE[s*k : (s+1)*k])
+		e.logMax[s] = m
+		e.bad[s] = m-m != 0
+		emax := 0.0
+		for j := range k {
+			emax = max(emax, c.Emission[j*ns+s])
+		}
+		for j := range k {
+			v := e.logE[s*k+j]
+			if v-m < emitFloor && !math.IsInf(v, -1) {
+				e.bad[s] = true
+			}
+			e.prob[s*k+j] = c.Emission[j*ns+s] / emax
 		}
 	}
 	return e
+}
+
+// frameProb looks p_t and max_j b_t(j) up in the scaled tables: no exp per
+// frame. It fails on a symbol for which expFrames would.
+func (e *categoricalEmitter) frameProb(p, bmax, x []float64, T int) bool {
+	k := e.k
+	for t := range T {
+		sym := int(x[t])
+		if e.bad[sym] {
+			return false
+		}
+		copy(p[t*k:(t+1)*k], e.prob[sym*k:(sym+1)*k])
+		bmax[t] = e.logMax[sym]
+	}
+	return true
 }
 
 func (e *categoricalEmitter) frameLogProb(dst, x []float64, T int) {

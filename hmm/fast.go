@@ -33,16 +33,40 @@ func fastOK(c *chain) bool {
 	return true
 }
 
-// forwardFast fills l.fw with the normalised forward lattice â_t and l.bw
-// with p_t, and returns log P.
-func (l *lattice) forwardFast(c *chain, T int) (float64, bool) {
-	k := l.k
-	ensure(&l.bw, T*k)
-	ensure(&l.fw, T*k)
+// probEmitter is an emitter that writes p_t(j) = exp(b_t(j) − max_j b_t(j))
+// and max_j b_t(j) for T rows of x directly, failing like expFrames.
+type probEmitter interface {
+	frameProb(p, bmax, x []float64, T int) bool
+}
+
+// scaledProbs fills l.bw with p_t and l.bmax with max_j b_t(j) for the T rows
+// of x, from em's frameProb if it has one, else through l.flp and expFrames.
+// It reports whether l.flp now holds the frame log-probabilities.
+func (l *lattice) scaledProbs(em emitter, x []float64, T int) (ok, flp bool) {
+	ensure(&l.bw, T*l.k)
 	ensure(&l.bmax, T)
-	if !expFrames(l.bw, l.bmax, l.flp, k, T) {
+	if pe, isProb := em.(probEmitter); isProb {
+		return pe.frameProb(l.bw, l.bmax, x, T), false
+	}
+	em.frameLogProb(l.flp, x, T)
+	return expFrames(l.bw, l.bmax, l.flp, l.k, T), true
+}
+
+// forwardFast computes p_t from l.flp and runs forwardScaled.
+func (l *lattice) forwardFast(c *chain, T int) (float64, bool) {
+	ensure(&l.bw, T*l.k)
+	ensure(&l.bmax, T)
+	if !expFrames(l.bw, l.bmax, l.flp, l.k, T) {
 		return 0, false
 	}
+	return l.forwardScaled(c, T)
+}
+
+// forwardScaled fills l.fw with the normalised forward lattice â_t from
+// l.bw = p_t and l.bmax, and returns log P.
+func (l *lattice) forwardScaled(c *chain, T int) (float64, bool) {
+	k := l.k
+	ensure(&l.fw, T*k)
 	var acc logAcc
 	for t := range T {
 		var prev []float64
@@ -73,8 +97,7 @@ func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int, frames 
 	var acc logAcc
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
-		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
-		if !expFrames(l.bw, l.bmax, l.flp, k, n) {
+		if ok, _ := l.scaledProbs(em, x[t0*d:(t0+n)*d], n); !ok {
 			return 0, false
 		}
 		for i := range n {
@@ -158,6 +181,9 @@ func expFrames(p, bmax, b []float64, k, T int) bool {
 // if a positive quantity may have underflowed.
 func forwardStep(c *chain, prev, cur, p []float64) (s float64, ok bool) {
 	k := len(cur)
+	if k == 4 && prev != nil {
+		return forwardStep4(c.aT, prev, cur, p)
+	}
 	p = p[:k]
 	if prev == nil {
 		for j := range cur {
@@ -216,6 +242,9 @@ func (l *lattice) backwardFast(c *chain, T int, xi bool) bool {
 	if _, ok := gammaFrame(l.gamma[(T-1)*k:T*k], l.fw[(T-1)*k:T*k], next); !ok {
 		return false
 	}
+	if k == 4 {
+		return l.backward4(c, T, xi)
+	}
 	for t := T - 2; t >= 0; t-- {
 		pt := p[(t+1)*k : (t+2)*k : (t+2)*k]
 		for j := range w {
@@ -272,6 +301,116 @@ func (l *lattice) backwardFast(c *chain, T int, xi bool) bool {
 			}
 		}
 		next, cur = cur, next
+	}
+	return true
+}
+
+// forwardStep4 is forwardStep for K = 4 and t > 0, unrolled: the same
+// sums in the same order, and the same underflow checks, taken only when a
+// value is small.
+func forwardStep4(aT, prev, cur, p []float64) (float64, bool) {
+	aT, prev, cur, p = aT[:16:16], prev[:4:4], cur[:4:4], p[:4:4]
+	x0, x1, x2, x3 := prev[0], prev[1], prev[2], prev[3]
+	s0 := x0*aT[0] + x1*aT[1] + x2*aT[2] + x3*aT[3]
+	s1 := x0*aT[4] + x1*aT[5] + x2*aT[6] + x3*aT[7]
+	s2 := x0*aT[8] + x1*aT[9] + x2*aT[10] + x3*aT[11]
+	s3 := x0*aT[12] + x1*aT[13] + x2*aT[14] + x3*aT[15]
+	v0, v1, v2, v3 := s0*p[0], s1*p[1], s2*p[2], s3*p[3]
+	if v0 < tiny || v1 < tiny || v2 < tiny || v3 < tiny {
+		for j, sj := range [4]float64{s0, s1, s2, s3} {
+			col := aT[j*4 : j*4+4]
+			if sj < tiny && !exactSum(prev, col, sj) {
+				return 0, false
+			}
+			if v := sj * p[j]; v < normalMin && sj > 0 && p[j] > 0 {
+				return 0, false
+			}
+		}
+	}
+	s := v0 + v1 + v2 + v3
+	if !(s > 0) {
+		return 0, false
+	}
+	inv := 1 / s
+	v0, v1, v2, v3 = v0*inv, v1*inv, v2*inv, v3*inv
+	cur[0], cur[1], cur[2], cur[3] = v0, v1, v2, v3
+	if v0 < normalMin || v1 < normalMin || v2 < normalMin || v3 < normalMin {
+		for _, v := range cur {
+			if v > 0 && v < normalMin {
+				return 0, false
+			}
+		}
+	}
+	return s, true
+}
+
+// backward4 is the loop of backwardFast for K = 4, unrolled, with the same
+// arithmetic and checks; β̂_{t+1} is carried in registers.
+func (l *lattice) backward4(c *chain, T int, xi bool) bool {
+	a, p, fw, gam := c.a[:16:16], l.bw[:T*4], l.fw[:T*4], l.gamma[:T*4]
+	acc := l.xi[:16:16]
+	n0, n1, n2, n3 := 1.0, 1.0, 1.0, 1.0
+	for t := T - 2; t >= 0; t-- {
+		pt := p[(t+1)*4 : (t+1)*4+4 : (t+1)*4+4]
+		w0, w1, w2, w3 := pt[0]*n0, pt[1]*n1, pt[2]*n2, pt[3]*n3
+		if w0 < normalMin || w1 < normalMin || w2 < normalMin || w3 < normalMin {
+			next := [4]float64{n0, n1, n2, n3}
+			for j, wj := range [4]float64{w0, w1, w2, w3} {
+				if wj < normalMin && pt[j] > 0 && next[j] > 0 {
+					return false
+				}
+			}
+		}
+		v0 := a[0]*w0 + a[1]*w1 + a[2]*w2 + a[3]*w3
+		v1 := a[4]*w0 + a[5]*w1 + a[6]*w2 + a[7]*w3
+		v2 := a[8]*w0 + a[9]*w1 + a[10]*w2 + a[11]*w3
+		v3 := a[12]*w0 + a[13]*w1 + a[14]*w2 + a[15]*w3
+		if v0 < tiny || v1 < tiny || v2 < tiny || v3 < tiny {
+			w := [4]float64{w0, w1, w2, w3}
+			for i, v := range [4]float64{v0, v1, v2, v3} {
+				if v < tiny && !exactSum(w[:], a[i*4:i*4+4], v) {
+					return false
+				}
+			}
+		}
+		s := v0 + v1 + v2 + v3
+		if !(s > 0) {
+			return false
+		}
+		inv := 1 / s
+		v0, v1, v2, v3 = v0*inv, v1*inv, v2*inv, v3*inv
+		if v0 < normalMin || v1 < normalMin || v2 < normalMin || v3 < normalMin {
+			for _, v := range [4]float64{v0, v1, v2, v3} {
+				if v > 0 && v < normalMin {
+					return false
+				}
+			}
+		}
+		f := fw[t*4 : t*4+4 : t*4+4]
+		g0, g1, g2, g3 := f[0]*v0, f[1]*v1, f[2]*v2, f[3]*v3
+		z := g0 + g1 + g2 + g3
+		if !(z >= tiny) {
+			return false
+		}
+		inv = 1 / z
+		g := gam[t*4 : t*4+4 : t*4+4]
+		g[0], g[1], g[2], g[3] = g0*inv, g1*inv, g2*inv, g3*inv
+		if xi {
+			zx := z * s
+			if !(zx >= tiny) {
+				return false
+			}
+			inv = 1 / zx
+			for i := range 4 {
+				fi := f[i] * inv
+				row, out := a[i*4:i*4+4:i*4+4], acc[i*4:i*4+4:i*4+4]
+				out[0] += fi * row[0] * w0
+				out[1] += fi * row[1] * w1
+				out[2] += fi * row[2] * w2
+				out[3] += fi * row[3] * w3
+			}
+		}
+		n0, n1, n2, n3 = v0, v1, v2, v3
 	}
 	return true
 }
