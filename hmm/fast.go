@@ -68,18 +68,89 @@ func (l *lattice) forwardScaled(c *chain, T int) (float64, bool) {
 	k := l.k
 	ensure(&l.fw, T*k)
 	var acc logAcc
-	for t := range T {
-		var prev []float64
-		if t > 0 {
-			prev = l.fw[(t-1)*k : t*k]
-		}
-		s, ok := forwardStep(c, prev, l.fw[t*k:(t+1)*k], l.bw[t*k:(t+1)*k])
+	s, ok := l.startStep(c, l.fw[:k], l.bw[:k])
+	if !ok {
+		return 0, false
+	}
+	acc.add(l.bmax[0], s)
+	for t := 1; t < T; t++ {
+		s, ok := forwardStep(c, l.fw[(t-1)*k:t*k], l.fw[t*k:(t+1)*k], l.bw[t*k:(t+1)*k], l.guard(t))
 		if !ok {
 			return 0, false
 		}
 		acc.add(l.bmax[t], s)
 	}
 	return acc.value(), true
+}
+
+// startStep computes the normalised first forward frame cur_j ∝ π_j·p_j
+// and returns its normaliser s. A product that underflows (a start
+// probability near the bottom of the float range, which EM produces by
+// driving π_j towards 0 geometrically) is set to 0 and remembered in
+// l.dropped; forwardStep, backwardFast and fixStart then make sure that
+// nothing depended on it beyond 1e-17 relative, and restore the posteriors
+// of the dropped states exactly.
+func (l *lattice) startStep(c *chain, cur, p []float64) (s float64, ok bool) {
+	l.dropped = false
+	p = p[:len(cur)]
+	for j := range cur {
+		v := c.pi[j] * p[j]
+		if v < normalMin && c.pi[j] > 0 && p[j] > 0 {
+			v, l.dropped = 0, true
+		}
+		cur[j] = v
+		s += v
+	}
+	if !(s > 0) || (l.dropped && s < tiny) {
+		return 0, false
+	}
+	l.s0 = s
+	inv := 1 / s
+	for j := range cur {
+		cur[j] *= inv
+		if cur[j] > 0 && cur[j] < normalMin {
+			return 0, false
+		}
+	}
+	return s, true
+}
+
+// guard is the smallest sum Σ_i â_{t−1}(i)·A_ij that forwardStep accepts at
+// frame t: after a dropped start state, one that its mass (below
+// normalMin/s0) could not have changed beyond 1e-17 relative.
+func (l *lattice) guard(t int) float64 {
+	if t == 1 && l.dropped {
+		return tiny / l.s0
+	}
+	return 0
+}
+
+// fixStart completes frame 0 of the posteriors after startStep dropped
+// states: γ_0(j) = π_j·p_0(j)·β̂_0(j)/(s0·z) and, if xi, ξ_0(i,j) =
+// π_i·p_0(i)·A_ij·w_j/(s0·z·s) for every dropped state, computed in an order
+// that does not underflow unless the result does. bh is β̂_0, w is
+// p_1 ⊙ β̂_1 (nil when T = 1), z the γ_0 normaliser and s the backward one.
+func (l *lattice) fixStart(c *chain, bh, w []float64, z, s float64, xi bool) bool {
+	if !(z*l.s0 >= tiny) {
+		return false
+	}
+	k := l.k
+	f, p := l.fw[:k], l.bw[:k]
+	for j := range k {
+		if f[j] != 0 || c.pi[j] == 0 || p[j] == 0 {
+			continue
+		}
+		l.gamma[j] = c.pi[j] * (p[j] * bh[j] / (l.s0 * z))
+		if !xi || w == nil {
+			continue
+		}
+		q := p[j] / (l.s0 * z * s)
+		row, out := c.a[j*k:(j+1)*k], l.xi[j*k:(j+1)*k]
+		for i, wi := range w {
+			out[i] += c.pi[j] * (q * row[i] * wi)
+		}
+	}
+	return true
 }
 
 // scoreFast is forwardFast for one sequence of rows x without T×K buffers:
@@ -101,11 +172,13 @@ func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int, frames 
 			return 0, false
 		}
 		for i := range n {
-			var pr []float64
-			if t0+i > 0 {
-				pr = prev
+			var s float64
+			ok := false
+			if t := t0 + i; t == 0 {
+				s, ok = l.startStep(c, cur, l.bw[:k])
+			} else {
+				s, ok = forwardStep(c, prev, cur, l.bw[i*k:(i+1)*k], l.guard(t))
 			}
-			s, ok := forwardStep(c, pr, cur, l.bw[i*k:(i+1)*k])
 			if !ok {
 				return 0, false
 			}
@@ -176,42 +249,31 @@ func expFrames(p, bmax, b []float64, k, T int) bool {
 	return true
 }
 
-// forwardStep computes one normalised forward frame cur from prev (nil at
-// t = 0) and p = exp(b − max b). It returns the normaliser s, or ok = false
-// if a positive quantity may have underflowed.
-func forwardStep(c *chain, prev, cur, p []float64) (s float64, ok bool) {
+// forwardStep computes one normalised forward frame cur (t > 0) from prev
+// and p = exp(b − max b). It returns the normaliser s, or ok = false if a
+// positive quantity may have underflowed or a sum Σ_i prev_i·A_ij is below
+// guard (see lattice.guard).
+func forwardStep(c *chain, prev, cur, p []float64, guard float64) (s float64, ok bool) {
 	k := len(cur)
-	if k == 4 && prev != nil {
+	if k == 4 && guard == 0 {
 		return forwardStep4(c.aT, prev, cur, p)
 	}
-	p = p[:k]
-	if prev == nil {
-		for j := range cur {
-			v := c.pi[j] * p[j]
-			if v < normalMin && c.pi[j] > 0 && p[j] > 0 {
-				return 0, false
-			}
-			cur[j] = v
-			s += v
+	p, prev = p[:k], prev[:k]
+	for j := range cur {
+		col := c.aT[j*k : (j+1)*k : (j+1)*k]
+		sj := 0.0
+		for i, x := range prev {
+			sj += x * col[i]
 		}
-	} else {
-		prev = prev[:k]
-		for j := range cur {
-			col := c.aT[j*k : (j+1)*k : (j+1)*k]
-			sj := 0.0
-			for i, x := range prev {
-				sj += x * col[i]
-			}
-			if sj < tiny && !exactSum(prev, col, sj) {
-				return 0, false
-			}
-			v := sj * p[j]
-			if v < normalMin && sj > 0 && p[j] > 0 {
-				return 0, false
-			}
-			cur[j] = v
-			s += v
+		if sj < guard || (sj < tiny && !exactSum(prev, col, sj)) {
+			return 0, false
 		}
+		v := sj * p[j]
+		if v < normalMin && sj > 0 && p[j] > 0 {
+			return 0, false
+		}
+		cur[j] = v
+		s += v
 	}
 	if !(s > 0) {
 		return 0, false
@@ -239,8 +301,12 @@ func (l *lattice) backwardFast(c *chain, T int, xi bool) bool {
 	for i := range next {
 		next[i] = 1
 	}
-	if _, ok := gammaFrame(l.gamma[(T-1)*k:T*k], l.fw[(T-1)*k:T*k], next); !ok {
+	z, ok := gammaFrame(l.gamma[(T-1)*k:T*k], l.fw[(T-1)*k:T*k], next)
+	if !ok {
 		return false
+	}
+	if T == 1 && l.dropped {
+		return l.fixStart(c, next, nil, z, 0, false)
 	}
 	if k == 4 {
 		return l.backward4(c, T, xi)
@@ -299,6 +365,9 @@ func (l *lattice) backwardFast(c *chain, T int, xi bool) bool {
 					out[j] += fi * row[j] * wj
 				}
 			}
+		}
+		if t == 0 && l.dropped && !l.fixStart(c, cur, w, z, s, xi) {
+			return false
 		}
 		next, cur = cur, next
 	}
@@ -408,6 +477,12 @@ func (l *lattice) backward4(c *chain, T int, xi bool) bool {
 				out[1] += fi * row[1] * w1
 				out[2] += fi * row[2] * w2
 				out[3] += fi * row[3] * w3
+			}
+		}
+		if t == 0 && l.dropped {
+			bh, w := [4]float64{v0, v1, v2, v3}, [4]float64{w0, w1, w2, w3}
+			if !l.fixStart(c, bh[:], w[:], z, s, xi) {
+				return false
 			}
 		}
 		n0, n1, n2, n3 = v0, v1, v2, v3

@@ -3,6 +3,7 @@ package hmm
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -459,5 +460,35 @@ func TestScoreFrames(t *testing.T) {
 	checkFrames(t, "degenerate heldout", g, held, sc)
 	if _, err := g.ScoreFrames(Sequences{X: []float64{math.NaN()}, D: 10}); err == nil {
 		t.Error("ScoreFrames accepted bad data")
+	}
+}
+
+// EM drives unused start probabilities towards 0 geometrically, and below
+// ~1e-300 π_j·p_j underflows. The fast recursions drop such a state at the
+// first frame and restore its posteriors (fixStart); they must still agree
+// with the exact log-space recursions, for T = 1 too.
+func TestFastDroppedStart(t *testing.T) {
+	bc := benchCases()[0]
+	g := bc.model.(*Gaussian).Clone()
+	copy(g.Startprob, []float64{1, 3.5e-294, 1e-314, 1.2e-279})
+	ch := newChain(g.Startprob, g.Transmat)
+	em, _ := newGaussianEmitter(g)
+	for _, T := range []int{3000, 2, 1} {
+		l := newLattice(ch.k)
+		l.grow(T)
+		em.frameLogProb(l.flp, bc.seqs.X, T)
+		fast, ok := l.forwardFast(ch, T)
+		if !ok || !l.dropped || !l.backwardFast(ch, T, true) {
+			t.Fatalf("T=%d: fast path declined (dropped %v)", T, l.dropped)
+		}
+		g, xi := clone(l.gamma), clone(l.xi)
+		clear(l.xi)
+		exact := l.forwardLog(ch, T)
+		l.backwardLog(ch, T)
+		l.posteriorsLog(ch, T, exact, true)
+		what := fmt.Sprintf("T=%d", T)
+		checkClose(t, what+" logP", []float64{fast}, []float64{exact}, 1e-12, 0)
+		checkClose(t, what+" gamma", g, l.gamma, 1e-9, 1e-300)
+		checkClose(t, what+" xi", xi, l.xi, 1e-10, 1e-300)
 	}
 }
