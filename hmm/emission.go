@@ -54,6 +54,7 @@ type gaussianEmitter struct {
 	chol    []float64 // full/tied: lower Cholesky factors, K×D×D
 	diff    []float64 // D scratch
 	q       []float64 // emitBlock scratch
+	x2      []float64 // emitBlock×D scratch: squared rows
 }
 
 func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
@@ -257,9 +258,13 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 // variance update (testdata/ALGORITHM.md §6) is sensitive to that order.
 func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
+	ensure(&e.x2, emitBlock*d)
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
-		xb, gb := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k]
+		xb, gb, sq := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k], e.x2[:n*d]
+		for i, v := range xb {
+			sq[i] = v * v
+		}
 		for s := range k {
 			obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
 			f := 0
@@ -269,19 +274,29 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 				b0, b1, b2, b3 := o2[0], o2[1], o2[2], o2[3]
 				for t := range n {
 					g := gb[t*k+s]
-					r := xb[t*d+f : t*d+f+4 : t*d+f+4]
-					x0, x1, x2, x3 := r[0], r[1], r[2], r[3]
-					a0, a1, a2, a3 = a0+g*x0, a1+g*x1, a2+g*x2, a3+g*x3
-					b0, b1, b2, b3 = b0+g*(x0*x0), b1+g*(x1*x1), b2+g*(x2*x2), b3+g*(x3*x3)
+					r, r2 := xb[t*d+f:t*d+f+4:t*d+f+4], sq[t*d+f:t*d+f+4:t*d+f+4]
+					a0, a1, a2, a3 = a0+g*r[0], a1+g*r[1], a2+g*r[2], a3+g*r[3]
+					b0, b1, b2, b3 = b0+g*r2[0], b1+g*r2[1], b2+g*r2[2], b3+g*r2[3]
 				}
 				o[0], o[1], o[2], o[3] = a0, a1, a2, a3
 				o2[0], o2[1], o2[2], o2[3] = b0, b1, b2, b3
 			}
-			for ; f < d; f++ {
+			for ; f+2 <= d; f += 2 {
+				o, o2 := obs[f:f+2:f+2], obs2[f:f+2:f+2]
+				a0, a1, b0, b1 := o[0], o[1], o2[0], o2[1]
+				for t := range n {
+					g := gb[t*k+s]
+					r, r2 := xb[t*d+f:t*d+f+2:t*d+f+2], sq[t*d+f:t*d+f+2:t*d+f+2]
+					a0, a1 = a0+g*r[0], a1+g*r[1]
+					b0, b1 = b0+g*r2[0], b1+g*r2[1]
+				}
+				o[0], o[1], o2[0], o2[1] = a0, a1, b0, b1
+			}
+			if f < d {
 				a, b := obs[f], obs2[f]
 				for t := range n {
-					g, v := gb[t*k+s], xb[t*d+f]
-					a, b = a+g*v, b+g*(v*v)
+					g := gb[t*k+s]
+					a, b = a+g*xb[t*d+f], b+g*sq[t*d+f]
 				}
 				obs[f], obs2[f] = a, b
 			}
