@@ -258,6 +258,9 @@ func forwardStep(c *chain, prev, cur, p []float64, guard float64) (s float64, ok
 	if k == 4 && guard == 0 {
 		return forwardStep4(c.aT, prev, cur, p)
 	}
+	if k == 8 && guard == 0 {
+		return forwardStep8(c.aT, prev, cur, p)
+	}
 	p, prev = p[:k], prev[:k]
 	for j := range cur {
 		col := c.aT[j*k : (j+1)*k : (j+1)*k]
@@ -310,6 +313,9 @@ func (l *lattice) backwardFast(c *chain, T int, xi bool) bool {
 	}
 	if k == 4 {
 		return l.backward4(c, T, xi)
+	}
+	if k == 8 {
+		return l.backward8(c, T, xi)
 	}
 	for t := T - 2; t >= 0; t-- {
 		pt := p[(t+1)*k : (t+2)*k : (t+2)*k]
@@ -488,6 +494,151 @@ func (l *lattice) backward4(c *chain, T int, xi bool) bool {
 		n0, n1, n2, n3 = v0, v1, v2, v3
 	}
 	return true
+}
+
+// dot8 returns Σ_i x_i·y_i, added left to right like the generic loops.
+func dot8(x, y *[8]float64) float64 {
+	return x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3] + x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]
+}
+
+// forwardStep8 is forwardStep for K = 8 and t > 0, with fixed-size arrays
+// (no bounds checks) and the checks taken only when a value is small.
+func forwardStep8(aT, prev, cur, p []float64) (float64, bool) {
+	a, x, pp, out := (*[64]float64)(aT), (*[8]float64)(prev), (*[8]float64)(p), (*[8]float64)(cur)
+	var sum [8]float64
+	small := false
+	for j := range 8 {
+		sum[j] = dot8(x, (*[8]float64)(a[j*8:j*8+8]))
+		small = small || sum[j]*pp[j] < tiny
+	}
+	if small {
+		for j, sj := range sum {
+			if sj < tiny && !exactSum(prev, aT[j*8:j*8+8], sj) {
+				return 0, false
+			}
+			if v := sj * pp[j]; v < normalMin && sj > 0 && pp[j] > 0 {
+				return 0, false
+			}
+		}
+	}
+	s := 0.0
+	for j := range 8 {
+		out[j] = sum[j] * pp[j]
+		s += out[j]
+	}
+	if !(s > 0) {
+		return 0, false
+	}
+	inv := 1 / s
+	small = false
+	for j := range 8 {
+		out[j] *= inv
+		small = small || (out[j] > 0 && out[j] < normalMin)
+	}
+	return s, !small
+}
+
+// backward8 is the loop of backwardFast for K = 8 with fixed-size arrays.
+func (l *lattice) backward8(c *chain, T int, xi bool) bool {
+	a := (*[64]float64)(c.a)
+	p, fw, gam := l.bw[:T*8], l.fw[:T*8], l.gamma[:T*8]
+	if xi {
+		ensure(&l.fx, T*8)
+		ensure(&l.wx, T*8)
+	}
+	var next, cur, w [8]float64
+	for i := range next {
+		next[i] = 1
+	}
+	for t := T - 2; t >= 0; t-- {
+		pt := (*[8]float64)(p[(t+1)*8 : (t+2)*8])
+		small := false
+		for j := range 8 {
+			w[j] = pt[j] * next[j]
+			small = small || w[j] < normalMin
+		}
+		if small {
+			for j := range 8 {
+				if w[j] < normalMin && pt[j] > 0 && next[j] > 0 {
+					return false
+				}
+			}
+		}
+		s := 0.0
+		small = false
+		for i := range 8 {
+			cur[i] = dot8((*[8]float64)(a[i*8:i*8+8]), &w)
+			small = small || cur[i] < tiny
+			s += cur[i]
+		}
+		if small {
+			for i, v := range cur {
+				if v < tiny && !exactSum(w[:], a[i*8:i*8+8], v) {
+					return false
+				}
+			}
+		}
+		if !(s > 0) {
+			return false
+		}
+		inv := 1 / s
+		small = false
+		for i := range 8 {
+			cur[i] *= inv
+			small = small || (cur[i] > 0 && cur[i] < normalMin)
+		}
+		if small {
+			return false
+		}
+		f := (*[8]float64)(fw[t*8 : t*8+8])
+		z, ok := gammaFrame(gam[t*8:t*8+8], f[:], cur[:])
+		if !ok {
+			return false
+		}
+		if xi {
+			zx := z * s
+			if !(zx >= tiny) {
+				return false
+			}
+			inv = 1 / zx
+			fx, wx := (*[8]float64)(l.fx[t*8:t*8+8]), (*[8]float64)(l.wx[t*8:t*8+8])
+			for i := range 8 {
+				fx[i] = f[i] * inv
+			}
+			*wx = w
+		}
+		if t == 0 && l.dropped && !l.fixStart(c, cur[:], w[:], z, s, xi) {
+			return false
+		}
+		next = cur
+	}
+	if xi {
+		addXi(l.xi, c.a, l.fx[:(T-1)*8], l.wx[:(T-1)*8], 8)
+	}
+	return true
+}
+
+// addXi adds Σ_t ξ_t(i,j) = A_ij·Σ_t f_t(i)·w_t(j) to xi from the rows f_t
+// and w_t (T'×K each, K even): the sum over t is a product FᵀW, computed
+// in 2×2 tiles whose four sums stay in registers, and A_ij is applied once.
+func addXi(xi, a, f, w []float64, k int) {
+	n := len(f) / k
+	for i := 0; i < k; i += 2 {
+		for j := 0; j < k; j += 2 {
+			var s00, s01, s10, s11 float64
+			for t := range n {
+				fr, wr := f[t*k+i:t*k+i+2:t*k+i+2], w[t*k+j:t*k+j+2:t*k+j+2]
+				s00 += fr[0] * wr[0]
+				s01 += fr[0] * wr[1]
+				s10 += fr[1] * wr[0]
+				s11 += fr[1] * wr[1]
+			}
+			xi[i*k+j] += a[i*k+j] * s00
+			xi[i*k+j+1] += a[i*k+j+1] * s01
+			xi[(i+1)*k+j] += a[(i+1)*k+j] * s10
+			xi[(i+1)*k+j+1] += a[(i+1)*k+j+1] * s11
+		}
+	}
 }
 
 // gammaFrame writes γ = f ⊙ b / z with z = Σ f ⊙ b and returns z, or

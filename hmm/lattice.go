@@ -31,6 +31,7 @@ type lattice struct {
 	bw      []float64 // T×K exp(v_t − max v_t), v = b+β  (log) | p_t = exp(b_t) (scaling)
 	scale   []float64 // T   scaling factors c_t                (scaling)
 	bmax    []float64 // T   max_j b_t(j)                        (fast log)
+	fx, wx  []float64 // T×K ξ factors â_t/(z·s) and p_{t+1}⊙β̂_{t+1} (fast log, K = 8)
 	s0      float64   // first forward normaliser                (fast log)
 	dropped bool      // startStep set an underflowing π_j·p_j to 0 (fast log)
 	gamma   []float64 // T×K posteriors
