@@ -1,6 +1,7 @@
 package hmm
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 )
@@ -190,6 +191,12 @@ type KMeansResult struct {
 // (ties: the first). Duplicate rows are safe: when every point already sits
 // on a center, seeding picks a uniformly random row instead of dividing by a
 // zero potential.
+//
+// Distances are computed once per distinct row (windows of flow codes have
+// few), and every sum over rows is still taken over all T rows in row order,
+// so the result is the same, bit for bit, as on the rows one by one. Centres
+// are summed per distinct row with its multiplicity only when that is exact
+// too: integer data whose column sums of |x| stay below 2^53.
 func KMeans(r *rand.Rand, x []float64, d, k, nInit int) KMeansResult {
 	T := len(x) / d
 	varMean := 0.0
@@ -198,9 +205,15 @@ func KMeans(r *rand.Rand, x []float64, d, k, nInit int) KMeansResult {
 		varMean += cv[f*d+f] * float64(T-1) / float64(max(T, 1))
 	}
 	tol := 1e-4 * varMean / float64(d)
+	return newKmeans(x, T, d, k, true).run(r, tol, nInit)
+}
+
+// run returns the best of nInit k-means++ seedings, each refined by Lloyd.
+func (km *kmeans) run(r *rand.Rand, tol float64, nInit int) KMeansResult {
 	var best KMeansResult
 	for i := range max(nInit, 1) {
-		res := lloyd(x, T, d, k, kmeansPlusPlus(r, x, T, d, k), tol)
+		km.plusPlus(r)
+		res := km.lloyd(tol)
 		if i == 0 || res.Inertia < best.Inertia {
 			best = res
 		}
@@ -217,20 +230,117 @@ func sqDist(a, b []float64) float64 {
 	return s
 }
 
-func kmeansPlusPlus(r *rand.Rand, x []float64, T, d, k int) []float64 {
-	centers := make([]float64, 0, k*d)
+// kmeans holds the data of KMeans as distinct rows and the work buffers
+// shared by its inits.
+type kmeans struct {
+	x        []float64 // T×D rows
+	T, d, k  int
+	rows     []float64 // U×D distinct rows, in order of first occurrence
+	id       []int32   // T: distinct row of every row
+	weight   []float64 // U: multiplicity of every distinct row
+	weighted bool      // centre sums may be taken per distinct row (exact)
+	centers  []float64 // K×D
+	closest  []float64 // U
+	cand     []float64 // U
+	bestD    []float64 // U
+	labels   []int     // U
+	dist     []float64 // U
+	next     []float64 // K×D
+	count    []float64 // K
+}
+
+// newKmeans prepares x for KMeans; with dedup false every row counts as
+// distinct (the reference the tests compare with).
+func newKmeans(x []float64, T, d, k int, dedup bool) *kmeans {
+	km := &kmeans{x: x, T: T, d: d, k: k, id: make([]int32, T)}
+	index := make(map[string]int32)
+	key := make([]byte, 8*d)
+	for t := range T {
+		row := x[t*d : (t+1)*d]
+		u, ok := int32(0), false
+		if dedup {
+			for f, v := range row {
+				binary.LittleEndian.PutUint64(key[8*f:], math.Float64bits(v))
+			}
+			u, ok = index[string(key)]
+		}
+		if !ok {
+			u = int32(len(km.weight))
+			if dedup {
+				index[string(key)] = u
+			}
+			km.rows = append(km.rows, row...)
+			km.weight = append(km.weight, 0)
+		}
+		km.id[t] = u
+		km.weight[u]++
+	}
+	km.weighted = dedup && exactSums(x, T, d)
+	U := len(km.weight)
+	km.closest, km.cand, km.bestD = make([]float64, U), make([]float64, U), make([]float64, U)
+	km.labels, km.dist = make([]int, U), make([]float64, U)
+	km.next, km.count = make([]float64, k*d), make([]float64, k)
+	return km
+}
+
+// exactSums reports whether every value is an integer and every column's
+// Σ|x| is below 2^53, so that any sum of a column's values is exact.
+func exactSums(x []float64, T, d int) bool {
+	col := make([]float64, d)
+	for t := range T {
+		for f, v := range x[t*d : (t+1)*d] {
+			if v != math.Trunc(v) {
+				return false
+			}
+			col[f] += math.Abs(v)
+		}
+	}
+	for _, s := range col {
+		if !(s < 1<<53) {
+			return false
+		}
+	}
+	return true
+}
+
+// sumRows returns Σ_t v[id[t]] over all rows in row order. When that sum is
+// exact whatever the order (integer data: integer distances, and the total
+// stays below 2^53), it is taken per distinct row with its multiplicity.
+func (km *kmeans) sumRows(v []float64) float64 {
+	if km.weighted {
+		s, exact := 0.0, true
+		for u, w := range km.weight {
+			if x := v[u]; x == math.Trunc(x) && x >= 0 {
+				s += w * x
+				continue
+			}
+			exact = false
+			break
+		}
+		if exact && s < 1<<53 {
+			return s
+		}
+	}
+	s := 0.0
+	for _, u := range km.id {
+		s += v[u]
+	}
+	return s
+}
+
+// plusPlus seeds km.centers by k-means++.
+func (km *kmeans) plusPlus(r *rand.Rand) {
+	x, d, T := km.x, km.d, km.T
+	U := len(km.weight)
+	centers := km.centers[:0]
 	first := r.IntN(T)
 	centers = append(centers, x[first*d:(first+1)*d]...)
-	closest := make([]float64, T)
-	pot := 0.0
-	for t := range T {
-		closest[t] = sqDist(x[t*d:(t+1)*d], centers[:d])
-		pot += closest[t]
+	for u := range U {
+		km.closest[u] = sqDist(km.rows[u*d:(u+1)*d], centers[:d])
 	}
-	trials := 2 + int(math.Log(float64(k)))
-	cand := make([]float64, T)
-	bestD := make([]float64, T)
-	for c := 1; c < k; c++ {
+	pot := km.sumRows(km.closest)
+	trials := 2 + int(math.Log(float64(km.k)))
+	for c := 1; c < km.k; c++ {
 		bestIdx, bestPot := -1, math.Inf(1)
 		for range trials {
 			var idx int
@@ -238,8 +348,8 @@ func kmeansPlusPlus(r *rand.Rand, x []float64, T, d, k int) []float64 {
 				u := r.Float64() * pot
 				acc := 0.0
 				idx = T - 1
-				for t, v := range closest {
-					acc += v
+				for t, id := range km.id {
+					acc += km.closest[id]
 					if acc > u {
 						idx = t
 						break
@@ -248,68 +358,80 @@ func kmeansPlusPlus(r *rand.Rand, x []float64, T, d, k int) []float64 {
 			} else {
 				idx = r.IntN(T)
 			}
-			p := 0.0
 			row := x[idx*d : (idx+1)*d]
-			for t := range T {
-				cand[t] = min(closest[t], sqDist(x[t*d:(t+1)*d], row))
-				p += cand[t]
+			for u := range U {
+				km.cand[u] = min(km.closest[u], sqDist(km.rows[u*d:(u+1)*d], row))
 			}
-			if p < bestPot {
+			if p := km.sumRows(km.cand); p < bestPot {
 				bestIdx, bestPot = idx, p
-				copy(bestD, cand)
+				copy(km.bestD, km.cand)
 			}
 		}
 		centers = append(centers, x[bestIdx*d:(bestIdx+1)*d]...)
-		copy(closest, bestD)
+		copy(km.closest, km.bestD)
 		pot = bestPot
 	}
-	return centers
+	km.centers = centers
 }
 
-func lloyd(x []float64, T, d, k int, centers []float64, tol float64) KMeansResult {
-	labels := make([]int, T)
-	dist := make([]float64, T)
-	next := make([]float64, k*d)
-	count := make([]int, k)
+// lloyd runs Lloyd iterations from km.centers and returns a fresh result.
+func (km *kmeans) lloyd(tol float64) KMeansResult {
+	x, d, k, T := km.x, km.d, km.k, km.T
+	centers, labels, dist, next, count := km.centers, km.labels, km.dist, km.next, km.count
+	clear(labels)
 	assign := func() (changed bool) {
-		for t := range T {
-			row := x[t*d : (t+1)*d]
+		for u := range labels {
+			row := km.rows[u*d : (u+1)*d]
 			best, bd := 0, math.Inf(1)
 			for c := range k {
 				if v := sqDist(row, centers[c*d:(c+1)*d]); v < bd {
 					best, bd = c, v
 				}
 			}
-			if labels[t] != best {
+			if labels[u] != best {
 				changed = true
 			}
-			labels[t], dist[t] = best, bd
+			labels[u], dist[u] = best, bd
 		}
 		return changed
 	}
 	assign()
+	var used []bool
 	for it := 0; it < 300; it++ {
 		clear(next)
 		clear(count)
-		for t := range T {
-			c := labels[t]
-			count[c]++
-			for f := range d {
-				next[c*d+f] += x[t*d+f]
+		if km.weighted {
+			for u, w := range km.weight {
+				c := labels[u]
+				count[c] += w
+				for f, v := range km.rows[u*d : (u+1)*d] {
+					next[c*d+f] += w * v
+				}
+			}
+		} else {
+			for t, u := range km.id {
+				c := labels[u]
+				count[c]++
+				for f, v := range x[t*d : (t+1)*d] {
+					next[c*d+f] += v
+				}
 			}
 		}
-		used := make(map[int]bool)
+		clear(used)
 		for c := range k {
 			if count[c] > 0 {
 				for f := range d {
-					next[c*d+f] /= float64(count[c])
+					next[c*d+f] /= count[c]
 				}
 				continue
 			}
+			if used == nil {
+				used = make([]bool, T)
+			}
 			far, fd := -1, -1.0
-			for t := range T {
-				if !used[t] && dist[t] > fd {
-					far, fd = t, dist[t]
+			for t, u := range km.id {
+				if !used[t] && dist[u] > fd {
+					far, fd = t, dist[u]
 				}
 			}
 			if far < 0 { // fewer rows than clusters: keep the old center
@@ -330,9 +452,9 @@ func lloyd(x []float64, T, d, k int, centers []float64, tol float64) KMeansResul
 			break
 		}
 	}
-	inertia := 0.0
-	for _, v := range dist {
-		inertia += v
+	res := KMeansResult{Centers: append([]float64(nil), centers...), Labels: make([]int, T), Inertia: km.sumRows(dist)}
+	for t, u := range km.id {
+		res.Labels[t] = labels[u]
 	}
-	return KMeansResult{Centers: centers, Labels: labels, Inertia: inertia}
+	return res
 }
