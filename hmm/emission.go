@@ -269,34 +269,39 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 			obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
 			f := 0
 			for ; f+4 <= d; f += 4 {
-				o, o2 := obs[f:f+4:f+4], obs2[f:f+4:f+4]
+				// Σ γ·x and Σ γ·x² in separate passes: fewer live values
+				// than registers, so nothing spills to the stack.
+				o := obs[f : f+4 : f+4]
 				a0, a1, a2, a3 := o[0], o[1], o[2], o[3]
-				b0, b1, b2, b3 := o2[0], o2[1], o2[2], o2[3]
-				for t := range n {
-					g := gb[t*k+s]
-					r, r2 := xb[t*d+f:t*d+f+4:t*d+f+4], sq[t*d+f:t*d+f+4:t*d+f+4]
+				off, gi := f, s
+				for range n {
+					g := gb[gi]
+					r := xb[off : off+4 : off+4]
 					a0, a1, a2, a3 = a0+g*r[0], a1+g*r[1], a2+g*r[2], a3+g*r[3]
-					b0, b1, b2, b3 = b0+g*r2[0], b1+g*r2[1], b2+g*r2[2], b3+g*r2[3]
+					off += d
+					gi += k
 				}
 				o[0], o[1], o[2], o[3] = a0, a1, a2, a3
+				o2 := obs2[f : f+4 : f+4]
+				b0, b1, b2, b3 := o2[0], o2[1], o2[2], o2[3]
+				off, gi = f, s
+				for range n {
+					g := gb[gi]
+					r := sq[off : off+4 : off+4]
+					b0, b1, b2, b3 = b0+g*r[0], b1+g*r[1], b2+g*r[2], b3+g*r[3]
+					off += d
+					gi += k
+				}
 				o2[0], o2[1], o2[2], o2[3] = b0, b1, b2, b3
 			}
-			for ; f+2 <= d; f += 2 {
-				o, o2 := obs[f:f+2:f+2], obs2[f:f+2:f+2]
-				a0, a1, b0, b1 := o[0], o[1], o2[0], o2[1]
-				for t := range n {
-					g := gb[t*k+s]
-					r, r2 := xb[t*d+f:t*d+f+2:t*d+f+2], sq[t*d+f:t*d+f+2:t*d+f+2]
-					a0, a1 = a0+g*r[0], a1+g*r[1]
-					b0, b1 = b0+g*r2[0], b1+g*r2[1]
-				}
-				o[0], o[1], o2[0], o2[1] = a0, a1, b0, b1
-			}
-			if f < d {
+			for ; f < d; f++ {
 				a, b := obs[f], obs2[f]
-				for t := range n {
-					g := gb[t*k+s]
-					a, b = a+g*xb[t*d+f], b+g*sq[t*d+f]
+				off, gi := f, s
+				for range n {
+					g := gb[gi]
+					a, b = a+g*xb[off], b+g*sq[off]
+					off += d
+					gi += k
 				}
 				obs[f], obs2[f] = a, b
 			}
