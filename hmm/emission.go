@@ -167,19 +167,20 @@ const emitBlock = 128
 // (five means and inverse variances fit in registers next to the row values).
 func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
 	k, d, mu := e.k, e.d, e.g.Means
-	q := e.q[:emitBlock]
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
-		xb := x[t0*d : (t0+n)*d]
+		xb, q := x[t0*d:(t0+n)*d], e.q[:n]
 		for s := range k {
 			m, h := mu[s*d:(s+1)*d], e.halfInv[s*d:(s+1)*d]
-			clear(q[:n])
+			clear(q)
 			f := 0
 			for ; f+5 <= d; f += 5 {
 				m0, m1, m2, m3, m4 := m[f], m[f+1], m[f+2], m[f+3], m[f+4]
 				h0, h1, h2, h3, h4 := h[f], h[f+1], h[f+2], h[f+3], h[f+4]
-				for t := range n {
-					r := xb[t*d+f : t*d+f+5 : t*d+f+5]
+				off := f
+				for t := range q {
+					r := xb[off : off+5 : off+5]
+					off += d
 					v0, v1, v2, v3, v4 := r[0]-m0, r[1]-m1, r[2]-m2, r[3]-m3, r[4]-m4
 					q[t] += ((v0*v0*h0 + v1*v1*h1) + (v2*v2*h2 + v3*v3*h3)) + v4*v4*h4
 				}
@@ -187,30 +188,35 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
 			for ; f+4 <= d; f += 4 {
 				m0, m1, m2, m3 := m[f], m[f+1], m[f+2], m[f+3]
 				h0, h1, h2, h3 := h[f], h[f+1], h[f+2], h[f+3]
-				for t := range n {
-					r := xb[t*d+f : t*d+f+4 : t*d+f+4]
+				off := f
+				for t := range q {
+					r := xb[off : off+4 : off+4]
+					off += d
 					v0, v1, v2, v3 := r[0]-m0, r[1]-m1, r[2]-m2, r[3]-m3
 					q[t] += (v0*v0*h0 + v1*v1*h1) + (v2*v2*h2 + v3*v3*h3)
 				}
 			}
 			for ; f+2 <= d; f += 2 {
 				m0, m1, h0, h1 := m[f], m[f+1], h[f], h[f+1]
-				for t := range n {
-					r := xb[t*d+f : t*d+f+2 : t*d+f+2]
+				off := f
+				for t := range q {
+					r := xb[off : off+2 : off+2]
+					off += d
 					v0, v1 := r[0]-m0, r[1]-m1
 					q[t] += v0*v0*h0 + v1*v1*h1
 				}
 			}
 			if f < d {
-				m0, h0 := m[f], h[f]
-				for t := range n {
-					v := xb[t*d+f] - m0
+				m0, h0, off := m[f], h[f], f
+				for t := range q {
+					v := xb[off] - m0
+					off += d
 					q[t] += v * v * h0
 				}
 			}
 			c := e.c[s]
 			out := dst[t0*k:]
-			for t, v := range q[:n] {
+			for t, v := range q {
 				out[t*k+s] = c - v
 			}
 		}
