@@ -74,6 +74,13 @@ func (l *lattice) forwardScaled(c *chain, T int) (float64, bool) {
 	}
 	acc.add(l.bmax[0], s)
 	for t := 1; t < T; t++ {
+		if k == 4 && l.guard(t) == 0 {
+			prev := *(*[4]float64)(l.fw[(t-1)*4 : t*4])
+			if !forward4(c.aT, &prev, l.bw[t*4:T*4], l.fw[t*4:T*4], l.bmax[t:T], &acc, nil) {
+				return 0, false
+			}
+			break
+		}
 		s, ok := forwardStep(c, l.fw[(t-1)*k:t*k], l.fw[t*k:(t+1)*k], l.bw[t*k:(t+1)*k], l.guard(t))
 		if !ok {
 			return 0, false
@@ -172,9 +179,21 @@ func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int, frames 
 			return 0, false
 		}
 		for i := range n {
+			t := t0 + i
+			if k == 4 && l.guard(t) == 0 && t > 0 {
+				var fr []float64
+				if frames != nil {
+					fr = frames[t : t0+n]
+				}
+				p := (*[4]float64)(prev)
+				if !forward4(c.aT, p, l.bw[i*4:n*4], nil, l.bmax[i:n], &acc, fr) {
+					return 0, false
+				}
+				break
+			}
 			var s float64
 			ok := false
-			if t := t0 + i; t == 0 {
+			if t == 0 {
 				s, ok = l.startStep(c, cur, l.bw[:k])
 			} else {
 				s, ok = forwardStep(c, prev, cur, l.bw[i*k:(i+1)*k], l.guard(t))
@@ -184,7 +203,7 @@ func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int, frames 
 			}
 			acc.add(l.bmax[i], s)
 			if frames != nil {
-				frames[t0+i] = l.bmax[i] + math.Log(s)
+				frames[t] = l.bmax[i] + math.Log(s)
 			}
 			prev, cur = cur, prev
 		}
@@ -255,9 +274,6 @@ func expFrames(p, bmax, b []float64, k, T int) bool {
 // guard (see lattice.guard).
 func forwardStep(c *chain, prev, cur, p []float64, guard float64) (s float64, ok bool) {
 	k := len(cur)
-	if k == 4 && guard == 0 {
-		return forwardStep4(c.aT, prev, cur, p)
-	}
 	if k == 8 && guard == 0 {
 		return forwardStep8(c.aT, prev, cur, p)
 	}
@@ -380,43 +396,57 @@ func (l *lattice) backwardFast(c *chain, T int, xi bool) bool {
 	return true
 }
 
-// forwardStep4 is forwardStep for K = 4 and t > 0, unrolled: the same
-// sums in the same order, and the same underflow checks, taken only when a
-// value is small.
-func forwardStep4(aT, prev, cur, p []float64) (float64, bool) {
-	aT, prev, cur, p = aT[:16:16], prev[:4:4], cur[:4:4], p[:4:4]
+// forward4 runs the recursion of forwardStep for K = 4 over the frames
+// p_t of p (n×4) from the frame *prev, unrolled and with the frame in
+// registers: the same sums in the same order, and the same underflow checks,
+// taken only when a value is small. It adds every frame to acc, writes the
+// frames to out unless it is nil, the increments max b_t + log s_t to frames
+// unless it is nil, and leaves the last frame in *prev.
+func forward4(aT []float64, prev *[4]float64, p, out, bmax []float64, acc *logAcc, frames []float64) bool {
+	a := (*[16]float64)(aT)
 	x0, x1, x2, x3 := prev[0], prev[1], prev[2], prev[3]
-	s0 := x0*aT[0] + x1*aT[1] + x2*aT[2] + x3*aT[3]
-	s1 := x0*aT[4] + x1*aT[5] + x2*aT[6] + x3*aT[7]
-	s2 := x0*aT[8] + x1*aT[9] + x2*aT[10] + x3*aT[11]
-	s3 := x0*aT[12] + x1*aT[13] + x2*aT[14] + x3*aT[15]
-	v0, v1, v2, v3 := s0*p[0], s1*p[1], s2*p[2], s3*p[3]
-	if v0 < tiny || v1 < tiny || v2 < tiny || v3 < tiny {
-		for j, sj := range [4]float64{s0, s1, s2, s3} {
-			col := aT[j*4 : j*4+4]
-			if sj < tiny && !exactSum(prev, col, sj) {
-				return 0, false
-			}
-			if v := sj * p[j]; v < normalMin && sj > 0 && p[j] > 0 {
-				return 0, false
-			}
-		}
-	}
-	s := v0 + v1 + v2 + v3
-	if !(s > 0) {
-		return 0, false
-	}
-	inv := 1 / s
-	v0, v1, v2, v3 = v0*inv, v1*inv, v2*inv, v3*inv
-	cur[0], cur[1], cur[2], cur[3] = v0, v1, v2, v3
-	if v0 < normalMin || v1 < normalMin || v2 < normalMin || v3 < normalMin {
-		for _, v := range cur {
-			if v > 0 && v < normalMin {
-				return 0, false
+	for i, bm := range bmax {
+		pt := (*[4]float64)(p[i*4 : i*4+4])
+		s0 := x0*a[0] + x1*a[1] + x2*a[2] + x3*a[3]
+		s1 := x0*a[4] + x1*a[5] + x2*a[6] + x3*a[7]
+		s2 := x0*a[8] + x1*a[9] + x2*a[10] + x3*a[11]
+		s3 := x0*a[12] + x1*a[13] + x2*a[14] + x3*a[15]
+		v0, v1, v2, v3 := s0*pt[0], s1*pt[1], s2*pt[2], s3*pt[3]
+		if v0 < tiny || v1 < tiny || v2 < tiny || v3 < tiny {
+			x := [4]float64{x0, x1, x2, x3}
+			for j, sj := range [4]float64{s0, s1, s2, s3} {
+				if sj < tiny && !exactSum(x[:], aT[j*4:j*4+4], sj) {
+					return false
+				}
+				if v := sj * pt[j]; v < normalMin && sj > 0 && pt[j] > 0 {
+					return false
+				}
 			}
 		}
+		s := v0 + v1 + v2 + v3
+		if !(s > 0) {
+			return false
+		}
+		inv := 1 / s
+		x0, x1, x2, x3 = v0*inv, v1*inv, v2*inv, v3*inv
+		if x0 < normalMin || x1 < normalMin || x2 < normalMin || x3 < normalMin {
+			for _, v := range [4]float64{x0, x1, x2, x3} {
+				if v > 0 && v < normalMin {
+					return false
+				}
+			}
+		}
+		if out != nil {
+			o := (*[4]float64)(out[i*4 : i*4+4])
+			o[0], o[1], o[2], o[3] = x0, x1, x2, x3
+		}
+		acc.add(bm, s)
+		if frames != nil {
+			frames[i] = bm + math.Log(s)
+		}
 	}
-	return s, true
+	*prev = [4]float64{x0, x1, x2, x3}
+	return true
 }
 
 // backward4 is the loop of backwardFast for K = 4, unrolled, with the same
