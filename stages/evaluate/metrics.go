@@ -1,9 +1,9 @@
 package evaluate
 
 import (
+	"cmp"
 	"math"
 	"slices"
-	"sort"
 )
 
 // Point is one point of a ROC curve: flagging scores ≥ Threshold as
@@ -131,20 +131,26 @@ func Spearman(x, y []float64) float64 {
 
 // ranks returns the 1-based ranks of x, ties sharing their average rank.
 func ranks(x []float64) []float64 {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
+	// Sort (value, index) pairs: an unstable sort is enough, since tied
+	// values all get their average rank.
+	type vi struct {
+		v float64
+		i int
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
+	p := make([]vi, len(x))
+	for i, v := range x {
+		p[i] = vi{v, i}
+	}
+	slices.SortFunc(p, func(a, b vi) int { return cmp.Compare(a.v, b.v) })
 	r := make([]float64, len(x))
-	for i := 0; i < len(idx); {
+	for i := 0; i < len(p); {
 		j := i + 1
-		for j < len(idx) && x[idx[j]] == x[idx[i]] {
+		for j < len(p) && p[j].v == p[i].v {
 			j++
 		}
 		avg := float64(i+j+1) / 2 // ranks i+1 … j
 		for k := i; k < j; k++ {
-			r[idx[k]] = avg
+			r[p[k].i] = avg
 		}
 		i = j
 	}
