@@ -224,14 +224,24 @@ func TestDataErrors(t *testing.T) {
 		want string
 	}{
 		{g, Sequences{X: []float64{0, math.NaN()}, D: 2}, "row 0, feature 1 is NaN"},
+		{g, Sequences{X: []float64{0, 1, 2, 3, math.Inf(-1), 5, 6, 7}, D: 2, Lengths: []int{1, 3}}, "row 2, feature 0 is -Inf"},
+		{g, Sequences{X: []float64{0, 1, math.Inf(1), 3}, D: 2}, "row 1, feature 0 is +Inf"},
+		{c, Sequences{X: []float64{0, math.NaN()}, D: 1}, "row 1: symbol NaN"},
 		{g, Sequences{X: []float64{0, 1, 2}, D: 3}, "3 features"},
 		{g, Sequences{X: []float64{0, 1, 2, 3}, D: 2, Lengths: []int{2, 0}}, "sequence 1 is empty"},
 		{g, Sequences{X: nil, D: 2}, "no observations"},
 		{c, Sequences{X: []float64{0, 1, 2}, D: 1}, "row 2: symbol 2"},
 		{c, Sequences{X: []float64{0, 0.5}, D: 1}, "row 1"},
 	} {
-		if _, err := tc.m.Score(tc.s); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Score: want error mentioning %q, got %v", tc.want, err)
+		_, err1 := tc.m.Score(tc.s)
+		_, err2 := tc.m.ScoreFrames(tc.s)
+		_, _, err3 := tc.m.Decode(tc.s)
+		_, err4 := tc.m.Posteriors(tc.s)
+		_, err5 := tc.m.(scorer).ScoreWith(tc.s, ImplScaling)
+		for i, err := range []error{err1, err2, err3, err4, err5} {
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("method %d: want error mentioning %q, got %v", i, tc.want, err)
+			}
 		}
 	}
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // Model is a trained hidden Markov model. *Gaussian and *Categorical
-// implement it. All methods check the data first and return an error naming
-// the offending row or sequence.
+// implement it. All methods check the data and return an error naming the
+// offending row or sequence (Gaussian Score, ScoreFrames and Decode look for
+// NaN and ±Inf only when a result is not finite, which they always cause).
 type Model interface {
 	Kind() string
 	NumStates() int
@@ -38,10 +39,34 @@ func (g *Gaussian) Kind() string { return KindGaussian }
 func (g *Gaussian) NumStates() int { return g.K }
 
 func (g *Gaussian) prepare(seqs Sequences) (*chain, emitter, error) {
+	return g.prepareWith(seqs, g.checkObs)
+}
+
+// prepareLazy is prepare without the pass over the data values: Score,
+// ScoreFrames and Decode look for NaN and ±Inf only when a result is not
+// finite (afterCheck), which such values always cause, and save a read of
+// the data.
+func (g *Gaussian) prepareLazy(seqs Sequences) (*chain, emitter, error) {
+	return g.prepareWith(seqs, g.checkShape)
+}
+
+// afterCheck returns the data error of seqs if a value of res is not finite
+// or err is not nil, and err otherwise.
+func afterCheck(seqs Sequences, res []float64, err error) error {
+	if err == nil && allFinite(res) {
+		return nil
+	}
+	if e := seqs.checkFinite(); e != nil {
+		return e
+	}
+	return err
+}
+
+func (g *Gaussian) prepareWith(seqs Sequences, check func(Sequences) error) (*chain, emitter, error) {
 	if err := g.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if err := g.checkObs(seqs); err != nil {
+	if err := check(seqs); err != nil {
 		return nil, nil, err
 	}
 	em, err := newGaussianEmitter(g)
@@ -57,30 +82,42 @@ func (g *Gaussian) Score(seqs Sequences) ([]float64, error) { return g.ScoreWith
 // ScoreWith is Score with an explicit implementation; ImplScaling fails with
 // ErrUnderflow where hmmlearn's scaling implementation raises.
 func (g *Gaussian) ScoreWith(seqs Sequences, impl string) ([]float64, error) {
-	ch, em, err := g.prepare(seqs)
+	ch, em, err := g.prepareLazy(seqs)
 	if err != nil {
 		return nil, err
 	}
-	return score(ch, em, seqs, impl)
+	lp, err := score(ch, em, seqs, impl)
+	if err := afterCheck(seqs, lp, err); err != nil {
+		return nil, err
+	}
+	return lp, nil
 }
 
 // ScoreFrames returns the per-row forward log-likelihood increments
 // log P(x_t | x_<t) of every sequence (Model.ScoreFrames).
 func (g *Gaussian) ScoreFrames(seqs Sequences) ([]float64, error) {
-	ch, em, err := g.prepare(seqs)
+	ch, em, err := g.prepareLazy(seqs)
 	if err != nil {
 		return nil, err
 	}
-	return scoreFrames(ch, em, seqs), nil
+	fr := scoreFrames(ch, em, seqs)
+	if err := afterCheck(seqs, fr, nil); err != nil {
+		return nil, err
+	}
+	return fr, nil
 }
 
 // Decode runs Viterbi on every sequence.
 func (g *Gaussian) Decode(seqs Sequences) ([]float64, []int, error) {
-	ch, em, err := g.prepare(seqs)
+	ch, em, err := g.prepareLazy(seqs)
 	if err != nil {
 		return nil, nil, err
 	}
-	return decode(ch, em, seqs)
+	lp, path, err := decode(ch, em, seqs)
+	if err := afterCheck(seqs, lp, err); err != nil {
+		return nil, nil, err
+	}
+	return lp, path, nil
 }
 
 // DecodeMAP is hmmlearn's decode(algorithm="map"); see decodeMAP.

@@ -41,6 +41,14 @@ func (s Sequences) Bounds() [][2]int {
 // dimension, a ragged X, an empty sequence, lengths that do not add up, or a
 // non-finite value.
 func (s Sequences) Validate() error {
+	if err := s.validateShape(); err != nil {
+		return err
+	}
+	return s.checkFinite()
+}
+
+// validateShape is Validate without the pass over the values.
+func (s Sequences) validateShape() error {
 	if s.D <= 0 {
 		return fmt.Errorf("hmm: dimension D = %d, need > 0", s.D)
 	}
@@ -62,6 +70,11 @@ func (s Sequences) Validate() error {
 			return fmt.Errorf("hmm: lengths add up to %d, but there are %d rows", sum, s.T())
 		}
 	}
+	return nil
+}
+
+// checkFinite reports the first NaN or ±Inf value of s.
+func (s Sequences) checkFinite() error {
 	if allFinite(s.X) {
 		return nil
 	}
