@@ -48,7 +48,10 @@
 // entries; full: the matrix for every state; tied: the matrix); categorical
 // emission rows uniform random, normalised. KMeans copes with data that are
 // nearly all duplicates (botnet windows): seeding never divides by a zero
-// potential and empty clusters are re-seeded at the farthest rows.
+// potential and empty clusters are re-seeded at the farthest rows. It
+// computes distances once per distinct row and keeps every sum over rows in
+// row order (or, for integer data, exact), so deduplication changes no bit
+// of its result.
 //
 // # Defaults and their hmmlearn equivalents
 //
@@ -84,8 +87,14 @@
 // frame: it runs scaled recursions on exp(b_t − max b_t) with log P kept as a
 // sum of logs (fast.go), which is exact up to rounding, and recomputes a
 // sequence with hmmlearn's log-space recursions whenever a positive quantity
-// could have underflowed (degenerate data with tiny variances). It stays
-// finite for any T. Its posteriors are a little more accurate than
+// could have underflowed (degenerate data with tiny variances). EM drives
+// the start probabilities of unused states towards 0 geometrically; once
+// π_j·p_0(j) underflows, the first frame drops that state and restores its
+// γ_0 and ξ_0 exactly afterwards, after checking that nothing else depended
+// on it beyond 1e-17 relative. It stays finite for any T. The hot loops are
+// blocked and specialised for K = 4 and K = 8 (same sums in the same order);
+// categorical models read exp(b − max b) from a per-symbol table, and
+// Viterbi for K = 4 stores back-pointers chosen with hmmlearn's tie rule. Its posteriors are a little more accurate than
 // hmmlearn's log ones; in the degenerate fixture this shows as a 5e-9
 // relative difference after one iteration in the variance of a state owning
 // ~220 identical rows, where botprof agrees with hmmlearn's own scaling fit
