@@ -22,23 +22,26 @@ var ErrUnderflow = errors.New("hmm: forward pass failed with underflow; use impl
 // Viterbi. It grows to the longest sequence and is reused across sequences
 // and EM iterations, so no time step allocates.
 type lattice struct {
-	k       int
-	flp     []float64 // T×K frame log-probabilities b_t(j)
-	alpha   []float64 // T×K log forward (log) | scaled forward (scaling)
-	beta    []float64 // T×K log backward (log) | scaled backward (scaling)
-	fw      []float64 // T×K exp(α_t − max α_t)            (log)
-	bs      []float64 // T×K exp(β_t − max v_{t+1}) (log) | 2×K β̂ (fast log)
-	bw      []float64 // T×K exp(v_t − max v_t), v = b+β  (log) | p_t = exp(b_t) (scaling)
-	scale   []float64 // T   scaling factors c_t                (scaling)
-	bmax    []float64 // T   max_j b_t(j)                        (fast log)
-	fx, wx  []float64 // T×K ξ factors â_t/(z·s) and p_{t+1}⊙β̂_{t+1} (fast log, K = 8)
-	s0      float64   // first forward normaliser                (fast log)
-	dropped bool      // startStep set an underflowing π_j·p_j to 0 (fast log)
-	gamma   []float64 // T×K posteriors
-	xi      []float64 // K×K Σ_t ξ_t
-	tmp     []float64 // K
-	path    []int     // T
-	ptr     []uint8   // T×4 Viterbi back-pointers (K = 4)
+	k     int
+	flp   []float64 // T×K frame log-probabilities b_t(j)
+	alpha []float64 // T×K log forward (log) | scaled forward (scaling) | δ (Viterbi)
+	beta  []float64 // T×K log backward (log) | scaled backward (scaling)
+	fw    []float64 // T×K exp(α_t − max α_t) (log) | normalised forward â_t (fast)
+	bs    []float64 // T×K exp(β_t − max v_{t+1}) (log) | 2×K β̂_{t+1}, β̂_t (fast)
+	bw    []float64 // T×K exp(v_t − max v_t), v = b+β (log) | p_t (fast, scaling)
+	scale []float64 // T   scaling factors c_t (scaling)
+	bmax  []float64 // T   max_j b_t(j) (fast)
+	fx    []float64 // T×K â_t/(z_t·s_t), the ξ factor of frame t (fast, K = 8)
+	wx    []float64 // T×K p_{t+1} ⊙ β̂_{t+1} (fast, K = 8)
+	gamma []float64 // T×K posteriors
+	xi    []float64 // K×K Σ_t ξ_t
+	tmp   []float64 // K
+	path  []int     // T
+	ptr   []uint8   // T×4 Viterbi back-pointers (K = 4)
+	// s0 and dropped describe the first frame of the fast recursions
+	// (startStep): its normaliser, and whether a state was dropped.
+	s0      float64
+	dropped bool
 }
 
 func newLattice(k int) *lattice {
