@@ -99,6 +99,7 @@ func benchCases() []benchCase {
 }
 
 func reportObs(b *testing.B, T int) {
+	b.ReportAllocs()
 	b.ReportMetric(float64(T)*float64(b.N)/b.Elapsed().Seconds(), "obs/s")
 }
 
