@@ -270,8 +270,7 @@ func decode(ch *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
 	path := make([]int, seqs.T())
 	for i, b := range bounds {
 		T := b[1] - b[0]
-		lp[i] = l.viterbi(ch, em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], seqs.D, T)
-		copy(path[b[0]:b[1]], l.path[:T])
+		lp[i] = l.viterbi(ch, em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], seqs.D, T, path[b[0]:b[1]])
 	}
 	return lp, path, nil
 }

@@ -36,7 +36,6 @@ type lattice struct {
 	gamma []float64 // T×K posteriors
 	xi    []float64 // K×K Σ_t ξ_t
 	tmp   []float64 // K
-	path  []int     // T
 	ptr   []uint8   // T×4 Viterbi back-pointers (K = 4)
 	// s0 and dropped describe the first frame of the fast recursions
 	// (startStep): its normaliser, and whether a state was dropped.
@@ -414,19 +413,16 @@ func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
 }
 
 // viterbi returns the log-probability of the best path of the T rows of x
-// and writes the path to l.path[:T], with hmmlearn's tie-breaking: the last
+// and writes the path to path[:T], with hmmlearn's tie-breaking: the last
 // state takes the lowest index among equal maxima, every earlier state the
 // highest. Frame log-probabilities are computed one frame at a time.
-func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
+func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int, path []int) float64 {
 	k := l.k
-	if cap(l.path) < T {
-		l.path = make([]int, T)
-	}
-	l.path = l.path[:T]
+	path = path[:T]
 	const block = 256 // frames whose log-probabilities are computed at once
 	ensure(&l.flp, block*k)
 	if k == 4 {
-		return l.viterbi4(c, em, x, d, T, block)
+		return l.viterbi4(c, em, x, d, T, block, path)
 	}
 	ensure(&l.alpha, T*k)
 	delta := l.alpha
@@ -464,9 +460,9 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
 		}
 	}
 	logProb := last[best]
-	l.path[T-1] = best
+	path[T-1] = best
 	for t := T - 2; t >= 0; t-- {
-		next := l.path[t+1]
+		next := path[t+1]
 		row := delta[t*k : (t+1)*k]
 		arg, m := 0, math.Inf(-1)
 		for i := range k {
@@ -474,7 +470,7 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
 				arg, m = i, v
 			}
 		}
-		l.path[t] = arg
+		path[t] = arg
 	}
 	return logProb
 }
@@ -483,7 +479,7 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int) float64 {
 // stores back-pointers instead: ptr_t(j) = argmax_i δ_{t−1}(i) + log A_ij
 // with the highest index among equal maxima, which is exactly the state the
 // generic back-tracking picks (the sums are the same floating-point values).
-func (l *lattice) viterbi4(c *chain, em emitter, x []float64, d, T, block int) float64 {
+func (l *lattice) viterbi4(c *chain, em emitter, x []float64, d, T, block int, path []int) float64 {
 	if cap(l.ptr) < 4*T {
 		l.ptr = make([]uint8, 4*T)
 	}
@@ -526,7 +522,7 @@ func (l *lattice) viterbi4(c *chain, em emitter, x []float64, d, T, block int) f
 			best, logProb = j+1, v
 		}
 	}
-	path := l.path[:T]
+	path = path[:T]
 	path[T-1] = best
 	for t := T - 1; t > 0; t-- {
 		best = int(ptr[t*4+best&3])
