@@ -34,7 +34,7 @@ const (
 	discretizeVersion = 1
 	windowVersion     = 1
 	trainVersion      = 1
-	evaluateVersion   = 2
+	evaluateVersion   = 3
 )
 
 // Options control a run; none of them changes a result.

@@ -206,29 +206,35 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string) (H
 	if err != nil {
 		return fail("viterbi", err)
 	}
-	ll, err := m.Score(seqs)
-	if err != nil {
-		return fail("log-likelihood", err)
+	if len(vit) != nseq {
+		return fail("model", fmt.Errorf("%d viterbi scores for %d sequences", len(vit), nseq))
 	}
-	if len(vit) != nseq || len(ll) != nseq {
-		return fail("model", fmt.Errorf("%d viterbi and %d log-likelihood scores for %d sequences", len(vit), len(ll), nseq))
-	}
-	hs.Viterbi, hs.LogLik = sum(vit), sum(ll)
-	hs.LogLikPerWindow = hs.LogLik / float64(hw.Count)
+	hs.Viterbi = sum(vit)
 	if input == InputSequences {
-		hs.WindowScores = ll // each window already is its own sequence
-		return hs, nil
+		// Each window is its own sequence: its log-likelihood is its score.
+		ll, err := m.Score(seqs)
+		if err != nil {
+			return fail("log-likelihood", err)
+		}
+		if len(ll) != nseq {
+			return fail("model", fmt.Errorf("%d log-likelihoods for %d sequences", len(ll), nseq))
+		}
+		hs.LogLik, hs.WindowScores = sum(ll), ll
+	} else {
+		// A window's score is its share of the host's log-likelihood,
+		// log P(w_i | w_<i); the shares add up to the host's log-likelihood
+		// (to rounding), so one forward pass gives both. Scoring a window
+		// alone instead would go through the start distribution only, which
+		// a model fitted on one long sequence concentrates on a single state.
+		if hs.WindowScores, err = m.ScoreFrames(seqs); err != nil {
+			return fail("window log-likelihoods", err)
+		}
+		if len(hs.WindowScores) != hw.Count {
+			return fail("model", fmt.Errorf("%d window scores for %d windows", len(hs.WindowScores), hw.Count))
+		}
+		hs.LogLik = sum(hs.WindowScores)
 	}
-	// A window's score is its share of the host's log-likelihood,
-	// log P(w_i | w_<i). Scoring a window alone instead would go through the
-	// start distribution only, which a model fitted on one long sequence
-	// concentrates on a single state.
-	if hs.WindowScores, err = m.ScoreFrames(seqs); err != nil {
-		return fail("window log-likelihoods", err)
-	}
-	if len(hs.WindowScores) != hw.Count {
-		return fail("model", fmt.Errorf("%d window scores for %d windows", len(hs.WindowScores), hw.Count))
-	}
+	hs.LogLikPerWindow = hs.LogLik / float64(hw.Count)
 	return hs, nil
 }
 
