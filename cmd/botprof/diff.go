@@ -45,16 +45,17 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			"median ± 95%% CI, Mann-Whitney U test, ~ where not significant.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 2 {
+	if len(pos) != 2 {
 		fs.Usage()
-		return fmt.Errorf("diff: want 2 results folders, got %d", fs.NArg())
+		return usageError{fmt.Sprintf("diff: want 2 results folders, got %d", len(pos))}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	opts.FailIf = failIf
-	return report.Diff(fs.Arg(0), fs.Arg(1), opts, stdout)
+	return report.Diff(pos[0], pos[1], opts, stdout)
 }

@@ -17,16 +17,17 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "usage: botprof ls [DIR]\n\nLists the runs under DIR (default results): experiment, start time, points, best median auc_host.\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 1 {
+	if len(pos) > 1 {
 		fs.Usage()
-		return fmt.Errorf("ls: want at most 1 directory, got %d", fs.NArg())
+		return usageError{fmt.Sprintf("ls: want at most 1 directory, got %d", len(pos))}
 	}
 	root := "results"
-	if fs.NArg() == 1 {
-		root = fs.Arg(0)
+	if len(pos) == 1 {
+		root = pos[0]
 	}
 	if err := ctx.Err(); err != nil {
 		return err

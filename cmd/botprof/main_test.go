@@ -122,3 +122,17 @@ func TestProgressSilentWhenNotATerminal(t *testing.T) {
 		t.Error("progress bars on a regular file")
 	}
 }
+
+func TestFlagsAfterPositionalArguments(t *testing.T) {
+	var out, errb bytes.Buffer
+	a := "../../report/testdata/runs/a"
+	err := run(context.Background(), []string{"diff", a, a, "--format", "csv"}, &out, &errb)
+	if err != nil || !strings.HasPrefix(out.String(), "a_point,b_point,metric") {
+		t.Fatalf("diff with trailing flags: %v\n%s%s", err, out.String(), errb.String())
+	}
+	err = run(context.Background(), []string{"show"}, &out, &errb)
+	var ue usageError
+	if !errors.As(err, &ue) {
+		t.Errorf("show without a folder: %v, want a usage error", err)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -136,19 +135,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // parseWithSpec parses flags that may come before or after the one
 // positional SPEC argument.
 func parseWithSpec(fs *flag.FlagSet, args []string) (string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return "", err
-			}
-			return "", usageError{err.Error()}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return "", err
 	}
 	if len(pos) != 1 {
 		fs.Usage()

@@ -17,15 +17,16 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "usage: botprof show RUN\n\nPrints a results folder's summary (Markdown) to stdout.\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
-		return fmt.Errorf("show: want 1 results folder, got %d", fs.NArg())
+		return usageError{fmt.Sprintf("show: want 1 results folder, got %d", len(pos))}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return report.Show(fs.Arg(0), stdout)
+	return report.Show(pos[0], stdout)
 }
