@@ -16,6 +16,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/pipeline/cache"
 )
 
 // smallSpec runs on testdata/s10-small (a few thousand real scenario-10 flows).
@@ -138,6 +142,15 @@ func TestEndToEndResultsFolder(t *testing.T) {
 	if r := byHost["147.32.84.204"]; r[2] != "profile" {
 		t.Errorf("profiled host class = %s", r[2])
 	}
+	// scores.parquet holds the same rows as scores.csv, for pandas/duckdb users.
+	pq, err := cache.ReadParquet(filepath.Join(dir, "scores.parquet"), memory.NewGoAllocator())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int(pq.NumRows()) != len(rows)-1 || pq.Schema().Field(1).Name != "host" || pq.Schema().Field(6).Name != "viterbi" {
+		t.Errorf("scores.parquet: %d rows, schema %v; scores.csv has %d rows", pq.NumRows(), pq.Schema(), len(rows)-1)
+	}
+	pq.Release()
 	mp := out.Points[0].Out
 	if auc := mp.Metrics["auc_host"]; auc < 0 || auc > 1 {
 		t.Errorf("auc_host = %v", auc)
