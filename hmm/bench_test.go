@@ -196,3 +196,45 @@ func BenchmarkKMeans(b *testing.B) {
 		reportObs(b, T)
 	})
 }
+
+// degenerateProblem is botnet-like data: the rows of the degenerate fixture
+// (integer codes, mostly identical rows) repeated to T = 22800 rows, and the
+// 4-state diag model Train fits on them (variances ≈ 0.01/N, so emission
+// log-densities differ by thousands of nats between states).
+func degenerateProblem(b *testing.B) (Model, Sequences) {
+	x := degenerateData(b).X
+	const T, d = 22800, 10
+	rows := make([]float64, 0, T*d)
+	for len(rows) < T*d {
+		rows = append(rows, x[:min(len(x), T*d-len(rows))]...)
+	}
+	seqs := Sequences{X: rows, D: d}
+	cfg := DefaultConfig()
+	cfg.States = 4
+	m, _, err := Train(context.Background(), cfg, seqs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m, seqs
+}
+
+// BenchmarkScoreDegenerate times Score and ScoreFrames on degenerateProblem.
+func BenchmarkScoreDegenerate(b *testing.B) {
+	m, seqs := degenerateProblem(b)
+	b.Run("kind=diag-degenerate/K=4/T=22800/D=10/Score", func(b *testing.B) {
+		for range b.N {
+			if _, err := m.Score(seqs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportObs(b, seqs.T())
+	})
+	b.Run("kind=diag-degenerate/K=4/T=22800/D=10/ScoreFrames", func(b *testing.B) {
+		for range b.N {
+			if _, err := m.ScoreFrames(seqs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportObs(b, seqs.T())
+	})
+}

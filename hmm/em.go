@@ -181,6 +181,10 @@ func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error
 				out[i] = lp
 				continue
 			}
+			if lp, ok := l.scoreDrop(ch, em, x, seqs.D, T, nil); ok {
+				out[i] = lp
+				continue
+			}
 		}
 		l.grow(T)
 		em.frameLogProb(l.flp, x, T)
@@ -213,6 +217,9 @@ func scoreFrames(ch *chain, em emitter, seqs Sequences) []float64 {
 		frames := out[b[0]:b[1]]
 		if ch.fast {
 			if _, ok := l.scoreFast(ch, em, x, seqs.D, T, frames); ok {
+				continue
+			}
+			if _, ok := l.scoreDrop(ch, em, x, seqs.D, T, frames); ok {
 				continue
 			}
 		}

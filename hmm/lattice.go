@@ -37,6 +37,7 @@ type lattice struct {
 	xi    []float64 // K×K Σ_t ξ_t
 	tmp   []float64 // K
 	ptr   []uint8   // T×4 Viterbi back-pointers (K = 4)
+	drop  []bool    // 2×K states dropped in the previous and current frame (scoreDrop)
 	// s0 and dropped describe the first frame of the fast recursions
 	// (startStep): its normaliser, and whether a state was dropped.
 	s0      float64
