@@ -8,23 +8,31 @@ import "math"
 // differ by thousands of nats between states, so p_t(j) = exp(b_t(j) −
 // max b_t) underflows on every frame and the scaled recursions of fast.go
 // decline the whole sequence. scoreDrop runs the same scaled recursion but
-// lets such a quantity go to 0 — the state is "dropped" for that frame —
-// as long as nothing depended on it beyond rounding: a dropped state's true
-// normalised forward value is below dropEps/s_t (s_t the frame's
-// normaliser ≤ 1, since â_{t−1} sums to 1 and A is stochastic): an emission
-// more than 700 nats below the frame's best (e^−700 < dropEps), a product
-// or a normalised value below the normal range (< normalMin < dropEps).
-// The next frame then only trusts a sum Σ_i â_t(i)·A_ij fed by a dropped
-// state if it is at least K·dropEps/s_t·1e17, so that the dropped mass
-// changes it by less than 1e-17 relative, the same rule by which the
-// log-space recursions ignore the terms that exp underflows. An untrusted
-// sum (true value below 2·K·dropEps·1e17/s_t ≤ 1) is accepted only where
-// the emission is itself dropped or exactly 0, so that the product stays
-// below dropEps (or is exactly 0). Anything else declines, and the caller
-// recomputes the sequence in log space.
+// lets a state's value go to 0 — the state is "dropped" for that frame —
+// while it keeps a bound D_t on the true normalised forward value of every
+// dropped state, and declines unless the dropped mass is below 1e-17 of
+// everything it changes, the same rule by which the log-space recursions
+// ignore the terms that exp underflows:
+//
+//   - a sum s_j = Σ_i â_{t−1}(i)·A_ij misses at most
+//     e_j = D_{t−1}·Σ_{i dropped} A_ij (plus K·normalMin if it is below
+//     tiny and not an exact zero); it is trusted if e_j ≤ 1e-17·s_j, else
+//     state j is dropped with true value below (s_j + e_j)·p_t(j);
+//   - an emission more than 700 nats below the frame's best (p_t(j) <
+//     e^−700 < dropEps), a product s_j·p_t(j) or a normalised value below
+//     the normal range drop the state;
+//   - D_t is the largest of those bounds divided by the normaliser s_t, and
+//     the frame is accepted only if K·D_t ≤ 1e-17 (the normaliser and every
+//     kept value are then exact to 1e-17 relative).
+//
+// Anything else declines, and the caller recomputes the sequence in log
+// space.
 
-// dropEps bounds the true value of a dropped quantity (e^−700 ≈ 9.9e-305).
+// dropEps bounds a dropped emission p_t(j) < e^−700 ≈ 9.9e-305.
 const dropEps = 1e-304
+
+// dropTol is the relative change that dropped mass may cause.
+const dropTol = 1e-17
 
 // scoreDrop is scoreFast with dropped states, for a sequence that scoreFast
 // declined. It computes the frame log-probabilities emitBlock frames at a
@@ -34,7 +42,6 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 	k := l.k
 	n := min(T, emitBlock)
 	ensure(&l.flp, n*k)
-	ensure(&l.bw, n*k)
 	ensure(&l.fw, 2*k)
 	if cap(l.drop) < 2*k {
 		l.drop = make([]bool, 2*k)
@@ -42,21 +49,28 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 	prev, cur := l.fw[:k], l.fw[k:2*k]
 	dprev, dcur := l.drop[:k], l.drop[k:2*k]
 	var acc logAcc
-	guard := 0.0 // K·dropEps·1e17/s_{t−1} if frame t−1 dropped a state, else 0
+	bound := 0.0 // D_{t−1}
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
 		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
 		for i := range n {
-			b, p := l.flp[i*k:(i+1)*k:(i+1)*k], l.bw[i*k:(i+1)*k:(i+1)*k]
+			b := l.flp[i*k : (i+1)*k : (i+1)*k]
 			m := maxOf(b)
 			if m-m != 0 { // ±Inf or NaN
 				return 0, false
 			}
-			s, dropped := 0.0, false
+			s, drop := 0.0, 0.0 // normaliser; largest dropped value
+			nd := 0.0           // number of states dropped at t−1
+			if bound > 0 {
+				for _, dr := range dprev {
+					if dr {
+						nd++
+					}
+				}
+			}
 			for j := range cur {
-				// sj = Σ_i â_{t−1}(i)·A_ij, or π_j at t = 0.
-				var sj float64
-				untrusted := false // sj may have lost more than rounding
+				// sj = Σ_i â_{t−1}(i)·A_ij (π_j at t = 0), missing at most ej.
+				sj, ej := 0.0, 0.0
 				if t0+i == 0 {
 					sj = c.pi[j]
 				} else {
@@ -64,64 +78,74 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 					for i, v := range prev {
 						sj += v * col[i]
 					}
-					untrusted = (sj < guard && fedByDropped(dprev, col)) || (sj < tiny && !exactSum(prev, col, sj))
+					// Σ_{i dropped} A_ij ≤ nd: add the column only if it could matter.
+					if bound*nd > dropTol*sj {
+						for i, dr := range dprev {
+							if dr {
+								ej += col[i]
+							}
+						}
+						ej *= bound
+					}
+					if sj < tiny && !exactSum(prev, col, sj) {
+						ej += float64(k) * normalMin
+					}
 				}
-				dcur[j] = false
-				v := b[j] - m
-				switch {
+				// pj = p_t(j), below pmax.
+				var pj, pmax float64
+				switch v := b[j] - m; {
 				case v >= emitFloor:
-					p[j] = expNeg(v)
+					pj = expNeg(v)
+					pmax = pj
 				case math.IsInf(v, -1):
-					p[j] = 0
 				case v < emitFloor:
-					p[j] = 0
-					dcur[j] = sj > 0 || untrusted
+					pmax = dropEps
 				default: // NaN
 					return 0, false
 				}
-				if untrusted && p[j] != 0 {
-					return 0, false
-				}
-				v = sj * p[j]
-				if v < normalMin && sj > 0 && p[j] > 0 {
+				v := sj * pj
+				dcur[j] = false
+				// sj + ej ≤ 1 + 1e-15 (â_{t−1} sums to 1, A is stochastic), so
+				// an emission-dropped state is below 2·dropEps; the bound is
+				// not multiplied out because subnormal arithmetic is slow.
+				switch {
+				case ej > dropTol*sj && pj > 0:
 					v, dcur[j] = 0, true
+					drop = max(drop, (sj+ej)*pj)
+				case ej > dropTol*sj || (pj == 0 && sj > 0):
+					v, dcur[j] = 0, pmax > 0
+					if pmax > 0 {
+						drop = max(drop, 2*dropEps)
+					}
+				case v < normalMin && sj > 0 && pj > 0:
+					v, dcur[j] = 0, true
+					drop = max(drop, normalMin)
 				}
-				dropped = dropped || dcur[j]
 				cur[j] = v
 				s += v
 			}
-			if !(s > 0) || (dropped && s < float64(k)*dropEps*1e17) {
+			if !(s > 0) {
 				return 0, false
 			}
 			inv := 1 / s
+			bound = drop * inv
 			for j := range cur {
 				cur[j] *= inv
 				if cur[j] > 0 && cur[j] < normalMin {
-					cur[j], dcur[j], dropped = 0, true, true
+					cur[j], dcur[j] = 0, true
+					bound = max(bound, normalMin)
 				}
+			}
+			if float64(k)*bound > dropTol {
+				return 0, false
 			}
 			acc.add(m, s)
 			if frames != nil {
 				frames[t0+i] = m + math.Log(s)
-			}
-			guard = 0
-			if dropped {
-				guard = float64(k) * dropEps * 1e17 / s
 			}
 			prev, cur = cur, prev
 			dprev, dcur = dcur, dprev
 		}
 	}
 	return acc.value(), true
-}
-
-// fedByDropped reports whether a dropped state i (drop[i]) has A_ij > 0 in
-// the column col of Aᵀ.
-func fedByDropped(drop []bool, col []float64) bool {
-	for i, d := range drop {
-		if d && col[i] > 0 {
-			return true
-		}
-	}
-	return false
 }
