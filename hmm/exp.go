@@ -30,3 +30,13 @@ func expNeg(x float64) float64 {
 	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
 	return math.Float64frombits(math.Float64bits(exp2Table[ni&63]*p) + uint64(ni>>6)<<52)
 }
+
+// expLog is math.Exp for the log-space recursions, whose arguments are
+// differences to a maximum (≤ 0): expNeg on [−700, 0], math.Exp elsewhere,
+// so that a result is subnormal or 0 exactly when math.Exp's is.
+func expLog(x float64) float64 {
+	if x >= emitFloor && x <= 0 {
+		return expNeg(x)
+	}
+	return math.Exp(x)
+}

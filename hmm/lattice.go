@@ -114,7 +114,7 @@ func logSumExp(v []float64) float64 {
 	}
 	s := 0.0
 	for _, x := range v {
-		s += math.Exp(x - m)
+		s += expLog(x - m)
 	}
 	return m + math.Log(s)
 }
@@ -142,7 +142,7 @@ func (l *lattice) forwardLog(c *chain, T int) float64 {
 			continue
 		}
 		for i, x := range prev {
-			w[i] = math.Exp(x - m)
+			w[i] = expLog(x - m)
 		}
 		for j := range k {
 			col := c.aT[j*k : (j+1)*k]
@@ -171,7 +171,7 @@ func (l *lattice) forwardLog(c *chain, T int) float64 {
 	}
 	s := 0.0
 	for i, x := range last {
-		w[i] = math.Exp(x - m)
+		w[i] = expLog(x - m)
 		s += w[i]
 	}
 	return m + math.Log(s)
@@ -203,7 +203,7 @@ func (l *lattice) backwardLog(c *chain, T int) {
 			continue
 		}
 		for j := range k {
-			w[j] = math.Exp(b[j] + next[j] - m)
+			w[j] = expLog(b[j] + next[j] - m)
 		}
 		for i := range k {
 			row := c.a[i*k : (i+1)*k]
@@ -221,7 +221,7 @@ func (l *lattice) backwardLog(c *chain, T int) {
 				tmp[j] = lrow[j] + b[j] + next[j]
 			}
 			cur[i] = logSumExp(tmp)
-			s[i] = math.Exp(cur[i] - m)
+			s[i] = expLog(cur[i] - m)
 		}
 	}
 }
@@ -289,7 +289,7 @@ func (l *lattice) exactGamma(t int) {
 	}
 	n := logSumExp(g)
 	for i := range k {
-		g[i] = math.Exp(g[i] - n)
+		g[i] = expLog(g[i] - n)
 	}
 }
 
