@@ -26,8 +26,9 @@
 // the forward increment log P(x_t | x_<t) = log Σ_j α_t(j) − log Σ_j α_{t−1}(j)
 // (log P(x_0) for the first row), so the rows of a sequence sum to its
 // log-likelihood up to rounding. In the scaled recursions this is
-// max_j b_t(j) + log s_t (see Numerics); when they decline, the increments
-// are taken from the exact log-space α. After a row of zero probability the
+// max_j b_t(j) + log s_t (see Numerics), also in the pass with dropped
+// states; when both decline, the increments are taken from the exact
+// log-space α. After a row of zero probability the
 // increments are −∞.
 //
 // # Training
@@ -87,7 +88,15 @@
 // frame: it runs scaled recursions on exp(b_t − max b_t) with log P kept as a
 // sum of logs (fast.go), which is exact up to rounding, and recomputes a
 // sequence with hmmlearn's log-space recursions whenever a positive quantity
-// could have underflowed (degenerate data with tiny variances). EM drives
+// could have underflowed (degenerate data with tiny variances). Score and
+// ScoreFrames first try a scaled forward pass that lets such quantities go
+// to 0 while it bounds their true mass and proves it below 1e-17 of
+// everything it changes (drop.go); on degenerate data, where every frame has
+// states thousands of nats below the best, it replaces the log-space pass.
+// The E-step still uses the log-space recursions there, because whether a
+// posterior or ξ is exactly 0 (which the M-step makes permanent) is decided
+// by hmmlearn's log values. The log-space recursions take exp of arguments
+// in [−700, 0] with the fast expNeg. EM drives
 // the start probabilities of unused states towards 0 geometrically; once
 // π_j·p_0(j) underflows, the first frame drops that state and restores its
 // γ_0 and ξ_0 exactly afterwards, after checking that nothing else depended
