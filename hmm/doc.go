@@ -96,7 +96,8 @@
 // The E-step still uses the log-space recursions there, because whether a
 // posterior or ξ is exactly 0 (which the M-step makes permanent) is decided
 // by hmmlearn's log values. The log-space recursions take exp of arguments
-// in [−700, 0] with the fast expNeg. EM drives
+// in [−700, 0] with the fast expNeg and logs with logFast (within 2 ulp of
+// math.Log). EM drives
 // the start probabilities of unused states towards 0 geometrically; once
 // π_j·p_0(j) underflows, the first frame drops that state and restores its
 // γ_0 and ξ_0 exactly afterwards, after checking that nothing else depended

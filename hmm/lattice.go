@@ -116,7 +116,7 @@ func logSumExp(v []float64) float64 {
 	for _, x := range v {
 		s += expLog(x - m)
 	}
-	return m + math.Log(s)
+	return m + logFast(s)
 }
 
 // forwardLog runs the log-space forward pass over l.flp[:T·K] and returns
@@ -151,7 +151,7 @@ func (l *lattice) forwardLog(c *chain, T int) float64 {
 				s += wi * col[i]
 			}
 			if s >= tiny {
-				cur[j] = m + math.Log(s) + b[j]
+				cur[j] = m + logFast(s) + b[j]
 				continue
 			}
 			lcol := c.logA_T[j*k : (j+1)*k]
@@ -174,7 +174,7 @@ func (l *lattice) forwardLog(c *chain, T int) float64 {
 		w[i] = expLog(x - m)
 		s += w[i]
 	}
-	return m + math.Log(s)
+	return m + logFast(s)
 }
 
 // backwardLog runs the log-space backward pass; it fills beta, bs and bw.
@@ -212,7 +212,7 @@ func (l *lattice) backwardLog(c *chain, T int) {
 				si += row[j] * wj
 			}
 			if si >= tiny {
-				cur[i] = m + math.Log(si)
+				cur[i] = m + logFast(si)
 				s[i] = si
 				continue
 			}
