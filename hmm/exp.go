@@ -33,10 +33,14 @@ func expNeg(x float64) float64 {
 
 // expLog is math.Exp for the log-space recursions, whose arguments are
 // differences to a maximum (≤ 0): expNeg on [−700, 0], math.Exp elsewhere,
-// so that a result is subnormal or 0 exactly when math.Exp's is.
+// so that a result is subnormal or 0 exactly when math.Exp's is (below
+// −746, e^x is under half the smallest subnormal and rounds to 0).
 func expLog(x float64) float64 {
 	if x >= emitFloor && x <= 0 {
 		return expNeg(x)
+	}
+	if x < -746 {
+		return 0
 	}
 	return math.Exp(x)
 }

@@ -37,3 +37,18 @@ func TestLogFast(t *testing.T) {
 	}
 	t.Logf("worst error %.2f ulp", worst)
 }
+
+// TestExpLog checks that expLog is 0 or subnormal exactly where math.Exp is.
+func TestExpLog(t *testing.T) {
+	for x := -760.0; x <= 0; x += 1.0 / 1024 {
+		got, want := expLog(x), math.Exp(x)
+		if (got == 0) != (want == 0) || (got < normalMin) != (want < normalMin) {
+			t.Fatalf("expLog(%v) = %v, math.Exp %v", x, got, want)
+		}
+	}
+	for _, x := range []float64{math.Inf(-1), math.NaN(), 1} {
+		if got, want := expLog(x), math.Exp(x); got != want && !math.IsNaN(want) {
+			t.Errorf("expLog(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
