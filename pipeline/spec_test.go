@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -156,5 +157,32 @@ func TestHelpTextCoversEveryKey(t *testing.T) {
 	}
 	if strings.Contains(h, "help:") {
 		t.Error("help text leaks struct tags")
+	}
+}
+
+// The README's example spec must stay a valid spec.
+func TestReadmeSpecExample(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "## An experiment spec")
+	if start < 0 {
+		t.Fatal("README has no example spec section")
+	}
+	block := text[start:]
+	open := strings.Index(block, "```yaml\n")
+	end := strings.Index(block[open+8:], "```")
+	if open < 0 || end < 0 {
+		t.Fatal("README example spec is not a yaml code block")
+	}
+	spec := block[open+8 : open+8+end]
+	plan, err := ParsePlan("README.md", []byte(spec), nil)
+	if err != nil {
+		t.Fatalf("README example spec: %v", err)
+	}
+	if len(plan.Points) != 45 {
+		t.Errorf("README example spec has %d points, want 45", len(plan.Points))
 	}
 }
