@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"sync"
 	"time"
 
@@ -497,7 +496,7 @@ func joinChanged(c []string) string {
 
 // flowsOut is the load stage's output: flows with the label filter applied.
 type flowsOut struct {
-	rec   arrow.Record
+	rec   arrow.RecordBatch
 	stats *load.Stats
 }
 
@@ -899,14 +898,4 @@ func statOK(p string) error {
 		return fmt.Errorf("%s is a directory", p)
 	}
 	return nil
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

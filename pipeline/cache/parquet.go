@@ -70,7 +70,7 @@ func repetitive(t arrow.DataType) bool {
 // ParquetRowGroupRows rows, created_by "botprof") and the Arrow schema
 // stored in the file metadata, so ReadParquet restores exact Arrow types
 // (timestamps with zone, int32 ports). Equal records give identical bytes.
-func WriteParquet(w io.Writer, rec arrow.Record) error {
+func WriteParquet(w io.Writer, rec arrow.RecordBatch) error {
 	mem := memory.DefaultAllocator
 	fw, err := pqarrow.NewFileWriter(rec.Schema(), w, parquetProps(rec.Schema(), mem),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
@@ -89,7 +89,7 @@ func WriteParquet(w io.Writer, rec arrow.Record) error {
 
 // ReadParquet reads the whole Parquet file at path into one record
 // allocated from mem. The caller releases it.
-func ReadParquet(path string, mem memory.Allocator) (arrow.Record, error) {
+func ReadParquet(path string, mem memory.Allocator) (arrow.RecordBatch, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func ReadParquet(path string, mem memory.Allocator) (arrow.Record, error) {
 }
 
 // tableToRecord concatenates each column's chunks into one array.
-func tableToRecord(tbl arrow.Table, mem memory.Allocator) (arrow.Record, error) {
+func tableToRecord(tbl arrow.Table, mem memory.Allocator) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, tbl.NumCols())
 	defer func() {
 		for _, c := range cols {
@@ -142,7 +142,7 @@ func tableToRecord(tbl arrow.Table, mem memory.Allocator) (arrow.Record, error) 
 			cols[i] = c
 		}
 	}
-	return array.NewRecord(plainSchema(tbl.Schema()), cols, tbl.NumRows()), nil
+	return array.NewRecordBatch(plainSchema(tbl.Schema()), cols, tbl.NumRows()), nil
 }
 
 // plainSchema drops the "PARQUET:field_id" metadata the reader adds to every

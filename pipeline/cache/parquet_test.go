@@ -18,7 +18,7 @@ import (
 
 // codesRecord builds a record shaped like discretize's output plus a
 // nullable column, with n rows.
-func codesRecord(mem memory.Allocator, n int) arrow.Record {
+func codesRecord(mem memory.Allocator, n int) arrow.RecordBatch {
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "host", Type: arrow.BinaryTypes.String},
 		{Name: "line", Type: arrow.PrimitiveTypes.Int64},
@@ -43,7 +43,7 @@ func codesRecord(mem memory.Allocator, n int) arrow.Record {
 		}
 		b.Field(5).(*array.Float64Builder).Append(float64(i%100) / 8)
 	}
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 func TestParquetStableRoundTrip(t *testing.T) {
@@ -125,7 +125,7 @@ func TestTableToRecord(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	whole := codesRecord(mem, 100)
 	defer whole.Release()
-	parts := []arrow.Record{whole.NewSlice(0, 30), whole.NewSlice(30, 100)}
+	parts := []arrow.RecordBatch{whole.NewSlice(0, 30), whole.NewSlice(30, 100)}
 	tbl := array.NewTableFromRecords(whole.Schema(), parts)
 	for _, p := range parts {
 		p.Release()

@@ -121,7 +121,7 @@ func (c *columns) append(localLine int64, r *row) {
 
 // record builds the Arrow record of the chunks' rows, in order; lineBase[i]
 // is the file line number of chunk i's first line.
-func record(mem memory.Allocator, chunks []*columns, lineBase []int64) (arrow.Record, error) {
+func record(mem memory.Allocator, chunks []*columns, lineBase []int64) (arrow.RecordBatch, error) {
 	n := 0
 	for _, c := range chunks {
 		n += len(c.line)
@@ -231,12 +231,10 @@ func fixedArray[T int32 | int64 | float64](mem memory.Allocator, dt arrow.DataTy
 	}
 	var bitmap *memory.Buffer
 	nulls := 0
-	if valid != nil {
-		for _, v := range valid {
-			for _, ok := range v {
-				if !ok {
-					nulls++
-				}
+	for _, v := range valid {
+		for _, ok := range v {
+			if !ok {
+				nulls++
 			}
 		}
 	}

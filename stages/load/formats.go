@@ -226,7 +226,6 @@ func (binetflowParser) parse(line []byte, r *row) error {
 				return fmt.Errorf("more than %d fields", binetflowFields)
 			}
 			f[n] = line
-			n++
 			break
 		}
 		if i < 0 {

@@ -41,7 +41,7 @@ type Options struct {
 
 // Result is the output of Run.
 type Result struct {
-	Flows arrow.Record // Schema; rows in file order; the caller releases it
+	Flows arrow.RecordBatch // Schema; rows in file order; the caller releases it
 	Stats Stats
 }
 

@@ -36,7 +36,7 @@ func writeTemp(t *testing.T, name, text string) string {
 }
 
 // rowStrings renders every row as its column values joined by "|".
-func rowStrings(rec arrow.Record) []string {
+func rowStrings(rec arrow.RecordBatch) []string {
 	out := make([]string, rec.NumRows())
 	for i := range out {
 		vals := make([]string, rec.NumCols())
@@ -217,7 +217,7 @@ func TestGoldenS11(t *testing.T) {
 	}
 }
 
-func countLabels(rec arrow.Record, class func(string) string) map[string]int {
+func countLabels(rec arrow.RecordBatch, class func(string) string) map[string]int {
 	out := map[string]int{}
 	col := rec.Column(16).(*array.String)
 	for i := range col.Len() {
