@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -827,7 +828,7 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 		switch {
 		case h == s.Hosts.Profile:
 			class = "profile"
-		case contains(s.Hosts.Normal, h):
+		case slices.Contains(s.Hosts.Normal, h):
 			class = "normal"
 		}
 		hosts = append(hosts, evaluate.HostSpec{Host: h, Class: class})
@@ -846,15 +847,6 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 		_ = r.cache.Put(key, map[string]cache.WriteFunc{"point.json": jsonWriter(out)})
 	}
 	return out, false, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func jsonWriter(v any) cache.WriteFunc {

@@ -69,10 +69,11 @@ func cacheFlags(name string, args []string, stderr io.Writer, add func(fs *flag.
 	return dir, nil
 }
 
-// openExistingCache opens dir, or returns nil if there is no cache there:
-// inspecting a cache must not create one.
-func openExistingCache(dir string) (*cache.Cache, error) {
+// openExistingCache opens the cache at dir; when there is none it says so on
+// stdout and returns nil, so that info, verify and gc never create one.
+func openExistingCache(dir string, stdout io.Writer) (*cache.Cache, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stdout, "no cache at %s\n", dir)
 		return nil, nil
 	}
 	return cache.Open(dir)
@@ -83,11 +84,8 @@ func runCacheInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	c, err := openExistingCache(dir)
+	c, err := openExistingCache(dir, stdout)
 	if c == nil || err != nil {
-		if err == nil {
-			fmt.Fprintf(stdout, "no cache at %s\n", dir)
-		}
 		return err
 	}
 	st, err := c.Info()
@@ -115,11 +113,8 @@ func runCacheVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	c, err := openExistingCache(dir)
+	c, err := openExistingCache(dir, stdout)
 	if c == nil || err != nil {
-		if err == nil {
-			fmt.Fprintf(stdout, "no cache at %s\n", dir)
-		}
 		return err
 	}
 	st, err := c.Info()
@@ -178,11 +173,8 @@ func runCacheGC(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if all {
 		olderThan = 0
 	}
-	c, err := openExistingCache(dir)
+	c, err := openExistingCache(dir, stdout)
 	if c == nil || err != nil {
-		if err == nil {
-			fmt.Fprintf(stdout, "no cache at %s\n", dir)
-		}
 		return err
 	}
 	now := time.Now()
