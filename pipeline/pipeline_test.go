@@ -511,3 +511,60 @@ func TestBadLinesFailOrSkip(t *testing.T) {
 		t.Errorf("skipped line not reported: %q, %+v", w, out.Load.BadLines)
 	}
 }
+
+// The data file's sha256 is remembered by path, size, mtime and inode; a
+// file rewritten in place must be hashed again, or stale cache keys would
+// hand back results of the old content.
+func TestDataHashMemoFollowsTheFile(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	header := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	write := func(bytes int) {
+		text := header
+		for i := 0; i < 30; i++ {
+			text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   Botnet\n", i, 1+i%2, bytes+i)
+		}
+		if err := os.WriteFile(data, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(100)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\n"), 0o644)
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := t.TempDir()
+	first, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{cache: mustOpen(t, cacheDir)}
+	if sha, ok := r.knownSHA(data); !ok || sha != first.DataSHA {
+		t.Fatalf("sha256 not remembered after a run: %q %v, want %s", sha, ok, first.DataSHA)
+	}
+	write(900) // same size, new content
+	if _, ok := r.knownSHA(data); ok {
+		t.Fatal("the remembered sha256 survived a rewrite of the file")
+	}
+	second, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.DataSHA == first.DataSHA {
+		t.Fatal("the rewritten file got the old sha256")
+	}
+	if got := stageStates(second)["base/load"]; got != "ran" {
+		t.Errorf("load after the rewrite: %q, want ran", got)
+	}
+}
+
+func mustOpen(t *testing.T, dir string) *cache.Cache {
+	t.Helper()
+	c, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
