@@ -301,7 +301,8 @@ func (r *runner) keys(s *Spec) (stageKeys, error) {
 	var err error
 	if k.load, err = cache.NewKey("load", loadVersion).File("data", r.dataSHA).
 		Param("format", s.Data.Format).Param("on_bad_line", s.Data.OnBadLine).
-		Param("skip_first_data_line", s.Data.SkipFirstDataLine).Param("labels", s.Labels).Key(); err != nil {
+		Param("skip_first_data_line", s.Data.SkipFirstDataLine).Param("labels", s.Labels).
+		Param("columns", loadColumns(s)).Key(); err != nil {
 		return k, err
 	}
 	if k.discretize, err = cache.NewKey("discretize", discretizeVersion).Input("flows", k.load).
@@ -320,6 +321,18 @@ func (r *runner) keys(s *Spec) (stageKeys, error) {
 	k.evaluate, err = cache.NewKey("evaluate", evaluateVersion).Input("model", k.train).Input("windows", k.window).
 		Param("hosts", s.Hosts).Param("score", s.Evaluate.Score).Param("input", s.Model.ModelInput()).Key()
 	return k, err
+}
+
+// loadColumns are the flow columns a point reads: what discretize needs to
+// order and group the flows, and the feature columns, sorted. The loader
+// parses only these.
+func loadColumns(s *Spec) []string {
+	cols := []string{load.ColStartTime, load.ColSrcAddr}
+	for _, f := range s.Discretize.Features {
+		cols = append(cols, f.Column)
+	}
+	slices.Sort(cols)
+	return slices.Compact(cols)
 }
 
 // hostOrder lists the hosts a point scores: the profiled host, then the
@@ -552,32 +565,27 @@ func (r *runner) putLoad(key cache.Key, fl *flowsOut) {
 	})
 }
 
-// hashWhileLoading computes the data file's sha256 on one goroutine while
-// the first point's load runs on the others, and hands the loaded flows to
-// the points as a prefetched load output.
+// hashWhileLoading loads the first point's flows and has the loader hash the
+// data file's decompressed content from the blocks it parses, so that a
+// file seen for the first time is read and decompressed once. The loaded
+// flows are handed to the points as a prefetched load output.
 func (r *runner) hashWhileLoading(ctx context.Context, s *Spec) (string, error) {
-	type hashed struct {
-		sha string
-		err error
-	}
-	ch := make(chan hashed, 1)
-	go func() {
-		sha, err := load.SHA256File(r.dataPath)
-		ch <- hashed{sha, err}
-	}()
 	start := time.Now()
-	fl, loadErr := r.loadFlows(ctx, s)
+	fl, sha, loadErr := r.loadFlowsHashed(ctx, s, true)
 	secs := time.Since(start).Seconds()
-	h := <-ch
-	if h.err != nil {
-		return "", h.err
+	if sha == "" {
+		// The load failed or stopped early; the point's own load reports
+		// the error where it belongs, with the file's hash in its key.
+		var err error
+		if sha, err = load.SHA256File(r.dataPath); err != nil {
+			return "", err
+		}
 	}
-	r.rememberSHA(r.dataPath, h.sha)
+	r.rememberSHA(r.dataPath, sha)
 	if loadErr != nil {
-		// The point's own load reports the error where it belongs.
-		return h.sha, nil
+		return sha, nil
 	}
-	r.dataSHA = h.sha
+	r.dataSHA = sha
 	keys, err := r.keys(s)
 	if err != nil {
 		return "", err
@@ -586,16 +594,23 @@ func (r *runner) hashWhileLoading(ctx context.Context, s *Spec) (string, error) 
 	close(f.done)
 	r.memo[keys.load.ID] = f
 	r.putLoad(keys.load, fl)
-	return h.sha, nil
+	return sha, nil
 }
 
 // loadFlows runs the loader with the spec's label filter pushed down.
 func (r *runner) loadFlows(ctx context.Context, s *Spec) (*flowsOut, error) {
+	fl, _, err := r.loadFlowsHashed(ctx, s, false)
+	return fl, err
+}
+
+// loadFlowsHashed is loadFlows that also returns the sha256 of the file's
+// decompressed content if hash is set and the whole file was read.
+func (r *runner) loadFlowsHashed(ctx context.Context, s *Spec, hash bool) (*flowsOut, string, error) {
 	format := s.Data.Format
 	if format == "auto" {
 		f, err := load.DetectFile(r.dataPath)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		format = f
 	}
@@ -608,14 +623,14 @@ func (r *runner) loadFlows(ctx context.Context, s *Spec) (*flowsOut, error) {
 		}
 	}
 	res, err := load.Run(ctx, r.mem, load.Params{Path: r.dataPath, Format: format, OnBadLine: s.Data.OnBadLine,
-		SkipFirstDataLine: s.Data.SkipFirstDataLine}, load.Options{Keep: fp.Keep(), Progress: prog})
+		SkipFirstDataLine: s.Data.SkipFirstDataLine, Columns: loadColumns(s)}, load.Options{Keep: fp.Keep(), Progress: prog, SHA256: hash})
 	if err != nil {
-		return nil, fmt.Errorf("stage load: %w", err)
+		return nil, "", fmt.Errorf("stage load: %w", err)
 	}
 	r.mu.Lock()
 	r.loadStats = &res.Stats
 	r.mu.Unlock()
-	return &flowsOut{rec: res.Flows, stats: &res.Stats}, nil
+	return &flowsOut{rec: res.Flows, stats: &res.Stats}, res.SHA256, nil
 }
 
 func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getLoad func() (*flowsOut, error)) (any, bool, error) {

@@ -74,54 +74,127 @@ type columns struct {
 	proto, srcAddr, dir, dstAddr, state, lab strCol
 }
 
-// grow doubles the room for rows (at least min): append's 1.25 growth of
-// large slices would copy each column several times over.
-func (c *columns) grow(min int) {
+// grow doubles the room for rows (at least min) in the columns of need:
+// append's 1.25 growth of large slices would copy each column several times
+// over.
+func (c *columns) grow(min int, need colset) {
 	n := max(len(c.line), min)
 	c.line = slices.Grow(c.line, n)
-	c.start = slices.Grow(c.start, n)
-	c.packets = slices.Grow(c.packets, n)
-	c.bytes = slices.Grow(c.bytes, n)
-	c.duration = slices.Grow(c.duration, n)
-	for _, x := range []*nullable[int32]{&c.srcPort, &c.dstPort, &c.stos, &c.dtos, &c.flows} {
-		x.grow(n)
+	if need.has(bitStart) {
+		c.start = slices.Grow(c.start, n)
 	}
-	c.srcBytes.grow(n)
-	for _, x := range c.strCols() {
-		x.grow(n)
+	if need.has(bitPackets) {
+		c.packets = slices.Grow(c.packets, n)
+	}
+	if need.has(bitBytes) {
+		c.bytes = slices.Grow(c.bytes, n)
+	}
+	if need.has(bitDuration) {
+		c.duration = slices.Grow(c.duration, n)
+	}
+	for i, x := range []*nullable[int32]{&c.srcPort, &c.dstPort, &c.stos, &c.dtos, &c.flows} {
+		if need.has(int32Bits[i]) {
+			x.grow(n)
+		}
+	}
+	if need.has(bitSrcBytes) {
+		c.srcBytes.grow(n)
+	}
+	for i, x := range c.strCols() {
+		if need.has(strBits[i]) {
+			x.grow(n)
+		}
 	}
 }
+
+// The columns of strCols and of the nullable int32 columns.
+var (
+	strBits   = [6]colset{bitProto, bitSrcAddr, bitDir, bitDstAddr, bitState, bitLabel}
+	int32Bits = [5]colset{bitSrcPort, bitDstPort, bitSTos, bitDTos, bitFlows}
+)
 
 func (c *columns) strCols() [6]*strCol {
 	return [6]*strCol{&c.proto, &c.srcAddr, &c.dir, &c.dstAddr, &c.state, &c.lab}
 }
 
-func (c *columns) append(localLine int64, r *row) {
+// append adds row r's values of the columns of need.
+func (c *columns) append(localLine int64, r *row, need colset) {
 	if len(c.line) == cap(c.line) {
-		c.grow(1024)
+		c.grow(1024, need)
 	}
 	c.line = append(c.line, localLine)
-	c.start = append(c.start, r.start)
-	c.duration = append(c.duration, r.duration)
-	c.proto.append(r.proto)
-	c.srcAddr.append(r.srcAddr)
-	c.srcPort.append(r.srcPort, r.hasSrcPort)
-	c.dir.append(r.dir)
-	c.dstAddr.append(r.dstAddr)
-	c.dstPort.append(r.dstPort, r.hasDstPort)
-	c.state.append(r.state)
-	c.stos.append(r.stos, r.hasSTos)
-	c.dtos.append(r.dtos, r.hasDTos)
-	c.packets = append(c.packets, r.packets)
-	c.bytes = append(c.bytes, r.bytes)
-	c.srcBytes.append(r.srcBytes, r.hasSrcBytes)
-	c.flows.append(r.flows, r.hasFlows)
-	c.lab.append(r.label)
+	if need == allColumns {
+		c.start = append(c.start, r.start)
+		c.duration = append(c.duration, r.duration)
+		c.proto.append(r.proto)
+		c.srcAddr.append(r.srcAddr)
+		c.srcPort.append(r.srcPort, r.hasSrcPort)
+		c.dir.append(r.dir)
+		c.dstAddr.append(r.dstAddr)
+		c.dstPort.append(r.dstPort, r.hasDstPort)
+		c.state.append(r.state)
+		c.stos.append(r.stos, r.hasSTos)
+		c.dtos.append(r.dtos, r.hasDTos)
+		c.packets = append(c.packets, r.packets)
+		c.bytes = append(c.bytes, r.bytes)
+		c.srcBytes.append(r.srcBytes, r.hasSrcBytes)
+		c.flows.append(r.flows, r.hasFlows)
+		c.lab.append(r.label)
+		return
+	}
+	if need.has(bitStart) {
+		c.start = append(c.start, r.start)
+	}
+	if need.has(bitDuration) {
+		c.duration = append(c.duration, r.duration)
+	}
+	if need.has(bitProto) {
+		c.proto.append(r.proto)
+	}
+	if need.has(bitSrcAddr) {
+		c.srcAddr.append(r.srcAddr)
+	}
+	if need.has(bitSrcPort) {
+		c.srcPort.append(r.srcPort, r.hasSrcPort)
+	}
+	if need.has(bitDir) {
+		c.dir.append(r.dir)
+	}
+	if need.has(bitDstAddr) {
+		c.dstAddr.append(r.dstAddr)
+	}
+	if need.has(bitDstPort) {
+		c.dstPort.append(r.dstPort, r.hasDstPort)
+	}
+	if need.has(bitState) {
+		c.state.append(r.state)
+	}
+	if need.has(bitSTos) {
+		c.stos.append(r.stos, r.hasSTos)
+	}
+	if need.has(bitDTos) {
+		c.dtos.append(r.dtos, r.hasDTos)
+	}
+	if need.has(bitPackets) {
+		c.packets = append(c.packets, r.packets)
+	}
+	if need.has(bitBytes) {
+		c.bytes = append(c.bytes, r.bytes)
+	}
+	if need.has(bitSrcBytes) {
+		c.srcBytes.append(r.srcBytes, r.hasSrcBytes)
+	}
+	if need.has(bitFlows) {
+		c.flows.append(r.flows, r.hasFlows)
+	}
+	if need.has(bitLabel) {
+		c.lab.append(r.label)
+	}
 }
 
 // record builds the Arrow record of the chunks' rows, in order; lineBase[i]
 // is the file line number of chunk i's first line.
-func record(mem memory.Allocator, chunks []*columns, lineBase []int64) (arrow.RecordBatch, error) {
+func record(mem memory.Allocator, chunks []*columns, lineBase []int64, need colset) (arrow.RecordBatch, error) {
 	n := 0
 	for _, c := range chunks {
 		n += len(c.line)
@@ -178,26 +251,38 @@ func record(mem memory.Allocator, chunks []*columns, lineBase []int64) (arrow.Re
 	for i, c := range chunks {
 		lines[i] = c.line
 	}
-	cols := []arrow.Array{
-		lineArray(mem, n, lines, lineBase),
-		i64(Schema.Field(1).Type, func(c *columns) *[]int64 { return &c.start }),
-		fixedArray(mem, arrow.PrimitiveTypes.Float64, n, durations, nil),
-		str(func(c *columns) *strCol { return &c.proto }),
-		str(func(c *columns) *strCol { return &c.srcAddr }),
-		n32(func(c *columns) *nullable[int32] { return &c.srcPort }),
-		str(func(c *columns) *strCol { return &c.dir }),
-		str(func(c *columns) *strCol { return &c.dstAddr }),
-		n32(func(c *columns) *nullable[int32] { return &c.dstPort }),
-		str(func(c *columns) *strCol { return &c.state }),
-		n32(func(c *columns) *nullable[int32] { return &c.stos }),
-		n32(func(c *columns) *nullable[int32] { return &c.dtos }),
-		i64(arrow.PrimitiveTypes.Int64, func(c *columns) *[]int64 { return &c.packets }),
-		i64(arrow.PrimitiveTypes.Int64, func(c *columns) *[]int64 { return &c.bytes }),
-		fixedArray(mem, arrow.PrimitiveTypes.Int64, n, srcBytes, srcBytesOK),
-		n32(func(c *columns) *nullable[int32] { return &c.flows }),
-		str(func(c *columns) *strCol { return &c.lab }),
+	// Built lazily, column by column, so that each column's chunk slices
+	// are dropped before the next is built.
+	build := []func() arrow.Array{
+		func() arrow.Array { return lineArray(mem, n, lines, lineBase) },
+		func() arrow.Array { return i64(Schema.Field(1).Type, func(c *columns) *[]int64 { return &c.start }) },
+		func() arrow.Array { return fixedArray(mem, arrow.PrimitiveTypes.Float64, n, durations, nil) },
+		func() arrow.Array { return str(func(c *columns) *strCol { return &c.proto }) },
+		func() arrow.Array { return str(func(c *columns) *strCol { return &c.srcAddr }) },
+		func() arrow.Array { return n32(func(c *columns) *nullable[int32] { return &c.srcPort }) },
+		func() arrow.Array { return str(func(c *columns) *strCol { return &c.dir }) },
+		func() arrow.Array { return str(func(c *columns) *strCol { return &c.dstAddr }) },
+		func() arrow.Array { return n32(func(c *columns) *nullable[int32] { return &c.dstPort }) },
+		func() arrow.Array { return str(func(c *columns) *strCol { return &c.state }) },
+		func() arrow.Array { return n32(func(c *columns) *nullable[int32] { return &c.stos }) },
+		func() arrow.Array { return n32(func(c *columns) *nullable[int32] { return &c.dtos }) },
+		func() arrow.Array {
+			return i64(arrow.PrimitiveTypes.Int64, func(c *columns) *[]int64 { return &c.packets })
+		},
+		func() arrow.Array {
+			return i64(arrow.PrimitiveTypes.Int64, func(c *columns) *[]int64 { return &c.bytes })
+		},
+		func() arrow.Array { return fixedArray(mem, arrow.PrimitiveTypes.Int64, n, srcBytes, srcBytesOK) },
+		func() arrow.Array { return n32(func(c *columns) *nullable[int32] { return &c.flows }) },
+		func() arrow.Array { return str(func(c *columns) *strCol { return &c.lab }) },
 	}
-	rec := array.NewRecordBatch(Schema, cols, int64(n))
+	var cols []arrow.Array
+	for i, f := range build {
+		if need.has(1 << i) {
+			cols = append(cols, f())
+		}
+	}
+	rec := array.NewRecordBatch(need.schema(), cols, int64(n))
 	for _, c := range cols {
 		c.Release()
 	}

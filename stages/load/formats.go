@@ -57,7 +57,8 @@ func equalWords(got [][]byte, want []string) bool {
 // cheaply (for the Keep pushdown); parse fills r or says why it cannot.
 type lineParser interface {
 	label(line []byte) []byte
-	parse(line []byte, r *row) error
+	// parse fills the columns of need (every field is still counted).
+	parse(line []byte, r *row, need colset) error
 }
 
 func parserFor(format string) lineParser {
@@ -88,7 +89,7 @@ func (netflowParser) label(line []byte) []byte {
 	return line[i:j]
 }
 
-func (netflowParser) parse(line []byte, r *row) error {
+func (netflowParser) parse(line []byte, r *row, need colset) error {
 	var f [netflowFields][]byte
 	n := 0
 	for i := 0; i < len(line); {
@@ -116,36 +117,56 @@ func (netflowParser) parse(line []byte, r *row) error {
 	bad := func(i int, err error) error {
 		return fmt.Errorf("field %d (%s) %q: %v", i+1, netflowNames[i], f[i], err)
 	}
-	if r.start, err = parseTime(f[0], f[1]); err != nil {
-		return fmt.Errorf("fields 1-2 (Date flow start) %q: %v", bytes.Join(f[:2], []byte(" ")), err)
+	if need.has(bitStart) {
+		if r.start, err = parseTime(f[0], f[1]); err != nil {
+			return fmt.Errorf("fields 1-2 (Date flow start) %q: %v", bytes.Join(f[:2], []byte(" ")), err)
+		}
 	}
-	if r.duration, err = parseFloat(f[2]); err != nil {
-		return bad(2, err)
+	if need.has(bitDuration) {
+		if r.duration, err = parseFloat(f[2]); err != nil {
+			return bad(2, err)
+		}
 	}
 	r.proto, r.dir, r.state, r.label = f[3], f[5], f[7], f[12]
-	ported := hasPorts(r.proto)
-	if r.srcAddr, r.srcPort, r.hasSrcPort, err = splitEndpoint(f[4], ported); err != nil {
-		return bad(4, err)
+	if need&(bitSrcAddr|bitSrcPort|bitDstAddr|bitDstPort) != 0 {
+		ported := hasPorts(r.proto)
+		if need&(bitSrcAddr|bitSrcPort) != 0 {
+			if r.srcAddr, r.srcPort, r.hasSrcPort, err = splitEndpoint(f[4], ported); err != nil {
+				return bad(4, err)
+			}
+		}
+		if need&(bitDstAddr|bitDstPort) != 0 {
+			if r.dstAddr, r.dstPort, r.hasDstPort, err = splitEndpoint(f[6], ported); err != nil {
+				return bad(6, err)
+			}
+		}
 	}
-	if r.dstAddr, r.dstPort, r.hasDstPort, err = splitEndpoint(f[6], ported); err != nil {
-		return bad(6, err)
+	if need.has(bitSTos) {
+		tos, err := parseInt(f[8], math.MaxInt32)
+		if err != nil {
+			return bad(8, err)
+		}
+		r.stos, r.hasSTos = int32(tos), true
 	}
-	tos, err := parseInt(f[8], math.MaxInt32)
-	if err != nil {
-		return bad(8, err)
+	r.hasDTos = false
+	if need.has(bitPackets) {
+		if r.packets, err = parseInt(f[9], math.MaxInt64); err != nil {
+			return bad(9, err)
+		}
 	}
-	r.stos, r.hasSTos, r.hasDTos = int32(tos), true, false
-	if r.packets, err = parseInt(f[9], math.MaxInt64); err != nil {
-		return bad(9, err)
+	if need.has(bitBytes) {
+		if r.bytes, err = parseInt(f[10], math.MaxInt64); err != nil {
+			return bad(10, err)
+		}
 	}
-	if r.bytes, err = parseInt(f[10], math.MaxInt64); err != nil {
-		return bad(10, err)
+	if need.has(bitFlows) {
+		flows, err := parseInt(f[11], math.MaxInt32)
+		if err != nil {
+			return bad(11, err)
+		}
+		r.flows, r.hasFlows = int32(flows), true
 	}
-	flows, err := parseInt(f[11], math.MaxInt32)
-	if err != nil {
-		return bad(11, err)
-	}
-	r.flows, r.hasFlows, r.hasSrcBytes = int32(flows), true, false
+	r.hasSrcBytes = false
 	return nil
 }
 
@@ -215,7 +236,7 @@ func (binetflowParser) label(line []byte) []byte {
 	return line[bytes.LastIndexByte(line, ',')+1:]
 }
 
-func (binetflowParser) parse(line []byte, r *row) error {
+func (binetflowParser) parse(line []byte, r *row, need colset) error {
 	line = trimSpace(line)
 	var f [binetflowFields][]byte
 	n := 0
@@ -239,19 +260,23 @@ func (binetflowParser) parse(line []byte, r *row) error {
 	bad := func(i int, err error) error {
 		return fmt.Errorf("field %d (%s) %q: %v", i+1, binetflowHeader[i], f[i], err)
 	}
-	sp := bytes.IndexByte(f[0], ' ')
-	if sp < 0 {
-		return bad(0, errTime)
+	if need.has(bitStart) {
+		sp := bytes.IndexByte(f[0], ' ')
+		if sp < 0 {
+			return bad(0, errTime)
+		}
+		if r.start, err = parseTime(f[0][:sp], f[0][sp+1:]); err != nil {
+			return bad(0, err)
+		}
 	}
-	if r.start, err = parseTime(f[0][:sp], f[0][sp+1:]); err != nil {
-		return bad(0, err)
-	}
-	if r.duration, err = parseFloat(f[1]); err != nil {
-		return bad(1, err)
+	if need.has(bitDuration) {
+		if r.duration, err = parseFloat(f[1]); err != nil {
+			return bad(1, err)
+		}
 	}
 	r.proto, r.srcAddr, r.dir, r.dstAddr, r.state, r.label = f[2], f[3], trimSpace(f[5]), f[6], f[8], f[14]
 	opt := func(i int, max uint64) (int32, bool, error) {
-		if len(f[i]) == 0 {
+		if len(f[i]) == 0 || need&binetflowBits[i] == 0 {
 			return 0, false, nil
 		}
 		v, err := parseInt(f[i], max)
@@ -272,13 +297,17 @@ func (binetflowParser) parse(line []byte, r *row) error {
 	if r.dtos, r.hasDTos, err = opt(10, math.MaxInt32); err != nil {
 		return err
 	}
-	if r.packets, err = parseInt(f[11], math.MaxInt64); err != nil {
-		return bad(11, err)
+	if need.has(bitPackets) {
+		if r.packets, err = parseInt(f[11], math.MaxInt64); err != nil {
+			return bad(11, err)
+		}
 	}
-	if r.bytes, err = parseInt(f[12], math.MaxInt64); err != nil {
-		return bad(12, err)
+	if need.has(bitBytes) {
+		if r.bytes, err = parseInt(f[12], math.MaxInt64); err != nil {
+			return bad(12, err)
+		}
 	}
-	r.hasSrcBytes = len(f[13]) > 0
+	r.hasSrcBytes = len(f[13]) > 0 && need.has(bitSrcBytes)
 	if r.hasSrcBytes {
 		if r.srcBytes, err = parseInt(f[13], math.MaxInt64); err != nil {
 			return bad(13, err)
@@ -289,3 +318,7 @@ func (binetflowParser) parse(line []byte, r *row) error {
 	r.hasFlows = false
 	return nil
 }
+
+// binetflowBits maps the binetflow fields to their columns.
+var binetflowBits = [binetflowFields]colset{bitStart, bitDuration, bitProto, bitSrcAddr, bitSrcPort, bitDir,
+	bitDstAddr, bitDstPort, bitState, bitSTos, bitDTos, bitPackets, bitBytes, bitSrcBytes, bitLabel}

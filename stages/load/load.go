@@ -3,6 +3,8 @@ package load
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -25,7 +27,12 @@ type Params struct {
 	// SkipFirstDataLine drops the first data line, as the notebook's
 	// read_csv(skiprows=1, header=0) does by taking it for the header.
 	SkipFirstDataLine bool
-	Workers           int // parsing goroutines; 0 means GOMAXPROCS
+	// Columns are the Schema columns to parse and return, plus line (nil:
+	// all of them). Every line's fields are still counted, but a value is
+	// parsed, and so checked, only if its column is asked for: a malformed
+	// port in a file read for src_addr and bytes is not an error.
+	Columns []string
+	Workers int // parsing goroutines; 0 means GOMAXPROCS
 }
 
 // Options change how Run works, not what it computes.
@@ -37,12 +44,18 @@ type Options struct {
 	// Progress, if set, is called from Run's goroutine with the number of
 	// decompressed bytes parsed so far.
 	Progress func(bytesDone int64)
+	// SHA256 asks for the sha256 of the decompressed content, computed on
+	// its own goroutine from the blocks the parsers read (no second read or
+	// decompression of the file). Result.SHA256 is empty if Run stopped
+	// before the end of the file.
+	SHA256 bool
 }
 
 // Result is the output of Run.
 type Result struct {
-	Flows arrow.RecordBatch // Schema; rows in file order; the caller releases it
-	Stats Stats
+	Flows  arrow.RecordBatch // Schema (or its Params.Columns); rows in file order; the caller releases it
+	Stats  Stats
+	SHA256 string // hex, with Options.SHA256 and a complete read
 }
 
 // Stats count what Run read. Lines = Kept + Filtered + Bad + Skipped.
@@ -83,7 +96,8 @@ func (p Params) validate() error {
 	if p.Workers < 0 {
 		return fmt.Errorf("workers %d: want >= 0", p.Workers)
 	}
-	return nil
+	_, err := projection(p.Columns)
+	return err
 }
 
 // Run reads p.Path and returns its flows that Options.Keep accepts.
@@ -110,7 +124,8 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 		return nil, fmt.Errorf("%s:1: format %s requested, but the header is a %s header", p.Path, p.Format, format)
 	}
 	failFast := p.OnBadLine != "skip"
-	w := &worker{parser: parserFor(format), keep: o.Keep, skipFirst: p.SkipFirstDataLine, failFast: failFast}
+	need, _ := projection(p.Columns) // checked by validate
+	w := &worker{parser: parserFor(format), keep: o.Keep, skipFirst: p.SkipFirstDataLine, failFast: failFast, need: need}
 
 	// firstBad is the lowest chunk index holding a bad line in fail mode;
 	// later chunks need not be read.
@@ -123,10 +138,29 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 	jobs := make(chan chunk)
 	done := make(chan *chunkResult)
 	var prodErr error
-	go func() {
-		prodErr = in.produce(ctx, jobs, stop)
-		close(jobs)
-	}()
+	var stopped atomic.Bool // a chunk was not produced: the hash is partial
+	stopAt := func(i int) bool {
+		if stop(i) {
+			stopped.Store(true)
+			return true
+		}
+		return false
+	}
+	var hashed chan string
+	if o.SHA256 {
+		hashed = make(chan string, 1)
+		raw := make(chan chunk)
+		go func() {
+			prodErr = in.produce(ctx, raw, stopAt)
+			close(raw)
+		}()
+		go teeHash(in.header, raw, jobs, workers, hashed)
+	} else {
+		go func() {
+			prodErr = in.produce(ctx, jobs, stopAt)
+			close(jobs)
+		}()
+	}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -159,13 +193,55 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 			o.Progress(bytesDone)
 		}
 	}
+	sha := ""
+	if hashed != nil {
+		sha = <-hashed
+	}
 	if prodErr != nil {
 		return nil, fmt.Errorf("load %s: %w", p.Path, prodErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return merge(mem, p.Path, format, int64(len(in.header)), results, failFast)
+	res, err := merge(mem, p.Path, format, int64(len(in.header)), results, failFast, need)
+	if err == nil && !stopped.Load() {
+		res.SHA256 = sha
+	}
+	return res, err
+}
+
+// teeHash forwards the chunks of raw to jobs and hashes them, in order, on
+// a goroutine of its own; a chunk's memory is handed back once both the
+// parser and the hash are done with it. It sends the hex sha256 of header
+// and every chunk on hashed when raw is closed.
+func teeHash(header []byte, raw <-chan chunk, jobs chan<- chunk, workers int, hashed chan<- string) {
+	h := sha256.New()
+	h.Write(header)
+	toHash := make(chan chunk, workers+2)
+	hashDone := make(chan struct{})
+	go func() {
+		for c := range toHash {
+			h.Write(c.data)
+			c.done()
+		}
+		close(hashDone)
+	}()
+	for c := range raw {
+		var refs atomic.Int32
+		refs.Store(2)
+		release := c.done
+		c.done = func() {
+			if refs.Add(-1) == 0 {
+				release()
+			}
+		}
+		toHash <- c
+		jobs <- c
+	}
+	close(toHash)
+	close(jobs)
+	<-hashDone
+	hashed <- hex.EncodeToString(h.Sum(nil))
 }
 
 // storeMin lowers a to v if v is smaller.
@@ -184,6 +260,7 @@ type worker struct {
 	keep      func([]byte) bool
 	skipFirst bool
 	failFast  bool
+	need      colset // the columns to parse
 	hint      sizeHint
 }
 
@@ -197,7 +274,7 @@ type sizeHint struct {
 	str         [6]int64
 }
 
-func (h *sizeHint) reserve(c *columns, size int) {
+func (h *sizeHint) reserve(c *columns, size int, need colset) {
 	h.mu.Lock()
 	var rows int
 	var str [6]int
@@ -211,9 +288,11 @@ func (h *sizeHint) reserve(c *columns, size int) {
 	if rows == 0 {
 		return
 	}
-	c.grow(rows + rows/16 + 16)
+	c.grow(rows+rows/16+16, need)
 	for i, s := range c.strCols() {
-		s.data = make([]byte, 0, str[i]+str[i]/16+64)
+		if need.has(strBits[i]) {
+			s.data = make([]byte, 0, str[i]+str[i]/16+64)
+		}
 	}
 }
 
@@ -247,7 +326,7 @@ type chunkResult struct {
 func (w *worker) parse(c chunk) *chunkResult {
 	res := &chunkResult{index: c.index, bytes: int64(len(c.data))}
 	cols := &columns{}
-	w.hint.reserve(cols, len(c.data))
+	w.hint.reserve(cols, len(c.data), w.need)
 	skipFirst := w.skipFirst && c.index == 0
 	var r row
 	data := c.data
@@ -275,7 +354,7 @@ func (w *worker) parse(c chunk) *chunkResult {
 			res.filtered++
 			continue
 		}
-		if err := w.parser.parse(line, &r); err != nil {
+		if err := w.parser.parse(line, &r, w.need); err != nil {
 			res.bad++
 			if len(res.badLines) < maxBadLines {
 				text := line
@@ -290,7 +369,7 @@ func (w *worker) parse(c chunk) *chunkResult {
 			continue
 		}
 		res.kept++
-		cols.append(k, &r)
+		cols.append(k, &r, w.need)
 	}
 	res.lines = k + 1
 	w.hint.learn(cols, len(c.data))
@@ -299,7 +378,7 @@ func (w *worker) parse(c chunk) *chunkResult {
 }
 
 // merge concatenates chunk results in file order and numbers their lines.
-func merge(mem memory.Allocator, path, format string, headerBytes int64, results []*chunkResult, failFast bool) (*Result, error) {
+func merge(mem memory.Allocator, path, format string, headerBytes int64, results []*chunkResult, failFast bool, need colset) (*Result, error) {
 	st := Stats{Format: format, Bytes: headerBytes}
 	next := int64(2) // line number of the first line after the header
 	chunks := make([]*columns, 0, len(results))
@@ -327,7 +406,7 @@ func merge(mem memory.Allocator, path, format string, headerBytes int64, results
 		next += r.lines
 	}
 
-	rec, err := record(mem, chunks, bases)
+	rec, err := record(mem, chunks, bases, need)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}

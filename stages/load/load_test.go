@@ -3,6 +3,8 @@ package load
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -483,5 +485,109 @@ func TestDetectFile(t *testing.T) {
 	}
 	if _, err := DetectFile("doc.go"); err == nil {
 		t.Error("DetectFile accepted a Go source file")
+	}
+}
+
+// A projection returns exactly the asked columns of the full load, for both
+// formats, and checks only their values.
+func TestColumns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, tc := range []struct {
+		path, format string
+		cols         []string
+	}{
+		{s10Path, FormatNetflow, []string{ColSrcAddr, ColBytes, ColProto, ColStartTime}},
+		{s10Path, FormatNetflow, []string{ColDstPort, ColLabel, ColSTos, ColFlows}},
+		{s11Path, FormatBinetflow, []string{ColSrcAddr, ColBytes, ColProto, ColStartTime}},
+		{s11Path, FormatBinetflow, []string{ColDuration, ColSrcBytes, ColDTos, ColDir, ColState, ColPackets, ColSrcPort, ColDstAddr}},
+	} {
+		full := mustRun(t, mem, Params{Path: tc.path}, Options{})
+		part := mustRun(t, mem, Params{Path: tc.path, Columns: tc.cols}, Options{})
+		want, err := ProjectedSchema(tc.cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !part.Flows.Schema().Equal(want) || int(part.Flows.NumCols()) != len(tc.cols)+1 {
+			t.Errorf("%s %v: schema %v, want %v", tc.format, tc.cols, part.Flows.Schema(), want)
+		}
+		if part.Stats.Kept != full.Stats.Kept || part.Flows.NumRows() != full.Flows.NumRows() {
+			t.Errorf("%s %v: %d rows, want %d", tc.format, tc.cols, part.Flows.NumRows(), full.Flows.NumRows())
+		}
+		for i, f := range part.Flows.Schema().Fields() {
+			if !array.Equal(part.Flows.Column(i), full.Flows.Column(full.Flows.Schema().FieldIndices(f.Name)[0])) {
+				t.Errorf("%s %v: column %s differs from the full load's", tc.format, tc.cols, f.Name)
+			}
+		}
+		full.Flows.Release()
+		part.Flows.Release()
+	}
+
+	// A bad duration is an error only when duration is asked for.
+	text := netflowHeaderLine + "\n" +
+		"2011-08-18 10:19:13.400     zero TCP  147.32.86.166:33426 -> 212.24.150.110:25443 FRPA_ 0 4 321 1 Botnet\n" +
+		"2011-08-18 10:19 0.002 TCP Botnet\n"
+	path := writeTemp(t, "bad.netflow.labeled", text)
+	res := mustRun(t, mem, Params{Path: path, OnBadLine: "skip", Columns: []string{ColSrcAddr, ColBytes}}, Options{})
+	if st := res.Stats; st.Kept != 1 || st.Bad != 1 || st.BadLines[0].Reason != "5 fields, want 13" {
+		t.Errorf("projected bad lines: %+v", st)
+	}
+	res.Flows.Release()
+	res = mustRun(t, mem, Params{Path: path, OnBadLine: "skip", Columns: []string{ColDuration}}, Options{})
+	if st := res.Stats; st.Kept != 0 || st.Bad != 2 {
+		t.Errorf("bad lines with duration: %+v", st)
+	}
+	res.Flows.Release()
+
+	_, err := Run(context.Background(), mem, Params{Path: path, Columns: []string{"bytez"}}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `column "bytez": no such column (want one of line, start_time,`) {
+		t.Errorf("unknown column: %v", err)
+	}
+}
+
+// Options.SHA256 hashes the blocks the parsers read: the same digest as
+// SHA256File for zstd, gzip and plain (memory-mapped) input, with chunks
+// that cut lines, and no digest when a bad line stops the read early.
+func TestLoadSHA256(t *testing.T) {
+	text := decompressedText(t, s11Path)
+	dir := t.TempDir()
+	plainPath := filepath.Join(dir, "s11.binetflow")
+	if err := os.WriteFile(plainPath, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(text)
+	zw.Close()
+	gzPath := filepath.Join(dir, "s11.binetflow.gz")
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const s11SHA = "d761b4513ee42be57193fe8f442e9234e73ac81f4fbd01248e37c23ca8ec1cf2"
+	defer func(n int) { chunkSize = n }(chunkSize)
+	for _, size := range []int{4 << 20, 4096} {
+		chunkSize = size
+		for path, want := range map[string]string{
+			s10Path: "dc9e9194d6fcac69475e2a78203b31627eb171673bc08375b36cb48b12b2666b",
+			s11Path: s11SHA, plainPath: s11SHA, gzPath: s11SHA,
+		} {
+			res := mustRun(t, memory.DefaultAllocator, Params{Path: path, Columns: []string{ColBytes}}, Options{SHA256: true, Keep: notBackground})
+			res.Flows.Release()
+			if res.SHA256 != want {
+				t.Errorf("chunks of %d: %s: sha256 %q, want %s", size, path, res.SHA256, want)
+			}
+		}
+	}
+
+	// fail mode stops at a bad line: no digest, whatever the error.
+	chunkSize = 64
+	bad := netflowHeaderLine + "\n" + strings.Repeat("2011-08-18 10:19 0.002 TCP Botnet\n", 100)
+	if _, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: writeTemp(t, "bad.netflow", bad)}, Options{SHA256: true}); err == nil {
+		t.Error("bad lines loaded")
+	}
+	res := mustRun(t, memory.DefaultAllocator, Params{Path: writeTemp(t, "bad.netflow", bad), OnBadLine: "skip"}, Options{SHA256: true})
+	res.Flows.Release()
+	if sum := sha256.Sum256([]byte(bad)); res.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("skip mode: sha256 %q", res.SHA256)
 	}
 }

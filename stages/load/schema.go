@@ -1,6 +1,11 @@
 package load
 
-import "github.com/apache/arrow-go/v18/arrow"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
 
 // Column names of Schema, in order.
 const (
@@ -46,3 +51,79 @@ var Schema = arrow.NewSchema([]arrow.Field{
 	{Name: ColFlows, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 	{Name: ColLabel, Type: arrow.BinaryTypes.String},
 }, nil)
+
+// colset is a set of Schema columns, bit i for field i.
+type colset uint32
+
+const allColumns colset = 1<<17 - 1
+
+// Bits of the Schema columns, in Schema order.
+const (
+	bitLine colset = 1 << iota
+	bitStart
+	bitDuration
+	bitProto
+	bitSrcAddr
+	bitSrcPort
+	bitDir
+	bitDstAddr
+	bitDstPort
+	bitState
+	bitSTos
+	bitDTos
+	bitPackets
+	bitBytes
+	bitSrcBytes
+	bitFlows
+	bitLabel
+)
+
+func (s colset) has(b colset) bool { return s&b != 0 }
+
+// projection returns the set of the named columns plus line (nil or empty:
+// every column).
+func projection(names []string) (colset, error) {
+	if len(names) == 0 {
+		return allColumns, nil
+	}
+	set := bitLine
+	for _, n := range names {
+		idx := Schema.FieldIndices(n)
+		if len(idx) != 1 {
+			return 0, fmt.Errorf("column %q: no such column (want one of %s)", n, columnNames())
+		}
+		set |= 1 << idx[0]
+	}
+	return set, nil
+}
+
+func columnNames() string {
+	var names []string
+	for _, f := range Schema.Fields() {
+		names = append(names, f.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ProjectedSchema is Schema restricted to the columns Params.Columns
+// names, plus line, in Schema order.
+func ProjectedSchema(columns []string) (*arrow.Schema, error) {
+	set, err := projection(columns)
+	if err != nil {
+		return nil, err
+	}
+	return set.schema(), nil
+}
+
+func (s colset) schema() *arrow.Schema {
+	if s == allColumns {
+		return Schema
+	}
+	var fields []arrow.Field
+	for i, f := range Schema.Fields() {
+		if s.has(1 << i) {
+			fields = append(fields, f)
+		}
+	}
+	return arrow.NewSchema(fields, nil)
+}
