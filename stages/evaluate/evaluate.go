@@ -163,8 +163,9 @@ func Run(ctx context.Context, m Scorer, wins *window.Result, hosts []HostSpec, p
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []float64 // one host's model input, reused
 			for i := range jobs {
-				res.Hosts[i], errs[i] = scoreHost(m, hws[i], hosts[i], p.Input)
+				res.Hosts[i], buf, errs[i] = scoreHost(m, hws[i], hosts[i], p.Input, buf)
 			}
 		}()
 	}
@@ -186,21 +187,26 @@ func Run(ctx context.Context, m Scorer, wins *window.Result, hosts []HostSpec, p
 	return res, nil
 }
 
-func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string) (HostScore, error) {
+// scoreHost scores one host; buf is memory for the model input, and the
+// (possibly grown) buffer is returned for the next host.
+func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, buf []float64) (HostScore, []float64, error) {
 	hs := HostScore{Host: spec.Host, Class: spec.Class, Flows: hw.Flows, Windows: hw.Count}
 	if hw.Insufficient {
 		hs.Status = StatusInsufficient
 		hs.Viterbi, hs.LogLik, hs.LogLikPerWindow = math.NaN(), math.NaN(), math.NaN()
-		return hs, nil
+		return hs, buf, nil
 	}
 	hs.Status = StatusOK
-	fail := func(what string, err error) (HostScore, error) {
-		return hs, fmt.Errorf("stage evaluate: host %s: %s: %w", spec.Host, what, err)
-	}
-	seqs := hw.Seqs()
+	var seqs hmm.Sequences
 	nseq := hw.Count
 	if input == InputRows {
-		seqs, nseq = hw.Rows(), 1
+		seqs, nseq = hw.RowsInto(buf), 1
+	} else {
+		seqs = hw.SeqsInto(buf)
+	}
+	buf = seqs.X
+	fail := func(what string, err error) (HostScore, []float64, error) {
+		return hs, buf, fmt.Errorf("stage evaluate: host %s: %s: %w", spec.Host, what, err)
 	}
 	vit, _, err := m.Decode(seqs)
 	if err != nil {
@@ -235,7 +241,7 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string) (H
 		hs.LogLik = sum(hs.WindowScores)
 	}
 	hs.LogLikPerWindow = hs.LogLik / float64(hw.Count)
-	return hs, nil
+	return hs, buf, nil
 }
 
 func sum(x []float64) float64 {
@@ -308,8 +314,9 @@ func (r *Result) metrics(minFlows int) {
 	if w := undefined("window", "loglik", len(pos), len(neg)); w != "" {
 		r.Warnings = append(r.Warnings, w)
 	}
-	r.Metrics["auc_window"] = AUC(pos, neg)
-	r.ROCWindow = Downsample(ROC(pos, neg), MaxWindowPoints)
+	auc, roc := aucROC(pos, neg)
+	r.Metrics["auc_window"] = auc
+	r.ROCWindow = Downsample(roc, MaxWindowPoints)
 }
 
 func undefined(level, kind string, npos, nneg int) string {

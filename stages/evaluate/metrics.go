@@ -25,6 +25,11 @@ func ROC(pos, neg []float64) []Point {
 	p, n := slices.Clone(pos), slices.Clone(neg)
 	slices.Sort(p)
 	slices.Sort(n)
+	return rocSorted(p, n)
+}
+
+// rocSorted is ROC of sorted, non-empty p and n.
+func rocSorted(p, n []float64) []Point {
 	pts := []Point{{Threshold: math.Inf(1)}}
 	i, j := len(p), len(n) // p[i:] and n[j:] are ≥ the current threshold
 	for i > 0 || j > 0 {
@@ -54,13 +59,40 @@ func AUC(pos, neg []float64) float64 {
 	if len(pos) == 0 || len(neg) == 0 {
 		return math.NaN()
 	}
-	r := ranks(append(slices.Clone(pos), neg...))
-	sum := 0.0
-	for _, v := range r[:len(pos)] {
-		sum += v
+	p, n := slices.Clone(pos), slices.Clone(neg)
+	slices.Sort(p)
+	slices.Sort(n)
+	return aucSorted(p, n)
+}
+
+// aucSorted is AUC of sorted, non-empty p and n. It counts the pairs in
+// integers (twice U, ties counting 1), so the one rounding is the final
+// division: the value is the rank-sum formula's, bit for bit.
+func aucSorted(p, n []float64) float64 {
+	var u2 int64
+	lo, hi := 0, 0 // n[:lo] < v, n[:hi] ≤ v
+	for _, v := range p {
+		for lo < len(n) && n[lo] < v {
+			lo++
+		}
+		hi = max(hi, lo)
+		for hi < len(n) && n[hi] <= v {
+			hi++
+		}
+		u2 += int64(lo) + int64(hi)
 	}
-	np, nn := float64(len(pos)), float64(len(neg))
-	return (sum - np*(np+1)/2) / (np * nn)
+	np, nn := float64(len(p)), float64(len(n))
+	return float64(u2) / 2 / (np * nn)
+}
+
+// aucROC returns AUC and ROC of pos and neg, sorting them in place once.
+func aucROC(pos, neg []float64) (float64, []Point) {
+	if len(pos) == 0 || len(neg) == 0 {
+		return math.NaN(), nil
+	}
+	slices.Sort(pos)
+	slices.Sort(neg)
+	return aucSorted(pos, neg), rocSorted(pos, neg)
 }
 
 // Margin returns min(pos) − max(neg): positive when every positive outranks

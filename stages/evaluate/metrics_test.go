@@ -2,6 +2,8 @@ package evaluate
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"reflect"
 	"testing"
 )
@@ -108,6 +110,36 @@ func TestSpearman(t *testing.T) {
 		got := Spearman(tc.x, tc.y)
 		if !(math.Abs(got-tc.want) < 1e-12 || math.IsNaN(got) && math.IsNaN(tc.want)) {
 			t.Errorf("%s: Spearman = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// AUC counts pairs on sorted scores; it must equal the rank-sum formula bit
+// for bit, ties included.
+func TestAUCRankSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for trial := range 200 {
+		np, nn := 1+rng.IntN(300), 1+rng.IntN(300)
+		levels := 1 + rng.IntN(50) // few levels: many ties
+		draw := func(n int) []float64 {
+			x := make([]float64, n)
+			for i := range x {
+				x[i] = float64(rng.IntN(levels)) * 0.37
+			}
+			return x
+		}
+		pos, neg := draw(np), draw(nn)
+		r := ranks(append(slices.Clone(pos), neg...))
+		sum := 0.0
+		for _, v := range r[:np] {
+			sum += v
+		}
+		want := (sum - float64(np)*float64(np+1)/2) / (float64(np) * float64(nn))
+		if got := AUC(pos, neg); got != want {
+			t.Fatalf("trial %d: AUC %v, rank-sum %v", trial, got, want)
+		}
+		if got, roc := aucROC(slices.Clone(pos), slices.Clone(neg)); got != want || !slices.Equal(roc, ROC(pos, neg)) {
+			t.Fatalf("trial %d: aucROC %v", trial, got)
 		}
 	}
 }

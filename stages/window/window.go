@@ -93,10 +93,22 @@ func (h *HostWindows) Window(i int) []int32 {
 // features (row i is window i as float64): the notebook's layout for the
 // Gaussian model.
 func (h *HostWindows) Rows() hmm.Sequences {
-	x := make([]float64, 0, h.Count*h.size)
+	return h.RowsInto(nil)
+}
+
+// RowsInto is Rows writing into buf's memory when it is large enough, so
+// that a caller scoring host after host reuses one buffer.
+func (h *HostWindows) RowsInto(buf []float64) hmm.Sequences {
+	n := h.Count * h.size
+	if cap(buf) < n {
+		buf = make([]float64, n)
+	}
+	x := buf[:n]
+	k := 0
 	for i := range h.Count {
 		for _, c := range h.Window(i) {
-			x = append(x, float64(c))
+			x[k] = float64(c)
+			k++
 		}
 	}
 	return hmm.Sequences{X: x, D: h.size}
@@ -105,7 +117,13 @@ func (h *HostWindows) Rows() hmm.Sequences {
 // Seqs returns the windows as Count symbol sequences of length Size
 // (D = 1), for a categorical model.
 func (h *HostWindows) Seqs() hmm.Sequences {
-	s := h.Rows()
+	return h.SeqsInto(nil)
+}
+
+// SeqsInto is Seqs writing its values into buf's memory when it is large
+// enough.
+func (h *HostWindows) SeqsInto(buf []float64) hmm.Sequences {
+	s := h.RowsInto(buf)
 	s.D = 1
 	s.Lengths = make([]int, h.Count)
 	for i := range s.Lengths {
