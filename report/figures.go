@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"io/fs"
 	"os"
@@ -101,8 +102,7 @@ func saveFigure(p *plot.Plot, path string) error {
 	return os.Rename(tmp, path)
 }
 
-// savePNG renders p at 96 dpi and encodes it with fast compression: the
-// default deflate level made PNG encoding most of a cached run's time.
+// savePNG renders p at 96 dpi and encodes it with encodePNG.
 func savePNG(p *plot.Plot, path string) error {
 	c := vgimg.NewWith(vgimg.UseWH(FigureWidth, FigureHeight), vgimg.UseDPI(96))
 	p.Draw(draw.New(c))
@@ -110,8 +110,14 @@ func savePNG(p *plot.Plot, path string) error {
 	if err != nil {
 		return err
 	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(f, c.Image()); err != nil {
+	var encErr error
+	if rgba, ok := c.Image().(*image.RGBA); ok {
+		encErr = encodePNG(f, rgba)
+	} else {
+		enc := png.Encoder{CompressionLevel: png.BestSpeed}
+		encErr = enc.Encode(f, c.Image())
+	}
+	if err := encErr; err != nil {
 		f.Close()
 		return err
 	}
