@@ -93,9 +93,14 @@
 // to 0 while it bounds their true mass and proves it below 1e-17 of
 // everything it changes (drop.go); on degenerate data, where every frame has
 // states thousands of nats below the best, it replaces the log-space pass.
-// The E-step still uses the log-space recursions there, because whether a
-// posterior or ξ is exactly 0 (which the M-step makes permanent) is decided
-// by hmmlearn's log values. The log-space recursions take exp of arguments
+// The E-step and Posteriors do the same with a forward-backward pass that
+// keeps the bounds of dropped states as logarithms (estepdrop.go): it is
+// accepted only if every posterior or Σ_t ξ that it sets to 0 is below
+// e^−750, so exactly 0 in hmmlearn's log values as well (the M-step makes
+// such zeros permanent), and everything else is exact to 1e-17 relative per
+// frame; in runs of identical rows it copies frames that repeat bit for bit
+// instead of recomputing them. Otherwise the log-space recursions are used.
+// The log-space recursions take exp of arguments
 // in [−700, 0] with the fast expNeg and logs with logFast (within 2 ulp of
 // math.Log). EM drives
 // the start probabilities of unused states towards 0 geometrically; once

@@ -143,6 +143,14 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 			}
 			ok = ok && l.backwardFast(ch, T, true)
 		}
+		if !ok && ch.fast {
+			if !flp {
+				em.frameLogProb(l.flp, x, T)
+				flp = true
+			}
+			clear(l.xi)
+			logP, ok = l.dropPosteriors(ch, T, true)
+		}
 		if !ok {
 			if !flp {
 				em.frameLogProb(l.flp, x, T)
@@ -255,7 +263,7 @@ func posteriors(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, 
 			}
 			l.backwardScaling(ch, T)
 			l.posteriorsScaling(ch, T, false)
-		} else if !ch.fast || !l.fastPosteriors(ch, T) {
+		} else if !ch.fast || (!l.fastPosteriors(ch, T) && !l.dropOK(ch, T)) {
 			logP := l.forwardLog(ch, T)
 			if math.IsInf(logP, -1) || math.IsNaN(logP) {
 				return nil, fmt.Errorf("hmm: sequence %d has zero probability under the model", i)
@@ -395,6 +403,11 @@ func normaliseInto(dst []float64, f func(int) float64, n int) {
 	for i := range n {
 		dst[i] = v[i] / s
 	}
+}
+
+func (l *lattice) dropOK(ch *chain, T int) bool {
+	_, ok := l.dropPosteriors(ch, T, false)
+	return ok
 }
 
 func (l *lattice) fastPosteriors(ch *chain, T int) bool {

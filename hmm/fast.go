@@ -14,9 +14,10 @@ import "math"
 // below the frame's best, a sum of products below 1e-290, or a product that
 // became subnormal or zero. The caller then recomputes the sequence with the
 // exact log-space recursions (forwardLog, backwardLog, posteriorsLog), which
-// never lose a state. Degenerate data (tiny variances) take that path in
-// the E-step and in Posteriors; Score and ScoreFrames try the forward pass
-// with dropped states of drop.go first. Ordinary data take neither.
+// never lose a state. On degenerate data (tiny variances) Score and
+// ScoreFrames try the forward pass with dropped states of drop.go first, the
+// E-step and Posteriors the forward-backward pass of estepdrop.go. Ordinary
+// data take neither.
 
 const (
 	emitFloor = -700                    // b_t(j) − max b_t below this would underflow p_t(j)

@@ -38,6 +38,15 @@ type lattice struct {
 	tmp   []float64 // K
 	ptr   []uint8   // T×4 Viterbi back-pointers (K = 4)
 	drop  []bool    // 2×K states dropped in the previous and current frame (scoreDrop)
+	lf    []float64 // T×K log bounds of dropped forward values (dropPosteriors)
+	// dropPosteriors: log bounds of the dropped ξ and the last two ξ_t
+	// (3×K×K), the backward lattices (5×T×K) and which frames repeat the
+	// frame 1 or 2 later (bit 0, 1) in the forward (per) and backward pass.
+	lx        []float64
+	bb        []float64
+	per, bper []uint8
+	dup       []bool // T: b_t = b_{t−1} bit for bit
+	noRepeat  bool   // tests: compute every frame of dropPosteriors
 	// s0 and dropped describe the first frame of the fast recursions
 	// (startStep): its normaliser, and whether a state was dropped.
 	s0      float64

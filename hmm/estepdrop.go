@@ -1,0 +1,552 @@
+package hmm
+
+import "math"
+
+// Forward-backward with dropped states.
+//
+// dropPosteriors extends scoreDrop to the E-step, for sequences that the
+// scaled recursions of fast.go decline (degenerate data). The forward and the
+// backward pass both run scaled and let a value that cannot be represented go
+// to 0 — the state is dropped for that frame — while they keep an upper bound
+// on its true value as a logarithm, so that bounds far below the float range
+// (emissions e^−10⁷ below the frame's best) stay finite and exact enough:
+//
+//   - forward: â_t(j) ∝ (s_j + e_j)·p_t(j) with s_j = Σ_i â_{t−1}(i)·A_ij over
+//     the kept states and e_j ≤ max_i F_{t−1}(i)·Σ_i A_ij the mass of the
+//     dropped ones (plus K·normalMin if s_j is tiny and not an exact zero);
+//     state j is kept when e_j ≤ 1e-17·s_j and s_j·p_t(j) and its normalised
+//     value are normal, else dropped with log bound F_t(j) =
+//     log(s_j + e_j) + b_t(j) − max b_t − log s_t. A frame is accepted when
+//     K·max_j F_t(j) ≤ 1e-17, as in scoreDrop.
+//   - backward: β̂_t(i) ∝ v_i + e_i with v_i = Σ_j A_ij·w_j over the kept
+//     w_j = p_{t+1}(j)·β̂_{t+1}(j) and e_i ≤ max_j W_j (rows of A sum to 1),
+//     with the same rule for keeping and the bound B_t(i).
+//   - posteriors: γ_t(i) = â_t(i)·β̂_t(i)/z_t and ξ_t(i,j) =
+//     â_t(i)·A_ij·w_j/(z_t·s'_t) from the kept values; a dropped γ_t(i) (â or
+//     β̂ dropped) is below min(F, B)/z_t since â, β̂ ≤ 1, a dropped ξ_t(i,j)
+//     below min(F_i, W_j)/(z_t·s'_t).
+//
+// The result is accepted only if every dropped γ_t(i) is below e^−750, where
+// hmmlearn's exp of its log posterior is exactly 0 as well (a kept γ that
+// underflows must be below it too), the dropped part of every z_t is below
+// 1e-17 of it, and for every transition (i,j) with A_ij > 0 the dropped ξ
+// summed over t (at most T·max_t bound) is below 1e-17 of the computed Σ_t ξ,
+// or below e^−750 if that sum is 0 — then hmmlearn's Σ_t ξ is 0 too, and the
+// M-step keeps the same exact zeros. Kept values are exact to 1e-17
+// relative per frame. Anything else declines, and the caller recomputes the
+// sequence in log space.
+
+const (
+	lnDropTol = -39.14394658089878 // log(dropTol)
+	// lnZero bounds the log of a probability that hmmlearn's exp(log p)
+	// rounds to exactly 0 (exp(x) = 0 below about −745.13), with a margin
+	// for the rounding of hmmlearn's log values.
+	lnZero      = -750.0
+	lnNormalMin = -708.3964185322641 // log(normalMin)
+	lnSlack     = 1e-9               // absorbs the rounding of the bounds below
+	// lnFloor is the smallest log bound kept: raising a bound to it keeps it
+	// a bound, lets the recursions reach fixed points in runs of identical
+	// rows, and is far enough below lnZero for every check.
+	lnFloor = -1e4
+)
+
+// lnUp returns an upper bound of log x for x ≥ 0 (−Inf for 0).
+func lnUp(x float64) float64 {
+	if x >= normalMin && x <= math.MaxFloat64 {
+		// x < 2^(E−1022) for the biased exponent E.
+		return float64(int(math.Float64bits(x)>>52)-1022)*math.Ln2 + lnSlack
+	}
+	return lnSlow(x) + lnSlack
+}
+
+// lnDown returns a lower bound of log x for x ≥ 0 (−Inf for 0).
+func lnDown(x float64) float64 {
+	if x >= normalMin && x <= math.MaxFloat64 {
+		return float64(int(math.Float64bits(x)>>52)-1023)*math.Ln2 - lnSlack
+	}
+	return lnSlow(x) - lnSlack
+}
+
+// copyK copies src to dst; copy would call memmove for a few values.
+func copyK(dst, src []float64) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] = src[i]
+	}
+}
+
+//go:noinline
+func lnSlow(x float64) float64 { return math.Log(x) }
+
+// sameBits reports whether a and b hold the same bits.
+func sameBits(a, b []float64) bool {
+	b = b[:len(a)]
+	for i, x := range a {
+		if math.Float64bits(x) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// lnAddUp returns an upper bound of log(e^a + e^b).
+func lnAddUp(a, b float64) float64 {
+	return max(a, b) + math.Ln2
+}
+
+// dropPosteriors runs the forward-backward with dropped states on l.flp
+// (T×K frame log-probabilities) and fills l.gamma and, if xi, adds Σ_t ξ_t
+// to l.xi (which the caller cleared). It returns log P, or ok = false if it
+// cannot vouch for its result; l.flp is left unchanged.
+func (l *lattice) dropPosteriors(c *chain, T int, xi bool) (float64, bool) {
+	k := l.k
+	if cap(l.dup) < T {
+		l.dup = make([]bool, T)
+	}
+	dup := l.dup[:T]
+	dup[0] = false
+	for t := 1; t < T; t++ {
+		dup[t] = sameBits(l.flp[t*k:(t+1)*k], l.flp[(t-1)*k:t*k])
+	}
+	logP, ok := l.forwardDrop(c, T)
+	if !ok {
+		return 0, false
+	}
+	return logP, l.backwardDrop(c, T, xi)
+}
+
+// forwardDrop fills l.bw with p_t (0 where the emission is more than 700
+// nats below the frame's best), l.bmax with max_j b_t(j), l.fw with the kept
+// normalised forward values, l.lf with the log bounds F_t(j) of the dropped
+// ones (−Inf for a kept value or an exact zero) and l.scale with the
+// normalisers.
+//
+// Frame t is a function of frame t−1 and b_t. In a run of identical rows
+// the frames soon repeat bit for bit, with period 1 or, when rounding
+// alternates, 2: if frame t−1 equals frame t−1−P and b_t equals b_{t−P},
+// frame t is a copy of frame t−P (l.per records which frames repeat).
+func (l *lattice) forwardDrop(c *chain, T int) (float64, bool) {
+	k := l.k
+	ensure(&l.bw, T*k)
+	ensure(&l.bmax, T)
+	ensure(&l.fw, T*k)
+	ensure(&l.lf, T*k)
+	ensure(&l.scale, T)
+	if cap(l.per) < T {
+		l.per = make([]uint8, T)
+	}
+	per, dup := l.per[:T], l.dup[:T]
+	lnK := math.Log(float64(k))
+	var acc logAcc
+	for t := range T {
+		// Frame t repeats frame src = t−P, and then frame t−1 (t−2)
+		// equals frame t exactly when it equals frame t−P.
+		src := -1
+		switch {
+		case l.noRepeat:
+		case t >= 2 && per[t-1]&1 != 0 && dup[t]:
+			src, per[t] = t-1, 1|(per[t-1]&1)<<1
+		case t >= 3 && per[t-1]&2 != 0 && dup[t] && dup[t-1]:
+			src, per[t] = t-2, 2|per[t-1]&1
+		}
+		if src >= 0 {
+			copyK(l.bw[t*k:(t+1)*k], l.bw[src*k:(src+1)*k])
+			copyK(l.fw[t*k:(t+1)*k], l.fw[src*k:(src+1)*k])
+			copyK(l.lf[t*k:(t+1)*k], l.lf[src*k:(src+1)*k])
+			l.bmax[t], l.scale[t] = l.bmax[src], l.scale[src]
+		} else {
+			if !l.forwardStep(c, t, lnK) {
+				return 0, false
+			}
+			per[t] = 0
+			for d := 1; d <= 2 && d <= t; d++ {
+				u := t - d
+				if sameBits(l.fw[t*k:(t+1)*k], l.fw[u*k:(u+1)*k]) && sameBits(l.lf[t*k:(t+1)*k], l.lf[u*k:(u+1)*k]) {
+					per[t] |= 1 << (d - 1)
+				}
+			}
+		}
+		acc.add(l.bmax[t], l.scale[t])
+	}
+	return acc.value(), true
+}
+
+// forwardStep computes frame t of forwardDrop from frame t−1 (π at t = 0).
+func (l *lattice) forwardStep(c *chain, t int, lnK float64) bool {
+	k := l.k
+	inf := math.Inf(-1)
+	b := l.flp[t*k : (t+1)*k : (t+1)*k]
+	p, cur, lf := l.bw[t*k:(t+1)*k:(t+1)*k], l.fw[t*k:(t+1)*k:(t+1)*k], l.lf[t*k:(t+1)*k:(t+1)*k]
+	m := maxOf(b)
+	if m-m != 0 { // ±Inf or NaN
+		return false
+	}
+	var prev, lprev []float64
+	fmax := inf // max_i F_{t−1}(i)
+	if t > 0 {
+		prev, lprev = l.fw[(t-1)*k:t*k:t*k], l.lf[(t-1)*k:t*k:t*k]
+		fmax = maxOf(lprev)
+	}
+	s := 0.0
+	for j := range k {
+		g := b[j] - m // log p_t(j)
+		if g != g {
+			return false
+		}
+		pj := 0.0
+		if g >= emitFloor {
+			pj = expNeg(g)
+		}
+		p[j] = pj
+		// sj over the kept states, le ≥ log of the dropped mass.
+		sj, le := 0.0, inf
+		if t == 0 {
+			sj = c.pi[j]
+		} else {
+			col := c.aT[j*k : (j+1)*k : (j+1)*k]
+			for i, v := range prev {
+				sj += v * col[i]
+			}
+			if fmax > inf {
+				le = fmax + lnK
+				if sj > 0 && !(le <= lnDropTol+lnDown(sj)) {
+					le = droppedMass(lprev, col, fmax)
+				}
+			}
+			if sj < tiny && !exactSum(prev, col, sj) {
+				le = lnAddUp(le, lnK+lnNormalMin)
+			}
+		}
+		lf[j] = inf
+		if math.IsInf(g, -1) {
+			cur[j] = 0 // exact zero
+			continue
+		}
+		if pj > 0 && sj > 0 && (le == inf || le <= lnDropTol+lnDown(sj)) {
+			if v := sj * pj; v >= normalMin {
+				cur[j] = v
+				s += v
+				continue
+			}
+		}
+		cur[j] = 0
+		switch {
+		case sj > 0:
+			lf[j] = lnAddUp(lnUp(sj), le) + g
+		case le > inf:
+			lf[j] = le + g
+		}
+	}
+	if !(s > 0) {
+		return false
+	}
+	inv, lns := 1/s, lnDown(s)
+	fmax = inf
+	for j := range k {
+		if v := cur[j]; v > 0 {
+			cur[j] = v * inv
+			if cur[j] < normalMin {
+				cur[j], lf[j] = 0, lnUp(v)-lns
+			}
+		} else if lf[j] > inf {
+			lf[j] = max(lf[j]-lns, lnFloor)
+		}
+		fmax = max(fmax, lf[j])
+	}
+	if fmax+lnK > lnDropTol {
+		return false
+	}
+	l.bmax[t], l.scale[t] = m, s
+	return true
+}
+
+// droppedMass returns an upper bound of log Σ_i e^{lb_i}·A_i for the states
+// i with a finite bound lb_i, whose largest is lmax.
+func droppedMass(lb, a []float64, lmax float64) float64 {
+	sum := 0.0
+	for i, v := range lb {
+		if !math.IsInf(v, -1) {
+			sum += a[i] * math.Exp(v-lmax)
+		}
+	}
+	if sum == 0 {
+		return math.Inf(-1)
+	}
+	return lmax + math.Log(sum) + lnSlack
+}
+
+// backwardDrop runs the backward pass with dropped states over the result
+// of forwardDrop and computes the posteriors (see the comment at the top).
+// Like forwardDrop it copies a frame whose inputs equal those of frame t+P
+// (P = 1, 2) bit for bit: β̂_t when β̂_{t+1} = β̂_{t+1+P} and b_{t+1} =
+// b_{t+1+P}, and then γ_t and ξ_t as well if frames t and t+P of the forward
+// pass are equal.
+func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
+	k := l.k
+	ensure(&l.gamma, T*k)
+	ensure(&l.bb, 5*T*k)
+	ensure(&l.lx, 3*k*k)
+	if cap(l.bper) < T {
+		l.bper = make([]uint8, T)
+	}
+	lnK := math.Log(float64(k))
+	inf := math.Inf(-1)
+	// β̂_t, its bounds, w_t, their bounds and v_t, T×K each.
+	bh, lb, w, lw, v := l.bb[:T*k], l.bb[T*k:2*T*k], l.bb[2*T*k:3*T*k], l.bb[3*T*k:4*T*k], l.bb[4*T*k:5*T*k]
+	lxi := l.lx[:k*k] // max_t bound of the dropped ξ_t(i,j)
+	xinc := l.lx[k*k : 3*k*k]
+	slot := func(t int) []float64 { return xinc[(t&1)*k*k : (t&1+1)*k*k] }
+	for i := range lxi {
+		lxi[i] = inf
+	}
+	for i := range k {
+		bh[(T-1)*k+i], lb[(T-1)*k+i] = 1, inf
+	}
+	// γ_{T−1} ∝ â_{T−1}.
+	if !l.gammaDrop(T-1, bh[(T-1)*k:T*k], lb[(T-1)*k:T*k], lnK) {
+		return false
+	}
+	per, bper, dup := l.per[:T], l.bper[:T], l.dup[:T]
+	bper[T-1] = 0
+	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
+	for t := T - 2; t >= 0; t-- {
+		// β̂_t is a function of β̂_{t+1} and b_{t+1}.
+		src := -1
+		switch {
+		case l.noRepeat:
+		case t+1 <= T-2 && bper[t+1]&1 != 0 && dup[t+2]:
+			src, bper[t] = t+1, 1|(bper[t+1]&1)<<1
+		case t+2 <= T-2 && bper[t+1]&2 != 0 && dup[t+2] && dup[t+3]:
+			src, bper[t] = t+2, 2|bper[t+1]&1
+		}
+		xslot := slot(t)
+		if src >= 0 {
+			copyK(fr(bh, t), fr(bh, src))
+			copyK(fr(lb, t), fr(lb, src))
+			copyK(fr(w, t), fr(w, src))
+			copyK(fr(lw, t), fr(lw, src))
+			copyK(fr(v, t), fr(v, src))
+		} else {
+			if !l.backwardStep(c, t, fr(bh, t+1), fr(lb, t+1), fr(bh, t), fr(lb, t), fr(w, t), fr(lw, t), fr(v, t), lnK) {
+				return false
+			}
+			bper[t] = 0
+			for d := 1; d <= 2 && t+d <= T-1; d++ {
+				if sameBits(fr(bh, t), fr(bh, t+d)) && sameBits(fr(lb, t), fr(lb, t+d)) {
+					bper[t] |= 1 << (d - 1)
+				}
+			}
+		}
+		if src >= 0 && per[src]&(1<<(src-t-1)) != 0 {
+			// Frame t of the forward pass equals frame src: γ_t = γ_src, ξ_t = ξ_src.
+			copyK(fr(l.gamma, t), fr(l.gamma, src))
+			if xi {
+				from := slot(src)
+				for i, x := range from {
+					l.xi[i] += x
+				}
+				if src&1 != t&1 {
+					copyK(xslot, from)
+				}
+			}
+			continue
+		}
+		if !l.gammaDrop(t, fr(bh, t), fr(lb, t), lnK) {
+			return false
+		}
+		if xi && !l.xiDrop(c, t, fr(w, t), fr(lw, t), fr(v, t), xslot, lxi) {
+			return false
+		}
+	}
+	if !xi || T < 2 {
+		return true
+	}
+	lnT := math.Log(float64(T - 1))
+	for i, lb := range lxi {
+		if lb == inf {
+			continue
+		}
+		if x := l.xi[i]; x > 0 {
+			if lb+lnT > lnDropTol+lnDown(x) {
+				return false
+			}
+		} else if lb+lnT >= lnZero {
+			return false
+		}
+	}
+	return true
+}
+
+// backwardStep computes β̂_t (cur, bounds lcur) from β̂_{t+1} (next, lnext),
+// leaving w_j = p_{t+1}(j)·β̂_{t+1}(j) in w (bounds lw) and the unnormalised
+// kept v_i = Σ_j A_ij·w_j in v.
+func (l *lattice) backwardStep(c *chain, t int, next, lnext, cur, lcur, w, lw, v []float64, lnK float64) bool {
+	k := l.k
+	inf := math.Inf(-1)
+	pt := l.bw[(t+1)*k : (t+2)*k : (t+2)*k]
+	b := l.flp[(t+1)*k : (t+2)*k : (t+2)*k]
+	next, lnext, cur, lcur = next[:k:k], lnext[:k:k], cur[:k:k], lcur[:k:k]
+	w, lw, v = w[:k:k], lw[:k:k], v[:k:k]
+	m := l.bmax[t+1]
+	wmax := inf
+	for j := range k {
+		wj := pt[j] * next[j]
+		lw[j] = inf
+		if wj < normalMin {
+			wj = 0
+			switch g := b[j] - m; {
+			case math.IsInf(g, -1):
+			case next[j] > 0:
+				lw[j] = g + lnUp(next[j])
+			default:
+				lw[j] = g + lnext[j]
+			}
+			wmax = max(wmax, lw[j])
+		}
+		w[j] = wj
+	}
+	s := 0.0
+	for i := range k {
+		row := c.a[i*k : (i+1)*k : (i+1)*k]
+		vi := 0.0
+		for j, wj := range w {
+			vi += row[j] * wj
+		}
+		le := inf
+		if wmax > inf {
+			// Σ_j A_ij ≤ 1 + 1e-15.
+			le = wmax + lnSlack
+			if vi > 0 && !(le <= lnDropTol+lnDown(vi)) {
+				le = droppedMass(lw, row, wmax)
+			}
+		}
+		if vi < tiny && !exactSum(w, row, vi) {
+			le = lnAddUp(le, lnK+lnNormalMin)
+		}
+		lcur[i] = inf
+		if vi >= normalMin && (le == inf || le <= lnDropTol+lnDown(vi)) {
+			v[i] = vi
+			s += vi
+			continue
+		}
+		v[i] = 0
+		switch {
+		case vi > 0:
+			lcur[i] = lnAddUp(lnUp(vi), le)
+		case le > inf:
+			lcur[i] = le
+		}
+	}
+	if !(s > 0) {
+		return false
+	}
+	inv, lns := 1/s, lnDown(s)
+	for i := range k {
+		if vi := v[i]; vi > 0 {
+			cur[i] = vi * inv
+			if cur[i] < normalMin {
+				cur[i], lcur[i] = 0, lnUp(vi)-lns
+			}
+		} else {
+			cur[i] = 0
+			if lcur[i] > inf {
+				lcur[i] = max(lcur[i]-lns, lnFloor)
+			}
+		}
+	}
+	return true
+}
+
+// xiDrop adds ξ_t to l.xi and keeps a copy in xinc, and raises the bounds
+// lxi of the dropped (or underflowing) ξ_t(i,j).
+func (l *lattice) xiDrop(c *chain, t int, w, lw, v, xinc, lxi []float64) bool {
+	k := l.k
+	inf := math.Inf(-1)
+	// Σ_ij â_t(i)·A_ij·w_j = Σ_i â_t(i)·v_i = z_t·s'_t.
+	f, lf := l.fw[t*k:(t+1)*k:(t+1)*k], l.lf[t*k:(t+1)*k:(t+1)*k]
+	w, lw, v = w[:k:k], lw[:k:k], v[:k:k]
+	zx := 0.0
+	for i := range k {
+		zx += f[i] * v[i]
+	}
+	if !(zx >= tiny) {
+		return false
+	}
+	inv, lnzx := 1/zx, lnDown(zx)
+	for i := range k {
+		fi := f[i] * inv
+		row, out := c.a[i*k:(i+1)*k:(i+1)*k], l.xi[i*k:(i+1)*k:(i+1)*k]
+		lo, xo := lxi[i*k:(i+1)*k:(i+1)*k], xinc[i*k:(i+1)*k:(i+1)*k]
+		lfi := lf[i] - lnzx // ξ_t(i,j) ≤ â_t(i)·A_ij·w_j/(z_t·s'_t)
+		if fi > 0 {
+			lfi = lnUp(fi)
+		}
+		for j, wj := range w {
+			xo[j] = 0
+			if row[j] == 0 {
+				continue
+			}
+			if fi > 0 && wj > 0 {
+				x := fi * row[j] * wj
+				if x < normalMin {
+					lo[j] = max(lo[j], lnUp(fi)+lnUp(row[j])+lnUp(wj))
+				}
+				out[j] += x
+				xo[j] = x
+				continue
+			}
+			lwj := lw[j]
+			if wj > 0 {
+				lwj = lnUp(wj)
+			}
+			if bnd := lfi + lnUp(row[j]) + lwj; bnd > inf {
+				lo[j] = max(lo[j], bnd)
+			}
+		}
+	}
+	return true
+}
+
+// gammaDrop computes γ_t ∝ â_t ⊙ β̂_t from the kept values and checks the
+// dropped ones (log bounds lb of β̂_t, l.lf of â_t): they must not change
+// z_t beyond 1e-17 relative, and every γ_t(i) that is 0 must be below e^−750.
+func (l *lattice) gammaDrop(t int, bh, lb []float64, lnK float64) bool {
+	k := l.k
+	f, lf := l.fw[t*k:(t+1)*k:(t+1)*k], l.lf[t*k:(t+1)*k:(t+1)*k]
+	g := l.gamma[t*k : (t+1)*k : (t+1)*k]
+	bh, lb = bh[:k:k], lb[:k:k]
+	inf := math.Inf(-1)
+	z, gmax := 0.0, inf
+	for i := range k {
+		g[i] = f[i] * bh[i]
+		z += g[i]
+		if f[i] > 0 && bh[i] > 0 {
+			if g[i] < normalMin {
+				gmax = max(gmax, lnUp(f[i])+lnUp(bh[i]))
+			}
+			continue
+		}
+		fa, fb := lf[i], lb[i]
+		if f[i] > 0 {
+			fa = lnUp(f[i])
+		}
+		if bh[i] > 0 {
+			fb = lnUp(bh[i])
+		}
+		gmax = max(gmax, fa+fb)
+	}
+	if !(z >= tiny) {
+		return false
+	}
+	if gmax > inf {
+		lz := lnDown(z)
+		if gmax+lnK > lnDropTol+lz || gmax-lz >= lnZero {
+			return false
+		}
+	}
+	inv := 1 / z
+	for i := range k {
+		g[i] *= inv
+	}
+	return true
+}
