@@ -175,3 +175,16 @@ func TestDropPosteriorsZeros(t *testing.T) {
 	}
 }
 
+// TestDataVariance: the diagonal-only variance is dataCovariance's diagonal,
+// bit for bit.
+func TestDataVariance(t *testing.T) {
+	for _, x := range [][]float64{repeatedRows(t, 500).X, degenerateData(t).X} {
+		T := len(x) / 10
+		v, c := dataVariance(x, T, 10), dataCovariance(x, T, 10)
+		for f := range 10 {
+			if math.Float64bits(v[f]) != math.Float64bits(c[f*10+f]) {
+				t.Errorf("feature %d: %v, covariance diagonal %v", f, v[f], c[f*10+f])
+			}
+		}
+	}
+}

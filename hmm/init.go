@@ -79,18 +79,22 @@ func InitGaussian(seed uint64, cov string, k int, seqs Sequences, minCovar float
 	d, T := seqs.D, seqs.T()
 	g := &Gaussian{Covariance: cov, K: k, D: d}
 	g.Startprob, g.Transmat = initChain(seed, k)
-	g.Means = KMeans(newRand(seed, streamKMeans), seqs.X, d, k, 10).Centers
+	vd := dataVariance(seqs.X, T, d)
+	g.Means = kmeansVar(newRand(seed, streamKMeans), seqs.X, d, k, 10, vd).Centers
+	if cov == Diag {
+		for i := range d {
+			vd[i] += minCovar
+		}
+		for range k {
+			g.Covars = append(g.Covars, vd...)
+		}
+		return g
+	}
 	v := dataCovariance(seqs.X, T, d)
 	for i := range d {
 		v[i*d+i] += minCovar
 	}
 	switch cov {
-	case Diag:
-		for range k {
-			for f := range d {
-				g.Covars = append(g.Covars, v[f*d+f])
-			}
-		}
 	case Spherical:
 		m := sum64(v) / float64(d*d)
 		if !(m > 0) {
@@ -155,6 +159,35 @@ func dataCovariance(x []float64, T, d int) []float64 {
 	return c
 }
 
+// dataVariance is the diagonal of dataCovariance, computed with the same
+// operations in the same order, so bit for bit the same.
+func dataVariance(x []float64, T, d int) []float64 {
+	c := make([]float64, d)
+	if T < 2 {
+		return c
+	}
+	mean := make([]float64, d)
+	for t := range T {
+		for f := range d {
+			mean[f] += x[t*d+f]
+		}
+	}
+	for f := range d {
+		mean[f] /= float64(T)
+	}
+	for t := range T {
+		row := x[t*d : (t+1)*d]
+		for f, m := range mean {
+			v := row[f] - m
+			c[f] += v * v
+		}
+	}
+	for f := range c {
+		c[f] /= float64(T - 1)
+	}
+	return c
+}
+
 // InitCategorical returns initial parameters for a K-state categorical HMM
 // over S symbols: Dirichlet(1/K) start and transition rows and uniform
 // random emission rows, normalised (hmmlearn's rand(K, S) init).
@@ -198,11 +231,15 @@ type KMeansResult struct {
 // are summed per distinct row with its multiplicity only when that is exact
 // too: integer data whose column sums of |x| stay below 2^53.
 func KMeans(r *rand.Rand, x []float64, d, k, nInit int) KMeansResult {
+	return kmeansVar(r, x, d, k, nInit, dataVariance(x, len(x)/d, d))
+}
+
+// kmeansVar is KMeans given the diagonal of the data covariance.
+func kmeansVar(r *rand.Rand, x []float64, d, k, nInit int, cv []float64) KMeansResult {
 	T := len(x) / d
 	varMean := 0.0
-	cv := dataCovariance(x, T, d)
 	for f := range d {
-		varMean += cv[f*d+f] * float64(T-1) / float64(max(T, 1))
+		varMean += cv[f] * float64(T-1) / float64(max(T, 1))
 	}
 	tol := 1e-4 * varMean / float64(d)
 	return newKmeans(x, T, d, k, true).run(r, tol, nInit)
