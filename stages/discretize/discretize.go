@@ -274,6 +274,11 @@ func (r *Result) HostCodes(i int) []int32 {
 // Run encodes the flows of p.HostOrder() whose src_addr is that host.
 // flows has load.Schema (only line, start_time, src_addr and the feature
 // columns are read).
+//
+// It works column by column: the listed hosts' rows are gathered once in
+// output order (host by host, each in file or time order), every feature
+// adds its digits to all rows in one loop, and the output columns are
+// written straight into Arrow buffers.
 func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p Params) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -282,8 +287,21 @@ func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p P
 	if err != nil {
 		return nil, err
 	}
+	// Factorize the category columns on a second core while the rows of
+	// the hosts are found.
+	cats := make([]catColumn, len(p.Features))
+	catsDone := make(chan struct{})
+	go func() {
+		defer close(catsDone)
+		for f, feat := range p.Features {
+			if feat.Kind == KindCategory {
+				cats[f].ids, cats[f].vals = factorize(in.column(feat.Column))
+			}
+		}
+	}()
+	defer func() { <-catsDone }() // it reads flows, which the caller may release
 	order := p.HostOrder()
-	rows := in.hostRows(order)
+	idx, rows := in.hostRows(order)
 	if len(rows[0]) == 0 {
 		return nil, p.errorf("profiled host %s has no flows", p.Profile)
 	}
@@ -293,19 +311,36 @@ func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p P
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
-	var fit []int
-	if p.fitOn() == FitAll {
-		for _, r := range rows {
-			fit = append(fit, r...)
-		}
-	} else {
-		fit = rows[0]
+	res := &Result{Hosts: make([]HostSpan, len(order))}
+	offset := 0
+	for h, host := range order {
+		res.Hosts[h] = HostSpan{Host: host, Offset: offset, Flows: len(rows[h])}
+		offset += len(rows[h])
 	}
+	// The fit rows are a prefix of idx.
+	fit := rows[0]
+	if p.fitOn() == FitAll {
+		fit = idx
+	}
+	// Write the host, line and start_time columns on a second core while
+	// the features are fitted and encoded.
+	var rc *rowColumns
+	var rcErr error
+	rcDone := make(chan struct{})
+	go func() {
+		defer close(rcDone)
+		rc, rcErr = in.rowColumns(mem, res.Hosts, idx)
+	}()
+	defer func() {
+		<-rcDone
+		rc.release()
+	}()
+	<-catsDone
+
 	m := Mapping{Compat: p.Compat, FitOn: p.fitOn(), Features: make([]FeatureMap, len(p.Features))}
-	digits := make([]digitFunc, len(p.Features))
+	digits := make([]*encoder, len(p.Features))
 	for f, feat := range p.Features {
-		fm, d, err := in.fit(f, feat, fit, p.Compat)
+		fm, d, err := in.fit(f, feat, idx, len(fit), p.Compat, cats[f])
 		if err != nil {
 			return nil, err
 		}
@@ -321,48 +356,50 @@ func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p P
 		}
 	}
 
-	res := &Result{Hosts: make([]HostSpan, len(order))}
-	hb := array.NewStringBuilder(mem)
-	defer hb.Release()
-	lb := array.NewInt64Builder(mem)
-	defer lb.Release()
-	tb := array.NewTimestampBuilder(mem, CodesSchema.Field(2).Type.(*arrow.TimestampType))
-	defer tb.Release()
-	cb := array.NewInt32Builder(mem)
-	defer cb.Release()
-	maxCode := int64(-1)
-	offset := 0
-	for h, host := range order {
+	// Rows from the first null of a percentile feature on are not encoded:
+	// the error names it unless a code overflows before.
+	stop, nullF := len(idx), -1
+	for f, d := range digits {
+		if d.firstNull < stop {
+			stop, nullF = d.firstNull, f
+		}
+	}
+	codes := make([]int64, stop)
+	for f, d := range digits {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		res.Hosts[h] = HostSpan{Host: host, Offset: offset, Flows: len(rows[h])}
-		offset += len(rows[h])
-		for _, i := range rows[h] {
-			code := int64(0)
-			for f, d := range digits {
-				v, err := d(i)
-				if err != nil {
-					return nil, p.errorf("host %s: %w", host, err)
-				}
-				code += int64(v) * radix[f]
-			}
-			if code > math.MaxInt32 {
-				return nil, p.errorf("host %s, line %d: code %d overflows int32", host, in.line[i], code)
-			}
-			maxCode = max(maxCode, code)
-			hb.Append(host)
-			lb.Append(in.line[i])
-			tb.Append(in.time[i])
-			cb.Append(int32(code))
+		d.add(codes, idx[:stop], radix[f])
+	}
+	maxCode := int64(-1)
+	for k, code := range codes {
+		if code > math.MaxInt32 {
+			return nil, p.errorf("host %s, line %d: code %d overflows int32", hostOf(res.Hosts, k), in.line[idx[k]], code)
 		}
+		maxCode = max(maxCode, code)
+	}
+	if nullF >= 0 {
+		return nil, p.errorf("host %s: %w", hostOf(res.Hosts, stop), in.nullError(nullF, idx[stop]))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	m.Symbols = int(max(product, maxCode+1))
-	cols := []arrow.Array{hb.NewArray(), lb.NewArray(), tb.NewArray(), cb.NewArray()}
-	res.Codes = array.NewRecordBatch(CodesSchema, cols, int64(offset))
-	for _, c := range cols {
-		c.Release()
+	<-rcDone
+	if rcErr != nil {
+		return nil, rcErr
 	}
+	res.Codes = rc.record(mem, codes)
 	res.Mapping, res.Symbols = m, m.Symbols
 	return res, nil
+}
+
+// hostOf returns the host whose span holds output row k.
+func hostOf(hosts []HostSpan, k int) string {
+	for _, h := range hosts {
+		if k >= h.Offset && k < h.Offset+h.Flows {
+			return h.Host
+		}
+	}
+	return ""
 }

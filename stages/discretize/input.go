@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/stages/load"
 )
@@ -61,143 +62,328 @@ func newInput(flows arrow.RecordBatch, p Params) (*input, error) {
 			if _, ok := numeric(a); !ok {
 				return nil, p.errorf("features[%d]: column %q is %s, percentile features need a numeric column", i, f.Column, a.DataType())
 			}
-		} else if _, ok := category(a); !ok {
+		} else if !isCategory(a) {
 			return nil, p.errorf("features[%d]: column %q is %s, category features need a utf8 or integer column", i, f.Column, a.DataType())
 		}
 	}
 	return in, nil
 }
 
-// hostRows returns, for every host of order, its row indices in file order.
-func (in *input) hostRows(order []string) [][]int {
-	pos := make(map[string]int, len(order))
-	for i, h := range order {
-		pos[h] = i
-	}
-	rows := make([][]int, len(order))
-	for i := 0; i < in.src.Len(); i++ {
-		if in.src.IsNull(i) {
-			continue
+// hostRows returns the row indices of the hosts of order, host by host and
+// in file order inside a host, and rows[h], the part of idx that is host
+// h's (capacity-limited).
+func (in *input) hostRows(order []string) (idx []int, rows [][]int) {
+	pos := newStrSet(order)
+	n := in.src.Len()
+	hid := make([]int32, n) // host of every row, -1 if not listed
+	counts := make([]int, len(order))
+	offs, data := stringBuffers(in.src)
+	nulls := in.src.NullN() > 0
+	for i := range hid {
+		h := pos.findAt(in.src, offs, data, i)
+		if nulls && in.src.IsNull(i) {
+			h = -1
 		}
-		if h, ok := pos[in.src.Value(i)]; ok {
-			rows[h] = append(rows[h], i)
+		hid[i] = h
+		if h >= 0 {
+			counts[h]++
 		}
 	}
-	return rows
+	total := 0
+	next := make([]int, len(order)) // where host h's next row goes
+	rows = make([][]int, len(order))
+	for h, c := range counts {
+		next[h] = total
+		total += c
+	}
+	idx = make([]int, total)
+	for h, c := range counts {
+		rows[h] = idx[next[h] : next[h]+c : next[h]+c]
+	}
+	for i, h := range hid {
+		if h >= 0 {
+			idx[next[h]] = i
+			next[h]++
+		}
+	}
+	return idx, rows
 }
 
 // sortByTime orders every host's rows by start time, ties by line.
 func (in *input) sortByTime(rows [][]int) {
+	byTime := func(a, b int) int {
+		return cmp.Or(cmp.Compare(in.time[a], in.time[b]), cmp.Compare(in.line[a], in.line[b]))
+	}
 	for _, r := range rows {
-		slices.SortStableFunc(r, func(a, b int) int {
-			return cmp.Or(cmp.Compare(in.time[a], in.time[b]), cmp.Compare(in.line[a], in.line[b]))
-		})
+		// Files are in time order more often than not; a stable sort of
+		// sorted rows leaves them as they are.
+		sorted := true
+		t, l := in.time, in.line
+		for k := 1; k < len(r); k++ {
+			a, b := r[k-1], r[k]
+			if t[a] > t[b] || t[a] == t[b] && l[a] > l[b] {
+				sorted = false
+				break
+			}
+		}
+		if !sorted {
+			slices.SortStableFunc(r, byTime)
+		}
 	}
 }
-
-// digitFunc returns the digit of one feature for row i.
-type digitFunc func(i int) (int, error)
 
 func (in *input) column(name string) arrow.Array {
 	return in.rec.Column(in.rec.Schema().FieldIndices(name)[0])
 }
 
-// fit fits feature f on the rows fit and returns its map and digit function.
-func (in *input) fit(f int, feat Feature, fit []int, compat string) (FeatureMap, digitFunc, error) {
+// nullError reports the null value of percentile feature f in row i.
+func (in *input) nullError(f, i int) error {
+	return fmt.Errorf("line %d: %s is null; percentile features need a value", in.line[i], in.p.Features[f].Column)
+}
+
+// encoder adds one feature's digits to the codes of the output rows.
+type encoder struct {
+	compat string
+	// Percentile features: the values of the output rows (the fit rows
+	// first), the fitted cuts and the first output row whose value is
+	// null (len(vals) if none).
+	vals      []float64
+	cuts      []float64
+	firstNull int
+	// Category features: the id of every input row and the digit of
+	// every id.
+	ids   []int32
+	digit []int32
+}
+
+// fit fits feature f on the first nfit rows of idx, the output rows, and
+// returns its map and encoder.
+func (in *input) fit(f int, feat Feature, idx []int, nfit int, compat string, cat catColumn) (FeatureMap, *encoder, error) {
 	fm := FeatureMap{Column: feat.Column, Kind: feat.Kind, Percentiles: slices.Clone(feat.Percentiles)}
 	a := in.column(feat.Column)
+	e := &encoder{compat: compat, firstNull: len(idx)}
 	if feat.Kind == KindPercentile {
 		num, _ := numeric(a)
-		value := func(i int) (float64, error) {
-			v, ok := num(i)
-			if !ok {
-				return 0, fmt.Errorf("line %d: %s is null; percentile features need a value", in.line[i], feat.Column)
-			}
-			return v, nil
+		e.vals = make([]float64, len(idx))
+		e.firstNull = num.gather(e.vals, idx)
+		if e.firstNull < nfit {
+			return fm, nil, in.p.errorf("fitting features[%d]: %w", f, in.nullError(f, idx[e.firstNull]))
 		}
-		xs := make([]float64, len(fit))
-		for k, i := range fit {
-			v, err := value(i)
-			if err != nil {
-				return fm, nil, in.p.errorf("fitting features[%d]: %w", f, err)
-			}
-			xs[k] = v
-		}
+		xs := slices.Clone(e.vals[:nfit])
 		slices.Sort(xs)
 		fm.Cuts = make([]float64, len(feat.Percentiles))
 		for k, q := range feat.Percentiles {
 			fm.Cuts[k] = Percentile(xs, q)
 		}
+		e.cuts = fm.Cuts
 		if compat == "" {
 			fm.Size = len(fm.Cuts) + 1
-			return fm, func(i int) (int, error) {
-				v, err := value(i)
-				return fm.Bin(v), err
-			}, nil
+		} else {
+			fm.Size = len(fm.Cuts)
 		}
-		fm.Size = len(fm.Cuts)
-		next := 0 // the shared Python 3 iterator: index of its next cut
-		return fm, func(i int) (int, error) {
-			v, err := value(i)
-			if err != nil {
-				return 0, err
-			}
-			if compat == CompatNotebookList {
-				next = 0
-			}
-			prev := 0.0
-			for k := 0; next < len(fm.Cuts); k++ {
-				cur := fm.Cuts[next]
-				next++
-				if prev <= v && v < cur {
-					return k, nil
-				}
-				prev = cur
-			}
-			return 0, nil
-		}, nil
+		return fm, e, nil
 	}
 
-	key, _ := category(a)
+	ids, vals := cat.ids, cat.vals
+	used := make([]bool, len(vals))
+	nused := 0
+	for _, i := range idx[:nfit] {
+		if id := ids[i]; !used[id] {
+			used[id] = true
+			nused++
+		}
+	}
+	e.ids = ids
+	e.digit = make([]int32, len(vals))
 	if compat != "" {
 		// pandas Categorical(categories=col.unique()): first appearance in
 		// the whole table; |M| counts the profiled host's values only.
-		table := map[catKey]int{}
-		for i := 0; i < a.Len(); i++ {
-			k := key(i)
-			if _, ok := table[k]; !ok {
-				table[k] = len(table)
-				fm.Categories = append(fm.Categories, k.clone().String())
-			}
+		for id, v := range vals {
+			e.digit[id] = int32(id)
+			fm.Categories = append(fm.Categories, v.String())
 		}
-		used := map[catKey]bool{}
-		for _, i := range fit {
-			used[key(i)] = true
+		fm.Size = nused
+		return fm, e, nil
+	}
+	keys := make([]int32, 0, nused)
+	for id, u := range used {
+		if u {
+			keys = append(keys, int32(id))
 		}
-		fm.Size = len(used)
-		return fm, func(i int) (int, error) { return table[key(i)], nil }, nil
 	}
-	seen := map[catKey]bool{}
-	for _, i := range fit {
-		seen[key(i)] = true
+	slices.SortFunc(keys, func(a, b int32) int { return vals[a].compare(vals[b]) })
+	for id := range e.digit {
+		e.digit[id] = int32(len(keys)) // not seen when fitting
 	}
-	keys := make([]catKey, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k.clone())
-	}
-	slices.SortFunc(keys, catKey.compare)
-	table := make(map[catKey]int, len(keys))
-	for k, c := range keys {
-		table[c] = k
-		fm.Categories = append(fm.Categories, c.String())
+	for k, id := range keys {
+		e.digit[id] = int32(k)
+		fm.Categories = append(fm.Categories, vals[id].String())
 	}
 	fm.Size = len(keys) + 1
-	return fm, func(i int) (int, error) {
-		if d, ok := table[key(i)]; ok {
-			return d, nil
+	return fm, e, nil
+}
+
+// add adds digit · radix to codes[k] for the output rows idx (a prefix of
+// the rows the encoder was fitted with).
+func (e *encoder) add(codes []int64, idx []int, radix int64) {
+	switch {
+	case e.ids != nil:
+		ids, digit := e.ids, e.digit
+		for k, i := range idx {
+			codes[k] += int64(digit[ids[i]]) * radix
 		}
-		return len(keys), nil
-	}, nil
+	case e.compat == "" && slices.IsSorted(e.cuts) && !slices.ContainsFunc(e.cuts, math.IsNaN):
+		// FeatureMap.Bin: with sorted cuts, the first cut > v is the
+		// number of cuts that are not.
+		cuts := e.cuts
+		for k, v := range e.vals[:len(idx)] {
+			bin := 0
+			for _, c := range cuts {
+				x := 1
+				if c > v {
+					x = 0
+				}
+				bin += x
+			}
+			codes[k] += int64(bin) * radix
+		}
+	case e.compat == "":
+		// FeatureMap.Bin: sort.Search for the first cut > v.
+		cuts := e.cuts
+		for k, v := range e.vals[:len(idx)] {
+			i, j := 0, len(cuts)
+			for i < j {
+				h := int(uint(i+j) >> 1)
+				if !(cuts[h] > v) {
+					i = h + 1
+				} else {
+					j = h
+				}
+			}
+			codes[k] += int64(i) * radix
+		}
+	case e.compat == CompatNotebookList:
+		cuts := e.cuts
+		for k, v := range e.vals[:len(idx)] {
+			prev := 0.0
+			for c, cur := range cuts {
+				if prev <= v && v < cur {
+					codes[k] += int64(c) * radix
+					break
+				}
+				prev = cur
+			}
+		}
+	default:
+		// One iterator shared by all calls: next is the index of its next
+		// cut; once it is used up every digit is 0.
+		cuts := e.cuts
+		next := 0
+		for k, v := range e.vals[:len(idx)] {
+			if next == len(cuts) {
+				break
+			}
+			prev := 0.0
+			for c := 0; next < len(cuts); c++ {
+				cur := cuts[next]
+				next++
+				if prev <= v && v < cur {
+					codes[k] += int64(c) * radix
+					break
+				}
+				prev = cur
+			}
+		}
+	}
+}
+
+// rowColumns are the buffers of the host, line and start_time columns of
+// the output rows.
+type rowColumns struct {
+	n                                   int
+	hostOffsets, hostData, lines, times *memory.Buffer
+}
+
+// rowColumns writes the buffers of the output rows idx.
+func (in *input) rowColumns(mem memory.Allocator, hosts []HostSpan, idx []int) (*rowColumns, error) {
+	n := len(idx)
+	size := 0
+	for _, h := range hosts {
+		size += len(h.Host) * h.Flows
+	}
+	if size > math.MaxInt32 {
+		return nil, in.p.errorf("the host column needs %d bytes, more than %d", size, math.MaxInt32)
+	}
+	rc := &rowColumns{n: n, hostOffsets: newBuffer(mem, 4*(n+1)), hostData: newBuffer(mem, size),
+		lines: newBuffer(mem, 8*n), times: newBuffer(mem, 8*n)}
+	offs := arrow.Int32Traits.CastFromBytes(rc.hostOffsets.Bytes())[: n+1 : n+1]
+	data := rc.hostData.Bytes()[:size:size]
+	pos := 0
+	for _, h := range hosts {
+		if h.Flows == 0 {
+			continue
+		}
+		w := len(h.Host)
+		part := data[pos : pos+w*h.Flows]
+		copy(part, h.Host)
+		for c := w; c < len(part); c *= 2 {
+			copy(part[c:], part[:c])
+		}
+		for k := h.Offset; k < h.Offset+h.Flows; k++ {
+			offs[k] = int32(pos)
+			pos += w
+		}
+	}
+	offs[n] = int32(pos)
+	ls := arrow.Int64Traits.CastFromBytes(rc.lines.Bytes())[:n:n]
+	ts := arrow.TimestampTraits.CastFromBytes(rc.times.Bytes())[:n:n]
+	for k, i := range idx {
+		ls[k] = in.line[i]
+		ts[k] = in.time[i]
+	}
+	return rc, nil
+}
+
+// release releases the buffers rc still holds.
+func (rc *rowColumns) release() {
+	if rc == nil {
+		return
+	}
+	for _, b := range []*memory.Buffer{rc.hostOffsets, rc.hostData, rc.lines, rc.times} {
+		if b != nil {
+			b.Release()
+		}
+	}
+	*rc = rowColumns{}
+}
+
+// record returns the Codes record of rc and codes, one per row.
+func (rc *rowColumns) record(mem memory.Allocator, codes []int64) arrow.RecordBatch {
+	n := rc.n
+	codeBuf := newBuffer(mem, 4*n)
+	defer codeBuf.Release()
+	cs := arrow.Int32Traits.CastFromBytes(codeBuf.Bytes())[:n:n]
+	for k, c := range codes {
+		cs[k] = int32(c)
+	}
+	cols := make([]arrow.Array, 4)
+	for c, bufs := range [][]*memory.Buffer{{nil, rc.hostOffsets, rc.hostData}, {nil, rc.lines}, {nil, rc.times}, {nil, codeBuf}} {
+		d := array.NewData(CodesSchema.Field(c).Type, n, bufs, nil, 0, 0)
+		cols[c] = array.MakeFromData(d)
+		d.Release()
+	}
+	rec := array.NewRecordBatch(CodesSchema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+// newBuffer returns a buffer of n bytes from mem.
+func newBuffer(mem memory.Allocator, n int) *memory.Buffer {
+	b := memory.NewResizableBuffer(mem)
+	b.Resize(n)
+	return b
 }
 
 // Percentile returns numpy's np.percentile(x, q) with the default linear
@@ -220,18 +406,52 @@ func Percentile(x []float64, q float64) float64 {
 	return a + d*g
 }
 
-// numeric returns an accessor of a numeric column: the value as float64
-// and whether it is valid (not null).
-func numeric(a arrow.Array) (func(i int) (float64, bool), bool) {
+// numCol is a numeric column read as a Go slice.
+type numCol struct {
+	a   arrow.Array
+	i64 []int64
+	i32 []int32
+	f64 []float64
+}
+
+// numeric returns the numeric column a, if it is one.
+func numeric(a arrow.Array) (numCol, bool) {
 	switch a := a.(type) {
 	case *array.Int64:
-		return func(i int) (float64, bool) { return float64(a.Value(i)), a.IsValid(i) }, true
+		return numCol{a: a, i64: a.Int64Values()}, true
 	case *array.Int32:
-		return func(i int) (float64, bool) { return float64(a.Value(i)), a.IsValid(i) }, true
+		return numCol{a: a, i32: a.Int32Values()}, true
 	case *array.Float64:
-		return func(i int) (float64, bool) { return a.Value(i), a.IsValid(i) }, true
+		return numCol{a: a, f64: a.Float64Values()}, true
 	}
-	return nil, false
+	return numCol{}, false
+}
+
+// gather sets dst[k] to the value of row idx[k] and returns the first k
+// whose row is null, or len(idx).
+func (c numCol) gather(dst []float64, idx []int) int {
+	switch c.a.(type) {
+	case *array.Int64:
+		for k, i := range idx {
+			dst[k] = float64(c.i64[i])
+		}
+	case *array.Int32:
+		for k, i := range idx {
+			dst[k] = float64(c.i32[i])
+		}
+	default:
+		for k, i := range idx {
+			dst[k] = c.f64[i]
+		}
+	}
+	if c.a.NullN() > 0 {
+		for k, i := range idx {
+			if c.a.IsNull(i) {
+				return k
+			}
+		}
+	}
+	return len(idx)
 }
 
 // catKey is a category value: a string, an integer or null.
@@ -257,12 +477,6 @@ func b2i(b bool) int {
 	return 0
 }
 
-// clone detaches a string key from the Arrow buffer it points into.
-func (k catKey) clone() catKey {
-	k.s = strings.Clone(k.s)
-	return k
-}
-
 func (k catKey) String() string {
 	switch {
 	case k.null:
@@ -273,30 +487,103 @@ func (k catKey) String() string {
 	return k.s
 }
 
-// category returns an accessor of a category column.
-func category(a arrow.Array) (func(i int) catKey, bool) {
+// stringBuffers returns the offsets of a's values and its data buffer,
+// which they index.
+func stringBuffers(a *array.String) ([]int32, []byte) {
+	if a.Len() == 0 {
+		return nil, nil
+	}
+	var data []byte
+	if b := a.Data().Buffers()[2]; b != nil {
+		data = b.Bytes()
+	}
+	return a.ValueOffsets(), data
+}
+
+// isCategory reports whether a can be a category column.
+func isCategory(a arrow.Array) bool {
+	switch a.(type) {
+	case *array.String, *array.Int64, *array.Int32:
+		return true
+	}
+	return false
+}
+
+// catColumn is a factorized category column: the id of every row and
+// the value of every id.
+type catColumn struct {
+	ids  []int32
+	vals []catKey
+}
+
+// catTable collects the distinct values of a category column.
+type catTable struct {
+	ids    []int32  // id of every row
+	vals   []catKey // value of every id
+	nullID int32    // id of null, -1 until seen
+}
+
+func (t *catTable) add(k catKey) int32 {
+	t.vals = append(t.vals, k)
+	return int32(len(t.vals) - 1)
+}
+
+func (t *catTable) null() int32 {
+	if t.nullID < 0 {
+		t.nullID = t.add(catKey{null: true})
+	}
+	return t.nullID
+}
+
+// factorize returns the id of every row of the category column a and the
+// distinct values, ids in order of first appearance (null included).
+func factorize(a arrow.Array) (ids []int32, vals []catKey) {
+	t := &catTable{ids: make([]int32, a.Len()), nullID: -1}
 	switch a := a.(type) {
 	case *array.String:
-		return func(i int) catKey {
-			if a.IsNull(i) {
-				return catKey{null: true}
+		nulls := a.NullN() > 0
+		table := newStrTable(16)
+		var catID []int32 // table id → id (null has no table id)
+		offs, data := stringBuffers(a)
+		for i := range t.ids {
+			if nulls && a.IsNull(i) {
+				t.ids[i] = t.null()
+				continue
 			}
-			return catKey{s: a.Value(i)}
-		}, true
+			sid := table.findAt(a, offs, data, i)
+			if sid < 0 {
+				sid = table.insert(strings.Clone(a.Value(i))) // detached from the Arrow buffer
+				catID = append(catID, t.add(catKey{s: table.keys[sid]}))
+			}
+			t.ids[i] = catID[sid]
+		}
 	case *array.Int64:
-		return func(i int) catKey {
-			if a.IsNull(i) {
-				return catKey{null: true}
-			}
-			return catKey{isInt: true, n: a.Value(i)}
-		}, true
+		factorizeInts(t, a.Int64Values(), a)
 	case *array.Int32:
-		return func(i int) catKey {
-			if a.IsNull(i) {
-				return catKey{null: true}
-			}
-			return catKey{isInt: true, n: int64(a.Value(i))}
-		}, true
+		factorizeInts(t, a.Int32Values(), a)
 	}
-	return nil, false
+	return t.ids, t.vals
+}
+
+// factorizeInts is factorize for integer columns.
+func factorizeInts[T int32 | int64](t *catTable, xs []T, a arrow.Array) {
+	nulls := a.NullN() > 0
+	table := map[T]int32{}
+	var prev T
+	prevID := int32(-1)
+	for i, x := range xs {
+		if nulls && a.IsNull(i) {
+			t.ids[i] = t.null()
+			continue
+		}
+		if prevID < 0 || x != prev {
+			id, ok := table[x]
+			if !ok {
+				id = t.add(catKey{isInt: true, n: int64(x)})
+				table[x] = id
+			}
+			prev, prevID = x, id
+		}
+		t.ids[i] = prevID
+	}
 }

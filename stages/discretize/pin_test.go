@@ -22,8 +22,12 @@ import (
 // values included), float64 values (NaN if nan), time ties out of file
 // order, and nulls in numeric columns confined to some hosts.
 func pinRecord(t testing.TB, mem memory.Allocator, n int, nan bool) arrow.RecordBatch {
+	return pinRecordSeed(t, mem, n, nan, 1)
+}
+
+func pinRecordSeed(t testing.TB, mem memory.Allocator, n int, nan bool, seed uint64) arrow.RecordBatch {
 	t.Helper()
-	r := rand.New(rand.NewPCG(1, 2))
+	r := rand.New(rand.NewPCG(seed, 2))
 	b := array.NewRecordBuilder(mem, load.Schema)
 	defer b.Release()
 	srcs := []string{"A", "B", "C", "D", "E", ""}
