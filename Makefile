@@ -8,7 +8,7 @@ SPECS   := experiments/default.yaml experiments/sweep.yaml
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/botprof
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/botprof
 
 # The main job: the notebook's experiment and the 45-point sweep on the embedded data.
 experiment: build

@@ -58,7 +58,8 @@ type ManifestData struct {
 	SHA256 string `json:"sha256"`
 }
 
-// ManifestGit records the source tree the binary ran in.
+// ManifestGit records the commit botprof was built from and whether its
+// tree had uncommitted changes (see gitState).
 type ManifestGit struct {
 	Commit string `json:"commit"`
 	Dirty  bool   `json:"dirty"`
@@ -127,7 +128,7 @@ func buildManifest(runID string, out *Outcome) Manifest {
 		Format: FormatVersion, BotprofVersion: Version, Experiment: plan.Name, RunID: runID,
 		SpecPath: plan.File, Sets: plan.Sets, Spec: plan.Points[0].Spec,
 		Data:      ManifestData{Path: out.DataPath, SHA256: out.DataSHA},
-		Git:       gitState(),
+		Git:       out.gitState(),
 		GoVersion: runtime.Version(), Modules: modules(),
 		Started: out.Started.UTC().Format(time.RFC3339Nano), WallSeconds: round3(out.Wall.Seconds()),
 	}
@@ -159,7 +160,32 @@ func buildManifest(runID string, out *Outcome) Manifest {
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
+func (o *Outcome) gitState() ManifestGit {
+	if o.git == nil {
+		return gitState()
+	}
+	return o.git()
+}
+
+// gitState is the commit botprof was built from: Go's VCS stamp in the
+// binary (go build in a git checkout), or, for a binary without one (go run,
+// go test), the git state of the working directory, which costs two git
+// processes (Execute starts them early, in the background).
 func gitState() ManifestGit {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		g, stamped := ManifestGit{}, false
+		for _, st := range bi.Settings {
+			switch st.Key {
+			case "vcs.revision":
+				g.Commit, stamped = st.Value, true
+			case "vcs.modified":
+				g.Dirty = st.Value == "true"
+			}
+		}
+		if stamped {
+			return g
+		}
+	}
 	g := ManifestGit{Commit: "unknown"}
 	if b, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
 		g.Commit = strings.TrimSpace(string(b))

@@ -80,6 +80,8 @@ type Outcome struct {
 	Load     *load.Stats // nil when no point needed the load stage's output
 	Started  time.Time
 	Wall     time.Duration
+
+	git func() ManifestGit // for the manifest, started with the run
 }
 
 // Warnings lists every point's warnings once, in plan order, plus the
@@ -119,6 +121,7 @@ func (o *Outcome) Failed() int {
 // Execute runs every point of plan.
 func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	started := time.Now()
+	git := startGitState()
 	var c *cache.Cache
 	if opt.CacheDir != "" {
 		var err error
@@ -154,7 +157,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	out := &Outcome{Plan: plan, DataPath: dataPath, DataSHA: sha, Points: make([]PointResult, len(plan.Points)), Started: started}
+	out := &Outcome{Plan: plan, DataPath: dataPath, DataSHA: sha, Points: make([]PointResult, len(plan.Points)), Started: started, git: git}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	idx := make(chan int)
@@ -206,6 +209,13 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 		return out, err
 	}
 	return out, nil
+}
+
+// startGitState computes gitState in the background.
+func startGitState() func() ManifestGit {
+	ch := make(chan ManifestGit, 1)
+	go func() { ch <- gitState() }()
+	return sync.OnceValue(func() ManifestGit { return <-ch })
 }
 
 type runner struct {
