@@ -20,6 +20,15 @@
 // depend on the number of workers, and peak memory grows with the kept rows,
 // not with the file.
 //
+// Projection: [Params.Columns] names the columns to return (line is always
+// kept). Every line's fields are still counted, but only the asked-for
+// values are parsed, and so checked; the pipeline asks for start_time,
+// src_addr and its feature columns.
+//
+// Hashing: with [Options.SHA256], the blocks the parsers read are also fed,
+// in order, to a sha256 on a goroutine of its own, so a file seen for the
+// first time is read and decompressed once.
+//
 // Label filter pushdown: the label is the last field of a line, so
 // [Options.Keep] is asked about it before any other field is parsed; a
 // filtered line costs a newline search and a short backward scan. A
