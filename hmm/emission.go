@@ -52,14 +52,11 @@ type gaussianEmitter struct {
 	c       []float64 // per state: −½(D·log 2π + log|Σ_k|)
 	halfInv []float64 // diag/spherical: 1/(2σ²_kd), K×D
 	chol    []float64 // full/tied: lower Cholesky factors, K×D×D
-	diff    []float64 // D scratch
-	q       []float64 // emitBlock scratch
-	x2      []float64 // emitBlock×D scratch: squared rows
 }
 
 func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 	k, d := g.K, g.D
-	e := &gaussianEmitter{g: g, k: k, d: d, c: make([]float64, k), diff: make([]float64, d), q: make([]float64, emitBlock)}
+	e := &gaussianEmitter{g: g, k: k, d: d, c: make([]float64, k)}
 	switch g.Covariance {
 	case Diag, Spherical:
 		e.halfInv = make([]float64, k*d)
@@ -134,7 +131,7 @@ func cholesky(l, a []float64, d int, jitter float64) bool {
 func (e *gaussianEmitter) frameLogProb(dst, x []float64, T int) {
 	k, d, mu := e.k, e.d, e.g.Means
 	if e.full {
-		z := e.diff
+		z := make([]float64, d) // per call: the emitter is shared by workers
 		for t := range T {
 			row := x[t*d : (t+1)*d]
 			for s := range k {
@@ -165,62 +162,123 @@ const emitBlock = 128
 // diagLogProb is frameLogProb for diag/spherical covariances:
 // b_t(j) = c_j − Σ_f (x_tf − μ_jf)²/(2σ²_jf), summed five features at a time
 // (five means and inverse variances fit in registers next to the row values).
+// A row equal to the row before it (botnet windows come in long runs of
+// identical rows) gets a copy of that row's values, which it would get
+// anyway: for D ≤ dedupMaxD only the other rows of a block are computed,
+// gathered into contiguous scratch.
 func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
-	k, d, mu := e.k, e.d, e.g.Means
+	k, d := e.k, e.d
+	// Scratch on the stack: the emitter is shared by the workers of an E-step.
+	var qbuf [emitBlock]float64
+	var rows [emitBlock]int32 // the rows of the block to compute
+	var xg [emitBlock * dedupMaxD]float64
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
-		xb, q := x[t0*d:(t0+n)*d], e.q[:n]
-		for s := range k {
-			m, h := mu[s*d:(s+1)*d], e.halfInv[s*d:(s+1)*d]
-			clear(q)
-			f := 0
-			for ; f+5 <= d; f += 5 {
-				m0, m1, m2, m3, m4 := m[f], m[f+1], m[f+2], m[f+3], m[f+4]
-				h0, h1, h2, h3, h4 := h[f], h[f+1], h[f+2], h[f+3], h[f+4]
-				off := f
-				for t := range q {
-					r := xb[off : off+5 : off+5]
-					off += d
-					v0, v1, v2, v3, v4 := r[0]-m0, r[1]-m1, r[2]-m2, r[3]-m3, r[4]-m4
-					q[t] += ((v0*v0*h0 + v1*v1*h1) + (v2*v2*h2 + v3*v3*h3)) + v4*v4*h4
+		xb := x[t0*d : (t0+n)*d]
+		nu := n
+		if d <= dedupMaxD {
+			nu = 0
+			for i := range n {
+				if t := t0 + i; t == 0 || !sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
+					rows[nu] = int32(i)
+					nu++
 				}
 			}
-			for ; f+4 <= d; f += 4 {
-				m0, m1, m2, m3 := m[f], m[f+1], m[f+2], m[f+3]
-				h0, h1, h2, h3 := h[f], h[f+1], h[f+2], h[f+3]
-				off := f
-				for t := range q {
-					r := xb[off : off+4 : off+4]
-					off += d
-					v0, v1, v2, v3 := r[0]-m0, r[1]-m1, r[2]-m2, r[3]-m3
-					q[t] += (v0*v0*h0 + v1*v1*h1) + (v2*v2*h2 + v3*v3*h3)
-				}
+		}
+		if nu == n {
+			e.diagBlock(dst[t0*k:(t0+n)*k], qbuf[:n], xb, nil)
+			continue
+		}
+		for u, i := range rows[:nu] {
+			copy(xg[u*d:(u+1)*d], xb[int(i)*d:(int(i)+1)*d])
+		}
+		e.diagBlock(dst[t0*k:(t0+n)*k], qbuf[:nu], xg[:nu*d], rows[:nu])
+		next := 0
+		for i := range n {
+			if next < nu && int(rows[next]) == i {
+				next++
+				continue
 			}
-			for ; f+2 <= d; f += 2 {
-				m0, m1, h0, h1 := m[f], m[f+1], h[f], h[f+1]
-				off := f
-				for t := range q {
-					r := xb[off : off+2 : off+2]
-					off += d
-					v0, v1 := r[0]-m0, r[1]-m1
-					q[t] += v0*v0*h0 + v1*v1*h1
-				}
+			// Row i−1 is done: computed, or copied in this loop.
+			copy(dst[(t0+i)*k:(t0+i+1)*k], dst[(t0+i-1)*k:(t0+i)*k])
+		}
+	}
+}
+
+// dedupMaxD is the largest D for which diagLogProb skips repeated rows.
+const dedupMaxD = 16
+
+// diagBlock computes the rows xb (len(q) rows of D) of a block into out
+// (the block's rows × K): row u goes to out row rows[u], or u if rows is nil.
+func (e *gaussianEmitter) diagBlock(out, q, xb []float64, rows []int32) {
+	k, d, mu := e.k, e.d, e.g.Means
+	for s := range k {
+		m, h := mu[s*d:(s+1)*d], e.halfInv[s*d:(s+1)*d]
+		clear(q)
+		f := 0
+		for ; f+5 <= d; f += 5 {
+			m0, m1, m2, m3, m4 := m[f], m[f+1], m[f+2], m[f+3], m[f+4]
+			h0, h1, h2, h3, h4 := h[f], h[f+1], h[f+2], h[f+3], h[f+4]
+			off := f
+			for t := range q {
+				r := xb[off : off+5 : off+5]
+				off += d
+				v0, v1, v2, v3, v4 := r[0]-m0, r[1]-m1, r[2]-m2, r[3]-m3, r[4]-m4
+				q[t] += ((v0*v0*h0 + v1*v1*h1) + (v2*v2*h2 + v3*v3*h3)) + v4*v4*h4
 			}
-			if f < d {
-				m0, h0, off := m[f], h[f], f
-				for t := range q {
-					v := xb[off] - m0
-					off += d
-					q[t] += v * v * h0
-				}
+		}
+		for ; f+4 <= d; f += 4 {
+			m0, m1, m2, m3 := m[f], m[f+1], m[f+2], m[f+3]
+			h0, h1, h2, h3 := h[f], h[f+1], h[f+2], h[f+3]
+			off := f
+			for t := range q {
+				r := xb[off : off+4 : off+4]
+				off += d
+				v0, v1, v2, v3 := r[0]-m0, r[1]-m1, r[2]-m2, r[3]-m3
+				q[t] += (v0*v0*h0 + v1*v1*h1) + (v2*v2*h2 + v3*v3*h3)
 			}
-			c := e.c[s]
-			out := dst[t0*k:]
+		}
+		for ; f+2 <= d; f += 2 {
+			m0, m1, h0, h1 := m[f], m[f+1], h[f], h[f+1]
+			off := f
+			for t := range q {
+				r := xb[off : off+2 : off+2]
+				off += d
+				v0, v1 := r[0]-m0, r[1]-m1
+				q[t] += v0*v0*h0 + v1*v1*h1
+			}
+		}
+		if f < d {
+			m0, h0, off := m[f], h[f], f
+			for t := range q {
+				v := xb[off] - m0
+				off += d
+				q[t] += v * v * h0
+			}
+		}
+		c := e.c[s]
+		if rows == nil {
 			for t, v := range q {
 				out[t*k+s] = c - v
 			}
+			continue
+		}
+		for t, v := range q {
+			out[int(rows[t])*k+s] = c - v
 		}
 	}
+}
+
+// sameRow reports whether two rows are equal (==, so that −0 = +0, which
+// give the same log-densities, and NaN ≠ NaN).
+func sameRow(a, b []float64) bool {
+	b = b[:len(a)]
+	for i, v := range a {
+		if v != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // accumulate adds Σ_t γ_t(j), Σ_t γ_t(j)·x_t and Σ_t γ_t(j)·x_t² (diag,
@@ -262,16 +320,31 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 // blocks of rows with four features' sums held in registers. Every sum
 // still adds its terms in row order, one at a time: the cancellation-prone
 // variance update (testdata/ALGORITHM.md §6) is sensitive to that order.
+// A state whose γ is 0 on every row of a block skips the block: its terms
+// would be ±0, which change no sum.
 func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
-	ensure(&e.x2, emitBlock*d)
-	for t0 := 0; t0 < T; t0 += emitBlock {
-		n := min(emitBlock, T-t0)
-		xb, gb, sq := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k], e.x2[:n*d]
+	// Squared rows, on the stack: the emitter is shared by the workers of an
+	// E-step. Blocks have fewer rows when D > dedupMaxD.
+	var sqbuf [emitBlock * dedupMaxD]float64
+	rowsPer := emitBlock * dedupMaxD / max(d, dedupMaxD)
+	for t0 := 0; t0 < T; t0 += rowsPer {
+		n := min(rowsPer, T-t0)
+		xb, gb, sq := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k], sqbuf[:n*d]
 		for i, v := range xb {
 			sq[i] = v * v
 		}
 		for s := range k {
+			zero := true
+			for gi := s; gi < len(gb); gi += k {
+				if gb[gi] != 0 {
+					zero = false
+					break
+				}
+			}
+			if zero {
+				continue
+			}
 			obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
 			f := 0
 			for ; f+4 <= d; f += 4 {
