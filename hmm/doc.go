@@ -96,7 +96,7 @@
 // The E-step and Posteriors do the same with a forward-backward pass that
 // keeps the bounds of dropped states as logarithms (estepdrop.go): it is
 // accepted only if every posterior or Σ_t ξ that it sets to 0 is below
-// e^−750, so exactly 0 in hmmlearn's log values as well (the M-step makes
+// e^−745.5, so exactly 0 in hmmlearn's log values as well (the M-step makes
 // such zeros permanent), and everything else is exact to 1e-17 relative per
 // frame; in runs of identical rows it copies frames that repeat bit for bit
 // instead of recomputing them. Otherwise the log-space recursions are used.

@@ -26,12 +26,12 @@ import "math"
 //     β̂ dropped) is below min(F, B)/z_t since â, β̂ ≤ 1, a dropped ξ_t(i,j)
 //     below min(F_i, W_j)/(z_t·s'_t).
 //
-// The result is accepted only if every dropped γ_t(i) is below e^−750, where
+// The result is accepted only if every dropped γ_t(i) is below e^−745.5, where
 // hmmlearn's exp of its log posterior is exactly 0 as well (a kept γ that
 // underflows must be below it too), the dropped part of every z_t is below
 // 1e-17 of it, and for every transition (i,j) with A_ij > 0 the dropped ξ
 // summed over t (at most T·max_t bound) is below 1e-17 of the computed Σ_t ξ,
-// or below e^−750 if that sum is 0 — then hmmlearn's Σ_t ξ is 0 too, and the
+// or below e^−745.5 if that sum is 0 — then hmmlearn's Σ_t ξ is 0 too, and the
 // M-step keeps the same exact zeros. Kept values are exact to 1e-17
 // relative per frame. Anything else declines, and the caller recomputes the
 // sequence in log space.
@@ -39,9 +39,10 @@ import "math"
 const (
 	lnDropTol = -39.14394658089878 // log(dropTol)
 	// lnZero bounds the log of a probability that hmmlearn's exp(log p)
-	// rounds to exactly 0 (exp(x) = 0 below about −745.13), with a margin
-	// for the rounding of hmmlearn's log values.
-	lnZero      = -750.0
+	// rounds to exactly 0 (exp(x) = 0 below −745.1332, half the smallest
+	// subnormal), with a margin far above the rounding of hmmlearn's log
+	// values (they are sums of terms of at most ~1e7, exact to ~1e-9·T).
+	lnZero      = -745.5
 	lnNormalMin = -708.3964185322641 // log(normalMin)
 	lnSlack     = 1e-9               // absorbs the rounding of the bounds below
 	// lnFloor is the smallest log bound kept: raising a bound to it keeps it
@@ -50,22 +51,12 @@ const (
 	lnFloor = -1e4
 )
 
-// lnUp returns an upper bound of log x for x ≥ 0 (−Inf for 0).
-func lnUp(x float64) float64 {
-	if x >= normalMin && x <= math.MaxFloat64 {
-		// x < 2^(E−1022) for the biased exponent E.
-		return float64(int(math.Float64bits(x)>>52)-1022)*math.Ln2 + lnSlack
-	}
-	return lnSlow(x) + lnSlack
-}
+// lnUp returns an upper bound of log x for x ≥ 0 (−Inf for 0): logFast is
+// within 2 ulp of math.Log, far inside lnSlack.
+func lnUp(x float64) float64 { return logFast(x) + lnSlack }
 
 // lnDown returns a lower bound of log x for x ≥ 0 (−Inf for 0).
-func lnDown(x float64) float64 {
-	if x >= normalMin && x <= math.MaxFloat64 {
-		return float64(int(math.Float64bits(x)>>52)-1023)*math.Ln2 - lnSlack
-	}
-	return lnSlow(x) - lnSlack
-}
+func lnDown(x float64) float64 { return logFast(x) - lnSlack }
 
 // copyK copies src to dst; copy would call memmove for a few values.
 func copyK(dst, src []float64) {
@@ -74,9 +65,6 @@ func copyK(dst, src []float64) {
 		dst[i] = src[i]
 	}
 }
-
-//go:noinline
-func lnSlow(x float64) float64 { return math.Log(x) }
 
 // sameBits reports whether a and b hold the same bits.
 func sameBits(a, b []float64) bool {
@@ -509,7 +497,7 @@ func (l *lattice) xiDrop(c *chain, t int, w, lw, v, xinc, lxi []float64) bool {
 
 // gammaDrop computes γ_t ∝ â_t ⊙ β̂_t from the kept values and checks the
 // dropped ones (log bounds lb of β̂_t, l.lf of â_t): they must not change
-// z_t beyond 1e-17 relative, and every γ_t(i) that is 0 must be below e^−750.
+// z_t beyond 1e-17 relative, and every γ_t(i) that is 0 must be below e^−745.5.
 func (l *lattice) gammaDrop(t int, bh, lb []float64, lnK float64) bool {
 	k := l.k
 	f, lf := l.fw[t*k:(t+1)*k:(t+1)*k], l.lf[t*k:(t+1)*k:(t+1)*k]
