@@ -112,7 +112,8 @@ func (l *lattice) dropPosteriors(c *chain, T int, xi bool) (float64, bool) {
 // Frame t is a function of frame t−1 and b_t. In a run of identical rows
 // the frames soon repeat bit for bit, with period 1 or, when rounding
 // alternates, 2: if frame t−1 equals frame t−1−P and b_t equals b_{t−P},
-// frame t is a copy of frame t−P (l.per records which frames repeat).
+// frame t equals frame t−P and is not stored: l.rep[t] is the frame that
+// holds its values (l.per records which frames repeat).
 func (l *lattice) forwardDrop(c *chain, T int) (float64, bool) {
 	k := l.k
 	ensure(&l.bw, T*k)
@@ -123,7 +124,10 @@ func (l *lattice) forwardDrop(c *chain, T int) (float64, bool) {
 	if cap(l.per) < T {
 		l.per = make([]uint8, T)
 	}
-	per, dup := l.per[:T], l.dup[:T]
+	if cap(l.rep) < T {
+		l.rep = make([]int32, T)
+	}
+	per, dup, rep := l.per[:T], l.dup[:T], l.rep[:T]
 	lnK := math.Log(float64(k))
 	var acc logAcc
 	for t := range T {
@@ -138,23 +142,22 @@ func (l *lattice) forwardDrop(c *chain, T int) (float64, bool) {
 			src, per[t] = t-2, 2|per[t-1]&1
 		}
 		if src >= 0 {
-			copyK(l.bw[t*k:(t+1)*k], l.bw[src*k:(src+1)*k])
-			copyK(l.fw[t*k:(t+1)*k], l.fw[src*k:(src+1)*k])
-			copyK(l.lf[t*k:(t+1)*k], l.lf[src*k:(src+1)*k])
-			l.bmax[t], l.scale[t] = l.bmax[src], l.scale[src]
+			rep[t] = rep[src]
 		} else {
+			rep[t] = int32(t)
 			if !l.forwardStep(c, t, lnK) {
 				return 0, false
 			}
 			per[t] = 0
 			for d := 1; d <= 2 && d <= t; d++ {
-				u := t - d
+				u := int(rep[t-d])
 				if sameBits(l.fw[t*k:(t+1)*k], l.fw[u*k:(u+1)*k]) && sameBits(l.lf[t*k:(t+1)*k], l.lf[u*k:(u+1)*k]) {
 					per[t] |= 1 << (d - 1)
 				}
 			}
 		}
-		acc.add(l.bmax[t], l.scale[t])
+		r := rep[t]
+		acc.add(l.bmax[r], l.scale[r])
 	}
 	return acc.value(), true
 }
@@ -172,7 +175,8 @@ func (l *lattice) forwardStep(c *chain, t int, lnK float64) bool {
 	var prev, lprev []float64
 	fmax := inf // max_i F_{t−1}(i)
 	if t > 0 {
-		prev, lprev = l.fw[(t-1)*k:t*k:t*k], l.lf[(t-1)*k:t*k:t*k]
+		u := int(l.rep[t-1])
+		prev, lprev = l.fw[u*k:(u+1)*k:(u+1)*k], l.lf[u*k:(u+1)*k:(u+1)*k]
 		fmax = maxOf(lprev)
 	}
 	s := 0.0
@@ -265,10 +269,10 @@ func droppedMass(lb, a []float64, lmax float64) float64 {
 
 // backwardDrop runs the backward pass with dropped states over the result
 // of forwardDrop and computes the posteriors (see the comment at the top).
-// Like forwardDrop it copies a frame whose inputs equal those of frame t+P
+// Like forwardDrop it reuses a frame whose inputs equal those of frame t+P
 // (P = 1, 2) bit for bit: β̂_t when β̂_{t+1} = β̂_{t+1+P} and b_{t+1} =
-// b_{t+1+P}, and then γ_t and ξ_t as well if frames t and t+P of the forward
-// pass are equal.
+// b_{t+1+P} (l.brep[t] is the frame that holds it), and then γ_t and ξ_t as
+// well if frames t and t+P of the forward pass are equal.
 func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 	k := l.k
 	ensure(&l.gamma, T*k)
@@ -294,8 +298,11 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 	if !l.gammaDrop(T-1, bh[(T-1)*k:T*k], lb[(T-1)*k:T*k], lnK) {
 		return false
 	}
-	per, bper, dup := l.per[:T], l.bper[:T], l.dup[:T]
-	bper[T-1] = 0
+	if cap(l.brep) < T {
+		l.brep = make([]int32, T)
+	}
+	per, bper, dup, brep := l.per[:T], l.bper[:T], l.dup[:T], l.brep[:T]
+	bper[T-1], brep[T-1] = 0, int32(T-1)
 	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
 	for t := T - 2; t >= 0; t-- {
 		// β̂_t is a function of β̂_{t+1} and b_{t+1}.
@@ -309,18 +316,17 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 		}
 		xslot := slot(t)
 		if src >= 0 {
-			copyK(fr(bh, t), fr(bh, src))
-			copyK(fr(lb, t), fr(lb, src))
-			copyK(fr(w, t), fr(w, src))
-			copyK(fr(lw, t), fr(lw, src))
-			copyK(fr(v, t), fr(v, src))
+			brep[t] = brep[src]
 		} else {
-			if !l.backwardStep(c, t, fr(bh, t+1), fr(lb, t+1), fr(bh, t), fr(lb, t), fr(w, t), fr(lw, t), fr(v, t), lnK) {
+			brep[t] = int32(t)
+			u := int(brep[t+1])
+			if !l.backwardStep(c, t, fr(bh, u), fr(lb, u), fr(bh, t), fr(lb, t), fr(w, t), fr(lw, t), fr(v, t), lnK) {
 				return false
 			}
 			bper[t] = 0
 			for d := 1; d <= 2 && t+d <= T-1; d++ {
-				if sameBits(fr(bh, t), fr(bh, t+d)) && sameBits(fr(lb, t), fr(lb, t+d)) {
+				u := int(brep[t+d])
+				if sameBits(fr(bh, t), fr(bh, u)) && sameBits(fr(lb, t), fr(lb, u)) {
 					bper[t] |= 1 << (d - 1)
 				}
 			}
@@ -339,10 +345,11 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 			}
 			continue
 		}
-		if !l.gammaDrop(t, fr(bh, t), fr(lb, t), lnK) {
+		u := int(brep[t])
+		if !l.gammaDrop(t, fr(bh, u), fr(lb, u), lnK) {
 			return false
 		}
-		if xi && !l.xiDrop(c, t, fr(w, t), fr(lw, t), fr(v, t), xslot, lxi) {
+		if xi && !l.xiDrop(c, t, fr(w, u), fr(lw, u), fr(v, u), xslot, lxi) {
 			return false
 		}
 	}
@@ -371,11 +378,12 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 func (l *lattice) backwardStep(c *chain, t int, next, lnext, cur, lcur, w, lw, v []float64, lnK float64) bool {
 	k := l.k
 	inf := math.Inf(-1)
-	pt := l.bw[(t+1)*k : (t+2)*k : (t+2)*k]
-	b := l.flp[(t+1)*k : (t+2)*k : (t+2)*k]
+	r := int(l.rep[t+1]) // forward frame t+1 and its p_{t+1}, max b_{t+1}
+	pt := l.bw[r*k : (r+1)*k : (r+1)*k]
+	b := l.flp[r*k : (r+1)*k : (r+1)*k]
 	next, lnext, cur, lcur = next[:k:k], lnext[:k:k], cur[:k:k], lcur[:k:k]
 	w, lw, v = w[:k:k], lw[:k:k], v[:k:k]
-	m := l.bmax[t+1]
+	m := l.bmax[r]
 	wmax := inf
 	for j := range k {
 		wj := pt[j] * next[j]
@@ -451,7 +459,8 @@ func (l *lattice) xiDrop(c *chain, t int, w, lw, v, xinc, lxi []float64) bool {
 	k := l.k
 	inf := math.Inf(-1)
 	// Σ_ij â_t(i)·A_ij·w_j = Σ_i â_t(i)·v_i = z_t·s'_t.
-	f, lf := l.fw[t*k:(t+1)*k:(t+1)*k], l.lf[t*k:(t+1)*k:(t+1)*k]
+	r := int(l.rep[t])
+	f, lf := l.fw[r*k:(r+1)*k:(r+1)*k], l.lf[r*k:(r+1)*k:(r+1)*k]
 	w, lw, v = w[:k:k], lw[:k:k], v[:k:k]
 	zx := 0.0
 	for i := range k {
@@ -500,7 +509,8 @@ func (l *lattice) xiDrop(c *chain, t int, w, lw, v, xinc, lxi []float64) bool {
 // z_t beyond 1e-17 relative, and every γ_t(i) that is 0 must be below e^−745.5.
 func (l *lattice) gammaDrop(t int, bh, lb []float64, lnK float64) bool {
 	k := l.k
-	f, lf := l.fw[t*k:(t+1)*k:(t+1)*k], l.lf[t*k:(t+1)*k:(t+1)*k]
+	r := int(l.rep[t])
+	f, lf := l.fw[r*k:(r+1)*k:(r+1)*k], l.lf[r*k:(r+1)*k:(r+1)*k]
 	g := l.gamma[t*k : (t+1)*k : (t+1)*k]
 	bh, lb = bh[:k:k], lb[:k:k]
 	inf := math.Inf(-1)
