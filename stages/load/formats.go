@@ -131,12 +131,12 @@ func (netflowParser) parse(line []byte, r *row, need colset) error {
 	if need&(bitSrcAddr|bitSrcPort|bitDstAddr|bitDstPort) != 0 {
 		ported := hasPorts(r.proto)
 		if need&(bitSrcAddr|bitSrcPort) != 0 {
-			if r.srcAddr, r.srcPort, r.hasSrcPort, err = splitEndpoint(f[4], ported); err != nil {
+			if r.srcAddr, r.srcPort, r.hasSrcPort, err = splitEndpoint(f[4], ported, need.has(bitSrcPort)); err != nil {
 				return bad(4, err)
 			}
 		}
 		if need&(bitDstAddr|bitDstPort) != 0 {
-			if r.dstAddr, r.dstPort, r.hasDstPort, err = splitEndpoint(f[6], ported); err != nil {
+			if r.dstAddr, r.dstPort, r.hasDstPort, err = splitEndpoint(f[6], ported, need.has(bitDstPort)); err != nil {
 				return bad(6, err)
 			}
 		}
@@ -197,11 +197,13 @@ func eqFold(b []byte, lower string) bool {
 }
 
 // splitEndpoint splits a NetFlow "addr:port" endpoint; see the package
-// documentation for the IPv6 rule.
-func splitEndpoint(e []byte, ported bool) (addr []byte, port int32, ok bool, err error) {
+// documentation for the IPv6 rule. Without port the port is not parsed (nor
+// checked).
+func splitEndpoint(e []byte, ported, port bool) (addr []byte, portNum int32, ok bool, err error) {
 	var a, p []byte
-	switch colons := bytes.Count(e, []byte(":")); {
-	case colons == 0:
+	first := bytes.IndexByte(e, ':')
+	switch {
+	case first < 0:
 		return e, 0, false, nil
 	case len(e) > 0 && e[0] == '[':
 		end := bytes.Index(e, []byte("]:"))
@@ -209,7 +211,7 @@ func splitEndpoint(e []byte, ported bool) (addr []byte, port int32, ok bool, err
 			return nil, 0, false, fmt.Errorf("no \"]:\" after a bracketed address")
 		}
 		a, p = e[1:end], e[end+2:]
-	case colons == 1 || ported:
+	case ported || bytes.IndexByte(e[first+1:], ':') < 0: // one colon, or a ported protocol
 		cut := bytes.LastIndexByte(e, ':')
 		a, p = e[:cut], e[cut+1:]
 	default:
@@ -217,6 +219,9 @@ func splitEndpoint(e []byte, ported bool) (addr []byte, port int32, ok bool, err
 	}
 	if len(a) == 0 {
 		return nil, 0, false, fmt.Errorf("no address")
+	}
+	if !port {
+		return a, 0, true, nil
 	}
 	v, err := parseInt(p, 65535)
 	if err != nil {
