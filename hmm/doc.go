@@ -92,7 +92,8 @@
 // ScoreFrames first try a scaled forward pass that lets such quantities go
 // to 0 while it bounds their true mass and proves it below 1e-17 of
 // everything it changes (drop.go); on degenerate data, where every frame has
-// states thousands of nats below the best, it replaces the log-space pass.
+// states thousands of nats below the best, it replaces the log-space pass,
+// and in runs of identical rows it copies the frames that repeat bit for bit.
 // The E-step and Posteriors do the same with a forward-backward pass that
 // keeps the bounds of dropped states as logarithms (estepdrop.go): it is
 // accepted only if every posterior or Σ_t ξ that it sets to 0 is below

@@ -42,18 +42,54 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 	k := l.k
 	n := min(T, emitBlock)
 	ensure(&l.flp, n*k)
-	ensure(&l.fw, 2*k)
-	if cap(l.drop) < 2*k {
-		l.drop = make([]bool, 2*k)
+	ensure(&l.fw, 3*k)
+	if cap(l.drop) < 3*k {
+		l.drop = make([]bool, 3*k)
 	}
-	prev, cur := l.fw[:k], l.fw[k:2*k]
-	dprev, dcur := l.drop[:k], l.drop[k:2*k]
+	// The last three frames: normalised values, dropped states, bound D_t,
+	// normaliser s_t, max b_t and increment max b_t + log s_t.
+	var bnd, sv, mv, inc [3]float64
+	// Frame t−1 equals frame t−2 (e1), frame t−3 (e2), bit for bit.
+	e1, e2 := false, false
 	var acc logAcc
-	bound := 0.0 // D_{t−1}
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
 		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
 		for i := range n {
+			t := t0 + i
+			sl := t % 3
+			cur, dcur := l.fw[sl*k:(sl+1)*k], l.drop[sl*k:(sl+1)*k]
+			// Frame t is a function of frame t−1 and row t: in runs of
+			// identical rows frames repeat with period 1 or 2, and then
+			// frame t is a copy of frame t−P.
+			src := -1
+			if t >= 2 && !l.noRepeat && sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
+				switch {
+				case e1:
+					src, e2 = t-1, e1
+					e1 = true
+				case t >= 3 && e2 && sameRow(x[(t-1)*d:t*d], x[(t-2)*d:(t-1)*d]):
+					src = t - 2
+				}
+			}
+			if src >= 0 {
+				ss := src % 3
+				copy(cur, l.fw[ss*k:(ss+1)*k])
+				copy(dcur, l.drop[ss*k:(ss+1)*k])
+				bnd[sl], sv[sl], mv[sl], inc[sl] = bnd[ss], sv[ss], mv[ss], inc[ss]
+				acc.add(mv[sl], sv[sl])
+				if frames != nil {
+					frames[t] = inc[sl]
+				}
+				continue
+			}
+			var prev []float64
+			var dprev []bool
+			bound := 0.0 // D_{t−1}
+			if t > 0 {
+				ps := (t - 1) % 3
+				prev, dprev, bound = l.fw[ps*k:(ps+1)*k], l.drop[ps*k:(ps+1)*k], bnd[ps]
+			}
 			b := l.flp[i*k : (i+1)*k : (i+1)*k]
 			m := maxOf(b)
 			if m-m != 0 { // ±Inf or NaN
@@ -71,7 +107,7 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 			for j := range cur {
 				// sj = Σ_i â_{t−1}(i)·A_ij (π_j at t = 0), missing at most ej.
 				sj, ej := 0.0, 0.0
-				if t0+i == 0 {
+				if t == 0 {
 					sj = c.pi[j]
 				} else {
 					col := c.aT[j*k : (j+1)*k : (j+1)*k]
@@ -128,7 +164,7 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 				return 0, false
 			}
 			inv := 1 / s
-			bound = drop * inv
+			bound = drop * inv // D_t
 			for j := range cur {
 				cur[j] *= inv
 				if cur[j] > 0 && cur[j] < normalMin {
@@ -140,12 +176,30 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 				return 0, false
 			}
 			acc.add(m, s)
+			bnd[sl], sv[sl], mv[sl] = bound, s, m
 			if frames != nil {
-				frames[t0+i] = m + math.Log(s)
+				inc[sl] = m + math.Log(s)
+				frames[t] = inc[sl]
 			}
-			prev, cur = cur, prev
-			dprev, dcur = dcur, dprev
+			e1 = t >= 1 && sameFrame(l, sl, (t-1)%3, &bnd)
+			e2 = t >= 2 && sameFrame(l, sl, (t-2)%3, &bnd)
 		}
 	}
 	return acc.value(), true
+}
+
+// sameFrame reports whether ring slots a and b of scoreDrop hold the same
+// frame: values, dropped states and bound, bit for bit.
+func sameFrame(l *lattice, a, b int, bnd *[3]float64) bool {
+	k := l.k
+	if math.Float64bits(bnd[a]) != math.Float64bits(bnd[b]) || !sameBits(l.fw[a*k:(a+1)*k], l.fw[b*k:(b+1)*k]) {
+		return false
+	}
+	da, db := l.drop[a*k:(a+1)*k], l.drop[b*k:(b+1)*k]
+	for j, v := range da {
+		if v != db[j] {
+			return false
+		}
+	}
+	return true
 }
