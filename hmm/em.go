@@ -86,11 +86,16 @@ func (e *engine) estep(ctx context.Context, ch *chain, em emitter, seqs Sequence
 			return 0, err
 		}
 		n := min(batch, len(bounds)-lo)
+		// A lone sequence may use the idle workers inside (splitAccumulator).
+		par := 1
+		if n == 1 {
+			par = e.workers
+		}
 		one := func(w, i int) {
 			st := e.slots[i]
 			st.zero()
 			b := bounds[lo+i]
-			e.logPs[i], e.errs[i] = e.sequence(e.lats[w], ch, em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], b[1]-b[0], st)
+			e.logPs[i], e.errs[i] = e.sequence(e.lats[w], ch, em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], b[1]-b[0], st, par)
 			if e.errs[i] != nil {
 				e.errs[i] = fmt.Errorf("sequence %d: %w", lo+i, e.errs[i])
 			}
@@ -121,8 +126,15 @@ func (e *engine) estep(ctx context.Context, ch *chain, em emitter, seqs Sequence
 	return logP, nil
 }
 
-// sequence runs forward-backward on one sequence and adds its statistics to st.
-func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int, st *stats) (float64, error) {
+// splitAccumulator is an emitter that can accumulate a sequence's
+// statistics on two goroutines with the same result.
+type splitAccumulator interface {
+	accumulateSplit(st *stats, x, gamma []float64, T int)
+}
+
+// sequence runs forward-backward on one sequence and adds its statistics to
+// st; with par ≥ 2 it may use a second goroutine.
+func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int, st *stats, par int) (float64, error) {
 	l.grow(T)
 	clear(l.xi)
 	var logP float64
@@ -172,7 +184,11 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 			st.trans[i] += v
 		}
 	}
-	em.accumulate(st, x, l.gamma, T)
+	if sa, ok := em.(splitAccumulator); ok && par >= 2 {
+		sa.accumulateSplit(st, x, l.gamma, T)
+	} else {
+		em.accumulate(st, x, l.gamma, T)
+	}
 	return logP, nil
 }
 

@@ -291,7 +291,7 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 		}
 	}
 	if !e.full {
-		e.accumulateDiag(st, x, gamma, T)
+		e.accumulateDiag(st, x, gamma, T, 0, d)
 		return
 	}
 	for t := range T {
@@ -316,13 +316,42 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 	}
 }
 
-// accumulateDiag adds γᵀX and γᵀX² to st.obs and st.obs2, state-outer over
+// accumulateSplit is accumulate on two goroutines for a diag/spherical
+// model and a long sequence: the features are split in two halves, whose
+// sums are independent, so the result is the same bit for bit.
+func (e *gaussianEmitter) accumulateSplit(st *stats, x, gamma []float64, T int) {
+	d := e.d
+	if e.full || d < 2 || T < splitMinT {
+		e.accumulate(st, x, gamma, T)
+		return
+	}
+	h := d / 2
+	done := make(chan struct{})
+	go func() {
+		e.accumulateDiag(st, x, gamma, T, h, d)
+		close(done)
+	}()
+	k := e.k
+	for t := range T {
+		for s, gs := range gamma[t*k : (t+1)*k] {
+			st.post[s] += gs
+		}
+	}
+	e.accumulateDiag(st, x, gamma, T, 0, h)
+	<-done
+}
+
+// splitMinT is the shortest sequence whose statistics accumulateSplit
+// computes on two goroutines.
+const splitMinT = 4096
+
+// accumulateDiag adds γᵀX and γᵀX² to st.obs and st.obs2 (features f0 to f1), state-outer over
 // blocks of rows with four features' sums held in registers. Every sum
 // still adds its terms in row order, one at a time: the cancellation-prone
 // variance update (testdata/ALGORITHM.md §6) is sensitive to that order.
 // A state whose γ is 0 on every row of a block skips the block: its terms
 // would be ±0, which change no sum.
-func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
+func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T, f0, f1 int) {
 	k, d := e.k, e.d
 	// Squared rows, on the stack: the emitter is shared by the workers of an
 	// E-step. Blocks have fewer rows when D > dedupMaxD.
@@ -331,8 +360,16 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 	for t0 := 0; t0 < T; t0 += rowsPer {
 		n := min(rowsPer, T-t0)
 		xb, gb, sq := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k], sqbuf[:n*d]
-		for i, v := range xb {
-			sq[i] = v * v
+		if f0 == 0 && f1 == d {
+			for i, v := range xb {
+				sq[i] = v * v
+			}
+		} else {
+			for i := 0; i < len(xb); i += d {
+				for f := f0; f < f1; f++ {
+					sq[i+f] = xb[i+f] * xb[i+f]
+				}
+			}
 		}
 		for s := range k {
 			zero := true
@@ -346,8 +383,8 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 				continue
 			}
 			obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
-			f := 0
-			for ; f+4 <= d; f += 4 {
+			f := f0
+			for ; f+4 <= f1; f += 4 {
 				// Σ γ·x and Σ γ·x² in separate passes: fewer live values
 				// than registers, so nothing spills to the stack.
 				o := obs[f : f+4 : f+4]
@@ -373,7 +410,7 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 				}
 				o2[0], o2[1], o2[2], o2[3] = b0, b1, b2, b3
 			}
-			for ; f < d; f++ {
+			for ; f < f1; f++ {
 				a, b := obs[f], obs2[f]
 				off, gi := f, s
 				for range n {

@@ -146,7 +146,7 @@ func TestDropPosteriorsZeros(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := g.newStats()
-			got, err := eng.sequence(eng.lats[0], ch, em, seqs.X, T, st)
+			got, err := eng.sequence(eng.lats[0], ch, em, seqs.X, T, st, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
