@@ -335,12 +335,14 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 			// Frame t of the forward pass equals frame src: γ_t = γ_src, ξ_t = ξ_src.
 			copyK(fr(l.gamma, t), fr(l.gamma, src))
 			if xi {
-				from := slot(src)
-				for i, x := range from {
-					l.xi[i] += x
+				// Only the nonzero ξ_src(i,j): adding +0 changes no sum.
+				from, nz := slot(src), l.xnz[src&1]
+				for _, i := range nz {
+					l.xi[i] += from[i]
 				}
 				if src&1 != t&1 {
 					copyK(xslot, from)
+					l.xnz[t&1] = append(l.xnz[t&1][:0], nz...)
 				}
 			}
 			continue
@@ -349,8 +351,17 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 		if !l.gammaDrop(t, fr(bh, u), fr(lb, u), lnK) {
 			return false
 		}
-		if xi && !l.xiDrop(c, t, fr(w, u), fr(lw, u), fr(v, u), xslot, lxi) {
-			return false
+		if xi {
+			if !l.xiDrop(c, t, fr(w, u), fr(lw, u), fr(v, u), xslot, lxi) {
+				return false
+			}
+			nz := l.xnz[t&1][:0]
+			for i, x := range xslot {
+				if x != 0 {
+					nz = append(nz, int32(i))
+				}
+			}
+			l.xnz[t&1] = nz
 		}
 	}
 	if !xi || T < 2 {

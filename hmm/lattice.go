@@ -45,9 +45,10 @@ type lattice struct {
 	lx        []float64
 	bb        []float64
 	per, bper []uint8
-	rep, brep []int32 // T: the frame that holds frame t's forward (backward) values
-	dup       []bool  // T: b_t = b_{t−1} bit for bit
-	noRepeat  bool    // tests: compute every frame of dropPosteriors
+	rep, brep []int32    // T: the frame that holds frame t's forward (backward) values
+	xnz       [2][]int32 // the nonzero entries of the last two ξ_t
+	dup       []bool     // T: b_t = b_{t−1} bit for bit
+	noRepeat  bool       // tests: compute every frame of dropPosteriors
 	// s0 and dropped describe the first frame of the fast recursions
 	// (startStep): its normaliser, and whether a state was dropped.
 	s0      float64
