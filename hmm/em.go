@@ -48,6 +48,31 @@ type engine struct {
 	fresh   func() *stats
 	logPs   []float64
 	errs    []error
+	// rowDup[t] = row t of the data equals row t−1, computed once for the
+	// data rowX (rows of rowD values) and handed to the emitter.
+	rowDup []bool
+	rowX   *float64
+	rowD   int
+}
+
+// rowsFor returns rowDup for seqs, computing it if the data changed.
+func (e *engine) rowsFor(seqs Sequences) []bool {
+	d, T := seqs.D, seqs.T()
+	if T == 0 {
+		return nil
+	}
+	if e.rowX == &seqs.X[0] && e.rowD == d && len(e.rowDup) == T {
+		return e.rowDup
+	}
+	if cap(e.rowDup) < T {
+		e.rowDup = make([]bool, T)
+	}
+	e.rowDup, e.rowX, e.rowD = e.rowDup[:T], &seqs.X[0], d
+	e.rowDup[0] = false
+	for t := 1; t < T; t++ {
+		e.rowDup[t] = sameRow(seqs.X[t*d:(t+1)*d], seqs.X[(t-1)*d:t*d])
+	}
+	return e.rowDup
 }
 
 func newEngine(k int, impl string, workers int, fresh func() *stats) (*engine, error) {
@@ -80,6 +105,10 @@ func (e *engine) estep(ctx context.Context, ch *chain, em emitter, seqs Sequence
 	if len(e.logPs) < batch {
 		e.logPs, e.errs = make([]float64, batch), make([]error, batch)
 	}
+	var rowDup []bool
+	if _, ok := em.(rowsEmitter); ok {
+		rowDup = e.rowsFor(seqs)
+	}
 	logP := 0.0
 	for lo := 0; lo < len(bounds); lo += batch {
 		if err := ctx.Err(); err != nil {
@@ -95,6 +124,10 @@ func (e *engine) estep(ctx context.Context, ch *chain, em emitter, seqs Sequence
 			st := e.slots[i]
 			st.zero()
 			b := bounds[lo+i]
+			e.lats[w].rowDup = nil
+			if rowDup != nil {
+				e.lats[w].rowDup = rowDup[b[0]:b[1]]
+			}
 			e.logPs[i], e.errs[i] = e.sequence(e.lats[w], ch, em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], b[1]-b[0], st, par)
 			if e.errs[i] != nil {
 				e.errs[i] = fmt.Errorf("sequence %d: %w", lo+i, e.errs[i])
@@ -139,7 +172,7 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 	clear(l.xi)
 	var logP float64
 	if e.impl == ImplScaling {
-		em.frameLogProb(l.flp, x, T)
+		l.frameLogProb(em, x, T)
 		var err error
 		if logP, err = l.forwardScaling(ch, T); err != nil {
 			return 0, err
@@ -157,7 +190,7 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 		}
 		if !ok && ch.fast {
 			if !flp {
-				em.frameLogProb(l.flp, x, T)
+				l.frameLogProb(em, x, T)
 				flp = true
 			}
 			clear(l.xi)
@@ -165,7 +198,7 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 		}
 		if !ok {
 			if !flp {
-				em.frameLogProb(l.flp, x, T)
+				l.frameLogProb(em, x, T)
 			}
 			clear(l.xi)
 			logP = l.forwardLog(ch, T)

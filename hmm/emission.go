@@ -151,7 +151,17 @@ func (e *gaussianEmitter) frameLogProb(dst, x []float64, T int) {
 		}
 		return
 	}
-	e.diagLogProb(dst, x, T)
+	e.diagLogProb(dst, x, T, nil)
+}
+
+// frameLogProbRows is frameLogProb given rowDup[t] = (row t equals row t−1,
+// by ==) for t ≥ 1, which the E-step computes once for all iterations.
+func (e *gaussianEmitter) frameLogProbRows(dst, x []float64, T int, rowDup []bool) {
+	if e.full {
+		e.frameLogProb(dst, x, T)
+		return
+	}
+	e.diagLogProb(dst, x, T, rowDup[:T])
 }
 
 // emitBlock is the number of frames whose emissions or statistics are
@@ -166,7 +176,7 @@ const emitBlock = 128
 // identical rows) gets a copy of that row's values, which it would get
 // anyway: for D ≤ dedupMaxD only the other rows of a block are computed,
 // gathered into contiguous scratch.
-func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
+func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int, rowDup []bool) {
 	k, d := e.k, e.d
 	// Scratch on the stack: the emitter is shared by the workers of an E-step.
 	var qbuf [emitBlock]float64
@@ -179,9 +189,17 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
 		if d <= dedupMaxD {
 			nu = 0
 			for i := range n {
-				if t := t0 + i; t == 0 || !sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
-					rows[nu] = int32(i)
-					nu++
+				t := t0 + i
+				if t == 0 {
+					rows[nu], nu = int32(i), nu+1
+					continue
+				}
+				if rowDup != nil {
+					if !rowDup[t] {
+						rows[nu], nu = int32(i), nu+1
+					}
+				} else if !sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
+					rows[nu], nu = int32(i), nu+1
 				}
 			}
 		}

@@ -75,6 +75,20 @@ func TestDiagLogProbRepeatedRows(t *testing.T) {
 	if dups < T/2 {
 		t.Errorf("only %d of %d rows repeat the row before; the test does not cover the copies", dups, T)
 	}
+	// With the repeated rows given (as the E-step does).
+	eng, err := newEngine(4, ImplLog, 1, m.(*Gaussian).newStats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rowDup := eng.rowsFor(seqs)
+	given := make([]float64, T*4)
+	em.frameLogProbRows(given, seqs.X, T, rowDup)
+	if !sameBits(given, got) {
+		t.Error("frameLogProbRows differs from frameLogProb")
+	}
+	if eng.rowsFor(seqs)[0] || &eng.rowsFor(seqs)[0] != &rowDup[0] {
+		t.Error("rowsFor did not reuse its rows")
+	}
 }
 
 // TestAccumulateDiagZeros: blocks where a state's γ is 0 are skipped; the

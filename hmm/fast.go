@@ -41,6 +41,22 @@ type probEmitter interface {
 	frameProb(p, bmax, x []float64, T int) bool
 }
 
+// rowsEmitter is an emitter that can use known repeated rows (rowDup[t]:
+// row t equals row t−1).
+type rowsEmitter interface {
+	frameLogProbRows(dst, x []float64, T int, rowDup []bool)
+}
+
+// frameLogProb fills l.flp for the T rows of x, the sequence the E-step set
+// l.rowDup for (nil: unknown).
+func (l *lattice) frameLogProb(em emitter, x []float64, T int) {
+	if re, ok := em.(rowsEmitter); ok && l.rowDup != nil {
+		re.frameLogProbRows(l.flp, x, T, l.rowDup)
+		return
+	}
+	em.frameLogProb(l.flp, x, T)
+}
+
 // scaledProbs fills l.bw with p_t and l.bmax with max_j b_t(j) for the T rows
 // of x, from em's frameProb if it has one, else through l.flp and expFrames.
 // It reports whether l.flp now holds the frame log-probabilities.
@@ -50,7 +66,7 @@ func (l *lattice) scaledProbs(em emitter, x []float64, T int) (ok, flp bool) {
 	if pe, isProb := em.(probEmitter); isProb {
 		return pe.frameProb(l.bw, l.bmax, x, T), false
 	}
-	em.frameLogProb(l.flp, x, T)
+	l.frameLogProb(em, x, T)
 	return expFrames(l.bw, l.bmax, l.flp, l.k, T), true
 }
 

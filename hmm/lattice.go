@@ -47,6 +47,7 @@ type lattice struct {
 	per, bper []uint8
 	rep, brep []int32    // T: the frame that holds frame t's forward (backward) values
 	xnz       [2][]int32 // the nonzero entries of the last two ξ_t
+	rowDup    []bool     // the E-step's sequence: row t equals row t−1 (nil: unknown)
 	dup       []bool     // T: b_t = b_{t−1} bit for bit
 	noRepeat  bool       // tests: compute every frame of dropPosteriors
 	// s0 and dropped describe the first frame of the fast recursions
