@@ -39,7 +39,9 @@
 // with every run's convergence record. Fit (or Gaussian.Fit,
 // Categorical.Fit with array-valued priors) trains from given parameters.
 // Results never depend on Workers: sequences are processed in parallel but
-// their statistics are summed in sequence order, and restarts are independent.
+// their statistics are summed in sequence order, a lone sequence's diag
+// statistics are split between two goroutines by feature (independent
+// sums), and restarts are independent.
 //
 // Initialisation follows hmmlearn's _init, with math/rand/v2 PCG streams
 // instead of numpy's generator (so draws differ, bit for bit, from
@@ -109,6 +111,9 @@
 // γ_0 and ξ_0 exactly afterwards, after checking that nothing else depended
 // on it beyond 1e-17 relative. It stays finite for any T. The hot loops are
 // blocked and specialised for K = 4 and K = 8 (same sums in the same order);
+// diag emissions are computed once per run of identical rows and copied
+// (the E-step finds the runs once per fit), and the statistics skip the
+// blocks where a state's γ is 0;
 // categorical models read exp(b − max b) from a per-symbol table, and
 // Viterbi for K = 4 stores back-pointers chosen with hmmlearn's tie rule. Its posteriors are a little more accurate than
 // hmmlearn's log ones; in the degenerate fixture this shows as a 5e-9
