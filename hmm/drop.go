@@ -49,8 +49,10 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 	// The last three frames: normalised values, dropped states, bound D_t,
 	// normaliser s_t, max b_t and increment max b_t + log s_t.
 	var bnd, sv, mv, inc [3]float64
-	// Frame t−1 equals frame t−2 (e1), frame t−3 (e2), bit for bit.
-	e1, e2 := false, false
+	// Frame t−1 equals frame t−2 (e1), frame t−3 (e2), bit for bit;
+	// b_{t−1} = b_{t−2} (bd1); tail holds the last b of the previous block.
+	e1, e2, bd1 := false, false, false
+	tail := l.tmp[:k]
 	var acc logAcc
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
@@ -59,18 +61,28 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 			t := t0 + i
 			sl := t % 3
 			cur, dcur := l.fw[sl*k:(sl+1)*k], l.drop[sl*k:(sl+1)*k]
-			// Frame t is a function of frame t−1 and row t: in runs of
+			// Frame t is a function of frame t−1 and b_t: in runs of
 			// identical rows frames repeat with period 1 or 2, and then
 			// frame t is a copy of frame t−P.
+			b := l.flp[i*k : (i+1)*k : (i+1)*k]
+			prevB := tail
+			if i > 0 {
+				prevB = l.flp[(i-1)*k : i*k]
+			}
+			bd := t >= 1 && sameBits(b, prevB) // b_t = b_{t−1}
 			src := -1
-			if t >= 2 && !l.noRepeat && sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
+			if t >= 2 && !l.noRepeat && bd {
 				switch {
 				case e1:
 					src, e2 = t-1, e1
 					e1 = true
-				case t >= 3 && e2 && sameRow(x[(t-1)*d:t*d], x[(t-2)*d:(t-1)*d]):
+				case t >= 3 && e2 && bd1:
 					src = t - 2
 				}
+			}
+			bd1 = bd
+			if i == n-1 {
+				copy(tail, b)
 			}
 			if src >= 0 {
 				ss := src % 3
@@ -90,7 +102,6 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 				ps := (t - 1) % 3
 				prev, dprev, bound = l.fw[ps*k:(ps+1)*k], l.drop[ps*k:(ps+1)*k], bnd[ps]
 			}
-			b := l.flp[i*k : (i+1)*k : (i+1)*k]
 			m := maxOf(b)
 			if m-m != 0 { // ±Inf or NaN
 				return 0, false

@@ -218,7 +218,7 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int, rowDup []bool) {
 				continue
 			}
 			// Row i−1 is done: computed, or copied in this loop.
-			copy(dst[(t0+i)*k:(t0+i+1)*k], dst[(t0+i-1)*k:(t0+i)*k])
+			copyK(dst[(t0+i)*k:(t0+i+1)*k], dst[(t0+i-1)*k:(t0+i)*k])
 		}
 	}
 }
