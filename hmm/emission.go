@@ -181,7 +181,6 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int, rowDup []bool) {
 	// Scratch on the stack: the emitter is shared by the workers of an E-step.
 	var qbuf [emitBlock]float64
 	var rows [emitBlock]int32 // the rows of the block to compute
-	var xg [emitBlock * dedupMaxD]float64
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
 		xb := x[t0*d : (t0+n)*d]
@@ -198,7 +197,7 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int, rowDup []bool) {
 					if !rowDup[t] {
 						rows[nu], nu = int32(i), nu+1
 					}
-				} else if !sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
+				} else if x[t*d] != x[(t-1)*d] || !sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
 					rows[nu], nu = int32(i), nu+1
 				}
 			}
@@ -207,10 +206,7 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int, rowDup []bool) {
 			e.diagBlock(dst[t0*k:(t0+n)*k], qbuf[:n], xb, nil)
 			continue
 		}
-		for u, i := range rows[:nu] {
-			copy(xg[u*d:(u+1)*d], xb[int(i)*d:(int(i)+1)*d])
-		}
-		e.diagBlock(dst[t0*k:(t0+n)*k], qbuf[:nu], xg[:nu*d], rows[:nu])
+		e.diagGathered(dst[t0*k:(t0+n)*k], qbuf[:nu], xb, rows[:nu])
 		next := 0
 		for i := range n {
 			if next < nu && int(rows[next]) == i {
@@ -221,6 +217,18 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int, rowDup []bool) {
 			copyK(dst[(t0+i)*k:(t0+i+1)*k], dst[(t0+i-1)*k:(t0+i)*k])
 		}
 	}
+}
+
+// diagGathered is diagBlock for the rows of xb listed in rows, gathered
+// into contiguous scratch (a function of its own, so that only blocks with
+// repeated rows pay for clearing the scratch).
+func (e *gaussianEmitter) diagGathered(out, q, xb []float64, rows []int32) {
+	d := e.d
+	var xg [emitBlock * dedupMaxD]float64
+	for u, i := range rows {
+		copy(xg[u*d:(u+1)*d], xb[int(i)*d:(int(i)+1)*d])
+	}
+	e.diagBlock(out, q, xg[:len(rows)*d], rows)
 }
 
 // dedupMaxD is the largest D for which diagLogProb skips repeated rows.
