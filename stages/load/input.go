@@ -18,7 +18,7 @@ import (
 // chunkSize is the target size of the blocks parsed by one worker. It does
 // not depend on the worker count, so chunking is identical for any Workers.
 // A variable so that tests can cut small chunks.
-var chunkSize = 4 << 20
+var chunkSize = 2 << 20
 
 // A chunk is a run of whole lines. done hands its memory back; it is called
 // once the chunk's rows have been copied into builders.
