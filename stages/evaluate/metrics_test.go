@@ -3,8 +3,8 @@ package evaluate
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"reflect"
+	"slices"
 	"testing"
 )
 
