@@ -88,6 +88,7 @@ func runSpec(t *testing.T, spec string, sets []string, opt Options) (*Outcome, s
 	if err := WriteResults(dir, id, out); err != nil {
 		t.Fatal(err)
 	}
+	out.WaitCacheWrites() // as the CLI does, with Options.DeferCacheWrites
 	return out, dir
 }
 
@@ -194,7 +195,9 @@ func TestSecondRunIsAllCacheHits(t *testing.T) {
 func TestChangedParameterReRunsOnlyLaterStages(t *testing.T) {
 	spec := writeSpec(t, smallSpec)
 	cacheDir := t.TempDir()
-	runSpec(t, spec, nil, Options{CacheDir: cacheDir})
+	// The first run returns with its intermediate entries still being
+	// written; runSpec waits for them as the CLI does.
+	runSpec(t, spec, nil, Options{CacheDir: cacheDir, DeferCacheWrites: true})
 	var explain bytes.Buffer
 	out, _ := runSpec(t, spec, []string{"window.size=6"}, Options{CacheDir: cacheDir, Explain: &explain})
 	got := stageStates(out)

@@ -39,12 +39,18 @@ const (
 
 // Options control a run; none of them changes a result.
 type Options struct {
-	Jobs       int       // points run in parallel (0: all cores)
-	CacheDir   string    // "" disables the stage cache
-	Explain    io.Writer // when set, one line per stage per point: ran or hit, and why
-	Progress   Progress  // nil: silent
-	FailFast   bool      // stop at the first failing point
-	OnPointErr func(point string, err error)
+	Jobs     int       // points run in parallel (0: all cores)
+	CacheDir string    // "" disables the stage cache
+	Explain  io.Writer // when set, one line per stage per point: ran or hit, and why
+	Progress Progress  // nil: silent
+	FailFast bool      // stop at the first failing point
+	// DeferCacheWrites lets Execute return while intermediate stage outputs
+	// are still being written to the cache (each point's final entry is
+	// always written before the point counts as done); the caller must call
+	// Outcome.WaitCacheWrites before it exits. The CLI writes the results
+	// folder meanwhile.
+	DeferCacheWrites bool
+	OnPointErr       func(point string, err error)
 }
 
 // Progress receives coarse progress events; implementations must be safe
@@ -81,7 +87,16 @@ type Outcome struct {
 	Started  time.Time
 	Wall     time.Duration
 
-	git func() ManifestGit // for the manifest, started with the run
+	git     func() ManifestGit // for the manifest, started with the run
+	pending *sync.WaitGroup    // cache writes in flight
+}
+
+// WaitCacheWrites waits for the cache writes Execute left in flight (see
+// Options.DeferCacheWrites).
+func (o *Outcome) WaitCacheWrites() {
+	if o.pending != nil {
+		o.pending.Wait()
+	}
 }
 
 // Warnings lists every point's warnings once, in plan order, plus the
@@ -130,6 +145,12 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 		}
 	}
 	r := &runner{plan: plan, opt: opt, cache: c, mem: memory.NewGoAllocator(), memo: map[string]*future{}}
+	finished := false
+	defer func() {
+		if !finished {
+			r.pending.Wait() // an early error: nobody else waits for the writes
+		}
+	}()
 	dataPath, err := resolveDataPath(plan.File, plan.Points[0].Spec.Data.Path)
 	if err != nil {
 		return nil, err
@@ -197,7 +218,10 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	}
 	close(idx)
 	wg.Wait()
-	r.pending.Wait()
+	out.pending, finished = &r.pending, true
+	if !opt.DeferCacheWrites {
+		r.pending.Wait()
+	}
 	for i := range out.Points {
 		if out.Points[i].Point.Name == "" {
 			out.Points[i] = PointResult{Point: plan.Points[i], Err: errors.New("not run: the run was stopped")}

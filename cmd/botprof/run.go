@@ -72,7 +72,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer pprof.StopCPUProfile()
 	}
-	opt := pipeline.Options{Jobs: o.jobs, FailFast: o.failFast}
+	opt := pipeline.Options{Jobs: o.jobs, FailFast: o.failFast, DeferCacheWrites: true}
 	if !o.noCache {
 		opt.CacheDir = o.cacheDir
 	}
@@ -95,6 +95,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	out, err := pipeline.Execute(ctx, plan, opt)
 	if prog != nil {
 		prog.finish()
+	}
+	if out != nil {
+		// Intermediate cache entries finish while the results are written.
+		defer out.WaitCacheWrites()
 	}
 	if err != nil {
 		return err
