@@ -130,15 +130,7 @@ func dataCovariance(x []float64, T, d int) []float64 {
 	if T < 2 {
 		return c
 	}
-	mean := make([]float64, d)
-	for t := range T {
-		for f := range d {
-			mean[f] += x[t*d+f]
-		}
-	}
-	for f := range d {
-		mean[f] /= float64(T)
-	}
+	mean := columnMeans(x, T, d)
 	diff := make([]float64, d)
 	for t := range T {
 		for f := range d {
@@ -159,13 +151,10 @@ func dataCovariance(x []float64, T, d int) []float64 {
 	return c
 }
 
-// dataVariance is the diagonal of dataCovariance, computed with the same
-// operations in the same order, so bit for bit the same.
-func dataVariance(x []float64, T, d int) []float64 {
-	c := make([]float64, d)
-	if T < 2 {
-		return c
-	}
+// columnMeans returns the mean of each of the d columns of the T×d rows x,
+// summed in row order (dataCovariance and dataVariance share it, so their
+// diagonals agree bit for bit).
+func columnMeans(x []float64, T, d int) []float64 {
 	mean := make([]float64, d)
 	for t := range T {
 		for f := range d {
@@ -175,6 +164,17 @@ func dataVariance(x []float64, T, d int) []float64 {
 	for f := range d {
 		mean[f] /= float64(T)
 	}
+	return mean
+}
+
+// dataVariance is the diagonal of dataCovariance, computed with the same
+// operations in the same order, so bit for bit the same.
+func dataVariance(x []float64, T, d int) []float64 {
+	c := make([]float64, d)
+	if T < 2 {
+		return c
+	}
+	mean := columnMeans(x, T, d)
 	for t := range T {
 		row := x[t*d : (t+1)*d]
 		for f, m := range mean {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
@@ -238,17 +237,8 @@ func TestPinned(t *testing.T) {
 		res.Release()
 	}
 	golden := "testdata/pinned_golden.txt"
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := b.String(); got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	if got, want := b.String(), readGolden(t, golden, b.String()); got != want {
+		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 		for i := range min(len(gl), len(wl)) {
 			if gl[i] != wl[i] {
 				t.Fatalf("output differs from %s at line %d (go test -update to rewrite):\n got %.300s\nwant %.300s", golden, i+1, gl[i], wl[i])

@@ -123,25 +123,6 @@ func (c *columns) append(localLine int64, r *row, need colset) {
 		c.grow(1024, need)
 	}
 	c.line = append(c.line, localLine)
-	if need == allColumns {
-		c.start = append(c.start, r.start)
-		c.duration = append(c.duration, r.duration)
-		c.proto.append(r.proto)
-		c.srcAddr.append(r.srcAddr)
-		c.srcPort.append(r.srcPort, r.hasSrcPort)
-		c.dir.append(r.dir)
-		c.dstAddr.append(r.dstAddr)
-		c.dstPort.append(r.dstPort, r.hasDstPort)
-		c.state.append(r.state)
-		c.stos.append(r.stos, r.hasSTos)
-		c.dtos.append(r.dtos, r.hasDTos)
-		c.packets = append(c.packets, r.packets)
-		c.bytes = append(c.bytes, r.bytes)
-		c.srcBytes.append(r.srcBytes, r.hasSrcBytes)
-		c.flows.append(r.flows, r.hasFlows)
-		c.lab.append(r.label)
-		return
-	}
 	if need.has(bitStart) {
 		c.start = append(c.start, r.start)
 	}

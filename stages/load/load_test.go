@@ -247,6 +247,25 @@ func decompressedText(t *testing.T, path string) []byte {
 	return b
 }
 
+// plainAndGzip writes text to a plain file and a gzip file in a temporary
+// folder and returns their paths.
+func plainAndGzip(t *testing.T, text []byte) (plainPath, gzPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	plainPath, gzPath = filepath.Join(dir, "plain"), filepath.Join(dir, "gz")
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(text)
+	zw.Close()
+	if err := os.WriteFile(plainPath, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return plainPath, gzPath
+}
+
 func decompressedLines(t *testing.T, path string) []string {
 	return strings.Split(string(decompressedText(t, path)), "\n")
 }
@@ -413,19 +432,7 @@ func TestSHA256File(t *testing.T) {
 func TestSmallChunks(t *testing.T) {
 	text := decompressedText(t, s11Path)
 	text = text[:bytes.IndexByte(text[200000:], '\n')+200001]
-	dir := t.TempDir()
-	plainPath := filepath.Join(dir, "plain")
-	if err := os.WriteFile(plainPath, text, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(text)
-	zw.Close()
-	gzPath := filepath.Join(dir, "gz")
-	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	plainPath, gzPath := plainAndGzip(t, text)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	ref := mustRun(t, mem, Params{Path: plainPath, Workers: 1}, Options{})
@@ -549,20 +556,7 @@ func TestColumns(t *testing.T) {
 // SHA256File for zstd, gzip and plain (memory-mapped) input, with chunks
 // that cut lines, and no digest when a bad line stops the read early.
 func TestLoadSHA256(t *testing.T) {
-	text := decompressedText(t, s11Path)
-	dir := t.TempDir()
-	plainPath := filepath.Join(dir, "s11.binetflow")
-	if err := os.WriteFile(plainPath, text, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(text)
-	zw.Close()
-	gzPath := filepath.Join(dir, "s11.binetflow.gz")
-	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	plainPath, gzPath := plainAndGzip(t, decompressedText(t, s11Path))
 	const s11SHA = "d761b4513ee42be57193fe8f442e9234e73ac81f4fbd01248e37c23ca8ec1cf2"
 	defer func(n int) { chunkSize = n }(chunkSize)
 	for _, size := range []int{4 << 20, 4096} {
