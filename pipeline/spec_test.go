@@ -54,6 +54,8 @@ func TestParsePlanErrors(t *testing.T) {
 		{"negative seed", minimalSpec + "model:\n  seed: -1\n", nil, "t.yaml:9: model.seed: expected a non-negative integer"},
 		{"percentile range", minimalSpec + "discretize:\n  features:\n    - {column: bytes, kind: percentile, percentiles: [20, 120]}\n", nil,
 			"discretize.features[0].percentiles[1]: 120 is outside 0..100"},
+		{"unknown column", minimalSpec + "discretize:\n  features:\n    - {column: bytez, kind: percentile, percentiles: [50]}\n", nil,
+			`t.yaml:10: discretize.features[0].column: "bytez" is not a flow column (want one of line, start_time,`},
 		{"percentiles decrease", minimalSpec + "discretize:\n  features:\n    - {column: bytes, kind: percentile, percentiles: [50, 20]}\n", nil,
 			"percentiles[1]: cut points must increase"},
 		{"duplicate host", strings.Replace(minimalSpec, "infected: [10.0.0.3]", "infected: [10.0.0.2]", 1), nil,

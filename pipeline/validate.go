@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"botprof/stages/load"
 )
 
 var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -85,6 +87,8 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		path := fmt.Sprintf("discretize.features[%d]", i)
 		if f.Column == "" {
 			v.fail(path+".column", "missing")
+		} else if load.Schema.FieldIndices(f.Column) == nil {
+			v.fail(path+".column", "%q is not a flow column (want one of %s)", f.Column, flowColumns())
 		}
 		switch f.Kind {
 		case "percentile":
@@ -194,4 +198,13 @@ func (m ModelSpec) ModelInput() string {
 		return "sequences"
 	}
 	return "rows"
+}
+
+// flowColumns lists the columns of load.Schema.
+func flowColumns() string {
+	names := make([]string, 0, load.Schema.NumFields())
+	for _, f := range load.Schema.Fields() {
+		names = append(names, f.Name)
+	}
+	return strings.Join(names, ", ")
 }
