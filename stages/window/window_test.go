@@ -214,3 +214,35 @@ func BenchmarkWindow(b *testing.B) {
 		})
 	}
 }
+
+// RowsInto copies the overlap of consecutive windows instead of converting
+// it again; every size and stride (overlapping, adjacent, with gaps) gives
+// the windows' codes row by row, in a reused buffer too.
+func TestRowsInto(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	const n = 37
+	codes := codesResult(t, mem, []string{"P"}, [][]int32{seq(n)})
+	defer codes.Release()
+	var buf []float64
+	for _, size := range []int{1, 2, 5, 10} {
+		for _, stride := range []int{1, 2, 5, 7, 12} {
+			res, err := Run(context.Background(), codes, Params{Size: size, Stride: stride})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := res.Hosts[0]
+			var want []float64
+			for i := range h.Count {
+				for _, c := range h.Window(i) {
+					want = append(want, float64(c))
+				}
+			}
+			got := h.RowsInto(buf)
+			if got.D != size || !reflect.DeepEqual(got.X, want) && len(want) > 0 {
+				t.Errorf("size %d stride %d: rows %v, want %v", size, stride, got.X, want)
+			}
+			buf = got.X
+			res.Release()
+		}
+	}
+}
