@@ -173,16 +173,7 @@ func (o *Outcome) gitState() ManifestGit {
 // processes (Execute starts them early, in the background).
 func gitState() ManifestGit {
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		g, stamped := ManifestGit{}, false
-		for _, st := range bi.Settings {
-			switch st.Key {
-			case "vcs.revision":
-				g.Commit, stamped = st.Value, true
-			case "vcs.modified":
-				g.Dirty = st.Value == "true"
-			}
-		}
-		if stamped {
+		if g, stamped := vcsStamp(bi.Settings); stamped {
 			return g
 		}
 	}
@@ -194,6 +185,20 @@ func gitState() ManifestGit {
 		}
 	}
 	return g
+}
+
+// vcsStamp reads the commit and the dirty flag from Go's build settings; it
+// reports whether the binary was stamped.
+func vcsStamp(settings []debug.BuildSetting) (g ManifestGit, stamped bool) {
+	for _, st := range settings {
+		switch st.Key {
+		case "vcs.revision":
+			g.Commit, stamped = st.Value, true
+		case "vcs.modified":
+			g.Dirty = st.Value == "true"
+		}
+	}
+	return g, stamped
 }
 
 func modules() map[string]string {
