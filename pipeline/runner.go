@@ -640,15 +640,9 @@ func (r *runner) loadFlows(ctx context.Context, s *Spec) (*flowsOut, error) {
 // loadFlowsHashed is loadFlows that also returns the sha256 of the file's
 // decompressed content if hash is set and the whole file was read.
 func (r *runner) loadFlowsHashed(ctx context.Context, s *Spec, hash bool) (*flowsOut, string, error) {
-	format := s.Data.Format
-	if format == "auto" {
-		f, err := load.DetectFile(r.dataPath)
-		if err != nil {
-			return nil, "", err
-		}
-		format = f
-	}
-	fp := r.labelFilter(s, format)
+	// The loader reads the format from the header and asks for its label
+	// filter then (default classes differ between the formats).
+	keepFor := func(format string) func([]byte) bool { return r.labelFilter(s, format).Keep() }
 	var prog func(int64)
 	if r.opt.Progress != nil {
 		if st, err := os.Stat(r.dataPath); err == nil {
@@ -656,8 +650,8 @@ func (r *runner) loadFlowsHashed(ctx context.Context, s *Spec, hash bool) (*flow
 			prog = func(done int64) { r.opt.Progress.LoadBytes(done, total) }
 		}
 	}
-	res, err := load.Run(ctx, r.mem, load.Params{Path: r.dataPath, Format: format, OnBadLine: s.Data.OnBadLine,
-		SkipFirstDataLine: s.Data.SkipFirstDataLine, Columns: loadColumns(s)}, load.Options{Keep: fp.Keep(), Progress: prog, SHA256: hash})
+	res, err := load.Run(ctx, r.mem, load.Params{Path: r.dataPath, Format: s.Data.Format, OnBadLine: s.Data.OnBadLine,
+		SkipFirstDataLine: s.Data.SkipFirstDataLine, Columns: loadColumns(s)}, load.Options{KeepFor: keepFor, Progress: prog, SHA256: hash})
 	if err != nil {
 		return nil, "", fmt.Errorf("stage load: %w", err)
 	}

@@ -262,26 +262,3 @@ func SHA256File(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
-
-// DetectFile names the format of a (plain, gzip or zstd) flow file from its
-// first line.
-func DetectFile(path string) (string, error) {
-	r, closeR, err := openDecompressed(path)
-	if err != nil {
-		return "", err
-	}
-	defer closeR()
-	buf := make([]byte, 8192)
-	n, err := io.ReadFull(r, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
-		n = i
-	}
-	format, err := Detect(buf[:n])
-	if err != nil {
-		return "", fmt.Errorf("%s:1: %w", path, err)
-	}
-	return format, nil
-}

@@ -41,6 +41,10 @@ type Options struct {
 	// label Keep rejects is counted as Filtered and not parsed further.
 	// The label slice is only valid during the call. nil keeps all lines.
 	Keep func(label []byte) bool
+	// KeepFor, used when Keep is nil, returns the filter for the format
+	// read from the header (label filters differ between the formats), so
+	// that a caller need not open the file once more to detect it.
+	KeepFor func(format string) func(label []byte) bool
 	// Progress, if set, is called from Run's goroutine with the number of
 	// decompressed bytes parsed so far.
 	Progress func(bytesDone int64)
@@ -125,7 +129,11 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 	}
 	failFast := p.OnBadLine != "skip"
 	need, _ := projection(p.Columns) // checked by validate
-	w := &worker{parser: parserFor(format), keep: o.Keep, skipFirst: p.SkipFirstDataLine, failFast: failFast, need: need}
+	keep := o.Keep
+	if keep == nil && o.KeepFor != nil {
+		keep = o.KeepFor(format)
+	}
+	w := &worker{parser: parserFor(format), keep: keep, skipFirst: p.SkipFirstDataLine, failFast: failFast, need: need}
 
 	// firstBad is the lowest chunk index holding a bad line in fail mode;
 	// later chunks need not be read.

@@ -221,7 +221,7 @@ func TestGoldenS11(t *testing.T) {
 
 func countLabels(rec arrow.RecordBatch, class func(string) string) map[string]int {
 	out := map[string]int{}
-	col := rec.Column(16).(*array.String)
+	col := rec.Column(rec.Schema().FieldIndices(ColLabel)[0]).(*array.String)
 	for i := range col.Len() {
 		out[class(col.Value(i))]++
 	}
@@ -480,18 +480,28 @@ func TestFirstBadLineAcrossChunks(t *testing.T) {
 	}
 }
 
-func TestDetectFile(t *testing.T) {
-	for path, want := range map[string]string{
-		"../../data/ctu13/s10/capture20110818.16hosts.reconstructed.netflow.labeled.zst": FormatNetflow,
-		"../../data/ctu13/s11/capture20110818-2.binetflow.zst":                           FormatBinetflow,
-	} {
-		got, err := DetectFile(path)
-		if err != nil || got != want {
-			t.Errorf("DetectFile(%s) = %q, %v; want %q", path, got, err, want)
+// KeepFor receives the format read from the header, and its filter is the
+// one applied.
+func TestKeepFor(t *testing.T) {
+	for path, want := range map[string]string{s10Path: FormatNetflow, s11Path: FormatBinetflow} {
+		var got string
+		res := mustRun(t, memory.DefaultAllocator, Params{Path: path, Columns: []string{ColLabel}}, Options{KeepFor: func(format string) func([]byte) bool {
+			got = format
+			return notBackground
+		}})
+		if got != want {
+			t.Errorf("%s: KeepFor(%q), want %q", path, got, want)
 		}
-	}
-	if _, err := DetectFile("doc.go"); err == nil {
-		t.Error("DetectFile accepted a Go source file")
+		labels := countLabels(res.Flows, func(l string) string { return l })
+		res.Flows.Release()
+		for l := range labels {
+			if strings.Contains(l, "Background") {
+				t.Errorf("%s: label %q kept", path, l)
+			}
+		}
+		if res.Stats.Filtered == 0 {
+			t.Errorf("%s: nothing filtered", path)
+		}
 	}
 }
 
