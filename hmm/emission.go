@@ -413,28 +413,8 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T, f0, f
 			for ; f+4 <= f1; f += 4 {
 				// Σ γ·x and Σ γ·x² in separate passes: fewer live values
 				// than registers, so nothing spills to the stack.
-				o := obs[f : f+4 : f+4]
-				a0, a1, a2, a3 := o[0], o[1], o[2], o[3]
-				off, gi := f, s
-				for range n {
-					g := gb[gi]
-					r := xb[off : off+4 : off+4]
-					a0, a1, a2, a3 = a0+g*r[0], a1+g*r[1], a2+g*r[2], a3+g*r[3]
-					off += d
-					gi += k
-				}
-				o[0], o[1], o[2], o[3] = a0, a1, a2, a3
-				o2 := obs2[f : f+4 : f+4]
-				b0, b1, b2, b3 := o2[0], o2[1], o2[2], o2[3]
-				off, gi = f, s
-				for range n {
-					g := gb[gi]
-					r := sq[off : off+4 : off+4]
-					b0, b1, b2, b3 = b0+g*r[0], b1+g*r[1], b2+g*r[2], b3+g*r[3]
-					off += d
-					gi += k
-				}
-				o2[0], o2[1], o2[2], o2[3] = b0, b1, b2, b3
+				addWeighted4(obs[f:f+4:f+4], xb, gb, f, s, n, d, k)
+				addWeighted4(obs2[f:f+4:f+4], sq, gb, f, s, n, d, k)
 			}
 			for ; f < f1; f++ {
 				a, b := obs[f], obs2[f]
@@ -449,6 +429,21 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T, f0, f
 			}
 		}
 	}
+}
+
+// addWeighted4 adds Σ_t γ_t(s)·v_t[f..f+4) over the n rows of v (row
+// length d, γ rows of length k) to o, four running sums in registers.
+func addWeighted4(o, v, gb []float64, f, s, n, d, k int) {
+	a0, a1, a2, a3 := o[0], o[1], o[2], o[3]
+	off, gi := f, s
+	for range n {
+		g := gb[gi]
+		r := v[off : off+4 : off+4]
+		a0, a1, a2, a3 = a0+g*r[0], a1+g*r[1], a2+g*r[2], a3+g*r[3]
+		off += d
+		gi += k
+	}
+	o[0], o[1], o[2], o[3] = a0, a1, a2, a3
 }
 
 type categoricalEmitter struct {
