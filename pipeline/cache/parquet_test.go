@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
@@ -99,6 +100,23 @@ func TestParquetGenericReader(t *testing.T) {
 	}
 	if cc, err := md.RowGroup(0).ColumnChunk(3); err != nil || cc.Compression().String() != "SNAPPY" {
 		t.Errorf("column code compression: %v, %v", cc.Compression(), err)
+	}
+	// Min/max statistics on numeric columns only: arrow-go's string
+	// statistics compare every value and slowed the writes down.
+	for i, wantStats := range map[int]bool{0: false, 1: true, 3: true} {
+		cc, err := md.RowGroup(0).ColumnChunk(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set, _ := cc.StatsSet(); set != wantStats {
+			t.Errorf("column %d: statistics set %v, want %v", i, set, wantStats)
+		}
+	}
+	// The process writes Snappy pages with klauspost's fast encoder.
+	if c, err := compress.GetCodec(compress.Codecs.Snappy); err != nil {
+		t.Fatal(err)
+	} else if _, ok := c.(fastSnappy); !ok {
+		t.Errorf("Snappy codec %T, want fastSnappy", c)
 	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 128}, mem)
 	if err != nil {
