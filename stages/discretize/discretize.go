@@ -182,8 +182,11 @@ type FeatureMap struct {
 
 // Bin returns the default percentile digit of v: the number of cuts ≤ v,
 // so k cuts give k+1 bins.
-func (f *FeatureMap) Bin(v float64) int {
-	return sort.Search(len(f.Cuts), func(i int) bool { return f.Cuts[i] > v })
+func (f *FeatureMap) Bin(v float64) int { return bin(f.Cuts, v) }
+
+// bin is the index of the first cut > v (len(cuts) if none).
+func bin(cuts []float64, v float64) int {
+	return sort.Search(len(cuts), func(i int) bool { return cuts[i] > v })
 }
 
 // Mapping is the fitted discretization, JSON-serialisable (mapping.json).

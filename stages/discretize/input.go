@@ -248,19 +248,8 @@ func (e *encoder) add(codes []int64, idx []int, radix int64) {
 			codes[k] += int64(bin) * radix
 		}
 	case e.compat == "":
-		// FeatureMap.Bin: sort.Search for the first cut > v.
-		cuts := e.cuts
 		for k, v := range e.vals[:len(idx)] {
-			i, j := 0, len(cuts)
-			for i < j {
-				h := int(uint(i+j) >> 1)
-				if !(cuts[h] > v) {
-					i = h + 1
-				} else {
-					j = h
-				}
-			}
-			codes[k] += int64(i) * radix
+			codes[k] += int64(bin(e.cuts, v)) * radix
 		}
 	case e.compat == CompatNotebookList:
 		cuts := e.cuts
