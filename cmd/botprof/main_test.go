@@ -136,3 +136,30 @@ func TestFlagsAfterPositionalArguments(t *testing.T) {
 		t.Errorf("show without a folder: %v, want a usage error", err)
 	}
 }
+
+// TestProfileFlags: --cpuprofile writes a pprof file (gzip) and --trace an
+// execution trace ("go 1.xx trace" header), both of one run.
+func TestProfileFlags(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte(`experiment: prof
+data: {path: `+data+`}
+hosts: {profile: 147.32.84.204, normal: [147.32.84.134], infected: [147.32.84.165]}
+model: {n_iter: 2}
+window: {size: 5}
+`), 0o644)
+	cpu, tr := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "run.trace")
+	var out, errb bytes.Buffer
+	args := []string{"run", spec, "--quiet", "--no-cache", "--results", filepath.Join(dir, "results"),
+		"--cpuprofile", cpu, "--trace", tr}
+	if err := run(context.Background(), args, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	if b, err := os.ReadFile(cpu); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("cpu profile: %v, %d bytes, want a gzipped pprof file", err, len(b))
+	}
+	if b, err := os.ReadFile(tr); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) || !bytes.Contains(b[:16], []byte(" trace")) {
+		t.Errorf("trace: %v, starts %q, want a Go execution trace", err, b[:min(len(b), 16)])
+	}
+}

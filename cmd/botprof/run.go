@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type runOptions struct {
 	cacheDir string
 	noCache  bool
 	cpuProf  string
+	trace    string
 }
 
 func versionString() string { return pipeline.Version }
@@ -48,6 +50,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.cacheDir, "cache", cache.DefaultDir(), "stage cache folder ($BOTPROF_CACHE)")
 	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the stage cache")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of the run to this file")
+	fs.StringVar(&o.trace, "trace", "", "write a Go execution trace of the run to this file (go tool trace)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: botprof run SPEC [flags]\n\nflags:\n")
 		fs.PrintDefaults()
@@ -71,6 +74,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if o.trace != "" {
+		f, err := os.Create(o.trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	opt := pipeline.Options{Jobs: o.jobs, FailFast: o.failFast, DeferCacheWrites: true}
 	if !o.noCache {
