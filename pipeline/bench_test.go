@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"runtime"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
@@ -107,6 +109,29 @@ func BenchmarkNotebookStages(b *testing.B) {
 			}
 		}
 	})
+	// The cache entries a cold run writes, the loaded flows and the codes,
+	// as the cache writes them (Arrow IPC) and as Parquet for comparison.
+	writers := []struct {
+		name  string
+		write func(io.Writer, arrow.RecordBatch) error
+	}{{"arrow", cache.WriteArrow}, {"parquet", cache.WriteParquet}}
+	for _, tc := range []struct {
+		name string
+		rec  arrow.RecordBatch
+	}{{"flows", fl.rec}, {"codes", d.Codes}} {
+		for _, wr := range writers {
+			b.Run("write="+tc.name+"/format="+wr.name, func(b *testing.B) {
+				var n countingDiscard
+				for b.Loop() {
+					n = 0
+					if err := wr.write(&n, tc.rec); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n), "file-bytes")
+			})
+		}
+	}
 	b.Run("run=cold/cache=none", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := Execute(ctx, plan, Options{}); err != nil {
@@ -125,4 +150,12 @@ func BenchmarkNotebookStages(b *testing.B) {
 			}
 		}
 	})
+}
+
+// countingDiscard counts the bytes written to it and keeps none.
+type countingDiscard int64
+
+func (c *countingDiscard) Write(p []byte) (int, error) {
+	*c += countingDiscard(len(p))
+	return len(p), nil
 }

@@ -228,7 +228,7 @@ func TestCorruptCacheEntryIsRecomputed(t *testing.T) {
 	// Damage every cached file: flip a byte in half of them, truncate the rest.
 	var files []string
 	filepath.Walk(cacheDir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".parquet")) &&
+		if err == nil && !info.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".arrow")) &&
 			!strings.Contains(p, "explain") && !strings.Contains(p, "filehash") && filepath.Base(p) != "meta.json" {
 			files = append(files, p)
 		}

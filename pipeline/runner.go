@@ -570,7 +570,7 @@ func (r *runner) labelFilter(s *Spec, format string) filter.Params {
 func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bool, error) {
 	if r.cache != nil {
 		if e, _ := r.cache.Get(key); e != nil {
-			rec, err := cache.ReadParquet(e.Path("flows.parquet"), r.mem)
+			rec, err := cache.ReadArrow(e.Path("flows.arrow"), r.mem)
 			var stats load.Stats
 			if err == nil && readJSON(e, "stats.json", &stats) == nil {
 				r.mu.Lock()
@@ -594,8 +594,8 @@ func (r *runner) putLoad(key cache.Key, fl *flowsOut) {
 		return
 	}
 	r.putAsync(key, map[string]cache.WriteFunc{
-		"flows.parquet": func(w io.Writer) error { return cache.WriteParquet(w, fl.rec) },
-		"stats.json":    jsonWriter(fl.stats),
+		"flows.arrow": func(w io.Writer) error { return cache.WriteArrow(w, fl.rec) },
+		"stats.json":  jsonWriter(fl.stats),
 	})
 }
 
@@ -685,17 +685,17 @@ func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, ke
 	}
 	if r.cache != nil {
 		r.putAsync(key, map[string]cache.WriteFunc{
-			"codes.parquet": func(w io.Writer) error { return cache.WriteParquet(w, d.Codes) },
-			"mapping.json":  jsonWriter(d.Mapping),
-			"symbols.json":  jsonWriter(d.Symbols),
-			"hosts.json":    jsonWriter(d.Hosts),
+			"codes.arrow":  func(w io.Writer) error { return cache.WriteArrow(w, d.Codes) },
+			"mapping.json": jsonWriter(d.Mapping),
+			"symbols.json": jsonWriter(d.Symbols),
+			"hosts.json":   jsonWriter(d.Hosts),
 		})
 	}
 	return d, false, nil
 }
 
 func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, error) {
-	rec, err := cache.ReadParquet(e.Path("codes.parquet"), mem)
+	rec, err := cache.ReadArrow(e.Path("codes.arrow"), mem)
 	if err != nil {
 		return nil, err
 	}
@@ -723,7 +723,7 @@ func (r *runner) stageWindow(ctx context.Context, s *Spec, key cache.Key, d *dis
 	}
 	index := windowIndex(w, r.mem)
 	if e, _ := r.cache.Get(key); e != nil {
-		if cached, err := cache.ReadParquet(e.Path("windows.parquet"), r.mem); err == nil {
+		if cached, err := cache.ReadArrow(e.Path("windows.arrow"), r.mem); err == nil {
 			same := array.RecordEqual(cached, index)
 			cached.Release()
 			if same {
@@ -733,7 +733,7 @@ func (r *runner) stageWindow(ctx context.Context, s *Spec, key cache.Key, d *dis
 		}
 	}
 	r.putAsync(key, map[string]cache.WriteFunc{
-		"windows.parquet": func(wr io.Writer) error { return cache.WriteParquet(wr, index) },
+		"windows.arrow": func(wr io.Writer) error { return cache.WriteArrow(wr, index) },
 	}, index.Release)
 	return w, false, nil
 }

@@ -26,7 +26,11 @@
 //   - Explain remembers, per stage identity, the last key description used, so
 //     a re-run can say which parameter or input changed.
 //
-// Tabular stage outputs are Parquet files written by WriteParquet with pinned
-// writer properties, so equal records give byte-identical files that pandas,
-// polars or duckdb can open.
+// Tabular stage outputs (flows, codes, window index) are uncompressed Arrow
+// IPC files written by WriteArrow: writing one is a copy of the record's
+// buffers and reading one needs no decoding, which keeps the cache off a cold
+// run's critical path. Equal records give byte-identical files, which
+// pyarrow, pandas (read_feather), polars (read_ipc) and duckdb open.
+// WriteParquet, with pinned writer properties, writes the results folder's
+// scores.parquet.
 package cache

@@ -16,7 +16,7 @@ import (
 // description and is recorded in every entry's meta.json; bump it when the
 // layout of entries or the meaning of descriptions changes, and every old
 // entry becomes a miss ("foreign: format version N").
-const Version = 1
+const Version = 2
 
 // header is the first line of every key description.
 var header = fmt.Sprintf("botprof-cache v%d", Version)

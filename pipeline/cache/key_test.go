@@ -26,7 +26,7 @@ func fixedKey(t *testing.T) Key {
 
 func TestKeyKnownAnswer(t *testing.T) {
 	k := fixedKey(t)
-	const wantDesc = "botprof-cache v1\n" +
+	const wantDesc = "botprof-cache v2\n" +
 		"stage window\n" +
 		"version 2\n" +
 		"file data=abababababababababababababababababababababababababababababababab\n" +
@@ -34,7 +34,7 @@ func TestKeyKnownAnswer(t *testing.T) {
 		"param window.compat=\"\"\n" +
 		"param window.size=10\n"
 	// sha256 of wantDesc, computed outside Go: printf '%s' "$wantDesc" | sha256sum
-	const wantID = "498fea3ca034cc7df483281279f12cfa07735c1a1746b2f3a2f1085b9184b31a"
+	const wantID = "60c19b228d3327cd58e0cdda9bafe6ecf963d347cd6f20a2f7b479fff35d67f8"
 	if k.Desc != wantDesc {
 		t.Errorf("Desc =\n%s\nwant\n%s", k.Desc, wantDesc)
 	}
