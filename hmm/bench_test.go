@@ -238,3 +238,29 @@ func BenchmarkScoreDegenerate(b *testing.B) {
 		reportObs(b, seqs.T())
 	})
 }
+
+// BenchmarkDecodeScoreFrames times what the evaluate stage needs of a host,
+// the Viterbi log-probability and the per-row forward increments, on
+// degenerateProblem: as Decode then ScoreFrames, and as DecodeAndScoreFrames.
+func BenchmarkDecodeScoreFrames(b *testing.B) {
+	m, seqs := degenerateProblem(b)
+	b.Run("kind=diag-degenerate/K=4/T=22800/D=10/api=separate", func(b *testing.B) {
+		for range b.N {
+			if _, _, err := m.Decode(seqs); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := m.ScoreFrames(seqs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportObs(b, seqs.T())
+	})
+	b.Run("kind=diag-degenerate/K=4/T=22800/D=10/api=combined", func(b *testing.B) {
+		for range b.N {
+			if _, _, err := m.DecodeAndScoreFrames(seqs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportObs(b, seqs.T())
+	})
+}

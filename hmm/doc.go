@@ -4,8 +4,9 @@
 //
 // In the pipeline load → filter → discretize → window → train → evaluate,
 // stages/train fits a model on the profiled host's windows with Train and
-// stages/evaluate scores every host's windows with Model.Score,
-// Model.ScoreFrames and Model.Decode.
+// stages/evaluate scores every host's windows with Model.Score and
+// Model.Decode, or Model.DecodeAndScoreFrames (Decode's log-probabilities
+// and ScoreFrames from one computation of the emission densities).
 //
 // # Models
 //

@@ -36,7 +36,8 @@ const dropTol = 1e-17
 
 // scoreDrop is scoreFast with dropped states, for a sequence that scoreFast
 // declined. It computes the frame log-probabilities emitBlock frames at a
-// time into l.flp and, if frames is not nil, writes the increments
+// time into l.flp (or takes them from l.pre) and, if frames is not nil,
+// writes the increments
 // max b_t + log s_t to frames.
 func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames []float64) (float64, bool) {
 	k := l.k
@@ -56,7 +57,7 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 	var acc logAcc
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
-		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
+		flp := l.emit(em, x, d, t0, n)
 		for i := range n {
 			t := t0 + i
 			sl := t % 3
@@ -64,10 +65,10 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 			// Frame t is a function of frame t−1 and b_t: in runs of
 			// identical rows frames repeat with period 1 or 2, and then
 			// frame t is a copy of frame t−P.
-			b := l.flp[i*k : (i+1)*k : (i+1)*k]
+			b := flp[i*k : (i+1)*k : (i+1)*k]
 			prevB := tail
 			if i > 0 {
-				prevB = l.flp[(i-1)*k : i*k]
+				prevB = flp[(i-1)*k : i*k]
 			}
 			bd := t >= 1 && sameBits(b, prevB) // b_t = b_{t−1}
 			src := -1

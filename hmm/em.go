@@ -260,41 +260,71 @@ func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error
 
 // scoreFrames returns, for every row t of every sequence, the forward
 // log-likelihood increment log P(x_t | x_<t) within its sequence (log P(x_0)
-// for a sequence's first row). The fast path gives max_j b_t(j) + log s_t; a
-// sequence it declines is recomputed in log space, where the increment is
-// LSE(α_t) − LSE(α_{t−1}). A row after which the sequence has zero
-// probability gets −∞, and so do the rows that follow it.
+// for a sequence's first row); see lattice.frames.
 func scoreFrames(ch *chain, em emitter, seqs Sequences) []float64 {
 	l := newLattice(ch.k)
-	k := ch.k
 	out := make([]float64, seqs.T())
 	for _, b := range seqs.Bounds() {
-		T := b[1] - b[0]
-		x := seqs.X[b[0]*seqs.D : b[1]*seqs.D]
-		frames := out[b[0]:b[1]]
-		if ch.fast {
-			if _, ok := l.scoreFast(ch, em, x, seqs.D, T, frames); ok {
-				continue
-			}
-			if _, ok := l.scoreDrop(ch, em, x, seqs.D, T, frames); ok {
-				continue
-			}
-		}
-		l.grow(T)
-		em.frameLogProb(l.flp, x, T)
-		l.forwardLog(ch, T)
-		prev := 0.0
-		for t := range T {
-			cur := logSumExp(l.alpha[t*k : (t+1)*k])
-			if math.IsInf(prev, -1) {
-				frames[t] = prev
-				continue
-			}
-			frames[t] = cur - prev
-			prev = cur
-		}
+		l.frames(ch, em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], seqs.D, b[1]-b[0], out[b[0]:b[1]])
 	}
 	return out
+}
+
+// frames writes the forward increments of the T rows of x to frames. The
+// fast path gives max_j b_t(j) + log s_t; a sequence it declines is
+// recomputed in log space, where the increment is LSE(α_t) − LSE(α_{t−1}).
+// A row after which the sequence has zero probability gets −∞, and so do
+// the rows that follow it.
+func (l *lattice) frames(ch *chain, em emitter, x []float64, d, T int, frames []float64) {
+	if ch.fast {
+		if _, ok := l.scoreFast(ch, em, x, d, T, frames); ok {
+			return
+		}
+		if _, ok := l.scoreDrop(ch, em, x, d, T, frames); ok {
+			return
+		}
+	}
+	k := l.k
+	l.grow(T)
+	if l.pre != nil {
+		copy(l.flp, l.pre)
+	} else {
+		em.frameLogProb(l.flp, x, T)
+	}
+	l.forwardLog(ch, T)
+	prev := 0.0
+	for t := range T {
+		cur := logSumExp(l.alpha[t*k : (t+1)*k])
+		if math.IsInf(prev, -1) {
+			frames[t] = prev
+			continue
+		}
+		frames[t] = cur - prev
+		prev = cur
+	}
+}
+
+// decodeScoreFrames returns decode's log-probabilities (no paths) and
+// scoreFrames's increments, bit for bit: a row's b_t(j) does not depend on
+// the block it is computed in, so each sequence's T×K frame
+// log-probabilities are computed once, into l.pre, for both passes. An
+// emitter with frameProb (a table look-up) gives the forward pass its
+// scaled probabilities directly and computes nothing ahead.
+func decodeScoreFrames(ch *chain, em emitter, seqs Sequences) (vit, frames []float64) {
+	l := newLattice(ch.k)
+	bounds := seqs.Bounds()
+	vit, frames = make([]float64, len(bounds)), make([]float64, seqs.T())
+	_, lookup := em.(probEmitter)
+	for i, b := range bounds {
+		T, x := b[1]-b[0], seqs.X[b[0]*seqs.D:b[1]*seqs.D]
+		if !lookup {
+			ensure(&l.pre, T*ch.k)
+			em.frameLogProb(l.pre, x, T)
+		}
+		vit[i] = l.viterbi(ch, em, x, seqs.D, T, nil)
+		l.frames(ch, em, x, seqs.D, T, frames[b[0]:b[1]])
+	}
+	return vit, frames
 }
 
 // posteriors returns γ (T×K) of every sequence, concatenated.

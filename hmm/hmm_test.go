@@ -238,7 +238,8 @@ func TestDataErrors(t *testing.T) {
 		_, _, err3 := tc.m.Decode(tc.s)
 		_, err4 := tc.m.Posteriors(tc.s)
 		_, err5 := tc.m.(scorer).ScoreWith(tc.s, ImplScaling)
-		for i, err := range []error{err1, err2, err3, err4, err5} {
+		_, _, err6 := tc.m.DecodeAndScoreFrames(tc.s)
+		for i, err := range []error{err1, err2, err3, err4, err5, err6} {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("method %d: want error mentioning %q, got %v", i, tc.want, err)
 			}

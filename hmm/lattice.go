@@ -49,7 +49,11 @@ type lattice struct {
 	xnz       [2][]int32 // the nonzero entries of the last two ξ_t
 	rowDup    []bool     // the E-step's sequence: row t equals row t−1 (nil: unknown)
 	dup       []bool     // T: b_t = b_{t−1} bit for bit
-	noRepeat  bool       // tests: compute every frame of dropPosteriors
+	// pre holds the T×K frame log-probabilities of the sequence when
+	// decodeScoreFrames computed them once for its passes; nil: every pass
+	// computes them a block at a time into flp (emit).
+	pre      []float64
+	noRepeat bool // tests: compute every frame of dropPosteriors
 	// s0 and dropped describe the first frame of the fast recursions
 	// (startStep): its normaliser, and whether a state was dropped.
 	s0      float64
@@ -64,6 +68,16 @@ func newLattice(k int) *lattice {
 // sizes the other buffers it writes with ensure, so Score and Decode only
 // allocate what they use.
 func (l *lattice) grow(T int) { ensure(&l.flp, T*l.k) }
+
+// emit returns b_t(j) for the n rows of x starting at row t0 (n×K): a
+// slice of l.pre if it is set, else computed into l.flp.
+func (l *lattice) emit(em emitter, x []float64, d, t0, n int) []float64 {
+	if l.pre != nil {
+		return l.pre[t0*l.k : (t0+n)*l.k]
+	}
+	em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
+	return l.flp[:n*l.k]
+}
 
 func ensure(b *[]float64, n int) {
 	if cap(*b) < n {
@@ -426,12 +440,15 @@ func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
 }
 
 // viterbi returns the log-probability of the best path of the T rows of x
-// and writes the path to path[:T], with hmmlearn's tie-breaking: the last
-// state takes the lowest index among equal maxima, every earlier state the
-// highest. Frame log-probabilities are computed one frame at a time.
+// and, unless path is nil, writes the path to path[:T], with hmmlearn's
+// tie-breaking: the last state takes the lowest index among equal maxima,
+// every earlier state the highest. Frame log-probabilities are computed a
+// block of frames at a time (or taken from l.pre).
 func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int, path []int) float64 {
 	k := l.k
-	path = path[:T]
+	if path != nil {
+		path = path[:T]
+	}
 	const block = 256 // frames whose log-probabilities are computed at once
 	ensure(&l.flp, block*k)
 	if k == 4 {
@@ -441,9 +458,9 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int, path []in
 	delta := l.alpha
 	for t0 := 0; t0 < T; t0 += block {
 		t1 := min(t0+block, T)
-		em.frameLogProb(l.flp, x[t0*d:t1*d], t1-t0)
+		flp := l.emit(em, x, d, t0, t1-t0)
 		for t := t0; t < t1; t++ {
-			b := l.flp[(t-t0)*k : (t-t0+1)*k]
+			b := flp[(t-t0)*k : (t-t0+1)*k]
 			cur := delta[t*k : (t+1)*k]
 			if t == 0 {
 				for j := range cur {
@@ -473,6 +490,9 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int, path []in
 		}
 	}
 	logProb := last[best]
+	if path == nil {
+		return logProb
+	}
 	path[T-1] = best
 	for t := T - 2; t >= 0; t-- {
 		next := path[t+1]
@@ -489,42 +509,49 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int, path []in
 }
 
 // viterbi4 is viterbi for K = 4, unrolled. It keeps two frames of δ and
-// stores back-pointers instead: ptr_t(j) = argmax_i δ_{t−1}(i) + log A_ij
-// with the highest index among equal maxima, which is exactly the state the
-// generic back-tracking picks (the sums are the same floating-point values).
+// stores back-pointers instead (unless path is nil): ptr_t(j) = argmax_i
+// δ_{t−1}(i) + log A_ij with the highest index among equal maxima, which is
+// exactly the state the generic back-tracking picks (the sums are the same
+// floating-point values).
 func (l *lattice) viterbi4(c *chain, em emitter, x []float64, d, T, block int, path []int) float64 {
-	if cap(l.ptr) < 4*T {
-		l.ptr = make([]uint8, 4*T)
+	var ptr []uint8
+	if path != nil {
+		if cap(l.ptr) < 4*T {
+			l.ptr = make([]uint8, 4*T)
+		}
+		ptr = l.ptr[:4*T]
 	}
-	ptr := l.ptr[:4*T]
 	la := c.logA_T[:16:16]
 	var p0, p1, p2, p3 float64
 	for t0 := 0; t0 < T; t0 += block {
 		n := min(block, T-t0)
-		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
+		flp := l.emit(em, x, d, t0, n)
 		for i := range n {
-			b := l.flp[i*4 : i*4+4 : i*4+4]
+			b := flp[i*4 : i*4+4 : i*4+4]
 			t := t0 + i
 			if t == 0 {
 				p0, p1, p2, p3 = c.logPi[0]+b[0], c.logPi[1]+b[1], c.logPi[2]+b[2], c.logPi[3]+b[3]
 				continue
 			}
-			pt := ptr[t*4 : t*4+4 : t*4+4]
 			var cur [4]float64
+			var arg [4]uint8
 			for j := range 4 {
 				col := la[j*4 : j*4+4 : j*4+4]
-				arg, m := uint8(0), p0+col[0]
+				a, m := uint8(0), p0+col[0]
 				if v := p1 + col[1]; v >= m {
-					arg, m = 1, v
+					a, m = 1, v
 				}
 				if v := p2 + col[2]; v >= m {
-					arg, m = 2, v
+					a, m = 2, v
 				}
 				if v := p3 + col[3]; v >= m {
-					arg, m = 3, v
+					a, m = 3, v
 				}
 				cur[j] = m + b[j]
-				pt[j] = arg
+				arg[j] = a
+			}
+			if ptr != nil {
+				copy(ptr[t*4:t*4+4], arg[:])
 			}
 			p0, p1, p2, p3 = cur[0], cur[1], cur[2], cur[3]
 		}
@@ -534,6 +561,9 @@ func (l *lattice) viterbi4(c *chain, em emitter, x []float64, d, T, block int, p
 		if v > logProb {
 			best, logProb = j+1, v
 		}
+	}
+	if path == nil {
+		return logProb
 	}
 	path = path[:T]
 	path[T-1] = best

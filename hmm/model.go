@@ -25,6 +25,10 @@ type Model interface {
 	Decode(seqs Sequences) (logProb []float64, states []int, err error)
 	// Posteriors returns the state posteriors γ, T×K row-major.
 	Posteriors(seqs Sequences) ([]float64, error)
+	// DecodeAndScoreFrames returns the Viterbi log-probabilities of Decode
+	// and the increments of ScoreFrames, bit for bit, but computes the
+	// emission log-densities once for both and no state path.
+	DecodeAndScoreFrames(seqs Sequences) (viterbi, frames []float64, err error)
 }
 
 var (
@@ -120,6 +124,23 @@ func (g *Gaussian) Decode(seqs Sequences) ([]float64, []int, error) {
 	return lp, path, nil
 }
 
+// DecodeAndScoreFrames returns Decode's log-probabilities and ScoreFrames
+// (Model.DecodeAndScoreFrames).
+func (g *Gaussian) DecodeAndScoreFrames(seqs Sequences) ([]float64, []float64, error) {
+	ch, em, err := g.prepareLazy(seqs)
+	if err != nil {
+		return nil, nil, err
+	}
+	vit, fr := decodeScoreFrames(ch, em, seqs)
+	if err := afterCheck(seqs, vit, nil); err != nil {
+		return nil, nil, err
+	}
+	if err := afterCheck(seqs, fr, nil); err != nil {
+		return nil, nil, err
+	}
+	return vit, fr, nil
+}
+
 // DecodeMAP is hmmlearn's decode(algorithm="map"); see decodeMAP.
 func (g *Gaussian) DecodeMAP(seqs Sequences) ([]float64, []int, error) {
 	ch, em, err := g.prepare(seqs)
@@ -188,6 +209,17 @@ func (c *Categorical) Decode(seqs Sequences) ([]float64, []int, error) {
 		return nil, nil, err
 	}
 	return decode(ch, em, seqs)
+}
+
+// DecodeAndScoreFrames returns Decode's log-probabilities and ScoreFrames
+// (Model.DecodeAndScoreFrames).
+func (c *Categorical) DecodeAndScoreFrames(seqs Sequences) ([]float64, []float64, error) {
+	ch, em, err := c.prepare(seqs)
+	if err != nil {
+		return nil, nil, err
+	}
+	vit, fr := decodeScoreFrames(ch, em, seqs)
+	return vit, fr, nil
 }
 
 // DecodeMAP is hmmlearn's decode(algorithm="map"); see decodeMAP.
