@@ -157,9 +157,6 @@ func (c *Cache) Put(key Key, files map[string]WriteFunc) error {
 	if err := os.Chtimes(metaPath, now, now); err != nil {
 		return fmt.Errorf("cache put %s %s: %w", key.Stage(), key.Short(), err)
 	}
-	if err := syncDir(tmp); err != nil {
-		return fmt.Errorf("cache put %s %s: %w", key.Stage(), key.Short(), err)
-	}
 
 	placed, err = c.place(tmp, key)
 	if err != nil {
@@ -180,7 +177,7 @@ func (c *Cache) place(tmp string, key Key) (bool, error) {
 	var err error
 	for range attempts {
 		if err = os.Rename(tmp, final); err == nil {
-			return true, syncDir(filepath.Dir(final))
+			return true, nil
 		}
 		if _, reason := c.verify(final, key); reason == "" {
 			return false, nil // another writer won the race
@@ -194,7 +191,8 @@ func (c *Cache) place(tmp string, key Key) (bool, error) {
 	return false, err
 }
 
-// writeFile creates path, streams fn into it while hashing, and fsyncs it.
+// writeFile creates path and streams fn into it while hashing. It does not
+// fsync (see the package documentation).
 func writeFile(path string, fn WriteFunc) (FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
@@ -206,9 +204,6 @@ func writeFile(path string, fn WriteFunc) (FileInfo, error) {
 	err = fn(bw)
 	if err == nil {
 		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -228,18 +223,6 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func checkFileName(name string) error {

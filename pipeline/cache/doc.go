@@ -15,9 +15,14 @@
 //
 //   - An entry is a directory <dir>/<id[:2]>/<id>/ holding named files and a
 //     meta.json listing each file's size and sha256 and the key description.
-//   - Put writes into a temporary directory inside the cache, fsyncs, writes
+//   - Put writes into a temporary directory inside the cache, writes
 //     meta.json last and renames the directory into place. Two writers of the
 //     same key both succeed: the loser discards its copy. No locks are taken.
+//     Nothing is fsynced: a killed process leaves no partial entry (the
+//     rename is atomic), and an entry torn by a power loss fails Get's size
+//     or sha256 check like any other damage. An fsync took up to 30 ms
+//     each, five entries per cold run, and slowed every file creation of
+//     the run while the journal committed.
 //   - Get verifies meta.json, sizes and sha256 of every file. A corrupt,
 //     partial or foreign entry is a miss with a reason, never an error or a
 //     wrong result.
