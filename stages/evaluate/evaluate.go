@@ -42,12 +42,13 @@ const (
 	StatusInsufficient = "insufficient"
 )
 
-// Scorer is the part of hmm.Model the stage uses. With Workers > 1 its
-// methods are called concurrently.
+// Scorer is the part of hmm.Model the stage uses: Decode and Score for
+// sequences input, DecodeAndScoreFrames for rows input. With Workers > 1
+// its methods are called concurrently.
 type Scorer interface {
 	Score(hmm.Sequences) ([]float64, error)
-	ScoreFrames(hmm.Sequences) ([]float64, error)
 	Decode(hmm.Sequences) ([]float64, []int, error)
+	DecodeAndScoreFrames(hmm.Sequences) (viterbi, frames []float64, err error)
 }
 
 // Params configures the stage.
@@ -208,15 +209,15 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, bu
 	fail := func(what string, err error) (HostScore, []float64, error) {
 		return hs, buf, fmt.Errorf("stage evaluate: host %s: %s: %w", spec.Host, what, err)
 	}
-	vit, _, err := m.Decode(seqs)
-	if err != nil {
-		return fail("viterbi", err)
-	}
-	if len(vit) != nseq {
-		return fail("model", fmt.Errorf("%d viterbi scores for %d sequences", len(vit), nseq))
-	}
-	hs.Viterbi = sum(vit)
 	if input == InputSequences {
+		vit, _, err := m.Decode(seqs)
+		if err != nil {
+			return fail("viterbi", err)
+		}
+		if len(vit) != nseq {
+			return fail("model", fmt.Errorf("%d viterbi scores for %d sequences", len(vit), nseq))
+		}
+		hs.Viterbi = sum(vit)
 		// Each window is its own sequence: its log-likelihood is its score.
 		ll, err := m.Score(seqs)
 		if err != nil {
@@ -232,13 +233,18 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, bu
 		// (to rounding), so one forward pass gives both. Scoring a window
 		// alone instead would go through the start distribution only, which
 		// a model fitted on one long sequence concentrates on a single state.
-		if hs.WindowScores, err = m.ScoreFrames(seqs); err != nil {
-			return fail("window log-likelihoods", err)
+		// The Viterbi pass shares the forward pass's emission densities.
+		vit, frames, err := m.DecodeAndScoreFrames(seqs)
+		if err != nil {
+			return fail("viterbi and window log-likelihoods", err)
 		}
-		if len(hs.WindowScores) != hw.Count {
-			return fail("model", fmt.Errorf("%d window scores for %d windows", len(hs.WindowScores), hw.Count))
+		if len(vit) != nseq {
+			return fail("model", fmt.Errorf("%d viterbi scores for %d sequences", len(vit), nseq))
 		}
-		hs.LogLik = sum(hs.WindowScores)
+		if len(frames) != hw.Count {
+			return fail("model", fmt.Errorf("%d window scores for %d windows", len(frames), hw.Count))
+		}
+		hs.Viterbi, hs.LogLik, hs.WindowScores = sum(vit), sum(frames), frames
 	}
 	hs.LogLikPerWindow = hs.LogLik / float64(hw.Count)
 	return hs, buf, nil

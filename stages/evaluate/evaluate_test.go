@@ -49,22 +49,22 @@ func (f *fakeModel) Score(s hmm.Sequences) ([]float64, error) {
 	return f.per(s, 1), nil
 }
 
-// ScoreFrames scores every row by its sum.
-func (f *fakeModel) ScoreFrames(s hmm.Sequences) ([]float64, error) {
-	f.record("frames", s)
+func (f *fakeModel) Decode(s hmm.Sequences) ([]float64, []int, error) {
+	f.record("decode", s)
+	return f.per(s, -2), make([]int, s.T()), nil
+}
+
+// DecodeAndScoreFrames decodes like Decode and scores every row by its sum.
+func (f *fakeModel) DecodeAndScoreFrames(s hmm.Sequences) ([]float64, []float64, error) {
+	f.record("decode+frames", s)
 	if f.fail != "" && fmt.Sprint(s.X[0]) == f.fail {
-		return nil, errors.New("underflow")
+		return nil, nil, errors.New("underflow")
 	}
 	out := make([]float64, s.T())
 	for t := range out {
 		out[t] = sum(s.X[t*s.D : (t+1)*s.D])
 	}
-	return out, nil
-}
-
-func (f *fakeModel) Decode(s hmm.Sequences) ([]float64, []int, error) {
-	f.record("decode", s)
-	return f.per(s, -2), make([]int, s.T()), nil
+	return f.per(s, -2), out, nil
 }
 
 // windows builds window results of size 2, stride 1, for hosts with codes.
@@ -155,10 +155,7 @@ func TestRun(t *testing.T) {
 	}
 	slices.Sort(m.calls)
 	m.calls = slices.Compact(m.calls)
-	wantCalls := []string{
-		"decode D=2 T=1 lengths=[]", "decode D=2 T=2 lengths=[]",
-		"frames D=2 T=1 lengths=[]", "frames D=2 T=2 lengths=[]",
-	}
+	wantCalls := []string{"decode+frames D=2 T=1 lengths=[]", "decode+frames D=2 T=2 lengths=[]"}
 	if !reflect.DeepEqual(m.calls, wantCalls) {
 		t.Errorf("model calls %q, want %q", m.calls, wantCalls)
 	}
@@ -233,7 +230,7 @@ func TestRunErrors(t *testing.T) {
 		{[]HostSpec{{"X", ClassNormal}}, ok, &fakeModel{}, "stage evaluate: host X has no windows (not in the window stage's hosts)"},
 		{[]HostSpec{{"N1", "benign"}}, ok, &fakeModel{}, `stage evaluate: host N1: class "benign": want profile, normal or infected`},
 		{[]HostSpec{{"N1", ClassNormal}, {"N1", ClassNormal}}, ok, &fakeModel{}, "stage evaluate: host N1 is listed twice"},
-		{specs, ok, &fakeModel{fail: "4"}, "stage evaluate: host I1: window log-likelihoods: underflow"},
+		{specs, ok, &fakeModel{fail: "4"}, "stage evaluate: host I1: viterbi and window log-likelihoods: underflow"},
 	} {
 		_, err := Run(context.Background(), tc.m, wins, tc.hosts, tc.p)
 		if err == nil || err.Error() != tc.want {
@@ -244,5 +241,48 @@ func TestRunErrors(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, &fakeModel{}, wins, specs, ok); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
+	}
+}
+
+// TestRunModel runs the stage with real models, one ordinary and one with
+// variances so small that emission densities differ by thousands of nats
+// between states (the fast forward pass declines), and checks every
+// host's scores, bit for bit, against Decode and ScoreFrames called
+// separately on the host's rows.
+func TestRunModel(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	wins := testWindows(t, mem)
+	defer wins.Release()
+	for _, v := range []float64{1, 1e-4} {
+		m := &hmm.Gaussian{Covariance: hmm.Diag, K: 4, D: 2,
+			Startprob: []float64{0.4, 0.3, 0.2, 0.1},
+			Transmat:  []float64{0.7, 0.1, 0.1, 0.1, 0.1, 0.7, 0.1, 0.1, 0.1, 0.1, 0.7, 0.1, 0.1, 0.1, 0.1, 0.7},
+			Means:     []float64{1, 2, 2, 3, 4, 5, 9, 9},
+			Covars:    []float64{v, v, v, v, v, v, v, v}}
+		res, err := Run(context.Background(), m, wins, specs, Params{Score: ScoreViterbi, Input: InputRows, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range res.Hosts {
+			hw := wins.Host(h.Host)
+			if hw.Insufficient {
+				continue
+			}
+			seqs := hw.Rows()
+			vit, _, err := m.Decode(seqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames, err := m.ScoreFrames(seqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []float64{sum(vit), sum(frames), sum(frames) / float64(hw.Count)}
+			got := []float64{h.Viterbi, h.LogLik, h.LogLikPerWindow}
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(h.WindowScores, frames) {
+				t.Errorf("variance %g, host %s: scores %v %v, separately %v %v", v, h.Host, got, h.WindowScores, want, frames)
+			}
+		}
 	}
 }
