@@ -258,7 +258,7 @@ type runner struct {
 }
 
 // putAsync stores a stage output in the background, off the critical path:
-// on two cores a Parquet write overlaps the next stage's work. Execute waits
+// on two cores a cache write overlaps the next stage's work. Execute waits
 // for every write before it returns. The values the writers read must stay
 // unchanged, which holds: stage outputs are immutable once made.
 func (r *runner) putAsync(key cache.Key, files map[string]cache.WriteFunc, after ...func()) {
@@ -428,7 +428,13 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 			if !f.cached && !shared {
 				sr.Changed = r.cache.Explain(id, key)
 			}
-			_ = r.cache.Record(id, key)
+			// Recording is a file write and rename: in the background,
+			// like the stage outputs (Explain above has read the old one).
+			r.pending.Add(1)
+			go func() {
+				defer r.pending.Done()
+				_ = r.cache.Record(id, key)
+			}()
 		}
 		pr.Stages = append(pr.Stages, sr)
 		r.explain(p.Name, sr, shared)
