@@ -132,7 +132,8 @@ func TestDecodeAndScoreFrames(t *testing.T) {
 // fast one: the dropped-state pass on botnet-like data (the models on which
 // it runs, TestScoreDropRepeats), and the log-space pass where the
 // dropped-state pass declines (TestScoreDropDeclines) or a sequence has zero
-// probability, alone and between sequences that take the other passes.
+// probability, alone and between sequences that take the other passes,
+// and a sequence on which each pass declines after the one before it.
 func TestDecodeAndScoreFramesDegenerate(t *testing.T) {
 	seqs := repeatedRows(t, 3000)
 	for name, g := range degenerateModels(t, seqs) {
@@ -147,6 +148,21 @@ func TestDecodeAndScoreFramesDegenerate(t *testing.T) {
 	// Sequences: fast, declined (log space), fast.
 	mixed := Sequences{X: []float64{0, 0.01, 0, 0, 10, 0, 0.02, 0}, D: 1, Lengths: []int{3, 2, 3}}
 	checkDecodeAndScoreFrames(t, "declines/mixed", declines, mixed)
+	// 200 rows at 5 (both states alike), 10 (state 1 by 50000 nats: the
+	// fast pass declines in its second block), 100 rows at 5, 0 (only the
+	// dropped state 0 explains it: the dropped-state pass declines in its
+	// third block) and 300 rows at 5: the Viterbi pass is fed by three
+	// passes in turn.
+	var restarts []float64
+	for _, run := range []struct {
+		v float64
+		n int
+	}{{5, 200}, {10, 1}, {5, 100}, {0, 1}, {5, 300}} {
+		for range run.n {
+			restarts = append(restarts, run.v)
+		}
+	}
+	checkDecodeAndScoreFrames(t, "declines/restarts", declines, Sequences{X: restarts, D: 1})
 	// Variances of 1e-300: a row 1e10 away from a state's mean has density
 	// 0 there (b = −∞), so a sequence that visits both means has zero
 	// probability (frames −∞ from its second row on); the others do not.

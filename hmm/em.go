@@ -286,10 +286,9 @@ func (l *lattice) frames(ch *chain, em emitter, x []float64, d, T int, frames []
 	}
 	k := l.k
 	l.grow(T)
-	if l.pre != nil {
-		copy(l.flp, l.pre)
-	} else {
-		em.frameLogProb(l.flp, x, T)
+	em.frameLogProb(l.flp, x, T)
+	if l.vfeed {
+		l.viterbiFeed(ch, 0, l.flp[:T*k])
 	}
 	l.forwardLog(ch, T)
 	prev := 0.0
@@ -305,11 +304,12 @@ func (l *lattice) frames(ch *chain, em emitter, x []float64, d, T int, frames []
 }
 
 // decodeScoreFrames returns decode's log-probabilities (no paths) and
-// scoreFrames's increments, bit for bit: a row's b_t(j) does not depend on
-// the block it is computed in, so each sequence's T×K frame
-// log-probabilities are computed once, into l.pre, for both passes. An
-// emitter with frameProb (a table look-up) gives the forward pass its
-// scaled probabilities directly and computes nothing ahead.
+// scoreFrames's increments, bit for bit, computing the frame
+// log-probabilities of a sequence once: the forward passes feed every block
+// they compute to the Viterbi pass (a frame's b_t(j) does not depend on its
+// block, and a pass that restarts feeds only frames not yet fed). An emitter
+// with frameProb gives the forward pass table look-ups instead, and the
+// Viterbi pass computes its own.
 func decodeScoreFrames(ch *chain, em emitter, seqs Sequences) (vit, frames []float64) {
 	l := newLattice(ch.k)
 	bounds := seqs.Bounds()
@@ -317,12 +317,16 @@ func decodeScoreFrames(ch *chain, em emitter, seqs Sequences) (vit, frames []flo
 	_, lookup := em.(probEmitter)
 	for i, b := range bounds {
 		T, x := b[1]-b[0], seqs.X[b[0]*seqs.D:b[1]*seqs.D]
-		if !lookup {
-			ensure(&l.pre, T*ch.k)
-			em.frameLogProb(l.pre, x, T)
+		if lookup {
+			vit[i] = l.viterbi(ch, em, x, seqs.D, T, nil)
+			l.frames(ch, em, x, seqs.D, T, frames[b[0]:b[1]])
+			continue
 		}
-		vit[i] = l.viterbi(ch, em, x, seqs.D, T, nil)
+		l.viterbiStart(T, false)
+		l.vfeed = true
 		l.frames(ch, em, x, seqs.D, T, frames[b[0]:b[1]])
+		l.vfeed = false
+		vit[i] = l.viterbiEnd(ch, T, nil)
 	}
 	return vit, frames
 }

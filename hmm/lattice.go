@@ -24,7 +24,7 @@ var ErrUnderflow = errors.New("hmm: forward pass failed with underflow; use impl
 type lattice struct {
 	k     int
 	flp   []float64 // T×K frame log-probabilities b_t(j)
-	alpha []float64 // T×K log forward (log) | scaled forward (scaling) | δ (Viterbi)
+	alpha []float64 // T×K log forward (log) | scaled forward (scaling)
 	beta  []float64 // T×K log backward (log) | scaled backward (scaling)
 	fw    []float64 // T×K exp(α_t − max α_t) (log) | normalised forward â_t (fast)
 	bs    []float64 // T×K exp(β_t − max v_{t+1}) (log) | 2×K β̂_{t+1}, β̂_t (fast)
@@ -49,10 +49,16 @@ type lattice struct {
 	xnz       [2][]int32 // the nonzero entries of the last two ξ_t
 	rowDup    []bool     // the E-step's sequence: row t equals row t−1 (nil: unknown)
 	dup       []bool     // T: b_t = b_{t−1} bit for bit
-	// pre holds the T×K frame log-probabilities of the sequence when
-	// decodeScoreFrames computed them once for its passes; nil: every pass
-	// computes them a block at a time into flp (emit).
-	pre      []float64
+	// The Viterbi pass, fed frame log-probabilities a block at a time
+	// (viterbiFeed): vnext is the first frame not yet fed, vp holds δ of
+	// frame vnext−1 (K = 4; other K keep δ of every frame in delta), vpath
+	// whether back-pointers are kept, and vfeed whether the forward passes
+	// feed it the blocks they compute (decodeScoreFrames).
+	vnext    int
+	vp       [4]float64
+	delta    []float64
+	vpath    bool
+	vfeed    bool
 	noRepeat bool // tests: compute every frame of dropPosteriors
 	// s0 and dropped describe the first frame of the fast recursions
 	// (startStep): its normaliser, and whether a state was dropped.
@@ -68,16 +74,6 @@ func newLattice(k int) *lattice {
 // sizes the other buffers it writes with ensure, so Score and Decode only
 // allocate what they use.
 func (l *lattice) grow(T int) { ensure(&l.flp, T*l.k) }
-
-// emit returns b_t(j) for the n rows of x starting at row t0 (n×K): a
-// slice of l.pre if it is set, else computed into l.flp.
-func (l *lattice) emit(em emitter, x []float64, d, t0, n int) []float64 {
-	if l.pre != nil {
-		return l.pre[t0*l.k : (t0+n)*l.k]
-	}
-	em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
-	return l.flp[:n*l.k]
-}
 
 func ensure(b *[]float64, n int) {
 	if cap(*b) < n {
@@ -443,45 +439,84 @@ func (l *lattice) posteriorsScaling(c *chain, T int, xi bool) {
 // and, unless path is nil, writes the path to path[:T], with hmmlearn's
 // tie-breaking: the last state takes the lowest index among equal maxima,
 // every earlier state the highest. Frame log-probabilities are computed a
-// block of frames at a time (or taken from l.pre).
+// block of frames at a time.
 func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int, path []int) float64 {
-	k := l.k
-	if path != nil {
-		path = path[:T]
-	}
 	const block = 256 // frames whose log-probabilities are computed at once
-	ensure(&l.flp, block*k)
-	if k == 4 {
-		return l.viterbi4(c, em, x, d, T, block, path)
-	}
-	ensure(&l.alpha, T*k)
-	delta := l.alpha
+	ensure(&l.flp, block*l.k)
+	l.viterbiStart(T, path != nil)
 	for t0 := 0; t0 < T; t0 += block {
-		t1 := min(t0+block, T)
-		flp := l.emit(em, x, d, t0, t1-t0)
-		for t := t0; t < t1; t++ {
-			b := flp[(t-t0)*k : (t-t0+1)*k]
-			cur := delta[t*k : (t+1)*k]
-			if t == 0 {
-				for j := range cur {
-					cur[j] = c.logPi[j] + b[j]
-				}
-				continue
-			}
-			prev := delta[(t-1)*k : t*k]
+		n := min(block, T-t0)
+		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
+		l.viterbiFeed(c, t0, l.flp[:n*l.k])
+	}
+	return l.viterbiEnd(c, T, path)
+}
+
+// viterbiStart starts a Viterbi pass over T frames, keeping what
+// viterbiEnd needs for the path if path is true.
+func (l *lattice) viterbiStart(T int, path bool) {
+	l.vnext, l.vpath = 0, path
+	if l.k != 4 {
+		ensure(&l.delta, T*l.k)
+		return
+	}
+	if path && cap(l.ptr) < 4*T {
+		l.ptr = make([]uint8, 4*T)
+	}
+}
+
+// viterbiFeed runs the Viterbi recursion over flp (n×K), the frame
+// log-probabilities of frames t0 … t0+n−1, skipping the frames it was fed
+// before: a forward pass that declines is followed by one that starts
+// again from frame 0 and feeds the same frames again.
+func (l *lattice) viterbiFeed(c *chain, t0 int, flp []float64) {
+	k := l.k
+	n := len(flp) / k
+	i0 := l.vnext - t0
+	if i0 < 0 {
+		panic("hmm: viterbiFeed: frames skipped")
+	}
+	if i0 >= n {
+		return
+	}
+	l.vnext = t0 + n
+	if k == 4 {
+		l.viterbi4(c, t0, i0, flp)
+		return
+	}
+	delta := l.delta
+	for t := t0 + i0; t < t0+n; t++ {
+		b := flp[(t-t0)*k : (t-t0+1)*k]
+		cur := delta[t*k : (t+1)*k]
+		if t == 0 {
 			for j := range cur {
-				col := c.logA_T[j*k : (j+1)*k]
-				col = col[:len(prev)]
-				m := math.Inf(-1)
-				for i, v := range prev {
-					if v += col[i]; v > m {
-						m = v
-					}
-				}
-				cur[j] = m + b[j]
+				cur[j] = c.logPi[j] + b[j]
 			}
+			continue
+		}
+		prev := delta[(t-1)*k : t*k]
+		for j := range cur {
+			col := c.logA_T[j*k : (j+1)*k]
+			col = col[:len(prev)]
+			m := math.Inf(-1)
+			for i, v := range prev {
+				if v += col[i]; v > m {
+					m = v
+				}
+			}
+			cur[j] = m + b[j]
 		}
 	}
+}
+
+// viterbiEnd returns the log-probability of the best path of the T frames
+// fed and, unless path is nil, writes the path to path[:T].
+func (l *lattice) viterbiEnd(c *chain, T int, path []int) float64 {
+	k := l.k
+	if k == 4 {
+		return l.viterbiEnd4(T, path)
+	}
+	delta := l.delta
 	last := delta[(T-1)*k : T*k]
 	best := 0
 	for j := 1; j < k; j++ {
@@ -493,6 +528,7 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int, path []in
 	if path == nil {
 		return logProb
 	}
+	path = path[:T]
 	path[T-1] = best
 	for t := T - 2; t >= 0; t-- {
 		next := path[t+1]
@@ -508,56 +544,51 @@ func (l *lattice) viterbi(c *chain, em emitter, x []float64, d, T int, path []in
 	return logProb
 }
 
-// viterbi4 is viterbi for K = 4, unrolled. It keeps two frames of δ and
-// stores back-pointers instead (unless path is nil): ptr_t(j) = argmax_i
-// δ_{t−1}(i) + log A_ij with the highest index among equal maxima, which is
-// exactly the state the generic back-tracking picks (the sums are the same
-// floating-point values).
-func (l *lattice) viterbi4(c *chain, em emitter, x []float64, d, T, block int, path []int) float64 {
-	var ptr []uint8
-	if path != nil {
-		if cap(l.ptr) < 4*T {
-			l.ptr = make([]uint8, 4*T)
-		}
-		ptr = l.ptr[:4*T]
-	}
+// viterbi4 is viterbiFeed for K = 4 from frame t0+i0, unrolled. It keeps
+// δ of the last frame and stores back-pointers instead of every frame's δ
+// (if l.vpath): ptr_t(j) = argmax_i δ_{t−1}(i) + log A_ij with the highest
+// index among equal maxima, which is exactly the state the generic
+// back-tracking picks (the sums are the same floating-point values).
+func (l *lattice) viterbi4(c *chain, t0, i0 int, flp []float64) {
 	la := c.logA_T[:16:16]
-	var p0, p1, p2, p3 float64
-	for t0 := 0; t0 < T; t0 += block {
-		n := min(block, T-t0)
-		flp := l.emit(em, x, d, t0, n)
-		for i := range n {
-			b := flp[i*4 : i*4+4 : i*4+4]
-			t := t0 + i
-			if t == 0 {
-				p0, p1, p2, p3 = c.logPi[0]+b[0], c.logPi[1]+b[1], c.logPi[2]+b[2], c.logPi[3]+b[3]
-				continue
-			}
-			var cur [4]float64
-			var arg [4]uint8
-			for j := range 4 {
-				col := la[j*4 : j*4+4 : j*4+4]
-				a, m := uint8(0), p0+col[0]
-				if v := p1 + col[1]; v >= m {
-					a, m = 1, v
-				}
-				if v := p2 + col[2]; v >= m {
-					a, m = 2, v
-				}
-				if v := p3 + col[3]; v >= m {
-					a, m = 3, v
-				}
-				cur[j] = m + b[j]
-				arg[j] = a
-			}
-			if ptr != nil {
-				copy(ptr[t*4:t*4+4], arg[:])
-			}
-			p0, p1, p2, p3 = cur[0], cur[1], cur[2], cur[3]
+	p0, p1, p2, p3 := l.vp[0], l.vp[1], l.vp[2], l.vp[3]
+	for i := i0; i < len(flp)/4; i++ {
+		b := flp[i*4 : i*4+4 : i*4+4]
+		t := t0 + i
+		if t == 0 {
+			p0, p1, p2, p3 = c.logPi[0]+b[0], c.logPi[1]+b[1], c.logPi[2]+b[2], c.logPi[3]+b[3]
+			continue
 		}
+		var cur [4]float64
+		var arg [4]uint8
+		for j := range 4 {
+			col := la[j*4 : j*4+4 : j*4+4]
+			a, m := uint8(0), p0+col[0]
+			if v := p1 + col[1]; v >= m {
+				a, m = 1, v
+			}
+			if v := p2 + col[2]; v >= m {
+				a, m = 2, v
+			}
+			if v := p3 + col[3]; v >= m {
+				a, m = 3, v
+			}
+			cur[j] = m + b[j]
+			arg[j] = a
+		}
+		if l.vpath {
+			copy(l.ptr[t*4:t*4+4], arg[:])
+		}
+		p0, p1, p2, p3 = cur[0], cur[1], cur[2], cur[3]
 	}
-	best, logProb := 0, p0
-	for j, v := range [3]float64{p1, p2, p3} {
+	l.vp = [4]float64{p0, p1, p2, p3}
+}
+
+// viterbiEnd4 is viterbiEnd for K = 4.
+func (l *lattice) viterbiEnd4(T int, path []int) float64 {
+	p := l.vp
+	best, logProb := 0, p[0]
+	for j, v := range p[1:] {
 		if v > logProb {
 			best, logProb = j+1, v
 		}
@@ -568,7 +599,7 @@ func (l *lattice) viterbi4(c *chain, em emitter, x []float64, d, T, block int, p
 	path = path[:T]
 	path[T-1] = best
 	for t := T - 1; t > 0; t-- {
-		best = int(ptr[t*4+best&3])
+		best = int(l.ptr[t*4+best&3])
 		path[t-1] = best
 	}
 	return logProb
