@@ -297,7 +297,20 @@ func (r *Result) metrics(minFlows int) {
 		r.Metrics[k] = r.Metrics[k+"."+r.Score]
 	}
 
-	var pos, neg []float64
+	// Sized first: the windows of all hosts are many (≈ 280000 in the
+	// notebook), and growing the slices by appending cost more than
+	// counting.
+	npos, nneg := 0, 0
+	for _, h := range r.Hosts {
+		switch {
+		case h.Status != StatusOK || h.Class == ClassProfile:
+		case h.Class == ClassInfected:
+			npos += len(h.WindowScores)
+		default:
+			nneg += len(h.WindowScores)
+		}
+	}
+	pos, neg := make([]float64, 0, npos), make([]float64, 0, nneg)
 	nan := 0
 	for _, h := range r.Hosts {
 		if h.Status != StatusOK || h.Class == ClassProfile {

@@ -286,3 +286,4 @@ func TestRunModel(t *testing.T) {
 		}
 	}
 }
+
