@@ -170,7 +170,7 @@ func Run(ctx context.Context, m Scorer, wins *window.Result, hosts []HostSpec, p
 			}
 		}()
 	}
-	for i := range hosts {
+	for _, i := range longestFirst(hws) {
 		if ctx.Err() != nil {
 			break
 		}
@@ -186,6 +186,18 @@ func Run(ctx context.Context, m Scorer, wins *window.Result, hosts []HostSpec, p
 	}
 	res.metrics(wins.Params.MinFlows())
 	return res, nil
+}
+
+// longestFirst returns the indices of hws, hosts with more windows first
+// (ties in order), the order in which workers take them: a long host
+// started last would leave the other workers idle until it is done.
+func longestFirst(hws []*window.HostWindows) []int {
+	order := make([]int, len(hws))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return hws[b].Count - hws[a].Count })
+	return order
 }
 
 // scoreHost scores one host; buf is memory for the model input, and the

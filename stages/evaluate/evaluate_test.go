@@ -287,3 +287,12 @@ func TestRunModel(t *testing.T) {
 	}
 }
 
+func TestLongestFirst(t *testing.T) {
+	var hws []*window.HostWindows
+	for _, n := range []int{2, 5, 0, 5, 1} {
+		hws = append(hws, &window.HostWindows{Count: n})
+	}
+	if got, want := longestFirst(hws), []int{1, 3, 0, 4, 2}; !reflect.DeepEqual(got, want) {
+		t.Errorf("longestFirst = %v, want %v", got, want)
+	}
+}
