@@ -91,8 +91,10 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 			}
 			if src >= 0 {
 				ss := src % 3
-				copy(cur, l.fw[ss*k:(ss+1)*k])
-				copy(dcur, l.drop[ss*k:(ss+1)*k])
+				copyK(cur, l.fw[ss*k:(ss+1)*k])
+				for j, dr := range l.drop[ss*k : (ss+1)*k] {
+					dcur[j] = dr
+				}
 				bnd[sl], sv[sl], mv[sl], inc[sl] = bnd[ss], sv[ss], mv[ss], inc[ss]
 				acc.add(mv[sl], sv[sl])
 				if frames != nil {
