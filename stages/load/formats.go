@@ -57,8 +57,9 @@ func equalWords(got [][]byte, want []string) bool {
 // cheaply (for the Keep pushdown); parse fills r or says why it cannot.
 type lineParser interface {
 	label(line []byte) []byte
-	// parse fills the columns of need (every field is still counted).
-	parse(line []byte, r *row, need colset) error
+	// parse fills the columns of need (every field is still counted);
+	// days belongs to the calling goroutine.
+	parse(line []byte, r *row, need colset, days *dayCache) error
 }
 
 func parserFor(format string) lineParser {
@@ -89,7 +90,7 @@ func (netflowParser) label(line []byte) []byte {
 	return line[i:j]
 }
 
-func (netflowParser) parse(line []byte, r *row, need colset) error {
+func (netflowParser) parse(line []byte, r *row, need colset, days *dayCache) error {
 	var f [netflowFields][]byte
 	n := 0
 	for i := 0; i < len(line); {
@@ -118,7 +119,7 @@ func (netflowParser) parse(line []byte, r *row, need colset) error {
 		return fmt.Errorf("field %d (%s) %q: %v", i+1, netflowNames[i], f[i], err)
 	}
 	if need.has(bitStart) {
-		if r.start, err = parseTime(f[0], f[1]); err != nil {
+		if r.start, err = days.parseTime(f[0], f[1]); err != nil {
 			return fmt.Errorf("fields 1-2 (Date flow start) %q: %v", bytes.Join(f[:2], []byte(" ")), err)
 		}
 	}
@@ -241,7 +242,7 @@ func (binetflowParser) label(line []byte) []byte {
 	return line[bytes.LastIndexByte(line, ',')+1:]
 }
 
-func (binetflowParser) parse(line []byte, r *row, need colset) error {
+func (binetflowParser) parse(line []byte, r *row, need colset, days *dayCache) error {
 	line = trimSpace(line)
 	var f [binetflowFields][]byte
 	n := 0
@@ -270,7 +271,7 @@ func (binetflowParser) parse(line []byte, r *row, need colset) error {
 		if sp < 0 {
 			return bad(0, errTime)
 		}
-		if r.start, err = parseTime(f[0][:sp], f[0][sp+1:]); err != nil {
+		if r.start, err = days.parseTime(f[0][:sp], f[0][sp+1:]); err != nil {
 			return bad(0, err)
 		}
 	}

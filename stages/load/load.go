@@ -337,6 +337,7 @@ func (w *worker) parse(c chunk) *chunkResult {
 	w.hint.reserve(cols, len(c.data), w.need)
 	skipFirst := w.skipFirst && c.index == 0
 	var r row
+	var days dayCache
 	data := c.data
 	var k int64 = -1
 	for pos := 0; pos < len(data); {
@@ -362,7 +363,7 @@ func (w *worker) parse(c chunk) *chunkResult {
 			res.filtered++
 			continue
 		}
-		if err := w.parser.parse(line, &r, w.need); err != nil {
+		if err := w.parser.parse(line, &r, w.need, &days); err != nil {
 			res.bad++
 			if len(res.badLines) < maxBadLines {
 				text := line

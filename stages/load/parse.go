@@ -121,23 +121,27 @@ func slowFloat(b []byte) (float64, error) {
 	return f, nil
 }
 
+// dayCache remembers the last date parseTime read and its day number: the
+// lines of a capture share a handful of dates. A parsing goroutine keeps
+// its own; the zero value is empty.
+type dayCache struct {
+	date  [10]byte
+	days  int64
+	valid bool
+}
+
 // parseTime parses "YYYY-MM-DD" or "YYYY/MM/DD" (date) and "hh:mm:ss[.frac]"
 // (clock) into microseconds since the Unix epoch, without allocating.
 // Fraction digits beyond microseconds are truncated.
-func parseTime(date, clock []byte) (int64, error) {
-	if len(date) != 10 || (date[4] != '-' && date[4] != '/') || date[7] != date[4] {
+func (c *dayCache) parseTime(date, clock []byte) (int64, error) {
+	days, ok := c.day(date)
+	if !ok || len(clock) < 8 || clock[2] != ':' || clock[5] != ':' {
 		return 0, errTime
 	}
-	y, ok1 := digits(date[0:4])
-	mo, ok2 := digits(date[5:7])
-	d, ok3 := digits(date[8:10])
-	if len(clock) < 8 || clock[2] != ':' || clock[5] != ':' {
-		return 0, errTime
-	}
-	h, ok4 := digits(clock[0:2])
-	mi, ok5 := digits(clock[3:5])
-	s, ok6 := digits(clock[6:8])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 {
+	h, ok1 := digits(clock[0:2])
+	mi, ok2 := digits(clock[3:5])
+	s, ok3 := digits(clock[6:8])
+	if !(ok1 && ok2 && ok3) || h > 23 || mi > 59 || s > 60 {
 		return 0, errTime
 	}
 	var us int64
@@ -154,8 +158,29 @@ func parseTime(date, clock []byte) (int64, error) {
 			scale /= 10
 		}
 	}
-	days := daysFromCivil(y, mo, d)
 	return ((days*24+h)*60+mi)*60*1e6 + s*1e6 + us, nil
+}
+
+// day returns the days since 1970-01-01 of date, or false if date is not
+// a date.
+func (c *dayCache) day(date []byte) (int64, bool) {
+	if len(date) != 10 {
+		return 0, false
+	}
+	if c.valid && [10]byte(date) == c.date {
+		return c.days, true
+	}
+	if (date[4] != '-' && date[4] != '/') || date[7] != date[4] {
+		return 0, false
+	}
+	y, ok1 := digits(date[0:4])
+	mo, ok2 := digits(date[5:7])
+	d, ok3 := digits(date[8:10])
+	if !(ok1 && ok2 && ok3) || mo < 1 || mo > 12 || d < 1 || d > 31 {
+		return 0, false
+	}
+	c.date, c.days, c.valid = [10]byte(date), daysFromCivil(y, mo, d), true
+	return c.days, true
 }
 
 func digits(b []byte) (int64, bool) {

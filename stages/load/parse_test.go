@@ -1,0 +1,85 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// A dayCache gives the same results and errors as parsing every date: on
+// a repeated date, a changed one, one written with slashes and a bad one
+// after a good one.
+func TestDayCache(t *testing.T) {
+	micros := func(s string) int64 {
+		tm, err := time.Parse("2006-01-02 15:04:05.999999", s)
+		if err != nil {
+			panic(err)
+		}
+		return tm.UnixMicro()
+	}
+	var c dayCache
+	for _, tc := range []struct {
+		date, clock string
+		want        int64
+		bad         bool // want errTime
+	}{
+		{"2011-08-18", "10:19:13.689", micros("2011-08-18 10:19:13.689"), false},
+		{"2011-08-18", "23:59:59.999999", micros("2011-08-18 23:59:59.999999"), false},
+		{"2011-08-19", "00:00:00", micros("2011-08-19 00:00:00"), false},
+		{"2011-08-18", "10:19:13", micros("2011-08-18 10:19:13"), false},
+		{"2011/08/18", "10:19:13", micros("2011-08-18 10:19:13"), false},
+		{"2011-08-1x", "10:19:13", 0, true},
+		{"2011-13-18", "10:19:13", 0, true},
+		{"2011-08-18", "10:19:13", micros("2011-08-18 10:19:13"), false},
+		{"2011-08-18", "24:19:13", 0, true},
+		{"2011-08-18", "10:19", 0, true},
+		{"2011-08-18 ", "10:19:13", 0, true},
+		{"2011-08/18", "10:19:13", 0, true},
+		{"1969-12-31", "23:59:59.5", micros("1969-12-31 23:59:59.5"), false},
+		{"2000-02-29", "12:00:00", micros("2000-02-29 12:00:00"), false},
+		{"2011-08-18", "10:19:13.1234567", micros("2011-08-18 10:19:13.123456"), false},
+	} {
+		got, err := c.parseTime([]byte(tc.date), []byte(tc.clock))
+		switch {
+		case tc.bad && err != errTime:
+			t.Errorf("%s %s: got %d, %v; want errTime", tc.date, tc.clock, got, err)
+		case !tc.bad && (err != nil || got != tc.want):
+			t.Errorf("%s %s: got %d, %v; want %d", tc.date, tc.clock, got, err, tc.want)
+		}
+	}
+}
+
+// The dates of a chunk's lines change between lines, and a bad date after
+// good ones is reported as before.
+func TestDateChange(t *testing.T) {
+	line := func(date, clock string) string {
+		return date + " " + clock + "     0.002 TCP          147.32.86.166:33426 ->       212.24.150.110:25443 FRPA_     0        4      321      1   Background\n"
+	}
+	text := netflowHeaderLine + "\n" +
+		line("2011-08-18", "23:59:59.999") +
+		line("2011-08-19", "00:00:00.001") +
+		line("2011-08-18", "23:59:59.998") +
+		line("2011/08/19", "00:00:00.002")
+	path := writeTemp(t, "dates.netflow.labeled", text)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	res := mustRun(t, mem, Params{Path: path, Columns: []string{ColStartTime}}, Options{})
+	defer res.Flows.Release()
+	var got []string
+	for i := range int(res.Flows.NumRows()) {
+		got = append(got, res.Flows.Column(1).(*array.Timestamp).ValueStr(i))
+	}
+	if want := "[2011-08-18T23:59:59.999Z 2011-08-19T00:00:00.001Z 2011-08-18T23:59:59.998Z 2011-08-19T00:00:00.002Z]"; fmt.Sprint(got) != want {
+		t.Errorf("start times %v, want %s", got, want)
+	}
+
+	bad := writeTemp(t, "bad.netflow.labeled", text+line("2011-08-32", "00:00:00.003"))
+	_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: bad}, Options{})
+	if want := bad + `:6: fields 1-2 (Date flow start) "2011-08-32 00:00:00.003": not a time`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
