@@ -91,25 +91,9 @@ func (netflowParser) label(line []byte) []byte {
 }
 
 func (netflowParser) parse(line []byte, r *row, need colset, days *dayCache) error {
-	var f [netflowFields][]byte
-	n := 0
-	for i := 0; i < len(line); {
-		for i < len(line) && isSpace(line[i]) {
-			i++
-		}
-		if i == len(line) {
-			break
-		}
-		j := i
-		for j < len(line) && !isSpace(line[j]) {
-			j++
-		}
-		if n == netflowFields {
-			return fmt.Errorf("more than %d fields", netflowFields)
-		}
-		f[n] = line[i:j]
-		n++
-		i = j
+	f, n := splitFields(line)
+	if n > netflowFields {
+		return fmt.Errorf("more than %d fields", netflowFields)
 	}
 	if n != netflowFields {
 		return fmt.Errorf("%d fields, want %d", n, netflowFields)

@@ -1,7 +1,9 @@
 package load
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"unsafe"
 )
@@ -10,6 +12,72 @@ import (
 func isSpace(c byte) bool { return spaceTab[c] }
 
 var spaceTab = [256]bool{' ': true, '\t': true, '\r': true}
+
+// splitFields cuts line into the runs of bytes between separators and
+// returns the first len(f) of them and their number, or len(f)+1 if there
+// are more.
+//
+// NetFlow pads its columns with runs of up to fifteen spaces, whose lengths
+// a byte loop mispredicts. Eight bytes at a time, the end of a run of spaces
+// is the first nonzero byte of the word XOR 0x20 repeated, and the end of a
+// field the first byte below 0x21; the byte found is then checked, so tabs,
+// carriage returns and other control bytes are what isSpace says they are.
+// The last bytes of the line, fewer than eight, go one at a time.
+func splitFields(line []byte) (f [netflowFields][]byte, n int) {
+	i := 0
+	for {
+		for {
+			if i > len(line)-8 {
+				for i < len(line) && isSpace(line[i]) {
+					i++
+				}
+				break
+			}
+			x := binary.LittleEndian.Uint64(line[i:]) ^ 0x2020202020202020
+			if x == 0 {
+				i += 8
+				continue
+			}
+			k := uint(bits.TrailingZeros64(x)) // in the first byte that is not a space
+			i += int(k / 8)
+			if c := byte(x>>(k&^7)) ^ ' '; c != '\t' && c != '\r' {
+				break
+			}
+			i++
+		}
+		if i == len(line) {
+			return f, n
+		}
+		j := i + 1
+		for {
+			if j > len(line)-8 {
+				for j < len(line) && !isSpace(line[j]) {
+					j++
+				}
+				break
+			}
+			x := binary.LittleEndian.Uint64(line[j:])
+			// The high bit of each byte below 0x21 (no carry crosses bytes).
+			low := ^(x&0x7f7f7f7f7f7f7f7f + 0x5f5f5f5f5f5f5f5f | x) & 0x8080808080808080
+			if low == 0 {
+				j += 8
+				continue
+			}
+			k := uint(bits.TrailingZeros64(low)) // the high bit of the first such byte
+			j += int(k / 8)
+			if isSpace(byte(x >> (k &^ 7))) {
+				break
+			}
+			j++
+		}
+		if n == len(f) {
+			return f, n + 1
+		}
+		f[n] = line[i:j]
+		n++
+		i = j
+	}
+}
 
 // trimSpace trims spaces, tabs and carriage returns from both ends of b.
 func trimSpace(b []byte) []byte {

@@ -3,12 +3,110 @@ package load
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
+
+// refFields splits line at runs of isSpace bytes, one byte at a time.
+func refFields(line []byte) [][]byte {
+	var f [][]byte
+	for i := 0; i < len(line); {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		j := i
+		for j < len(line) && !isSpace(line[j]) {
+			j++
+		}
+		if j > i {
+			f = append(f, line[i:j])
+		}
+		i = j
+	}
+	return f
+}
+
+func checkSplit(t *testing.T, line string) {
+	t.Helper()
+	want := refFields([]byte(line))
+	got, n := splitFields([]byte(line))
+	if len(want) > netflowFields {
+		if n != netflowFields+1 {
+			t.Errorf("%q: n = %d, want %d (more than %d fields)", line, n, netflowFields+1, netflowFields)
+		}
+		want = want[:netflowFields]
+	} else if n != len(want) {
+		t.Errorf("%q: n = %d, want %d", line, n, len(want))
+		return
+	}
+	for i, w := range want {
+		if string(got[i]) != string(w) {
+			t.Errorf("%q: field %d = %q, want %q", line, i, got[i], w)
+		}
+	}
+}
+
+// splitFields steps eight bytes at a time: runs of every length from 0 to
+// 20, starting at every offset in a word, must end where a byte loop ends
+// them, with tabs, carriage returns and other control bytes in them.
+func TestSplitFields(t *testing.T) {
+	for _, line := range []string{
+		"",
+		" ",
+		"        ",
+		"                    ",
+		"x",
+		"1234567",
+		"12345678",
+		"123456789",
+		"1234567 ",
+		"12345678 ",
+		"1234567\t",
+		"       x",
+		"        x",
+		"x       ",
+		"x        ",
+		"a b",
+		"a\tb",
+		"a\rb",
+		"a \t \r b",
+		"a       \tb",
+		"a        \t        \r        b",
+		"a\x01b c",            // a control byte that is not a separator
+		"a\x00\x1f\x7f\xff b", // bytes around the 0x21 cut and the high bit
+		"12345678\x01 x",
+		"ab\r\n",
+		"2011-08-18 10:19:13.689     4.434 TCP          147.32.84.164:34588 ->          195.24.232.164:80 A_        0       30     1980      1   LEGITIMATE",
+		"2011-08-18 10:19:13.689     4.434 TCP          147.32.84.164:34588 ->          195.24.232.164:80 A_        0       30     1980      1   LEGITIMATE   \r",
+		"1 2 3 4 5 6 7 8 9 10 11 12 13",
+		"1 2 3 4 5 6 7 8 9 10 11 12 13 ",
+		"1 2 3 4 5 6 7 8 9 10 11 12 13 14",
+		"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16",
+	} {
+		checkSplit(t, line)
+	}
+	seps := []string{" ", "\t", "\r"}
+	for pre := 0; pre <= 9; pre++ {
+		for run := 0; run <= 20; run++ {
+			for k, sep := range []string{
+				strings.Repeat(" ", run),
+				strings.Repeat(" ", run/2) + seps[run%3] + strings.Repeat(" ", run/3),
+				seps[run%3] + strings.Repeat(" ", run),
+				strings.Repeat(" ", run) + seps[(run+1)%3],
+			} {
+				for _, post := range []string{"", "y", "yyyyyyy", "yyyyyyyy", "yyyyyyyyy"} {
+					checkSplit(t, strings.Repeat("x", pre)+sep+post)
+					checkSplit(t, strings.Repeat("x", pre)+sep+post+sep)
+					checkSplit(t, sep+strings.Repeat("x", pre)+sep+post+seps[k%3]+"z")
+				}
+			}
+		}
+	}
+}
 
 // A dayCache gives the same results and errors as parsing every date: on
 // a repeated date, a changed one, one written with slashes and a bad one
