@@ -64,27 +64,23 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if o.cpuProf != "" {
-		f, err := os.Create(o.cpuProf)
+	for _, prof := range []struct {
+		path  string
+		start func(io.Writer) error
+		stop  func()
+	}{{o.cpuProf, pprof.StartCPUProfile, pprof.StopCPUProfile}, {o.trace, trace.Start, trace.Stop}} {
+		if prof.path == "" {
+			continue
+		}
+		f, err := os.Create(prof.path)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+		if err := prof.start(f); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
-	}
-	if o.trace != "" {
-		f, err := os.Create(o.trace)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return err
-		}
-		defer trace.Stop()
+		defer prof.stop()
 	}
 	opt := pipeline.Options{Jobs: o.jobs, FailFast: o.failFast, DeferCacheWrites: true}
 	if !o.noCache {

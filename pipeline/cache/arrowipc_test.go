@@ -8,42 +8,92 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// TestArrowStableRoundTrip: equal records give identical files, and reading
-// one back restores the record and its exact schema (zoned timestamps,
-// nullable int32), for empty, one-row and larger records.
-func TestArrowStableRoundTrip(t *testing.T) {
+// tableFormats are the two file formats of tabular data: Arrow IPC for the
+// cache's intermediate tables, Parquet for scores.parquet.
+var tableFormats = []struct {
+	name, file string
+	write      func(io.Writer, arrow.RecordBatch) error
+	read       func(string, memory.Allocator) (arrow.RecordBatch, error)
+}{
+	{"arrow", "codes.arrow", WriteArrow, ReadArrow},
+	{"parquet", "codes.parquet", WriteParquet, ReadParquet},
+}
+
+// TestTableStableRoundTrip: in both formats, equal records give identical
+// files, and reading one back restores the record and its exact schema
+// (zoned timestamps, nullable int32), for empty, one-row and larger records.
+func TestTableStableRoundTrip(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	for _, n := range []int{0, 1, 5000} {
-		rec := codesRecord(mem, n)
-		var a, b bytes.Buffer
-		if err := WriteArrow(&a, rec); err != nil {
-			t.Fatal(err)
+	for _, tf := range tableFormats {
+		for _, n := range []int{0, 1, 5000} {
+			rec := codesRecord(mem, n)
+			var a, b bytes.Buffer
+			if err := tf.write(&a, rec); err != nil {
+				t.Fatal(err)
+			}
+			if err := tf.write(&b, rec); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Errorf("%s n=%d: two writes of one record differ", tf.name, n)
+			}
+			path := filepath.Join(t.TempDir(), tf.file)
+			if err := os.WriteFile(path, a.Bytes(), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			got, err := tf.read(path, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !array.RecordEqual(got, rec) || !got.Schema().Equal(rec.Schema()) {
+				t.Errorf("%s n=%d: round trip differs:\nwrote %v\nread  %v", tf.name, n, rec.Schema(), got.Schema())
+			}
+			got.Release()
+			rec.Release()
 		}
-		if err := WriteArrow(&b, rec); err != nil {
-			t.Fatal(err)
+	}
+}
+
+// TestTableInCache stores a record through Put and reads it back from the
+// entry, as stages do; two keys with equal records hold identical files.
+func TestTableInCache(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rec := codesRecord(mem, 300)
+	defer rec.Release()
+	for _, tf := range tableFormats {
+		c := newTestCache(t)
+		var entries []*Entry
+		for _, size := range []int{10, 20} {
+			k := testKey(t, "discretize", size)
+			err := c.Put(k, map[string]WriteFunc{tf.file: func(w io.Writer) error { return tf.write(w, rec) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, reason := c.Get(k)
+			if e == nil {
+				t.Fatal(reason)
+			}
+			entries = append(entries, e)
 		}
-		if !bytes.Equal(a.Bytes(), b.Bytes()) {
-			t.Errorf("n=%d: two writes of one record differ", n)
+		if entries[0].Files[0] != entries[1].Files[0] {
+			t.Errorf("%s: equal records stored differently: %+v vs %+v", tf.name, entries[0].Files[0], entries[1].Files[0])
 		}
-		path := filepath.Join(t.TempDir(), "codes.arrow")
-		if err := os.WriteFile(path, a.Bytes(), 0o666); err != nil {
-			t.Fatal(err)
-		}
-		got, err := ReadArrow(path, mem)
+		got, err := tf.read(entries[1].Path(tf.file), mem)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !array.RecordEqual(got, rec) || !got.Schema().Equal(rec.Schema()) {
-			t.Errorf("n=%d: round trip differs:\nwrote %v\nread  %v", n, rec.Schema(), got.Schema())
+		if !array.RecordEqual(got, rec) {
+			t.Errorf("%s: record read from the cache differs", tf.name)
 		}
 		got.Release()
-		rec.Release()
 	}
 }
 
@@ -112,40 +162,6 @@ func TestReadArrowErrors(t *testing.T) {
 	}
 	if _, err := ReadArrow(filepath.Join(dir, "missing.arrow"), mem); err == nil {
 		t.Error("missing file: no error")
-	}
-}
-
-// TestArrowInCache stores a record through Put and reads it back from the
-// entry, as stages do; two keys with equal records hold identical files.
-func TestArrowInCache(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	c := newTestCache(t)
-	rec := codesRecord(mem, 300)
-	defer rec.Release()
-	var entries []*Entry
-	for _, size := range []int{10, 20} {
-		k := testKey(t, "discretize", size)
-		err := c.Put(k, map[string]WriteFunc{"codes.arrow": func(w io.Writer) error { return WriteArrow(w, rec) }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, reason := c.Get(k)
-		if e == nil {
-			t.Fatal(reason)
-		}
-		entries = append(entries, e)
-	}
-	if entries[0].Files[0] != entries[1].Files[0] {
-		t.Errorf("equal records stored differently: %+v vs %+v", entries[0].Files[0], entries[1].Files[0])
-	}
-	got, err := ReadArrow(entries[1].Path("codes.arrow"), mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer got.Release()
-	if !array.RecordEqual(got, rec) {
-		t.Error("record read from the cache differs")
 	}
 }
 

@@ -3,7 +3,6 @@ package cache
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,37 +44,6 @@ func codesRecord(mem memory.Allocator, n int) arrow.RecordBatch {
 		b.Field(5).(*array.Float64Builder).Append(float64(i%100) / 8)
 	}
 	return b.NewRecordBatch()
-}
-
-func TestParquetStableRoundTrip(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	for _, n := range []int{0, 1, 5000} {
-		rec := codesRecord(mem, n)
-		var a, b bytes.Buffer
-		if err := WriteParquet(&a, rec); err != nil {
-			t.Fatal(err)
-		}
-		if err := WriteParquet(&b, rec); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a.Bytes(), b.Bytes()) {
-			t.Errorf("n=%d: two writes of one record differ", n)
-		}
-		path := filepath.Join(t.TempDir(), "codes.parquet")
-		if err := os.WriteFile(path, a.Bytes(), 0o666); err != nil {
-			t.Fatal(err)
-		}
-		got, err := ReadParquet(path, mem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !array.RecordEqual(got, rec) || !got.Schema().Equal(rec.Schema()) {
-			t.Errorf("n=%d: round trip differs:\nwrote %v\nread  %v", n, rec.Schema(), got.Schema())
-		}
-		got.Release()
-		rec.Release()
-	}
 }
 
 // TestParquetGenericReader opens a written file with the plain Parquet and
@@ -195,38 +163,4 @@ func BenchmarkReadParquet(b *testing.B) {
 		got.Release()
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-}
-
-// TestParquetInCache stores a record through Put and reads it back from the
-// entry, as stages do; two keys with equal records hold identical files.
-func TestParquetInCache(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-	defer mem.AssertSize(t, 0)
-	c := newTestCache(t)
-	rec := codesRecord(mem, 300)
-	defer rec.Release()
-	var entries []*Entry
-	for _, size := range []int{10, 20} {
-		k := testKey(t, "discretize", size)
-		err := c.Put(k, map[string]WriteFunc{"codes.parquet": func(w io.Writer) error { return WriteParquet(w, rec) }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, reason := c.Get(k)
-		if e == nil {
-			t.Fatal(reason)
-		}
-		entries = append(entries, e)
-	}
-	if entries[0].Files[0] != entries[1].Files[0] {
-		t.Errorf("equal records stored differently: %+v vs %+v", entries[0].Files[0], entries[1].Files[0])
-	}
-	got, err := ReadParquet(entries[1].Path("codes.parquet"), mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer got.Release()
-	if !array.RecordEqual(got, rec) {
-		t.Error("record read from the cache differs")
-	}
 }
