@@ -165,37 +165,49 @@ func TestReadArrowErrors(t *testing.T) {
 	}
 }
 
-func BenchmarkWriteArrow(b *testing.B) {
+// BenchmarkWriteTable and BenchmarkReadTable time 100,000 codes rows in
+// each table format.
+func BenchmarkWriteTable(b *testing.B) {
 	const rows = 100_000
 	rec := codesRecord(memory.DefaultAllocator, rows)
 	defer rec.Release()
-	var buf bytes.Buffer
-	for b.Loop() {
-		buf.Reset()
-		if err := WriteArrow(&buf, rec); err != nil {
-			b.Fatal(err)
-		}
+	for _, tf := range tableFormats {
+		b.Run("format="+tf.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				if err := tf.write(&buf, rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(buf.Len()), "file-bytes")
+		})
 	}
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(buf.Len()), "file-bytes")
 }
 
-func BenchmarkReadArrow(b *testing.B) {
+func BenchmarkReadTable(b *testing.B) {
 	const rows = 100_000
 	rec := codesRecord(memory.DefaultAllocator, rows)
 	defer rec.Release()
-	path := filepath.Join(b.TempDir(), "codes.arrow")
-	var buf bytes.Buffer
-	if err := WriteArrow(&buf, rec); err != nil {
-		b.Fatal(err)
+	for _, tf := range tableFormats {
+		b.Run("format="+tf.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			if err := tf.write(&buf, rec); err != nil {
+				b.Fatal(err)
+			}
+			path := filepath.Join(b.TempDir(), tf.file)
+			if err := os.WriteFile(path, buf.Bytes(), 0o666); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				got, err := tf.read(path, memory.DefaultAllocator)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got.Release()
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
 	}
-	os.WriteFile(path, buf.Bytes(), 0o666)
-	for b.Loop() {
-		got, err := ReadArrow(path, memory.DefaultAllocator)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got.Release()
-	}
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -3,8 +3,6 @@ package cache
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -125,42 +123,4 @@ func TestTableToRecord(t *testing.T) {
 	if !array.RecordEqual(got, whole) {
 		t.Error("concatenated record differs")
 	}
-}
-
-func BenchmarkWriteParquet(b *testing.B) {
-	const rows = 100_000
-	rec := codesRecord(memory.DefaultAllocator, rows)
-	defer rec.Release()
-	var buf bytes.Buffer
-	for b.Loop() {
-		buf.Reset()
-		if err := WriteParquet(&buf, rec); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(buf.Len()), "file-bytes")
-}
-
-func BenchmarkReadParquet(b *testing.B) {
-	const rows = 100_000
-	rec := codesRecord(memory.DefaultAllocator, rows)
-	defer rec.Release()
-	path := filepath.Join(b.TempDir(), "codes.parquet")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := WriteParquet(f, rec); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	for b.Loop() {
-		got, err := ReadParquet(path, memory.DefaultAllocator)
-		if err != nil {
-			b.Fatal(err)
-		}
-		got.Release()
-	}
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
