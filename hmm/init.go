@@ -255,6 +255,12 @@ func (km *kmeans) run(r *rand.Rand, tol float64, nInit int) KMeansResult {
 			best = res
 		}
 	}
+	// lloyd labels the distinct rows.
+	labels := make([]int, km.T)
+	for t, u := range km.id {
+		labels[t] = best.Labels[u]
+	}
+	best.Labels = labels
 	return best
 }
 
@@ -274,6 +280,7 @@ type kmeans struct {
 	T, d, k  int
 	rows     []float64 // U×D distinct rows, in order of first occurrence
 	id       []int32   // T: distinct row of every row
+	runs     []kmRun   // the runs of equal ids in id, in row order
 	weight   []float64 // U: multiplicity of every distinct row
 	weighted bool      // centre sums may be taken per distinct row (exact)
 	centers  []float64 // K×D
@@ -286,6 +293,11 @@ type kmeans struct {
 	count    []float64 // K
 }
 
+// kmRun is a run of n consecutive rows from row t with the same distinct row.
+type kmRun struct {
+	t, n int
+}
+
 // newKmeans prepares x for KMeans; with dedup false every row counts as
 // distinct (the reference the tests compare with).
 func newKmeans(x []float64, T, d, k int, dedup bool) *kmeans {
@@ -294,6 +306,15 @@ func newKmeans(x []float64, T, d, k int, dedup bool) *kmeans {
 	key := make([]byte, 8*d)
 	for t := range T {
 		row := x[t*d : (t+1)*d]
+		if dedup && t > 0 && sameBits(row, x[(t-1)*d:t*d]) {
+			// The row before has the same key (windows come in runs).
+			u := km.id[t-1]
+			km.id[t] = u
+			km.weight[u]++
+			km.runs[len(km.runs)-1].n++
+			continue
+		}
+		km.runs = append(km.runs, kmRun{t: t, n: 1})
 		u, ok := int32(0), false
 		if dedup {
 			for f, v := range row {
@@ -312,7 +333,7 @@ func newKmeans(x []float64, T, d, k int, dedup bool) *kmeans {
 		km.id[t] = u
 		km.weight[u]++
 	}
-	km.weighted = dedup && exactSums(x, T, d)
+	km.weighted = dedup && exactSums(km.rows, km.weight, d)
 	U := len(km.weight)
 	km.closest, km.cand, km.bestD = make([]float64, U), make([]float64, U), make([]float64, U)
 	km.labels, km.dist = make([]int, U), make([]float64, U)
@@ -320,16 +341,19 @@ func newKmeans(x []float64, T, d, k int, dedup bool) *kmeans {
 	return km
 }
 
-// exactSums reports whether every value is an integer and every column's
-// Σ|x| is below 2^53, so that any sum of a column's values is exact.
-func exactSums(x []float64, T, d int) bool {
+// exactSums reports whether every value of the distinct rows is an
+// integer and every column's Σ|x| over all rows (row u weight[u] times) is
+// below 2^53, so that any sum of a column's values is exact. Σ w·|x| is
+// computed per distinct row: terms and partial sums below 2^53 are exact,
+// and one at or above it can only round to a value at or above it.
+func exactSums(rows, weight []float64, d int) bool {
 	col := make([]float64, d)
-	for t := range T {
-		for f, v := range x[t*d : (t+1)*d] {
+	for u, w := range weight {
+		for f, v := range rows[u*d : (u+1)*d] {
 			if v != math.Trunc(v) {
 				return false
 			}
-			col[f] += math.Abs(v)
+			col[f] += w * math.Abs(v)
 		}
 	}
 	for _, s := range col {
@@ -365,6 +389,24 @@ func (km *kmeans) sumRows(v []float64) float64 {
 	return s
 }
 
+// exactInts reports whether every v[u] is an integer ≥ 0 and
+// Σ_t v[id[t]] < 2^53: then every partial sum of v over the rows in row
+// order is exact, and so is adding a run of n equal terms c as n·c.
+func (km *kmeans) exactInts(v []float64) bool {
+	if !km.weighted {
+		return false
+	}
+	s := 0.0
+	for u, w := range km.weight {
+		x := v[u]
+		if x != math.Trunc(x) || !(x >= 0) {
+			return false
+		}
+		s += w * x
+	}
+	return s < 1<<53
+}
+
 // plusPlus seeds km.centers by k-means++.
 func (km *kmeans) plusPlus(r *rand.Rand) {
 	x, d, T := km.x, km.d, km.T
@@ -379,19 +421,12 @@ func (km *kmeans) plusPlus(r *rand.Rand) {
 	trials := 2 + int(math.Log(float64(km.k)))
 	for c := 1; c < km.k; c++ {
 		bestIdx, bestPot := -1, math.Inf(1)
+		exact := km.exactInts(km.closest)
 		for range trials {
 			var idx int
 			if pot > 0 {
 				u := r.Float64() * pot
-				acc := 0.0
-				idx = T - 1
-				for t, id := range km.id {
-					acc += km.closest[id]
-					if acc > u {
-						idx = t
-						break
-					}
-				}
+				idx = km.sample(u, exact)
 			} else {
 				idx = r.IntN(T)
 			}
@@ -411,7 +446,31 @@ func (km *kmeans) plusPlus(r *rand.Rand) {
 	km.centers = centers
 }
 
-// lloyd runs Lloyd iterations from km.centers and returns a fresh result.
+// sample returns the first row t at which Σ_{t' ≤ t} closest[id[t']],
+// summed in row order, exceeds u (the last row if none does). If exact
+// (exactInts), a run of rows that does not reach u is added at once.
+func (km *kmeans) sample(u float64, exact bool) int {
+	acc := 0.0
+	for _, r := range km.runs {
+		c := km.closest[km.id[r.t]]
+		if exact {
+			if end := acc + float64(r.n)*c; !(end > u) {
+				acc = end
+				continue
+			}
+		}
+		for t := r.t; t < r.t+r.n; t++ {
+			acc += c
+			if acc > u {
+				return t
+			}
+		}
+	}
+	return km.T - 1
+}
+
+// lloyd runs Lloyd iterations from km.centers and returns a fresh result,
+// with the labels of the distinct rows.
 func (km *kmeans) lloyd(tol float64) KMeansResult {
 	x, d, k, T := km.x, km.d, km.k, km.T
 	centers, labels, dist, next, count := km.centers, km.labels, km.dist, km.next, km.count
@@ -489,9 +548,6 @@ func (km *kmeans) lloyd(tol float64) KMeansResult {
 			break
 		}
 	}
-	res := KMeansResult{Centers: append([]float64(nil), centers...), Labels: make([]int, T), Inertia: km.sumRows(dist)}
-	for t, u := range km.id {
-		res.Labels[t] = labels[u]
-	}
-	return res
+	return KMeansResult{Centers: append([]float64(nil), centers...), Labels: append([]int(nil), labels...),
+		Inertia: km.sumRows(dist)}
 }
