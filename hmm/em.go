@@ -160,9 +160,10 @@ func (e *engine) estep(ctx context.Context, ch *chain, em emitter, seqs Sequence
 }
 
 // splitAccumulator is an emitter that can accumulate a sequence's
-// statistics on two goroutines with the same result.
+// statistics on two goroutines with the same result; side, if not nil,
+// runs on the second one too.
 type splitAccumulator interface {
-	accumulateSplit(st *stats, x, gamma []float64, T int)
+	accumulateSplit(st *stats, x, gamma []float64, T int, side func())
 }
 
 // sequence runs forward-backward on one sequence and adds its statistics to
@@ -170,6 +171,7 @@ type splitAccumulator interface {
 func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int, st *stats, par int) (float64, error) {
 	l.grow(T)
 	clear(l.xi)
+	l.par = par
 	var logP float64
 	if e.impl == ImplScaling {
 		l.frameLogProb(em, x, T)
@@ -179,35 +181,81 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 		}
 		l.backwardScaling(ch, T)
 		l.posteriorsScaling(ch, T, true)
+		e.addStats(l, em, x, T, st, nil)
+		return logP, nil
+	}
+	ok, flp := false, false
+	if ch.fast {
+		ok, flp = l.scaledProbs(em, x, T)
+		if ok {
+			logP, ok = l.forwardScaled(ch, T)
+		}
+		ok = ok && l.backwardFast(ch, T, true)
+	}
+	if ok {
+		e.addStats(l, em, x, T, st, nil)
+		return logP, nil
+	}
+	if ch.fast {
+		if !flp {
+			l.frameLogProb(em, x, T)
+			flp = true
+		}
+		clear(l.xi)
+		// Σ_t ξ_t, the last part of dropPosteriors, follows the backward
+		// pass on a second goroutine, and then the sum of the statistics.
+		xiOK := false
+		xi := func() { xiOK = l.dropXi(ch, T, nil) }
+		var feed chan int
+		if l.par >= 2 && T >= splitMinT {
+			feed = make(chan int, T/xiChunk+2)
+			done := make(chan struct{})
+			go func() {
+				xiOK = l.dropXi(ch, T, feed)
+				close(done)
+			}()
+			xi = func() { <-done }
+		}
+		logP, ok = l.dropGamma(ch, T, feed)
+		if feed != nil {
+			close(feed)
+		}
+		if ok {
+			e.addStats(l, em, x, T, st, xi)
+			if xiOK {
+				return logP, nil
+			}
+			st.zero()
+		} else if feed != nil {
+			xi() // dropXi stops early; l is the log pass's after it
+		}
+	}
+	if !flp {
+		l.frameLogProb(em, x, T)
+	}
+	clear(l.xi)
+	logP = l.forwardLog(ch, T)
+	if math.IsInf(logP, -1) || math.IsNaN(logP) {
+		return 0, fmt.Errorf("hmm: the sequence has zero probability under the model (log-likelihood %v)", logP)
+	}
+	l.backwardLog(ch, T)
+	l.posteriorsLog(ch, T, logP, true)
+	e.addStats(l, em, x, T, st, nil)
+	return logP, nil
+}
+
+// addStats adds the statistics of the sequence whose posteriors l holds to
+// st: the emission statistics of γ, and those of π and A from γ_0 and
+// l.xi. side, if not nil, runs first (it may complete l.xi), next to the
+// emission statistics if the emitter splits them (l.par ≥ 2).
+func (e *engine) addStats(l *lattice, em emitter, x []float64, T int, st *stats, side func()) {
+	if sa, ok := em.(splitAccumulator); ok && l.par >= 2 {
+		sa.accumulateSplit(st, x, l.gamma, T, side)
 	} else {
-		ok, flp := false, false
-		if ch.fast {
-			ok, flp = l.scaledProbs(em, x, T)
-			if ok {
-				logP, ok = l.forwardScaled(ch, T)
-			}
-			ok = ok && l.backwardFast(ch, T, true)
+		if side != nil {
+			side()
 		}
-		if !ok && ch.fast {
-			if !flp {
-				l.frameLogProb(em, x, T)
-				flp = true
-			}
-			clear(l.xi)
-			logP, ok = l.dropPosteriors(ch, T, true)
-		}
-		if !ok {
-			if !flp {
-				l.frameLogProb(em, x, T)
-			}
-			clear(l.xi)
-			logP = l.forwardLog(ch, T)
-			if math.IsInf(logP, -1) || math.IsNaN(logP) {
-				return 0, fmt.Errorf("hmm: the sequence has zero probability under the model (log-likelihood %v)", logP)
-			}
-			l.backwardLog(ch, T)
-			l.posteriorsLog(ch, T, logP, true)
-		}
+		em.accumulate(st, x, l.gamma, T)
 	}
 	for i := range e.k {
 		st.start[i] += l.gamma[i]
@@ -217,12 +265,6 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 			st.trans[i] += v
 		}
 	}
-	if sa, ok := em.(splitAccumulator); ok && par >= 2 {
-		sa.accumulateSplit(st, x, l.gamma, T)
-	} else {
-		em.accumulate(st, x, l.gamma, T)
-	}
-	return logP, nil
 }
 
 // score returns the forward log-likelihood of every sequence.

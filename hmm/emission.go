@@ -3,6 +3,7 @@ package hmm
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // emitter computes frame log-probabilities b_t(j) and accumulates the
@@ -343,18 +344,34 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 }
 
 // accumulateSplit is accumulate on two goroutines for a diag/spherical
-// model and a long sequence: the features are split in two halves, whose
-// sums are independent, so the result is the same bit for bit.
-func (e *gaussianEmitter) accumulateSplit(st *stats, x, gamma []float64, T int) {
-	d := e.d
-	if e.full || d < 2 || T < splitMinT {
+// model and a long sequence. The sums of different features are
+// independent, so the goroutines take groups of four features (the
+// registers of accumulateDiag) from a shared counter as they come free,
+// and the result is the same bit for bit. side, if not nil, runs on the
+// second goroutine before it joins in.
+func (e *gaussianEmitter) accumulateSplit(st *stats, x, gamma []float64, T int, side func()) {
+	if e.full || T < splitMinT {
+		if side != nil {
+			side()
+		}
 		e.accumulate(st, x, gamma, T)
 		return
 	}
-	h := d / 2
+	d := e.d
+	groups := int32((d + 3) / 4)
+	var next atomic.Int32
+	work := func() {
+		for g := next.Add(1) - 1; g < groups; g = next.Add(1) - 1 {
+			f0 := int(g) * 4
+			e.accumulateDiag(st, x, gamma, T, f0, min(f0+4, d))
+		}
+	}
 	done := make(chan struct{})
 	go func() {
-		e.accumulateDiag(st, x, gamma, T, h, d)
+		if side != nil {
+			side()
+		}
+		work()
 		close(done)
 	}()
 	k := e.k
@@ -363,7 +380,7 @@ func (e *gaussianEmitter) accumulateSplit(st *stats, x, gamma []float64, T int) 
 			st.post[s] += gs
 		}
 	}
-	e.accumulateDiag(st, x, gamma, T, 0, h)
+	work()
 	<-done
 }
 

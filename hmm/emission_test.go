@@ -153,7 +153,7 @@ func TestAccumulateSplit(t *testing.T) {
 		}
 		a, b := g.newStats(), g.newStats()
 		em.accumulate(a, seqs.X, gamma, T)
-		em.accumulateSplit(b, seqs.X, gamma, T)
+		em.accumulateSplit(b, seqs.X, gamma, T, nil)
 		if !sameBits(a.post, b.post) || !sameBits(a.obs, b.obs) || !sameBits(a.obs2, b.obs2) {
 			t.Errorf("D=%d: accumulateSplit differs from accumulate", d)
 		}

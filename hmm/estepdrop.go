@@ -87,20 +87,35 @@ func lnAddUp(a, b float64) float64 {
 // to l.xi (which the caller cleared). It returns log P, or ok = false if it
 // cannot vouch for its result; l.flp is left unchanged.
 func (l *lattice) dropPosteriors(c *chain, T int, xi bool) (float64, bool) {
+	logP, ok := l.dropGamma(c, T, nil)
+	return logP, ok && (!xi || l.dropXi(c, T, nil))
+}
+
+// dropGamma is dropPosteriors without ξ, which dropXi adds afterwards, or
+// at the same time on another goroutine, fed by backwardDrop (feed).
+func (l *lattice) dropGamma(c *chain, T int, feed chan<- int) (float64, bool) {
 	k := l.k
 	if cap(l.dup) < T {
 		l.dup = make([]bool, T)
 	}
 	dup := l.dup[:T]
 	dup[0] = false
+	// A row equal to the row before it (l.rowDup) has the same frame
+	// log-probabilities bit for bit: every emitter computes a frame from
+	// its row alone, and values that == does not tell apart (±0) give the
+	// same log-probabilities.
+	rowDup := l.rowDup
+	if len(rowDup) != T {
+		rowDup = nil
+	}
 	for t := 1; t < T; t++ {
-		dup[t] = sameBits(l.flp[t*k:(t+1)*k], l.flp[(t-1)*k:t*k])
+		dup[t] = (rowDup != nil && rowDup[t]) || sameBits(l.flp[t*k:(t+1)*k], l.flp[(t-1)*k:t*k])
 	}
 	logP, ok := l.forwardDrop(c, T)
 	if !ok {
 		return 0, false
 	}
-	return logP, l.backwardDrop(c, T, xi)
+	return logP, l.backwardDrop(c, T, feed)
 }
 
 // forwardDrop fills l.bw with p_t (0 where the emission is more than 700
@@ -268,29 +283,29 @@ func droppedMass(lb, a []float64, lmax float64) float64 {
 }
 
 // backwardDrop runs the backward pass with dropped states over the result
-// of forwardDrop and computes the posteriors (see the comment at the top).
+// of forwardDrop and computes γ (see the comment at the top).
 // Like forwardDrop it reuses a frame whose inputs equal those of frame t+P
 // (P = 1, 2) bit for bit: β̂_t when β̂_{t+1} = β̂_{t+1+P} and b_{t+1} =
 // b_{t+1+P} (l.brep[t] is the frame that holds it), and then γ_t and ξ_t as
-// well if frames t and t+P of the forward pass are equal.
-func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
+// well if frames t and t+P of the forward pass are equal (l.xoff[t] = P
+// tells dropXi).
+//
+// If feed is not nil, backwardDrop sends it t when it is done with the
+// frames from t on, every xiChunk frames and at t = 0 (see dropXi).
+func (l *lattice) backwardDrop(c *chain, T int, feed chan<- int) bool {
 	k := l.k
 	ensure(&l.gamma, T*k)
 	ensure(&l.bb, 5*T*k)
-	ensure(&l.lx, 3*k*k)
 	if cap(l.bper) < T {
 		l.bper = make([]uint8, T)
+	}
+	if cap(l.xoff) < T {
+		l.xoff = make([]uint8, T)
 	}
 	lnK := math.Log(float64(k))
 	inf := math.Inf(-1)
 	// β̂_t, its bounds, w_t, their bounds and v_t, T×K each.
 	bh, lb, w, lw, v := l.bb[:T*k], l.bb[T*k:2*T*k], l.bb[2*T*k:3*T*k], l.bb[3*T*k:4*T*k], l.bb[4*T*k:5*T*k]
-	lxi := l.lx[:k*k] // max_t bound of the dropped ξ_t(i,j)
-	xinc := l.lx[k*k : 3*k*k]
-	slot := func(t int) []float64 { return xinc[(t&1)*k*k : (t&1+1)*k*k] }
-	for i := range lxi {
-		lxi[i] = inf
-	}
 	for i := range k {
 		bh[(T-1)*k+i], lb[(T-1)*k+i] = 1, inf
 	}
@@ -301,7 +316,7 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 	if cap(l.brep) < T {
 		l.brep = make([]int32, T)
 	}
-	per, bper, dup, brep := l.per[:T], l.bper[:T], l.dup[:T], l.brep[:T]
+	per, bper, dup, brep, xoff := l.per[:T], l.bper[:T], l.dup[:T], l.brep[:T], l.xoff[:T]
 	bper[T-1], brep[T-1] = 0, int32(T-1)
 	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
 	for t := T - 2; t >= 0; t-- {
@@ -314,7 +329,6 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 		case t+2 <= T-2 && bper[t+1]&2 != 0 && dup[t+2] && dup[t+3]:
 			src, bper[t] = t+2, 2|bper[t+1]&1
 		}
-		xslot := slot(t)
 		if src >= 0 {
 			brep[t] = brep[src]
 		} else {
@@ -334,38 +348,88 @@ func (l *lattice) backwardDrop(c *chain, T int, xi bool) bool {
 		if src >= 0 && per[src]&(1<<(src-t-1)) != 0 {
 			// Frame t of the forward pass equals frame src: γ_t = γ_src, ξ_t = ξ_src.
 			copyK(fr(l.gamma, t), fr(l.gamma, src))
-			if xi {
-				// Only the nonzero ξ_src(i,j): adding +0 changes no sum.
-				from, nz := slot(src), l.xnz[src&1]
-				for _, i := range nz {
-					l.xi[i] += from[i]
-				}
-				if src&1 != t&1 {
-					copyK(xslot, from)
-					l.xnz[t&1] = append(l.xnz[t&1][:0], nz...)
-				}
+			xoff[t] = uint8(src - t)
+			if feed != nil && t%xiChunk == 0 {
+				feed <- t
 			}
 			continue
 		}
+		xoff[t] = 0
 		u := int(brep[t])
 		if !l.gammaDrop(t, fr(bh, u), fr(lb, u), lnK) {
 			return false
 		}
-		if xi {
-			if !l.xiDrop(c, t, fr(w, u), fr(lw, u), fr(v, u), xslot, lxi) {
-				return false
-			}
-			nz := l.xnz[t&1][:0]
-			for i, x := range xslot {
-				if x != 0 {
-					nz = append(nz, int32(i))
-				}
-			}
-			l.xnz[t&1] = nz
+		if feed != nil && t%xiChunk == 0 {
+			feed <- t
 		}
 	}
-	if !xi || T < 2 {
+	return true
+}
+
+// xiChunk is the number of frames backwardDrop reports done at a time.
+const xiChunk = 1024
+
+// dropXi adds Σ_t ξ_t to l.xi after dropGamma accepted γ, ξ_t computed
+// from β̂_t, w_t and v_t of frame l.brep[t], or copied from frame t+l.xoff[t],
+// in the order of t from T−2 down to 0. It reports whether the dropped ξ are
+// negligible. If feed is not nil, dropXi runs next to backwardDrop: it
+// waits for the frames backwardDrop reports done on feed, and gives up
+// (false) when feed is closed before frame 0.
+func (l *lattice) dropXi(c *chain, T int, feed <-chan int) bool {
+	if T < 2 {
 		return true
+	}
+	ready := 0 // the frames from ready on are done
+	if feed != nil {
+		ready = T
+	}
+	wait := func(t int) bool {
+		for t < ready {
+			v, ok := <-feed
+			if !ok {
+				return false
+			}
+			ready = v
+		}
+		return true
+	}
+	// backwardDrop has sized its buffers once it reports a frame.
+	if !wait(T - 2) {
+		return false
+	}
+	k := l.k
+	ensure(&l.lx, 3*k*k)
+	inf := math.Inf(-1)
+	lxi := l.lx[:k*k] // max_t bound of the dropped ξ_t(i,j)
+	xinc := l.lx[k*k : 3*k*k]
+	slot := func(t int) []float64 { return xinc[(t&1)*k*k : (t&1+1)*k*k : (t&1+1)*k*k] }
+	for i := range lxi {
+		lxi[i] = inf
+	}
+	w, lw, v := l.bb[2*T*k:3*T*k], l.bb[3*T*k:4*T*k], l.bb[4*T*k:5*T*k]
+	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
+	brep, xoff, xs := l.brep[:T], l.xoff[:T], l.xi[:k*k:k*k]
+	for t := T - 2; t >= 0; t-- {
+		if !wait(t) {
+			return false
+		}
+		xslot := slot(t)
+		if off := int(xoff[t]); off != 0 {
+			// Σ_t ξ_t ≥ +0 never is −0: adding a ξ_t(i,j) = +0 changes no bit.
+			src := t + off
+			from := slot(src)
+			for i, x := range from {
+				xs[i] += x
+			}
+			if src&1 != t&1 {
+				copyK(xslot, from)
+			}
+			continue
+		}
+		u := int(brep[t])
+		if !l.xiDrop(c, t, fr(w, u), fr(lw, u), fr(v, u), xslot, lxi) {
+			return false
+		}
 	}
 	lnT := math.Log(float64(T - 1))
 	for i, lb := range lxi {

@@ -50,24 +50,57 @@ type rowsEmitter interface {
 // frameLogProb fills l.flp for the T rows of x, the sequence the E-step set
 // l.rowDup for (nil: unknown).
 func (l *lattice) frameLogProb(em emitter, x []float64, T int) {
-	if re, ok := em.(rowsEmitter); ok && l.rowDup != nil {
-		re.frameLogProbRows(l.flp, x, T, l.rowDup)
-		return
+	k, d := l.k, len(x)/max(T, 1)
+	re, rows := em.(rowsEmitter)
+	rows = rows && l.rowDup != nil
+	l.split(T, func(lo, hi int) bool {
+		dst, xs := l.flp[lo*k:hi*k], x[lo*d:hi*d]
+		if rows {
+			// The first row of a range is computed whatever rowDup says.
+			re.frameLogProbRows(dst, xs, hi-lo, l.rowDup[lo:hi])
+		} else {
+			em.frameLogProb(dst, xs, hi-lo)
+		}
+		return true
+	})
+}
+
+// split runs f on the row ranges [0, h) and [h, T) of a sequence, on two
+// goroutines, if l.par ≥ 2 and T ≥ splitMinT, else f(0, T), and reports
+// whether every call did. f must compute every row from its own inputs
+// only, so that the result is the same.
+func (l *lattice) split(T int, f func(lo, hi int) bool) bool {
+	if l.par < 2 || T < splitMinT {
+		return f(0, T)
 	}
-	em.frameLogProb(l.flp, x, T)
+	h := T / 2 &^ (emitBlock - 1)
+	var hi bool
+	done := make(chan struct{})
+	go func() {
+		hi = f(h, T)
+		close(done)
+	}()
+	lo := f(0, h)
+	<-done
+	return lo && hi
 }
 
 // scaledProbs fills l.bw with p_t and l.bmax with max_j b_t(j) for the T rows
 // of x, from em's frameProb if it has one, else through l.flp and expFrames.
 // It reports whether l.flp now holds the frame log-probabilities.
 func (l *lattice) scaledProbs(em emitter, x []float64, T int) (ok, flp bool) {
-	ensure(&l.bw, T*l.k)
+	k, d := l.k, len(x)/max(T, 1)
+	ensure(&l.bw, T*k)
 	ensure(&l.bmax, T)
 	if pe, isProb := em.(probEmitter); isProb {
-		return pe.frameProb(l.bw, l.bmax, x, T), false
+		return l.split(T, func(lo, hi int) bool {
+			return pe.frameProb(l.bw[lo*k:hi*k], l.bmax[lo:hi], x[lo*d:hi*d], hi-lo)
+		}), false
 	}
 	l.frameLogProb(em, x, T)
-	return expFrames(l.bw, l.bmax, l.flp, l.k, T), true
+	return l.split(T, func(lo, hi int) bool {
+		return expFrames(l.bw[lo*k:hi*k], l.bmax[lo:hi], l.flp[lo*k:hi*k], k, hi-lo)
+	}), true
 }
 
 // forwardFast computes p_t from l.flp and runs forwardScaled.

@@ -45,10 +45,13 @@ type lattice struct {
 	lx        []float64
 	bb        []float64
 	per, bper []uint8
-	rep, brep []int32    // T: the frame that holds frame t's forward (backward) values
-	xnz       [2][]int32 // the nonzero entries of the last two ξ_t
-	rowDup    []bool     // the E-step's sequence: row t equals row t−1 (nil: unknown)
-	dup       []bool     // T: b_t = b_{t−1} bit for bit
+	xoff      []uint8 // T: ξ_t equals ξ_{t+xoff[t]} (0: computed)
+	rep, brep []int32 // T: the frame that holds frame t's forward (backward) values
+	rowDup    []bool  // the E-step's sequence: row t equals row t−1 (nil: unknown)
+	dup       []bool  // T: b_t = b_{t−1} bit for bit
+	// par is the number of goroutines the E-step of a lone sequence lets
+	// the passes over its rows use (see lattice.split; ≤ 1: the caller's).
+	par int
 	// The Viterbi pass, fed frame log-probabilities a block at a time
 	// (viterbiFeed): vnext is the first frame not yet fed, vp holds δ of
 	// frame vnext−1 (K = 4; other K keep δ of every frame in delta), vpath
