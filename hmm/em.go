@@ -202,32 +202,21 @@ func (e *engine) sequence(l *lattice, ch *chain, em emitter, x []float64, T int,
 			flp = true
 		}
 		clear(l.xi)
-		// Σ_t ξ_t, the last part of dropPosteriors, follows the backward
-		// pass on a second goroutine, and then the sum of the statistics.
-		xiOK := false
-		xi := func() { xiOK = l.dropXi(ch, T, nil) }
-		var feed chan int
+		// Σ_t ξ_t, the last part of dropPosteriors, is needed only with
+		// the statistics; on two goroutines it is under way before.
+		xi := func() bool { return l.dropXi(ch, T) }
 		if l.par >= 2 && T >= splitMinT {
-			feed = make(chan int, T/xiChunk+2)
-			done := make(chan struct{})
-			go func() {
-				xiOK = l.dropXi(ch, T, feed)
-				close(done)
-			}()
-			xi = func() { <-done }
-		}
-		logP, ok = l.dropGamma(ch, T, feed)
-		if feed != nil {
-			close(feed)
+			logP, ok, xi = l.dropGammaPar(ch, T)
+		} else {
+			logP, ok = l.dropGamma(ch, T)
 		}
 		if ok {
-			e.addStats(l, em, x, T, st, xi)
+			xiOK := false
+			e.addStats(l, em, x, T, st, func() { xiOK = xi() })
 			if xiOK {
 				return logP, nil
 			}
 			st.zero()
-		} else if feed != nil {
-			xi() // dropXi stops early; l is the log pass's after it
 		}
 	}
 	if !flp {

@@ -87,13 +87,53 @@ func lnAddUp(a, b float64) float64 {
 // to l.xi (which the caller cleared). It returns log P, or ok = false if it
 // cannot vouch for its result; l.flp is left unchanged.
 func (l *lattice) dropPosteriors(c *chain, T int, xi bool) (float64, bool) {
-	logP, ok := l.dropGamma(c, T, nil)
-	return logP, ok && (!xi || l.dropXi(c, T, nil))
+	logP, ok := l.dropGamma(c, T)
+	return logP, ok && (!xi || l.dropXi(c, T))
 }
 
-// dropGamma is dropPosteriors without ξ, which dropXi adds afterwards, or
-// at the same time on another goroutine, fed by backwardDrop (feed).
-func (l *lattice) dropGamma(c *chain, T int, feed chan<- int) (float64, bool) {
+// dropGamma is dropPosteriors without ξ, which dropXi adds afterwards.
+func (l *lattice) dropGamma(c *chain, T int) (float64, bool) {
+	l.findDup(T)
+	logP, ok := l.forwardDrop(c, T)
+	if !ok {
+		return 0, false
+	}
+	return logP, l.backwardDrop(c, T)
+}
+
+// dropGammaPar is dropGamma on two goroutines, with Σ_t ξ_t: the backward
+// recursion (backwardBeta) runs next to the forward pass, and then dropXi
+// next to backwardGamma and whatever the caller does with γ until it calls
+// xi, which waits for dropXi and returns its result. If ok is false,
+// dropGammaPar has waited for the second goroutine and xi is nil.
+func (l *lattice) dropGammaPar(c *chain, T int) (logP float64, ok bool, xi func() bool) {
+	l.findDup(T)
+	var betaOK, fwdOK, xiOK bool
+	betaDone, fwdDone, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		betaOK = l.backwardBeta(c, T)
+		close(betaDone)
+		<-fwdDone
+		if betaOK && fwdOK {
+			xiOK = l.dropXi(c, T)
+		}
+	}()
+	logP, fwdOK = l.forwardDrop(c, T)
+	close(fwdDone)
+	<-betaDone
+	if !fwdOK || !betaOK || !l.backwardGamma(T) {
+		<-done
+		return 0, false, nil
+	}
+	return logP, true, func() bool {
+		<-done
+		return xiOK
+	}
+}
+
+// findDup sets l.dup[t] to whether b_t = b_{t−1} bit for bit.
+func (l *lattice) findDup(T int) {
 	k := l.k
 	if cap(l.dup) < T {
 		l.dup = make([]bool, T)
@@ -111,11 +151,6 @@ func (l *lattice) dropGamma(c *chain, T int, feed chan<- int) (float64, bool) {
 	for t := 1; t < T; t++ {
 		dup[t] = (rowDup != nil && rowDup[t]) || sameBits(l.flp[t*k:(t+1)*k], l.flp[(t-1)*k:t*k])
 	}
-	logP, ok := l.forwardDrop(c, T)
-	if !ok {
-		return 0, false
-	}
-	return logP, l.backwardDrop(c, T, feed)
 }
 
 // forwardDrop fills l.bw with p_t (0 where the emission is more than 700
@@ -283,24 +318,29 @@ func droppedMass(lb, a []float64, lmax float64) float64 {
 }
 
 // backwardDrop runs the backward pass with dropped states over the result
-// of forwardDrop and computes γ (see the comment at the top).
-// Like forwardDrop it reuses a frame whose inputs equal those of frame t+P
+// of forwardDrop and computes γ (see the comment at the top): backwardBeta,
+// then backwardGamma.
+func (l *lattice) backwardDrop(c *chain, T int) bool {
+	return l.backwardBeta(c, T) && l.backwardGamma(T)
+}
+
+// backwardBeta runs the backward recursion of backwardDrop. It reads only
+// l.flp and l.dup, not the forward pass, so it may run next to it. Like
+// forwardDrop it reuses a frame whose inputs equal those of frame t+P
 // (P = 1, 2) bit for bit: β̂_t when β̂_{t+1} = β̂_{t+1+P} and b_{t+1} =
-// b_{t+1+P} (l.brep[t] is the frame that holds it), and then γ_t and ξ_t as
-// well if frames t and t+P of the forward pass are equal (l.xoff[t] = P
-// tells dropXi).
-//
-// If feed is not nil, backwardDrop sends it t when it is done with the
-// frames from t on, every xiChunk frames and at t = 0 (see dropXi).
-func (l *lattice) backwardDrop(c *chain, T int, feed chan<- int) bool {
+// b_{t+1+P}; l.bsrc[t] = P (0: computed), and l.brep[t] is the frame that
+// holds β̂_t, w_t and v_t.
+func (l *lattice) backwardBeta(c *chain, T int) bool {
 	k := l.k
-	ensure(&l.gamma, T*k)
 	ensure(&l.bb, 5*T*k)
 	if cap(l.bper) < T {
 		l.bper = make([]uint8, T)
 	}
-	if cap(l.xoff) < T {
-		l.xoff = make([]uint8, T)
+	if cap(l.bsrc) < T {
+		l.bsrc = make([]uint8, T)
+	}
+	if cap(l.brep) < T {
+		l.brep = make([]int32, T)
 	}
 	lnK := math.Log(float64(k))
 	inf := math.Inf(-1)
@@ -309,93 +349,83 @@ func (l *lattice) backwardDrop(c *chain, T int, feed chan<- int) bool {
 	for i := range k {
 		bh[(T-1)*k+i], lb[(T-1)*k+i] = 1, inf
 	}
-	// γ_{T−1} ∝ â_{T−1}.
-	if !l.gammaDrop(T-1, bh[(T-1)*k:T*k], lb[(T-1)*k:T*k], lnK) {
-		return false
-	}
-	if cap(l.brep) < T {
-		l.brep = make([]int32, T)
-	}
-	per, bper, dup, brep, xoff := l.per[:T], l.bper[:T], l.dup[:T], l.brep[:T], l.xoff[:T]
-	bper[T-1], brep[T-1] = 0, int32(T-1)
+	bper, bsrc, dup, brep := l.bper[:T], l.bsrc[:T], l.dup[:T], l.brep[:T]
+	bper[T-1], bsrc[T-1], brep[T-1] = 0, 0, int32(T-1)
 	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
 	for t := T - 2; t >= 0; t-- {
 		// β̂_t is a function of β̂_{t+1} and b_{t+1}.
-		src := -1
 		switch {
 		case l.noRepeat:
+			bsrc[t] = 0
 		case t+1 <= T-2 && bper[t+1]&1 != 0 && dup[t+2]:
-			src, bper[t] = t+1, 1|(bper[t+1]&1)<<1
+			bsrc[t], bper[t] = 1, 1|(bper[t+1]&1)<<1
 		case t+2 <= T-2 && bper[t+1]&2 != 0 && dup[t+2] && dup[t+3]:
-			src, bper[t] = t+2, 2|bper[t+1]&1
+			bsrc[t], bper[t] = 2, 2|bper[t+1]&1
+		default:
+			bsrc[t] = 0
 		}
-		if src >= 0 {
-			brep[t] = brep[src]
-		} else {
-			brep[t] = int32(t)
-			u := int(brep[t+1])
-			if !l.backwardStep(c, t, fr(bh, u), fr(lb, u), fr(bh, t), fr(lb, t), fr(w, t), fr(lw, t), fr(v, t), lnK) {
-				return false
-			}
-			bper[t] = 0
-			for d := 1; d <= 2 && t+d <= T-1; d++ {
-				u := int(brep[t+d])
-				if sameBits(fr(bh, t), fr(bh, u)) && sameBits(fr(lb, t), fr(lb, u)) {
-					bper[t] |= 1 << (d - 1)
-				}
-			}
-		}
-		if src >= 0 && per[src]&(1<<(src-t-1)) != 0 {
-			// Frame t of the forward pass equals frame src: γ_t = γ_src, ξ_t = ξ_src.
-			copyK(fr(l.gamma, t), fr(l.gamma, src))
-			xoff[t] = uint8(src - t)
-			if feed != nil && t%xiChunk == 0 {
-				feed <- t
-			}
+		if bsrc[t] != 0 {
+			brep[t] = brep[t+int(bsrc[t])]
 			continue
 		}
-		xoff[t] = 0
-		u := int(brep[t])
-		if !l.gammaDrop(t, fr(bh, u), fr(lb, u), lnK) {
+		brep[t] = int32(t)
+		u := int(brep[t+1])
+		if !l.backwardStep(c, t, fr(bh, u), fr(lb, u), fr(bh, t), fr(lb, t), fr(w, t), fr(lw, t), fr(v, t), lnK) {
 			return false
 		}
-		if feed != nil && t%xiChunk == 0 {
-			feed <- t
+		bper[t] = 0
+		for d := 1; d <= 2 && t+d <= T-1; d++ {
+			u := int(brep[t+d])
+			if sameBits(fr(bh, t), fr(bh, u)) && sameBits(fr(lb, t), fr(lb, u)) {
+				bper[t] |= 1 << (d - 1)
+			}
 		}
 	}
 	return true
 }
 
-// xiChunk is the number of frames backwardDrop reports done at a time.
-const xiChunk = 1024
+// repeats returns P if γ_t = γ_{t+P} and ξ_t = ξ_{t+P} (P = 1, 2): β̂_t
+// reuses frame t+P, and frame t of the forward pass equals frame t+P. It
+// returns 0 otherwise.
+func (l *lattice) repeats(t int) int {
+	p := int(l.bsrc[t])
+	if p == 0 || l.per[t+p]&(1<<(p-1)) == 0 {
+		return 0
+	}
+	return p
+}
+
+// backwardGamma computes γ_t ∝ â_t ⊙ β̂_t from forwardDrop and backwardBeta,
+// copying γ_{t+P} when frame t repeats it, from t = T−1 down to 0.
+func (l *lattice) backwardGamma(T int) bool {
+	k := l.k
+	ensure(&l.gamma, T*k)
+	lnK := math.Log(float64(k))
+	bh, lb, brep := l.bb[:T*k], l.bb[T*k:2*T*k], l.brep[:T]
+	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
+	for t := T - 1; t >= 0; t-- {
+		if t < T-1 {
+			if p := l.repeats(t); p != 0 {
+				copyK(fr(l.gamma, t), fr(l.gamma, t+p))
+				continue
+			}
+		}
+		u := int(brep[t])
+		if !l.gammaDrop(t, fr(bh, u), fr(lb, u), lnK) {
+			return false
+		}
+	}
+	return true
+}
 
 // dropXi adds Σ_t ξ_t to l.xi after dropGamma accepted γ, ξ_t computed
-// from β̂_t, w_t and v_t of frame l.brep[t], or copied from frame t+l.xoff[t],
-// in the order of t from T−2 down to 0. It reports whether the dropped ξ are
-// negligible. If feed is not nil, dropXi runs next to backwardDrop: it
-// waits for the frames backwardDrop reports done on feed, and gives up
-// (false) when feed is closed before frame 0.
-func (l *lattice) dropXi(c *chain, T int, feed <-chan int) bool {
+// from β̂_t, w_t and v_t of frame l.brep[t], or copied from frame t+P
+// (lattice.repeats), in the order of t from T−2 down to 0. It reports
+// whether the dropped ξ are negligible. It reads what forwardDrop and
+// backwardBeta wrote, not γ, so it may run next to backwardGamma.
+func (l *lattice) dropXi(c *chain, T int) bool {
 	if T < 2 {
 		return true
-	}
-	ready := 0 // the frames from ready on are done
-	if feed != nil {
-		ready = T
-	}
-	wait := func(t int) bool {
-		for t < ready {
-			v, ok := <-feed
-			if !ok {
-				return false
-			}
-			ready = v
-		}
-		return true
-	}
-	// backwardDrop has sized its buffers once it reports a frame.
-	if !wait(T - 2) {
-		return false
 	}
 	k := l.k
 	ensure(&l.lx, 3*k*k)
@@ -408,20 +438,16 @@ func (l *lattice) dropXi(c *chain, T int, feed <-chan int) bool {
 	}
 	w, lw, v := l.bb[2*T*k:3*T*k], l.bb[3*T*k:4*T*k], l.bb[4*T*k:5*T*k]
 	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
-	brep, xoff, xs := l.brep[:T], l.xoff[:T], l.xi[:k*k:k*k]
+	brep, xs := l.brep[:T], l.xi[:k*k:k*k]
 	for t := T - 2; t >= 0; t-- {
-		if !wait(t) {
-			return false
-		}
 		xslot := slot(t)
-		if off := int(xoff[t]); off != 0 {
+		if p := l.repeats(t); p != 0 {
 			// Σ_t ξ_t ≥ +0 never is −0: adding a ξ_t(i,j) = +0 changes no bit.
-			src := t + off
-			from := slot(src)
+			from := slot(t + p)
 			for i, x := range from {
 				xs[i] += x
 			}
-			if src&1 != t&1 {
+			if p == 1 {
 				copyK(xslot, from)
 			}
 			continue
@@ -450,18 +476,23 @@ func (l *lattice) dropXi(c *chain, T int, feed <-chan int) bool {
 // backwardStep computes β̂_t (cur, bounds lcur) from β̂_{t+1} (next, lnext),
 // leaving w_j = p_{t+1}(j)·β̂_{t+1}(j) in w (bounds lw) and the unnormalised
 // kept v_i = Σ_j A_ij·w_j in v.
+//
+// It computes p_{t+1}(j) = exp(b_{t+1}(j) − max b_{t+1}) as forwardStep does
+// (0 below emitFloor), rather than reading the forward pass's.
 func (l *lattice) backwardStep(c *chain, t int, next, lnext, cur, lcur, w, lw, v []float64, lnK float64) bool {
 	k := l.k
 	inf := math.Inf(-1)
-	r := int(l.rep[t+1]) // forward frame t+1 and its p_{t+1}, max b_{t+1}
-	pt := l.bw[r*k : (r+1)*k : (r+1)*k]
-	b := l.flp[r*k : (r+1)*k : (r+1)*k]
+	b := l.flp[(t+1)*k : (t+2)*k : (t+2)*k]
 	next, lnext, cur, lcur = next[:k:k], lnext[:k:k], cur[:k:k], lcur[:k:k]
 	w, lw, v = w[:k:k], lw[:k:k], v[:k:k]
-	m := l.bmax[r]
+	m := maxOf(b)
 	wmax := inf
 	for j := range k {
-		wj := pt[j] * next[j]
+		pj := 0.0
+		if g := b[j] - m; g >= emitFloor {
+			pj = expNeg(g)
+		}
+		wj := pj * next[j]
 		lw[j] = inf
 		if wj < normalMin {
 			wj = 0

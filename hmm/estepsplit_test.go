@@ -79,8 +79,9 @@ func sameStats(a, b *stats) bool {
 }
 
 // TestLoneSequenceSplit: the E-step of one long sequence on two goroutines
-// (emissions in two row ranges, Σ_t ξ_t of the dropped-state recursions
-// next to their backward pass, the emission statistics by feature groups)
+// (emissions in two row ranges, the dropped-state recursions' backward
+// recursion next to their forward pass and Σ_t ξ_t next to γ, the
+// emission statistics by feature groups)
 // gives the sequential E-step's log P, γ, Σ_t ξ_t and statistics bit for
 // bit, on every path: the scaled and the dropped-state recursions, the
 // drop path declining to log space after its γ was accepted, the scaling
@@ -101,8 +102,8 @@ func TestLoneSequenceSplit(t *testing.T) {
 			l := newLattice(k)
 			l.grow(T)
 			em.frameLogProb(l.flp, c.seqs.X, T)
-			_, gok := l.dropGamma(c.ch, T, nil)
-			xok := gok && l.dropXi(c.ch, T, nil)
+			_, gok := l.dropGamma(c.ch, T)
+			xok := gok && l.dropXi(c.ch, T)
 			if gok != c.gapDrop || xok {
 				t.Fatalf("%s: dropGamma accepted %v, dropXi %v; the case no longer covers its decline", c.name, gok, xok)
 			}

@@ -45,7 +45,7 @@ type lattice struct {
 	lx        []float64
 	bb        []float64
 	per, bper []uint8
-	xoff      []uint8 // T: ξ_t equals ξ_{t+xoff[t]} (0: computed)
+	bsrc      []uint8 // T: β̂_t is β̂_{t+bsrc[t]} (0: computed)
 	rep, brep []int32 // T: the frame that holds frame t's forward (backward) values
 	rowDup    []bool  // the E-step's sequence: row t equals row t−1 (nil: unknown)
 	dup       []bool  // T: b_t = b_{t−1} bit for bit
