@@ -312,11 +312,7 @@ func sameRow(a, b []float64) bool {
 // spherical) or Σ_t γ_t(j)·x_t x_tᵀ (full, tied) of T rows to st.
 func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
-	for t := range T {
-		for s, gs := range gamma[t*k : (t+1)*k] {
-			st.post[s] += gs
-		}
-	}
+	addPosteriors(st.post, gamma, T)
 	if !e.full {
 		e.accumulateDiag(st, x, gamma, T, 0, d)
 		return
@@ -341,6 +337,26 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 			}
 		}
 	}
+}
+
+// addPosteriors adds Σ_t γ_t(j) over T rows of γ (rows of len(post)) to
+// post, in row order; for K = 4 the sums are held in registers.
+func addPosteriors(post, gamma []float64, T int) {
+	k := len(post)
+	if k != 4 {
+		for t := range T {
+			for s, gs := range gamma[t*k : (t+1)*k] {
+				post[s] += gs
+			}
+		}
+		return
+	}
+	p0, p1, p2, p3 := post[0], post[1], post[2], post[3]
+	for t := range T {
+		g := (*[4]float64)(gamma[t*4 : t*4+4])
+		p0, p1, p2, p3 = p0+g[0], p1+g[1], p2+g[2], p3+g[3]
+	}
+	post[0], post[1], post[2], post[3] = p0, p1, p2, p3
 }
 
 // accumulateSplit is accumulate on two goroutines for a diag/spherical
@@ -374,12 +390,7 @@ func (e *gaussianEmitter) accumulateSplit(st *stats, x, gamma []float64, T int, 
 		work()
 		close(done)
 	}()
-	k := e.k
-	for t := range T {
-		for s, gs := range gamma[t*k : (t+1)*k] {
-			st.post[s] += gs
-		}
-	}
+	addPosteriors(st.post, gamma, T)
 	work()
 	<-done
 }
@@ -396,24 +407,10 @@ const splitMinT = 4096
 // would be ±0, which change no sum.
 func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T, f0, f1 int) {
 	k, d := e.k, e.d
-	// Squared rows, on the stack: the emitter is shared by the workers of an
-	// E-step. Blocks have fewer rows when D > dedupMaxD.
-	var sqbuf [emitBlock * dedupMaxD]float64
 	rowsPer := emitBlock * dedupMaxD / max(d, dedupMaxD)
 	for t0 := 0; t0 < T; t0 += rowsPer {
 		n := min(rowsPer, T-t0)
-		xb, gb, sq := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k], sqbuf[:n*d]
-		if f0 == 0 && f1 == d {
-			for i, v := range xb {
-				sq[i] = v * v
-			}
-		} else {
-			for i := 0; i < len(xb); i += d {
-				for f := f0; f < f1; f++ {
-					sq[i+f] = xb[i+f] * xb[i+f]
-				}
-			}
-		}
+		xb, gb := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k]
 		for s := range k {
 			zero := true
 			for gi := s; gi < len(gb); gi += k {
@@ -431,14 +428,14 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T, f0, f
 				// Σ γ·x and Σ γ·x² in separate passes: fewer live values
 				// than registers, so nothing spills to the stack.
 				addWeighted4(obs[f:f+4:f+4], xb, gb, f, s, n, d, k)
-				addWeighted4(obs2[f:f+4:f+4], sq, gb, f, s, n, d, k)
+				addSquares4(obs2[f:f+4:f+4], xb, gb, f, s, n, d, k)
 			}
 			for ; f < f1; f++ {
 				a, b := obs[f], obs2[f]
 				off, gi := f, s
 				for range n {
-					g := gb[gi]
-					a, b = a+g*xb[off], b+g*sq[off]
+					g, v := gb[gi], xb[off]
+					a, b = a+g*v, b+g*(v*v)
 					off += d
 					gi += k
 				}
@@ -446,6 +443,22 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T, f0, f
 			}
 		}
 	}
+}
+
+// addSquares4 is addWeighted4 for the squares of the values of v, each
+// rounded before it is weighted.
+func addSquares4(o, v, gb []float64, f, s, n, d, k int) {
+	a0, a1, a2, a3 := o[0], o[1], o[2], o[3]
+	off, gi := f, s
+	for range n {
+		g := gb[gi]
+		r := v[off : off+4 : off+4]
+		q0, q1, q2, q3 := r[0]*r[0], r[1]*r[1], r[2]*r[2], r[3]*r[3]
+		a0, a1, a2, a3 = a0+g*q0, a1+g*q1, a2+g*q2, a3+g*q3
+		off += d
+		gi += k
+	}
+	o[0], o[1], o[2], o[3] = a0, a1, a2, a3
 }
 
 // addWeighted4 adds Σ_t γ_t(s)·v_t[f..f+4) over the n rows of v (row

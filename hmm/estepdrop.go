@@ -428,34 +428,46 @@ func (l *lattice) dropXi(c *chain, T int) bool {
 		return true
 	}
 	k := l.k
-	ensure(&l.lx, 3*k*k)
+	kk := k * k
+	ensure(&l.lx, 3*kk)
 	inf := math.Inf(-1)
-	lxi := l.lx[:k*k] // max_t bound of the dropped ξ_t(i,j)
-	xinc := l.lx[k*k : 3*k*k]
-	slot := func(t int) []float64 { return xinc[(t&1)*k*k : (t&1+1)*k*k : (t&1+1)*k*k] }
+	lxi := l.lx[:kk] // max_t bound of the dropped ξ_t(i,j)
+	// Two slots for ξ_t: the one of ξ_{t+1} (s1) and the other. A repeated
+	// frame uses the slot of the frame it repeats, a computed one the
+	// other slot: later frames repeat frame t or t+1 only.
+	slot := func(i int) []float64 { return l.lx[(i+1)*kk : (i+2)*kk : (i+2)*kk] }
 	for i := range lxi {
 		lxi[i] = inf
 	}
 	w, lw, v := l.bb[2*T*k:3*T*k], l.bb[3*T*k:4*T*k], l.bb[4*T*k:5*T*k]
 	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
-	brep, xs := l.brep[:T], l.xi[:k*k:k*k]
+	brep, xs := l.brep[:T], l.xi[:kk:kk]
+	s1, s2 := 0, 0 // the slots of ξ_{t+1} and ξ_{t+2}
 	for t := T - 2; t >= 0; t-- {
-		xslot := slot(t)
-		if p := l.repeats(t); p != 0 {
-			// Σ_t ξ_t ≥ +0 never is −0: adding a ξ_t(i,j) = +0 changes no bit.
-			from := slot(t + p)
+		st := 1 - s1
+		switch l.repeats(t) {
+		case 1:
+			st = s1
+		case 2:
+			st = s2
+		default:
+			u := int(brep[t])
+			if !l.xiDrop(c, t, fr(w, u), fr(lw, u), fr(v, u), slot(st), lxi) {
+				return false
+			}
+			s1, s2 = st, s1
+			continue
+		}
+		// Σ_t ξ_t ≥ +0 never is −0: adding a ξ_t(i,j) = +0 changes no bit.
+		if from := slot(st); kk == 16 {
+			addTo16((*[16]float64)(xs), (*[16]float64)(from))
+		} else {
+			from = from[:len(xs)]
 			for i, x := range from {
 				xs[i] += x
 			}
-			if p == 1 {
-				copyK(xslot, from)
-			}
-			continue
 		}
-		u := int(brep[t])
-		if !l.xiDrop(c, t, fr(w, u), fr(lw, u), fr(v, u), xslot, lxi) {
-			return false
-		}
+		s1, s2 = st, s1
 	}
 	lnT := math.Log(float64(T - 1))
 	for i, lb := range lxi {
@@ -471,6 +483,14 @@ func (l *lattice) dropXi(c *chain, T int) bool {
 		}
 	}
 	return true
+}
+
+// addTo16 adds v to a (K = 4: a K×K matrix), unrolled.
+func addTo16(a, v *[16]float64) {
+	a[0], a[1], a[2], a[3] = a[0]+v[0], a[1]+v[1], a[2]+v[2], a[3]+v[3]
+	a[4], a[5], a[6], a[7] = a[4]+v[4], a[5]+v[5], a[6]+v[6], a[7]+v[7]
+	a[8], a[9], a[10], a[11] = a[8]+v[8], a[9]+v[9], a[10]+v[10], a[11]+v[11]
+	a[12], a[13], a[14], a[15] = a[12]+v[12], a[13]+v[13], a[14]+v[14], a[15]+v[15]
 }
 
 // backwardStep computes β̂_t (cur, bounds lcur) from β̂_{t+1} (next, lnext),
