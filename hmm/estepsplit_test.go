@@ -166,3 +166,25 @@ func TestLoneSequenceSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestInitGaussianWorkers: the initialisation with two goroutines (data
+// variance next to k-means' distinct rows, Lloyd runs shared) is the
+// sequential one bit for bit.
+func TestInitGaussianWorkers(t *testing.T) {
+	_, g := gaussianProblem(3000, 3, 5)
+	for _, seqs := range []Sequences{repeatedRows(t, 5000), g} {
+		for _, cov := range []string{Diag, Full} {
+			a, err := MarshalModel(initGaussian(7, cov, 4, seqs, 1e-3, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := MarshalModel(initGaussian(7, cov, 4, seqs, 1e-3, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a, b) {
+				t.Errorf("D=%d, %s: the initialisation differs with two goroutines", seqs.D, cov)
+			}
+		}
+	}
+}

@@ -507,7 +507,8 @@ func TestFastDroppedStart(t *testing.T) {
 
 // KMeans computes distances once per distinct row and, on integer data,
 // sums per distinct row with multiplicities; both must give exactly the
-// result of treating every row on its own.
+// result of treating every row on its own, and so must the Lloyd runs on
+// two goroutines.
 func TestKMeansDistinctRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	ints := make([]float64, 2000*6)
@@ -526,10 +527,15 @@ func TestKMeansDistinctRows(t *testing.T) {
 	}{{"degenerate", deg.X, 10, 4}, {"integers", ints, 6, 5}, {"reals", reals, 5, 4}, {"three rows", deg.X[:30], 10, 4}} {
 		T := len(c.x) / c.d
 		for seed := range uint64(3) {
-			a := newKmeans(c.x, T, c.d, c.k, true).run(newRand(seed, streamKMeans), 1e-6, 3)
-			b := newKmeans(c.x, T, c.d, c.k, false).run(newRand(seed, streamKMeans), 1e-6, 3)
+			a := newKmeans(c.x, T, c.d, c.k, true).run(newRand(seed, streamKMeans), 1e-6, 3, 1)
+			b := newKmeans(c.x, T, c.d, c.k, false).run(newRand(seed, streamKMeans), 1e-6, 3, 1)
 			if !slices.Equal(a.Centers, b.Centers) || !slices.Equal(a.Labels, b.Labels) || a.Inertia != b.Inertia {
 				t.Errorf("%s, seed %d: distinct-row k-means differs: inertia %v vs %v", c.name, seed, a.Inertia, b.Inertia)
+			}
+			// Lloyd runs on two goroutines.
+			p := newKmeans(c.x, T, c.d, c.k, true).run(newRand(seed, streamKMeans), 1e-6, 3, 2)
+			if !slices.Equal(a.Centers, p.Centers) || !slices.Equal(a.Labels, p.Labels) || a.Inertia != p.Inertia {
+				t.Errorf("%s, seed %d: k-means on two goroutines differs: inertia %v vs %v", c.name, seed, p.Inertia, a.Inertia)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 )
 
 // Streams of the PCG generator used for the independent random draws of
@@ -76,11 +77,31 @@ func initChain(seed uint64, k int) (pi, a []float64) {
 // matrix; if that mean is not positive, the mean of its diagonal).
 // With a single row the data covariance is taken as 0.
 func InitGaussian(seed uint64, cov string, k int, seqs Sequences, minCovar float64) *Gaussian {
+	return initGaussian(seed, cov, k, seqs, minCovar, 1)
+}
+
+// initGaussian is InitGaussian, with workers ≥ 2 on two goroutines: the
+// data variance next to the distinct rows of k-means, and the Lloyd runs
+// of k-means (see kmeans.run). The result is the same.
+func initGaussian(seed uint64, cov string, k int, seqs Sequences, minCovar float64, workers int) *Gaussian {
 	d, T := seqs.D, seqs.T()
 	g := &Gaussian{Covariance: cov, K: k, D: d}
 	g.Startprob, g.Transmat = initChain(seed, k)
-	vd := dataVariance(seqs.X, T, d)
-	g.Means = kmeansVar(newRand(seed, streamKMeans), seqs.X, d, k, 10, vd).Centers
+	var vd []float64
+	var km *kmeans
+	if workers >= 2 {
+		done := make(chan struct{})
+		go func() {
+			vd = dataVariance(seqs.X, T, d)
+			close(done)
+		}()
+		km = newKmeans(seqs.X, T, d, k, true)
+		<-done
+	} else {
+		vd = dataVariance(seqs.X, T, d)
+		km = newKmeans(seqs.X, T, d, k, true)
+	}
+	g.Means = km.run(newRand(seed, streamKMeans), kmeansTol(vd, T, d), 10, workers).Centers
 	if cov == Diag {
 		for i := range d {
 			vd[i] += minCovar
@@ -237,22 +258,61 @@ func KMeans(r *rand.Rand, x []float64, d, k, nInit int) KMeansResult {
 // kmeansVar is KMeans given the diagonal of the data covariance.
 func kmeansVar(r *rand.Rand, x []float64, d, k, nInit int, cv []float64) KMeansResult {
 	T := len(x) / d
+	return newKmeans(x, T, d, k, true).run(r, kmeansTol(cv, T, d), nInit, 1)
+}
+
+// kmeansTol is scikit-learn's tolerance on the squared centre shift:
+// 1e-4 times the mean feature variance (denominator T), from the diagonal
+// cv of the data covariance (denominator T−1).
+func kmeansTol(cv []float64, T, d int) float64 {
 	varMean := 0.0
 	for f := range d {
 		varMean += cv[f] * float64(T-1) / float64(max(T, 1))
 	}
-	tol := 1e-4 * varMean / float64(d)
-	return newKmeans(x, T, d, k, true).run(r, tol, nInit)
+	return 1e-4 * varMean / float64(d)
 }
 
 // run returns the best of nInit k-means++ seedings, each refined by Lloyd.
-func (km *kmeans) run(r *rand.Rand, tol float64, nInit int) KMeansResult {
-	var best KMeansResult
-	for i := range max(nInit, 1) {
-		km.plusPlus(r)
-		res := km.lloyd(tol)
-		if i == 0 || res.Inertia < best.Inertia {
-			best = res
+// With workers ≥ 2 the seedings, which draw from r in turn, come first, and
+// two goroutines then share the Lloyd runs, which do not draw; the best is
+// picked in the same order, so the result is the same.
+func (km *kmeans) run(r *rand.Rand, tol float64, nInit, workers int) KMeansResult {
+	nInit = max(nInit, 1)
+	res := make([]KMeansResult, nInit)
+	if workers < 2 || nInit < 2 {
+		b := &lloydBuf{labels: km.labels, dist: km.dist, next: km.next, count: km.count}
+		for i := range nInit {
+			km.plusPlus(r)
+			b.centers = km.centers
+			res[i] = km.lloyd(b, tol)
+		}
+	} else {
+		seeds := make([][]float64, nInit)
+		for i := range seeds {
+			km.plusPlus(r)
+			seeds[i] = append([]float64(nil), km.centers...)
+		}
+		var next atomic.Int32
+		work := func(b *lloydBuf) {
+			for i := next.Add(1) - 1; int(i) < nInit; i = next.Add(1) - 1 {
+				b.centers = seeds[i]
+				res[i] = km.lloyd(b, tol)
+			}
+		}
+		U, kd := len(km.weight), km.k*km.d
+		done := make(chan struct{})
+		go func() {
+			work(&lloydBuf{labels: make([]int, U), dist: make([]float64, U), next: make([]float64, kd),
+				count: make([]float64, km.k)})
+			close(done)
+		}()
+		work(&lloydBuf{labels: km.labels, dist: km.dist, next: km.next, count: km.count})
+		<-done
+	}
+	best := res[0]
+	for _, r := range res[1:] {
+		if r.Inertia < best.Inertia {
+			best = r
 		}
 	}
 	// lloyd labels the distinct rows.
@@ -469,11 +529,19 @@ func (km *kmeans) sample(u float64, exact bool) int {
 	return km.T - 1
 }
 
-// lloyd runs Lloyd iterations from km.centers and returns a fresh result,
+// lloydBuf holds the work buffers of a Lloyd run: the centres (K×D, the
+// start on entry), the label of and distance to its centre of every
+// distinct row, and the sums and counts of the next centres.
+type lloydBuf struct {
+	centers, dist, next, count []float64
+	labels                     []int
+}
+
+// lloyd runs Lloyd iterations from b.centers and returns a fresh result,
 // with the labels of the distinct rows.
-func (km *kmeans) lloyd(tol float64) KMeansResult {
+func (km *kmeans) lloyd(b *lloydBuf, tol float64) KMeansResult {
 	x, d, k, T := km.x, km.d, km.k, km.T
-	centers, labels, dist, next, count := km.centers, km.labels, km.dist, km.next, km.count
+	centers, labels, dist, next, count := b.centers, b.labels, b.dist, b.next, b.count
 	clear(labels)
 	assign := func() (changed bool) {
 		for u := range labels {

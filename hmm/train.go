@@ -117,7 +117,7 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 		seed := cfg.Seed + uint64(r)
 		var init Model
 		if cfg.Kind == KindGaussian {
-			init = InitGaussian(seed, cfg.Covariance, cfg.States, seqs, cfg.MinCovar)
+			init = initGaussian(seed, cfg.Covariance, cfg.States, seqs, cfg.MinCovar, workers)
 		} else {
 			init = InitCategorical(seed, cfg.States, cfg.Symbols)
 		}
