@@ -36,7 +36,8 @@ const dropTol = 1e-17
 
 // scoreDrop is scoreFast with dropped states, for a sequence that scoreFast
 // declined. It computes the frame log-probabilities emitBlock frames at a
-// time into l.flp (feeding each block to the Viterbi pass if l.vfeed) and,
+// time into l.flp, or reads them from l.pre if it holds them (feeding each
+// block to the Viterbi pass if l.vfeed) and,
 // if frames is not nil, writes the increments
 // max b_t + log s_t to frames.
 func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames []float64) (float64, bool) {
@@ -57,8 +58,13 @@ func (l *lattice) scoreDrop(c *chain, em emitter, x []float64, d, T int, frames 
 	var acc logAcc
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
-		em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
-		flp := l.flp[:n*k]
+		var flp []float64
+		if l.pre != nil {
+			flp = l.pre[t0*k : (t0+n)*k]
+		} else {
+			em.frameLogProb(l.flp, x[t0*d:(t0+n)*d], n)
+			flp = l.flp[:n*k]
+		}
 		if l.vfeed {
 			l.viterbiFeed(c, t0, flp)
 		}

@@ -289,6 +289,37 @@ func score(ch *chain, em emitter, seqs Sequences, impl string) ([]float64, error
 	return out, nil
 }
 
+// score is score(ch, em, seqs, e.impl) for the E-steps' data. A lone long
+// sequence has its frame log-probabilities computed first, on two
+// goroutines (lattice.split) and with the E-steps' rowDup, and the passes
+// of score read them (l.pre) instead of computing them a block at a time:
+// the same values, so the same result.
+func (e *engine) score(ch *chain, em emitter, seqs Sequences) ([]float64, error) {
+	T, d := seqs.T(), seqs.D
+	_, lookup := em.(probEmitter)
+	if e.workers < 2 || len(seqs.Bounds()) != 1 || T < splitMinT || e.impl == ImplScaling || !ch.fast || lookup {
+		return score(ch, em, seqs, e.impl)
+	}
+	l := e.lats[0]
+	l.grow(T)
+	l.par, l.rowDup = e.workers, nil
+	if _, ok := em.(rowsEmitter); ok {
+		l.rowDup = e.rowsFor(seqs)
+	}
+	l.frameLogProb(em, seqs.X, T)
+	l.rowDup, l.pre = nil, l.flp[:T*l.k:T*l.k]
+	l.flp = nil // the block scratch of scoreFast and scoreDrop, which l.pre makes unused
+	defer func() { l.flp, l.pre = l.pre, nil }()
+	if lp, ok := l.scoreFast(ch, em, seqs.X, d, T, nil); ok {
+		return []float64{lp}, nil
+	}
+	if lp, ok := l.scoreDrop(ch, em, seqs.X, d, T, nil); ok {
+		return []float64{lp}, nil
+	}
+	l.flp = l.pre
+	return []float64{l.forwardLog(ch, T)}, nil
+}
+
 // scoreFrames returns, for every row t of every sequence, the forward
 // log-likelihood increment log P(x_t | x_<t) within its sequence (log P(x_0)
 // for a sequence's first row); see lattice.frames.
@@ -465,7 +496,7 @@ func baumWelch(ctx context.Context, ch *chain, seqs Sequences, opt FitOptions, f
 	if err != nil {
 		return run, fmt.Errorf("final parameters: %w", err)
 	}
-	lps, err := score(ch, em, seqs, eng.impl)
+	lps, err := eng.score(ch, em, seqs)
 	if err != nil {
 		return run, fmt.Errorf("final parameters: %w", err)
 	}

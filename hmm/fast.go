@@ -213,7 +213,8 @@ func (l *lattice) fixStart(c *chain, bh, w []float64, z, s float64, xi bool) boo
 
 // scoreFast is forwardFast for one sequence of rows x without T×K buffers:
 // the frame log-probabilities are computed emitBlock frames at a time (and
-// fed to the Viterbi pass if l.vfeed and em has no frameProb). If
+// fed to the Viterbi pass if l.vfeed and em has no frameProb), or read
+// from l.pre if it holds them (not for an emitter with frameProb). If
 // frames is not nil, frames[t] receives the increment
 // log P(x_t | x_<t) = max b_t + log s_t.
 func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int, frames []float64) (float64, bool) {
@@ -227,7 +228,12 @@ func (l *lattice) scoreFast(c *chain, em emitter, x []float64, d, T int, frames 
 	var acc logAcc
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
-		ok, flp := l.scaledProbs(em, x[t0*d:(t0+n)*d], n)
+		var ok, flp bool
+		if l.pre != nil {
+			ok = expFrames(l.bw, l.bmax, l.pre[t0*k:(t0+n)*k], k, n)
+		} else {
+			ok, flp = l.scaledProbs(em, x[t0*d:(t0+n)*d], n)
+		}
 		if flp && l.vfeed {
 			l.viterbiFeed(c, t0, l.flp[:n*k])
 		}

@@ -24,6 +24,7 @@ var ErrUnderflow = errors.New("hmm: forward pass failed with underflow; use impl
 type lattice struct {
 	k     int
 	flp   []float64 // T×K frame log-probabilities b_t(j)
+	pre   []float64 // T×K b_t(j) computed before scoreFast and scoreDrop (nil: none)
 	alpha []float64 // T×K log forward (log) | scaled forward (scaling)
 	beta  []float64 // T×K log backward (log) | scaled backward (scaling)
 	fw    []float64 // T×K exp(α_t − max α_t) (log) | normalised forward â_t (fast)
