@@ -328,11 +328,11 @@ func (l *lattice) backwardDrop(c *chain, T int) bool {
 // l.flp and l.dup, not the forward pass, so it may run next to it. Like
 // forwardDrop it reuses a frame whose inputs equal those of frame t+P
 // (P = 1, 2) bit for bit: β̂_t when β̂_{t+1} = β̂_{t+1+P} and b_{t+1} =
-// b_{t+1+P}; l.bsrc[t] = P (0: computed), and l.brep[t] is the frame that
-// holds β̂_t, w_t and v_t.
+// b_{t+1+P}; l.bsrc[t] = P (0: computed). The computed frames are stored in
+// turn in l.bb, 5K values each (β̂, its bounds, w, their bounds, v; see
+// lattice.betaSlot), and l.brep[t] is the one that holds frame t's.
 func (l *lattice) backwardBeta(c *chain, T int) bool {
 	k := l.k
-	ensure(&l.bb, 5*T*k)
 	if cap(l.bper) < T {
 		l.bper = make([]uint8, T)
 	}
@@ -344,14 +344,13 @@ func (l *lattice) backwardBeta(c *chain, T int) bool {
 	}
 	lnK := math.Log(float64(k))
 	inf := math.Inf(-1)
-	// β̂_t, its bounds, w_t, their bounds and v_t, T×K each.
-	bh, lb, w, lw, v := l.bb[:T*k], l.bb[T*k:2*T*k], l.bb[2*T*k:3*T*k], l.bb[3*T*k:4*T*k], l.bb[4*T*k:5*T*k]
+	l.bb = l.bb[:0]
+	bh, lb, _, _, _ := l.betaSlot(l.newBetaSlot())
 	for i := range k {
-		bh[(T-1)*k+i], lb[(T-1)*k+i] = 1, inf
+		bh[i], lb[i] = 1, inf
 	}
 	bper, bsrc, dup, brep := l.bper[:T], l.bsrc[:T], l.dup[:T], l.brep[:T]
-	bper[T-1], bsrc[T-1], brep[T-1] = 0, 0, int32(T-1)
-	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
+	bper[T-1], bsrc[T-1], brep[T-1] = 0, 0, 0
 	for t := T - 2; t >= 0; t-- {
 		// β̂_t is a function of β̂_{t+1} and b_{t+1}.
 		switch {
@@ -368,20 +367,43 @@ func (l *lattice) backwardBeta(c *chain, T int) bool {
 			brep[t] = brep[t+int(bsrc[t])]
 			continue
 		}
-		brep[t] = int32(t)
-		u := int(brep[t+1])
-		if !l.backwardStep(c, t, fr(bh, u), fr(lb, u), fr(bh, t), fr(lb, t), fr(w, t), fr(lw, t), fr(v, t), lnK) {
+		s := l.newBetaSlot()
+		brep[t] = int32(s)
+		next, lnext, _, _, _ := l.betaSlot(int(brep[t+1]))
+		cur, lcur, w, lw, v := l.betaSlot(s)
+		if !l.backwardStep(c, t, next, lnext, cur, lcur, w, lw, v, lnK) {
 			return false
 		}
 		bper[t] = 0
 		for d := 1; d <= 2 && t+d <= T-1; d++ {
-			u := int(brep[t+d])
-			if sameBits(fr(bh, t), fr(bh, u)) && sameBits(fr(lb, t), fr(lb, u)) {
+			bu, lu, _, _, _ := l.betaSlot(int(brep[t+d]))
+			if sameBits(cur, bu) && sameBits(lcur, lu) {
 				bper[t] |= 1 << (d - 1)
 			}
 		}
 	}
 	return true
+}
+
+// newBetaSlot adds room for one more frame of backwardBeta to l.bb and
+// returns its index.
+func (l *lattice) newBetaSlot() int {
+	n := 5 * l.k
+	s := len(l.bb) / n
+	if cap(l.bb) < len(l.bb)+n {
+		l.bb = append(l.bb, make([]float64, n)...)
+	} else {
+		l.bb = l.bb[:len(l.bb)+n]
+	}
+	return s
+}
+
+// betaSlot returns the values of frame slot s of backwardBeta: β̂, its
+// bounds, w, their bounds and v, K each.
+func (l *lattice) betaSlot(s int) (bh, lb, w, lw, v []float64) {
+	k := l.k
+	b := l.bb[5*k*s : 5*k*(s+1) : 5*k*(s+1)]
+	return b[:k:k], b[k : 2*k : 2*k], b[2*k : 3*k : 3*k], b[3*k : 4*k : 4*k], b[4*k : 5*k : 5*k]
 }
 
 // repeats returns P if γ_t = γ_{t+P} and ξ_t = ξ_{t+P} (P = 1, 2): β̂_t
@@ -401,7 +423,7 @@ func (l *lattice) backwardGamma(T int) bool {
 	k := l.k
 	ensure(&l.gamma, T*k)
 	lnK := math.Log(float64(k))
-	bh, lb, brep := l.bb[:T*k], l.bb[T*k:2*T*k], l.brep[:T]
+	brep := l.brep[:T]
 	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
 	for t := T - 1; t >= 0; t-- {
 		if t < T-1 {
@@ -410,8 +432,8 @@ func (l *lattice) backwardGamma(T int) bool {
 				continue
 			}
 		}
-		u := int(brep[t])
-		if !l.gammaDrop(t, fr(bh, u), fr(lb, u), lnK) {
+		bh, lb, _, _, _ := l.betaSlot(int(brep[t]))
+		if !l.gammaDrop(t, bh, lb, lnK) {
 			return false
 		}
 	}
@@ -439,8 +461,6 @@ func (l *lattice) dropXi(c *chain, T int) bool {
 	for i := range lxi {
 		lxi[i] = inf
 	}
-	w, lw, v := l.bb[2*T*k:3*T*k], l.bb[3*T*k:4*T*k], l.bb[4*T*k:5*T*k]
-	fr := func(a []float64, t int) []float64 { return a[t*k : (t+1)*k : (t+1)*k] }
 	brep, xs := l.brep[:T], l.xi[:kk:kk]
 	s1, s2 := 0, 0 // the slots of ξ_{t+1} and ξ_{t+2}
 	for t := T - 2; t >= 0; t-- {
@@ -451,8 +471,8 @@ func (l *lattice) dropXi(c *chain, T int) bool {
 		case 2:
 			st = s2
 		default:
-			u := int(brep[t])
-			if !l.xiDrop(c, t, fr(w, u), fr(lw, u), fr(v, u), slot(st), lxi) {
+			_, _, w, lw, v := l.betaSlot(int(brep[t]))
+			if !l.xiDrop(c, t, w, lw, v, slot(st), lxi) {
 				return false
 			}
 			s1, s2 = st, s1

@@ -41,13 +41,14 @@ type lattice struct {
 	drop  []bool    // 2×K states dropped in the previous and current frame (scoreDrop)
 	lf    []float64 // T×K log bounds of dropped forward values (dropPosteriors)
 	// dropPosteriors: log bounds of the dropped ξ and the last two ξ_t
-	// (3×K×K), the backward lattices (5×T×K) and which frames repeat the
-	// frame 1 or 2 later (bit 0, 1) in the forward (per) and backward pass.
+	// (3×K×K), the computed frames of the backward pass (5×K each, see
+	// betaSlot) and which frames repeat the frame 1 or 2 later (bit 0, 1)
+	// in the forward (per) and backward pass.
 	lx        []float64
 	bb        []float64
 	per, bper []uint8
 	bsrc      []uint8 // T: β̂_t is β̂_{t+bsrc[t]} (0: computed)
-	rep, brep []int32 // T: the frame that holds frame t's forward (backward) values
+	rep, brep []int32 // T: the frame (backward: slot) that holds frame t's forward (backward) values
 	rowDup    []bool  // the E-step's sequence: row t equals row t−1 (nil: unknown)
 	dup       []bool  // T: b_t = b_{t−1} bit for bit
 	// par is the number of goroutines the E-step of a lone sequence lets
