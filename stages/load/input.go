@@ -131,25 +131,19 @@ func splitHeader(data []byte) (header, rest []byte, err error) {
 	return data[:nl+1], data[nl+1:], nil
 }
 
-// chunkBounds cuts data into runs of whole lines of about chunkSize bytes.
-func chunkBounds(data []byte) [][]byte {
-	var out [][]byte
-	for len(data) > 0 {
-		n := chunkSize
-		if n >= len(data) {
-			out = append(out, data)
-			break
-		}
-		nl := bytes.IndexByte(data[n:], '\n')
-		if nl < 0 {
-			out = append(out, data)
-			break
-		}
-		n += nl + 1
-		out = append(out, data[:n])
-		data = data[n:]
+// nextChunk cuts the first run of whole lines of about chunkSize bytes off
+// data. It reads data only around the cut.
+func nextChunk(data []byte) (chunk, rest []byte) {
+	n := chunkSize
+	if n >= len(data) {
+		return data, nil
 	}
-	return out
+	nl := bytes.IndexByte(data[n:], '\n')
+	if nl < 0 {
+		return data, nil
+	}
+	n += nl + 1
+	return data[:n], data[n:]
 }
 
 // streamInput reads r block by block. At most workers+2 blocks are alive,

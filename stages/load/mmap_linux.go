@@ -8,7 +8,11 @@ import (
 
 // mmapInput maps a plain file read-only. Parsed chunks are dropped from the
 // mapping with MADV_DONTNEED (the page cache keeps them), so the mapped file
-// does not accumulate in the process's resident set.
+// does not accumulate in the process's resident set. Chunks are cut as they
+// are handed out, not all up front: the page cache holds a file in large
+// folios (up to 2 MiB) and one touched byte maps its whole folio, so finding
+// every chunk's first newline before parsing mapped 377 MB of the 513 MB
+// benchmark file into the resident set at once.
 func mmapInput(f *os.File) (*input, bool, error) {
 	st, err := f.Stat()
 	if err != nil {
@@ -27,11 +31,12 @@ func mmapInput(f *os.File) (*input, bool, error) {
 		return nil, false, err
 	}
 	pageSize := os.Getpagesize()
-	bounds := chunkBounds(rest)
 	off := len(header)
 	produce := func(ctx context.Context, out chan<- chunk, stop func(int) bool) error {
-		pos := off
-		for i, b := range bounds {
+		pos, left := off, rest
+		for i := 0; len(left) > 0; i++ {
+			var b []byte
+			b, left = nextChunk(left)
 			start, end := pos, pos+len(b)
 			pos = end
 			if stop(i) {
