@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -233,7 +235,7 @@ func record(mem memory.Allocator, chunks []*columns, lineBase []int64, need cols
 		lines[i] = c.line
 	}
 	// Built lazily, column by column, so that each column's chunk slices
-	// are dropped before the next is built.
+	// are dropped once it is built.
 	build := []func() arrow.Array{
 		func() arrow.Array { return lineArray(mem, n, lines, lineBase) },
 		func() arrow.Array { return i64(Schema.Field(1).Type, func(c *columns) *[]int64 { return &c.start }) },
@@ -257,12 +259,26 @@ func record(mem memory.Allocator, chunks []*columns, lineBase []int64, need cols
 		func() arrow.Array { return n32(func(c *columns) *nullable[int32] { return &c.flows }) },
 		func() arrow.Array { return str(func(c *columns) *strCol { return &c.lab }) },
 	}
-	var cols []arrow.Array
+	var todo []func() arrow.Array
 	for i, f := range build {
 		if need.has(1 << i) {
-			cols = append(cols, f())
+			todo = append(todo, f)
 		}
 	}
+	// Two columns at a time: each build touches only its own fields of the
+	// chunks, and the merge is the one serial step between the parsers and
+	// the next stage.
+	cols := make([]arrow.Array, len(todo))
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	for range min(2, len(todo)) {
+		wg.Go(func() {
+			for k := int(next.Add(1)) - 1; k < len(todo); k = int(next.Add(1)) - 1 {
+				cols[k] = todo[k]()
+			}
+		})
+	}
+	wg.Wait()
 	rec := array.NewRecordBatch(need.schema(), cols, int64(n))
 	for _, c := range cols {
 		c.Release()
