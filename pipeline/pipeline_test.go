@@ -192,12 +192,70 @@ func TestSecondRunIsAllCacheHits(t *testing.T) {
 	sameResultFiles(t, dir1, dir2)
 }
 
+// TestDeferCacheWrites holds every background cache write back: with
+// DeferCacheWrites, Execute returns all the same, with the point's final
+// entry written and the intermediate ones not; WaitCacheWrites returns once
+// they are, and a run with a changed window size then finds discretize's.
+func TestDeferCacheWrites(t *testing.T) {
+	spec := writeSpec(t, smallSpec)
+	cacheDir := t.TempDir()
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	opt := Options{CacheDir: cacheDir, DeferCacheWrites: true, beforeBackgroundWrite: func() { <-gate }}
+	type result struct {
+		out *Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := Execute(context.Background(), plan, opt)
+		done <- result{out, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(time.Minute): // a deadlock guard, not a timing
+		close(gate)
+		t.Fatal("Execute waited for the deferred cache writes")
+	}
+	if res.err != nil || res.out.Failed() > 0 {
+		close(gate)
+		t.Fatalf("run: %v, %d failed", res.err, res.out.Failed())
+	}
+	c, err := cache.Open(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{plan: plan}
+	r.dataSHA = res.out.DataSHA
+	keys, err := r.keys(&plan.Points[0].Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := c.Get(keys.evaluate); e == nil {
+		t.Error("the point's final entry is not written when Execute returns")
+	}
+	if e, _ := c.Get(keys.discretize); e != nil {
+		t.Error("discretize's entry was written while the writes were held back")
+	}
+	close(gate)
+	res.out.WaitCacheWrites()
+	if e, reason := c.Get(keys.discretize); e == nil {
+		t.Errorf("discretize's entry after WaitCacheWrites: %s", reason)
+	}
+	out, _ := runSpec(t, spec, []string{"window.size=6"}, Options{CacheDir: cacheDir})
+	if got := stageStates(out); got["base/discretize"] != "hit" {
+		t.Errorf("the next run does not hit discretize: %v", got)
+	}
+}
+
 func TestChangedParameterReRunsOnlyLaterStages(t *testing.T) {
 	spec := writeSpec(t, smallSpec)
 	cacheDir := t.TempDir()
-	// The first run returns with its intermediate entries still being
-	// written; runSpec waits for them as the CLI does.
-	runSpec(t, spec, nil, Options{CacheDir: cacheDir, DeferCacheWrites: true})
+	runSpec(t, spec, nil, Options{CacheDir: cacheDir})
 	var explain bytes.Buffer
 	out, _ := runSpec(t, spec, []string{"window.size=6"}, Options{CacheDir: cacheDir, Explain: &explain})
 	got := stageStates(out)

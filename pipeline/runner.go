@@ -51,6 +51,10 @@ type Options struct {
 	// folder meanwhile.
 	DeferCacheWrites bool
 	OnPointErr       func(point string, err error)
+
+	// beforeBackgroundWrite, if set, runs before every background cache
+	// write; tests hold the writes back with it.
+	beforeBackgroundWrite func()
 }
 
 // Progress receives coarse progress events; implementations must be safe
@@ -265,6 +269,9 @@ func (r *runner) putAsync(key cache.Key, files map[string]cache.WriteFunc, after
 	r.pending.Add(1)
 	go func() {
 		defer r.pending.Done()
+		if r.opt.beforeBackgroundWrite != nil {
+			r.opt.beforeBackgroundWrite()
+		}
 		_ = r.cache.Put(key, files)
 		for _, f := range after {
 			f()
