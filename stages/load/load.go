@@ -201,10 +201,16 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 			o.Progress(bytesDone)
 		}
 	}
+	// The hash may still be reading the last chunks: the columns are merged
+	// meanwhile, but every return waits for it, since the input (perhaps a
+	// mapping) is closed then.
 	sha := ""
-	if hashed != nil {
-		sha = <-hashed
+	waitHash := func() {
+		if hashed != nil {
+			sha, hashed = <-hashed, nil
+		}
 	}
+	defer waitHash()
 	if prodErr != nil {
 		return nil, fmt.Errorf("load %s: %w", p.Path, prodErr)
 	}
@@ -212,6 +218,7 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 		return nil, err
 	}
 	res, err := merge(mem, p.Path, format, int64(len(in.header)), results, failFast, need)
+	waitHash()
 	if err == nil && !stopped.Load() {
 		res.SHA256 = sha
 	}
