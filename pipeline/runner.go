@@ -727,7 +727,7 @@ func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, e
 
 // stageWindow builds the windows, which are views into the cached codes.
 // Its cache entry is the window index (per host: flows, windows,
-// insufficient) as Parquet; on a hit the views are rebuilt from the codes and
+// insufficient) as an Arrow IPC file; on a hit the views are rebuilt from the codes and
 // checked against it.
 func (r *runner) stageWindow(ctx context.Context, s *Spec, key cache.Key, d *discretize.Result) (any, bool, error) {
 	w, err := window.Run(ctx, d, window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)})
