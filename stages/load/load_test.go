@@ -595,3 +595,22 @@ func TestLoadSHA256(t *testing.T) {
 		t.Errorf("skip mode: sha256 %q", res.SHA256)
 	}
 }
+
+// TestEmbeddedDataWindow: the embedded files are compressed with a 1 MiB
+// window (zstd -19 --zstd=wlog=20, see data/ctu13/README.md), so a stream
+// decoder keeps 1 MiB of history, not level 19's default 8 MiB.
+func TestEmbeddedDataWindow(t *testing.T) {
+	for _, path := range []string{s10Path, s11Path} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h zstd.Header
+		if err := h.Decode(b); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if h.SingleSegment || h.WindowSize > 1<<20 {
+			t.Errorf("%s: window %d bytes (single segment %v), want at most 1 MiB", path, h.WindowSize, h.SingleSegment)
+		}
+	}
+}
