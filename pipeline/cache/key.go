@@ -35,7 +35,7 @@ type Key struct {
 	// ID is the hex SHA-256 of Desc.
 	ID string
 	// Desc is the plain-text description hashed into ID, one "\n"-terminated
-	// line per item: "botprof-cache v1", "stage <name>", "version <n>", then
+	// line per item: "botprof-cache v2", "stage <name>", "version <n>", then
 	// the sorted lines "file <name>=<sha256>", "input <name>=<key id>" and
 	// "param <name>=<canonical JSON>".
 	Desc string
