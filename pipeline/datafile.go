@@ -43,7 +43,7 @@ func (r *runner) shaMemoPath(abs string) string {
 	if err != nil {
 		return ""
 	}
-	return filepath.Join(r.cache.Dir(), "filehash", k.ID+".json")
+	return r.cache.FileHashPath(k.ID)
 }
 
 // knownSHA returns the remembered sha256 of path's decompressed content when

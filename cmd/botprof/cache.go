@@ -102,6 +102,7 @@ func runCacheInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "temp      %d dirs, %s\n", st.TempDirs, cacheBytes(st.TempBytes))
 	fmt.Fprintf(stdout, "explain   %d records\n", st.ExplainRecords)
+	fmt.Fprintf(stdout, "filehash  %d data-file hashes\n", st.FileHashes)
 	return ctx.Err()
 }
 

@@ -287,6 +287,14 @@ func TestTouchAndGC(t *testing.T) {
 	if err := c.Record("point=base/stage=window", fresh); err != nil {
 		t.Fatal(err)
 	}
+	// The runner's memo of a data file's hash, written as datafile.go does.
+	memo := c.FileHashPath(fresh.ID)
+	os.MkdirAll(filepath.Dir(memo), 0o777)
+	writeFileT(t, memo, []byte("{}\n"))
+	os.Chtimes(memo, now, now)
+	if _, problems, err := c.List(); err != nil || len(problems) > 0 {
+		t.Errorf("List with a filehash memo: %v, %v", problems, err)
+	}
 	// A crashed writer's temporary directory, two hours old.
 	crashed := filepath.Join(c.Dir(), tmpDir, "deadbeef-1")
 	os.MkdirAll(crashed, 0o777)
@@ -297,7 +305,7 @@ func TestTouchAndGC(t *testing.T) {
 	os.Chtimes(filepath.Join(c.Dir(), tmpDir, "cafe-2"), now, now)
 
 	st, err := c.Info()
-	if err != nil || st.Entries != 3 || !st.Oldest.Equal(t0) || !st.Newest.Equal(now) || st.TempDirs != 2 || st.ExplainRecords != 1 {
+	if err != nil || st.Entries != 3 || !st.Oldest.Equal(t0) || !st.Newest.Equal(now) || st.TempDirs != 2 || st.ExplainRecords != 1 || st.FileHashes != 1 {
 		t.Fatalf("Info = %+v, %v", st, err)
 	}
 	stale, err := c.Stale(7*24*time.Hour, now)
@@ -322,7 +330,7 @@ func TestTouchAndGC(t *testing.T) {
 		t.Fatalf("GC all = %d, %v", removed, err)
 	}
 	st, _ = c.Info()
-	if st.Entries != 0 || st.TempDirs != 1 || st.ExplainRecords != 0 {
+	if st.Entries != 0 || st.TempDirs != 1 || st.ExplainRecords != 0 || st.FileHashes != 0 {
 		t.Errorf("Info after GC all = %+v", st)
 	}
 }

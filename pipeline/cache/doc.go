@@ -30,6 +30,9 @@
 //     remove entries not used for a while.
 //   - Explain remembers, per stage identity, the last key description used, so
 //     a re-run can say which parameter or input changed.
+//   - filehash/ holds the runner's memo of each data file's sha256
+//     (FileHashPath). List and Verify skip it and the explain records; GC
+//     ages both by mtime.
 //
 // Tabular stage outputs (flows, codes, window index) are uncompressed Arrow
 // IPC files written by WriteArrow: writing one is a copy of the record's

@@ -31,6 +31,7 @@ type Stats struct {
 	TempDirs       int       // unfinished writes and removals in tmp/
 	TempBytes      int64
 	ExplainRecords int
+	FileHashes     int // remembered data-file hashes (filehash/)
 }
 
 // Problem is an entry that failed verification, or a path that does not
@@ -52,7 +53,7 @@ func (c *Cache) List() ([]EntryInfo, []Problem, error) {
 	}
 	for _, top := range tops {
 		name := top.Name()
-		if name == tmpDir || name == explainDir {
+		if name == tmpDir || name == explainDir || name == fileHashDir {
 			continue
 		}
 		path := filepath.Join(c.dir, name)
@@ -135,11 +136,16 @@ func (c *Cache) Info() (Stats, error) {
 		s.TempDirs++
 		s.TempBytes += dirSize(filepath.Join(c.dir, tmpDir, t.Name()))
 	}
-	recs, err := os.ReadDir(filepath.Join(c.dir, explainDir))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return s, fmt.Errorf("cache: %w", err)
+	for _, d := range []struct {
+		name string
+		n    *int
+	}{{explainDir, &s.ExplainRecords}, {fileHashDir, &s.FileHashes}} {
+		recs, err := os.ReadDir(filepath.Join(c.dir, d.name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return s, fmt.Errorf("cache: %w", err)
+		}
+		*d.n = len(recs)
 	}
-	s.ExplainRecords = len(recs)
 	return s, nil
 }
 
@@ -223,18 +229,21 @@ func (c *Cache) GC(olderThan time.Duration, now time.Time) (removed int, freed i
 		}
 		freed += n
 	}
-	recs, err := os.ReadDir(filepath.Join(c.dir, explainDir))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return removed, freed, fmt.Errorf("cache gc: %w", err)
-	}
+	// Explain records and data-file hash memos age by their mtime.
 	cutoff := now.Add(-olderThan)
-	for _, r := range recs {
-		fi, err := r.Info()
-		if err != nil || fi.ModTime().After(cutoff) {
-			continue
+	for _, dir := range []string{explainDir, fileHashDir} {
+		recs, err := os.ReadDir(filepath.Join(c.dir, dir))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, freed, fmt.Errorf("cache gc: %w", err)
 		}
-		if err := os.Remove(filepath.Join(c.dir, explainDir, r.Name())); err == nil {
-			freed += fi.Size()
+		for _, r := range recs {
+			fi, err := r.Info()
+			if err != nil || fi.ModTime().After(cutoff) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(c.dir, dir, r.Name())); err == nil {
+				freed += fi.Size()
+			}
 		}
 	}
 	return removed, freed, nil
