@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"botprof/pipeline/cache"
 )
@@ -28,9 +27,7 @@ func fileIdentity(path string) (fileHashRecord, error) {
 	}
 	abs, _ := filepath.Abs(path)
 	rec := fileHashRecord{Path: abs, Size: st.Size(), ModNano: st.ModTime().UnixNano()}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		rec.Inode = sys.Ino
-	}
+	rec.Inode = fileInode(st)
 	return rec, nil
 }
 
