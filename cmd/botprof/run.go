@@ -33,6 +33,8 @@ type runOptions struct {
 	noCache  bool
 	cpuProf  string
 	trace    string
+	shard    string
+	cached   bool
 }
 
 func versionString() string { return pipeline.Version }
@@ -51,6 +53,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the stage cache")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	fs.StringVar(&o.trace, "trace", "", "write a Go execution trace of the run to this file (go tool trace)")
+	fs.StringVar(&o.shard, "shard", "", "compute only shard i/n of the sweep's points (point index ≡ i mod n) into the stage cache, write no results folder; auto: from $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT or $JOB_COMPLETION_INDEX/$BOTPROF_SHARDS")
+	fs.BoolVar(&o.cached, "require-cached", false, "collect only: fail (listing the missing points) unless every point's result is already in the stage cache")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: botprof run SPEC [flags]\n\nflags:\n")
 		fs.PrintDefaults()
@@ -64,6 +68,21 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	var shard pipeline.Shard
+	if o.shard != "" {
+		if shard, err = pipeline.ParseShard(o.shard, os.Getenv); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	if o.noCache && (o.shard != "" || o.cached) {
+		return usageError{"--shard and --require-cached work through the stage cache: drop --no-cache"}
+	}
+	if o.cached {
+		if err := requireCached(ctx, plan, o.cacheDir, stderr); err != nil {
+			return err
+		}
+	}
+	plan = plan.Shard(shard)
 	for _, prof := range []struct {
 		path  string
 		start func(io.Writer) error
@@ -116,6 +135,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: finished points are cached; run the same command again to resume: %w", context.Canceled)
 	}
+	if !shard.All() {
+		// A shard's results are its cache entries; the collect run writes
+		// the results folder.
+		fmt.Fprintf(stdout, "%s: shard %s: %d points in %.2fs", plan.Name, shard, len(out.Points), out.Wall.Seconds())
+		if n := out.Failed(); n > 0 {
+			fmt.Fprintf(stdout, ", %d FAILED\n", n)
+			return fmt.Errorf("shard %s: %d of %d points failed", shard, n, len(out.Points))
+		}
+		fmt.Fprintf(stdout, "\ncache: %s (collect: botprof run %s --require-cached)\n", o.cacheDir, spec)
+		return nil
+	}
 	dir, runID, err := pipeline.NewRunDir(o.results, plan.Name, time.Now())
 	if err != nil {
 		return err
@@ -161,4 +191,26 @@ func parseWithSpec(fs *flag.FlagSet, args []string) (string, error) {
 		return "", err
 	}
 	return pos[0], nil
+}
+
+// requireCached fails with the list of points whose results are not in the
+// stage cache, so that a collect step never computes what its shards did not.
+func requireCached(ctx context.Context, plan *pipeline.Plan, cacheDir string, stderr io.Writer) error {
+	st, err := pipeline.CacheStatus(ctx, plan, cacheDir)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, p := range st {
+		if !p.Cached {
+			missing = append(missing, fmt.Sprintf("%s (index %d: %s)", p.Name, p.Index, p.Reason))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	for _, m := range missing {
+		fmt.Fprintln(stderr, "botprof: not cached:", m)
+	}
+	return fmt.Errorf("--require-cached: %d of %d points are not in the stage cache %s", len(missing), len(st), cacheDir)
 }
