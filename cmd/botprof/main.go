@@ -25,6 +25,8 @@ usage:
   botprof show RUN               print one run's summary
   botprof ls [DIR]               list runs under DIR (default results/)
   botprof cache info|verify|gc   inspect or clean the stage cache
+  botprof slurm SPEC --shards N  run a sweep as a Slurm job array plus a collect job
+  botprof k8s SPEC --shards N    write a Kubernetes Indexed Job and a collect Job
   botprof version                print the version
 `
 
@@ -75,6 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLs(ctx, rest, stdout, stderr)
 	case "cache":
 		return runCache(ctx, rest, stdout, stderr)
+	case "slurm":
+		return runSlurm(ctx, rest, stdout, stderr)
+	case "k8s":
+		return runK8s(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "botprof", versionString())
 		return nil
