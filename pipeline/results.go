@@ -39,7 +39,9 @@ type Manifest struct {
 	RunID          string              `json:"run_id"`
 	SpecPath       string              `json:"spec_path"`
 	Sets           []string            `json:"sets,omitempty"`
-	Spec           Spec                `json:"spec"`
+	SpecText       string              `json:"spec_text"`               // the spec file as written
+	Spec           Spec                `json:"spec"`                    // as written plus --set, before the sweep
+	NarrowedAxes   []string            `json:"narrowed_axes,omitempty"` // sweep axes --set replaced or added
 	Sweep          map[string][]string `json:"sweep,omitempty"`
 	SweepOrder     []string            `json:"sweep_order,omitempty"`
 	Data           ManifestData        `json:"data"`
@@ -69,6 +71,7 @@ type ManifestGit struct {
 type ManifestPoint struct {
 	Name   string            `json:"name"`
 	Params map[string]string `json:"params"`
+	Spec   Spec              `json:"spec"` // the point's resolved parameters
 	Seed   uint64            `json:"seed"`
 	Status string            `json:"status"`
 	Error  string            `json:"error,omitempty"`
@@ -126,7 +129,7 @@ func buildManifest(runID string, out *Outcome) Manifest {
 	plan := out.Plan
 	m := Manifest{
 		Format: FormatVersion, BotprofVersion: Version, Experiment: plan.Name, RunID: runID,
-		SpecPath: plan.File, Sets: plan.Sets, Spec: plan.Points[0].Spec,
+		SpecPath: plan.File, Sets: plan.Sets, SpecText: string(plan.Raw), Spec: plan.Base, NarrowedAxes: plan.Narrowed,
 		Data:      ManifestData{Path: out.DataPath, SHA256: out.DataSHA},
 		Git:       out.gitState(),
 		GoVersion: runtime.Version(), Modules: modules(),
@@ -143,7 +146,7 @@ func buildManifest(runID string, out *Outcome) Manifest {
 		}
 	}
 	for _, p := range out.Points {
-		mp := ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Seed: p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
+		mp := ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Spec: p.Point.Spec, Seed: p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
 		if mp.Params == nil {
 			mp.Params = map[string]string{}
 		}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -142,6 +143,12 @@ type Plan struct {
 	Points []Point
 	Raw    []byte // the spec file as read
 	Sets   []string
+	// Base is the spec as written plus overrides, before any sweep axis
+	// is applied: what the points share. Its swept keys hold the file's
+	// value outside the sweep block, or the default.
+	Base Spec
+	// Narrowed lists the sweep axes --set replaced or added.
+	Narrowed []string
 }
 
 // SweepAxis is one key of a sweep block with its values (YAML text).
@@ -183,19 +190,6 @@ func ParsePlan(file string, raw []byte, sets []string) (*Plan, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, &SpecError{File: file, Line: root.Line, Msg: "a spec is a mapping of keys (experiment, data, hosts, ...)"}
 	}
-	for _, s := range sets {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--set %q: want key=value, e.g. --set model.states=8", s)
-		}
-		vn, err := parseValueNode(v)
-		if err != nil {
-			return nil, fmt.Errorf("--set %s: value is not valid YAML: %v", s, err)
-		}
-		if err := setPath(root, k, vn); err != nil {
-			return nil, fmt.Errorf("--set %s: %v", s, err)
-		}
-	}
 	// Split off the sweep block: it is not part of a point's spec.
 	var sweepNode *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -205,7 +199,115 @@ func ParsePlan(file string, raw []byte, sets []string) (*Plan, error) {
 			break
 		}
 	}
-	plan := &Plan{File: file, Raw: raw, Sets: sets}
+	narrowed, err := applySets(root, &sweepNode, sets)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := expandPlan(file, raw, root, sweepNode, sets)
+	if err != nil {
+		return nil, attributeSets(err, sets)
+	}
+	plan.Narrowed = narrowed
+	return plan, nil
+}
+
+// applySets applies --set overrides to a spec's root (without its sweep
+// block) and to its sweep. An override of a swept key replaces that axis's
+// values (`--set model.seed=7` or `--set 'model.seed=[1,2]'` narrows the
+// seeds), as does `--set sweep.KEY=[...]`, which also adds an axis. It
+// returns the axes it changed. The value nodes of override i carry the line
+// -(i+1), so that errors found later name the override (attributeSets).
+func applySets(root *yaml.Node, sweep **yaml.Node, sets []string) ([]string, error) {
+	var narrowed []string
+	for i, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, &SpecError{Set: s, Msg: "want key=value, e.g. --set model.states=8"}
+		}
+		vn, err := parseValueNode(v)
+		if err != nil {
+			return nil, &SpecError{Set: s, Msg: fmt.Sprintf("value is not valid YAML: %v", err)}
+		}
+		markLines(vn, -(i + 1))
+		if k == "sweep" {
+			return nil, &SpecError{Set: s, Msg: "set one sweep axis at a time: --set sweep.KEY=[values]"}
+		}
+		axis, explicit := strings.CutPrefix(k, "sweep.")
+		if explicit || hasAxis(*sweep, k) {
+			if *sweep == nil || (*sweep).Kind == yaml.ScalarNode && (*sweep).Tag == "!!null" {
+				*sweep = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			}
+			if (*sweep).Kind != yaml.MappingNode {
+				return nil, &SpecError{Set: s, Path: "sweep", Msg: "the spec's sweep block is not a mapping"}
+			}
+			if vn.Kind != yaml.SequenceNode {
+				vn = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: vn.Line, Content: []*yaml.Node{vn}}
+			}
+			setAxis(*sweep, axis, vn)
+			narrowed = append(narrowed, axis)
+			continue
+		}
+		if err := setPath(root, k, vn); err != nil {
+			return nil, &SpecError{Set: s, Msg: err.Error()}
+		}
+	}
+	return narrowed, nil
+}
+
+// hasAxis reports whether the sweep block has the key.
+func hasAxis(sweep *yaml.Node, key string) bool {
+	if sweep == nil || sweep.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(sweep.Content); i += 2 {
+		if sweep.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// setAxis replaces (or appends) the values of one sweep axis.
+func setAxis(sweep *yaml.Node, key string, values *yaml.Node) {
+	for i := 0; i+1 < len(sweep.Content); i += 2 {
+		if sweep.Content[i].Value == key {
+			sweep.Content[i+1] = values
+			return
+		}
+	}
+	sweep.Content = append(sweep.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: values.Line}, values)
+}
+
+// markLines gives every node of a tree the line l.
+func markLines(n *yaml.Node, l int) {
+	n.Line = l
+	for _, c := range n.Content {
+		markLines(c, l)
+	}
+}
+
+// attributeSets rewrites a spec error found at a node that came from a
+// --set override (a negative line, see applySets) to name the override
+// instead of a line of the file.
+func attributeSets(err error, sets []string) error {
+	var se *SpecError
+	if errors.As(err, &se) && se.Line < 0 && -se.Line <= len(sets) {
+		se.Set, se.Line = sets[-se.Line-1], 0
+	}
+	return err
+}
+
+// expandPlan expands the sweep over the spec's root and decodes and
+// validates every point.
+func expandPlan(file string, raw []byte, root, sweepNode *yaml.Node, sets []string) (*Plan, error) {
+	base := DefaultSpec()
+	if err := decodeStrict(file, cloneNode(root), &base); err != nil {
+		return nil, err
+	}
+	if base.Experiment == "" {
+		base.Experiment = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	}
+	plan := &Plan{File: file, Raw: raw, Sets: sets, Base: base}
 	axes, axisNodes, err := parseSweep(file, sweepNode)
 	if err != nil {
 		return nil, err
@@ -310,7 +412,8 @@ func cartesian(axes [][]*yaml.Node) [][]*yaml.Node {
 	return out
 }
 
-// lineOf finds the line of a dotted key path in a YAML tree (0 if absent).
+// lineOf finds the line of a dotted key path in a YAML tree (0 if absent;
+// negative for a value from a --set override).
 func lineOf(root *yaml.Node, path string) int {
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 		root = root.Content[0]
@@ -327,6 +430,9 @@ func lineOf(root *yaml.Node, path string) int {
 			if cur.Content[j].Value == name {
 				next = cur.Content[j+1]
 				line = cur.Content[j].Line
+				if next.Line < 0 { // a value from --set (see applySets)
+					line = next.Line
+				}
 			}
 		}
 		if next == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,7 +69,7 @@ func TestParsePlanErrors(t *testing.T) {
 		{"sweep bad value", minimalSpec + "sweep:\n  model.states: [2, x]\n", nil, `t.yaml:9: model.states: expected an integer, got the string "x"`},
 		{"sweep unknown key", minimalSpec + "sweep:\n  model.stats: [2, 3]\n", nil, "model.stats: unknown key"},
 		{"set unknown key", minimalSpec, []string{"window.sise=3"}, "window.sise: unknown key"},
-		{"set malformed", minimalSpec, []string{"window.size"}, `--set "window.size": want key=value`},
+		{"set malformed", minimalSpec, []string{"window.size"}, `--set window.size: want key=value`},
 		{"not yaml", "a: [", nil, "t.yaml: not valid YAML"},
 		{"categorical rows", minimalSpec + "model:\n  kind: categorical\n  input: rows\n", nil, "model.input: a categorical model reads symbol sequences"},
 	}
@@ -186,5 +187,75 @@ func TestReadmeSpecExample(t *testing.T) {
 	}
 	if len(plan.Points) != 45 {
 		t.Errorf("README example spec has %d points, want 45", len(plan.Points))
+	}
+}
+
+// --set on a swept key narrows that axis; sweep.KEY sets or adds an axis;
+// the manifest's spec is the one the points share, not the first point's.
+func TestSetNarrowsSweepAxis(t *testing.T) {
+	for _, tc := range []struct {
+		sets     []string
+		points   int
+		seeds    []uint64
+		narrowed []string
+	}{
+		{nil, 45, []uint64{0, 1, 2, 3, 4}, nil},
+		{[]string{"model.seed=7"}, 9, []uint64{7}, []string{"model.seed"}},
+		{[]string{"model.seed=[1,2]"}, 18, []uint64{1, 2}, []string{"model.seed"}},
+		{[]string{"sweep.model.seed=[3]", "window.size=10"}, 3, []uint64{3}, []string{"model.seed", "window.size"}},
+		{[]string{"sweep.model.n_iter=[5,6]"}, 90, []uint64{0, 1, 2, 3, 4}, []string{"model.n_iter"}},
+	} {
+		plan, err := LoadPlan("../experiments/sweep.yaml", tc.sets)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.sets, err)
+		}
+		if len(plan.Points) != tc.points {
+			t.Errorf("%v: %d points, want %d", tc.sets, len(plan.Points), tc.points)
+		}
+		seeds := map[uint64]bool{}
+		for _, p := range plan.Points {
+			seeds[p.Spec.Model.Seed] = true
+		}
+		for _, s := range tc.seeds {
+			if !seeds[s] {
+				t.Errorf("%v: no point with seed %d", tc.sets, s)
+			}
+		}
+		if len(seeds) != len(tc.seeds) {
+			t.Errorf("%v: seeds %v, want %v", tc.sets, seeds, tc.seeds)
+		}
+		if !slices.Equal(plan.Narrowed, tc.narrowed) {
+			t.Errorf("%v: narrowed %v, want %v", tc.sets, plan.Narrowed, tc.narrowed)
+		}
+	}
+	plan, err := LoadPlan("../experiments/sweep.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sweep.yaml sets no states outside its sweep: the base has the default.
+	if plan.Base.Model.States != DefaultSpec().Model.States || plan.Points[0].Spec.Model.States != 2 {
+		t.Errorf("base states %d, first point %d", plan.Base.Model.States, plan.Points[0].Spec.Model.States)
+	}
+}
+
+// Errors in --set values name the override, not a line of the spec file.
+func TestSetErrorsNameTheOverride(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		set  string
+		want string
+	}{
+		{"../experiments/sweep.yaml", "model.seed=abc", "--set model.seed=abc: model.seed: expected a non-negative integer"},
+		{"../experiments/default.yaml", "model.states=0", "--set model.states=0: model.states: must be between 1 and 512"},
+		{"../experiments/default.yaml", "model=3", "--set model=3: model: expected a mapping"},
+		{"../experiments/default.yaml", "nonsense", "--set nonsense: want key=value"},
+		{"../experiments/default.yaml", "sweep.experiment=[a,b]", "--set sweep.experiment=[a,b]: sweep.experiment: this key cannot be swept"},
+		{"../experiments/default.yaml", "sweep=[1]", "--set sweep=[1]: set one sweep axis at a time"},
+	} {
+		_, err := LoadPlan(tc.file, []string{tc.set})
+		var se *SpecError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &se) {
+			t.Errorf("--set %s: err = %v, want a SpecError containing %q", tc.set, err, tc.want)
+		}
 	}
 }

@@ -13,13 +13,18 @@ import (
 type SpecError struct {
 	File string
 	Line int
+	Set  string // the --set override the problem comes from ("key=value"), if any
 	Path string
 	Msg  string
 }
 
 func (e *SpecError) Error() string {
 	var b strings.Builder
-	if e.File != "" {
+	if e.Set != "" {
+		b.WriteString("--set ")
+		b.WriteString(e.Set)
+		b.WriteString(":")
+	} else if e.File != "" {
 		b.WriteString(e.File)
 		b.WriteString(":")
 	}

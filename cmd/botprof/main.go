@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"botprof/pipeline"
 )
 
 // usageError marks errors in how botprof was called (exit status 2).
@@ -38,8 +40,8 @@ func main() {
 	os.Exit(code)
 }
 
-// exitCode maps an error to botprof's exit status: 0 success, 2 usage,
-// 130 interrupted, 1 anything else.
+// exitCode maps an error to botprof's exit status: 0 success, 2 usage
+// (bad flags, a bad spec or --set), 130 interrupted, 1 anything else.
 func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
@@ -49,8 +51,9 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "botprof:", err)
 	var ue usageError
+	var se *pipeline.SpecError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &se):
 		return 2
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return 130

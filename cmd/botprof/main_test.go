@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"botprof/pipeline"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -25,6 +28,7 @@ func TestExitCodes(t *testing.T) {
 		{"ok", ctx, nil, 0},
 		{"help", ctx, flag.ErrHelp, 0},
 		{"usage", ctx, usageError{"bad flag"}, 2},
+		{"spec", ctx, fmt.Errorf("loading: %w", &pipeline.SpecError{File: "x.yaml", Line: 3, Msg: "bad"}), 2},
 		{"failure", ctx, errors.New("boom"), 1},
 		{"interrupted", cancelled, errors.New("stopped"), 130},
 		{"cancel error", ctx, context.Canceled, 130},
