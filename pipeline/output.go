@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 
+	"botprof/runfolder"
 	"botprof/stages/discretize"
 	"botprof/stages/evaluate"
 )
@@ -35,6 +37,37 @@ type HostScore struct {
 	LogLikPerWindow *float64 `json:"loglik_per_window"`
 }
 
+// hostScoreJSON is HostScore as JSON: -Inf scores (zero probability)
+// survive as "-inf" (see runfolder.Float); plain *float64 made the whole
+// point.json unwritable, so such points were never cached.
+type hostScoreJSON struct {
+	Host            string           `json:"host"`
+	Class           string           `json:"class"`
+	Status          string           `json:"status"`
+	Flows           int              `json:"flows"`
+	Windows         int              `json:"windows"`
+	Viterbi         *runfolder.Float `json:"viterbi"`
+	LogLik          *runfolder.Float `json:"loglik"`
+	LogLikPerWindow *runfolder.Float `json:"loglik_per_window"`
+}
+
+// MarshalJSON writes h with non-finite scores encoded as runfolder.Float.
+func (h HostScore) MarshalJSON() ([]byte, error) {
+	return json.Marshal(hostScoreJSON{h.Host, h.Class, h.Status, h.Flows, h.Windows,
+		(*runfolder.Float)(h.Viterbi), (*runfolder.Float)(h.LogLik), (*runfolder.Float)(h.LogLikPerWindow)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (h *HostScore) UnmarshalJSON(b []byte) error {
+	var v hostScoreJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*h = HostScore{v.Host, v.Class, v.Status, v.Flows, v.Windows,
+		(*float64)(v.Viterbi), (*float64)(v.LogLik), (*float64)(v.LogLikPerWindow)}
+	return nil
+}
+
 // Score returns the host's score of the given kind (nil if undefined).
 func (h HostScore) Score(kind string) *float64 {
 	switch kind {
@@ -48,6 +81,11 @@ func (h HostScore) Score(kind string) *float64 {
 	return nil
 }
 
+// StatusZeroProbability is a host's status when the model gives its windows
+// probability 0: its scores are -Inf. It stays in the ROC (ranked lowest);
+// the summary lists it as this status instead of averaging -Inf.
+const StatusZeroProbability = "zero_probability"
+
 // ROCPoint is one point of a ROC curve.
 type ROCPoint struct {
 	Threshold float64 `json:"threshold"`
@@ -58,18 +96,18 @@ type ROCPoint struct {
 // MarshalJSON writes infinite thresholds as strings (JSON has no Inf).
 func (p ROCPoint) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Threshold jsonFloat `json:"threshold"`
-		FPR       float64   `json:"fpr"`
-		TPR       float64   `json:"tpr"`
-	}{jsonFloat(p.Threshold), p.FPR, p.TPR})
+		Threshold runfolder.Float `json:"threshold"`
+		FPR       float64         `json:"fpr"`
+		TPR       float64         `json:"tpr"`
+	}{runfolder.Float(p.Threshold), p.FPR, p.TPR})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (p *ROCPoint) UnmarshalJSON(b []byte) error {
 	var v struct {
-		Threshold jsonFloat `json:"threshold"`
-		FPR       float64   `json:"fpr"`
-		TPR       float64   `json:"tpr"`
+		Threshold runfolder.Float `json:"threshold"`
+		FPR       float64         `json:"fpr"`
+		TPR       float64         `json:"tpr"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -96,7 +134,7 @@ func (m Metrics) MarshalJSON() ([]byte, error) {
 		kb, _ := json.Marshal(k)
 		b = append(b, kb...)
 		b = append(b, ':')
-		vb, err := json.Marshal(jsonFloat(m[k]))
+		vb, err := json.Marshal(runfolder.Float(m[k]))
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +145,7 @@ func (m Metrics) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads null as NaN.
 func (m *Metrics) UnmarshalJSON(b []byte) error {
-	var raw map[string]jsonFloat
+	var raw map[string]runfolder.Float
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
@@ -115,43 +153,6 @@ func (m *Metrics) UnmarshalJSON(b []byte) error {
 	for k, v := range raw {
 		(*m)[k] = float64(v)
 	}
-	return nil
-}
-
-// jsonFloat is a float64 whose non-finite values survive JSON: NaN as null,
-// ±Inf as the strings "inf" / "-inf".
-type jsonFloat float64
-
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	switch {
-	case math.IsNaN(v):
-		return []byte("null"), nil
-	case math.IsInf(v, 1):
-		return []byte(`"inf"`), nil
-	case math.IsInf(v, -1):
-		return []byte(`"-inf"`), nil
-	}
-	return json.Marshal(v)
-}
-
-func (f *jsonFloat) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case "null":
-		*f = jsonFloat(math.NaN())
-		return nil
-	case `"inf"`:
-		*f = jsonFloat(math.Inf(1))
-		return nil
-	case `"-inf"`:
-		*f = jsonFloat(math.Inf(-1))
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*f = jsonFloat(v)
 	return nil
 }
 
@@ -199,6 +200,12 @@ func newPointOutput(res *evaluate.Result, t *trainOut, d *discretize.Result) (*P
 	out := &PointOutput{Metrics: Metrics(res.Metrics), ROCHost: map[string][]ROCPoint{}, ROCWindow: rocPoints(res.ROCWindow),
 		Warnings: res.Warnings, Model: t.modelJS, Mapping: mapping, Symbols: d.Symbols, Train: trainSummary(t)}
 	for _, h := range res.Hosts {
+		if h.Status == evaluate.StatusOK && math.IsInf(h.LogLik, -1) {
+			// Still ranked (lowest) in the ROC, but not a number to average.
+			h.Status = StatusZeroProbability
+			out.Warnings = append(out.Warnings, fmt.Sprintf("host %s: score -Inf: the model gives its windows probability 0 "+
+				"(a flow code or transition never seen in training; a categorical model keeps unseen codes possible with model.emission_prior > 1)", h.Host))
+		}
 		out.Hosts = append(out.Hosts, HostScore{Host: h.Host, Class: h.Class, Status: h.Status, Flows: h.Flows, Windows: h.Windows,
 			Viterbi: finitePtr(h.Viterbi), LogLik: finitePtr(h.LogLik), LogLikPerWindow: finitePtr(h.LogLikPerWindow)})
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"botprof/runfolder"
 	"botprof/stages/evaluate"
 )
 
@@ -19,24 +20,24 @@ type Reproduction struct {
 	Point          string            `json:"point"`
 	Score          string            `json:"score"`
 	Hosts          []ReproducedHost  `json:"hosts"`
-	Spearman       jsonFloat         `json:"spearman"`
+	Spearman       runfolder.Float   `json:"spearman"`
 	InfectedAbove  bool              `json:"every_infected_above_every_normal"`
 	Within         map[string]int    `json:"within"` // "0.6%" -> hosts
 	Compared       int               `json:"compared"`
-	MaxAbsRelDiff  jsonFloat         `json:"max_abs_rel_diff"`
+	MaxAbsRelDiff  runfolder.Float   `json:"max_abs_rel_diff"`
 	Notes          []string          `json:"notes,omitempty"`
 	Params         map[string]string `json:"params,omitempty"`
 }
 
 // ReproducedHost is one host's published and reproduced score.
 type ReproducedHost struct {
-	Host      string    `json:"host"`
-	Class     string    `json:"class"`
-	Reference jsonFloat `json:"reference"`
-	Botprof   jsonFloat `json:"botprof"`
-	Ratio     jsonFloat `json:"ratio"`
-	RelDiff   jsonFloat `json:"rel_diff"`
-	Status    string    `json:"status"`
+	Host      string          `json:"host"`
+	Class     string          `json:"class"`
+	Reference runfolder.Float `json:"reference"`
+	Botprof   runfolder.Float `json:"botprof"`
+	Ratio     runfolder.Float `json:"ratio"`
+	RelDiff   runfolder.Float `json:"rel_diff"`
+	Status    string          `json:"status"`
 }
 
 // ReadScoresCSV reads a results folder's scores.csv into point → host → row.
@@ -116,9 +117,9 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 	maxRel := 0.0
 	for _, h := range pr.Out.Hosts {
 		rh := ReproducedHost{Host: h.Host, Class: h.Class, Status: h.Status,
-			Reference: jsonFloat(math.NaN()), Botprof: jsonFloat(math.NaN()), Ratio: jsonFloat(math.NaN()), RelDiff: jsonFloat(math.NaN())}
+			Reference: runfolder.Float(math.NaN()), Botprof: runfolder.Float(math.NaN()), Ratio: runfolder.Float(math.NaN()), RelDiff: runfolder.Float(math.NaN())}
 		if v := h.Score(kind); v != nil {
-			rh.Botprof = jsonFloat(*v)
+			rh.Botprof = runfolder.Float(*v)
 			// The profiled host is infected too.
 			if h.Class == "normal" {
 				maxNorm = math.Max(maxNorm, *v)
@@ -128,14 +129,14 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 		}
 		if r, ok := refRows[h.Host]; ok && r[col] != "" {
 			if v, err := strconv.ParseFloat(r[col], 64); err == nil {
-				rh.Reference = jsonFloat(v)
+				rh.Reference = runfolder.Float(v)
 			}
 		}
 		b, a := float64(rh.Botprof), float64(rh.Reference)
 		if !math.IsNaN(a) && !math.IsNaN(b) {
-			rh.Ratio = jsonFloat(b / a)
+			rh.Ratio = runfolder.Float(b / a)
 			rel := (b - a) / math.Abs(a)
-			rh.RelDiff = jsonFloat(rel)
+			rh.RelDiff = runfolder.Float(rel)
 			rep.Compared++
 			xs, ys = append(xs, a), append(ys, b)
 			maxRel = math.Max(maxRel, math.Abs(rel))
@@ -152,9 +153,9 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 		}
 		rep.Hosts = append(rep.Hosts, rh)
 	}
-	rep.Spearman = jsonFloat(evaluate.Spearman(xs, ys))
+	rep.Spearman = runfolder.Float(evaluate.Spearman(xs, ys))
 	rep.InfectedAbove = minInf > maxNorm
-	rep.MaxAbsRelDiff = jsonFloat(maxRel)
+	rep.MaxAbsRelDiff = runfolder.Float(maxRel)
 	return rep, nil
 }
 

@@ -34,7 +34,7 @@ const (
 	discretizeVersion = 1
 	windowVersion     = 1
 	trainVersion      = 1
-	evaluateVersion   = 3
+	evaluateVersion   = 4
 )
 
 // Options control a run; none of them changes a result.

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -284,16 +285,22 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 // over the seeds of group g.
 func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 	byClass := map[string]plotter.Values{}
+	infinite := map[string]int{} // -Inf scores (impossible under the model) cannot be drawn
 	for _, pt := range g.Points {
 		for _, h := range pt.Hosts {
-			if v, ok := h.Scores[r.Score]; ok {
+			v, ok := h.Scores[r.Score]
+			switch {
+			case !ok || math.IsNaN(v):
+			case math.IsInf(v, 0):
+				infinite[h.Class]++
+			default:
 				byClass[h.Class] = append(byClass[h.Class], v)
 			}
 		}
 	}
 	var classes []string
 	for _, c := range []string{"profile", "normal", "infected"} {
-		if len(byClass[c]) > 0 {
+		if len(byClass[c])+infinite[c] > 0 {
 			classes = append(classes, c)
 		}
 	}
@@ -306,14 +313,19 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 	p.X.Label.Text = "host class"
 	names := make([]string, len(classes))
 	for i, c := range classes {
-		b, err := plotter.NewBoxPlot(vg.Points(40), float64(i), byClass[c])
-		if err != nil {
-			return nil, err
+		if len(byClass[c]) > 0 {
+			b, err := plotter.NewBoxPlot(vg.Points(40), float64(i), byClass[c])
+			if err != nil {
+				return nil, err
+			}
+			b.FillColor = plotutil.Color(i)
+			p.Add(b)
 		}
-		b.FillColor = plotutil.Color(i)
-		p.Add(b)
 		// Box plots have no legend thumbnail: the axis names each box.
 		names[i] = fmt.Sprintf("%s (%d scores)", c, len(byClass[c]))
+		if n := infinite[c]; n > 0 {
+			names[i] = fmt.Sprintf("%s (%d scores; %d at ±Inf not drawn)", c, len(byClass[c]), n)
+		}
 	}
 	p.NominalX(names...)
 	return p, nil

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"botprof/runfolder"
 )
 
 // SeedKey is the sweep parameter that names the seed; points that differ
@@ -56,15 +58,15 @@ type metricsFile struct {
 }
 
 type metricsPoint struct {
-	Point   string              `json:"point"`
-	Params  map[string]any      `json:"params"`
-	Seed    any                 `json:"seed"`
-	Metrics map[string]*float64 `json:"metrics"`
+	Point   string                      `json:"point"`
+	Params  map[string]any              `json:"params"`
+	Seed    any                         `json:"seed"`
+	Metrics map[string]*runfolder.Float `json:"metrics"`
 	Train   struct {
-		LogLik     *float64  `json:"loglik"`
-		Iterations int       `json:"iterations"`
-		Converged  bool      `json:"converged"`
-		History    []float64 `json:"history"`
+		LogLik     *runfolder.Float `json:"loglik"`
+		Iterations int              `json:"iterations"`
+		Converged  bool             `json:"converged"`
+		History    []float64        `json:"history"`
 	} `json:"train"`
 }
 
@@ -128,8 +130,8 @@ func Load(dir string) (*Run, error) {
 		}
 		if m := byName[mp.Name]; m != nil {
 			for k, v := range m.Metrics {
-				if v != nil {
-					p.Metrics[k] = *v
+				if v != nil && !math.IsNaN(float64(*v)) {
+					p.Metrics[k] = float64(*v)
 				}
 			}
 			p.History = m.Train.History

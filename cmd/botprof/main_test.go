@@ -167,3 +167,42 @@ window: {size: 5}
 		t.Errorf("trace: %v, starts %q, want a Go execution trace", err, b[:min(len(b), 16)])
 	}
 }
+
+// A categorical model that gives some hosts probability 0 (score -Inf)
+// used to write "-inf" metrics that the summary could not read: exit 1, no
+// summary or figures, and ls/show failing for the whole folder. Now the run
+// succeeds, the hosts carry the status zero_probability, and every reader
+// works.
+func TestZeroProbabilityScores(t *testing.T) {
+	tmp := t.TempDir()
+	results := filepath.Join(tmp, "results")
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", "../../experiments/default.yaml", "--quiet", "--cache", filepath.Join(tmp, "cache"),
+		"--results", results, "--set", "model.kind=categorical", "--set", "evaluate.score=loglik_per_window"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	dirs, _ := filepath.Glob(filepath.Join(results, "default", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("runs: %v", dirs)
+	}
+	for _, f := range []string{"summary.md", "figures/scores_by_class.png", "figures/roc_host.svg"} {
+		if _, err := os.Stat(filepath.Join(dirs[0], f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	scores, _ := os.ReadFile(filepath.Join(dirs[0], "scores.csv"))
+	if !strings.Contains(string(scores), ",zero_probability,") || !strings.Contains(errb.String(), "score -Inf: the model gives its windows probability 0") {
+		t.Errorf("no zero_probability status or warning:\n%s\n%s", scores, errb.String())
+	}
+	metrics, _ := os.ReadFile(filepath.Join(dirs[0], "metrics.json"))
+	if !strings.Contains(string(metrics), `"-inf"`) {
+		t.Errorf("metrics.json has no -inf margin (the case this test is about):\n%s", metrics)
+	}
+	for _, args := range [][]string{{"ls", results}, {"show", dirs[0]}} {
+		out.Reset()
+		if err := run(context.Background(), args, &out, &errb); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
