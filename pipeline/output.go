@@ -156,25 +156,11 @@ func (m *Metrics) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// TrainSummary is convergence.json: how the profiled host's model was fitted.
-type TrainSummary struct {
-	LogLik     float64        `json:"loglik"`
-	Iterations int            `json:"iterations"`
-	Converged  bool           `json:"converged"`
-	History    []float64      `json:"history"`
-	Windows    int            `json:"windows"`
-	Best       int            `json:"best_restart"`
-	Restarts   []RestartTrace `json:"restarts"`
-}
+// TrainSummary is convergence.json (owned by runfolder).
+type TrainSummary = runfolder.TrainSummary
 
 // RestartTrace is one restart of the fit.
-type RestartTrace struct {
-	Seed       uint64    `json:"seed"`
-	LogLik     float64   `json:"loglik"`
-	Iterations int       `json:"iterations"`
-	Converged  bool      `json:"converged"`
-	History    []float64 `json:"history"`
-}
+type RestartTrace = runfolder.RestartTrace
 
 func finitePtr(v float64) *float64 {
 	if math.IsNaN(v) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const minimalSpec = `experiment: t
@@ -257,5 +258,42 @@ func TestSetErrorsNameTheOverride(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &se) {
 			t.Errorf("--set %s: err = %v, want a SpecError containing %q", tc.set, err, tc.want)
 		}
+	}
+}
+
+// The experiment name becomes a folder under the results root: names that
+// would escape it, or break the "results:" line, are spec errors at the
+// experiment key, from the file, from --set, or derived from the file name.
+func TestExperimentNameCannotEscape(t *testing.T) {
+	dir := t.TempDir()
+	body := "data: {path: x.netflow}\nhosts: {profile: a, normal: [b], infected: [c]}\n"
+	for _, tc := range []struct {
+		file, text string
+		sets       []string
+	}{
+		{"a.yaml", "experiment: ../../x\n" + body, nil},
+		{"b.yaml", "experiment: ..\n" + body, nil},
+		{"c.yaml", "experiment: \"a/b\"\n" + body, nil},
+		{"d.yaml", "experiment: \"a\\nb\"\n" + body, nil},
+		{"e.yaml", "experiment: \"a\\u0000b\"\n" + body, nil},
+		{"f.yaml", "experiment: ok\n" + body, []string{"experiment=../x"}},
+		{"...yaml", body, nil},
+		{".hidden.yaml", body, nil},
+	} {
+		path := filepath.Join(dir, tc.file)
+		os.WriteFile(path, []byte(tc.text), 0o644)
+		_, err := LoadPlan(path, tc.sets)
+		var se *SpecError
+		if err == nil || !errors.As(err, &se) || se.Path != "experiment" || !strings.Contains(err.Error(), "invalid experiment name") {
+			t.Errorf("%s %v: err = %v, want an invalid experiment name at the experiment key", tc.file, tc.sets, err)
+		}
+	}
+	for _, name := range []string{"../x", "..", "", "a/b"} {
+		if _, _, err := NewRunDir(dir, name, time.Now()); err == nil {
+			t.Errorf("NewRunDir accepted %q", name)
+		}
+	}
+	if _, _, err := NewRunDir(dir, "s10-to-s11", time.Now()); err != nil {
+		t.Error(err)
 	}
 }

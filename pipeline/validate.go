@@ -13,6 +13,20 @@ import (
 
 var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// experimentName is what an experiment may be called: it names a folder
+// under the results root, so no separators, no leading dot, no control
+// characters, at most 100 characters.
+var experimentName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$`)
+
+// CheckExperimentName rejects experiment names that are not a plain folder
+// name (e.g. "../x", "..", "a/b", a NUL or a newline).
+func CheckExperimentName(name string) error {
+	if !experimentName.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("invalid experiment name %q: use 1-100 letters, digits, '.', '_', '+', '-', starting with a letter or digit, without '..'", name)
+	}
+	return nil
+}
+
 // ScoreKinds are the host scores botprof computes, in output order.
 var ScoreKinds = []string{"viterbi", "loglik", "loglik_per_window"}
 
@@ -24,6 +38,9 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		if !slices.Contains(allowed, val) {
 			v.fail(path, "%q is not one of %s", val, strings.Join(allowed, ", "))
 		}
+	}
+	if err := CheckExperimentName(s.Experiment); err != nil {
+		v.fail("experiment", "%v (the name is a folder under the results root; without the key it is the spec's file name)", err)
 	}
 	if s.Data.Path == "" {
 		v.fail("data.path", "missing: name the flow file to load")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"io/fs"
 	"math"
@@ -21,6 +22,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"botprof/runfolder"
 )
 
 // Figure size: 6 × 4 in; PNGs are rendered at 96 dpi (576 × 384 pixels).
@@ -44,7 +47,7 @@ const (
 // iteration of the best point (loglik). Figures whose input files are
 // missing are skipped.
 func WriteFigures(dir string) error {
-	r, err := Load(dir)
+	r, err := load(dir)
 	if err != nil {
 		return err
 	}
@@ -426,53 +429,74 @@ func (t indexTicks) Ticks(min, max float64) []plot.Tick {
 }
 
 // loglikFigure draws the training log-likelihood per EM iteration: every
-// restart of the best point when convergence.json exists, else the best
-// history of each seed of the best group.
+// restart of the best point when convergence.json exists (the kept one in
+// black, drawn last, the others thin), else the best history of each seed
+// of the best group.
 func (r *Run) loglikFigure(g *group, best *Point) (*plot.Plot, error) {
-	type series struct {
-		name string
-		h    []float64
-	}
-	var ss []series
-	var conv convergence
-	if err := readJSON(filepath.Join(r.Dir, "points", best.Name, "convergence.json"), &conv); err == nil {
-		for i, rs := range conv.Restarts {
-			name := "restart " + strconv.Itoa(i) + ", seed " + valueString(rs.Seed)
-			if i == conv.Best {
-				name += " (kept)"
-			}
-			ss = append(ss, series{name, rs.History})
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if len(ss) == 0 {
-		for _, pt := range g.Points {
-			ss = append(ss, series{"seed " + orDash(pt.Seed), pt.History})
-		}
-	}
 	p := plot.New()
 	p.Title.Text = "Training log-likelihood per EM iteration, " + g.Config.String()
 	p.X.Label.Text = "EM iteration"
 	p.Y.Label.Text = "log-likelihood"
 	p.Legend.Top = false
 	p.Legend.Left = false
+	line := func(h []float64) (*plotter.Line, *plotter.Scatter, error) {
+		xys := make(plotter.XYs, 0, len(h))
+		for i, v := range h {
+			if !math.IsInf(v, 0) && !math.IsNaN(v) {
+				xys = append(xys, plotter.XY{X: float64(i + 1), Y: v})
+			}
+		}
+		return plotter.NewLinePoints(xys)
+	}
+	var conv runfolder.TrainSummary
+	err := readJSON(filepath.Join(r.Dir, "points", best.Name, "convergence.json"), &conv)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err == nil && len(conv.Restarts) > 0 {
+		if conv.Best < 0 || conv.Best >= len(conv.Restarts) {
+			return nil, fmt.Errorf("%s: best_restart %d is not one of its %d restarts", best.Name, conv.Best, len(conv.Restarts))
+		}
+		var other *plotter.Line // any of the other restarts, for the legend
+		for i, rs := range conv.Restarts {
+			if i == conv.Best || len(rs.History) == 0 {
+				continue
+			}
+			l, pts, err := line(rs.History)
+			if err != nil {
+				return nil, err
+			}
+			l.Color, pts.Color = color.Gray{Y: 170}, color.Gray{Y: 170}
+			l.Width, pts.Radius = vg.Points(0.6), vg.Points(1.2)
+			p.Add(l, pts)
+			other = l
+		}
+		kept := conv.Restarts[conv.Best]
+		l, pts, err := line(kept.History)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, pts.Color = color.Black, color.Black
+		l.Width = vg.Points(1.6)
+		p.Add(l, pts)
+		p.Legend.Add(fmt.Sprintf("kept: restart %d, seed %d", conv.Best, kept.Seed), l, pts)
+		if other != nil {
+			p.Legend.Add(fmt.Sprintf("other restarts (%d)", len(conv.Restarts)-1), other)
+		}
+		return p, nil
+	}
 	n := 0
-	for _, s := range ss {
-		if len(s.h) == 0 || n == maxCurves {
+	for _, pt := range g.Points {
+		if len(pt.History) == 0 || n == maxCurves {
 			continue
 		}
-		xys := make(plotter.XYs, len(s.h))
-		for i, v := range s.h {
-			xys[i] = plotter.XY{X: float64(i + 1), Y: v}
-		}
-		l, pts, err := plotter.NewLinePoints(xys)
+		l, pts, err := line(pt.History)
 		if err != nil {
 			return nil, err
 		}
 		l.Color, pts.Color = plotutil.Color(n), plotutil.Color(n)
 		p.Add(l, pts)
-		p.Legend.Add(s.name, l, pts)
+		p.Legend.Add("seed "+orDash(pt.Seed), l, pts)
 		n++
 	}
 	if n == 0 {

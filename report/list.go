@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // RunInfo is one line of List.
@@ -19,6 +21,10 @@ type RunInfo struct {
 	Best       string  // config of the best point, by median auc_host
 	BestAUC    float64 // its median auc_host; NaN when no point has one
 	HasBest    bool
+	// Status is "complete", "failed (k of n points)", "partial" (a
+	// .partial folder: its run died or failed while writing results) or
+	// "unreadable: reason". Only complete and failed folders are runs.
+	Status string
 }
 
 // Runs finds the results folders (directories with a manifest.json) under
@@ -32,15 +38,24 @@ func Runs(root string) ([]RunInfo, error) {
 		if !d.IsDir() {
 			return nil
 		}
+		rel, _ := filepath.Rel(root, path)
+		if isPartial(path) {
+			out = append(out, RunInfo{Path: filepath.ToSlash(rel), Experiment: filepath.Base(filepath.Dir(path)), Status: "partial"})
+			return filepath.SkipDir
+		}
 		if _, err := os.Stat(filepath.Join(path, "manifest.json")); err != nil {
 			return nil
 		}
 		r, err := Load(path)
 		if err != nil {
-			return err
+			// One damaged folder must not hide every other run.
+			out = append(out, RunInfo{Path: filepath.ToSlash(rel), Status: "unreadable: " + err.Error()})
+			return filepath.SkipDir
 		}
-		rel, _ := filepath.Rel(root, path)
-		info := RunInfo{Path: filepath.ToSlash(rel), Experiment: r.Manifest.Experiment, Started: r.Manifest.Started, Points: len(r.Points)}
+		info := RunInfo{Path: filepath.ToSlash(rel), Experiment: r.Manifest.Experiment, Started: r.Manifest.Started, Points: len(r.Points), Status: "complete"}
+		if _, failed := r.groups(); len(failed) > 0 {
+			info.Status = fmt.Sprintf("failed (%d of %d points)", len(failed), len(r.Points))
+		}
 		gs, _ := r.groups()
 		if ranked := rankGroups(gs); len(ranked) > 0 && len(ranked[0].values(primaryMetric)) > 0 {
 			g := ranked[0]
@@ -70,13 +85,29 @@ func List(root string, w io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\texperiment\tstarted\tpoints\tbest auc_host\tbest point")
+	fmt.Fprintln(tw, "run\texperiment\tstarted\tpoints\tstatus\tbest auc_host\tbest point")
 	for _, r := range runs {
 		auc, best := "—", "—"
 		if r.HasBest {
 			auc, best = fmtNum(r.BestAUC), r.Best
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Path, orDash(r.Experiment), orDash(r.Started), r.Points, auc, best)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Path, orDash(r.Experiment), orDash(startedSeconds(r.Started)), r.Points, r.Status, auc, best)
 	}
 	return tw.Flush()
+}
+
+// isPartial reports whether dir is a results folder still (or forever)
+// being written: .<run-id>.partial (see pipeline.CommitRunDir).
+func isPartial(dir string) bool {
+	b := filepath.Base(dir)
+	return strings.HasPrefix(b, ".") && strings.HasSuffix(b, ".partial")
+}
+
+// startedSeconds shows a manifest's RFC 3339 start time to the second, in UTC.
+func startedSeconds(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
 }

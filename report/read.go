@@ -104,7 +104,18 @@ type Run struct {
 
 // Load reads the results folder dir. manifest.json and metrics.json are
 // required; scores.csv is optional (no host scores without it).
+// A .partial folder (a run that did not finish writing its results) is an
+// error.
 func Load(dir string) (*Run, error) {
+	if isPartial(dir) {
+		return nil, fmt.Errorf("%s is a partial results folder: its run stopped or failed before its results were complete", dir)
+	}
+	return load(dir)
+}
+
+// load is Load without the partial check: the summary and figures are
+// written into the folder before it is committed.
+func load(dir string) (*Run, error) {
 	r := &Run{Dir: dir}
 	if err := readJSON(filepath.Join(dir, "manifest.json"), &r.Manifest); err != nil {
 		return nil, err
@@ -258,16 +269,6 @@ func readROC(path string) (map[string]*rocCurve, []string, error) {
 		c.TPR = append(c.TPR, tpr)
 	}
 	return curves, kinds, nil
-}
-
-// convergence is the part of points/<point>/convergence.json that report reads
-// (hmm.Report: one training history per restart).
-type convergence struct {
-	Restarts []struct {
-		Seed    any       `json:"seed"`
-		History []float64 `json:"history"`
-	} `json:"restarts"`
-	Best int `json:"best"`
 }
 
 // valueString formats a JSON value canonically: numbers without trailing

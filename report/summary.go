@@ -17,7 +17,7 @@ const bestCount = 5
 
 // WriteSummary writes dir/summary.md for the results folder dir (see Show).
 func WriteSummary(dir string) error {
-	r, err := Load(dir)
+	r, err := load(dir)
 	if err != nil {
 		return err
 	}
@@ -26,6 +26,10 @@ func WriteSummary(dir string) error {
 		return err
 	}
 	defer os.Remove(f.Name())
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		f.Close()
+		return err
+	}
 	if err := r.writeSummary(f); err != nil {
 		f.Close()
 		return err

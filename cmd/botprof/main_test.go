@@ -206,3 +206,31 @@ func TestZeroProbabilityScores(t *testing.T) {
 		}
 	}
 }
+
+// A finished run leaves exactly one folder, under its final name, with every
+// file readable by others (summary.md was 0600).
+func TestRunFolderCommitted(t *testing.T) {
+	tmp := t.TempDir()
+	results := filepath.Join(tmp, "results")
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"run", "../../experiments/default.yaml", "--quiet", "--cache", filepath.Join(tmp, "cache"),
+		"--results", results}, &out, &errb); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	entries, _ := os.ReadDir(filepath.Join(results, "default"))
+	if len(entries) != 1 || strings.HasPrefix(entries[0].Name(), ".") {
+		t.Fatalf("results/default holds %v, want one committed run folder", entries)
+	}
+	dir := filepath.Join(results, "default", entries[0].Name())
+	if !strings.Contains(out.String(), "results: "+dir) {
+		t.Errorf("stdout names another folder:\n%s", out.String())
+	}
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+				t.Errorf("%s has mode %v, want 0644", path, st.Mode().Perm())
+			}
+		}
+		return nil
+	})
+}

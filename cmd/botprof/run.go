@@ -151,7 +151,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if err := pipeline.WriteResults(dir, runID, out); err != nil {
-		return err
+		return fmt.Errorf("results: %w (the incomplete folder %s is not a run)", err, dir)
 	}
 	if err := pipeline.WriteReproduction(dir, out); err != nil {
 		return err
@@ -161,6 +161,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if err := report.WriteFigures(dir); err != nil {
 		return fmt.Errorf("figures: %w", err)
+	}
+	// Only a complete folder gets the run's name; on any error above, the
+	// .partial folder stays behind and botprof ls lists it as partial.
+	if dir, err = pipeline.CommitRunDir(dir); err != nil {
+		return fmt.Errorf("results: %w", err)
 	}
 	for _, w := range out.Warnings() {
 		fmt.Fprintln(stderr, "botprof: warning:", w)

@@ -1,0 +1,63 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A run killed while writing its results leaves a .partial folder, and a
+// damaged folder may hold a manifest that does not parse: ls lists both for
+// what they are and still lists the good run; Load refuses the partial one.
+func TestListPartialAndDamagedRuns(t *testing.T) {
+	root := t.TempDir()
+	copyDir(t, "testdata/runs/a", filepath.Join(root, "toy", "20261127T050102.000Z"))
+	partial := filepath.Join(root, "toy", ".20261128T000000.000Z.partial")
+	copyDir(t, "testdata/runs/a", partial)
+	damaged := filepath.Join(root, "toy", "20261129T000000.000Z")
+	os.MkdirAll(damaged, 0o755)
+	os.WriteFile(filepath.Join(damaged, "manifest.json"), []byte(`{"points": [`), 0o644)
+
+	var out bytes.Buffer
+	if err := List(root, &out); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want a header and 3 rows:\n%s", out.String())
+	}
+	for _, want := range []string{"toy/20261127T050102.000Z", "complete", "toy/.20261128T000000.000Z.partial", "partial", "unreadable: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("ls output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if _, err := Load(partial); err == nil || !strings.Contains(err.Error(), "partial results folder") {
+		t.Errorf("Load(partial) = %v", err)
+	}
+	if err := Show(partial, &out); err == nil {
+		t.Error("show accepted a partial folder")
+	}
+}
