@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -19,7 +20,11 @@ type DiffOptions struct {
 }
 
 // Condition is a --fail-if gate: Diff fails when, for some matched point,
-// the change B−A of the metric's medians satisfies Metric Op Threshold.
+// the change B−A of the metric's medians satisfies Metric Op Threshold and
+// the change is significant (Mann–Whitney U, p < alpha). A change that
+// meets the condition but is not significant is reported in a footnote.
+// With one seed per side no change is significant: run several seeds to
+// gate on a metric.
 type Condition struct {
 	Metric    string
 	Op        string // "<", "<=", ">", ">="
@@ -61,14 +66,36 @@ func (c Condition) holds(delta float64) bool {
 // diffMetrics are the run-level metrics compared, in output order.
 var diffMetrics = []string{"auc_host", "auc_window", "margin", "tpr_at_fpr0"}
 
+// GateError is a --fail-if condition that cannot be checked (its metric is
+// in no matched point): a usage error, not a failed gate.
+type GateError struct{ Msg string }
+
+func (e *GateError) Error() string { return e.Msg }
+
 // Sample summarises a metric over the seeds of one point.
 type Sample struct {
 	N      int     `json:"n"`
 	Median float64 `json:"median"`
-	Lo     float64 `json:"ci_lo"` // confidence interval; equal to Median when HasCI is false
-	Hi     float64 `json:"ci_hi"`
+	Lo     float64 `json:"-"` // confidence interval; meaningful only when HasCI
+	Hi     float64 `json:"-"`
 	HasCI  bool    `json:"has_ci"`
 	values []float64
+}
+
+// MarshalJSON writes the interval as ci_lo/ci_hi, null when there is none
+// (too few samples), never the median in their place.
+func (s Sample) MarshalJSON() ([]byte, error) {
+	v := struct {
+		N      int      `json:"n"`
+		Median float64  `json:"median"`
+		Lo     *float64 `json:"ci_lo"`
+		Hi     *float64 `json:"ci_hi"`
+		HasCI  bool     `json:"has_ci"`
+	}{N: s.N, Median: s.Median, HasCI: s.HasCI}
+	if s.HasCI {
+		v.Lo, v.Hi = &s.Lo, &s.Hi
+	}
+	return json.Marshal(v)
 }
 
 func newSample(xs []float64, confidence float64) *Sample {
@@ -77,11 +104,14 @@ func newSample(xs []float64, confidence float64) *Sample {
 	}
 	s := &Sample{N: len(xs), Median: Median(xs), values: xs}
 	s.Lo, s.Hi, s.HasCI = MedianCI(xs, confidence)
-	if !s.HasCI {
-		s.Lo, s.Hi = s.Median, s.Median
-	}
 	return s
 }
+
+// ratioMetrics are the metrics whose relative change means something: they
+// are positive quantities on a ratio scale. Margins and log-likelihood
+// scores (host rows) can be negative or cross zero: their changes are
+// reported as absolute differences only.
+var ratioMetrics = map[string]bool{"auc_host": true, "auc_window": true, "tpr_at_fpr0": true}
 
 // DiffRow compares one metric of a matched point.
 type DiffRow struct {
@@ -90,7 +120,7 @@ type DiffRow struct {
 	A           *Sample  `json:"a"`               // nil when A has no value
 	B           *Sample  `json:"b"`
 	Delta       *float64 `json:"delta"`    // median(B) − median(A)
-	Relative    *float64 `json:"relative"` // Delta / |median(A)|
+	Relative    *float64 `json:"relative"` // Delta / median(A), for positive ratio-scale metrics only
 	P           *float64 `json:"p"`        // two-sided Mann–Whitney U p-value
 	Significant bool     `json:"significant"`
 	Notes       []int    `json:"notes,omitempty"` // footnote numbers (1-based)
@@ -235,13 +265,21 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 					continue
 				}
 				seen = true
-				if c.holds(*r.Delta) {
-					res.Failures = append(res.Failures, fmt.Sprintf("%s: %s changed by %s (%s)", t.Name(), c.Metric, fmtSigned(*r.Delta, *r.Delta), c))
+				if !c.holds(*r.Delta) {
+					continue
+				}
+				change := fmt.Sprintf("%s: %s changed by %s (%s)", t.Name(), c.Metric, fmtSigned(*r.Delta, *r.Delta), c)
+				if r.Significant {
+					res.Failures = append(res.Failures, change)
+				} else {
+					// A gate fails only on a change the test can tell from noise.
+					note(fmt.Sprintf("%s, but not significant at alpha %g (p=%.3f, n=%d+%d): the gate does not fail", change, opts.Alpha, *r.P, r.A.N, r.B.N))
 				}
 			}
 		}
 		if !seen {
-			res.Failures = append(res.Failures, fmt.Sprintf("%s: no point has %s on both sides", c, c.Metric))
+			return nil, &GateError{fmt.Sprintf("--fail-if %s: no matched point has the metric %q on both sides; metrics: %s, or SCORE[HOST] such as %s[147.32.84.165]",
+				c, c.Metric, strings.Join(diffMetrics, ", "), kind)}
 		}
 	}
 	return res, nil
@@ -300,8 +338,8 @@ func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(strin
 		if r.A != nil && r.B != nil {
 			d := r.B.Median - r.A.Median
 			r.Delta = &d
-			if r.A.Median != 0 {
-				rel := d / math.Abs(r.A.Median)
+			if ratioMetrics[metric] && r.A.Median > 0 && r.B.Median > 0 {
+				rel := d / r.A.Median
 				r.Relative = &rel
 			}
 			p := MannWhitneyU(xa, xb).P

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,7 +85,7 @@ func TestDiffFailIf(t *testing.T) {
 		{"auc_window<0", false},
 		{"auc_window>0.02", true},
 		{"auc_host <= -0.5", false},
-		{"nosuch<0", true},
+		{"auc_host>=0", false}, // holds everywhere (change 0), never significant
 	} {
 		cond, err := ParseCondition(c.cond)
 		if err != nil {
@@ -95,6 +96,21 @@ func TestDiffFailIf(t *testing.T) {
 		if (err != nil) != c.fail {
 			t.Errorf("%s: err = %v, want failure %v", c.cond, err, c.fail)
 		}
+	}
+	// A gate on a metric no point has is a usage error, not a failed gate.
+	cond, _ := ParseCondition("auc_hots<0")
+	err := Diff(runA, runB, DiffOptions{FailIf: []Condition{cond}}, &bytes.Buffer{})
+	var ge *GateError
+	if !errors.As(err, &ge) || !strings.Contains(err.Error(), `no matched point has the metric "auc_hots"`) {
+		t.Errorf("unknown metric: err = %v, want a GateError", err)
+	}
+	// A met but insignificant condition is a footnote, not a failure.
+	ra, _ := Load(runA)
+	rb, _ := Load(runB)
+	cond, _ = ParseCondition("auc_host>=0")
+	res, err := Compare(ra, rb, DiffOptions{FailIf: []Condition{cond}})
+	if err != nil || len(res.Failures) != 0 || !strings.Contains(strings.Join(res.Notes, "\n"), "but not significant at alpha 0.05") {
+		t.Errorf("insignificant gate: err %v, failures %v, notes %v", err, res.Failures, res.Notes)
 	}
 	for _, bad := range []string{"auc_host", "auc_host<x", "<1", "auc_host=1"} {
 		if _, err := ParseCondition(bad); err == nil {

@@ -182,7 +182,8 @@ func fmtSigned(x, ref float64) string {
 }
 
 // fmtSample prints median ± the larger distance to a CI bound, benchstat style;
-// "± ∞" when there are too few samples for an interval.
+// "(no CI, n=5)" when there are too few samples for an interval (the
+// footnote says how many are needed).
 func fmtSample(s *Sample) string {
 	switch {
 	case s == nil:
@@ -190,7 +191,7 @@ func fmtSample(s *Sample) string {
 	case s.N == 1:
 		return fmtNum(s.Median)
 	case !s.HasCI:
-		return fmtNum(s.Median) + " ± ∞"
+		return fmt.Sprintf("%s (no CI, n=%d)", fmtNum(s.Median), s.N)
 	}
 	return fmtNum(s.Median) + " ± " + fmtLike(math.Max(s.Median-s.Lo, s.Hi-s.Median), s.Median)
 }

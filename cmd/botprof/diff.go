@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,7 +39,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var failIf failIfFlags
 	fs.StringVar(&opts.Format, "format", "text", "output `format`: text, csv, json or markdown")
 	fs.Float64Var(&opts.Alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
-	fs.Var(&failIf, "fail-if", "exit 1 when the change B-A of a metric's medians meets `COND`, e.g. 'auc_host<-0.01' (repeatable)")
+	fs.Var(&failIf, "fail-if", "exit 1 when the change B-A of a metric's medians meets `COND` and is significant at --alpha, e.g. 'auc_host<-0.01' (repeatable; a malformed condition or unknown metric exits 2)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: botprof diff [flags] A B\n\n"+
 			"Compares two results folders point by point (parameters minus model.seed) over seeds:\n"+
@@ -57,5 +58,10 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	opts.FailIf = failIf
-	return report.Diff(pos[0], pos[1], opts, stdout)
+	err = report.Diff(pos[0], pos[1], opts, stdout)
+	var ge *report.GateError
+	if errors.As(err, &ge) {
+		return usageError{ge.Error()}
+	}
+	return err
 }

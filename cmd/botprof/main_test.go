@@ -234,3 +234,18 @@ func TestRunFolderCommitted(t *testing.T) {
 		return nil
 	})
 }
+
+// A --fail-if on a metric that does not exist is a usage error (exit 2),
+// not a failed gate (exit 1).
+func TestDiffUnknownGateIsUsageError(t *testing.T) {
+	a, b := "../../report/testdata/runs/a", "../../report/testdata/runs/b"
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"diff", a, b, "--fail-if", "auc_hots<0"}, &out, &errb)
+	if code := exitCode(context.Background(), err, &errb); code != 2 {
+		t.Errorf("unknown gate metric: exit %d (%v), want 2", code, err)
+	}
+	err = run(context.Background(), []string{"diff", a, b, "--fail-if", "auc_host<<0"}, &out, &errb)
+	if code := exitCode(context.Background(), err, &errb); code != 2 {
+		t.Errorf("malformed gate: exit %d (%v), want 2", code, err)
+	}
+}
