@@ -605,7 +605,10 @@ func TestDataHashMemoFollowsTheFile(t *testing.T) {
 	if sha, ok := r.knownSHA(data); !ok || sha != first.DataSHA {
 		t.Fatalf("sha256 not remembered after a run: %q %v, want %s", sha, ok, first.DataSHA)
 	}
+	before, _ := os.Stat(data)
 	write(900) // same size, new content
+	// cp -p / tar -x restore the modification time: only ctime tells.
+	os.Chtimes(data, before.ModTime(), before.ModTime())
 	if _, ok := r.knownSHA(data); ok {
 		t.Fatal("the remembered sha256 survived a rewrite of the file")
 	}
@@ -628,4 +631,34 @@ func mustOpen(t *testing.T, dir string) *cache.Cache {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A remembered data-file hash that disagrees with the spec's data.sha256
+// (a stale or tampered memo with a valid checksum) is not trusted: the file
+// is hashed again, and a good file passes.
+func TestStaleMemoDoesNotBlameTheFile(t *testing.T) {
+	plan, err := LoadPlan("../experiments/default.yaml", []string{"model.restarts=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := t.TempDir()
+	c := mustOpen(t, cacheDir)
+	data, _ := resolveDataPath(plan.File, plan.Points[0].Spec.Data.Path)
+	id, err := fileIdentity(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RememberFileHash(id, strings.Repeat("0", 64)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir})
+	if err != nil {
+		t.Fatalf("a stale memo failed a good run: %v", err)
+	}
+	if out.DataSHA != plan.Points[0].Spec.Data.SHA256 {
+		t.Fatalf("DataSHA %s", out.DataSHA)
+	}
+	if sha, ok := c.KnownFileHash(id); !ok || sha != out.DataSHA {
+		t.Fatalf("the memo was not corrected: %s %v", sha, ok)
+	}
 }

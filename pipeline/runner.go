@@ -161,6 +161,10 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	}
 	r.dataPath = dataPath
 	sha, known := r.knownSHA(dataPath)
+	if want := plan.Points[0].Spec.Data.SHA256; known && want != "" && want != sha {
+		// Hash the file itself before blaming it: the memo may be stale.
+		known = false
+	}
 	if !known {
 		// First sight of this file: hash it while the first point's load
 		// runs, instead of reading it twice in a row.

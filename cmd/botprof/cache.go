@@ -19,7 +19,7 @@ const cacheUsage = `usage: botprof cache <command> [flags]
 
 Commands:
   info     entries, size and ages of the stage cache
-  verify   check every entry (meta.json, sizes, sha256); --repair removes damaged ones
+  verify   check every entry (meta.json, sizes, sha256) and data-file hash memo; --repair removes damaged ones
   gc       remove entries not used for a while (--older-than, default 30d), or --all
 
 Every command takes --dir DIR (default $BOTPROF_CACHE, else .botprof-cache).
@@ -128,6 +128,18 @@ func runCacheVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	removed := 0
 	for _, p := range problems {
+		if p.Memo {
+			action := ""
+			if repair {
+				if err := c.RemoveFileHash(p.Path); err != nil {
+					return err
+				}
+				removed++
+				action = " (removed; the data file is hashed again on its next run)"
+			}
+			fmt.Fprintf(stdout, "%s: %s%s\n", p.Path, p.Reason, action)
+			continue
+		}
 		if p.ID == "" {
 			fmt.Fprintf(stdout, "%s: %s\n", p.Path, p.Reason)
 			continue

@@ -34,9 +34,9 @@ func TestRunCache(t *testing.T) {
 		return out.String() + errb.String(), err
 	}
 	// A run's memo of its data file's hash is part of a healthy cache.
-	memo := c.FileHashPath(keys[0].ID)
-	os.MkdirAll(filepath.Dir(memo), 0o777)
-	os.WriteFile(memo, []byte("{}\n"), 0o666)
+	if err := c.RememberFileHash(cache.FileID{Path: "/data/x", Size: 3}, keys[0].ID); err != nil {
+		t.Fatal(err)
+	}
 	out, err := run("info", "--dir", dir)
 	if err != nil || !strings.Contains(out, "entries   3") || !strings.Contains(out, "filehash  1 data-file hashes") {
 		t.Errorf("info: %v\n%s", err, out)

@@ -288,9 +288,10 @@ func TestTouchAndGC(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The runner's memo of a data file's hash, written as datafile.go does.
-	memo := c.FileHashPath(fresh.ID)
-	os.MkdirAll(filepath.Dir(memo), 0o777)
-	writeFileT(t, memo, []byte("{}\n"))
+	if err := c.RememberFileHash(FileID{Path: "/data/x"}, fresh.ID); err != nil {
+		t.Fatal(err)
+	}
+	memo := c.fileHashPath("/data/x")
 	os.Chtimes(memo, now, now)
 	if _, problems, err := c.List(); err != nil || len(problems) > 0 {
 		t.Errorf("List with a filehash memo: %v, %v", problems, err)

@@ -11,16 +11,6 @@ import (
 
 const explainDir = "explain"
 
-// fileHashDir holds the runner's memo of data-file hashes (FileHashPath).
-const fileHashDir = "filehash"
-
-// FileHashPath is where a memo named id (a key id) of a data file's sha256
-// is kept: in the cache's filehash/ folder, which List, Info and GC know,
-// like the explain records.
-func (c *Cache) FileHashPath(id string) string {
-	return filepath.Join(c.dir, fileHashDir, id+".json")
-}
-
 // FirstRun is the single line Explain returns when no key was recorded for
 // an identity.
 const FirstRun = "first run"

@@ -37,9 +37,10 @@ type Stats struct {
 // Problem is an entry that failed verification, or a path that does not
 // belong in the cache.
 type Problem struct {
-	ID     string // empty for a stray path
+	ID     string // empty for a stray path or a memo
 	Path   string
 	Reason string
+	Memo   bool // a damaged data-file hash memo (RemoveFileHash)
 }
 
 // List returns every entry directory, sorted by id. Stray paths are
@@ -163,7 +164,7 @@ func dirSize(path string) int64 {
 }
 
 // Verify checks every entry as Get would (meta.json, sizes, sha256) and
-// returns the problems found, sorted by path. It changes nothing; remove a
+// every data-file hash memo (its checksum), and returns the problems found, sorted by path. It changes nothing; remove a
 // damaged entry with Remove.
 func (c *Cache) Verify() ([]Problem, error) {
 	infos, problems, err := c.List()
@@ -175,6 +176,11 @@ func (c *Cache) Verify() ([]Problem, error) {
 			problems = append(problems, Problem{ID: e.ID, Path: e.Dir, Reason: reason})
 		}
 	}
+	memos, err := c.verifyFileHashes()
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, memos...)
 	sort.Slice(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })
 	return problems, nil
 }
