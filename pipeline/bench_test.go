@@ -74,7 +74,7 @@ func BenchmarkNotebookStages(b *testing.B) {
 	})
 	b.Run("stage=sha256", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := load.SHA256File(r.dataPath); err != nil {
+			if _, err := load.SHA256File(context.Background(), r.dataPath); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -628,7 +628,7 @@ func (r *runner) hashWhileLoading(ctx context.Context, s *Spec) (string, error) 
 		// The load failed or stopped early; the point's own load reports
 		// the error where it belongs, with the file's hash in its key.
 		var err error
-		if sha, err = load.SHA256File(r.dataPath); err != nil {
+		if sha, err = load.SHA256File(ctx, r.dataPath); err != nil {
 			return "", err
 		}
 	}

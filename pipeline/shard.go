@@ -104,7 +104,7 @@ func CacheStatus(ctx context.Context, plan *Plan, dir string) ([]PointStatus, er
 	}
 	sha, known := r.knownSHA(r.dataPath)
 	if !known {
-		if sha, err = load.SHA256File(r.dataPath); err != nil {
+		if sha, err = load.SHA256File(ctx, r.dataPath); err != nil {
 			return nil, err
 		}
 		r.rememberSHA(r.dataPath, sha)

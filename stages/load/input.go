@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/klauspost/compress/gzip"
@@ -65,29 +66,96 @@ func sniff(f *os.File) (compression, error) {
 	return plain, nil
 }
 
-// decompressed returns a reader of f's decompressed content.
+// decompressed returns a reader of f's decompressed content. A decoder
+// error is reported as corrupt data at the compressed byte it was found
+// near, with the command that checks the file.
 func decompressed(f *os.File, c compression) (io.Reader, func(), error) {
+	in := &countingReader{r: f}
 	switch c {
 	case gzipped:
-		zr, err := gzip.NewReader(f)
+		zr, err := gzip.NewReader(in)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, corrupt("gzip", f.Name(), in.n, err)
 		}
-		return zr, func() { zr.Close() }, nil
+		return &decodeErrReader{r: zr, kind: "gzip", name: f.Name(), in: in}, func() { zr.Close() }, nil
 	case zstandard:
-		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(2))
+		zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(2))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, corrupt("zstd", f.Name(), in.n, err)
 		}
-		return zr, zr.Close, nil
+		return &decodeErrReader{r: zr, kind: "zstd", name: f.Name(), in: in}, zr.Close, nil
 	}
 	return f, func() {}, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// decodeErrReader turns a decompressor's errors into corrupt-data errors.
+type decodeErrReader struct {
+	r          io.Reader
+	kind, name string
+	in         *countingReader
+}
+
+func (d *decodeErrReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = corrupt(d.kind, d.name, d.in.n, err)
+	}
+	return n, err
+}
+
+func corrupt(kind, name string, at int64, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("corrupt %s data: the file ends early (truncated after %d bytes; check it with `%s -t %s`)", kind, at, kind, name)
+	}
+	return fmt.Errorf("corrupt %s data near byte %d (%v); check the file with `%s -t %s`", kind, at, err, kind, name)
+}
+
+// openRegular opens path for reading if it is a regular file: a device
+// such as /dev/zero or a pipe would be read (and hashed) forever.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		kind := "a special file"
+		switch m := st.Mode(); {
+		case m.IsDir():
+			kind = "a directory"
+		case m&fs.ModeDevice != 0:
+			kind = "a device"
+		case m&fs.ModeNamedPipe != 0:
+			kind = "a named pipe"
+		case m&fs.ModeSocket != 0:
+			kind = "a socket"
+		}
+		return nil, fmt.Errorf("%s is not a regular file but %s: botprof reads flow files", path, kind)
+	}
+	return f, nil
 }
 
 // openInput opens path; plain files are memory-mapped where the platform
 // allows, anything else is streamed.
 func openInput(path string, workers int) (*input, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +293,7 @@ func streamInput(r io.Reader, workers int) (*input, error) {
 // content (plain, gzip or zstd, recognised by magic bytes) and a function
 // that closes both.
 func openDecompressed(path string) (io.Reader, func(), error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -243,16 +311,30 @@ func openDecompressed(path string) (io.Reader, func(), error) {
 }
 
 // SHA256File returns the hex sha256 of path's decompressed content (plain,
-// gzip or zstd, recognised by magic bytes), reading it as a stream.
-func SHA256File(path string) (string, error) {
+// gzip or zstd, recognised by magic bytes), reading it as a stream. It
+// stops with ctx's error when ctx is cancelled.
+func SHA256File(ctx context.Context, path string) (string, error) {
 	r, closeR, err := openDecompressed(path)
 	if err != nil {
 		return "", err
 	}
 	defer closeR()
 	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
+	if _, err := io.Copy(h, ctxReader{ctx, r}); err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ctxReader stops reading once its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -420,7 +420,7 @@ func TestSHA256File(t *testing.T) {
 		s10Path: "dc9e9194d6fcac69475e2a78203b31627eb171673bc08375b36cb48b12b2666b",
 		s11Path: "d761b4513ee42be57193fe8f442e9234e73ac81f4fbd01248e37c23ca8ec1cf2",
 	} {
-		got, err := SHA256File(path)
+		got, err := SHA256File(context.Background(), path)
 		if err != nil || got != want {
 			t.Errorf("SHA256File(%s) = %s, %v; want %s", path, got, err, want)
 		}
@@ -612,5 +612,72 @@ func TestEmbeddedDataWindow(t *testing.T) {
 		if h.SingleSegment || h.WindowSize > 1<<20 {
 			t.Errorf("%s: window %d bytes (single segment %v), want at most 1 MiB", path, h.WindowSize, h.SingleSegment)
 		}
+	}
+}
+
+// Durations get the checks bytes and packets get: finite and non-negative,
+// with file:line: field N (Name) errors, in both formats (they were
+// accepted as NaN, -5 and +Inf).
+func TestBadDurations(t *testing.T) {
+	for _, tc := range []struct{ dur, want string }{
+		{"nan", "not a finite number"}, {"NaN", "not a finite number"}, {"inf", "not a finite number"},
+		{"+Inf", "not a finite number"}, {"-5", "negative"}, {"-0.001", "negative"}, {"1e999", "not a finite number"},
+	} {
+		nf := writeTemp(t, "d.netflow.labeled", netflowHeaderLine+"\n"+
+			"2011-08-18 10:19:13.328     "+tc.dur+" TCP  147.32.86.166:33426 -> 212.24.150.110:25443 FRPA_ 0 4 321 1 Botnet\n")
+		_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: nf, OnBadLine: "fail"}, Options{})
+		if want := nf + `:2: field 3 (Durat) "` + tc.dur + `": ` + tc.want; err == nil || err.Error() != want {
+			t.Errorf("netflow %s: got %v, want %s", tc.dur, err, want)
+		}
+		bf := writeTemp(t, "d.binetflow", binetflowHeaderLine+"\n2011/08/18 15:39:35.1,"+tc.dur+",tcp,a,1,->,b,2,S,0,0,1,2,3,flow=x\n")
+		_, err = Run(context.Background(), memory.DefaultAllocator, Params{Path: bf, OnBadLine: "fail"}, Options{})
+		if want := bf + `:2: field 2 (Dur) "` + tc.dur + `": ` + tc.want; err == nil || err.Error() != want {
+			t.Errorf("binetflow %s: got %v, want %s", tc.dur, err, want)
+		}
+		res, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: bf, OnBadLine: "skip"}, Options{})
+		if err != nil || res.Stats.Bad != 1 || res.Flows.NumRows() != 0 {
+			t.Errorf("binetflow %s, skip: %v %+v", tc.dur, err, res)
+		}
+		if res != nil {
+			res.Flows.Release()
+		}
+	}
+}
+
+// /dev/zero (or any device or pipe) is refused instead of read forever, and
+// damaged compressed files say so, where, and how to check them.
+func TestNonRegularAndCorruptInput(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: "/dev/zero"}, Options{})
+		if err == nil || !strings.Contains(err.Error(), "/dev/zero is not a regular file") {
+			t.Errorf("/dev/zero: %v", err)
+		}
+		if _, err := SHA256File(context.Background(), "/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("SHA256File(/dev/zero): %v", err)
+		}
+	}
+	good, err := os.ReadFile(s11Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := append([]byte(nil), good...)
+	for i := 1000; i < 1100; i++ {
+		flip[i] ^= 0x5a
+	}
+	for name, data := range map[string][]byte{"flipped.zst": flip, "short.zst": good[:len(good)/2]} {
+		p := filepath.Join(t.TempDir(), name)
+		os.WriteFile(p, data, 0o644)
+		_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: p}, Options{})
+		if err == nil || !strings.Contains(err.Error(), "corrupt zstd data") || !strings.Contains(err.Error(), "zstd -t "+p) {
+			t.Errorf("%s: load error %v", name, err)
+		}
+		if _, err := SHA256File(context.Background(), p); err == nil || !strings.Contains(err.Error(), "corrupt zstd data") {
+			t.Errorf("%s: SHA256File error %v", name, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := SHA256File(ctx, s11Path); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled SHA256File: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package load
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/bits"
 	"strconv"
 	"unsafe"
@@ -103,6 +104,9 @@ var (
 	errNumber = errors.New("not a number")
 	errRange  = errors.New("out of range")
 	errTime   = errors.New("not a time")
+
+	errNotFinite = errors.New("not a finite number")
+	errNegative  = errors.New("negative")
 )
 
 // parseInt parses a non-negative decimal integer, or a hexadecimal one with a
@@ -181,10 +185,18 @@ func parseFloat(b []byte) (float64, error) {
 
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 
+// slowFloat parses what the fast path of parseFloat does not: exponents,
+// signs, long mantissas. Like bytes and packets, a duration must be a
+// finite, non-negative number: NaN, Inf and -5 are rejected.
 func slowFloat(b []byte) (float64, error) {
 	f, err := strconv.ParseFloat(bstr(b), 64)
-	if err != nil {
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
 		return 0, errNumber
+	case math.IsNaN(f) || math.IsInf(f, 0): // ParseFloat's ErrRange overflows to ±Inf
+		return 0, errNotFinite
+	case f < 0:
+		return 0, errNegative
 	}
 	return f, nil
 }
