@@ -662,3 +662,73 @@ func TestStaleMemoDoesNotBlameTheFile(t *testing.T) {
 		t.Fatalf("the memo was not corrected: %s %v", sha, ok)
 	}
 }
+
+// A damaged cache entry is recomputed, and --explain (and the manifest's
+// stage record) says why the entry was not used instead of a bare "ran".
+func TestExplainSaysWhyAnEntryWasNotUsed(t *testing.T) {
+	plan, err := LoadPlan("../experiments/default.yaml", []string{"model.restarts=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := Execute(context.Background(), plan, Options{CacheDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	points, _ := filepath.Glob(filepath.Join(dir, "*", "*", "point.json"))
+	if len(points) != 1 {
+		t.Fatalf("evaluate entries: %v", points)
+	}
+	os.WriteFile(points[0], []byte(`{"damaged": true}`), 0o644)
+	var explain bytes.Buffer
+	out, err := Execute(context.Background(), plan, Options{CacheDir: dir, Explain: &explain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(explain.String(), "evaluate") || !strings.Contains(explain.String(), "ran — cache entry not used: corrupt") {
+		t.Fatalf("explain output:\n%s", explain.String())
+	}
+	st := out.Points[0].Stages[len(out.Points[0].Stages)-1]
+	if st.Stage != "evaluate" || len(st.Changed) == 0 || !strings.HasPrefix(st.Changed[0], "cache entry not used: corrupt") {
+		t.Fatalf("evaluate stage record %+v", st)
+	}
+}
+
+// When cache writes fail (a full or broken cache), the run's results are
+// still right, and the outcome warns once with the count and first error
+// instead of saying nothing.
+func TestFailingCacheWritesWarnOnce(t *testing.T) {
+	plan, err := LoadPlan("../experiments/default.yaml", []string{"model.restarts=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := Execute(context.Background(), plan, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var once sync.Once
+	breakCache := func() {
+		once.Do(func() { // the cache's temporary folder becomes a file: every write fails
+			os.RemoveAll(filepath.Join(dir, "tmp"))
+			os.WriteFile(filepath.Join(dir, "tmp"), nil, 0o644)
+		})
+	}
+	out, err := Execute(context.Background(), plan, Options{CacheDir: dir, beforeBackgroundWrite: breakCache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	for _, w := range out.Warnings() {
+		if strings.Contains(w, "writes failed") {
+			warns = append(warns, w)
+		}
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "the results are correct") {
+		t.Fatalf("cache warnings %q", warns)
+	}
+	a, _ := json.Marshal(good.Points[0].Out.Hosts)
+	b, _ := json.Marshal(out.Points[0].Out.Hosts)
+	if !bytes.Equal(a, b) {
+		t.Fatal("scores differ when the cache fails")
+	}
+}

@@ -91,8 +91,9 @@ type Outcome struct {
 	Started  time.Time
 	Wall     time.Duration
 
-	git     func() ManifestGit // for the manifest, started with the run
-	pending *sync.WaitGroup    // cache writes in flight
+	git          func() ManifestGit // for the manifest, started with the run
+	cacheWarning func() string      // failed cache writes, once all are done
+	pending      *sync.WaitGroup    // cache writes in flight
 }
 
 // WaitCacheWrites waits for the cache writes Execute left in flight (see
@@ -111,6 +112,12 @@ func (o *Outcome) Warnings() []string {
 	if o.Load != nil && o.Load.Bad > 0 {
 		w := fmt.Sprintf("%s: %d unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json", o.DataPath, o.Load.Bad)
 		out = append(out, w)
+	}
+	if o.cacheWarning != nil {
+		o.WaitCacheWrites()
+		if w := o.cacheWarning(); w != "" {
+			out = append(out, w)
+		}
 	}
 	for _, p := range o.Points {
 		if p.Out == nil {
@@ -236,6 +243,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 		}
 	}
 	out.Load = r.loadStats
+	out.cacheWarning = r.cacheWarning
 	out.Wall = time.Since(started)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return out, err
@@ -262,7 +270,60 @@ type runner struct {
 	memo      map[string]*future
 	loadStats *load.Stats
 	explainMu sync.Mutex
-	pending   sync.WaitGroup // cache writes in flight
+	pending   sync.WaitGroup    // cache writes in flight
+	missWhy   map[string]string // key id -> why an existing entry was not used (see get)
+
+	cacheErrs     int   // failed cache writes
+	firstCacheErr error // the first of them
+}
+
+// noteCacheWrite counts a failed cache write: the run's results stay
+// correct (the value is in memory), but the next run recomputes it, and a
+// full or read-only cache should not go unnoticed.
+func (r *runner) noteCacheWrite(err error) {
+	if err == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cacheErrs == 0 {
+		r.firstCacheErr = err
+	}
+	r.cacheErrs++
+}
+
+// get reads a stage's cache entry. A miss other than "absent" (a partial,
+// corrupt or foreign entry) is remembered, so that --explain and the
+// manifest say why the stage ran although an entry existed.
+func (r *runner) get(key cache.Key) *cache.Entry {
+	e, reason := r.cache.Get(key)
+	if e == nil && reason != "" && reason != "absent" {
+		r.mu.Lock()
+		if r.missWhy == nil {
+			r.missWhy = map[string]string{}
+		}
+		r.missWhy[key.ID] = reason
+		r.mu.Unlock()
+	}
+	return e
+}
+
+// missReason returns why key's existing entry was not used, if it was not.
+func (r *runner) missReason(id string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.missWhy[id]
+}
+
+// cacheWarning describes the failed cache writes, if any.
+func (r *runner) cacheWarning() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cacheErrs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("stage cache %s: %d writes failed (first: %v); the results are correct, but the next run recomputes what was not stored",
+		r.cache.Dir(), r.cacheErrs, r.firstCacheErr)
 }
 
 // putAsync stores a stage output in the background, off the critical path:
@@ -276,7 +337,7 @@ func (r *runner) putAsync(key cache.Key, files map[string]cache.WriteFunc, after
 		if r.opt.beforeBackgroundWrite != nil {
 			r.opt.beforeBackgroundWrite()
 		}
-		_ = r.cache.Put(key, files)
+		r.noteCacheWrite(r.cache.Put(key, files))
 		for _, f := range after {
 			f()
 		}
@@ -438,6 +499,9 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 			id := "experiment=" + r.plan.Name + "/point=" + p.Name + "/stage=" + stage
 			if !f.cached && !shared {
 				sr.Changed = r.cache.Explain(id, key)
+				if why := r.missReason(key.ID); why != "" {
+					sr.Changed = append([]string{"cache entry not used: " + why}, sr.Changed...)
+				}
 			}
 			// Recording is a file write and rename: in the background,
 			// like the stage outputs (Explain above has read the old one).
@@ -586,7 +650,7 @@ func (r *runner) labelFilter(s *Spec, format string) filter.Params {
 
 func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bool, error) {
 	if r.cache != nil {
-		if e, _ := r.cache.Get(key); e != nil {
+		if e := r.get(key); e != nil {
 			rec, err := cache.ReadArrow(e.Path("flows.arrow"), r.mem)
 			var stats load.Stats
 			if err == nil && readJSON(e, "stats.json", &stats) == nil {
@@ -680,7 +744,7 @@ func (r *runner) loadFlowsHashed(ctx context.Context, s *Spec, hash bool) (*flow
 
 func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getLoad func() (*flowsOut, error)) (any, bool, error) {
 	if r.cache != nil {
-		if e, _ := r.cache.Get(key); e != nil {
+		if e := r.get(key); e != nil {
 			if d, err := readDiscretize(e, r.mem); err == nil {
 				return d, true, nil
 			}
@@ -739,7 +803,7 @@ func (r *runner) stageWindow(ctx context.Context, s *Spec, key cache.Key, d *dis
 		return w, false, err
 	}
 	index := windowIndex(w, r.mem)
-	if e, _ := r.cache.Get(key); e != nil {
+	if e := r.get(key); e != nil {
 		if cached, err := cache.ReadArrow(e.Path("windows.arrow"), r.mem); err == nil {
 			same := array.RecordEqual(cached, index)
 			cached.Release()
@@ -788,7 +852,7 @@ type trainOut struct {
 
 func (r *runner) stageTrain(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
 	if r.cache != nil {
-		if e, _ := r.cache.Get(key); e != nil {
+		if e := r.get(key); e != nil {
 			if t, err := readTrain(e); err == nil {
 				return t, true, nil
 			}
@@ -866,7 +930,7 @@ func hmmConfig(m ModelSpec) hmm.Config {
 func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key,
 	getWin func() (*window.Result, *discretize.Result, error), getTrain func() (*trainOut, error)) (any, bool, error) {
 	if r.cache != nil {
-		if e, _ := r.cache.Get(key); e != nil {
+		if e := r.get(key); e != nil {
 			var out PointOutput
 			if err := readJSON(e, "point.json", &out); err == nil {
 				return &out, true, nil
@@ -904,7 +968,7 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 	}
 	if r.cache != nil {
 		// Synchronous: once a point is reported done, it survives a kill.
-		_ = r.cache.Put(key, map[string]cache.WriteFunc{"point.json": jsonWriter(out)})
+		r.noteCacheWrite(r.cache.Put(key, map[string]cache.WriteFunc{"point.json": jsonWriter(out)}))
 	}
 	return out, false, nil
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -169,16 +170,34 @@ var validSweepKey = regexp.MustCompile(`^[a-z_]+(\.[a-z_0-9]+)*$`)
 // LoadPlan reads a spec file, applies --set overrides (key=value, YAML
 // values) and expands its sweep. Every point is decoded strictly and
 // validated; the first problem is returned with file, line and YAML path.
+// A sweep of more than DefaultMaxPoints points is refused (see
+// LoadPlanLimit).
 func LoadPlan(file string, sets []string) (*Plan, error) {
+	return LoadPlanLimit(file, sets, DefaultMaxPoints)
+}
+
+// DefaultMaxPoints is the largest sweep LoadPlan expands: a bigger one is
+// more often a mistake (an axis too many) than an intent, and its points
+// are planned in memory before any runs. `botprof run --max-points`
+// raises it.
+const DefaultMaxPoints = 10000
+
+// LoadPlanLimit is LoadPlan with the limit on the number of points
+// (maxPoints <= 0: none). The count is checked before any point is built.
+func LoadPlanLimit(file string, sets []string, maxPoints int) (*Plan, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePlan(file, raw, sets)
+	return parsePlan(file, raw, sets, maxPoints)
 }
 
 // ParsePlan is LoadPlan on spec text already read.
 func ParsePlan(file string, raw []byte, sets []string) (*Plan, error) {
+	return parsePlan(file, raw, sets, DefaultMaxPoints)
+}
+
+func parsePlan(file string, raw []byte, sets []string, maxPoints int) (*Plan, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return nil, &SpecError{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
@@ -203,7 +222,7 @@ func ParsePlan(file string, raw []byte, sets []string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := expandPlan(file, raw, root, sweepNode, sets)
+	plan, err := expandPlan(file, raw, root, sweepNode, sets, maxPoints)
 	if err != nil {
 		return nil, attributeSets(err, sets)
 	}
@@ -299,7 +318,7 @@ func attributeSets(err error, sets []string) error {
 
 // expandPlan expands the sweep over the spec's root and decodes and
 // validates every point.
-func expandPlan(file string, raw []byte, root, sweepNode *yaml.Node, sets []string) (*Plan, error) {
+func expandPlan(file string, raw []byte, root, sweepNode *yaml.Node, sets []string, maxPoints int) (*Plan, error) {
 	base := DefaultSpec()
 	if err := decodeStrict(file, cloneNode(root), &base); err != nil {
 		return nil, err
@@ -313,6 +332,14 @@ func expandPlan(file string, raw []byte, root, sweepNode *yaml.Node, sets []stri
 		return nil, err
 	}
 	plan.Sweep = axes
+	if n := pointCount(axes); maxPoints > 0 && n > maxPoints {
+		var dims []string
+		for _, ax := range axes {
+			dims = append(dims, fmt.Sprintf("%s (%d)", ax.Key, len(ax.Values)))
+		}
+		return nil, &SpecError{File: file, Line: sweepNode.Line, Path: "sweep",
+			Msg: fmt.Sprintf("%d points (%s) exceed the limit of %d: narrow an axis (--set KEY=[...]) or raise --max-points", n, strings.Join(dims, " × "), maxPoints)}
+	}
 	combos := cartesian(axisNodes)
 	for _, combo := range combos {
 		n := cloneNode(root)
@@ -395,6 +422,19 @@ func parseSweep(file string, n *yaml.Node) ([]SweepAxis, [][]*yaml.Node, error) 
 		nodes = append(nodes, v.Content)
 	}
 	return axes, nodes, nil
+}
+
+// pointCount is the number of points of a sweep (saturating, so that a
+// huge product cannot overflow).
+func pointCount(axes []SweepAxis) int {
+	n := 1
+	for _, ax := range axes {
+		if n > math.MaxInt32 {
+			return n
+		}
+		n *= len(ax.Values)
+	}
+	return n
 }
 
 // cartesian expands axes in order, the last axis varying fastest.

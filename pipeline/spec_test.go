@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -295,5 +296,30 @@ func TestExperimentNameCannotEscape(t *testing.T) {
 	}
 	if _, _, err := NewRunDir(dir, "s10-to-s11", time.Now()); err != nil {
 		t.Error(err)
+	}
+}
+
+// A sweep over the limit is refused before its points are built, saying
+// how many and why; the limit can be raised or lifted.
+func TestMaxPoints(t *testing.T) {
+	_, err := LoadPlanLimit("../experiments/sweep.yaml", nil, 44)
+	var se *SpecError
+	if !errors.As(err, &se) || se.Path != "sweep" || !strings.Contains(err.Error(), "45 points (window.size (3) × model.states (3) × model.seed (5)) exceed the limit of 44") {
+		t.Fatalf("err = %v", err)
+	}
+	for _, max := range []int{45, 0} {
+		if p, err := LoadPlanLimit("../experiments/sweep.yaml", nil, max); err != nil || len(p.Points) != 45 {
+			t.Fatalf("max %d: %v", max, err)
+		}
+	}
+	// 10^4 × 10^4 points: refused at once, without planning them.
+	vals := make([]string, 10000)
+	for i := range vals {
+		vals[i] = strconv.Itoa(i + 1)
+	}
+	list := "[" + strings.Join(vals, ",") + "]"
+	_, err = LoadPlan("../experiments/sweep.yaml", []string{"sweep.model.n_iter=" + list, "sweep.model.restarts=" + list})
+	if err == nil || !strings.Contains(err.Error(), "exceed the limit of 10000") {
+		t.Fatalf("huge sweep: %.200v", err)
 	}
 }

@@ -35,6 +35,7 @@ type runOptions struct {
 	trace    string
 	shard    string
 	cached   bool
+	maxPts   int
 }
 
 func versionString() string { return pipeline.Version }
@@ -54,6 +55,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	fs.StringVar(&o.trace, "trace", "", "write a Go execution trace of the run to this file (go tool trace)")
 	fs.StringVar(&o.shard, "shard", "", "compute only shard i/n of the sweep's points (point index ≡ i mod n) into the stage cache, write no results folder; auto: from $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT or $JOB_COMPLETION_INDEX/$BOTPROF_SHARDS")
+	fs.IntVar(&o.maxPts, "max-points", pipeline.DefaultMaxPoints, "refuse a sweep of more points than this (0: no limit)")
 	fs.BoolVar(&o.cached, "require-cached", false, "collect only: fail (listing the missing points) unless every point's result is already in the stage cache")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: botprof run SPEC [flags]\n\nflags:\n")
@@ -64,9 +66,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	plan, err := pipeline.LoadPlan(spec, o.sets)
+	plan, err := pipeline.LoadPlanLimit(spec, o.sets, o.maxPts)
 	if err != nil {
 		return err
+	}
+	if n := len(plan.Points); n > 100 && !o.quiet {
+		fmt.Fprintf(stderr, "botprof: %s: %d points planned\n", plan.Name, n)
 	}
 	var shard pipeline.Shard
 	if o.shard != "" {
