@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/botprof
 SPECS   := experiments/default.yaml experiments/sweep.yaml
 
-.PHONY: all build experiment test test-race bench bench-go bench-e2e bench-data vet fmt clean
+.PHONY: all build experiment test test-race fuzz bench bench-go bench-e2e bench-data vet fmt clean
 
 all: build
 
@@ -20,6 +20,18 @@ test:
 
 test-race:
 	$(GO) test -race -count=1 ./...
+
+# Native Go fuzzing, FUZZTIME per target (default 20s): the NetFlow and
+# binetflow line parsers, the whole loader, the spec loader with --set, and
+# the results-folder reader. Inputs that fail land in testdata/fuzz/ of the
+# package: commit them, they become regression tests of make test.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := stages/load:FuzzNetflowLine stages/load:FuzzBinetflowLine stages/load:FuzzLoadFile \
+	pipeline:FuzzParsePlan report:FuzzLoad
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 # Benchmarks: Go micro-benchmarks (benchstat-readable) and whole-process timings.
 bench: bench-go bench-e2e
