@@ -591,7 +591,7 @@ func TestDataHashMemoFollowsTheFile(t *testing.T) {
 	}
 	write(100)
 	spec := filepath.Join(dir, "s.yaml")
-	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\n"), 0o644)
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
 	plan, err := LoadPlan(spec, nil)
 	if err != nil {
 		t.Fatal(err)

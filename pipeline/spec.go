@@ -106,6 +106,7 @@ type ModelSpec struct {
 // EvaluateSpec configures scoring.
 type EvaluateSpec struct {
 	Score string `yaml:"score" json:"score" help:"primary score for the ROC: viterbi (the notebook's) | loglik | loglik_per_window"`
+	ROC   bool   `yaml:"roc" json:"roc" help:"compute ROC metrics: needs a scored infected host besides the profiled one and a normal host; false: scores only"`
 }
 
 // ReferenceSpec names published scores a run is compared with.
@@ -131,7 +132,7 @@ func DefaultSpec() Spec {
 		Model: ModelSpec{Kind: "gaussian", States: 4, Covariance: "diag", NIter: 10, Tol: 0.01,
 			Restarts: 1, Implementation: "log", MinCovar: 1e-3, StartprobPrior: 1, TransmatPrior: 1,
 			CovarsPrior: 1e-2, CovarsWeight: 1, EmissionPrior: 1},
-		Evaluate: EvaluateSpec{Score: "viterbi"},
+		Evaluate: EvaluateSpec{Score: "viterbi", ROC: true},
 	}
 }
 

@@ -323,3 +323,26 @@ func TestMaxPoints(t *testing.T) {
 		t.Fatalf("huge sweep: %.200v", err)
 	}
 }
+
+// A spec whose ROC cannot exist (no infected host besides the profiled one,
+// or no normal host) is an error at validation, not a NaN AUC with exit 0,
+// unless it asks for scores only.
+func TestROCNeedsBothClasses(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		path string
+	}{
+		{[]string{"hosts.infected=[147.32.84.204]"}, "hosts.infected"},
+		{[]string{"hosts.infected=[]"}, "hosts.infected"},
+		{[]string{"hosts.normal=[]"}, "hosts.normal"},
+	} {
+		_, err := LoadPlan("../experiments/default.yaml", tc.sets)
+		var se *SpecError
+		if !errors.As(err, &se) || se.Path != tc.path || !strings.Contains(err.Error(), "evaluate.roc: false") {
+			t.Errorf("%v: err = %v, want a spec error at %s", tc.sets, err, tc.path)
+		}
+		if _, err := LoadPlan("../experiments/default.yaml", append(tc.sets, "evaluate.roc=false")); err != nil {
+			t.Errorf("%v with evaluate.roc=false: %v", tc.sets, err)
+		}
+	}
+}

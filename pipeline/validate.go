@@ -93,6 +93,21 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	if len(s.Hosts.Normal)+len(s.Hosts.Infected) == 0 {
 		v.fail("hosts", "no hosts to score: list hosts.normal and hosts.infected")
 	}
+	if s.Evaluate.ROC {
+		// The profiled host is scored but never part of the ROC.
+		positives := 0
+		for _, h := range s.Hosts.Infected {
+			if h != s.Hosts.Profile {
+				positives++
+			}
+		}
+		switch {
+		case positives == 0:
+			v.fail("hosts.infected", "no infected host besides the profiled one %s: a ROC needs one (its AUC would be NaN); add infected hosts, or set evaluate.roc: false for scores only", s.Hosts.Profile)
+		case len(s.Hosts.Normal) == 0:
+			v.fail("hosts.normal", "no normal host: a ROC needs one (its AUC would be NaN); add normal hosts, or set evaluate.roc: false for scores only")
+		}
+	}
 
 	d := s.Discretize
 	oneOf("discretize.compat", d.Compat, "none", "notebook", "notebook-list")
