@@ -311,7 +311,11 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 		return nil, nil
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Host %s scores by class, %s (%d seeds)", r.Score, g.Config, len(g.Points))
+	seeds := fmt.Sprintf("%d seeds", len(g.Points))
+	if len(g.Points) == 1 {
+		seeds = "1 seed"
+	}
+	p.Title.Text = fmt.Sprintf("Host %s scores by class, %s (%s)", r.Score, g.Config, seeds)
 	p.Y.Label.Text = r.Score + " score"
 	p.X.Label.Text = "host class"
 	names := make([]string, len(classes))

@@ -50,18 +50,19 @@ func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // cacheFlags parses the flags of one cache command, registered by add.
 // It returns the cache directory; -h gives flag.ErrHelp, which main treats
 // as success.
-func cacheFlags(name string, args []string, stderr io.Writer, add func(fs *flag.FlagSet)) (dir string, err error) {
+func cacheFlags(name string, args []string, stdout io.Writer, add func(fs *flag.FlagSet)) (dir string, err error) {
 	fset := flag.NewFlagSet("botprof cache "+name, flag.ContinueOnError)
-	fset.SetOutput(stderr)
+	fset.SetOutput(stdout)
+	fset.Usage = func() {
+		fmt.Fprintf(fset.Output(), "usage: botprof cache %s [flags]\n\nflags:\n", name)
+		printDefaults(fset)
+	}
 	fset.StringVar(&dir, "dir", cache.DefaultDir(), "cache `directory`")
 	if add != nil {
 		add(fset)
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", err
-		}
-		return "", usageError{"cache " + name + ": " + err.Error()}
+	if err := parseQuiet(fset, args); err != nil {
+		return "", err
 	}
 	if fset.NArg() > 0 {
 		return "", usageError{fmt.Sprintf("cache %s: unexpected argument %q", name, fset.Arg(0))}
@@ -80,7 +81,7 @@ func openExistingCache(dir string, stdout io.Writer) (*cache.Cache, error) {
 }
 
 func runCacheInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	dir, err := cacheFlags("info", args, stderr, nil)
+	dir, err := cacheFlags("info", args, stdout, nil)
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func runCacheInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func runCacheVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var repair bool
-	dir, err := cacheFlags("verify", args, stderr, func(fs *flag.FlagSet) {
+	dir, err := cacheFlags("verify", args, stdout, func(fs *flag.FlagSet) {
 		fs.BoolVar(&repair, "repair", false, "remove damaged entries")
 	})
 	if err != nil {
@@ -175,7 +176,7 @@ func runCacheVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 func runCacheGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	olderThan := cacheDuration(30 * 24 * time.Hour)
 	var all, dryRun bool
-	dir, err := cacheFlags("gc", args, stderr, func(fs *flag.FlagSet) {
+	dir, err := cacheFlags("gc", args, stdout, func(fs *flag.FlagSet) {
 		fs.Var(&olderThan, "older-than", "remove entries not used for this `duration` (e.g. 72h, 30d)")
 		fs.BoolVar(&all, "all", false, "remove every entry")
 		fs.BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
@@ -216,7 +217,14 @@ func runCacheGC(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // fractional days ("30d").
 type cacheDuration time.Duration
 
-func (d *cacheDuration) String() string { return time.Duration(*d).String() }
+// String prints whole days as "30d" (the form Set accepts), else Go's form.
+func (d *cacheDuration) String() string {
+	v := time.Duration(*d)
+	if v > 0 && v%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", v/(24*time.Hour))
+	}
+	return v.String()
+}
 
 func (d *cacheDuration) Set(s string) error {
 	if days, ok := strings.CutSuffix(s, "d"); ok {

@@ -33,32 +33,39 @@ func (f *failIfFlags) Set(s string) error {
 
 // runDiff implements `botprof diff [flags] A B`.
 func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flag.NewFlagSet("botprof diff", flag.ContinueOnError)
+	fs.SetOutput(stdout)
 	var opts report.DiffOptions
 	var failIf failIfFlags
+	root := fs.String("results", "results", "results root where A and B are looked up")
 	fs.StringVar(&opts.Format, "format", "text", "output `format`: text, csv, json or markdown")
 	fs.Float64Var(&opts.Alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
 	fs.Var(&failIf, "fail-if", "exit 1 when the change B-A of a metric's medians meets `COND` and is significant at --alpha, e.g. 'auc_host<-0.01' (repeatable; a malformed condition or unknown metric exits 2)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: botprof diff [flags] A B\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: botprof diff [flags] A B\n\n"+
+			"A and B are results folders, latest, experiment names (their latest run), EXPERIMENT~N, or run-id prefixes.\n"+
 			"Compares two results folders point by point (parameters minus model.seed) over seeds:\n"+
 			"median ± 95%% CI, Mann-Whitney U test, ~ where not significant.\n\n")
-		fs.PrintDefaults()
+		printDefaults(fs)
 	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		fs.Usage()
 		return usageError{fmt.Sprintf("diff: want 2 results folders, got %d", len(pos))}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	opts.FailIf = failIf
-	err = report.Diff(pos[0], pos[1], opts, stdout)
+	var dirs [2]string
+	for i, ref := range pos {
+		if dirs[i], err = report.Resolve(*root, ref); err != nil {
+			return err
+		}
+	}
+	err = report.Diff(dirs[0], dirs[1], opts, stdout)
 	var ge *report.GateError
 	if errors.As(err, &ge) {
 		return usageError{ge.Error()}

@@ -11,18 +11,17 @@ import (
 
 // runLs implements `botprof ls [results/]`.
 func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ls", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flag.NewFlagSet("botprof ls", flag.ContinueOnError)
+	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: botprof ls [DIR]\n\nLists the runs under DIR (default results): experiment, start time, points, best median auc_host.\n")
-		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "usage: botprof ls [DIR]\n\nLists the runs under DIR (default results): experiment, start time, points, best median auc_host.\n")
+		printDefaults(fs)
 	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 1 {
-		fs.Usage()
 		return usageError{fmt.Sprintf("ls: want at most 1 directory, got %d", len(pos))}
 	}
 	root := "results"

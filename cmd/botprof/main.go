@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"botprof/pipeline"
@@ -29,7 +30,8 @@ usage:
   botprof cache info|verify|gc   inspect or clean the stage cache
   botprof slurm SPEC --shards N  run a sweep as a Slurm job array plus a collect job
   botprof k8s SPEC --shards N    write a Kubernetes Indexed Job and a collect Job
-  botprof version                print the version
+  botprof version                print the version (also --version)
+  botprof help CMD               help of one command (= botprof CMD --help)
 `
 
 func main() {
@@ -88,6 +90,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "botprof", versionString())
 		return nil
 	case "help", "-h", "--help":
+		if len(rest) > 0 && cmd == "help" {
+			// botprof help CMD is botprof CMD --help.
+			return run(ctx, []string{rest[0], "--help"}, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -95,16 +101,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
+// parseQuiet is fs.Parse without the flag package's own printing: help is
+// printed by fs.Usage to fs.Output(), errors become usage errors.
+func parseQuiet(fs *flag.FlagSet, args []string) error {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return err
+	case err != nil:
+		return usageError{fmt.Sprintf("%s: %v (see %s --help)", fs.Name(), err, fs.Name())}
+	}
+	return nil
+}
+
 // parseArgs parses flags that may stand before, between or after the
 // positional arguments, and returns the positional ones.
+// Help (--help, -h) goes to the flag set's output (stdout) and is no error
+// to the user (exit 0); a bad flag is one line naming the command's help,
+// not the help itself (exit 2).
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{err.Error()}
+		if err := parseQuiet(fs, args); err != nil {
+			return nil, err
 		}
 		if fs.NArg() == 0 {
 			return pos, nil
@@ -112,4 +135,23 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// printDefaults is flag.PrintDefaults with the double-dash spelling the
+// README and the error messages use: "--jobs int" and its help indented
+// below, "(default ...)" when the default is not the zero value.
+func printDefaults(fs *flag.FlagSet) {
+	out := fs.Output()
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintf(out, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if d := f.DefValue; d != "" && d != "0" && d != "false" && d != "[]" {
+			fmt.Fprintf(out, " (default %q)", d)
+		}
+		fmt.Fprintln(out)
+	})
 }

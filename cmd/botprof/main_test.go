@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -70,7 +71,7 @@ func TestRunHelpExplainsKeys(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	for _, k := range []string{"--set", "window.size", "model.restarts", "discretize.compat", "sweep"} {
-		if !strings.Contains(errb.String(), strings.TrimPrefix(k, "--")) {
+		if !strings.Contains(out.String(), k) {
 			t.Errorf("run --help does not explain %s", k)
 		}
 	}
@@ -247,5 +248,39 @@ func TestDiffUnknownGateIsUsageError(t *testing.T) {
 	err = run(context.Background(), []string{"diff", a, b, "--fail-if", "auc_host<<0"}, &out, &errb)
 	if code := exitCode(context.Background(), err, &errb); code != 2 {
 		t.Errorf("malformed gate: exit %d (%v), want 2", code, err)
+	}
+}
+
+// Help goes to stdout with exit 0, the same for "botprof help CMD" and
+// "botprof CMD --help", with double-dash flags; a bad flag is one line that
+// points to the help (exit 2), not the help itself.
+func TestHelpAndUsageErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, cmd := range []string{"run", "validate", "diff", "show", "ls", "slurm", "k8s"} {
+		var a, b, errb bytes.Buffer
+		err1 := run(ctx, []string{"help", cmd}, &a, &errb)
+		err2 := run(ctx, []string{cmd, "--help"}, &b, &errb)
+		if exitCode(ctx, err1, &errb) != 0 || exitCode(ctx, err2, &errb) != 0 {
+			t.Errorf("%s: help exit codes %v %v", cmd, err1, err2)
+		}
+		if a.String() != b.String() || !strings.HasPrefix(a.String(), "usage: botprof "+cmd) {
+			t.Errorf("%s: help differs or is not on stdout:\n%s\n---\n%s", cmd, a.String(), b.String())
+		}
+		if regexp.MustCompile(`\n  -[a-z]`).MatchString(a.String()) {
+			t.Errorf("%s: single-dash flag in help:\n%s", cmd, a.String())
+		}
+		if errb.Len() > 0 {
+			t.Errorf("%s: help wrote to stderr: %q", cmd, errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	err := run(ctx, []string{"run", "--jobs", "abc", "x.yaml"}, &out, &errb)
+	if exitCode(ctx, err, &bytes.Buffer{}) != 2 || out.Len()+errb.Len() > 0 || !strings.Contains(err.Error(), "see botprof run --help") {
+		t.Errorf("--jobs abc: err %v, printed %q %q", err, out.String(), errb.String())
+	}
+	out.Reset()
+	run(ctx, []string{"cache", "gc", "--help"}, &out, &errb)
+	if !strings.Contains(out.String(), `(default "30d")`) {
+		t.Errorf("gc default:\n%s", out.String())
 	}
 }

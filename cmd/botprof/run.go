@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
@@ -38,12 +39,38 @@ type runOptions struct {
 	maxPts   int
 }
 
-func versionString() string { return pipeline.Version }
+// versionString is botprof's version and, when the binary was built in a
+// git checkout, its commit ("+dirty" with uncommitted changes).
+func versionString() string {
+	v := pipeline.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	return v + " (commit " + rev + dirty + ", " + bi.GoVersion + ")"
+}
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o runOptions
 	fs := flag.NewFlagSet("botprof run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	fs.Var(&o.sets, "set", "override a spec key, e.g. --set model.states=8 (repeatable; YAML values)")
 	fs.IntVar(&o.jobs, "jobs", 0, "points run in parallel (0: all cores)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress bars")
@@ -58,9 +85,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.maxPts, "max-points", pipeline.DefaultMaxPoints, "refuse a sweep of more points than this (0: no limit)")
 	fs.BoolVar(&o.cached, "require-cached", false, "collect only: fail (listing the missing points) unless every point's result is already in the stage cache")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: botprof run SPEC [flags]\n\nflags:\n")
-		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nspec keys (YAML; dotted paths work with --set and in sweep blocks):\n%s", pipeline.HelpText())
+		fmt.Fprintf(fs.Output(), "usage: botprof run SPEC [flags]\n\nflags:\n")
+		printDefaults(fs)
+		fmt.Fprintf(fs.Output(), "\nspec keys (YAML; dotted paths work with --set and in sweep blocks):\n%s", pipeline.HelpText())
 	}
 	spec, err := parseWithSpec(fs, args)
 	if err != nil {
@@ -143,7 +170,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !shard.All() {
 		// A shard's results are its cache entries; the collect run writes
 		// the results folder.
-		fmt.Fprintf(stdout, "%s: shard %s: %d points in %.2fs", plan.Name, shard, len(out.Points), out.Wall.Seconds())
+		fmt.Fprintf(stdout, "%s: shard %s: %s in %.2fs", plan.Name, shard, plural(len(out.Points), "point"), out.Wall.Seconds())
 		if n := out.Failed(); n > 0 {
 			fmt.Fprintf(stdout, ", %d FAILED\n", n)
 			return fmt.Errorf("shard %s: %d of %d points failed", shard, n, len(out.Points))
@@ -175,7 +202,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, w := range out.Warnings() {
 		fmt.Fprintln(stderr, "botprof: warning:", w)
 	}
-	fmt.Fprintf(stdout, "%s: %d points in %.2fs", plan.Name, len(out.Points), out.Wall.Seconds())
+	fmt.Fprintf(stdout, "%s: %s in %.2fs", plan.Name, plural(len(out.Points), "point"), out.Wall.Seconds())
 	if n := out.Failed(); n > 0 {
 		fmt.Fprintf(stdout, ", %d FAILED", n)
 	}
@@ -194,7 +221,6 @@ func parseWithSpec(fs *flag.FlagSet, args []string) (string, error) {
 		return "", err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
 		return "", usageError{fmt.Sprintf("%s needs exactly one spec file, got %d", fs.Name(), len(pos))}
 	}
 	if _, err := os.Stat(pos[0]); err != nil {
@@ -223,4 +249,12 @@ func requireCached(ctx context.Context, plan *pipeline.Plan, cacheDir string, st
 		fmt.Fprintln(stderr, "botprof: not cached:", m)
 	}
 	return fmt.Errorf("--require-cached: %d of %d points are not in the stage cache %s", len(missing), len(st), cacheDir)
+}
+
+// plural writes "1 point", "2 points".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

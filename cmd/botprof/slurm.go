@@ -27,7 +27,7 @@ type slurmOptions struct {
 func runSlurm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o slurmOptions
 	fs := flag.NewFlagSet("botprof slurm", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	fs.IntVar(&o.shards, "shards", 0, "array tasks; task i computes the points whose sweep index is i mod N (required)")
 	fs.IntVar(&o.cpus, "cpus-per-task", 1, "CPUs per task (sbatch --cpus-per-task; the task runs that many points at once)")
 	fs.StringVar(&o.partition, "partition", "", "sbatch --partition")
@@ -41,8 +41,8 @@ func runSlurm(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&o.dryRun, "dry-run", false, "write the scripts, submit nothing")
 	fs.BoolVar(&o.resubmit, "resubmit", false, "submit only the tasks whose points are not all in the cache (after failed or cancelled tasks), and a new collect job")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: botprof slurm SPEC --shards N [flags]\n\nflags:\n")
-		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "usage: botprof slurm SPEC --shards N [flags]\n\nflags:\n")
+		printDefaults(fs)
 	}
 	spec, err := parseWithSpec(fs, args)
 	if err != nil {
@@ -138,7 +138,7 @@ func runK8s(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var sets setFlags
 	var out string
 	fs := flag.NewFlagSet("botprof k8s", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	fs.IntVar(&k.Shards, "shards", 0, "completions of the Indexed Job; pod i computes shard i/N (required)")
 	fs.IntVar(&k.Parallelism, "parallelism", 0, "pods at once (0: all shards)")
 	fs.IntVar(&k.CPUs, "cpus-per-task", 1, "CPU request and --jobs of each pod")
@@ -150,8 +150,8 @@ func runK8s(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&out, "out", "", "folder for the manifests (default k8s/EXPERIMENT)")
 	fs.Var(&sets, "set", "override a spec key, passed to every pod (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: botprof k8s SPEC --shards N --image IMAGE --cache-pvc NAME [flags]\n\nflags:\n")
-		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "usage: botprof k8s SPEC --shards N --image IMAGE --cache-pvc NAME [flags]\n\nflags:\n")
+		printDefaults(fs)
 	}
 	spec, err := parseWithSpec(fs, args)
 	if err != nil {

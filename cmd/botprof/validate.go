@@ -12,11 +12,11 @@ import (
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var sets setFlags
 	fs := flag.NewFlagSet("botprof validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	fs.Var(&sets, "set", "override a spec key, e.g. --set model.states=8 (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: botprof validate SPEC [--set key=value]...\n")
-		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "usage: botprof validate SPEC [--set key=value]...\n")
+		printDefaults(fs)
 	}
 	spec, err := parseWithSpec(fs, args)
 	if err != nil {
