@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,5 +45,28 @@ func TestLoglikFigureMarksKeptRestart(t *testing.T) {
 	// 20 restarts: 20 lines (one path each) plus axes.
 	if n := strings.Count(svg.String(), "<path"); n < 20 {
 		t.Errorf("%d paths in the figure, want at least one per restart (20)", n)
+	}
+}
+
+// ROC legends carry each curve's AUC (from metrics.json) and the chance
+// line has its own legend entry.
+func TestROCLegendsCarryAUC(t *testing.T) {
+	r, err := Load(filepath.Join("testdata", "runs", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt := &r.Points[0]
+	p, err := r.rocFigure("roc_host.csv", "t", []*Point{pt}, nil, true)
+	if err != nil || p == nil {
+		t.Fatalf("rocFigure: %v", err)
+	}
+	w, _ := p.WriterTo(400, 300, "svg")
+	var svg bytes.Buffer
+	w.WriteTo(&svg)
+	want := fmt.Sprintf("(AUC %.3f)", pt.Metrics["auc_host"])
+	for _, s := range []string{want, "chance (AUC 0.5)"} {
+		if !strings.Contains(svg.String(), s) {
+			t.Errorf("ROC figure lacks %q", s)
+		}
 	}
 }

@@ -225,6 +225,30 @@ func sweptKeys(gs []*group) []string {
 	return keys
 }
 
+// aucLabel is " (AUC 0.987)" for a curve: the point's metric (exact, from
+// metrics.json: the curve files may be downsampled) or, without it, the
+// area under the drawn curve.
+func aucLabel(pt *Point, metric, kind string, c *rocCurve) string {
+	key := metric
+	if kind != "" {
+		key += "." + kind
+	}
+	v, ok := pt.Metrics[key]
+	if !ok && kind == "" {
+		v, ok = pt.Metrics[metric]
+	}
+	if !ok {
+		v = 0
+		for j := 1; j < len(c.FPR); j++ {
+			v += (c.FPR[j] - c.FPR[j-1]) * (c.TPR[j] + c.TPR[j-1]) / 2
+		}
+	}
+	if math.IsNaN(v) {
+		return " (AUC undefined)"
+	}
+	return fmt.Sprintf(" (AUC %.3f)", v)
+}
+
 // rocFigure draws the ROC curves in file of the points: one line per score
 // kind when allKinds (host ROC of one point), else the primary kind per point.
 func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKinds bool) (*plot.Plot, error) {
@@ -236,9 +260,14 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 	p.Legend.Top = false
 	p.Legend.Left = false
 	diag, _ := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
-	diag.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
-	diag.Color = plotutil.Color(7)
+	diag.Dashes = []vg.Length{vg.Points(1), vg.Points(3)} // dotted grey: no curve looks like it
+	diag.Color = color.Gray{Y: 140}
 	p.Add(diag)
+	p.Legend.Add("chance (AUC 0.5)", diag)
+	metric := "auc_host"
+	if file == "roc_window.csv" {
+		metric = "auc_window"
+	}
 	n := 0
 	for i, pt := range pts {
 		curves, kinds, err := readROC(filepath.Join(r.Dir, "points", pt.Name, file))
@@ -271,10 +300,13 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 			if err != nil {
 				return nil, err
 			}
+			// Colour and dash pattern both vary, so overlapping curves
+			// (common: many configurations reach AUC 1) stay apart.
 			l.Color = plotutil.Color(n)
+			l.Dashes = plotutil.Dashes(n)
 			l.Width = vg.Points(1.5)
 			p.Add(l)
-			p.Legend.Add(label, l)
+			p.Legend.Add(label+aucLabel(pt, metric, k, c), l)
 			n++
 		}
 	}
