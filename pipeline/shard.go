@@ -11,9 +11,13 @@ import (
 )
 
 // Shard selects the points of a sweep one task of a job array computes:
-// point i (its index in the expanded sweep, which is stable for a spec and
-// its overrides) belongs to shard i mod Count. The zero Shard selects every
-// point.
+// the Index-th of Count contiguous blocks of the expanded sweep (its point
+// order is stable for a spec and its overrides), as equal in size as they
+// can be. Contiguous rather than every Count-th point: consecutive points
+// share their leading sweep values (all points of window.size=5 come
+// first), hence their load, discretize and window stages, which a task
+// then computes once instead of every task computing all of them. The
+// zero Shard selects every point.
 type Shard struct {
 	Index, Count int
 }
@@ -21,8 +25,23 @@ type Shard struct {
 // All reports whether s selects every point.
 func (s Shard) All() bool { return s.Count <= 1 }
 
-// Owns reports whether point index i belongs to s.
-func (s Shard) Owns(i int) bool { return s.All() || i%s.Count == s.Index }
+// blockStart is the first point index of block k of count over n points.
+func blockStart(k, count, n int) int { return k * n / count }
+
+// Owns reports whether point index i of n belongs to s.
+func (s Shard) Owns(i, n int) bool {
+	return s.All() || (blockStart(s.Index, s.Count, n) <= i && i < blockStart(s.Index+1, s.Count, n))
+}
+
+// ShardOf returns the index of the shard of count that owns point i of n.
+func ShardOf(i, n, count int) int {
+	for k := 0; k < count; k++ {
+		if i < blockStart(k+1, count, n) {
+			return k
+		}
+	}
+	return count - 1
+}
 
 func (s Shard) String() string {
 	if s.All() {
@@ -74,7 +93,7 @@ func (p *Plan) Shard(s Shard) *Plan {
 	q := *p
 	q.Points = nil
 	for i, pt := range p.Points {
-		if s.Owns(i) {
+		if s.Owns(i, len(p.Points)) {
 			q.Points = append(q.Points, pt)
 		}
 	}

@@ -118,8 +118,34 @@ func TestCacheStatusAfterShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, p := range st {
-		if want := i%2 == 1; p.Cached != want {
+		if want := i >= 1; p.Cached != want { // shard 1/2 of 3 points: indices 1 and 2
 			t.Fatalf("after shard 1/2: point %d cached=%v, want %v", i, p.Cached, want)
+		}
+	}
+}
+
+// Blocks are contiguous, cover every point once and differ in size by at
+// most one; ShardOf agrees with Owns.
+func TestShardBlocks(t *testing.T) {
+	for _, n := range []int{1, 3, 45, 100} {
+		for _, count := range []int{1, 2, 4, 7, 45, 60} {
+			sizes := make([]int, count)
+			for i := 0; i < n; i++ {
+				k := ShardOf(i, n, count)
+				sizes[k]++
+				for j := 0; j < count; j++ {
+					if (Shard{j, count}).Owns(i, n) != (j == k) && count > 1 {
+						t.Fatalf("n=%d count=%d: point %d: Owns(shard %d) disagrees with ShardOf %d", n, count, i, j, k)
+					}
+				}
+			}
+			lo, hi := n, 0
+			for _, sz := range sizes {
+				lo, hi = min(lo, sz), max(hi, sz)
+			}
+			if hi-lo > 1 {
+				t.Fatalf("n=%d count=%d: block sizes %v", n, count, sizes)
+			}
 		}
 	}
 }
