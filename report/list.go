@@ -25,6 +25,7 @@ type RunInfo struct {
 	// .partial folder: its run died or failed while writing results) or
 	// "unreadable: reason". Only complete and failed folders are runs.
 	Status string
+	Sets   []string // the run's --set overrides
 }
 
 // Runs finds the results folders (directories with a manifest.json) under
@@ -52,7 +53,7 @@ func Runs(root string) ([]RunInfo, error) {
 			out = append(out, RunInfo{Path: filepath.ToSlash(rel), Status: "unreadable: " + err.Error()})
 			return filepath.SkipDir
 		}
-		info := RunInfo{Path: filepath.ToSlash(rel), Experiment: r.Manifest.Experiment, Started: r.Manifest.Started, Points: len(r.Points), Status: "complete"}
+		info := RunInfo{Path: filepath.ToSlash(rel), Experiment: r.Manifest.Experiment, Started: r.Manifest.Started, Points: len(r.Points), Status: "complete", Sets: r.Manifest.Sets}
 		if _, failed := r.groups(); len(failed) > 0 {
 			info.Status = fmt.Sprintf("failed (%d of %d points)", len(failed), len(r.Points))
 		}
@@ -80,18 +81,33 @@ func Runs(root string) ([]RunInfo, error) {
 // experiment, start time, number of points and the best median auc_host
 // with its point.
 func List(root string, w io.Writer) error {
-	runs, err := Runs(root)
+	return ListExperiment(root, "", w)
+}
+
+// ListExperiment is List restricted to one experiment ("" lists all).
+func ListExperiment(root, experiment string, w io.Writer) error {
+	all, err := Runs(root)
 	if err != nil {
 		return err
 	}
+	var runs []RunInfo
+	for _, r := range all {
+		if experiment == "" || r.Experiment == experiment {
+			runs = append(runs, r)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\texperiment\tstarted\tpoints\tstatus\tbest auc_host\tbest point")
+	fmt.Fprintln(tw, "run\texperiment\tstarted\tpoints\tstatus\tbest auc_host\tbest point\toverrides")
 	for _, r := range runs {
 		auc, best := "—", "—"
 		if r.HasBest {
 			auc, best = fmtNum(r.BestAUC), r.Best
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Path, orDash(r.Experiment), orDash(startedSeconds(r.Started)), r.Points, r.Status, auc, best)
+		sets := "—"
+		if len(r.Sets) > 0 {
+			sets = "--set " + strings.Join(r.Sets, " --set ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Path, orDash(r.Experiment), orDash(startedSeconds(r.Started)), r.Points, r.Status, auc, best, sets)
 	}
 	return tw.Flush()
 }

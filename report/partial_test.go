@@ -61,3 +61,20 @@ func TestListPartialAndDamagedRuns(t *testing.T) {
 		t.Error("show accepted a partial folder")
 	}
 }
+
+// ls shows each run's overrides and can list one experiment.
+func TestListExperimentAndOverrides(t *testing.T) {
+	root := t.TempDir()
+	copyDir(t, "testdata/runs/a", filepath.Join(root, "toy", "20261127T050102.000Z"))
+	m := filepath.Join(root, "toy", "20261127T050102.000Z", "manifest.json")
+	b, _ := os.ReadFile(m)
+	os.WriteFile(m, bytes.Replace(b, []byte(`"experiment": "toy",`), []byte(`"experiment": "toy", "sets": ["model.seed=7"],`), 1), 0o644)
+	var out bytes.Buffer
+	if err := ListExperiment(root, "toy", &out); err != nil || !strings.Contains(out.String(), "--set model.seed=7") {
+		t.Fatalf("ls --experiment toy: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := ListExperiment(root, "other", &out); err != nil || strings.Contains(out.String(), "toy/") {
+		t.Fatalf("ls --experiment other: %v\n%s", err, out.String())
+	}
+}

@@ -29,6 +29,7 @@ type Manifest struct {
 	Experiment     string                        `json:"experiment"`
 	RunID          string                        `json:"run_id"`
 	SpecPath       string                        `json:"spec_path"`
+	Sets           []string                      `json:"sets"`
 	Spec           map[string]any                `json:"spec"`
 	Sweep          map[string][]any              `json:"sweep"`
 	Data           struct{ Path, SHA256 string } `json:"data"`

@@ -13,8 +13,9 @@ import (
 func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("botprof ls", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	experiment := fs.String("experiment", "", "list only the runs of this experiment")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: botprof ls [DIR]\n\nLists the runs under DIR (default results): experiment, start time, points, best median auc_host.\n")
+		fmt.Fprintf(fs.Output(), "usage: botprof ls [DIR] [--experiment NAME]\n\nLists the runs under DIR (default results): experiment, start time, points, status, best median auc_host, overrides.\n")
 		printDefaults(fs)
 	}
 	pos, err := parseArgs(fs, args)
@@ -31,5 +32,5 @@ func runLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return report.List(root, stdout)
+	return report.ListExperiment(root, *experiment, stdout)
 }
