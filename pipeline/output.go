@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 
 	"botprof/runfolder"
 	"botprof/stages/discretize"
@@ -116,45 +115,8 @@ func (p *ROCPoint) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Metrics maps metric names to values; NaN (undefined) is written as null.
-type Metrics map[string]float64
-
-// MarshalJSON writes metrics sorted by name, NaN as null.
-func (m Metrics) MarshalJSON() ([]byte, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b := []byte{'{'}
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		kb, _ := json.Marshal(k)
-		b = append(b, kb...)
-		b = append(b, ':')
-		vb, err := json.Marshal(runfolder.Float(m[k]))
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, vb...)
-	}
-	return append(b, '}'), nil
-}
-
-// UnmarshalJSON reads null as NaN.
-func (m *Metrics) UnmarshalJSON(b []byte) error {
-	var raw map[string]runfolder.Float
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	*m = Metrics{}
-	for k, v := range raw {
-		(*m)[k] = float64(v)
-	}
-	return nil
-}
+// Metrics maps metric names to values (owned by runfolder).
+type Metrics = runfolder.Metrics
 
 // TrainSummary is convergence.json (owned by runfolder).
 type TrainSummary = runfolder.TrainSummary

@@ -24,6 +24,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
+	"botprof/runfolder"
 )
 
 // Version is botprof's version, recorded in every manifest.
@@ -351,21 +352,11 @@ func writeScores(dir string, out *Outcome) error {
 	return f.Close()
 }
 
-// MetricsFile is metrics.json.
-type MetricsFile struct {
-	Score  string         `json:"score"`
-	Points []MetricsPoint `json:"points"`
-}
+// MetricsFile is metrics.json (owned by runfolder).
+type MetricsFile = runfolder.MetricsFile
 
 // MetricsPoint is one point's metrics.
-type MetricsPoint struct {
-	Point    string            `json:"point"`
-	Params   map[string]string `json:"params"`
-	Seed     uint64            `json:"seed"`
-	Metrics  Metrics           `json:"metrics"`
-	Train    TrainSummary      `json:"train"`
-	Warnings []string          `json:"warnings,omitempty"`
-}
+type MetricsPoint = runfolder.MetricsPoint
 
 func writeMetrics(dir string, out *Outcome) error {
 	mf := MetricsFile{Score: out.Plan.Points[0].Spec.Evaluate.Score}
@@ -375,9 +366,9 @@ func writeMetrics(dir string, out *Outcome) error {
 		if p.Out == nil {
 			continue
 		}
-		params := p.Point.Params
-		if params == nil {
-			params = map[string]string{}
+		params := map[string]any{}
+		for k, v := range p.Point.Params {
+			params[k] = v
 		}
 		mf.Points = append(mf.Points, MetricsPoint{Point: p.Point.Name, Params: params, Seed: p.Point.Spec.Model.Seed,
 			Metrics: p.Out.Metrics, Train: p.Out.Train, Warnings: p.Out.Warnings})
@@ -404,7 +395,7 @@ func writeMetrics(dir string, out *Outcome) error {
 	for _, p := range mf.Points {
 		row := []string{p.Point}
 		for _, a := range axes {
-			row = append(row, p.Params[a])
+			row = append(row, fmt.Sprint(p.Params[a]))
 		}
 		for _, n := range names {
 			v := p.Metrics[n]

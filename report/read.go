@@ -52,25 +52,6 @@ type ManifestPoint struct {
 	Error  string         `json:"error"`
 }
 
-// metricsFile is metrics.json.
-type metricsFile struct {
-	Score  string         `json:"score"`
-	Points []metricsPoint `json:"points"`
-}
-
-type metricsPoint struct {
-	Point   string                      `json:"point"`
-	Params  map[string]any              `json:"params"`
-	Seed    any                         `json:"seed"`
-	Metrics map[string]*runfolder.Float `json:"metrics"`
-	Train   struct {
-		LogLik     *runfolder.Float `json:"loglik"`
-		Iterations int              `json:"iterations"`
-		Converged  bool             `json:"converged"`
-		History    []float64        `json:"history"`
-	} `json:"train"`
-}
-
 // HostScore is one row of scores.csv. Scores holds the score kinds that have
 // a value (none when Status is "insufficient").
 type HostScore struct {
@@ -121,7 +102,7 @@ func load(dir string) (*Run, error) {
 	if err := readJSON(filepath.Join(dir, "manifest.json"), &r.Manifest); err != nil {
 		return nil, err
 	}
-	var mf metricsFile
+	var mf runfolder.MetricsFile
 	if err := readJSON(filepath.Join(dir, "metrics.json"), &mf); err != nil {
 		return nil, err
 	}
@@ -130,7 +111,7 @@ func load(dir string) (*Run, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	byName := make(map[string]*metricsPoint, len(mf.Points))
+	byName := make(map[string]*runfolder.MetricsPoint, len(mf.Points))
 	for i := range mf.Points {
 		byName[mf.Points[i].Point] = &mf.Points[i]
 	}
@@ -141,11 +122,7 @@ func load(dir string) (*Run, error) {
 			p.Params = map[string]any{}
 		}
 		if m := byName[mp.Name]; m != nil {
-			for k, v := range m.Metrics {
-				if v != nil && !math.IsNaN(float64(*v)) {
-					p.Metrics[k] = float64(*v)
-				}
-			}
+			p.Metrics = m.Metrics.Defined()
 			p.History = m.Train.History
 		}
 		r.Points = append(r.Points, p)
