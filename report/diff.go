@@ -141,6 +141,46 @@ func (t DiffTable) Name() string {
 	return t.A + " vs " + t.B
 }
 
+// MetricSummary counts, for one run-level metric (higher is better for
+// all of them), the matched points where B is significantly higher
+// (improved), significantly lower (worsened) or not distinguishable at
+// alpha (unchanged), with the median change of medians.
+type MetricSummary struct {
+	Metric      string  `json:"metric"`
+	Improved    int     `json:"improved"`
+	Worsened    int     `json:"worsened"`
+	Unchanged   int     `json:"unchanged"`
+	MedianDelta float64 `json:"median_delta"`
+}
+
+// summarize fills res.Summary from its tables.
+func (res *DiffResult) summarize() {
+	for _, m := range diffMetrics {
+		s := MetricSummary{Metric: m}
+		var deltas []float64
+		for _, t := range res.Tables {
+			for _, r := range t.Rows {
+				if r.Metric != m || r.Delta == nil {
+					continue
+				}
+				deltas = append(deltas, *r.Delta)
+				switch {
+				case !r.Significant:
+					s.Unchanged++
+				case *r.Delta > 0:
+					s.Improved++
+				default:
+					s.Worsened++
+				}
+			}
+		}
+		if len(deltas) > 0 {
+			s.MedianDelta = Median(deltas)
+			res.Summary = append(res.Summary, s)
+		}
+	}
+}
+
 // InputChange is a manifest entry that differs between the two runs.
 type InputChange struct {
 	Key string `json:"key"`
@@ -158,13 +198,14 @@ type RunRef struct {
 
 // DiffResult is the content of a diff, independent of its format.
 type DiffResult struct {
-	A        RunRef        `json:"a"`
-	B        RunRef        `json:"b"`
-	Alpha    float64       `json:"alpha"`
-	Inputs   []InputChange `json:"inputs"`
-	Tables   []DiffTable   `json:"tables"`
-	Notes    []string      `json:"notes"`    // footnotes; rows refer to them by number
-	Failures []string      `json:"failures"` // violated --fail-if conditions
+	A        RunRef          `json:"a"`
+	B        RunRef          `json:"b"`
+	Alpha    float64         `json:"alpha"`
+	Inputs   []InputChange   `json:"inputs"`
+	Summary  []MetricSummary `json:"summary"` // per run-level metric, over the matched points
+	Tables   []DiffTable     `json:"tables"`
+	Notes    []string        `json:"notes"`    // footnotes; rows refer to them by number
+	Failures []string        `json:"failures"` // violated --fail-if conditions
 }
 
 // Diff compares the results folders a and b and writes the comparison to w
@@ -257,6 +298,7 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 			note("point " + y.Config.String() + " only in B")
 		}
 	}
+	res.summarize()
 	for _, c := range opts.FailIf {
 		seen := false
 		for _, t := range res.Tables {

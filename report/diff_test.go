@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,5 +117,26 @@ func TestDiffFailIf(t *testing.T) {
 		if _, err := ParseCondition(bad); err == nil {
 			t.Errorf("ParseCondition(%q) accepted", bad)
 		}
+	}
+}
+
+// The summary counts, per run-level metric, the matched points that
+// improved, worsened or did not change significantly.
+func TestDiffSummary(t *testing.T) {
+	ra, _ := Load(runA)
+	rb, _ := Load(runB)
+	res, err := Compare(ra, rb, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]MetricSummary{}
+	for _, s := range res.Summary {
+		got[s.Metric] = s
+	}
+	if s := got["auc_window"]; s.Improved != 1 || s.Worsened != 0 || s.Unchanged != 3 || math.Abs(s.MedianDelta-0.025) > 1e-9 {
+		t.Errorf("auc_window summary %+v", s)
+	}
+	if s := got["auc_host"]; s.Improved+s.Worsened != 0 || s.Unchanged != 4 {
+		t.Errorf("auc_host summary %+v", s)
 	}
 }

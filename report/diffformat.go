@@ -39,6 +39,14 @@ func (d *DiffResult) writeText(w io.Writer) error {
 		}
 		tw.Flush()
 	}
+	if len(d.Summary) > 0 {
+		fmt.Fprintf(&b, "\nsummary (B vs A at alpha %g):\n", d.Alpha)
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, m := range d.Summary {
+			fmt.Fprintf(tw, "  %s\t%s\n", m.Metric, m.text())
+		}
+		tw.Flush()
+	}
 	for _, t := range d.Tables {
 		fmt.Fprintf(&b, "\n%s\n", t.Name())
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -62,6 +70,13 @@ func (d *DiffResult) writeText(w io.Writer) error {
 	return err
 }
 
+// text is "2 improved, 0 worsened, 13 unchanged of 15 points; median change +0.0250".
+func (m MetricSummary) text() string {
+	n := m.Improved + m.Worsened + m.Unchanged
+	return fmt.Sprintf("%d improved, %d worsened, %d unchanged of %d points; median change %s",
+		m.Improved, m.Worsened, m.Unchanged, n, fmtSigned(m.MedianDelta, m.MedianDelta))
+}
+
 func (d *DiffResult) writeMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# botprof diff\n\n- **A**: %s\n- **B**: %s\n", mdEscape(runLabel(d.A)), mdEscape(runLabel(d.B)))
@@ -69,6 +84,12 @@ func (d *DiffResult) writeMarkdown(w io.Writer) error {
 		b.WriteString("\n| input | A | B |\n|---|---|---|\n")
 		for _, c := range d.Inputs {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(c.Key), mdEscape(orDash(c.A)), mdEscape(orDash(c.B)))
+		}
+	}
+	if len(d.Summary) > 0 {
+		fmt.Fprintf(&b, "\n## Summary (B vs A at alpha %g)\n\n| metric | summary |\n|---|---|\n", d.Alpha)
+		for _, m := range d.Summary {
+			fmt.Fprintf(&b, "| %s | %s |\n", mdEscape(m.Metric), mdEscape(m.text()))
 		}
 	}
 	for _, t := range d.Tables {
