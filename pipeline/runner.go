@@ -424,8 +424,13 @@ func (r *runner) keys(s *Spec) (stageKeys, error) {
 		Param("profile", s.Hosts.Profile).Param("model", s.Model).Param("input", s.Model.ModelInput()).Key(); err != nil {
 		return k, err
 	}
-	k.evaluate, err = cache.NewKey("evaluate", evaluateVersion).Input("model", k.train).Input("windows", k.window).
-		Param("hosts", s.Hosts).Param("score", s.Evaluate.Score).Param("input", s.Model.ModelInput()).Key()
+	evalKey := cache.NewKey("evaluate", evaluateVersion).Input("model", k.train).Input("windows", k.window).
+		Param("hosts", s.Hosts).Param("score", s.Evaluate.Score).Param("input", s.Model.ModelInput())
+	if d := s.Evaluate.Decision.Decision(); d.Enabled() {
+		// Only when set, so that specs without one keep their keys.
+		evalKey.Param("decision", d)
+	}
+	k.evaluate, err = evalKey.Key()
 	return k, err
 }
 
@@ -958,7 +963,7 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 		hosts = append(hosts, evaluate.HostSpec{Host: h, Class: class})
 	}
 	res, err := evaluate.Run(ctx, t.model, w, hosts, evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput(),
-		Workers: runtime.GOMAXPROCS(0)})
+		Workers: runtime.GOMAXPROCS(0), Decision: s.Evaluate.Decision.Decision()})
 	if err != nil {
 		return nil, false, err
 	}

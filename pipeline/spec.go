@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"botprof/stages/evaluate"
 )
 
 // Spec is one experiment point: everything a run needs, with the notebook's
@@ -107,6 +109,19 @@ type ModelSpec struct {
 type EvaluateSpec struct {
 	Score string `yaml:"score" json:"score" help:"primary score for the ROC: viterbi (the notebook's) | loglik | loglik_per_window"`
 	ROC   bool   `yaml:"roc" json:"roc" help:"compute ROC metrics: needs a scored infected host besides the profiled one and a normal host; false: scores only"`
+	// Decision adds a confusion matrix (see evaluate.Decision).
+	Decision DecisionSpec `yaml:"decision" json:"decision"`
+}
+
+// DecisionSpec is evaluate.decision: a rule that calls hosts infected.
+type DecisionSpec struct {
+	Rule  string  `yaml:"rule" json:"rule,omitempty" help:"none (default) | fixed (score >= value) | relative (score >= s_p - value·|s_p|, s_p the profiled host's score) | fpr (the lowest threshold with false-positive rate <= value); adds threshold, tp, fp, tn, fn, precision, recall, f1, accuracy to the metrics"`
+	Value float64 `yaml:"value" json:"value,omitempty" help:"the rule's threshold, fraction or false-positive rate"`
+}
+
+// Decision is the evaluate stage's form of the spec's decision rule.
+func (d DecisionSpec) Decision() evaluate.Decision {
+	return evaluate.Decision{Rule: d.Rule, Value: d.Value}
 }
 
 // ReferenceSpec names published scores a run is compared with.

@@ -346,3 +346,38 @@ func TestROCNeedsBothClasses(t *testing.T) {
 		}
 	}
 }
+
+// evaluate.decision is validated at its YAML path, takes part in the
+// evaluate stage's cache key only (the model is reused), and leaves the
+// keys of specs without one unchanged.
+func TestDecisionSpec(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{
+		{"evaluate.decision={rule: fpr, value: 2}", "evaluate.decision.value: decision value 2: want a false-positive rate"},
+		{"evaluate.decision={rule: median}", "evaluate.decision.rule: decision rule \"median\""},
+		{"evaluate.decision={rule: relative, value: -1}", "evaluate.decision.value"},
+	} {
+		if _, err := LoadPlan("../experiments/default.yaml", []string{tc.set}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.set, err, tc.want)
+		}
+	}
+	keys := func(sets ...string) stageKeys {
+		plan, err := LoadPlan("../experiments/default.yaml", sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &runner{dataSHA: strings.Repeat("a", 64)}
+		k, err := r.keys(&plan.Points[0].Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	none, named := keys(), keys("evaluate.decision.rule=none")
+	fpr, fixed := keys("evaluate.decision={rule: fpr, value: 0.1}"), keys("evaluate.decision={rule: fixed, value: -5}")
+	if none.evaluate.ID != named.evaluate.ID {
+		t.Error("rule: none changed the evaluate key")
+	}
+	if fpr.train.ID != none.train.ID || fpr.evaluate.ID == none.evaluate.ID || fpr.evaluate.ID == fixed.evaluate.ID {
+		t.Error("a decision rule must change the evaluate key and only it")
+	}
+}

@@ -93,6 +93,13 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	if len(s.Hosts.Normal)+len(s.Hosts.Infected) == 0 {
 		v.fail("hosts", "no hosts to score: list hosts.normal and hosts.infected")
 	}
+	if err := s.Evaluate.Decision.Decision().Validate(); err != nil {
+		path := "evaluate.decision.value"
+		if !slices.Contains([]string{"", "none", "fixed", "relative", "fpr"}, s.Evaluate.Decision.Rule) {
+			path = "evaluate.decision.rule"
+		}
+		v.fail(path, "%v", err)
+	}
 	if s.Evaluate.ROC {
 		// The profiled host is scored but never part of the ROC.
 		positives := 0

@@ -60,6 +60,9 @@ type Params struct {
 	// Workers is how many hosts are scored at once (0 or 1: one at a
 	// time). Results do not depend on it.
 	Workers int `json:"-" yaml:"workers"`
+	// Decision, when its Rule is set, adds a confusion matrix of the
+	// primary score to the metrics (see Decision).
+	Decision Decision `json:"decision,omitempty" yaml:"decision"`
 }
 
 // Validate reports an unknown score kind or input.
@@ -185,6 +188,7 @@ func Run(ctx context.Context, m Scorer, wins *window.Result, hosts []HostSpec, p
 		return nil, err
 	}
 	res.metrics(wins.Params.MinFlows())
+	res.decide(p.Decision)
 	return res, nil
 }
 
@@ -268,6 +272,39 @@ func sum(x []float64) float64 {
 		s += v
 	}
 	return s
+}
+
+// decide adds the confusion matrix of d on the primary score to Metrics:
+// threshold, tp, fp, tn, fn, precision, recall, f1, accuracy. The hosts are
+// those of the host ROC (the profiled host is never counted).
+func (r *Result) decide(d Decision) {
+	if !d.Enabled() {
+		return
+	}
+	var pos, neg []float64
+	profile := math.NaN()
+	for _, h := range r.Hosts {
+		v := h.Value(r.Score)
+		switch {
+		case h.Status != StatusOK || math.IsNaN(v):
+		case h.Class == ClassProfile:
+			profile = v
+		case h.Class == ClassInfected:
+			pos = append(pos, v)
+		default:
+			neg = append(neg, v)
+		}
+	}
+	t := d.Threshold(pos, neg, profile)
+	if math.IsNaN(t) {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("decision %s %g: no threshold (no profiled-host score or no normal host): its metrics are NaN", d.Rule, d.Value))
+	}
+	for k, v := range Decide(pos, neg, t).Metrics() {
+		if math.IsNaN(t) {
+			v = math.NaN()
+		}
+		r.Metrics[k] = v
+	}
 }
 
 // metrics fills Metrics, ROCHost, ROCWindow and Warnings. minFlows is what
