@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// A run whose results filesystem fills up at various points (a small
+// tmpfs: the manifest, the scores, the figures) exits non-zero and leaves
+// nothing that reads as a run: only a .partial folder, which ls lists as
+// partial. Needs root to mount the tmpfs; skipped otherwise.
+func TestResultsOnFullDisk(t *testing.T) {
+	cacheDir := t.TempDir() // the stage cache stays on a normal disk
+	for _, size := range []string{"8k", "64k", "256k"} {
+		dir := t.TempDir()
+		if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+			t.Skipf("cannot mount a tmpfs (needs root): %v", err)
+		}
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"run", "../../experiments/default.yaml", "--quiet", "--cache", cacheDir,
+			"--results", dir, "--set", "model.restarts=1"}, &out, &errb)
+		code := exitCode(context.Background(), err, &errb)
+		entries, _ := os.ReadDir(filepath.Join(dir, "default"))
+		var ls bytes.Buffer
+		lsErr := run(context.Background(), []string{"ls", dir}, &ls, &errb)
+		syscall.Unmount(dir, 0)
+		if code != 1 || !strings.Contains(errb.String(), "no space left on device") {
+			t.Errorf("size %s: exit %d, %v", size, code, err)
+		}
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), ".partial") {
+				t.Errorf("size %s: %s looks like a finished run", size, e.Name())
+			}
+		}
+		if lsErr != nil || strings.Contains(ls.String(), "complete") {
+			t.Errorf("size %s: ls: %v\n%s", size, lsErr, ls.String())
+		}
+		if strings.Contains(out.String(), "results: ") {
+			t.Errorf("size %s: printed a results folder:\n%s", size, out.String())
+		}
+	}
+}
