@@ -11,7 +11,8 @@ import (
 )
 
 // A run whose results filesystem fills up at various points (a small
-// tmpfs: the manifest, the scores, the figures) exits non-zero and leaves
+// tmpfs: at 8k scores.csv fails, at 64k a point file, at 256k a figure)
+// exits non-zero and leaves
 // nothing that reads as a run: only a .partial folder, which ls lists as
 // partial. Needs root to mount the tmpfs; skipped otherwise.
 func TestResultsOnFullDisk(t *testing.T) {
