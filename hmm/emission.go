@@ -3,7 +3,6 @@ package hmm
 import (
 	"fmt"
 	"math"
-	"sync/atomic"
 )
 
 // emitter computes frame log-probabilities b_t(j) and accumulates the
@@ -152,17 +151,7 @@ func (e *gaussianEmitter) frameLogProb(dst, x []float64, T int) {
 		}
 		return
 	}
-	e.diagLogProb(dst, x, T, nil)
-}
-
-// frameLogProbRows is frameLogProb given rowDup[t] = (row t equals row t−1,
-// by ==) for t ≥ 1, which the E-step computes once for all iterations.
-func (e *gaussianEmitter) frameLogProbRows(dst, x []float64, T int, rowDup []bool) {
-	if e.full {
-		e.frameLogProb(dst, x, T)
-		return
-	}
-	e.diagLogProb(dst, x, T, rowDup[:T])
+	e.diagLogProb(dst, x, T)
 }
 
 // emitBlock is the number of frames whose emissions or statistics are
@@ -177,7 +166,7 @@ const emitBlock = 128
 // identical rows) gets a copy of that row's values, which it would get
 // anyway: for D ≤ dedupMaxD only the other rows of a block are computed,
 // gathered into contiguous scratch.
-func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int, rowDup []bool) {
+func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
 	k, d := e.k, e.d
 	// Scratch on the stack: the emitter is shared by the workers of an E-step.
 	var qbuf [emitBlock]float64
@@ -194,11 +183,7 @@ func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int, rowDup []bool) {
 					rows[nu], nu = int32(i), nu+1
 					continue
 				}
-				if rowDup != nil {
-					if !rowDup[t] {
-						rows[nu], nu = int32(i), nu+1
-					}
-				} else if x[t*d] != x[(t-1)*d] || !sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
+				if x[t*d] != x[(t-1)*d] || !sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
 					rows[nu], nu = int32(i), nu+1
 				}
 			}
@@ -314,7 +299,7 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
 	addPosteriors(st.post, gamma, T)
 	if !e.full {
-		e.accumulateDiag(st, x, gamma, T, 0, d)
+		e.accumulateDiag(st, x, gamma, T)
 		return
 	}
 	for t := range T {
@@ -359,53 +344,13 @@ func addPosteriors(post, gamma []float64, T int) {
 	post[0], post[1], post[2], post[3] = p0, p1, p2, p3
 }
 
-// accumulateSplit is accumulate on two goroutines for a diag/spherical
-// model and a long sequence. The sums of different features are
-// independent, so the goroutines take groups of four features (the
-// registers of accumulateDiag) from a shared counter as they come free,
-// and the result is the same bit for bit. side, if not nil, runs on the
-// second goroutine before it joins in.
-func (e *gaussianEmitter) accumulateSplit(st *stats, x, gamma []float64, T int, side func()) {
-	if e.full || T < splitMinT {
-		if side != nil {
-			side()
-		}
-		e.accumulate(st, x, gamma, T)
-		return
-	}
-	d := e.d
-	groups := int32((d + 3) / 4)
-	var next atomic.Int32
-	work := func() {
-		for g := next.Add(1) - 1; g < groups; g = next.Add(1) - 1 {
-			f0 := int(g) * 4
-			e.accumulateDiag(st, x, gamma, T, f0, min(f0+4, d))
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		if side != nil {
-			side()
-		}
-		work()
-		close(done)
-	}()
-	addPosteriors(st.post, gamma, T)
-	work()
-	<-done
-}
-
-// splitMinT is the shortest sequence whose statistics accumulateSplit
-// computes on two goroutines.
-const splitMinT = 4096
-
-// accumulateDiag adds γᵀX and γᵀX² to st.obs and st.obs2 (features f0 to f1), state-outer over
+// accumulateDiag adds γᵀX and γᵀX² to st.obs and st.obs2, state-outer over
 // blocks of rows with four features' sums held in registers. Every sum
 // still adds its terms in row order, one at a time: the cancellation-prone
 // variance update (testdata/ALGORITHM.md §6) is sensitive to that order.
 // A state whose γ is 0 on every row of a block skips the block: its terms
 // would be ±0, which change no sum.
-func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T, f0, f1 int) {
+func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
 	rowsPer := emitBlock * dedupMaxD / max(d, dedupMaxD)
 	for t0 := 0; t0 < T; t0 += rowsPer {
@@ -423,14 +368,14 @@ func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T, f0, f
 				continue
 			}
 			obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
-			f := f0
-			for ; f+4 <= f1; f += 4 {
+			f := 0
+			for ; f+4 <= d; f += 4 {
 				// Σ γ·x and Σ γ·x² in separate passes: fewer live values
 				// than registers, so nothing spills to the stack.
 				addWeighted4(obs[f:f+4:f+4], xb, gb, f, s, n, d, k)
 				addSquares4(obs2[f:f+4:f+4], xb, gb, f, s, n, d, k)
 			}
-			for ; f < f1; f++ {
+			for ; f < d; f++ {
 				a, b := obs[f], obs2[f]
 				off, gi := f, s
 				for range n {
@@ -479,53 +424,17 @@ func addWeighted4(o, v, gb []float64, f, s, n, d, k int) {
 type categoricalEmitter struct {
 	k, s int
 	logE []float64 // S×K: log E[k, s] stored symbol-major so a frame reads one row
-	// The scaled tables of frameProb: prob[s][k] = E[k, s] / max_k E[k, s],
-	// logMax[s] = log max_k E[k, s]; bad[s] when expFrames would fail.
-	prob, logMax []float64
-	bad          []bool
 }
 
 func newCategoricalEmitter(c *Categorical) *categoricalEmitter {
 	k, ns := c.K, c.S
-	e := &categoricalEmitter{k: k, s: ns, logE: make([]float64, k*ns), prob: make([]float64, k*ns),
-		logMax: make([]float64, ns), bad: make([]bool, ns)}
+	e := &categoricalEmitter{k: k, s: ns, logE: make([]float64, k*ns)}
 	for j := range k {
 		for s := range ns {
 			e.logE[s*k+j] = math.Log(c.Emission[j*ns+s])
 		}
 	}
-	for s := range ns {
-		m := maxOf(e.logE[s*k : (s+1)*k])
-		e.logMax[s] = m
-		e.bad[s] = m-m != 0
-		emax := 0.0
-		for j := range k {
-			emax = max(emax, c.Emission[j*ns+s])
-		}
-		for j := range k {
-			v := e.logE[s*k+j]
-			if v-m < emitFloor && !math.IsInf(v, -1) {
-				e.bad[s] = true
-			}
-			e.prob[s*k+j] = c.Emission[j*ns+s] / emax
-		}
-	}
 	return e
-}
-
-// frameProb looks p_t and max_j b_t(j) up in the scaled tables: no exp per
-// frame. It fails on a symbol for which expFrames would.
-func (e *categoricalEmitter) frameProb(p, bmax, x []float64, T int) bool {
-	k := e.k
-	for t := range T {
-		sym := int(x[t])
-		if e.bad[sym] {
-			return false
-		}
-		copy(p[t*k:(t+1)*k], e.prob[sym*k:(sym+1)*k])
-		bmax[t] = e.logMax[sym]
-	}
-	return true
 }
 
 func (e *categoricalEmitter) frameLogProb(dst, x []float64, T int) {

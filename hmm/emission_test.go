@@ -75,20 +75,6 @@ func TestDiagLogProbRepeatedRows(t *testing.T) {
 	if dups < T/2 {
 		t.Errorf("only %d of %d rows repeat the row before; the test does not cover the copies", dups, T)
 	}
-	// With the repeated rows given (as the E-step does).
-	eng, err := newEngine(4, ImplLog, 1, m.(*Gaussian).newStats)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rowDup := eng.rowsFor(seqs)
-	given := make([]float64, T*4)
-	em.frameLogProbRows(given, seqs.X, T, rowDup)
-	if !sameBits(given, got) {
-		t.Error("frameLogProbRows differs from frameLogProb")
-	}
-	if eng.rowsFor(seqs)[0] || &eng.rowsFor(seqs)[0] != &rowDup[0] {
-		t.Error("rowsFor did not reuse its rows")
-	}
 }
 
 // TestAccumulateDiagZeros: blocks where a state's γ is 0 are skipped; the
@@ -133,44 +119,5 @@ func TestAccumulateDiagZeros(t *testing.T) {
 		if math.Signbit(v) && v == 0 {
 			t.Errorf("obs[%d] = −0", i)
 		}
-	}
-}
-
-// TestAccumulateSplit: the statistics of a long sequence accumulated on two
-// goroutines (feature halves) equal the sequential ones bit for bit, and so
-// does a one-sequence fit with Workers = 2.
-func TestAccumulateSplit(t *testing.T) {
-	for _, d := range []int{1, 5, 10, 13} {
-		g, seqs := gaussianProblem(splitMinT+300, 3, d)
-		T, k := seqs.T(), 3
-		gamma := make([]float64, T*k)
-		for r := range T {
-			gamma[r*k+r%3], gamma[r*k+(r+1)%3] = 0.7, 0.3
-		}
-		em, err := newGaussianEmitter(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, b := g.newStats(), g.newStats()
-		em.accumulate(a, seqs.X, gamma, T)
-		em.accumulateSplit(b, seqs.X, gamma, T, nil)
-		if !sameBits(a.post, b.post) || !sameBits(a.obs, b.obs) || !sameBits(a.obs2, b.obs2) {
-			t.Errorf("D=%d: accumulateSplit differs from accumulate", d)
-		}
-	}
-	seqs := repeatedRows(t, splitMinT+500)
-	var out [][]byte
-	for _, w := range []int{1, 2} {
-		cfg := DefaultConfig()
-		cfg.States, cfg.Workers, cfg.NIter = 4, w, 4
-		m, _, err := Train(context.Background(), cfg, seqs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := MarshalModel(m)
-		out = append(out, b)
-	}
-	if !bytes.Equal(out[0], out[1]) {
-		t.Error("Workers=2 changed the model fitted on one sequence")
 	}
 }

@@ -299,51 +299,32 @@ func TestLongFinite(t *testing.T) {
 	}
 }
 
-// The fast log recursions (fast.go) must be taken on ordinary data, also
-// after EM has driven start probabilities to 1e-100 and below, and agree with
-// the exact log-space recursions; on the degenerate fixture they must decline.
+// The fast scaled recursions must be taken on ordinary data, also after EM
+// has driven start probabilities down, and agree with the log-space
+// recursions; on the degenerate fixture the forward-backward rung must
+// decline (scoring drops states instead, TestLadder).
 func TestFastMatchesExact(t *testing.T) {
 	for _, bc := range benchCases() {
-		var ch *chain
-		var em emitter
-		switch m := bc.model.(type) {
-		case *Gaussian:
-			g := m.Clone()
+		m := bc.model
+		if g, ok := m.(*Gaussian); ok {
+			g = g.Clone()
 			if _, err := g.Fit(context.Background(), bc.seqs, ScalarGaussianPriors(Diag, g.K, g.D, 1, 1, 0, 0, 0.01, 1),
 				FitOptions{NIter: 5, Tol: math.Inf(-1)}); err != nil {
 				t.Fatal(err)
 			}
-			ch = newChain(g.Startprob, g.Transmat)
-			em, _ = newGaussianEmitter(g)
-		case *Categorical:
-			ch, em = newChain(m.Startprob, m.Transmat), newCategoricalEmitter(m)
+			m = g
 		}
-		T := 3000
-		l := newLattice(ch.k)
-		l.grow(T)
-		em.frameLogProb(l.flp, bc.seqs.X, T)
-		fast, ok := l.forwardFast(ch, T)
-		if !ok || !l.backwardFast(ch, T, true) {
+		seqs := Sequences{X: bc.seqs.X[:3000*bc.seqs.D], D: bc.seqs.D}
+		r := runRungs(t, m, seqs)[0]
+		if !r.fastOK {
 			t.Fatalf("%s: fast path declined", bc.name)
 		}
-		g, xi := clone(l.gamma), clone(l.xi)
-		clear(l.xi)
-		exact := l.forwardLog(ch, T)
-		l.backwardLog(ch, T)
-		l.posteriorsLog(ch, T, exact, true)
-		checkClose(t, bc.name+" logP", []float64{fast}, []float64{exact}, 1e-12, 0)
-		checkClose(t, bc.name+" gamma", g, l.gamma, 1e-9, 1e-13)
-		checkClose(t, bc.name+" xi", xi, l.xi, 1e-10, 1e-12)
+		r.check(t, bc.name)
 	}
 	f := loadFixture(t, "gaussian_diag_degenerate.json")
 	fm := newFixtureModel(f)
-	g := fm.model(get(f, "fit", "final_params")).(*Gaussian)
-	held := fm.seqs(get(f, "heldout"))
-	em, _ := newGaussianEmitter(g)
-	l := newLattice(4)
-	l.grow(held.T())
-	em.frameLogProb(l.flp, held.X, held.T())
-	if _, ok := l.forwardFast(newChain(g.Startprob, g.Transmat), held.T()); ok {
+	g := fm.model(get(f, "fit", "final_params"))
+	if r := runRungs(t, g, fm.seqs(get(f, "heldout")))[0]; r.fastOK {
 		t.Error("fast path accepted the degenerate held-out data")
 	}
 }
@@ -420,9 +401,9 @@ func TestGaussianWorkersIdentical(t *testing.T) {
 	}
 }
 
-// ScoreFrames from the fast path must equal the exact log-space increments
-// LSE(α_t) − LSE(α_{t−1}); on the degenerate held-out data (where the fast
-// path declines, TestFastMatchesExact) the frames still sum to Score.
+// ScoreFrames must equal the exact log-space increments
+// LSE(α_t) − LSE(α_{t−1}), and on the degenerate held-out data (where the
+// fast path declines, TestFastMatchesExact) the frames still sum to Score.
 func TestScoreFrames(t *testing.T) {
 	for _, bc := range benchCases() {
 		T := 3000
@@ -431,29 +412,9 @@ func TestScoreFrames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ch *chain
-		var em emitter
-		switch m := bc.model.(type) {
-		case *Gaussian:
-			ch = newChain(m.Startprob, m.Transmat)
-			em, _ = newGaussianEmitter(m)
-		case *Categorical:
-			ch, em = newChain(m.Startprob, m.Transmat), newCategoricalEmitter(m)
-		}
-		k := ch.k
-		want := make([]float64, 0, T)
-		l := newLattice(k)
-		for _, b := range seqs.Bounds() {
-			n := b[1] - b[0]
-			l.grow(n)
-			em.frameLogProb(l.flp, seqs.X[b[0]*seqs.D:b[1]*seqs.D], n)
-			l.forwardLog(ch, n)
-			prev := 0.0
-			for i := range n {
-				cur := logSumExp(l.alpha[i*k : (i+1)*k])
-				want = append(want, cur-prev)
-				prev = cur
-			}
+		var want []float64
+		for _, r := range runRungs(t, bc.model, seqs) {
+			want = append(want, r.logFrames...)
 		}
 		// The exact increments are differences of log-likelihoods of up to
 		// ~5e4 in magnitude, so they carry ~1e-11 absolute rounding.
@@ -476,39 +437,28 @@ func TestScoreFrames(t *testing.T) {
 }
 
 // EM drives unused start probabilities towards 0 geometrically, and below
-// ~1e-300 π_j·p_j underflows. The fast recursions drop such a state at the
-// first frame and restore its posteriors (fixStart); they must still agree
-// with the exact log-space recursions, for T = 1 too.
+// ~1e-300 π_j·p_j underflows. The fast rung drops such a start state and
+// restores its posteriors (fixStart); it must agree with the log-space
+// rung, for T = 1 too.
 func TestFastDroppedStart(t *testing.T) {
 	bc := benchCases()[0]
 	g := bc.model.(*Gaussian).Clone()
 	copy(g.Startprob, []float64{1, 3.5e-294, 1e-314, 1.2e-279})
-	ch := newChain(g.Startprob, g.Transmat)
-	em, _ := newGaussianEmitter(g)
 	for _, T := range []int{3000, 2, 1} {
-		l := newLattice(ch.k)
-		l.grow(T)
-		em.frameLogProb(l.flp, bc.seqs.X, T)
-		fast, ok := l.forwardFast(ch, T)
-		if !ok || !l.dropped || !l.backwardFast(ch, T, true) {
-			t.Fatalf("T=%d: fast path declined (dropped %v)", T, l.dropped)
+		r := runRungs(t, g, Sequences{X: bc.seqs.X[:T*bc.seqs.D], D: bc.seqs.D})[0]
+		if !r.fastOK || !r.dropOK {
+			t.Errorf("T=%d: fast forward-backward accepted %v, dropping forward %v; want true, true", T, r.fastOK, r.dropOK)
 		}
-		g, xi := clone(l.gamma), clone(l.xi)
-		clear(l.xi)
-		exact := l.forwardLog(ch, T)
-		l.backwardLog(ch, T)
-		l.posteriorsLog(ch, T, exact, true)
-		what := fmt.Sprintf("T=%d", T)
-		checkClose(t, what+" logP", []float64{fast}, []float64{exact}, 1e-12, 0)
-		checkClose(t, what+" gamma", g, l.gamma, 1e-9, 1e-300)
-		checkClose(t, what+" xi", xi, l.xi, 1e-10, 1e-300)
+		r.check(t, fmt.Sprintf("T=%d", T))
+		// The restored posteriors of the dropped states, relative.
+		checkClose(t, fmt.Sprintf("T=%d gamma_0", T), r.fastGamma[:4], r.logGamma[:4], 1e-9, 1e-300)
+		checkClose(t, fmt.Sprintf("T=%d xi", T), r.fastXi, r.logXi, 1e-10, 1e-300)
 	}
 }
 
 // KMeans computes distances once per distinct row and, on integer data,
 // sums per distinct row with multiplicities; both must give exactly the
-// result of treating every row on its own, and so must the Lloyd runs on
-// two goroutines.
+// result of treating every row on its own.
 func TestKMeansDistinctRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	ints := make([]float64, 2000*6)
@@ -527,15 +477,10 @@ func TestKMeansDistinctRows(t *testing.T) {
 	}{{"degenerate", deg.X, 10, 4}, {"integers", ints, 6, 5}, {"reals", reals, 5, 4}, {"three rows", deg.X[:30], 10, 4}} {
 		T := len(c.x) / c.d
 		for seed := range uint64(3) {
-			a := newKmeans(c.x, T, c.d, c.k, true).run(newRand(seed, streamKMeans), 1e-6, 3, 1)
-			b := newKmeans(c.x, T, c.d, c.k, false).run(newRand(seed, streamKMeans), 1e-6, 3, 1)
+			a := newKmeans(c.x, T, c.d, c.k, true).run(newRand(seed, streamKMeans), 1e-6, 3)
+			b := newKmeans(c.x, T, c.d, c.k, false).run(newRand(seed, streamKMeans), 1e-6, 3)
 			if !slices.Equal(a.Centers, b.Centers) || !slices.Equal(a.Labels, b.Labels) || a.Inertia != b.Inertia {
 				t.Errorf("%s, seed %d: distinct-row k-means differs: inertia %v vs %v", c.name, seed, a.Inertia, b.Inertia)
-			}
-			// Lloyd runs on two goroutines.
-			p := newKmeans(c.x, T, c.d, c.k, true).run(newRand(seed, streamKMeans), 1e-6, 3, 2)
-			if !slices.Equal(a.Centers, p.Centers) || !slices.Equal(a.Labels, p.Labels) || a.Inertia != p.Inertia {
-				t.Errorf("%s, seed %d: k-means on two goroutines differs: inertia %v vs %v", c.name, seed, p.Inertia, a.Inertia)
 			}
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
-	"sync/atomic"
 )
 
 // Streams of the PCG generator used for the independent random draws of
@@ -77,31 +76,12 @@ func initChain(seed uint64, k int) (pi, a []float64) {
 // matrix; if that mean is not positive, the mean of its diagonal).
 // With a single row the data covariance is taken as 0.
 func InitGaussian(seed uint64, cov string, k int, seqs Sequences, minCovar float64) *Gaussian {
-	return initGaussian(seed, cov, k, seqs, minCovar, 1)
-}
-
-// initGaussian is InitGaussian, with workers ≥ 2 on two goroutines: the
-// data variance next to the distinct rows of k-means, and the Lloyd runs
-// of k-means (see kmeans.run). The result is the same.
-func initGaussian(seed uint64, cov string, k int, seqs Sequences, minCovar float64, workers int) *Gaussian {
 	d, T := seqs.D, seqs.T()
 	g := &Gaussian{Covariance: cov, K: k, D: d}
 	g.Startprob, g.Transmat = initChain(seed, k)
-	var vd []float64
-	var km *kmeans
-	if workers >= 2 {
-		done := make(chan struct{})
-		go func() {
-			vd = dataVariance(seqs.X, T, d)
-			close(done)
-		}()
-		km = newKmeans(seqs.X, T, d, k, true)
-		<-done
-	} else {
-		vd = dataVariance(seqs.X, T, d)
-		km = newKmeans(seqs.X, T, d, k, true)
-	}
-	g.Means = km.run(newRand(seed, streamKMeans), kmeansTol(vd, T, d), 10, workers).Centers
+	vd := dataVariance(seqs.X, T, d)
+	km := newKmeans(seqs.X, T, d, k, true)
+	g.Means = km.run(newRand(seed, streamKMeans), kmeansTol(vd, T, d), 10).Centers
 	if cov == Diag {
 		for i := range d {
 			vd[i] += minCovar
@@ -248,9 +228,7 @@ type KMeansResult struct {
 //
 // Distances are computed once per distinct row (windows of flow codes have
 // few), and every sum over rows is still taken over all T rows in row order,
-// so the result is the same, bit for bit, as on the rows one by one. Centres
-// are summed per distinct row with its multiplicity only when that is exact
-// too: integer data whose column sums of |x| stay below 2^53.
+// so the result is the same, bit for bit, as on the rows one by one.
 func KMeans(r *rand.Rand, x []float64, d, k, nInit int) KMeansResult {
 	return kmeansVar(r, x, d, k, nInit, dataVariance(x, len(x)/d, d))
 }
@@ -258,7 +236,7 @@ func KMeans(r *rand.Rand, x []float64, d, k, nInit int) KMeansResult {
 // kmeansVar is KMeans given the diagonal of the data covariance.
 func kmeansVar(r *rand.Rand, x []float64, d, k, nInit int, cv []float64) KMeansResult {
 	T := len(x) / d
-	return newKmeans(x, T, d, k, true).run(r, kmeansTol(cv, T, d), nInit, 1)
+	return newKmeans(x, T, d, k, true).run(r, kmeansTol(cv, T, d), nInit)
 }
 
 // kmeansTol is scikit-learn's tolerance on the squared centre shift:
@@ -273,41 +251,12 @@ func kmeansTol(cv []float64, T, d int) float64 {
 }
 
 // run returns the best of nInit k-means++ seedings, each refined by Lloyd.
-// With workers ≥ 2 the seedings, which draw from r in turn, come first, and
-// two goroutines then share the Lloyd runs, which do not draw; the best is
-// picked in the same order, so the result is the same.
-func (km *kmeans) run(r *rand.Rand, tol float64, nInit, workers int) KMeansResult {
+func (km *kmeans) run(r *rand.Rand, tol float64, nInit int) KMeansResult {
 	nInit = max(nInit, 1)
 	res := make([]KMeansResult, nInit)
-	if workers < 2 || nInit < 2 {
-		b := &lloydBuf{labels: km.labels, dist: km.dist, next: km.next, count: km.count}
-		for i := range nInit {
-			km.plusPlus(r)
-			b.centers = km.centers
-			res[i] = km.lloyd(b, tol)
-		}
-	} else {
-		seeds := make([][]float64, nInit)
-		for i := range seeds {
-			km.plusPlus(r)
-			seeds[i] = append([]float64(nil), km.centers...)
-		}
-		var next atomic.Int32
-		work := func(b *lloydBuf) {
-			for i := next.Add(1) - 1; int(i) < nInit; i = next.Add(1) - 1 {
-				b.centers = seeds[i]
-				res[i] = km.lloyd(b, tol)
-			}
-		}
-		U, kd := len(km.weight), km.k*km.d
-		done := make(chan struct{})
-		go func() {
-			work(&lloydBuf{labels: make([]int, U), dist: make([]float64, U), next: make([]float64, kd),
-				count: make([]float64, km.k)})
-			close(done)
-		}()
-		work(&lloydBuf{labels: km.labels, dist: km.dist, next: km.next, count: km.count})
-		<-done
+	for i := range nInit {
+		km.plusPlus(r)
+		res[i] = km.lloyd(tol)
 	}
 	best := res[0]
 	for _, r := range res[1:] {
@@ -336,13 +285,15 @@ func sqDist(a, b []float64) float64 {
 // kmeans holds the data of KMeans as distinct rows and the work buffers
 // shared by its inits.
 type kmeans struct {
-	x        []float64 // T×D rows
-	T, d, k  int
-	rows     []float64 // U×D distinct rows, in order of first occurrence
-	id       []int32   // T: distinct row of every row
-	runs     []kmRun   // the runs of equal ids in id, in row order
-	weight   []float64 // U: multiplicity of every distinct row
-	weighted bool      // centre sums may be taken per distinct row (exact)
+	x       []float64 // T×D rows
+	T, d, k int
+	rows    []float64 // U×D distinct rows, in order of first occurrence
+	id      []int32   // T: distinct row of every row
+	weight  []float64 // U: multiplicity of every distinct row
+	// Centres may be summed per distinct row times its multiplicity: the
+	// data are integers whose column sums of |x| stay below 2^53, so every
+	// sum is exact in any order.
+	weighted bool
 	centers  []float64 // K×D
 	closest  []float64 // U
 	cand     []float64 // U
@@ -351,11 +302,6 @@ type kmeans struct {
 	dist     []float64 // U
 	next     []float64 // K×D
 	count    []float64 // K
-}
-
-// kmRun is a run of n consecutive rows from row t with the same distinct row.
-type kmRun struct {
-	t, n int
 }
 
 // newKmeans prepares x for KMeans; with dedup false every row counts as
@@ -371,10 +317,8 @@ func newKmeans(x []float64, T, d, k int, dedup bool) *kmeans {
 			u := km.id[t-1]
 			km.id[t] = u
 			km.weight[u]++
-			km.runs[len(km.runs)-1].n++
 			continue
 		}
-		km.runs = append(km.runs, kmRun{t: t, n: 1})
 		u, ok := int32(0), false
 		if dedup {
 			for f, v := range row {
@@ -402,10 +346,7 @@ func newKmeans(x []float64, T, d, k int, dedup bool) *kmeans {
 }
 
 // exactSums reports whether every value of the distinct rows is an
-// integer and every column's Σ|x| over all rows (row u weight[u] times) is
-// below 2^53, so that any sum of a column's values is exact. Σ w·|x| is
-// computed per distinct row: terms and partial sums below 2^53 are exact,
-// and one at or above it can only round to a value at or above it.
+// integer and every column's Σ|x| over all rows is below 2^53.
 func exactSums(rows, weight []float64, d int) bool {
 	col := make([]float64, d)
 	for u, w := range weight {
@@ -424,47 +365,13 @@ func exactSums(rows, weight []float64, d int) bool {
 	return true
 }
 
-// sumRows returns Σ_t v[id[t]] over all rows in row order. When that sum is
-// exact whatever the order (integer data: integer distances, and the total
-// stays below 2^53), it is taken per distinct row with its multiplicity.
+// sumRows returns Σ_t v[id[t]] over all rows in row order.
 func (km *kmeans) sumRows(v []float64) float64 {
-	if km.weighted {
-		s, exact := 0.0, true
-		for u, w := range km.weight {
-			if x := v[u]; x == math.Trunc(x) && x >= 0 {
-				s += w * x
-				continue
-			}
-			exact = false
-			break
-		}
-		if exact && s < 1<<53 {
-			return s
-		}
-	}
 	s := 0.0
 	for _, u := range km.id {
 		s += v[u]
 	}
 	return s
-}
-
-// exactInts reports whether every v[u] is an integer ≥ 0 and
-// Σ_t v[id[t]] < 2^53: then every partial sum of v over the rows in row
-// order is exact, and so is adding a run of n equal terms c as n·c.
-func (km *kmeans) exactInts(v []float64) bool {
-	if !km.weighted {
-		return false
-	}
-	s := 0.0
-	for u, w := range km.weight {
-		x := v[u]
-		if x != math.Trunc(x) || !(x >= 0) {
-			return false
-		}
-		s += w * x
-	}
-	return s < 1<<53
 }
 
 // plusPlus seeds km.centers by k-means++.
@@ -481,12 +388,11 @@ func (km *kmeans) plusPlus(r *rand.Rand) {
 	trials := 2 + int(math.Log(float64(km.k)))
 	for c := 1; c < km.k; c++ {
 		bestIdx, bestPot := -1, math.Inf(1)
-		exact := km.exactInts(km.closest)
 		for range trials {
 			var idx int
 			if pot > 0 {
 				u := r.Float64() * pot
-				idx = km.sample(u, exact)
+				idx = km.sample(u)
 			} else {
 				idx = r.IntN(T)
 			}
@@ -507,41 +413,22 @@ func (km *kmeans) plusPlus(r *rand.Rand) {
 }
 
 // sample returns the first row t at which Σ_{t' ≤ t} closest[id[t']],
-// summed in row order, exceeds u (the last row if none does). If exact
-// (exactInts), a run of rows that does not reach u is added at once.
-func (km *kmeans) sample(u float64, exact bool) int {
+// summed in row order, exceeds u (the last row if none does).
+func (km *kmeans) sample(u float64) int {
 	acc := 0.0
-	for _, r := range km.runs {
-		c := km.closest[km.id[r.t]]
-		if exact {
-			if end := acc + float64(r.n)*c; !(end > u) {
-				acc = end
-				continue
-			}
-		}
-		for t := r.t; t < r.t+r.n; t++ {
-			acc += c
-			if acc > u {
-				return t
-			}
+	for t, id := range km.id {
+		if acc += km.closest[id]; acc > u {
+			return t
 		}
 	}
 	return km.T - 1
 }
 
-// lloydBuf holds the work buffers of a Lloyd run: the centres (K×D, the
-// start on entry), the label of and distance to its centre of every
-// distinct row, and the sums and counts of the next centres.
-type lloydBuf struct {
-	centers, dist, next, count []float64
-	labels                     []int
-}
-
-// lloyd runs Lloyd iterations from b.centers and returns a fresh result,
+// lloyd runs Lloyd iterations from km.centers and returns a fresh result,
 // with the labels of the distinct rows.
-func (km *kmeans) lloyd(b *lloydBuf, tol float64) KMeansResult {
+func (km *kmeans) lloyd(tol float64) KMeansResult {
 	x, d, k, T := km.x, km.d, km.k, km.T
-	centers, labels, dist, next, count := b.centers, b.labels, b.dist, b.next, b.count
+	centers, labels, dist, next, count := km.centers, km.labels, km.dist, km.next, km.count
 	clear(labels)
 	assign := func() (changed bool) {
 		for u := range labels {
@@ -618,4 +505,15 @@ func (km *kmeans) lloyd(b *lloydBuf, tol float64) KMeansResult {
 	}
 	return KMeansResult{Centers: append([]float64(nil), centers...), Labels: append([]int(nil), labels...),
 		Inertia: km.sumRows(dist)}
+}
+
+// sameBits reports whether two rows hold the same bits.
+func sameBits(a, b []float64) bool {
+	b = b[:len(a)]
+	for i, v := range a {
+		if math.Float64bits(v) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -117,7 +117,7 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 		seed := cfg.Seed + uint64(r)
 		var init Model
 		if cfg.Kind == KindGaussian {
-			init = initGaussian(seed, cfg.Covariance, cfg.States, seqs, cfg.MinCovar, workers)
+			init = InitGaussian(seed, cfg.Covariance, cfg.States, seqs, cfg.MinCovar)
 		} else {
 			init = InitCategorical(seed, cfg.States, cfg.Symbols)
 		}

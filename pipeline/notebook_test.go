@@ -78,14 +78,21 @@ func TestNotebookPublishedReproduction(t *testing.T) {
 		t.Errorf("Spearman ρ = %v, every infected above every normal = %v", rep.Spearman, rep.InfectedAbove)
 	}
 	// The restarts find hmmlearn's most likely optimum (seeds 2, 4 and 8 of
-	// hmmlearn_fit209): every score equal to 1e-8 relative.
+	// hmmlearn_fit209): infected hosts' scores equal to 1e-11 relative (they
+	// were 2e-9 off before the E-step took the log-space rung on these
+	// degenerate windows, issue 15), the normal hosts' smaller scores, sums
+	// with cancellation, to 2e-9 (measured: 6e-11 to 9e-10).
 	best := ref["fit=209,model.seed=2"]
 	for _, h := range out.Points[0].Out.Hosts {
 		want, ok := best[h.Host]
 		if !ok || h.Viterbi == nil {
 			continue
 		}
-		if rel := math.Abs(*h.Viterbi-want) / math.Abs(want); rel > 1e-8 {
+		tol := 1e-11
+		if h.Class == "normal" {
+			tol = 2e-9
+		}
+		if rel := math.Abs(*h.Viterbi-want) / math.Abs(want); rel > tol {
 			t.Errorf("%s: botprof %.6f, hmmlearn best optimum %.6f (rel %.2g)", h.Host, *h.Viterbi, want, rel)
 		}
 	}

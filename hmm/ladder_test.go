@@ -1,0 +1,135 @@
+package hmm
+
+import (
+	"context"
+	"math"
+	"testing"
+)
+
+// rungs is what each rung of work.pass gives on one sequence: the log-space
+// reference, and the fast scaled forward pass without and with dropped
+// states (its results valid only if accepted).
+type rungs struct {
+	logP, dropLogP, fastLogP     float64
+	logFrames, dropFrames        []float64
+	logGamma, logXi              []float64
+	fastGamma, fastXi            []float64
+	fastOK, dropOK               bool
+	passLogP                     float64 // work.pass with needXi
+	passGamma, passXi, passFrame []float64
+}
+
+// runRungs runs every rung on every sequence of seqs.
+func runRungs(t *testing.T, m Model, seqs Sequences) []rungs {
+	t.Helper()
+	c, em, err := m.prepare(seqs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.k
+	var out []rungs
+	w := newWork(k)
+	for _, b := range seqs.Bounds() {
+		T := b[1] - b[0]
+		w.emissions(em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], T)
+		var r rungs
+		r.logFrames, r.dropFrames, r.passFrame = make([]float64, T), make([]float64, T), make([]float64, T)
+		clear(w.xi)
+		r.logP = w.forwardLog(c, T, r.logFrames)
+		if !math.IsInf(r.logP, -1) {
+			w.backwardLog(c, T)
+			w.posteriorsLog(c, T, r.logP, true)
+			r.logGamma, r.logXi = clone(w.gamma[:T*k]), clone(w.xi)
+		}
+		r.dropLogP, r.dropOK = w.forwardScaled(c, T, true, r.dropFrames)
+		clear(w.xi)
+		if r.fastLogP, r.fastOK = w.forwardScaled(c, T, false, nil); r.fastOK {
+			r.fastOK = w.backwardScaled(c, T, true)
+			r.fastGamma, r.fastXi = clone(w.gamma[:T*k]), clone(w.xi)
+		}
+		if _, err := w.pass(c, ImplLog, T, needLogP, r.passFrame); err != nil {
+			t.Fatal(err)
+		}
+		if r.passLogP, err = w.pass(c, ImplLog, T, needXi, nil); err == nil {
+			r.passGamma, r.passXi = clone(w.gamma[:T*k]), clone(w.xi)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// check compares every accepted rung with the log-space reference, and the
+// ladder with the first rung that accepts.
+func (r rungs) check(t *testing.T, what string) {
+	t.Helper()
+	if r.fastOK {
+		checkClose(t, what+" fast logP", []float64{r.fastLogP}, []float64{r.logP}, 1e-12, 0)
+		checkClose(t, what+" fast gamma", r.fastGamma, r.logGamma, 1e-9, 1e-13)
+		checkClose(t, what+" fast xi", r.fastXi, r.logXi, 1e-10, 1e-12)
+		checkClose(t, what+" pass gamma", r.passGamma, r.fastGamma, 0, 0)
+	} else if r.logGamma != nil {
+		checkClose(t, what+" pass gamma", r.passGamma, r.logGamma, 0, 0)
+		checkClose(t, what+" pass xi", r.passXi, r.logXi, 0, 0)
+	}
+	if r.dropOK {
+		checkClose(t, what+" drop logP", []float64{r.dropLogP}, []float64{r.logP}, 1e-12, 0)
+		checkClose(t, what+" drop frames", r.dropFrames, r.logFrames, 1e-9, 1e-10)
+		checkClose(t, what+" pass frames", r.passFrame, r.dropFrames, 0, 0)
+	} else {
+		checkClose(t, what+" pass frames", r.passFrame, r.logFrames, 0, 0)
+	}
+}
+
+// repeatedRows is the degenerate fixture's data repeated to T rows (runs of
+// identical botnet windows).
+func repeatedRows(t testing.TB, T int) Sequences {
+	x := degenerateData(t).X
+	const d = 10
+	rows := make([]float64, 0, T*d)
+	for len(rows) < T*d {
+		rows = append(rows, x[:min(len(x), T*d-len(rows))]...)
+	}
+	return Sequences{X: rows, D: d}
+}
+
+// degenerateModels are models fitted on repeatedRows, where the fast
+// forward-backward rung declines: after 2, 3 and 10 EM iterations (states
+// and transitions die out on the way).
+func degenerateModels(t *testing.T, seqs Sequences) map[string]*Gaussian {
+	cfg := DefaultConfig()
+	cfg.States = 4
+	out := map[string]*Gaussian{}
+	for _, iters := range []int{2, 3, 10} {
+		cfg.NIter = iters
+		m, _, err := Train(context.Background(), cfg, seqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[map[int]string{2: "iter2", 3: "iter3", 10: "trained"}[iters]] = m.(*Gaussian)
+	}
+	return out
+}
+
+// TestLadder: on botnet-like data the fast forward-backward rung declines
+// and the dropping forward pass scores; where a state's mass is not
+// negligible the dropping pass declines too and the log-space rung scores.
+// Every accepted rung agrees with the log-space reference.
+func TestLadder(t *testing.T) {
+	seqs := repeatedRows(t, 3000)
+	for name, g := range degenerateModels(t, seqs) {
+		r := runRungs(t, g, seqs)[0]
+		if r.fastOK || !r.dropOK {
+			t.Errorf("%s: fast rung accepted %v, dropping pass %v; want false, true", name, r.fastOK, r.dropOK)
+		}
+		r.check(t, name)
+	}
+	// Two states 10 apart with variance 1e-3 that never switch: row 0 drops
+	// state 1 (5e4 nats less likely), and row 10 needs it.
+	declines := &Gaussian{Covariance: Diag, K: 2, D: 1, Means: []float64{0, 10}, Covars: []float64{1e-3, 1e-3},
+		Startprob: []float64{0.5, 0.5}, Transmat: []float64{1, 0, 0, 1}}
+	r := runRungs(t, declines, Sequences{X: []float64{0, 10}, D: 1})[0]
+	if r.fastOK || r.dropOK {
+		t.Errorf("declines: fast rung accepted %v, dropping pass %v; want false, false", r.fastOK, r.dropOK)
+	}
+	r.check(t, "declines")
+}

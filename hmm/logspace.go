@@ -1,0 +1,307 @@
+package hmm
+
+import "math"
+
+// The log-space recursions: hmmlearn's log implementation, and the last
+// rung of the ladder (work.pass), which never declines.
+//
+// hmmlearn spends K² exp/log per frame. These recursions factor the
+// frame's maximum out of each sum instead: with m = max_i log α_{t−1}(i),
+// log α_t(j) = m + log Σ_i exp(log α_{t−1}(i) − m)·A_ij + b_t(j), K exps and
+// K logs per frame, and they keep the exponentiated lattices so that the
+// posteriors need no exp at all. A sum below tiny, whose terms exp may
+// have flushed to zero, is recomputed with an exact log-sum-exp.
+
+// tiny is the smallest sum of products the recursions trust. Below it
+// terms lost to underflow (each < 1e-308) could matter.
+const tiny = 1e-290
+
+func maxOf(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		if x > m {
+			m = x
+		}
+	}
+	return m
+}
+
+// logSumExp is hmmlearn's C++ logsumexp: max plus log of a left-to-right sum.
+func logSumExp(v []float64) float64 {
+	m := maxOf(v)
+	if math.IsInf(m, 0) {
+		return m
+	}
+	s := 0.0
+	for _, x := range v {
+		s += expLog(x - m)
+	}
+	return m + logFast(s)
+}
+
+// forwardLog fills w.logAlpha with log α_t normalised to a maximum of 0,
+// w.alphaOff with the offsets C_t (log α_t = logAlpha_t + C_t), w.alphaStep
+// with M_t = C_t − C_{t−1} and w.alphaExp with exp(logAlpha_t), and returns
+// log P; frames, if not nil, receives the increments LSE(α_t) −
+// LSE(α_{t−1}), −∞ from the first row after which the sequence has zero
+// probability. A normalised frame is a function of the one before and b_t,
+// so in runs of identical rows frames repeat with period 1 or 2 and are
+// copied, bit for bit what the recursion would give.
+func (w *work) forwardLog(c *chain, T int, frames []float64) float64 {
+	k := w.k
+	for _, b := range []*[]float64{&w.logAlpha, &w.alphaExp} {
+		ensure(b, T*k)
+	}
+	ensure(&w.alphaOff, T)
+	ensure(&w.alphaStep, T)
+	la, ea, b := w.logAlpha, w.alphaExp, w.logEm
+	for t := range T {
+		cur, bt := la[t*k:(t+1)*k], b[t*k:(t+1)*k]
+		if src := repeatsAt(b, la, k, t, -1); src >= 0 {
+			copyK(cur, la[src*k:(src+1)*k])
+			copyK(ea[t*k:(t+1)*k], ea[src*k:(src+1)*k])
+			w.alphaStep[t] = w.alphaStep[src]
+			w.alphaOff[t] = w.alphaOff[t-1] + w.alphaStep[t]
+			continue
+		}
+		if t == 0 {
+			for j := range k {
+				cur[j] = c.logPi[j] + bt[j]
+			}
+		} else {
+			prev, e := la[(t-1)*k:t*k], ea[(t-1)*k:t*k]
+			for j := range k {
+				col := c.aT[j*k : (j+1)*k]
+				s := 0.0
+				for i, ei := range e {
+					s += ei * col[i]
+				}
+				if s >= tiny {
+					cur[j] = logFast(s) + bt[j]
+					continue
+				}
+				lcol := c.logAT[j*k : (j+1)*k]
+				for i, x := range prev {
+					w.tmp[i] = x + lcol[i]
+				}
+				cur[j] = logSumExp(w.tmp) + bt[j]
+			}
+		}
+		m := maxOf(cur)
+		off := m
+		if t > 0 {
+			off += w.alphaOff[t-1]
+		}
+		w.alphaStep[t], w.alphaOff[t] = m, off
+		e := ea[t*k : (t+1)*k]
+		if math.IsInf(off, -1) {
+			for j := range k {
+				cur[j], e[j] = math.Inf(-1), 0
+			}
+			continue
+		}
+		for j := range k {
+			cur[j] -= m
+			e[j] = expLog(cur[j])
+		}
+	}
+	logP := w.alphaOff[T-1]
+	if !math.IsInf(logP, 0) {
+		logP += logFast(sum64(ea[(T-1)*k : T*k]))
+	}
+	if frames != nil {
+		prev := 0.0 // LSE of the normalised frame t−1
+		for t := range T {
+			if t > 0 && math.IsInf(w.alphaOff[t-1], -1) {
+				frames[t] = math.Inf(-1)
+				continue
+			}
+			cur := logFast(sum64(ea[t*k : (t+1)*k]))
+			frames[t], prev = w.alphaStep[t]+cur-prev, cur
+		}
+	}
+	return logP
+}
+
+// repeatsAt returns the earlier frame that frame t of a recursion over the
+// rows of b (K per row) equals, or −1, given that frame t is a function of
+// frame t+dir and b_{t+dir+1} (forward: dir = −1, b_t; backward: dir = +1,
+// b_{t+1}): frame t+dir if the rows match and frames t+dir and t+2·dir are
+// equal, frame t+2·dir if frames t+dir and t+3·dir are.
+func repeatsAt(b, v []float64, k, t, dir int) int {
+	n := len(v) / k
+	row := func(u int) []float64 { // the row frame u is computed with
+		if dir < 0 {
+			return b[u*k : (u+1)*k]
+		}
+		return b[(u+1)*k : (u+2)*k]
+	}
+	frame := func(u int) []float64 { return v[u*k : (u+1)*k] }
+	t1, t2, t3 := t+dir, t+2*dir, t+3*dir
+	if t2 < 0 || t2 >= n || !sameBits(row(t), row(t1)) {
+		return -1
+	}
+	if sameBits(frame(t1), frame(t2)) {
+		return t1
+	}
+	if t3 >= 0 && t3 < n && sameBits(row(t1), row(t2)) && sameBits(frame(t1), frame(t3)) {
+		return t2
+	}
+	return -1
+}
+
+// backwardLog fills w.logBeta with log β_t normalised to a maximum of 0,
+// w.betaOff with its offsets, w.betaStep with their steps, w.nextExp_{t+1}
+// with exp(b_{t+1} + logBeta_{t+1} − m_t), m_t its maximum, and w.betaExp_t
+// with Σ_j A_ij·nextExp_{t+1}(j) = exp(logBeta_t + step − m_t); frames repeat
+// and are copied like forwardLog's.
+func (w *work) backwardLog(c *chain, T int) {
+	k := w.k
+	for _, b := range []*[]float64{&w.logBeta, &w.betaExp, &w.nextExp} {
+		ensure(b, T*k)
+	}
+	ensure(&w.betaOff, T)
+	ensure(&w.betaStep, T)
+	lb, b := w.logBeta, w.logEm
+	clear(lb[(T-1)*k : T*k])
+	w.betaOff[T-1], w.betaStep[T-1] = 0, 0
+	for t := T - 2; t >= 0; t-- {
+		bt := b[(t+1)*k : (t+2)*k]
+		next, cur := lb[(t+1)*k:(t+2)*k], lb[t*k:(t+1)*k]
+		e, be := w.nextExp[(t+1)*k:(t+2)*k], w.betaExp[t*k:(t+1)*k]
+		if src := repeatsAt(b, lb[:(T-1)*k], k, t, 1); src >= 0 {
+			copyK(cur, lb[src*k:(src+1)*k])
+			copyK(be, w.betaExp[src*k:(src+1)*k])
+			copyK(e, w.nextExp[(src+1)*k:(src+2)*k])
+			w.betaStep[t] = w.betaStep[src]
+			w.betaOff[t] = w.betaOff[t+1] + w.betaStep[t]
+			continue
+		}
+		m := math.Inf(-1)
+		for j := range k {
+			if v := bt[j] + next[j]; v > m {
+				m = v
+			}
+		}
+		if math.IsInf(m, -1) {
+			for j := range k {
+				e[j], cur[j], be[j] = 0, m, 0
+			}
+			w.betaStep[t], w.betaOff[t] = m, m
+			continue
+		}
+		for j := range k {
+			e[j] = expLog(bt[j] + next[j] - m)
+		}
+		for i := range k {
+			row := c.a[i*k : (i+1)*k]
+			s := 0.0
+			for j, ej := range e {
+				s += row[j] * ej
+			}
+			if s >= tiny {
+				cur[i], be[i] = m+logFast(s), s
+				continue
+			}
+			lrow := c.logA[i*k : (i+1)*k]
+			for j := range k {
+				w.tmp[j] = lrow[j] + bt[j] + next[j]
+			}
+			cur[i] = logSumExp(w.tmp)
+			be[i] = expLog(cur[i] - m)
+		}
+		n := maxOf(cur)
+		for i := range k {
+			cur[i] -= n
+		}
+		w.betaStep[t], w.betaOff[t] = n, w.betaOff[t+1]+n
+	}
+}
+
+// posteriorsLog fills w.gamma and, if xi, adds Σ_t ξ_t to w.xi, from the
+// exponentiated lattices: γ_t(i) ∝ alphaExp_t(i)·betaExp_t(i) and
+// ξ_t(i,j) = alphaExp_t(i)·A_ij·nextExp_{t+1}(j) / Z_t with
+// Z_t = Σ_i alphaExp_t(i)·betaExp_t(i). A frame whose Z_t is below tiny
+// takes the exact log form.
+func (w *work) posteriorsLog(c *chain, T int, logP float64, xi bool) {
+	k := w.k
+	ensure(&w.gamma, T*k)
+	for t := range T {
+		g, f := w.gamma[t*k:(t+1)*k], w.alphaExp[t*k:(t+1)*k]
+		if t == T-1 {
+			z := 0.0
+			for _, x := range f {
+				z += x
+			}
+			if z < tiny {
+				w.exactGamma(t)
+				break
+			}
+			for i := range k {
+				g[i] = f[i] / z
+			}
+			break
+		}
+		be, ne := w.betaExp[t*k:(t+1)*k], w.nextExp[(t+1)*k:(t+2)*k]
+		z := 0.0
+		for i := range k {
+			z += f[i] * be[i]
+		}
+		if z < tiny {
+			w.exactGamma(t)
+			if xi {
+				w.exactXi(c, t, logP)
+			}
+			continue
+		}
+		inv := 1 / z
+		for i := range k {
+			g[i] = f[i] * be[i] * inv
+		}
+		if !xi {
+			continue
+		}
+		for i := range k {
+			fi := f[i] * inv
+			if fi == 0 {
+				continue
+			}
+			row, out := c.a[i*k:(i+1)*k], w.xi[i*k:(i+1)*k]
+			for j := range k {
+				out[j] += fi * row[j] * ne[j]
+			}
+		}
+	}
+}
+
+func (w *work) exactGamma(t int) {
+	k := w.k
+	g := w.gamma[t*k : (t+1)*k]
+	for i := range k {
+		g[i] = w.logAlpha[t*k+i] + w.logBeta[t*k+i]
+	}
+	n := logSumExp(g)
+	for i := range k {
+		g[i] = expLog(g[i] - n)
+	}
+}
+
+func (w *work) exactXi(c *chain, t int, logP float64) {
+	k := w.k
+	off := w.alphaOff[t] + w.betaOff[t+1] - logP
+	for i := range k {
+		ai := w.logAlpha[t*k+i] + off
+		for j := range k {
+			v := ai + c.logA[i*k+j] + w.logEm[(t+1)*k+j] + w.logBeta[(t+1)*k+j]
+			w.xi[i*k+j] += math.Exp(v)
+		}
+	}
+}
+
+// copyK is copy for a frame of K values, where a loop beats memmove.
+func copyK(dst, src []float64) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = v
+	}
+}

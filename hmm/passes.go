@@ -1,0 +1,286 @@
+package hmm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+)
+
+// Implementations of forward-backward (hmmlearn's implementation argument).
+const (
+	ImplLog     = "log"
+	ImplScaling = "scaling"
+)
+
+// ErrUnderflow is returned by the scaling implementation when a frame has
+// (near-)zero probability under every state, like hmmlearn's ValueError.
+var ErrUnderflow = errors.New("hmm: forward pass failed with underflow; use implementation \"log\"")
+
+// chain holds π and A in the forms the recursions read.
+type chain struct {
+	k       int
+	pi, a   []float64 // π (K), A (K×K, row = from-state)
+	logPi   []float64
+	logA    []float64
+	aT      []float64 // Aᵀ: Σ_i w_i·A_ij reads a contiguous row
+	logAT   []float64 // (log A)ᵀ
+	invalid bool      // A holds NaN: only the log-space recursions apply
+}
+
+func newChain(pi, a []float64) *chain {
+	k := len(pi)
+	c := &chain{k: k, pi: pi, a: a, logPi: make([]float64, k), logA: make([]float64, k*k),
+		aT: make([]float64, k*k), logAT: make([]float64, k*k)}
+	c.update()
+	return c
+}
+
+// update recomputes the derived tables after π or A changed in place.
+func (c *chain) update() {
+	k := c.k
+	for i, p := range c.pi {
+		c.logPi[i] = math.Log(p)
+	}
+	c.invalid = false
+	for i := range k {
+		for j := range k {
+			v := c.a[i*k+j]
+			c.logA[i*k+j] = math.Log(v)
+			c.aT[j*k+i] = v
+			c.logAT[j*k+i] = c.logA[i*k+j]
+			c.invalid = c.invalid || math.IsNaN(v)
+		}
+	}
+}
+
+// work holds the buffers of the passes over one sequence. It grows to the
+// longest sequence and is reused across sequences and EM iterations. Each
+// implementation uses the buffers it names; ensure sizes them.
+type work struct {
+	k       int
+	logEm   []float64 // T×K log emission densities b_t(j), filled by the caller
+	prob    []float64 // T×K p_t(j) = exp(b_t(j) − emMax_t) (scaled), exp(b_t(j)) (scaling)
+	emMax   []float64 // T   max_j b_t(j) (scaled)
+	alpha   []float64 // T×K normalised forward values â_t (scaled, scaling)
+	beta    []float64 // T×K β̂_t (scaling); 2×K, the last two frames (scaled)
+	scale   []float64 // T   normalisers s_t (scaled), c_t (scaling)
+	bound   []float64 // T   bound D_t on the dropped states' values (scaled)
+	dropped []bool    // T×K states dropped by the scaled forward pass
+	// startDropped: the scaled forward pass without drops let a start
+	// state's π_j·p_0(j) underflow (see forwardScaled).
+	startDropped bool
+
+	logAlpha  []float64 // T×K log α_t − alphaOff_t, maximum 0 (log)
+	alphaOff  []float64 // T
+	alphaStep []float64 // T   alphaOff_t − alphaOff_{t−1}
+	alphaExp  []float64 // T×K exp(logAlpha_t)
+	logBeta   []float64 // T×K log β_t − betaOff_t, maximum 0 (log)
+	betaOff   []float64 // T
+	betaStep  []float64 // T
+	betaExp   []float64 // T×K exp(log β_t − m_t), see backwardLog
+	nextExp   []float64 // T×K exp(b_t + log β_t − m_{t−1})
+
+	gamma []float64 // T×K posteriors γ_t
+	xi    []float64 // K×K Σ_t ξ_t
+	delta []float64 // T×K Viterbi log-probabilities δ_t
+	tmp   []float64 // K
+}
+
+func newWork(k int) *work {
+	return &work{k: k, xi: make([]float64, k*k), tmp: make([]float64, k)}
+}
+
+// works keeps the buffers of finished calls for the next: the evaluate
+// stage scores host after host, each a sequence of thousands of rows.
+var works sync.Pool
+
+// getWork returns a work for K states from the pool, or a new one; give
+// it back with works.Put.
+func getWork(k int) *work {
+	if w, ok := works.Get().(*work); ok && w.k == k {
+		return w
+	}
+	return newWork(k)
+}
+
+// emissions computes the log emission densities of the T rows of x into
+// w.logEm and returns them.
+func (w *work) emissions(em emitter, x []float64, T int) []float64 {
+	ensure(&w.logEm, T*w.k)
+	em.frameLogProb(w.logEm, x, T)
+	return w.logEm
+}
+
+func ensure(b *[]float64, n int) {
+	if cap(*b) < n {
+		*b = make([]float64, n)
+	}
+	*b = (*b)[:n]
+}
+
+// need says what a pass must compute besides log P.
+type need int
+
+const (
+	needLogP  need = iota // log P (and, if asked, the per-row increments)
+	needGamma             // the posteriors γ_t in w.gamma
+	needXi                // γ_t and Σ_t ξ_t added to w.xi
+)
+
+// pass runs forward(-backward) over a sequence of T rows whose log emission
+// densities w.logEm holds and returns its log-likelihood; frames, if not
+// nil, receives the forward increments log P(x_t | x_<t). It is the one
+// place that picks an implementation:
+//
+//  1. ImplScaling: hmmlearn's scaled recursions (scaling.go), failing with
+//     ErrUnderflow where hmmlearn raises.
+//  2. The fast scaled recursions (scaled.go), which decline as soon as a
+//     positive quantity may have underflowed; for log P alone they may drop
+//     states whose mass is provably below 1e-17 of everything it changes.
+//  3. The log-space recursions (logspace.go), which never decline.
+//
+// With needGamma or needXi a sequence of zero probability is an error.
+func (w *work) pass(c *chain, impl string, T int, n need, frames []float64) (float64, error) {
+	if n == needXi {
+		clear(w.xi)
+	}
+	if impl == ImplScaling {
+		logP, err := w.forwardScaling(c, T)
+		if err == nil && n > needLogP {
+			w.backwardScaling(c, T)
+			w.posteriorsScaling(c, T, n == needXi)
+		}
+		return logP, err
+	}
+	if !c.invalid {
+		if logP, ok := w.forwardScaled(c, T, n == needLogP, frames); ok {
+			if n == needLogP || w.backwardScaled(c, T, n == needXi) {
+				return logP, nil
+			}
+			clear(w.xi)
+		}
+	}
+	logP := w.forwardLog(c, T, frames)
+	if n == needLogP {
+		return logP, nil
+	}
+	if math.IsInf(logP, -1) || math.IsNaN(logP) {
+		return 0, fmt.Errorf("hmm: the sequence has zero probability under the model (log-likelihood %v)", logP)
+	}
+	w.backwardLog(c, T)
+	w.posteriorsLog(c, T, logP, n == needXi)
+	return logP, nil
+}
+
+// forEach calls f with the index, rows and length of every sequence of
+// seqs, after computing its log emission densities into w.logEm.
+func (w *work) forEach(em emitter, seqs Sequences, f func(i int, x []float64, T int) error) error {
+	for i, b := range seqs.Bounds() {
+		T, x := b[1]-b[0], seqs.X[b[0]*seqs.D:b[1]*seqs.D]
+		w.emissions(em, x, T)
+		if err := f(i, x, T); err != nil {
+			return fmt.Errorf("sequence %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// score returns the log-likelihood of every sequence.
+func score(c *chain, em emitter, seqs Sequences, impl string) ([]float64, error) {
+	w := getWork(c.k)
+	defer works.Put(w)
+	out := make([]float64, len(seqs.Bounds()))
+	err := w.forEach(em, seqs, func(i int, _ []float64, T int) (err error) {
+		out[i], err = w.pass(c, impl, T, needLogP, nil)
+		return err
+	})
+	return out, err
+}
+
+// scoreFrames returns the forward increments of every row of every sequence
+// (Model.ScoreFrames).
+func scoreFrames(c *chain, em emitter, seqs Sequences) []float64 {
+	w := getWork(c.k)
+	defer works.Put(w)
+	out := make([]float64, seqs.T())
+	bounds := seqs.Bounds()
+	_ = w.forEach(em, seqs, func(i int, _ []float64, T int) error {
+		_, err := w.pass(c, ImplLog, T, needLogP, out[bounds[i][0]:bounds[i][1]])
+		return err
+	})
+	return out
+}
+
+// decodeScoreFrames returns decode's log-probabilities (no paths) and
+// scoreFrames's increments, computing the emission densities once.
+func decodeScoreFrames(c *chain, em emitter, seqs Sequences) (vit, frames []float64) {
+	w := getWork(c.k)
+	defer works.Put(w)
+	bounds := seqs.Bounds()
+	vit, frames = make([]float64, len(bounds)), make([]float64, seqs.T())
+	_ = w.forEach(em, seqs, func(i int, _ []float64, T int) error {
+		vit[i] = w.viterbi(c, T, nil)
+		_, err := w.pass(c, ImplLog, T, needLogP, frames[bounds[i][0]:bounds[i][1]])
+		return err
+	})
+	return vit, frames
+}
+
+// decode returns the Viterbi log-probability of every sequence and the
+// state paths of all rows, concatenated.
+func decode(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
+	w := getWork(c.k)
+	defer works.Put(w)
+	bounds := seqs.Bounds()
+	lp, path := make([]float64, len(bounds)), make([]int, seqs.T())
+	err := w.forEach(em, seqs, func(i int, _ []float64, T int) error {
+		lp[i] = w.viterbi(c, T, path[bounds[i][0]:bounds[i][1]])
+		return nil
+	})
+	return lp, path, err
+}
+
+// posteriors returns γ (T×K) of every sequence, concatenated.
+func posteriors(c *chain, em emitter, seqs Sequences, impl string) ([]float64, error) {
+	w := getWork(c.k)
+	defer works.Put(w)
+	k := c.k
+	out := make([]float64, seqs.T()*k)
+	bounds := seqs.Bounds()
+	err := w.forEach(em, seqs, func(i int, _ []float64, T int) error {
+		if _, err := w.pass(c, impl, T, needGamma, nil); err != nil {
+			return err
+		}
+		copy(out[bounds[i][0]*k:bounds[i][1]*k], w.gamma[:T*k])
+		return nil
+	})
+	return out, err
+}
+
+// decodeMAP is hmmlearn's decode(algorithm="map"): the state of highest
+// posterior per row (first index on ties) and, per sequence,
+// Σ_t max_j γ_t(j), a sum of probabilities, not a log-probability.
+func decodeMAP(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
+	g, err := posteriors(c, em, seqs, ImplLog)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := c.k
+	bounds := seqs.Bounds()
+	vals, path := make([]float64, len(bounds)), make([]int, seqs.T())
+	for i, b := range bounds {
+		for t := b[0]; t < b[1]; t++ {
+			row := g[t*k : (t+1)*k]
+			best := 0
+			for j := 1; j < k; j++ {
+				if row[j] > row[best] {
+					best = j
+				}
+			}
+			path[t] = best
+			vals[i] += row[best]
+		}
+	}
+	return vals, path, nil
+}
