@@ -424,17 +424,48 @@ func addWeighted4(o, v, gb []float64, f, s, n, d, k int) {
 type categoricalEmitter struct {
 	k, s int
 	logE []float64 // S×K: log E[k, s] stored symbol-major so a frame reads one row
+	// The scaled rung's tables: prob[s][k] = E[k, s] / max_k E[k, s],
+	// logMax[s] = log max_k E[k, s]; bad[s] where it would decline.
+	prob, logMax []float64
+	bad          []bool
 }
 
 func newCategoricalEmitter(c *Categorical) *categoricalEmitter {
 	k, ns := c.K, c.S
-	e := &categoricalEmitter{k: k, s: ns, logE: make([]float64, k*ns)}
+	e := &categoricalEmitter{k: k, s: ns, logE: make([]float64, k*ns), prob: make([]float64, k*ns),
+		logMax: make([]float64, ns), bad: make([]bool, ns)}
 	for j := range k {
 		for s := range ns {
 			e.logE[s*k+j] = math.Log(c.Emission[j*ns+s])
 		}
 	}
+	for s := range ns {
+		m, emax := maxOf(e.logE[s*k:(s+1)*k]), 0.0
+		e.logMax[s], e.bad[s] = m, m-m != 0
+		for j := range k {
+			emax = max(emax, c.Emission[j*ns+s])
+		}
+		for j := range k {
+			v := e.logE[s*k+j]
+			e.bad[s] = e.bad[s] || (v-m < emitFloor && !math.IsInf(v, -1))
+			e.prob[s*k+j] = c.Emission[j*ns+s] / emax
+		}
+	}
 	return e
+}
+
+// frameProb looks p_t and m_t up (probEmitter).
+func (e *categoricalEmitter) frameProb(p, emMax, x []float64, T int) bool {
+	k := e.k
+	for t := range T {
+		sym := int(x[t])
+		if e.bad[sym] {
+			return false
+		}
+		copy(p[t*k:(t+1)*k], e.prob[sym*k:(sym+1)*k])
+		emMax[t] = e.logMax[sym]
+	}
+	return true
 }
 
 func (e *categoricalEmitter) frameLogProb(dst, x []float64, T int) {

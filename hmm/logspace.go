@@ -138,7 +138,7 @@ func repeatsAt(b, v []float64, k, t, dir int) int {
 	}
 	frame := func(u int) []float64 { return v[u*k : (u+1)*k] }
 	t1, t2, t3 := t+dir, t+2*dir, t+3*dir
-	if t2 < 0 || t2 >= n || !sameBits(row(t), row(t1)) {
+	if n < minRepeatT || t2 < 0 || t2 >= n || !sameBits(row(t), row(t1)) {
 		return -1
 	}
 	if sameBits(frame(t1), frame(t2)) {

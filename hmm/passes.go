@@ -70,6 +70,7 @@ type work struct {
 	// startDropped: the scaled forward pass without drops let a start
 	// state's π_j·p_0(j) underflow (see forwardScaled).
 	startDropped bool
+	probReady    bool // prob and emMax hold p_t and m_t (probEmitter)
 
 	logAlpha  []float64 // T×K log α_t − alphaOff_t, maximum 0 (log)
 	alphaOff  []float64 // T
@@ -109,7 +110,20 @@ func getWork(k int) *work {
 func (w *work) emissions(em emitter, x []float64, T int) []float64 {
 	ensure(&w.logEm, T*w.k)
 	em.frameLogProb(w.logEm, x, T)
+	w.probReady = false
+	if pe, ok := em.(probEmitter); ok {
+		ensure(&w.prob, T*w.k)
+		ensure(&w.emMax, T)
+		w.probReady = pe.frameProb(w.prob, w.emMax, x, T)
+	}
 	return w.logEm
+}
+
+// probEmitter is an emitter that can give the scaled rung p_t and m_t
+// directly, without an exp per value (categorical: table look-ups). It
+// reports false where the scaled rung would have to decline or drop.
+type probEmitter interface {
+	frameProb(p, emMax, x []float64, T int) bool
 }
 
 func ensure(b *[]float64, n int) {

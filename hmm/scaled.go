@@ -60,7 +60,7 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 	for t := range T {
 		b, p := w.logEm[t*k:(t+1)*k], w.prob[t*k:(t+1)*k]
 		cur, dcur := w.alpha[t*k:(t+1)*k], w.dropped[t*k:(t+1)*k]
-		if src := w.repeats(t); src >= 0 {
+		if src := w.repeats(t, T); src >= 0 {
 			for j := range cur { // K values: a loop beats memmove
 				cur[j], dcur[j], p[j] = w.alpha[src*k+j], w.dropped[src*k+j], w.prob[src*k+j]
 			}
@@ -72,6 +72,9 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 			continue
 		}
 		m := maxOf(b)
+		if w.probReady {
+			m = w.emMax[t]
+		}
 		if m-m != 0 { // ±Inf or NaN
 			return 0, false
 		}
@@ -82,7 +85,7 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 			prev, dprev, bound = w.alpha[(t-1)*k:t*k], w.dropped[(t-1)*k:t*k], w.bound[t-1]
 		}
 		if bound == 0 && t > 0 {
-			if s, ok := quickFrame(c, prev, b, p, cur, m); ok {
+			if s, ok := quickFrame(c, prev, b, p, cur, m, w.probReady); ok {
 				clear(dcur)
 				w.emMax[t], w.scale[t], w.bound[t] = m, s, 0
 				acc.add(m, s)
@@ -124,6 +127,9 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 			// pj = p_t(j), below pmax.
 			var pj, pmax float64
 			switch v := b[j] - m; {
+			case w.probReady:
+				pj = p[j]
+				pmax = pj
 			case v >= emitFloor:
 				pj = expNeg(v)
 				pmax = pj
@@ -202,12 +208,15 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 // quickFrame computes frame cur (t > 0) from prev when no value is small:
 // the arithmetic of forwardScaled without its bookkeeping, which it leaves
 // to forwardScaled (ok = false) as soon as a value might need it.
-func quickFrame(c *chain, prev, b, p, cur []float64, m float64) (s float64, ok bool) {
+func quickFrame(c *chain, prev, b, p, cur []float64, m float64, ready bool) (s float64, ok bool) {
 	k := len(cur)
+	if k == 4 {
+		return quick4(c.aT, prev, b, p, cur, m, ready)
+	}
 	prev, b, p = prev[:k], b[:k], p[:k]
 	for j := range cur {
 		d := b[j] - m
-		if !(d >= emitFloor) {
+		if !(d >= emitFloor) && !ready {
 			return 0, false
 		}
 		col := c.aT[j*k : (j+1)*k : (j+1)*k]
@@ -215,7 +224,12 @@ func quickFrame(c *chain, prev, b, p, cur []float64, m float64) (s float64, ok b
 		for i, v := range prev {
 			sj += v * col[i]
 		}
-		pj := expNeg(d)
+		var pj float64
+		if ready {
+			pj = p[j]
+		} else {
+			pj = expNeg(d)
+		}
 		v := sj * pj
 		if sj < tiny || v < normalMin {
 			return 0, false
@@ -232,12 +246,51 @@ func quickFrame(c *chain, prev, b, p, cur []float64, m float64) (s float64, ok b
 	return s, true
 }
 
+// quick4 is quickFrame for K = 4, unrolled: the same arithmetic.
+func quick4(aT, prev, b, p, cur []float64, m float64, ready bool) (float64, bool) {
+	A, x, bb := (*[16]float64)(aT), (*[4]float64)(prev), (*[4]float64)(b)
+	pp, out := (*[4]float64)(p), (*[4]float64)(cur)
+	var pv [4]float64
+	if ready {
+		pv = *pp
+	} else {
+		for j := range 4 {
+			d := bb[j] - m
+			if !(d >= emitFloor) {
+				return 0, false
+			}
+			pv[j] = expNeg(d)
+		}
+	}
+	s0 := x[0]*A[0] + x[1]*A[1] + x[2]*A[2] + x[3]*A[3]
+	s1 := x[0]*A[4] + x[1]*A[5] + x[2]*A[6] + x[3]*A[7]
+	s2 := x[0]*A[8] + x[1]*A[9] + x[2]*A[10] + x[3]*A[11]
+	s3 := x[0]*A[12] + x[1]*A[13] + x[2]*A[14] + x[3]*A[15]
+	v0, v1, v2, v3 := s0*pv[0], s1*pv[1], s2*pv[2], s3*pv[3]
+	if s0 < tiny || s1 < tiny || s2 < tiny || s3 < tiny ||
+		v0 < normalMin || v1 < normalMin || v2 < normalMin || v3 < normalMin {
+		return 0, false
+	}
+	s := v0 + v1 + v2 + v3
+	inv := 1 / s
+	o := [4]float64{v0 * inv, v1 * inv, v2 * inv, v3 * inv}
+	if o[0] < normalMin || o[1] < normalMin || o[2] < normalMin || o[3] < normalMin {
+		return 0, false
+	}
+	*pp, *out = pv, o
+	return s, true
+}
+
+// minRepeatT is the shortest sequence whose frames are checked for
+// repeats: short ones (windows given as sequences) gain nothing.
+const minRepeatT = 64
+
 // repeats returns the earlier frame that frame t of forwardScaled equals,
 // or −1: t−1 if b_t = b_{t−1} and frame t−1 equals frame t−2; t−2 if
 // b_t = b_{t−1} = b_{t−2} and frame t−1 equals frame t−3.
-func (w *work) repeats(t int) int {
+func (w *work) repeats(t, T int) int {
 	k := w.k
-	if t < 2 || !sameBits(w.logEm[t*k:(t+1)*k], w.logEm[(t-1)*k:t*k]) {
+	if t < 2 || T < minRepeatT || !sameBits(w.logEm[t*k:(t+1)*k], w.logEm[(t-1)*k:t*k]) {
 		return -1
 	}
 	if w.sameFrame(t-1, t-2) {
@@ -287,6 +340,17 @@ func (w *work) backwardScaled(c *chain, T int, xi bool) bool {
 	}
 	for t := T - 2; t >= 0; t-- {
 		pt := w.prob[(t+1)*k : (t+2)*k : (t+2)*k]
+		if k == 4 {
+			s, ok := backStep4(c.a, pt, next, cur, e)
+			if !ok {
+				return false
+			}
+			if !w.backwardRest(c, t, cur, e, s, xi) {
+				return false
+			}
+			next, cur = cur, next
+			continue
+		}
 		for j := range e {
 			e[j] = pt[j] * next[j]
 			if e[j] < normalMin && pt[j] > 0 && next[j] > 0 {
@@ -316,35 +380,87 @@ func (w *work) backwardScaled(c *chain, T int, xi bool) bool {
 				return false
 			}
 		}
-		f := w.alpha[t*k : (t+1)*k : (t+1)*k]
-		z, ok := gammaFrame(w.gamma[t*k:(t+1)*k], f, cur)
-		if !ok {
-			return false
-		}
-		if xi {
-			// Σ_ij â_t(i)·A_ij·e_j = Σ_i â_t(i)·β̂_t(i)·s = z·s.
-			zx := z * s
-			if !(zx >= tiny) {
-				return false
-			}
-			inv = 1 / zx
-			for i, fv := range f {
-				fi := fv * inv
-				if fi == 0 {
-					continue
-				}
-				row, out := c.a[i*k:(i+1)*k:(i+1)*k], w.xi[i*k:(i+1)*k:(i+1)*k]
-				for j, ej := range e {
-					out[j] += fi * row[j] * ej
-				}
-			}
-		}
-		if t == 0 && w.startDropped && !w.fixStart(c, cur, e, z, s, xi) {
+		if !w.backwardRest(c, t, cur, e, s, xi) {
 			return false
 		}
 		next, cur = cur, next
 	}
 	return true
+}
+
+// backwardRest completes frame t of backwardScaled from β̂_t (cur), e =
+// p_{t+1} ⊙ β̂_{t+1} and the backward normaliser s: γ_t, ξ_t and, at t = 0,
+// the posteriors of dropped start states.
+func (w *work) backwardRest(c *chain, t int, cur, e []float64, s float64, xi bool) bool {
+	k := w.k
+	f := w.alpha[t*k : (t+1)*k : (t+1)*k]
+	z, ok := gammaFrame(w.gamma[t*k:(t+1)*k], f, cur)
+	if !ok {
+		return false
+	}
+	if xi {
+		// Σ_ij â_t(i)·A_ij·e_j = Σ_i â_t(i)·β̂_t(i)·s = z·s.
+		zx := z * s
+		if !(zx >= tiny) {
+			return false
+		}
+		inv := 1 / zx
+		for i, fv := range f {
+			fi := fv * inv
+			if fi == 0 {
+				continue
+			}
+			row, out := c.a[i*k:(i+1)*k:(i+1)*k], w.xi[i*k:(i+1)*k:(i+1)*k]
+			for j, ej := range e {
+				out[j] += fi * row[j] * ej
+			}
+		}
+	}
+	if t == 0 && w.startDropped && !w.fixStart(c, cur, e, z, s, xi) {
+		return false
+	}
+	return true
+}
+
+// backStep4 is the β̂ step of backwardScaled for K = 4, unrolled: the same
+// products and sums in the same order, the checks taken only when a value
+// is small. It writes e = p_{t+1} ⊙ β̂_{t+1} and β̂_t (cur) and returns the
+// normaliser.
+func backStep4(a, pt, next, cur, e []float64) (float64, bool) {
+	A, p, n := (*[16]float64)(a), (*[4]float64)(pt), (*[4]float64)(next)
+	ev, out := (*[4]float64)(e), (*[4]float64)(cur)
+	e0, e1, e2, e3 := p[0]*n[0], p[1]*n[1], p[2]*n[2], p[3]*n[3]
+	*ev = [4]float64{e0, e1, e2, e3}
+	if e0 < normalMin || e1 < normalMin || e2 < normalMin || e3 < normalMin {
+		for j := range 4 {
+			if ev[j] < normalMin && p[j] > 0 && n[j] > 0 {
+				return 0, false
+			}
+		}
+	}
+	v0 := A[0]*e0 + A[1]*e1 + A[2]*e2 + A[3]*e3
+	v1 := A[4]*e0 + A[5]*e1 + A[6]*e2 + A[7]*e3
+	v2 := A[8]*e0 + A[9]*e1 + A[10]*e2 + A[11]*e3
+	v3 := A[12]*e0 + A[13]*e1 + A[14]*e2 + A[15]*e3
+	if v0 < tiny || v1 < tiny || v2 < tiny || v3 < tiny {
+		for i, v := range [4]float64{v0, v1, v2, v3} {
+			if v < tiny && !exactSum(e, a[i*4:i*4+4], v) {
+				return 0, false
+			}
+		}
+	}
+	s := v0 + v1 + v2 + v3
+	if !(s > 0) {
+		return 0, false
+	}
+	inv := 1 / s
+	*out = [4]float64{v0 * inv, v1 * inv, v2 * inv, v3 * inv}
+	for _, v := range out {
+		if v > 0 && v < normalMin {
+			return 0, false
+		}
+	}
+	return s, true
 }
 
 // fixStart sets γ_0 (and, if xi, adds ξ_0) of the start states that

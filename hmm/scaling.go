@@ -20,6 +20,7 @@ func (w *work) forwardScaling(c *chain, T int) (float64, error) {
 	ensure(&w.prob, T*k)
 	ensure(&w.scale, T)
 	a, p := w.alpha, w.prob
+	w.probReady = false // p is overwritten with exp(b)
 	for i := range T * k {
 		p[i] = math.Exp(w.logEm[i])
 	}
