@@ -4,20 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -32,131 +25,6 @@ const Version = "0.1.0"
 
 // FormatVersion is the version of the results-folder layout.
 const FormatVersion = 1
-
-// Manifest is manifest.json: how a run was made.
-type Manifest struct {
-	Format         int                 `json:"format"`
-	BotprofVersion string              `json:"botprof_version"`
-	Experiment     string              `json:"experiment"`
-	RunID          string              `json:"run_id"`
-	SpecPath       string              `json:"spec_path"`
-	Sets           []string            `json:"sets,omitempty"`
-	SpecText       string              `json:"spec_text"`               // the spec file as written
-	Spec           Spec                `json:"spec"`                    // as written plus --set, before the sweep
-	NarrowedAxes   []string            `json:"narrowed_axes,omitempty"` // sweep axes --set replaced or added
-	Sweep          map[string][]string `json:"sweep,omitempty"`
-	SweepOrder     []string            `json:"sweep_order,omitempty"`
-	Data           ManifestData        `json:"data"`
-	Git            ManifestGit         `json:"git"`
-	GoVersion      string              `json:"go_version"`
-	Modules        map[string]string   `json:"modules"`
-	Started        string              `json:"started"`
-	WallSeconds    float64             `json:"wall_seconds"`
-	Points         []ManifestPoint     `json:"points"`
-	Load           any                 `json:"load,omitempty"`
-}
-
-// ManifestData identifies the input file.
-type ManifestData struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-}
-
-// ManifestGit records the commit botprof was built from and whether its
-// tree had uncommitted changes (see gitState).
-type ManifestGit struct {
-	Commit string `json:"commit"`
-	Dirty  bool   `json:"dirty"`
-}
-
-// ManifestPoint is one point of the run.
-type ManifestPoint struct {
-	Name   string            `json:"name"`
-	Params map[string]string `json:"params"`
-	Spec   Spec              `json:"spec"` // the point's resolved parameters
-	Seed   uint64            `json:"seed"`
-	Status string            `json:"status"`
-	Error  string            `json:"error,omitempty"`
-	Stages []StageRecord     `json:"stages"`
-}
-
-// PartialSuffix ends the name of a results folder being written: a run is
-// built in results/<experiment>/.<run-id>.partial/ and renamed to
-// results/<experiment>/<run-id>/ by CommitRunDir once every file is
-// written, so that a folder under its final name is always complete. A
-// failed or killed run leaves the .partial folder, which readers list as
-// partial and never as a run.
-const PartialSuffix = ".partial"
-
-// NewRunDir creates the folder a run's results are written into,
-// results/<experiment>/.<run-id>.partial/, with a run id that sorts by time
-// and is not used by another run, and returns it and the run id.
-func NewRunDir(root, experiment string, now time.Time) (string, string, error) {
-	if err := CheckExperimentName(experiment); err != nil {
-		return "", "", err
-	}
-	base := filepath.Join(root, experiment)
-	if rel, err := filepath.Rel(root, base); err != nil || rel != experiment {
-		return "", "", fmt.Errorf("experiment %q: its results folder %s is not directly under %s", experiment, base, root)
-	}
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return "", "", err
-	}
-	id := now.UTC().Format("20060102T150405.000Z")
-	for i := 1; ; i++ {
-		runID := id
-		if i > 1 {
-			runID = fmt.Sprintf("%s-%d", id, i)
-		}
-		if _, err := os.Lstat(filepath.Join(base, runID)); err == nil {
-			continue
-		}
-		dir := filepath.Join(base, "."+runID+PartialSuffix)
-		err := os.Mkdir(dir, 0o755)
-		if err == nil {
-			return dir, runID, nil
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return "", "", err
-		}
-	}
-}
-
-// CommitRunDir gives a completely written run folder (from NewRunDir) its
-// final name and returns it. The folder's files are flushed to disk first,
-// so that a crash after the rename cannot leave a complete-looking folder
-// with missing contents.
-func CommitRunDir(partial string) (string, error) {
-	name := filepath.Base(partial)
-	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, PartialSuffix) {
-		return "", fmt.Errorf("%s is not a partial run folder", partial)
-	}
-	final := filepath.Join(filepath.Dir(partial), strings.TrimSuffix(name[1:], PartialSuffix))
-	if err := filepath.WalkDir(partial, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		return syncFile(path)
-	}); err != nil {
-		return "", err
-	}
-	if _, err := os.Lstat(final); err == nil {
-		return "", fmt.Errorf("%s already exists", final)
-	}
-	if err := os.Rename(partial, final); err != nil {
-		return "", err
-	}
-	return final, nil
-}
-
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
-}
 
 // WriteResults writes the run's files into dir (made by NewRunDir).
 func WriteResults(dir, runID string, out *Outcome) error {
@@ -179,95 +47,6 @@ func WriteResults(dir, runID string, out *Outcome) error {
 		}
 	}
 	return nil
-}
-
-func buildManifest(runID string, out *Outcome) Manifest {
-	plan := out.Plan
-	m := Manifest{
-		Format: FormatVersion, BotprofVersion: Version, Experiment: plan.Name, RunID: runID,
-		SpecPath: plan.File, Sets: plan.Sets, SpecText: string(plan.Raw), Spec: plan.Base, NarrowedAxes: plan.Narrowed,
-		Data:      ManifestData{Path: out.DataPath, SHA256: out.DataSHA},
-		Git:       out.gitState(),
-		GoVersion: runtime.Version(), Modules: modules(),
-		Started: out.Started.UTC().Format(time.RFC3339Nano), WallSeconds: round3(out.Wall.Seconds()),
-	}
-	if out.Load != nil {
-		m.Load = out.Load
-	}
-	if len(plan.Sweep) > 0 {
-		m.Sweep = map[string][]string{}
-		for _, ax := range plan.Sweep {
-			m.Sweep[ax.Key] = ax.Values
-			m.SweepOrder = append(m.SweepOrder, ax.Key)
-		}
-	}
-	for _, p := range out.Points {
-		mp := ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Spec: p.Point.Spec, Seed: p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
-		if mp.Params == nil {
-			mp.Params = map[string]string{}
-		}
-		if p.Err != nil {
-			mp.Status, mp.Error = "failed", p.Err.Error()
-		}
-		for i := range mp.Stages {
-			mp.Stages[i].Seconds = round3(mp.Stages[i].Seconds)
-		}
-		m.Points = append(m.Points, mp)
-	}
-	return m
-}
-
-func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
-
-func (o *Outcome) gitState() ManifestGit {
-	if o.git == nil {
-		return gitState()
-	}
-	return o.git()
-}
-
-// gitState is the commit botprof was built from: Go's VCS stamp in the
-// binary (go build in a git checkout), or, for a binary without one (go run,
-// go test), the git state of the working directory, which costs two git
-// processes (Execute starts them early, in the background).
-func gitState() ManifestGit {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if g, stamped := vcsStamp(bi.Settings); stamped {
-			return g
-		}
-	}
-	g := ManifestGit{Commit: "unknown"}
-	if b, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
-		g.Commit = strings.TrimSpace(string(b))
-		if s, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
-			g.Dirty = len(bytes.TrimSpace(s)) > 0
-		}
-	}
-	return g
-}
-
-// vcsStamp reads the commit and the dirty flag from Go's build settings; it
-// reports whether the binary was stamped.
-func vcsStamp(settings []debug.BuildSetting) (g ManifestGit, stamped bool) {
-	for _, st := range settings {
-		switch st.Key {
-		case "vcs.revision":
-			g.Commit, stamped = st.Value, true
-		case "vcs.modified":
-			g.Dirty = st.Value == "true"
-		}
-	}
-	return g, stamped
-}
-
-func modules() map[string]string {
-	out := map[string]string{}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			out[d.Path] = d.Version
-		}
-	}
-	return out
 }
 
 func writeJSONFile(path string, v any) error {

@@ -1,0 +1,372 @@
+package pipeline
+
+// Plans: a spec file with its --set overrides, expanded over the sweep axes.
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Plan is a parsed spec file: its points (one, or the sweep's product) in a
+// deterministic order.
+type Plan struct {
+	File   string
+	Name   string      // experiment name
+	Sweep  []SweepAxis // in spec order
+	Points []Point
+	Raw    []byte // the spec file as read
+	Sets   []string
+	// Base is the spec as written plus overrides, before any sweep axis
+	// is applied: what the points share. Its swept keys hold the file's
+	// value outside the sweep block, or the default.
+	Base Spec
+	// Narrowed lists the sweep axes --set replaced or added.
+	Narrowed []string
+}
+
+// SweepAxis is one key of a sweep block with its values (YAML text).
+type SweepAxis struct {
+	Key    string
+	Values []string
+}
+
+// Point is one fully resolved experiment point.
+type Point struct {
+	Name   string            // "base" or "window.size=20,model.states=8,model.seed=3"
+	Params map[string]string // swept key -> value text
+	Spec   Spec
+}
+
+var validSweepKey = regexp.MustCompile(`^[a-z_]+(\.[a-z_0-9]+)*$`)
+
+// LoadPlan reads a spec file, applies --set overrides (key=value, YAML
+// values) and expands its sweep. Every point is decoded strictly and
+// validated; the first problem is returned with file, line and YAML path.
+// A sweep of more than DefaultMaxPoints points is refused (see
+// LoadPlanLimit).
+func LoadPlan(file string, sets []string) (*Plan, error) {
+	return LoadPlanLimit(file, sets, DefaultMaxPoints)
+}
+
+// DefaultMaxPoints is the largest sweep LoadPlan expands: a bigger one is
+// more often a mistake (an axis too many) than an intent, and its points
+// are planned in memory before any runs. `botprof run --max-points`
+// raises it.
+const DefaultMaxPoints = 10000
+
+// LoadPlanLimit is LoadPlan with the limit on the number of points
+// (maxPoints <= 0: none). The count is checked before any point is built.
+func LoadPlanLimit(file string, sets []string, maxPoints int) (*Plan, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return parsePlan(file, raw, sets, maxPoints)
+}
+
+// ParsePlan is LoadPlan on spec text already read.
+func ParsePlan(file string, raw []byte, sets []string) (*Plan, error) {
+	return parsePlan(file, raw, sets, DefaultMaxPoints)
+}
+
+func parsePlan(file string, raw []byte, sets []string, maxPoints int) (*Plan, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, &SpecError{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if len(doc.Content) == 0 {
+		return nil, &SpecError{File: file, Msg: "the spec is empty"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &SpecError{File: file, Line: root.Line, Msg: "a spec is a mapping of keys (experiment, data, hosts, ...)"}
+	}
+	// Split off the sweep block: it is not part of a point's spec.
+	var sweepNode *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "sweep" {
+			sweepNode = root.Content[i+1]
+			root.Content = append(root.Content[:i:i], root.Content[i+2:]...)
+			break
+		}
+	}
+	narrowed, err := applySets(root, &sweepNode, sets)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := expandPlan(file, raw, root, sweepNode, sets, maxPoints)
+	if err != nil {
+		return nil, attributeSets(err, sets)
+	}
+	plan.Narrowed = narrowed
+	return plan, nil
+}
+
+// applySets applies --set overrides to a spec's root (without its sweep
+// block) and to its sweep. An override of a swept key replaces that axis's
+// values (`--set model.seed=7` or `--set 'model.seed=[1,2]'` narrows the
+// seeds), as does `--set sweep.KEY=[...]`, which also adds an axis. It
+// returns the axes it changed. The value nodes of override i carry the line
+// -(i+1), so that errors found later name the override (attributeSets).
+func applySets(root *yaml.Node, sweep **yaml.Node, sets []string) ([]string, error) {
+	var narrowed []string
+	for i, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, &SpecError{Set: s, Msg: "want key=value, e.g. --set model.states=8"}
+		}
+		vn, err := parseValueNode(v)
+		if err != nil {
+			return nil, &SpecError{Set: s, Msg: fmt.Sprintf("value is not valid YAML: %v", err)}
+		}
+		markLines(vn, -(i + 1))
+		if k == "sweep" {
+			return nil, &SpecError{Set: s, Msg: "set one sweep axis at a time: --set sweep.KEY=[values]"}
+		}
+		axis, explicit := strings.CutPrefix(k, "sweep.")
+		if explicit || hasAxis(*sweep, k) {
+			if *sweep == nil || (*sweep).Kind == yaml.ScalarNode && (*sweep).Tag == "!!null" {
+				*sweep = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			}
+			if (*sweep).Kind != yaml.MappingNode {
+				return nil, &SpecError{Set: s, Path: "sweep", Msg: "the spec's sweep block is not a mapping"}
+			}
+			if vn.Kind != yaml.SequenceNode {
+				vn = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: vn.Line, Content: []*yaml.Node{vn}}
+			}
+			setAxis(*sweep, axis, vn)
+			narrowed = append(narrowed, axis)
+			continue
+		}
+		if err := setPath(root, k, vn); err != nil {
+			return nil, &SpecError{Set: s, Msg: err.Error()}
+		}
+	}
+	return narrowed, nil
+}
+
+// hasAxis reports whether the sweep block has the key.
+func hasAxis(sweep *yaml.Node, key string) bool {
+	if sweep == nil || sweep.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(sweep.Content); i += 2 {
+		if sweep.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// setAxis replaces (or appends) the values of one sweep axis.
+func setAxis(sweep *yaml.Node, key string, values *yaml.Node) {
+	for i := 0; i+1 < len(sweep.Content); i += 2 {
+		if sweep.Content[i].Value == key {
+			sweep.Content[i+1] = values
+			return
+		}
+	}
+	sweep.Content = append(sweep.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: values.Line}, values)
+}
+
+// markLines gives every node of a tree the line l.
+func markLines(n *yaml.Node, l int) {
+	n.Line = l
+	for _, c := range n.Content {
+		markLines(c, l)
+	}
+}
+
+// attributeSets rewrites a spec error found at a node that came from a
+// --set override (a negative line, see applySets) to name the override
+// instead of a line of the file.
+func attributeSets(err error, sets []string) error {
+	var se *SpecError
+	if errors.As(err, &se) && se.Line < 0 && -se.Line <= len(sets) {
+		se.Set, se.Line = sets[-se.Line-1], 0
+	}
+	return err
+}
+
+// expandPlan expands the sweep over the spec's root and decodes and
+// validates every point.
+func expandPlan(file string, raw []byte, root, sweepNode *yaml.Node, sets []string, maxPoints int) (*Plan, error) {
+	base := DefaultSpec()
+	if err := decodeStrict(file, cloneNode(root), &base); err != nil {
+		return nil, err
+	}
+	if base.Experiment == "" {
+		base.Experiment = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	}
+	plan := &Plan{File: file, Raw: raw, Sets: sets, Base: base}
+	axes, axisNodes, err := parseSweep(file, sweepNode)
+	if err != nil {
+		return nil, err
+	}
+	plan.Sweep = axes
+	if n := pointCount(axes); maxPoints > 0 && n > maxPoints {
+		var dims []string
+		for _, ax := range axes {
+			dims = append(dims, fmt.Sprintf("%s (%d)", ax.Key, len(ax.Values)))
+		}
+		return nil, &SpecError{File: file, Line: sweepNode.Line, Path: "sweep",
+			Msg: fmt.Sprintf("%d points (%s) exceed the limit of %d: narrow an axis (--set KEY=[...]) or raise --max-points", n, strings.Join(dims, " × "), maxPoints)}
+	}
+	combos := cartesian(axisNodes)
+	for _, combo := range combos {
+		n := cloneNode(root)
+		params := map[string]string{}
+		var name []string
+		for i, v := range combo {
+			if err := setPath(n, axes[i].Key, cloneNode(v)); err != nil {
+				return nil, &SpecError{File: file, Line: v.Line, Path: "sweep." + axes[i].Key, Msg: err.Error()}
+			}
+			params[axes[i].Key] = v.Value
+			name = append(name, axes[i].Key+"="+v.Value)
+		}
+		spec := DefaultSpec()
+		if err := decodeStrict(file, n, &spec); err != nil {
+			return nil, err
+		}
+		if spec.Experiment == "" {
+			spec.Experiment = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+		}
+		if err := spec.Validate(file, n); err != nil {
+			if len(name) > 0 {
+				return nil, fmt.Errorf("sweep point %s: %w", strings.Join(name, ","), err)
+			}
+			return nil, err
+		}
+		pname := "base"
+		if len(name) > 0 {
+			pname = strings.Join(name, ",")
+		}
+		plan.Points = append(plan.Points, Point{Name: pname, Params: params, Spec: spec})
+	}
+	plan.Name = plan.Points[0].Spec.Experiment
+	for _, p := range plan.Points {
+		if p.Spec.Experiment != plan.Name {
+			return nil, &SpecError{File: file, Path: "sweep.experiment", Msg: "the experiment name cannot be swept"}
+		}
+	}
+	return plan, nil
+}
+
+func parseSweep(file string, n *yaml.Node) ([]SweepAxis, [][]*yaml.Node, error) {
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return nil, nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, nil, &SpecError{File: file, Line: n.Line, Path: "sweep", Msg: "expected a mapping of spec keys to lists of values, e.g. window.size: [5, 10, 20]"}
+	}
+	var axes []SweepAxis
+	var nodes [][]*yaml.Node
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		path := "sweep." + k.Value
+		if !validSweepKey.MatchString(k.Value) {
+			return nil, nil, &SpecError{File: file, Line: k.Line, Path: path, Msg: "a sweep key is a dotted spec key such as model.states"}
+		}
+		if k.Value == "sweep" || k.Value == "experiment" || strings.HasPrefix(k.Value, "sweep.") {
+			return nil, nil, &SpecError{File: file, Line: k.Line, Path: path, Msg: "this key cannot be swept"}
+		}
+		if seen[k.Value] {
+			return nil, nil, &SpecError{File: file, Line: k.Line, Path: path, Msg: "key given twice"}
+		}
+		seen[k.Value] = true
+		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+			return nil, nil, &SpecError{File: file, Line: v.Line, Path: path, Msg: "expected a non-empty list of values"}
+		}
+		ax := SweepAxis{Key: k.Value}
+		vals := map[string]bool{}
+		for j, c := range v.Content {
+			if c.Kind != yaml.ScalarNode {
+				return nil, nil, &SpecError{File: file, Line: c.Line, Path: fmt.Sprintf("%s[%d]", path, j), Msg: "sweep values must be scalars"}
+			}
+			if vals[c.Value] {
+				return nil, nil, &SpecError{File: file, Line: c.Line, Path: fmt.Sprintf("%s[%d]", path, j), Msg: fmt.Sprintf("value %s given twice", c.Value)}
+			}
+			vals[c.Value] = true
+			ax.Values = append(ax.Values, c.Value)
+		}
+		axes = append(axes, ax)
+		nodes = append(nodes, v.Content)
+	}
+	return axes, nodes, nil
+}
+
+// pointCount is the number of points of a sweep (saturating, so that a
+// huge product cannot overflow).
+func pointCount(axes []SweepAxis) int {
+	n := 1
+	for _, ax := range axes {
+		if n > math.MaxInt32 {
+			return n
+		}
+		n *= len(ax.Values)
+	}
+	return n
+}
+
+// cartesian expands axes in order, the last axis varying fastest.
+func cartesian(axes [][]*yaml.Node) [][]*yaml.Node {
+	out := [][]*yaml.Node{nil}
+	for _, vals := range axes {
+		var next [][]*yaml.Node
+		for _, prefix := range out {
+			for _, v := range vals {
+				next = append(next, append(slices.Clone(prefix), v))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// lineOf finds the line of a dotted key path in a YAML tree (0 if absent;
+// negative for a value from a --set override).
+func lineOf(root *yaml.Node, path string) int {
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	cur := root
+	line := 0
+	for _, p := range strings.Split(path, ".") {
+		name, idx, hasIdx := strings.Cut(p, "[")
+		if cur.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for j := 0; j+1 < len(cur.Content); j += 2 {
+			if cur.Content[j].Value == name {
+				next = cur.Content[j+1]
+				line = cur.Content[j].Line
+				if next.Line < 0 { // a value from --set (see applySets)
+					line = next.Line
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		if hasIdx {
+			var i int
+			fmt.Sscanf(idx, "%d]", &i)
+			if next.Kind == yaml.SequenceNode && i < len(next.Content) {
+				next = next.Content[i]
+				line = next.Line
+			}
+		}
+		cur = next
+	}
+	return line
+}

@@ -1,0 +1,94 @@
+package pipeline
+
+// The runner's use of the stage cache: lookups, miss reasons, background writes.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"botprof/pipeline/cache"
+)
+
+// noteCacheWrite counts a failed cache write: the run's results stay
+// correct (the value is in memory), but the next run recomputes it, and a
+// full or read-only cache should not go unnoticed.
+func (r *runner) noteCacheWrite(err error) {
+	if err == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cacheErrs == 0 {
+		r.firstCacheErr = err
+	}
+	r.cacheErrs++
+}
+
+// get reads a stage's cache entry. A miss other than "absent" (a partial,
+// corrupt or foreign entry) is remembered, so that --explain and the
+// manifest say why the stage ran although an entry existed.
+func (r *runner) get(key cache.Key) *cache.Entry {
+	e, reason := r.cache.Get(key)
+	if e == nil && reason != "" && reason != "absent" {
+		r.mu.Lock()
+		if r.missWhy == nil {
+			r.missWhy = map[string]string{}
+		}
+		r.missWhy[key.ID] = reason
+		r.mu.Unlock()
+	}
+	return e
+}
+
+// missReason returns why key's existing entry was not used, if it was not.
+func (r *runner) missReason(id string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.missWhy[id]
+}
+
+// cacheWarning describes the failed cache writes, if any.
+func (r *runner) cacheWarning() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cacheErrs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("stage cache %s: %d writes failed (first: %v); the results are correct, but the next run recomputes what was not stored",
+		r.cache.Dir(), r.cacheErrs, r.firstCacheErr)
+}
+
+// putAsync stores a stage output in the background, off the critical path:
+// on two cores a cache write overlaps the next stage's work. Execute waits
+// for every write before it returns. The values the writers read must stay
+// unchanged, which holds: stage outputs are immutable once made.
+func (r *runner) putAsync(key cache.Key, files map[string]cache.WriteFunc, after ...func()) {
+	r.pending.Add(1)
+	go func() {
+		defer r.pending.Done()
+		if r.opt.beforeBackgroundWrite != nil {
+			r.opt.beforeBackgroundWrite()
+		}
+		r.noteCacheWrite(r.cache.Put(key, files))
+		for _, f := range after {
+			f()
+		}
+	}()
+}
+
+func jsonWriter(v any) cache.WriteFunc {
+	return func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(v)
+	}
+}
+
+func readJSON(e *cache.Entry, name string, v any) error {
+	b, err := e.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}

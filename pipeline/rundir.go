@@ -1,0 +1,91 @@
+package pipeline
+
+// Run folders: created as .ID.partial and renamed when complete.
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// PartialSuffix ends the name of a results folder being written: a run is
+// built in results/<experiment>/.<run-id>.partial/ and renamed to
+// results/<experiment>/<run-id>/ by CommitRunDir once every file is
+// written, so that a folder under its final name is always complete. A
+// failed or killed run leaves the .partial folder, which readers list as
+// partial and never as a run.
+const PartialSuffix = ".partial"
+
+// NewRunDir creates the folder a run's results are written into,
+// results/<experiment>/.<run-id>.partial/, with a run id that sorts by time
+// and is not used by another run, and returns it and the run id.
+func NewRunDir(root, experiment string, now time.Time) (string, string, error) {
+	if err := CheckExperimentName(experiment); err != nil {
+		return "", "", err
+	}
+	base := filepath.Join(root, experiment)
+	if rel, err := filepath.Rel(root, base); err != nil || rel != experiment {
+		return "", "", fmt.Errorf("experiment %q: its results folder %s is not directly under %s", experiment, base, root)
+	}
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", "", err
+	}
+	id := now.UTC().Format("20060102T150405.000Z")
+	for i := 1; ; i++ {
+		runID := id
+		if i > 1 {
+			runID = fmt.Sprintf("%s-%d", id, i)
+		}
+		if _, err := os.Lstat(filepath.Join(base, runID)); err == nil {
+			continue
+		}
+		dir := filepath.Join(base, "."+runID+PartialSuffix)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, runID, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return "", "", err
+		}
+	}
+}
+
+// CommitRunDir gives a completely written run folder (from NewRunDir) its
+// final name and returns it. The folder's files are flushed to disk first,
+// so that a crash after the rename cannot leave a complete-looking folder
+// with missing contents.
+func CommitRunDir(partial string) (string, error) {
+	name := filepath.Base(partial)
+	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, PartialSuffix) {
+		return "", fmt.Errorf("%s is not a partial run folder", partial)
+	}
+	final := filepath.Join(filepath.Dir(partial), strings.TrimSuffix(name[1:], PartialSuffix))
+	if err := filepath.WalkDir(partial, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return syncFile(path)
+	}); err != nil {
+		return "", err
+	}
+	if _, err := os.Lstat(final); err == nil {
+		return "", fmt.Errorf("%s already exists", final)
+	}
+	if err := os.Rename(partial, final); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}

@@ -1,0 +1,64 @@
+package pipeline
+
+// Stage discretize: run, cache read/write.
+
+import (
+	"context"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/pipeline/cache"
+	"botprof/stages/discretize"
+)
+
+func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getLoad func() (*flowsOut, error)) (any, bool, error) {
+	if r.cache != nil {
+		if e := r.get(key); e != nil {
+			if d, err := readDiscretize(e, r.mem); err == nil {
+				return d, true, nil
+			}
+		}
+	}
+	fl, err := getLoad()
+	if err != nil {
+		return nil, false, err
+	}
+	sw.restart()
+	feats := make([]discretize.Feature, len(s.Discretize.Features))
+	for i, f := range s.Discretize.Features {
+		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
+	}
+	d, err := discretize.Run(ctx, r.mem, fl.rec, discretize.Params{Features: feats, FitOn: s.Discretize.FitOn,
+		Compat: compat(s.Discretize.Compat), Profile: fitHost(s), Hosts: discretizeHosts(s)})
+	if err != nil {
+		return nil, false, err
+	}
+	if r.cache != nil {
+		r.putAsync(key, map[string]cache.WriteFunc{
+			"codes.arrow":  func(w io.Writer) error { return cache.WriteArrow(w, d.Codes) },
+			"mapping.json": jsonWriter(d.Mapping),
+			"symbols.json": jsonWriter(d.Symbols),
+			"hosts.json":   jsonWriter(d.Hosts),
+		})
+	}
+	return d, false, nil
+}
+
+func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, error) {
+	rec, err := cache.ReadArrow(e.Path("codes.arrow"), mem)
+	if err != nil {
+		return nil, err
+	}
+	d := &discretize.Result{Codes: rec}
+	if err := readJSON(e, "mapping.json", &d.Mapping); err != nil {
+		return nil, err
+	}
+	if err := readJSON(e, "symbols.json", &d.Symbols); err != nil {
+		return nil, err
+	}
+	if err := readJSON(e, "hosts.json", &d.Hosts); err != nil {
+		return nil, err
+	}
+	return d, nil
+}

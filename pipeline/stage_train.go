@@ -1,0 +1,100 @@
+package pipeline
+
+// Stage train: run, cache read/write, spec to hmm.Config.
+
+import (
+	"context"
+	"io"
+	"runtime"
+
+	"botprof/hmm"
+	"botprof/pipeline/cache"
+	"botprof/stages/discretize"
+	"botprof/stages/train"
+	"botprof/stages/window"
+)
+
+// trainOut is the train stage's output.
+type trainOut struct {
+	model   hmm.Model
+	modelJS []byte
+	report  *hmm.Report
+	windows int
+}
+
+func (r *runner) stageTrain(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
+	if r.cache != nil {
+		if e := r.get(key); e != nil {
+			if t, err := readTrain(e); err == nil {
+				return t, true, nil
+			}
+		}
+	}
+	w, d, err := getWin()
+	if err != nil {
+		return nil, false, err
+	}
+	sw.restart()
+	res, err := train.Run(ctx, w, s.Hosts.Profile, d.Symbols, train.Params{Model: hmmConfig(s.Model), Input: s.Model.ModelInput()})
+	if err != nil {
+		return nil, false, err
+	}
+	js, err := hmm.MarshalModel(res.Model)
+	if err != nil {
+		return nil, false, err
+	}
+	t := &trainOut{model: res.Model, modelJS: js, report: res.Report, windows: res.Windows}
+	if r.cache != nil {
+		r.putAsync(key, map[string]cache.WriteFunc{
+			"model.json":  func(w io.Writer) error { _, err := w.Write(js); return err },
+			"report.json": jsonWriter(trainReport{Report: res.Report, Windows: res.Windows}),
+		})
+	}
+	return t, false, nil
+}
+
+type trainReport struct {
+	Report  *hmm.Report `json:"report"`
+	Windows int         `json:"windows"`
+}
+
+func readTrain(e *cache.Entry) (*trainOut, error) {
+	js, err := e.ReadFile("model.json")
+	if err != nil {
+		return nil, err
+	}
+	m, err := hmm.UnmarshalModel(js)
+	if err != nil {
+		return nil, err
+	}
+	var tr trainReport
+	if err := readJSON(e, "report.json", &tr); err != nil {
+		return nil, err
+	}
+	return &trainOut{model: m, modelJS: js, report: tr.Report, windows: tr.Windows}, nil
+}
+
+func hmmConfig(m ModelSpec) hmm.Config {
+	c := hmm.DefaultConfig()
+	c.Kind = m.Kind
+	c.States = m.States
+	c.Covariance = m.Covariance
+	c.Symbols = m.Symbols
+	c.NIter = m.NIter
+	c.Tol = m.Tol
+	c.Seed = m.Seed
+	c.Restarts = m.Restarts
+	c.Implementation = m.Implementation
+	c.MinCovar = m.MinCovar
+	c.StartprobPrior = m.StartprobPrior
+	c.TransmatPrior = m.TransmatPrior
+	c.MeansPrior = m.MeansPrior
+	c.MeansWeight = m.MeansWeight
+	c.CovarsPrior = m.CovarsPrior
+	c.CovarsWeight = m.CovarsWeight
+	c.EmissionPrior = m.EmissionPrior
+	// Restarts and sequences run on all cores; hmm's results do not depend
+	// on the number of workers.
+	c.Workers = runtime.GOMAXPROCS(0)
+	return c
+}
