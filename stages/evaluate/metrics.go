@@ -85,14 +85,46 @@ func aucSorted(p, n []float64) float64 {
 	return float64(u2) / 2 / (np * nn)
 }
 
-// aucROC returns AUC and ROC of pos and neg, sorting them in place once.
+// TieTol is the relative difference below which window scores count as
+// tied. Window scores come in large groups of identical windows, and
+// their last bits depend on the arithmetic path (which forward rung
+// scored a host, the machine's fused multiply-adds): without it a
+// rounding change of 1 ulp moved a window AUC by 6.5e-4 (issue 15).
+const TieTol = 1e-12
+
+// aucROC returns AUC and ROC of pos and neg, with scores within TieTol of
+// each other tied (SnapTies), sorting them in place once.
 func aucROC(pos, neg []float64) (float64, []Point) {
 	if len(pos) == 0 || len(neg) == 0 {
 		return math.NaN(), nil
 	}
 	slices.Sort(pos)
 	slices.Sort(neg)
+	snapSorted(pos, neg, TieTol)
 	return aucSorted(pos, neg), rocSorted(pos, neg)
+}
+
+// snapSorted replaces every value of the sorted p and n by the smallest
+// value of its group: values are grouped in increasing order, a value
+// joining the group of the one before when it is within tol·max(|a|, |b|,
+// 1) of the group's smallest value (so a group never spans more than tol).
+// Both slices stay sorted.
+func snapSorted(p, n []float64, tol float64) {
+	i, j := 0, 0
+	first, have := 0.0, false
+	for i < len(p) || j < len(n) {
+		var v *float64
+		if j >= len(n) || (i < len(p) && p[i] <= n[j]) {
+			v, i = &p[i], i+1
+		} else {
+			v, j = &n[j], j+1
+		}
+		if have && math.Abs(*v-first) <= tol*max(math.Abs(*v), math.Abs(first), 1) {
+			*v = first
+			continue
+		}
+		first, have = *v, true
+	}
 }
 
 // Margin returns min(pos) − max(neg): positive when every positive outranks

@@ -143,3 +143,35 @@ func TestAUCRankSum(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapTies: window scores that differ only in their last bits are
+// ties, so a rounding change cannot move the window AUC; values further
+// apart than TieTol keep their order.
+func TestSnapTies(t *testing.T) {
+	ulp := math.Nextafter(61.5, 62) - 61.5
+	pos := []float64{61.5 + 3*ulp, 70, 61.5 + 4*ulp}
+	neg := []float64{61.5, 50, 61.5 + ulp}
+	auc, _ := aucROC(slices.Clone(pos), slices.Clone(neg))
+	// Pairs: 70 beats all 3 negatives; the four near-61.5 pairs are ties
+	// (plain AUC: wins, so 1), and the two positives beat 50: (3 + 2 + 4/2) / 9.
+	if want := 7.0 / 9; auc != want {
+		t.Errorf("AUC with last-bit differences = %v, want %v", auc, want)
+	}
+	if plain := AUC(pos, neg); plain == auc {
+		t.Errorf("AUC without snapping = %v, the test does not cover the difference", plain)
+	}
+	// 1e-9 apart is a real difference.
+	auc, _ = aucROC([]float64{61.5 + 61.5e-9}, []float64{61.5})
+	if auc != 1 {
+		t.Errorf("AUC of scores 1e-9 apart = %v, want 1", auc)
+	}
+	// A group spans at most TieTol: a chain of steps just under it does
+	// not merge values far apart.
+	step := 0.9e-12 * 100
+	p := []float64{100 + 2*step}
+	n := []float64{100, 100 + step}
+	snapSorted(p, n, TieTol)
+	if n[1] != 100 || p[0] == 100 {
+		t.Errorf("snapped to %v, %v; want the second negative tied to the first and the positive apart", n, p)
+	}
+}
