@@ -83,8 +83,12 @@ func splitLengths(T int) []int {
 // Viterbi), 8 (unrolled forward), on data with runs of repeated rows, as
 // one sequence and as several; categorical models likewise.
 func TestDecodeAndScoreFrames(t *testing.T) {
+	T := 3000
+	if testing.Short() { // the race detector's run in .ci/run
+		T = 1000
+	}
 	for _, k := range []int{3, 4, 8} {
-		const T, d = 3000, 5
+		const d = 5
 		g, seqs := gaussianProblem(T, k, d)
 		r := rand.New(rand.NewPCG(1, 2))
 		runs := Sequences{X: withRuns(r, seqs.X, d), D: d}
