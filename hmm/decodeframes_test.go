@@ -80,7 +80,7 @@ func splitLengths(T int) []int {
 }
 
 // TestDecodeAndScoreFrames: every covariance type and K = 3, 4 (unrolled
-// Viterbi), 8 (unrolled forward), on data with runs of repeated rows, as
+// kernels), 8, on data with runs of repeated rows, as
 // one sequence and as several; categorical models likewise.
 func TestDecodeAndScoreFrames(t *testing.T) {
 	T := 3000
