@@ -2,7 +2,9 @@ package hmm
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -132,4 +134,86 @@ func TestLadder(t *testing.T) {
 		t.Errorf("declines: fast rung accepted %v, dropping pass %v; want false, false", r.fastOK, r.dropOK)
 	}
 	r.check(t, "declines")
+}
+
+// TestLadderRandom: random small models — Gaussian and categorical, K = 1
+// to 5, zeros in π, A and the emissions, variances from 1e-6 to 10, data with runs of repeated rows, sequences of
+// 1 to 200 rows — where every rung that accepts must agree with the
+// log-space reference, and the ladder with the first rung that accepts.
+func TestLadderRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 13))
+	n := 300
+	if testing.Short() {
+		n = 60
+	}
+	for c := range n {
+		k, d := 1+r.IntN(5), 1+r.IntN(3)
+		g := &Gaussian{Covariance: Diag, K: k, D: d, Startprob: make([]float64, k), Transmat: make([]float64, k*k),
+			Means: make([]float64, k*d), Covars: make([]float64, k*d)}
+		randomRow := func(row []float64) {
+			s := 0.0
+			for i := range row {
+				row[i] = r.Float64()
+				if r.IntN(4) == 0 {
+					row[i] = 0
+				}
+				s += row[i]
+			}
+			if s == 0 {
+				row[r.IntN(len(row))], s = 1, 1
+			}
+			for i := range row {
+				row[i] /= s
+			}
+		}
+		randomRow(g.Startprob)
+		for i := range k {
+			randomRow(g.Transmat[i*k : (i+1)*k])
+		}
+		for i := range g.Means {
+			g.Means[i] = 4 * r.NormFloat64()
+			g.Covars[i] = math.Pow(10, -6+7*r.Float64())
+		}
+		T := 1 + r.IntN(200)
+		x := make([]float64, 0, T*d)
+		for len(x) < T*d {
+			s := r.IntN(k)
+			row := make([]float64, d)
+			for f := range row {
+				row[f] = g.Means[s*d+f] + math.Sqrt(g.Covars[s*d+f])*r.NormFloat64()
+			}
+			for rep := 1 + r.IntN(8); rep > 0 && len(x) < T*d; rep-- {
+				x = append(x, row...)
+			}
+		}
+		for _, rr := range runRungs(t, g, Sequences{X: x, D: d}) {
+			rr.check(t, fmt.Sprintf("case %d (K=%d D=%d T=%d)", c, k, d, T))
+		}
+		// A categorical model on the same chain: S symbols, zeros and
+		// near-zeros in the emission rows (tables of the scaled rung,
+		// −∞ log-densities).
+		ns := 2 + r.IntN(5)
+		cat := &Categorical{K: k, S: ns, Startprob: g.Startprob, Transmat: g.Transmat, Emission: make([]float64, k*ns)}
+		for i := range k {
+			row := cat.Emission[i*ns : (i+1)*ns]
+			randomRow(row)
+			if j := r.IntN(ns); r.IntN(3) == 0 && row[j] > 0 {
+				row[j] *= 1e-200
+				tot := sum64(row)
+				for i := range row {
+					row[i] /= tot
+				}
+			}
+		}
+		sym := make([]float64, T)
+		for i := range sym {
+			sym[i] = float64(r.IntN(ns))
+			if i > 0 && r.IntN(2) == 0 {
+				sym[i] = sym[i-1]
+			}
+		}
+		for _, rr := range runRungs(t, cat, Sequences{X: sym, D: 1}) {
+			rr.check(t, fmt.Sprintf("categorical case %d (K=%d S=%d T=%d)", c, k, ns, T))
+		}
+	}
 }

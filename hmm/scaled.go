@@ -539,6 +539,12 @@ func (a *logAcc) add(m, s float64) {
 		a.mant = 1
 	}
 	a.offset += m
+	if s < 1e-100 {
+		// The product could underflow (mant ≥ 1e-200): move s's exponent
+		// out first. The mantissa product is the same.
+		f, e := math.Frexp(s)
+		s, a.exp2 = f, a.exp2+e
+	}
 	a.mant *= s
 	if a.mant < 1e-200 || a.mant > 1e200 {
 		f, e := math.Frexp(a.mant)
