@@ -65,7 +65,7 @@ func runRungs(t *testing.T, m Model, seqs Sequences) []rungs {
 func (r rungs) check(t *testing.T, what string) {
 	t.Helper()
 	if r.fastOK {
-		checkClose(t, what+" fast logP", []float64{r.fastLogP}, []float64{r.logP}, 1e-12, 0)
+		checkClose(t, what+" fast logP", []float64{r.fastLogP}, []float64{r.logP}, 1e-12, 1e-10)
 		checkClose(t, what+" fast gamma", r.fastGamma, r.logGamma, 1e-9, 1e-13)
 		checkClose(t, what+" fast xi", r.fastXi, r.logXi, 1e-10, 1e-12)
 		checkClose(t, what+" pass gamma", r.passGamma, r.fastGamma, 0, 0)
@@ -74,7 +74,7 @@ func (r rungs) check(t *testing.T, what string) {
 		checkClose(t, what+" pass xi", r.passXi, r.logXi, 0, 0)
 	}
 	if r.dropOK {
-		checkClose(t, what+" drop logP", []float64{r.dropLogP}, []float64{r.logP}, 1e-12, 0)
+		checkClose(t, what+" drop logP", []float64{r.dropLogP}, []float64{r.logP}, 1e-12, 1e-10)
 		checkClose(t, what+" drop frames", r.dropFrames, r.logFrames, 1e-9, 1e-10)
 		checkClose(t, what+" pass frames", r.passFrame, r.dropFrames, 0, 0)
 	} else {
@@ -136,66 +136,38 @@ func TestLadder(t *testing.T) {
 	r.check(t, "declines")
 }
 
-// TestLadderRandom: random small models — Gaussian and categorical, K = 1
-// to 5, zeros in π, A and the emissions, variances from 1e-6 to 10, data with runs of repeated rows, sequences of
-// 1 to 200 rows — where every rung that accepts must agree with the
-// log-space reference, and the ladder with the first rung that accepts.
-func TestLadderRandom(t *testing.T) {
-	r := rand.New(rand.NewPCG(15, 13))
-	n := 300
-	if testing.Short() {
-		n = 60
+// randomModel draws a small random model and data for it — Gaussian
+// (diag) or categorical, K = 1 to 5, zeros in π, A and the emissions,
+// variances from 1e-6 to 10, runs of repeated rows, 1 to 200 rows.
+func randomModel(r *rand.Rand, categorical bool) (Model, Sequences) {
+	k, d := 1+r.IntN(5), 1+r.IntN(3)
+	randomRow := func(row []float64) {
+		s := 0.0
+		for i := range row {
+			row[i] = r.Float64()
+			if r.IntN(4) == 0 {
+				row[i] = 0
+			}
+			s += row[i]
+		}
+		if s == 0 {
+			row[r.IntN(len(row))], s = 1, 1
+		}
+		for i := range row {
+			row[i] /= s
+		}
 	}
-	for c := range n {
-		k, d := 1+r.IntN(5), 1+r.IntN(3)
-		g := &Gaussian{Covariance: Diag, K: k, D: d, Startprob: make([]float64, k), Transmat: make([]float64, k*k),
-			Means: make([]float64, k*d), Covars: make([]float64, k*d)}
-		randomRow := func(row []float64) {
-			s := 0.0
-			for i := range row {
-				row[i] = r.Float64()
-				if r.IntN(4) == 0 {
-					row[i] = 0
-				}
-				s += row[i]
-			}
-			if s == 0 {
-				row[r.IntN(len(row))], s = 1, 1
-			}
-			for i := range row {
-				row[i] /= s
-			}
-		}
-		randomRow(g.Startprob)
-		for i := range k {
-			randomRow(g.Transmat[i*k : (i+1)*k])
-		}
-		for i := range g.Means {
-			g.Means[i] = 4 * r.NormFloat64()
-			g.Covars[i] = math.Pow(10, -6+7*r.Float64())
-		}
-		T := 1 + r.IntN(200)
-		x := make([]float64, 0, T*d)
-		for len(x) < T*d {
-			s := r.IntN(k)
-			row := make([]float64, d)
-			for f := range row {
-				row[f] = g.Means[s*d+f] + math.Sqrt(g.Covars[s*d+f])*r.NormFloat64()
-			}
-			for rep := 1 + r.IntN(8); rep > 0 && len(x) < T*d; rep-- {
-				x = append(x, row...)
-			}
-		}
-		for _, rr := range runRungs(t, g, Sequences{X: x, D: d}) {
-			rr.check(t, fmt.Sprintf("case %d (K=%d D=%d T=%d)", c, k, d, T))
-		}
-		// A categorical model on the same chain: S symbols, zeros and
-		// near-zeros in the emission rows (tables of the scaled rung,
-		// −∞ log-densities).
+	pi, a := make([]float64, k), make([]float64, k*k)
+	randomRow(pi)
+	for i := range k {
+		randomRow(a[i*k : (i+1)*k])
+	}
+	T := 1 + r.IntN(200)
+	if categorical {
 		ns := 2 + r.IntN(5)
-		cat := &Categorical{K: k, S: ns, Startprob: g.Startprob, Transmat: g.Transmat, Emission: make([]float64, k*ns)}
+		c := &Categorical{K: k, S: ns, Startprob: pi, Transmat: a, Emission: make([]float64, k*ns)}
 		for i := range k {
-			row := cat.Emission[i*ns : (i+1)*ns]
+			row := c.Emission[i*ns : (i+1)*ns]
 			randomRow(row)
 			if j := r.IntN(ns); r.IntN(3) == 0 && row[j] > 0 {
 				row[j] *= 1e-200
@@ -212,8 +184,114 @@ func TestLadderRandom(t *testing.T) {
 				sym[i] = sym[i-1]
 			}
 		}
-		for _, rr := range runRungs(t, cat, Sequences{X: sym, D: 1}) {
-			rr.check(t, fmt.Sprintf("categorical case %d (K=%d S=%d T=%d)", c, k, ns, T))
+		return c, Sequences{X: sym, D: 1}
+	}
+	g := &Gaussian{Covariance: Diag, K: k, D: d, Startprob: pi, Transmat: a,
+		Means: make([]float64, k*d), Covars: make([]float64, k*d)}
+	for i := range g.Means {
+		g.Means[i] = 4 * r.NormFloat64()
+		g.Covars[i] = math.Pow(10, -6+7*r.Float64())
+	}
+	x := make([]float64, 0, T*d)
+	for len(x) < T*d {
+		s := r.IntN(k)
+		row := make([]float64, d)
+		for f := range row {
+			row[f] = g.Means[s*d+f] + math.Sqrt(g.Covars[s*d+f])*r.NormFloat64()
+		}
+		for rep := 1 + r.IntN(8); rep > 0 && len(x) < T*d; rep-- {
+			x = append(x, row...)
+		}
+	}
+	return g, Sequences{X: x, D: d}
+}
+
+// TestLadderRandom: on random models (randomModel) every rung that accepts
+// must agree with the log-space reference, and the ladder with the first
+// rung that accepts.
+func TestLadderRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 13))
+	n := 300
+	if testing.Short() {
+		n = 60
+	}
+	for c := range n {
+		for _, cat := range []bool{false, true} {
+			m, seqs := randomModel(r, cat)
+			for _, rr := range runRungs(t, m, seqs) {
+				rr.check(t, fmt.Sprintf("case %d (%s K=%d T=%d)", c, m.Kind(), m.NumStates(), seqs.T()))
+			}
+		}
+	}
+}
+
+// TestModelRandom checks the public methods against each other on random
+// models cut into random sequences: DecodeAndScoreFrames is Decode and
+// ScoreFrames bit for bit, the frames sum to Score, hmmlearn's scaling
+// implementation agrees where it does not underflow, the Viterbi value is
+// the log-probability of its path and at most Score, and posteriors sum
+// to 1.
+func TestModelRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	n := 200
+	if testing.Short() {
+		n = 40
+	}
+	for c := range n {
+		for _, cat := range []bool{false, true} {
+			m, seqs := randomModel(r, cat)
+			for T := seqs.T(); T > 0; {
+				l := 1 + r.IntN(T)
+				seqs.Lengths, T = append(seqs.Lengths, l), T-l
+			}
+			what := fmt.Sprintf("case %d (%s K=%d T=%d)", c, m.Kind(), m.NumStates(), seqs.T())
+			checkDecodeAndScoreFrames(t, what, m, seqs)
+			sc, err := m.Score(seqs)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			checkFrames(t, what, m, seqs, sc)
+			var sw []float64
+			switch v := m.(type) {
+			case *Gaussian:
+				sw, err = v.ScoreWith(seqs, ImplScaling)
+			case *Categorical:
+				sw, err = v.ScoreWith(seqs, ImplScaling)
+			}
+			if err == nil {
+				checkClose(t, what+" scaling", sw, sc, 1e-9, 1e-9)
+			}
+			lp, path, err := m.Decode(seqs)
+			if err != nil {
+				t.Fatalf("%s: decode: %v", what, err)
+			}
+			c, em, _ := m.prepare(seqs, true)
+			w := newWork(c.k)
+			for i, b := range seqs.Bounds() {
+				n := b[1] - b[0]
+				logEm := w.emissions(em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], n)
+				p := path[b[0]:b[1]]
+				v := c.logPi[p[0]] + logEm[p[0]]
+				for u := 1; u < n; u++ {
+					v += c.logA[p[u-1]*c.k+p[u]] + logEm[u*c.k+p[u]]
+				}
+				if math.IsInf(lp[i], -1) {
+					continue
+				}
+				checkClose(t, what+" viterbi path", []float64{v}, []float64{lp[i]}, 1e-12, 1e-9)
+				if lp[i] > sc[i]+1e-9*math.Abs(sc[i]) {
+					t.Errorf("%s: sequence %d: viterbi %v above log-likelihood %v", what, i, lp[i], sc[i])
+				}
+			}
+			if g, err := m.Posteriors(seqs); err == nil {
+				k := m.NumStates()
+				for u := range seqs.T() {
+					if s := sum64(g[u*k : (u+1)*k]); math.Abs(s-1) > 1e-12 {
+						t.Errorf("%s: row %d: posteriors sum to %v", what, u, s)
+						break
+					}
+				}
+			}
 		}
 	}
 }

@@ -280,9 +280,17 @@ func (w *work) exactGamma(t int) {
 	for i := range k {
 		g[i] = w.logAlpha[t*k+i] + w.logBeta[t*k+i]
 	}
-	n := logSumExp(g)
+	// Normalised by a division, not by subtracting the log-sum: log α + log
+	// β can be ~1e6, where a log-sum carries 1e-9 of rounding, and the row
+	// would not sum to 1.
+	m := maxOf(g)
+	s := 0.0
 	for i := range k {
-		g[i] = expLog(g[i] - n)
+		g[i] = expLog(g[i] - m)
+		s += g[i]
+	}
+	for i := range k {
+		g[i] /= s
 	}
 }
 
