@@ -118,7 +118,11 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 							ej += col[i]
 						}
 					}
-					ej *= bound
+					// A dropped state that can reach j keeps j's bound
+					// positive even where the product underflows.
+					if a := ej; a > 0 {
+						ej = max(a*bound, math.SmallestNonzeroFloat64)
+					}
 				}
 				if sj < tiny && !exactSum(prev, col, sj) {
 					ej += float64(k) * normalMin
@@ -190,6 +194,10 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 					return 0, false
 				}
 				cur[j], dcur[j] = 0, true
+			}
+			if dcur[j] && drop {
+				// The bound never underflows while a state is dropped:
+				// the next frames must see it (normalMin still bounds it).
 				bound = max(bound, normalMin)
 			}
 		}
