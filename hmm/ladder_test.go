@@ -138,8 +138,8 @@ func TestLadder(t *testing.T) {
 }
 
 // randomModel draws a small random model and data for it — Gaussian
-// (diag) or categorical, K = 1 to 5, zeros in π, A and the emissions,
-// variances from 1e-6 to 10, runs of repeated rows, 1 to 200 rows.
+// (any covariance type) or categorical, K = 1 to 5, zeros in π, A and the
+// emissions, variances from 1e-6 to 10, runs of repeated rows, 1 to 200 rows.
 func randomModel(r *rand.Rand, categorical bool) (Model, Sequences) {
 	k, d := 1+r.IntN(5), 1+r.IntN(3)
 	randomRow := func(row []float64) {
@@ -187,18 +187,72 @@ func randomModel(r *rand.Rand, categorical bool) (Model, Sequences) {
 		}
 		return c, Sequences{X: sym, D: 1}
 	}
-	g := &Gaussian{Covariance: Diag, K: k, D: d, Startprob: pi, Transmat: a,
-		Means: make([]float64, k*d), Covars: make([]float64, k*d)}
+	cov := []string{Diag, Spherical, Full, Tied}[r.IntN(4)]
+	g := &Gaussian{Covariance: cov, K: k, D: d, Startprob: pi, Transmat: a, Means: make([]float64, k*d)}
 	for i := range g.Means {
 		g.Means[i] = 4 * r.NormFloat64()
-		g.Covars[i] = math.Pow(10, -6+7*r.Float64())
+	}
+	// chol[s] is a lower factor of state s's covariance: scales from
+	// 1e-3 to 3 (variances 1e-6 to 10), random correlations for full/tied.
+	chol := make([]float64, k*d*d)
+	for s := range k {
+		l := chol[s*d*d : (s+1)*d*d]
+		sc := math.Pow(10, -3+3.5*r.Float64())
+		for i := range d {
+			for j := range i + 1 {
+				switch {
+				case i == j:
+					l[i*d+j] = sc * (0.5 + r.Float64())
+				case cov == Full || cov == Tied:
+					l[i*d+j] = sc * 0.5 * r.NormFloat64()
+				}
+			}
+			if cov == Spherical {
+				l[i*d+i] = sc
+			}
+		}
+		if cov == Tied {
+			copy(chol[s*d*d:(s+1)*d*d], chol[:d*d])
+		}
+	}
+	for s := range k {
+		l := chol[s*d*d : (s+1)*d*d]
+		switch cov {
+		case Diag:
+			for i := range d {
+				g.Covars = append(g.Covars, l[i*d+i]*l[i*d+i])
+			}
+		case Spherical:
+			g.Covars = append(g.Covars, l[0]*l[0])
+		case Full, Tied:
+			if cov == Tied && s > 0 {
+				break
+			}
+			for i := range d {
+				for j := range d {
+					v := 0.0
+					for p := range min(i, j) + 1 {
+						v += l[i*d+p] * l[j*d+p]
+					}
+					g.Covars = append(g.Covars, v)
+				}
+			}
+		}
 	}
 	x := make([]float64, 0, T*d)
 	for len(x) < T*d {
 		s := r.IntN(k)
 		row := make([]float64, d)
+		z := make([]float64, d)
+		for f := range z {
+			z[f] = r.NormFloat64()
+		}
+		l := chol[s*d*d : (s+1)*d*d]
 		for f := range row {
-			row[f] = g.Means[s*d+f] + math.Sqrt(g.Covars[s*d+f])*r.NormFloat64()
+			row[f] = g.Means[s*d+f]
+			for p := range f + 1 {
+				row[f] += l[f*d+p] * z[p]
+			}
 		}
 		for rep := 1 + r.IntN(8); rep > 0 && len(x) < T*d; rep-- {
 			x = append(x, row...)
