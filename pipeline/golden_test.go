@@ -130,3 +130,26 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// TestFirstDiff: the comparison used off amd64 accepts numbers within the
+// tolerance and nothing else.
+func TestFirstDiff(t *testing.T) {
+	want := []byte("point,host,viterbi\nbase,1.2.3.4,-66280.81694606779\n")
+	for _, c := range []struct {
+		got  string
+		rtol float64
+		same bool
+	}{
+		{"point,host,viterbi\nbase,1.2.3.4,-66280.81694606779\n", 0, true},
+		{"point,host,viterbi\nbase,1.2.3.4,-66280.81694606780\n", 0, false},
+		{"point,host,viterbi\nbase,1.2.3.4,-66280.81694606780\n", 1e-9, true},
+		{"point,host,viterbi\nbase,1.2.3.4,-66280.82\n", 1e-9, false},
+		{"point,host,viterbi\nbase,1.2.3.5,-66280.81694606779\n", 1e-9, false},
+		{"point,host,loglik\nbase,1.2.3.4,-66280.81694606779\n", 1e-9, false},
+		{"point,host,viterbi\n", 1e-9, false},
+	} {
+		if d := firstDiff([]byte(c.got), want, c.rtol); (d == "") != c.same {
+			t.Errorf("firstDiff(%q, rtol %g) = %q, want same = %v", c.got, c.rtol, d, c.same)
+		}
+	}
+}
