@@ -30,7 +30,10 @@ import "math"
 //   - D_t is the largest of those bounds over s_t, and the frame is
 //     accepted only if K·D_t ≤ 1e-17 (the normaliser and every kept value
 //     are then exact to 1e-17 relative, the precision of the log-space
-//     rung, which ignores the terms that exp flushes to zero the same way).
+//     rung, which ignores the terms that exp flushes to zero the same way);
+//   - while a state is dropped D_t stays at or above the smallest normal
+//     number, and an e_j from a dropped state never rounds to 0: a state
+//     that later rows favour is then seen, and the pass declines.
 
 const (
 	emitFloor = -700                    // b_t(j) − m_t below this would underflow p_t(j)
