@@ -400,7 +400,9 @@ func (km *kmeans) plusPlus(r *rand.Rand) {
 			for u := range U {
 				km.cand[u] = min(km.closest[u], sqDist(km.rows[u*d:(u+1)*d], row))
 			}
-			if p := km.sumRows(km.cand); p < bestPot {
+			// bestIdx < 0: the first trial wins even when potentials are not
+			// finite (values near 1e308 overflow the squared distances).
+			if p := km.sumRows(km.cand); bestIdx < 0 || p < bestPot {
 				bestIdx, bestPot = idx, p
 				copy(km.bestD, km.cand)
 			}

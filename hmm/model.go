@@ -1,5 +1,10 @@
 package hmm
 
+import (
+	"errors"
+	"math"
+)
+
 // Model is a trained hidden Markov model: *Gaussian or *Categorical. Every
 // method checks the data and returns an error naming the offending row or
 // sequence (Gaussian Score, ScoreFrames, Decode and DecodeAndScoreFrames
@@ -90,7 +95,23 @@ func afterCheck(seqs Sequences, err error, res ...[]float64) error {
 			return e
 		}
 	}
+	if err == nil {
+		err = noNaN(res...)
+	}
 	return err
+}
+
+// noNaN is the error for a NaN result from finite data and parameters:
+// values so large (|x| near 1e154 and above) that the densities overflow.
+func noNaN(res ...[]float64) error {
+	for _, r := range res {
+		for _, v := range r {
+			if math.IsNaN(v) {
+				return errors.New("hmm: a result is NaN: the data are too large for the model's densities (overflow)")
+			}
+		}
+	}
+	return nil
 }
 
 func scoreWith(m Model, seqs Sequences, impl string) ([]float64, error) {
@@ -146,7 +167,14 @@ func posteriorsOf(m Model, seqs Sequences, impl string) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return posteriors(c, em, seqs, impl)
+	g, err := posteriors(c, em, seqs, impl)
+	if err == nil {
+		err = noNaN(g)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 func decodeMAPOf(m Model, seqs Sequences) ([]float64, []int, error) {
