@@ -55,9 +55,10 @@ func (w *work) forwardLog(c *chain, T int, frames []float64) float64 {
 	ensure(&w.alphaOff, T)
 	ensure(&w.alphaStep, T)
 	la, ea, b := w.logAlpha, w.alphaExp, w.logEm
+	same := func(u, v int) bool { return sameBits(la[u*k:(u+1)*k], la[v*k:(v+1)*k]) }
 	for t := range T {
 		cur, bt := la[t*k:(t+1)*k], b[t*k:(t+1)*k]
-		if src := repeatsAt(b, la, k, t, -1); src >= 0 {
+		if src := repeatsAt(b, k, T, t, -1, same); src >= 0 {
 			copyK(cur, la[src*k:(src+1)*k])
 			copyK(ea[t*k:(t+1)*k], ea[src*k:(src+1)*k])
 			w.alphaStep[t] = w.alphaStep[src]
@@ -123,33 +124,6 @@ func (w *work) forwardLog(c *chain, T int, frames []float64) float64 {
 	return logP
 }
 
-// repeatsAt returns the earlier frame that frame t of a recursion over the
-// rows of b (K per row) equals, or −1, given that frame t is a function of
-// frame t+dir and b_{t+dir+1} (forward: dir = −1, b_t; backward: dir = +1,
-// b_{t+1}): frame t+dir if the rows match and frames t+dir and t+2·dir are
-// equal, frame t+2·dir if frames t+dir and t+3·dir are.
-func repeatsAt(b, v []float64, k, t, dir int) int {
-	n := len(v) / k
-	row := func(u int) []float64 { // the row frame u is computed with
-		if dir < 0 {
-			return b[u*k : (u+1)*k]
-		}
-		return b[(u+1)*k : (u+2)*k]
-	}
-	frame := func(u int) []float64 { return v[u*k : (u+1)*k] }
-	t1, t2, t3 := t+dir, t+2*dir, t+3*dir
-	if n < minRepeatT || t2 < 0 || t2 >= n || !sameBits(row(t), row(t1)) {
-		return -1
-	}
-	if sameBits(frame(t1), frame(t2)) {
-		return t1
-	}
-	if t3 >= 0 && t3 < n && sameBits(row(t1), row(t2)) && sameBits(frame(t1), frame(t3)) {
-		return t2
-	}
-	return -1
-}
-
 // backwardLog fills w.logBeta with log β_t normalised to a maximum of 0,
 // w.betaOff with its offsets, w.betaStep with their steps, w.nextExp_{t+1}
 // with exp(b_{t+1} + logBeta_{t+1} − m_t), m_t its maximum, and w.betaExp_t
@@ -163,13 +137,15 @@ func (w *work) backwardLog(c *chain, T int) {
 	ensure(&w.betaOff, T)
 	ensure(&w.betaStep, T)
 	lb, b := w.logBeta, w.logEm
+	same := func(u, v int) bool { return sameBits(lb[u*k:(u+1)*k], lb[v*k:(v+1)*k]) }
 	clear(lb[(T-1)*k : T*k])
 	w.betaOff[T-1], w.betaStep[T-1] = 0, 0
 	for t := T - 2; t >= 0; t-- {
 		bt := b[(t+1)*k : (t+2)*k]
 		next, cur := lb[(t+1)*k:(t+2)*k], lb[t*k:(t+1)*k]
 		e, be := w.nextExp[(t+1)*k:(t+2)*k], w.betaExp[t*k:(t+1)*k]
-		if src := repeatsAt(b, lb[:(T-1)*k], k, t, 1); src >= 0 {
+		// Frame T−1 is not a source: betaExp has no frame T−1.
+		if src := repeatsAt(b, k, T-1, t, 1, same); src >= 0 {
 			copyK(cur, lb[src*k:(src+1)*k])
 			copyK(be, w.betaExp[src*k:(src+1)*k])
 			copyK(e, w.nextExp[(src+1)*k:(src+2)*k])

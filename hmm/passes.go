@@ -298,3 +298,35 @@ func decodeMAP(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
 	}
 	return vals, path, nil
 }
+
+// minRepeatT is the shortest sequence whose frames are checked for
+// repeats: short ones (windows given as sequences) gain nothing.
+const minRepeatT = 64
+
+// repeatsAt returns the earlier frame that frame t of a recursion equals,
+// or −1. Frame t is a function of frame t+dir and one row of b (K values
+// per row): b_t going forward (dir = −1), b_{t+1} going backward (dir =
+// +1). So frame t equals frame t+dir if their rows match and frames t+dir
+// and t+2·dir are the same (same reports it), and frame t+2·dir if three
+// rows match and frames t+dir and t+3·dir are the same: in runs of
+// identical rows frames repeat with period 1 or 2. n is the number of
+// frames that may be sources.
+func repeatsAt(b []float64, k, n, t, dir int, same func(u, v int) bool) int {
+	row := func(u int) []float64 { // the row frame u is computed with
+		if dir < 0 {
+			return b[u*k : (u+1)*k]
+		}
+		return b[(u+1)*k : (u+2)*k]
+	}
+	t1, t2, t3 := t+dir, t+2*dir, t+3*dir
+	if n < minRepeatT || t2 < 0 || t2 >= n || !sameBits(row(t), row(t1)) {
+		return -1
+	}
+	if same(t1, t2) {
+		return t1
+	}
+	if t3 >= 0 && t3 < n && sameBits(row(t1), row(t2)) && same(t1, t3) {
+		return t2
+	}
+	return -1
+}

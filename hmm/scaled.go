@@ -63,7 +63,7 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 	for t := range T {
 		b, p := w.logEm[t*k:(t+1)*k], w.prob[t*k:(t+1)*k]
 		cur, dcur := w.alpha[t*k:(t+1)*k], w.dropped[t*k:(t+1)*k]
-		if src := w.repeats(t, T); src >= 0 {
+		if src := repeatsAt(w.logEm, k, T, t, -1, w.sameFrame); src >= 0 {
 			for j := range cur { // K values: a loop beats memmove
 				cur[j], dcur[j], p[j] = w.alpha[src*k+j], w.dropped[src*k+j], w.prob[src*k+j]
 			}
@@ -290,27 +290,6 @@ func quick4(aT, prev, b, p, cur []float64, m float64, ready bool) (float64, bool
 	}
 	*pp, *out = pv, o
 	return s, true
-}
-
-// minRepeatT is the shortest sequence whose frames are checked for
-// repeats: short ones (windows given as sequences) gain nothing.
-const minRepeatT = 64
-
-// repeats returns the earlier frame that frame t of forwardScaled equals,
-// or −1: t−1 if b_t = b_{t−1} and frame t−1 equals frame t−2; t−2 if
-// b_t = b_{t−1} = b_{t−2} and frame t−1 equals frame t−3.
-func (w *work) repeats(t, T int) int {
-	k := w.k
-	if t < 2 || T < minRepeatT || !sameBits(w.logEm[t*k:(t+1)*k], w.logEm[(t-1)*k:t*k]) {
-		return -1
-	}
-	if w.sameFrame(t-1, t-2) {
-		return t - 1
-	}
-	if t >= 3 && sameBits(w.logEm[(t-1)*k:t*k], w.logEm[(t-2)*k:(t-1)*k]) && w.sameFrame(t-1, t-3) {
-		return t - 2
-	}
-	return -1
 }
 
 // sameFrame reports whether forward frames a and b hold the same values,
