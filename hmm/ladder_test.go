@@ -295,10 +295,7 @@ func TestModelRandom(t *testing.T) {
 	for c := range n {
 		for _, cat := range []bool{false, true} {
 			m, seqs := randomModel(r, cat)
-			for T := seqs.T(); T > 0; {
-				l := 1 + r.IntN(T)
-				seqs.Lengths, T = append(seqs.Lengths, l), T-l
-			}
+			seqs.Lengths = randomCuts(r, seqs.T())
 			what := fmt.Sprintf("case %d (%s K=%d T=%d)", c, m.Kind(), m.NumStates(), seqs.T())
 			checkDecodeAndScoreFrames(t, what, m, seqs)
 			sc, err := m.Score(seqs)
@@ -367,10 +364,7 @@ func TestTrainRandom(t *testing.T) {
 	for c := range n {
 		for _, kind := range []string{Diag, Spherical, Full, Tied, KindCategorical} {
 			m, seqs := randomModel(r, kind == KindCategorical)
-			for T := seqs.T(); T > 0; {
-				l := 1 + r.IntN(T)
-				seqs.Lengths, T = append(seqs.Lengths, l), T-l
-			}
+			seqs.Lengths = randomCuts(r, seqs.T())
 			cfg := DefaultConfig()
 			cfg.States, cfg.Restarts, cfg.NIter, cfg.Seed = 1+r.IntN(4), 2, 5, uint64(c)
 			if kind == KindCategorical {
@@ -424,4 +418,14 @@ func minOf(seqs Sequences, m Model) float64 {
 		lo = min(lo, v)
 	}
 	return lo
+}
+
+// randomCuts cuts T rows into sequences of random lengths.
+func randomCuts(r *rand.Rand, T int) []int {
+	var lengths []int
+	for T > 0 {
+		l := 1 + r.IntN(T)
+		lengths, T = append(lengths, l), T-l
+	}
+	return lengths
 }

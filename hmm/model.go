@@ -84,16 +84,19 @@ func (c *Categorical) prepare(seqs Sequences, _ bool) (*chain, emitter, error) {
 }
 
 // afterCheck returns the data error of seqs if err is not nil or a result
-// is not finite (what NaN and ±Inf always cause), and err otherwise.
+// is not finite (what NaN and ±Inf always cause), else err, else the
+// overflow error of a NaN result (noNaN). All-finite results cost one
+// scan.
 func afterCheck(seqs Sequences, err error, res ...[]float64) error {
 	bad := err != nil
 	for _, r := range res {
 		bad = bad || !allFinite(r)
 	}
-	if bad {
-		if e := seqs.checkFinite(); e != nil {
-			return e
-		}
+	if !bad {
+		return nil
+	}
+	if e := seqs.checkFinite(); e != nil {
+		return e
 	}
 	if err == nil {
 		err = noNaN(res...)
