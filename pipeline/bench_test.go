@@ -34,11 +34,12 @@ func BenchmarkNotebookStages(b *testing.B) {
 	s := &plan.Points[0].Spec
 	ctx := context.Background()
 	r := &runner{plan: plan, mem: memory.NewGoAllocator(), memo: map[string]*future{}}
-	var err error
-	if r.dataPath, err = resolveDataPath(plan.File, s.Data.Path); err != nil {
+	path, err := resolveDataPath(plan.File, "data.path", s.Data.Path)
+	if err != nil {
 		b.Fatal(err)
 	}
-	fl, err := r.loadFlows(ctx, s)
+	r.sources = []SourceFile{{Path: path}}
+	fl, _, err := r.loadFlowsHashed(ctx, s, 0, false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,14 +68,14 @@ func BenchmarkNotebookStages(b *testing.B) {
 
 	b.Run("stage=load", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := r.loadFlows(ctx, s); err != nil {
+			if _, _, err := r.loadFlowsHashed(ctx, s, 0, false); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("stage=sha256", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := load.SHA256File(context.Background(), r.dataPath); err != nil {
+			if _, err := load.SHA256File(context.Background(), path); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -3,31 +3,49 @@ package pipeline
 // Stage cache keys: what each stage's output depends on.
 
 import (
+	"fmt"
 	"slices"
 
 	"botprof/pipeline/cache"
 	"botprof/stages/load"
+	"botprof/stages/view"
 )
 
 // stageKeys are the cache keys of one point's stages; they depend only on
 // parameters and the data file's hash, so a fully cached point reads its
 // final entry and nothing else.
 type stageKeys struct {
-	load, discretize, window, train, evaluate cache.Key
+	load                                []cache.Key // one per data source
+	discretize, window, train, evaluate cache.Key
 }
 
 func (r *runner) keys(s *Spec) (stageKeys, error) {
 	var k stageKeys
-	var err error
-	if k.load, err = cache.NewKey("load", loadVersion).File("data", r.dataSHA).
-		Param("format", s.Data.Format).Param("on_bad_line", s.Data.OnBadLine).
-		Param("skip_first_data_line", s.Data.SkipFirstDataLine).Param("labels", s.Labels).
-		Param("columns", loadColumns(s)).Key(); err != nil {
-		return k, err
+	srcs := s.Data.List()
+	if len(srcs) != len(r.sources) {
+		return k, fmt.Errorf("%d data sources, the run has %d", len(srcs), len(r.sources))
 	}
-	if k.discretize, err = cache.NewKey("discretize", discretizeVersion).Input("flows", k.load).
+	for i := range srcs {
+		lk, err := r.loadKey(s, i)
+		if err != nil {
+			return k, err
+		}
+		k.load = append(k.load, lk)
+	}
+	disc := cache.NewKey("discretize", discretizeVersion).
 		Param("compat", s.Discretize.Compat).Param("fit_on", s.Discretize.FitOn).
-		Param("features", s.Discretize.Features).Param("hosts", discretizeHosts(s)).Key(); err != nil {
+		Param("features", s.Discretize.Features).Param("hosts", discretizeHosts(s))
+	if vp, needed := viewParams(s); needed {
+		// The view step runs inside this stage (see stageDiscretize).
+		for i, lk := range k.load {
+			disc.Input(fmt.Sprintf("flows%d", i), lk)
+		}
+		disc.Param("view", vp).Param("view_version", view.Version)
+	} else {
+		disc.Input("flows", k.load[0])
+	}
+	var err error
+	if k.discretize, err = disc.Key(); err != nil {
 		return k, err
 	}
 	if k.window, err = cache.NewKey("window", windowVersion).Input("codes", k.discretize).
@@ -53,47 +71,14 @@ func (r *runner) keys(s *Spec) (stageKeys, error) {
 // parses only these.
 func loadColumns(s *Spec) []string {
 	cols := []string{load.ColStartTime, load.ColSrcAddr}
+	if v := s.Hosts.View; v == "dst" || v == "both" {
+		cols = append(cols, load.ColDstAddr)
+	}
 	for _, f := range s.Discretize.Features {
 		cols = append(cols, f.Column)
 	}
 	slices.Sort(cols)
 	return slices.Compact(cols)
-}
-
-// hostOrder lists the hosts a point scores: the profiled host, then the
-// normal and infected hosts in spec order.
-func hostOrder(s *Spec) []string {
-	return uniqueHosts(s.Hosts.Profile, s.Hosts.Normal, s.Hosts.Infected)
-}
-
-func fitHost(s *Spec) string {
-	if s.Discretize.FitHost != "" {
-		return s.Discretize.FitHost
-	}
-	return s.Hosts.Profile
-}
-
-// discretizeHosts lists the hosts the discretizer encodes, in the order the
-// notebook encodes them: the host the cuts are fitted on first, then the
-// scored hosts (the order matters for compat notebook's one-shot iterator).
-func discretizeHosts(s *Spec) []string {
-	return uniqueHosts(fitHost(s), s.Hosts.Normal, s.Hosts.Infected, []string{s.Hosts.Profile})
-}
-
-func uniqueHosts(first string, lists ...[]string) []string {
-	out := []string{first}
-	seen := map[string]bool{first: true}
-	var all []string
-	for _, l := range lists {
-		all = append(all, l...)
-	}
-	for _, h := range all {
-		if !seen[h] {
-			seen[h] = true
-			out = append(out, h)
-		}
-	}
-	return out
 }
 
 func compat(s string) string {

@@ -25,7 +25,8 @@ type Manifest struct {
 	NarrowedAxes   []string            `json:"narrowed_axes,omitempty"` // sweep axes --set replaced or added
 	Sweep          map[string][]string `json:"sweep,omitempty"`
 	SweepOrder     []string            `json:"sweep_order,omitempty"`
-	Data           ManifestData        `json:"data"`
+	Data           ManifestData        `json:"data"`              // the first (or only) data source
+	Sources        []SourceFile        `json:"sources,omitempty"` // every source, with its load stats, when the spec lists several
 	Git            ManifestGit         `json:"git"`
 	GoVersion      string              `json:"go_version"`
 	Modules        map[string]string   `json:"modules"`
@@ -71,6 +72,9 @@ func buildManifest(runID string, out *Outcome) Manifest {
 	}
 	if out.Load != nil {
 		m.Load = out.Load
+	}
+	if len(plan.Base.Data.Sources) > 0 {
+		m.Sources = out.Sources
 	}
 	if len(plan.Sweep) > 0 {
 		m.Sweep = map[string][]string{}

@@ -230,7 +230,7 @@ func TestDeferCacheWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &runner{plan: plan}
-	r.dataSHA = res.out.DataSHA
+	r.sources = res.out.Sources
 	keys, err := r.keys(&plan.Points[0].Spec)
 	if err != nil {
 		t.Fatal(err)
@@ -643,7 +643,7 @@ func TestStaleMemoDoesNotBlameTheFile(t *testing.T) {
 	}
 	cacheDir := t.TempDir()
 	c := mustOpen(t, cacheDir)
-	data, _ := resolveDataPath(plan.File, plan.Points[0].Spec.Data.Path)
+	data, _ := resolveDataPath(plan.File, "data.path", plan.Points[0].Spec.Data.Path)
 	id, err := fileIdentity(data)
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ import (
 // Stage versions: bump one when its output for the same parameters changes,
 // so that old cache entries stop matching.
 const (
-	loadVersion       = 1
+	loadVersion       = 2 // 2: proto in lower case in both formats
 	discretizeVersion = 1
 	windowVersion     = 1
 	trainVersion      = 2 // 2: one forward-backward ladder (issue 15); fits differ by ~1e-9
@@ -78,8 +78,11 @@ type Outcome struct {
 	DataSHA  string
 	Points   []PointResult
 	Load     *load.Stats // nil when no point needed the load stage's output
-	Started  time.Time
-	Wall     time.Duration
+	// Sources are the data sources; DataPath, DataSHA and Load repeat the
+	// first one's.
+	Sources []SourceFile
+	Started time.Time
+	Wall    time.Duration
 
 	git          func() ManifestGit // for the manifest, started with the run
 	cacheWarning func() string      // failed cache writes, once all are done
@@ -99,9 +102,11 @@ func (o *Outcome) WaitCacheWrites() {
 func (o *Outcome) Warnings() []string {
 	var out []string
 	seen := map[string]bool{}
-	if o.Load != nil && o.Load.Bad > 0 {
-		w := fmt.Sprintf("%s: %d unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json", o.DataPath, o.Load.Bad)
-		out = append(out, w)
+	for _, src := range o.Sources {
+		if src.Load != nil && src.Load.Bad > 0 {
+			w := fmt.Sprintf("%s: %d unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json", src.Path, src.Load.Bad)
+			out = append(out, w)
+		}
 	}
 	if o.cacheWarning != nil {
 		o.WaitCacheWrites()
@@ -152,38 +157,15 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			r.pending.Wait() // an early error: nobody else waits for the writes
 		}
 	}()
-	dataPath, err := resolveDataPath(plan.File, plan.Points[0].Spec.Data.Path)
-	if err != nil {
+	if err := r.resolveSources(ctx, plan, true); err != nil {
 		return nil, err
 	}
-	r.dataPath = dataPath
-	sha, known := r.knownSHA(dataPath)
-	if want := plan.Points[0].Spec.Data.SHA256; known && want != "" && want != sha {
-		// Hash the file itself before blaming it: the memo may be stale.
-		known = false
-	}
-	if !known {
-		// First sight of this file: hash it while the first point's load
-		// runs, instead of reading it twice in a row.
-		if sha, err = r.hashWhileLoading(ctx, &plan.Points[0].Spec); err != nil {
-			return nil, err
-		}
-	}
-	for _, p := range plan.Points {
-		if p.Spec.Data.Path != plan.Points[0].Spec.Data.Path {
-			return nil, fmt.Errorf("sweep point %s: data.path differs between points; run one spec per data file", p.Name)
-		}
-		if want := p.Spec.Data.SHA256; want != "" && want != sha {
-			return nil, fmt.Errorf("%s: data.sha256 is %s but %s has sha256 %s (of its decompressed content)", plan.File, want, dataPath, sha)
-		}
-	}
-	r.dataSHA = sha
 
 	jobs := opt.Jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	out := &Outcome{Plan: plan, DataPath: dataPath, DataSHA: sha, Points: make([]PointResult, len(plan.Points)), Started: started, git: git}
+	out := &Outcome{Plan: plan, DataPath: r.sources[0].Path, DataSHA: r.sources[0].SHA256, Points: make([]PointResult, len(plan.Points)), Started: started, git: git}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	idx := make(chan int)
@@ -232,7 +214,8 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			out.Points[i] = PointResult{Point: plan.Points[i], Err: errors.New("not run: the run was stopped")}
 		}
 	}
-	out.Load = r.loadStats
+	out.Sources = r.sources
+	out.Load = r.sources[0].Load
 	out.cacheWarning = r.cacheWarning
 	out.Wall = time.Since(started)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -249,16 +232,14 @@ func startGitState() func() ManifestGit {
 }
 
 type runner struct {
-	plan     *Plan
-	opt      Options
-	cache    *cache.Cache
-	mem      memory.Allocator
-	dataPath string
-	dataSHA  string
+	plan    *Plan
+	opt     Options
+	cache   *cache.Cache
+	mem     memory.Allocator
+	sources []SourceFile // the data sources, with their hashes (see resolveSources)
 
 	mu        sync.Mutex
 	memo      map[string]*future
-	loadStats *load.Stats
 	explainMu sync.Mutex
 	pending   sync.WaitGroup    // cache writes in flight
 	missWhy   map[string]string // key id -> why an existing entry was not used (see get)
@@ -307,21 +288,38 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 
 	// The stages are pulled from the end: a cached evaluate entry is all a
 	// point needs.
-	var loadF, discF, winF, trainF *future
-	getLoad := func() (*flowsOut, error) {
-		f, shared := r.once(ctx, keys.load.ID, func(sw *stopwatch) (any, bool, error) { return r.stageLoad(ctx, s, keys.load) })
-		if loadF == nil {
-			loadF = f
-			rec("load", keys.load, f, shared)
+	var discF, winF, trainF *future
+	loadF := make([]*future, len(keys.load))
+	getLoad := func(i int) (*flowsOut, error) {
+		key := keys.load[i]
+		f, shared := r.once(ctx, key.ID, func(sw *stopwatch) (any, bool, error) { return r.stageLoad(ctx, s, i, key) })
+		if loadF[i] == nil {
+			loadF[i] = f
+			stage := "load"
+			if name := r.sources[i].Name; name != "" && len(r.sources) > 1 {
+				stage = "load:" + name
+			}
+			rec(stage, key, f, shared)
 		}
 		if f.err != nil {
 			return nil, f.err
 		}
 		return f.val.(*flowsOut), nil
 	}
+	getLoads := func() ([]*flowsOut, error) {
+		out := make([]*flowsOut, len(keys.load))
+		for i := range out {
+			fl, err := getLoad(i)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = fl
+		}
+		return out, nil
+	}
 	getDisc := func() (*discretize.Result, error) {
 		f, shared := r.once(ctx, keys.discretize.ID, func(sw *stopwatch) (any, bool, error) {
-			return r.stageDiscretize(ctx, s, sw, keys.discretize, getLoad)
+			return r.stageDiscretize(ctx, s, sw, keys.discretize, getLoads)
 		})
 		if discF == nil {
 			discF = f

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"botprof/pipeline/cache"
-	"botprof/stages/load"
 )
 
 // Shard selects the points of a sweep one task of a job array computes:
@@ -118,17 +117,9 @@ func CacheStatus(ctx context.Context, plan *Plan, dir string) ([]PointStatus, er
 		return nil, err
 	}
 	r := &runner{plan: plan, cache: c}
-	if r.dataPath, err = resolveDataPath(plan.File, plan.Points[0].Spec.Data.Path); err != nil {
+	if err := r.resolveSources(ctx, plan, false); err != nil {
 		return nil, err
 	}
-	sha, known := r.knownSHA(r.dataPath)
-	if !known {
-		if sha, err = load.SHA256File(ctx, r.dataPath); err != nil {
-			return nil, err
-		}
-		r.rememberSHA(r.dataPath, sha)
-	}
-	r.dataSHA = sha
 	out := make([]PointStatus, len(plan.Points))
 	for i, p := range plan.Points {
 		if err := ctx.Err(); err != nil {

@@ -23,13 +23,27 @@ type Spec struct {
 	Reference   ReferenceSpec `yaml:"reference" json:"reference"`
 }
 
-// DataSpec names the input file.
+// DataSpec names the input file: `data` is one mapping (one source), or a
+// list of named sources (`data: [{name: s10, path: ...}, {name: s11, path:
+// ...}]`) whose hosts are written name:address.
 type DataSpec struct {
+	Name              string `yaml:"name" json:"name,omitempty" help:"the source's name (a list of sources: required, letters, digits, '_' and '-'); hosts are written name:address"`
 	Path              string `yaml:"path" json:"path" help:"flow file (CTU-13 .netflow.labeled or .binetflow; plain, .gz or .zst); relative to the spec file's directory, or to the working directory if it exists there"`
 	SHA256            string `yaml:"sha256" json:"sha256" help:"expected sha256 of the decompressed content; the run fails on a mismatch (empty: not checked, but recorded)"`
 	Format            string `yaml:"format" json:"format" help:"auto | netflow | binetflow (auto reads the header)"`
 	OnBadLine         string `yaml:"on_bad_line" json:"on_bad_line" help:"fail | skip: what an unparsable line does (skipped lines are listed in the manifest)"`
 	SkipFirstDataLine bool   `yaml:"skip_first_data_line" json:"skip_first_data_line" help:"notebook compat: drop the first data line, as read_csv(skiprows=1, header=0) does"`
+	// Sources holds the list form of `data`; the fields above are then
+	// unused.
+	Sources []DataSpec `yaml:"-" json:"sources,omitempty"`
+}
+
+// List returns the data sources: the list form's, or the one mapping.
+func (d DataSpec) List() []DataSpec {
+	if len(d.Sources) > 0 {
+		return d.Sources
+	}
+	return []DataSpec{d}
 }
 
 // LabelSpec is the label filter, pushed down into the loader.
@@ -48,9 +62,17 @@ type ClassRule struct {
 
 // HostsSpec lists the profiled host and the hosts to score.
 type HostsSpec struct {
-	Profile  string   `yaml:"profile" json:"profile" help:"the infected host whose windows train the model"`
-	Normal   []string `yaml:"normal" json:"normal" help:"normal hosts to score (ROC negatives)"`
-	Infected []string `yaml:"infected" json:"infected" help:"infected hosts to score (ROC positives; the profiled host is left out of the ROC)"`
+	Profile  string    `yaml:"profile" json:"profile" help:"the infected host whose windows train the model"`
+	Normal   []string  `yaml:"normal" json:"normal" help:"normal hosts to score (ROC negatives)"`
+	Infected []string  `yaml:"infected" json:"infected" help:"infected hosts to score (ROC positives; the profiled host is left out of the ROC)"`
+	View     string    `yaml:"view" json:"view,omitempty" help:"src | dst | both: a host's flows are those it sends (the notebook's), receives, or both (CTU-13 NetFlow lists each direction as its own flow) [default src]"`
+	Split    SplitSpec `yaml:"split" json:"split,omitzero"`
+}
+
+// SplitSpec is hosts.split: train on part of the profiled host, score the rest.
+type SplitSpec struct {
+	By string `yaml:"by" json:"by,omitempty" help:"time | fraction: train on the profiled host's flows before split.at (a time, the data's clock: \"2011-08-18 12:00:00\") or on its first split.at (0..1) of flows in time order; the rest is scored as host@test, a ROC positive"`
+	At string `yaml:"at" json:"at,omitempty" help:"where the profiled host's flows are cut"`
 }
 
 // FeatureSpec is one discretized flow feature.
@@ -148,6 +170,8 @@ func HelpText() string {
 	var b strings.Builder
 	def := DefaultSpec()
 	writeHelp(&b, reflect.ValueOf(def), "")
+	b.WriteString("data: [{name, path, ...}, ...]  several named sources instead of one; each takes the data.* keys above, and hosts\n")
+	b.WriteString("                               are written name:address (a bare address when there is one source)\n")
 	b.WriteString("sweep                          mapping of spec keys to lists of values; the run covers their cartesian product\n")
 	b.WriteString("                               (e.g. window.size: [5, 10, 20]); points are named key=value,key=value\n")
 	return b.String()
@@ -158,6 +182,9 @@ func writeHelp(b *strings.Builder, v reflect.Value, prefix string) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
 		key := joinPath(prefix, name)
 		fv := v.Field(i)
 		if f.Type.Kind() == reflect.Struct {

@@ -145,8 +145,10 @@ func TestExperimentSpecsValidate(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		if _, err := resolveDataPath(f, plan.Points[0].Spec.Data.Path); err != nil {
-			t.Errorf("%s: %v", f, err)
+		for i, d := range plan.Points[0].Spec.Data.List() {
+			if _, err := resolveDataPath(f, sourceKey(plan.Points[0].Spec.Data, i, "path"), d.Path); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
 		}
 	}
 }
@@ -365,7 +367,7 @@ func TestDecisionSpec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := &runner{dataSHA: strings.Repeat("a", 64)}
+		r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
 		k, err := r.keys(&plan.Points[0].Spec)
 		if err != nil {
 			t.Fatal(err)

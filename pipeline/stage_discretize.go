@@ -6,13 +6,17 @@ import (
 	"context"
 	"io"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
 	"botprof/stages/discretize"
+	"botprof/stages/view"
 )
 
-func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getLoad func() (*flowsOut, error)) (any, bool, error) {
+// stageDiscretize runs the view step (when the point needs it: several
+// sources, a dst or both view, a split) and the discretizer.
+func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getLoads func() ([]*flowsOut, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e := r.get(key); e != nil {
 			if d, err := readDiscretize(e, r.mem); err == nil {
@@ -20,16 +24,29 @@ func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, ke
 			}
 		}
 	}
-	fl, err := getLoad()
+	loads, err := getLoads()
 	if err != nil {
 		return nil, false, err
 	}
 	sw.restart()
+	flows := loads[0].rec
+	if vp, needed := viewParams(s); needed {
+		recs := make([]arrow.RecordBatch, len(loads))
+		for i, fl := range loads {
+			recs[i] = fl.rec
+		}
+		v, _, err := view.Run(ctx, view.Input{Mem: r.mem, Flows: recs}, vp)
+		if err != nil {
+			return nil, false, err
+		}
+		defer v.Release()
+		flows = v
+	}
 	feats := make([]discretize.Feature, len(s.Discretize.Features))
 	for i, f := range s.Discretize.Features {
 		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
 	}
-	d, err := discretize.Run(ctx, r.mem, fl.rec, discretize.Params{Features: feats, FitOn: s.Discretize.FitOn,
+	d, err := discretize.Run(ctx, r.mem, flows, discretize.Params{Features: feats, FitOn: s.Discretize.FitOn,
 		Compat: compat(s.Discretize.Compat), Profile: fitHost(s), Hosts: discretizeHosts(s)})
 	if err != nil {
 		return nil, false, err

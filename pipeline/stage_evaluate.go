@@ -5,7 +5,6 @@ package pipeline
 import (
 	"context"
 	"runtime"
-	"slices"
 
 	"botprof/pipeline/cache"
 	"botprof/stages/discretize"
@@ -34,14 +33,7 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 	sw.restart()
 	var hosts []evaluate.HostSpec
 	for _, h := range hostOrder(s) {
-		class := "infected"
-		switch {
-		case h == s.Hosts.Profile:
-			class = "profile"
-		case slices.Contains(s.Hosts.Normal, h):
-			class = "normal"
-		}
-		hosts = append(hosts, evaluate.HostSpec{Host: h, Class: class})
+		hosts = append(hosts, evaluate.HostSpec{Host: h, Class: hostClass(s, h)})
 	}
 	res, err := evaluate.Run(ctx, t.model, w, hosts, evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput(),
 		Workers: runtime.GOMAXPROCS(0), Decision: s.Evaluate.Decision.Decision()})

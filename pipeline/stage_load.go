@@ -42,20 +42,21 @@ func (r *runner) labelFilter(s *Spec, format string) filter.Params {
 	return fp
 }
 
-func (r *runner) stageLoad(ctx context.Context, s *Spec, key cache.Key) (any, bool, error) {
+// stageLoad loads data source i.
+func (r *runner) stageLoad(ctx context.Context, s *Spec, i int, key cache.Key) (any, bool, error) {
 	if r.cache != nil {
 		if e := r.get(key); e != nil {
 			rec, err := cache.ReadArrow(e.Path("flows.arrow"), r.mem)
 			var stats load.Stats
 			if err == nil && readJSON(e, "stats.json", &stats) == nil {
 				r.mu.Lock()
-				r.loadStats = &stats
+				r.sources[i].Load = &stats
 				r.mu.Unlock()
 				return &flowsOut{rec: rec, stats: &stats}, true, nil
 			}
 		}
 	}
-	fl, err := r.loadFlows(ctx, s)
+	fl, _, err := r.loadFlowsHashed(ctx, s, i, false)
 	if err != nil {
 		return nil, false, err
 	}
@@ -74,71 +75,72 @@ func (r *runner) putLoad(key cache.Key, fl *flowsOut) {
 	})
 }
 
-// hashWhileLoading loads the first point's flows and has the loader hash the
-// data file's decompressed content from the blocks it parses, so that a
-// file seen for the first time is read and decompressed once. The loaded
-// flows are handed to the points as a prefetched load output.
-func (r *runner) hashWhileLoading(ctx context.Context, s *Spec) (string, error) {
+// hashWhileLoading loads the first point's flows of source i and has the
+// loader hash the data file's decompressed content from the blocks it
+// parses, so that a file seen for the first time is read and decompressed
+// once. The loaded flows are handed to the points as a prefetched load
+// output.
+func (r *runner) hashWhileLoading(ctx context.Context, s *Spec, i int) (string, error) {
 	start := time.Now()
-	fl, sha, loadErr := r.loadFlowsHashed(ctx, s, true)
+	path := r.sources[i].Path
+	fl, sha, loadErr := r.loadFlowsHashed(ctx, s, i, true)
 	secs := time.Since(start).Seconds()
 	if sha == "" {
 		// The load failed or stopped early; the point's own load reports
 		// the error where it belongs, with the file's hash in its key.
 		var err error
-		if sha, err = load.SHA256File(ctx, r.dataPath); err != nil {
+		if sha, err = load.SHA256File(ctx, path); err != nil {
 			return "", err
 		}
 	}
-	r.rememberSHA(r.dataPath, sha)
+	r.rememberSHA(path, sha)
 	if loadErr != nil {
 		return sha, nil
 	}
-	r.dataSHA = sha
-	keys, err := r.keys(s)
+	r.sources[i].SHA256 = sha
+	key, err := r.loadKey(s, i)
 	if err != nil {
 		return "", err
 	}
 	f := &future{done: make(chan struct{}), val: fl, secs: secs, prefetched: true}
 	close(f.done)
-	r.memo[keys.load.ID] = f
-	r.putLoad(keys.load, fl)
+	r.memo[key.ID] = f
+	r.putLoad(key, fl)
 	return sha, nil
 }
 
-// loadFlows runs the loader with the spec's label filter pushed down.
-func (r *runner) loadFlows(ctx context.Context, s *Spec) (*flowsOut, error) {
-	fl, _, err := r.loadFlowsHashed(ctx, s, false)
-	return fl, err
-}
-
-// loadFlowsHashed is loadFlows that also returns the sha256 of the file's
-// decompressed content if hash is set and the whole file was read.
-func (r *runner) loadFlowsHashed(ctx context.Context, s *Spec, hash bool) (*flowsOut, string, error) {
+// loadFlowsHashed runs the loader on source i with the spec's label filter
+// pushed down. It also returns the sha256 of the file's decompressed
+// content if hash is set and the whole file was read.
+func (r *runner) loadFlowsHashed(ctx context.Context, s *Spec, i int, hash bool) (*flowsOut, string, error) {
+	d, path := s.Data.List()[i], r.sources[i].Path
 	// The loader reads the format from the header and asks for its label
 	// filter then (default classes differ between the formats).
 	keepFor := func(format string) func([]byte) bool { return r.labelFilter(s, format).Keep() }
 	var prog func(int64)
 	if r.opt.Progress != nil {
-		if st, err := os.Stat(r.dataPath); err == nil {
+		if st, err := os.Stat(path); err == nil {
 			total := st.Size()
 			prog = func(done int64) { r.opt.Progress.LoadBytes(done, total) }
 		}
 	}
-	res, err := load.Run(ctx, r.mem, load.Params{Path: r.dataPath, Format: s.Data.Format, OnBadLine: s.Data.OnBadLine,
-		SkipFirstDataLine: s.Data.SkipFirstDataLine, Columns: loadColumns(s)}, load.Options{KeepFor: keepFor, Progress: prog, SHA256: hash})
+	res, err := load.Run(ctx, r.mem, load.Params{Path: path, Format: d.Format, OnBadLine: d.OnBadLine,
+		SkipFirstDataLine: d.SkipFirstDataLine, Columns: loadColumns(s)}, load.Options{KeepFor: keepFor, Progress: prog, SHA256: hash})
 	if err != nil {
+		if d.Name != "" {
+			return nil, "", fmt.Errorf("stage load: source %s: %w", d.Name, err)
+		}
 		return nil, "", fmt.Errorf("stage load: %w", err)
 	}
 	r.mu.Lock()
-	r.loadStats = &res.Stats
+	r.sources[i].Load = &res.Stats
 	r.mu.Unlock()
 	return &flowsOut{rec: res.Flows, stats: &res.Stats}, res.SHA256, nil
 }
 
 // resolveDataPath finds a spec's data file: absolute, relative to the spec
 // file's directory, or relative to the working directory.
-func resolveDataPath(specFile, p string) (string, error) {
+func resolveDataPath(specFile, key, p string) (string, error) {
 	if filepath.IsAbs(p) {
 		return p, statOK(p)
 	}
@@ -149,7 +151,7 @@ func resolveDataPath(specFile, p string) (string, error) {
 	if statOK(p) == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("%s: data.path %s: no such file (looked in %s and the working directory)", specFile, p, filepath.Dir(specFile))
+	return "", fmt.Errorf("%s: %s %s: no such file (looked in %s and the working directory)", specFile, key, p, filepath.Dir(specFile))
 }
 
 func statOK(p string) error {

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"botprof/stages/load"
+	"botprof/stages/view"
 )
 
 var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -42,14 +43,28 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	if err := CheckExperimentName(s.Experiment); err != nil {
 		v.fail("experiment", "%v (the name is a folder under the results root; without the key it is the spec's file name)", err)
 	}
-	if s.Data.Path == "" {
-		v.fail("data.path", "missing: name the flow file to load")
+	names := map[string]string{}
+	for i, d := range s.Data.List() {
+		path := "data"
+		if len(s.Data.Sources) > 0 {
+			path = fmt.Sprintf("data[%d]", i)
+			if !sourceName.MatchString(d.Name) {
+				v.fail(path+".name", "%q: a source needs a name of 1-32 letters, digits, '_' or '-' (it prefixes its hosts: name:address)", d.Name)
+			} else if prev, ok := names[d.Name]; ok {
+				v.fail(path+".name", "source %s is already named at %s", d.Name, prev)
+			}
+			names[d.Name] = path + ".name"
+		}
+		if d.Path == "" {
+			v.fail(path+".path", "missing: name the flow file to load")
+		}
+		if d.SHA256 != "" && !hex64.MatchString(d.SHA256) {
+			v.fail(path+".sha256", "expected 64 lower-case hex digits, got %q", d.SHA256)
+		}
+		oneOf(path+".format", d.Format, "auto", "netflow", "binetflow")
+		oneOf(path+".on_bad_line", d.OnBadLine, "fail", "skip")
 	}
-	if s.Data.SHA256 != "" && !hex64.MatchString(s.Data.SHA256) {
-		v.fail("data.sha256", "expected 64 lower-case hex digits, got %q", s.Data.SHA256)
-	}
-	oneOf("data.format", s.Data.Format, "auto", "netflow", "binetflow")
-	oneOf("data.on_bad_line", s.Data.OnBadLine, "fail", "skip")
+	s.canonicalHosts(&v)
 	for i, c := range s.Labels.ExcludeClasses {
 		oneOf(fmt.Sprintf("labels.exclude_classes[%d]", i), c, "botnet", "normal", "background", "unknown")
 	}
@@ -90,8 +105,15 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	if slices.Contains(s.Hosts.Normal, s.Hosts.Profile) && s.Hosts.Profile != "" {
 		v.fail("hosts.profile", "the profiled host %s is listed as normal", s.Hosts.Profile)
 	}
-	if len(s.Hosts.Normal)+len(s.Hosts.Infected) == 0 {
+	if len(s.Hosts.Normal)+len(s.Hosts.Infected) == 0 && s.Hosts.Split.By == "" {
 		v.fail("hosts", "no hosts to score: list hosts.normal and hosts.infected")
+	}
+	oneOf("hosts.view", s.Hosts.View, "", "src", "dst", "both")
+	if sp := s.Hosts.Split; sp.By != "" || sp.At != "" {
+		oneOf("hosts.split.by", sp.By, "time", "fraction")
+		if err := (view.Split{By: sp.By, At: sp.At}).Validate(); err != nil {
+			v.fail("hosts.split.at", "%v", err)
+		}
 	}
 	if err := s.Evaluate.Decision.Decision().Validate(); err != nil {
 		path := "evaluate.decision.value"
@@ -103,6 +125,9 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	if s.Evaluate.ROC {
 		// The profiled host is scored but never part of the ROC.
 		positives := 0
+		if s.Hosts.Split.By != "" {
+			positives++ // the profiled host's held-out part
+		}
 		for _, h := range s.Hosts.Infected {
 			if h != s.Hosts.Profile {
 				positives++
@@ -110,7 +135,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		}
 		switch {
 		case positives == 0:
-			v.fail("hosts.infected", "no infected host besides the profiled one %s: a ROC needs one (its AUC would be NaN); add infected hosts, or set evaluate.roc: false for scores only", s.Hosts.Profile)
+			v.fail("hosts.infected", "no infected host besides the profiled one %s: a ROC needs one (its AUC would be NaN); add infected hosts, split the profiled host (hosts.split), or set evaluate.roc: false for scores only", s.Hosts.Profile)
 		case len(s.Hosts.Normal) == 0:
 			v.fail("hosts.normal", "no normal host: a ROC needs one (its AUC would be NaN); add normal hosts, or set evaluate.roc: false for scores only")
 		}

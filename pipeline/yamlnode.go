@@ -112,6 +112,9 @@ func (d decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error 
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}
+	if ds, ok := v.Addr().Interface().(*DataSpec); ok && n.Kind == yaml.SequenceNode {
+		return d.decodeSources(n, ds, path)
+	}
 	if n.Kind != yaml.MappingNode {
 		return d.errf(n, path, "expected a mapping, got %s", describe(n))
 	}
@@ -142,6 +145,28 @@ func (d decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error 
 			return err
 		}
 	}
+	return nil
+}
+
+// decodeSources decodes the list form of data: every element is a data
+// mapping with the defaults of the one-source form.
+func (d decoder) decodeSources(n *yaml.Node, ds *DataSpec, path string) error {
+	if len(n.Content) == 0 {
+		return d.errf(n, path, "an empty list of sources: name at least one flow file")
+	}
+	def := DefaultSpec().Data
+	out := make([]DataSpec, len(n.Content))
+	for i, c := range n.Content {
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		if c.Kind != yaml.MappingNode {
+			return d.errf(c, sub, "a source is a mapping (name, path, ...), got %s", describe(c))
+		}
+		out[i] = def
+		if err := d.decode(c, reflect.ValueOf(&out[i]).Elem(), sub); err != nil {
+			return err
+		}
+	}
+	*ds = DataSpec{Sources: out}
 	return nil
 }
 

@@ -63,6 +63,17 @@ func (c *strCol) append(b []byte) {
 	c.ends = append(c.ends, int32(len(c.data)))
 }
 
+// appendLower is append with ASCII upper-case letters lowered.
+func (c *strCol) appendLower(b []byte) {
+	n := len(c.data)
+	c.append(b)
+	for i, ch := range c.data[n:] {
+		if 'A' <= ch && ch <= 'Z' {
+			c.data[n+i] = ch + 'a' - 'A'
+		}
+	}
+}
+
 // columns holds the rows of one chunk in plain Go slices: appending a row
 // is a few slice appends, and the Arrow buffers are written once, at their
 // final size, when all chunks are merged. line holds chunk-local line
@@ -132,7 +143,9 @@ func (c *columns) append(localLine int64, r *row, need colset) {
 		c.duration = append(c.duration, r.duration)
 	}
 	if need.has(bitProto) {
-		c.proto.append(r.proto)
+		// Lower case in both formats: NetFlow files write TCP, binetflow
+		// files tcp, and a category must mean the same in both.
+		c.proto.appendLower(r.proto)
 	}
 	if need.has(bitSrcAddr) {
 		c.srcAddr.append(r.srcAddr)

@@ -31,7 +31,8 @@ const (
 // Schema is the Arrow schema of loaded flows, shared by both CTU-13 formats.
 // line is the 1-based line number in the decompressed file; ports, ToS,
 // src_bytes (NetFlow) and flows (binetflow) are null where the format or the
-// line has no value.
+// line has no value. proto is lower case in both formats (NetFlow files
+// write TCP, binetflow files tcp).
 var Schema = arrow.NewSchema([]arrow.Field{
 	{Name: ColLine, Type: arrow.PrimitiveTypes.Int64},
 	{Name: ColStartTime, Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},

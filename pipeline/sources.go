@@ -1,0 +1,88 @@
+package pipeline
+
+// Data sources: finding and hashing a run's flow files.
+
+import (
+	"context"
+	"fmt"
+
+	"botprof/pipeline/cache"
+	"botprof/stages/load"
+)
+
+// SourceFile is one data source of a run as read.
+type SourceFile struct {
+	Name   string      `json:"name,omitempty"`
+	Path   string      `json:"path"`
+	SHA256 string      `json:"sha256"`
+	Load   *load.Stats `json:"load,omitempty"` // nil when no point needed the source's flows
+}
+
+// resolveSources finds every data source of plan and its content hash: the
+// remembered one when the file is unchanged, else it hashes the file. With
+// prefetch, a file hashed for the first time is loaded for the first point
+// while it is hashed (hashWhileLoading), instead of being read twice.
+func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) error {
+	first := plan.Points[0].Spec.Data.List()
+	for _, p := range plan.Points[1:] {
+		l := p.Spec.Data.List()
+		same := len(l) == len(first)
+		for i := 0; same && i < len(l); i++ {
+			same = l[i].Name == first[i].Name && l[i].Path == first[i].Path
+		}
+		if !same {
+			return fmt.Errorf("sweep point %s: the data sources differ between points; run one spec per data set", p.Name)
+		}
+	}
+	r.sources = make([]SourceFile, len(first))
+	for i, d := range first {
+		path, err := resolveDataPath(plan.File, sourceKey(plan.Points[0].Spec.Data, i, "path"), d.Path)
+		if err != nil {
+			return err
+		}
+		r.sources[i] = SourceFile{Name: d.Name, Path: path}
+		sha, known := r.knownSHA(path)
+		if known && d.SHA256 != "" && d.SHA256 != sha {
+			// Hash the file itself before blaming it: the memo may be stale.
+			known = false
+		}
+		switch {
+		case known:
+		case prefetch:
+			if sha, err = r.hashWhileLoading(ctx, &plan.Points[0].Spec, i); err != nil {
+				return err
+			}
+		default:
+			if sha, err = load.SHA256File(ctx, path); err != nil {
+				return err
+			}
+			r.rememberSHA(path, sha)
+		}
+		for _, p := range plan.Points {
+			if want := p.Spec.Data.List()[i].SHA256; want != "" && want != sha {
+				return fmt.Errorf("%s: %s is %s but %s has sha256 %s (of its decompressed content)", plan.File, sourceKey(p.Spec.Data, i, "sha256"), want, path, sha)
+			}
+		}
+		r.sources[i].SHA256 = sha
+	}
+	return nil
+}
+
+// sourceKey is the spec key of a source's field: data.KEY, or data[i].KEY
+// for the list form.
+func sourceKey(d DataSpec, i int, key string) string {
+	if len(d.Sources) == 0 {
+		return "data." + key
+	}
+	return fmt.Sprintf("data[%d].%s", i, key)
+}
+
+// loadKey is the cache key of source i's load stage (with the label filter
+// pushed down).
+func (r *runner) loadKey(s *Spec, i int) (cache.Key, error) {
+	d := s.Data.List()[i]
+	return cache.NewKey("load", loadVersion).File("data", r.sources[i].SHA256).
+		Param("format", d.Format).Param("on_bad_line", d.OnBadLine).
+		Param("skip_first_data_line", d.SkipFirstDataLine).Param("labels", s.Labels).
+		Param("columns", loadColumns(s)).Key()
+}
