@@ -49,7 +49,7 @@ func BenchmarkNotebookStages(b *testing.B) {
 			feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
 		}
 		return discretize.Params{Features: feats, FitOn: s.Discretize.FitOn, Compat: compat(s.Discretize.Compat),
-			Profile: fitHost(s), Hosts: discretizeHosts(s)}
+			Profile: fitHosts(s)[0], MoreProfiles: fitHosts(s)[1:], Hosts: discretizeHosts(s)}
 	}
 	d, err := discretize.Run(ctx, r.mem, fl.rec, dparams())
 	if err != nil {

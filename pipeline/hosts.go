@@ -43,7 +43,9 @@ func (s *Spec) canonicalHosts(v *validator) {
 		v.fail(path, "host %q: with several data sources write source:address (sources: %s)", h, strings.Join(names, ", "))
 		return h
 	}
-	s.Hosts.Profile = canon("hosts.profile", s.Hosts.Profile)
+	for i, h := range s.Hosts.Profile {
+		s.Hosts.Profile[i] = canon(profilePath(s, i), h)
+	}
 	for i, h := range s.Hosts.Normal {
 		s.Hosts.Normal[i] = canon(fmt.Sprintf("hosts.normal[%d]", i), h)
 	}
@@ -53,30 +55,38 @@ func (s *Spec) canonicalHosts(v *validator) {
 	s.Discretize.FitHost = canon("discretize.fit_host", s.Discretize.FitHost)
 }
 
-// heldOut is the name of the profiled host's scored part under hosts.split
-// ("" without a split).
-func heldOut(s *Spec) string {
-	if s.Hosts.Split.By == "" {
-		return ""
+// profilePath is the YAML path of profiled host i.
+func profilePath(s *Spec, i int) string {
+	if len(s.Hosts.Profile) == 1 {
+		return "hosts.profile"
 	}
-	return s.Hosts.Profile + view.TestSuffix
+	return fmt.Sprintf("hosts.profile[%d]", i)
 }
 
-// hostOrder lists the hosts a point scores: the profiled host (and its
-// held-out part), then the normal and infected hosts in spec order.
-func hostOrder(s *Spec) []string {
-	var test []string
-	if h := heldOut(s); h != "" {
-		test = []string{h}
+// heldOut names the profiled hosts' scored parts under hosts.split (none
+// without a split).
+func heldOut(s *Spec) []string {
+	if s.Hosts.Split.By == "" {
+		return nil
 	}
-	return uniqueHosts(s.Hosts.Profile, test, s.Hosts.Normal, s.Hosts.Infected)
+	var out []string
+	for _, h := range s.Hosts.Profile {
+		out = append(out, h+view.TestSuffix)
+	}
+	return out
+}
+
+// hostOrder lists the hosts a point scores: the profiled hosts (and their
+// held-out parts), then the normal and infected hosts in spec order.
+func hostOrder(s *Spec) []string {
+	return uniqueHosts(s.Hosts.Profile, heldOut(s), s.Hosts.Normal, s.Hosts.Infected)
 }
 
 // hostClass is a scored host's class: profile, normal or infected (the
-// held-out part of the profiled host is infected).
+// held-out part of a profiled host is infected).
 func hostClass(s *Spec, h string) string {
 	switch {
-	case h == s.Hosts.Profile:
+	case slices.Contains(s.Hosts.Profile, h):
 		return "profile"
 	case slices.Contains(s.Hosts.Normal, h):
 		return "normal"
@@ -84,27 +94,24 @@ func hostClass(s *Spec, h string) string {
 	return "infected"
 }
 
-func fitHost(s *Spec) string {
+// fitHosts are the hosts whose flows fit the cuts under fit_on profile.
+func fitHosts(s *Spec) []string {
 	if s.Discretize.FitHost != "" {
-		return s.Discretize.FitHost
+		return []string{s.Discretize.FitHost}
 	}
 	return s.Hosts.Profile
 }
 
 // discretizeHosts lists the hosts the discretizer encodes, in the order the
-// notebook encodes them: the host the cuts are fitted on first, then the
+// notebook encodes them: the hosts the cuts are fitted on first, then the
 // scored hosts (the order matters for compat notebook's one-shot iterator).
 func discretizeHosts(s *Spec) []string {
-	var test []string
-	if h := heldOut(s); h != "" {
-		test = []string{h}
-	}
-	return uniqueHosts(fitHost(s), test, s.Hosts.Normal, s.Hosts.Infected, []string{s.Hosts.Profile})
+	return uniqueHosts(fitHosts(s), heldOut(s), s.Hosts.Normal, s.Hosts.Infected, s.Hosts.Profile)
 }
 
-func uniqueHosts(first string, lists ...[]string) []string {
-	out := []string{first}
-	seen := map[string]bool{first: true}
+func uniqueHosts(lists ...[]string) []string {
+	var out []string
+	seen := map[string]bool{}
 	var all []string
 	for _, l := range lists {
 		all = append(all, l...)
@@ -135,13 +142,16 @@ func viewParams(s *Spec) (view.Params, bool) {
 		}
 		return view.Host{Source: srcs[0].Name, Addr: h}
 	}
+	test := heldOut(s)
 	for _, h := range discretizeHosts(s) {
-		if h != heldOut(s) {
+		if !slices.Contains(test, h) {
 			p.Hosts = append(p.Hosts, host(h))
 		}
 	}
 	if s.Hosts.Split.By != "" {
-		p.Profiles = []view.Host{host(s.Hosts.Profile)}
+		for _, h := range s.Hosts.Profile {
+			p.Profiles = append(p.Profiles, host(h))
+		}
 		p.Split = &view.Split{By: s.Hosts.Split.By, At: s.Hosts.Split.At}
 	}
 	needed := p.Namespace || (p.View != "" && p.View != view.Src) || p.Split != nil

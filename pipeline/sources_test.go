@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestSourcesSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := plan.Points[0].Spec.Hosts; h.Profile != "a:10.0.0.1" || h.Normal[0] != "a:10.0.0.2" {
+	if h := plan.Points[0].Spec.Hosts; h.Profile.First() != "a:10.0.0.1" || h.Normal[0] != "a:10.0.0.2" {
 		t.Errorf("hosts = %+v, want a:-prefixed", h)
 	}
 	// The one-source mapping form needs no view step (keys as before it).
@@ -151,5 +152,48 @@ func TestViewsAndSplitRun(t *testing.T) {
 	split := flows("hosts.split={by: fraction, at: 0.25}")
 	if p, test := split["147.32.84.165"], split["147.32.84.165@test"]; p != 4151/4 || test != 4151-4151/4 {
 		t.Errorf("split: %d + %d flows, want %d + %d", p, test, 4151/4, 4151-4151/4)
+	}
+}
+
+func TestProfileList(t *testing.T) {
+	list := strings.Replace(minimalSpec, "profile: 10.0.0.1", "profile: [10.0.0.1, 10.0.0.4]", 1)
+	plan, err := ParsePlan("t.yaml", []byte(list+"  split: {by: fraction, at: 0.5}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &plan.Points[0].Spec
+	if got := strings.Join(hostOrder(s), " "); got != "10.0.0.1 10.0.0.4 10.0.0.1@test 10.0.0.4@test 10.0.0.2 10.0.0.3" {
+		t.Errorf("host order %s", got)
+	}
+	if hostClass(s, "10.0.0.4") != "profile" || hostClass(s, "10.0.0.4@test") != "infected" {
+		t.Error("classes of a second profiled host and its held-out part")
+	}
+	if vp, _ := viewParams(s); len(vp.Profiles) != 2 {
+		t.Errorf("view profiles %+v", vp.Profiles)
+	}
+	// One host keeps its JSON form (manifests, cache keys): a string.
+	plan, err = ParsePlan("t.yaml", []byte(minimalSpec), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(plan.Points[0].Spec.Hosts.Profile); string(b) != `"10.0.0.1"` {
+		t.Errorf("one profiled host marshals as %s", b)
+	}
+	var back HostList
+	if err := json.Unmarshal([]byte(`["a","b"]`), &back); err != nil || len(back) != 2 {
+		t.Errorf("unmarshal list: %v %v", back, err)
+	}
+	for _, tc := range []struct{ spec, want string }{
+		{strings.Replace(minimalSpec, "profile: 10.0.0.1", "profile: [10.0.0.1, 10.0.0.1]", 1),
+			"t.yaml:5: hosts.profile[1]: host 10.0.0.1 is already listed at hosts.profile[0]"},
+		{strings.Replace(minimalSpec, "profile: 10.0.0.1", "profile: [10.0.0.1, 10.0.0.2]", 1),
+			"hosts.profile[1]: the profiled host 10.0.0.2 is listed as normal"},
+		{strings.Replace(minimalSpec, "profile: 10.0.0.1", "profile: []", 1), "hosts.profile: missing"},
+		{strings.Replace(minimalSpec, "profile: 10.0.0.1", "profile: [10.0.0.1, 10.0.0.3]", 1),
+			"hosts.infected: no infected host besides the profiled one 10.0.0.1, 10.0.0.3"},
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(tc.spec), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -62,11 +63,43 @@ type ClassRule struct {
 
 // HostsSpec lists the profiled host and the hosts to score.
 type HostsSpec struct {
-	Profile  string    `yaml:"profile" json:"profile" help:"the infected host whose windows train the model"`
+	Profile  HostList  `yaml:"profile" json:"profile" help:"the infected host whose windows train the model, or a list of them (each host's windows are its own sequences)"`
 	Normal   []string  `yaml:"normal" json:"normal" help:"normal hosts to score (ROC negatives)"`
 	Infected []string  `yaml:"infected" json:"infected" help:"infected hosts to score (ROC positives; the profiled host is left out of the ROC)"`
 	View     string    `yaml:"view" json:"view,omitempty" help:"src | dst | both: a host's flows are those it sends (the notebook's), receives, or both (CTU-13 NetFlow lists each direction as its own flow) [default src]"`
 	Split    SplitSpec `yaml:"split" json:"split,omitzero"`
+}
+
+// HostList is hosts.profile: one host or a list. It is written as a string
+// when it holds one host, so that such specs keep their manifests and cache
+// keys.
+type HostList []string
+
+// MarshalJSON writes one host as a string, several as a list.
+func (l HostList) MarshalJSON() ([]byte, error) {
+	if len(l) == 1 {
+		return json.Marshal(l[0])
+	}
+	return json.Marshal([]string(l))
+}
+
+// UnmarshalJSON reads a string or a list of strings.
+func (l *HostList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = HostList{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(l))
+}
+
+// First is the first host ("" for none): the profiled host of a spec with
+// one.
+func (l HostList) First() string {
+	if len(l) == 0 {
+		return ""
+	}
+	return l[0]
 }
 
 // SplitSpec is hosts.split: train on part of the profiled host, score the rest.

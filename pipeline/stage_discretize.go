@@ -47,7 +47,7 @@ func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, ke
 		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
 	}
 	d, err := discretize.Run(ctx, r.mem, flows, discretize.Params{Features: feats, FitOn: s.Discretize.FitOn,
-		Compat: compat(s.Discretize.Compat), Profile: fitHost(s), Hosts: discretizeHosts(s)})
+		Compat: compat(s.Discretize.Compat), Profile: fitHosts(s)[0], MoreProfiles: fitHosts(s)[1:], Hosts: discretizeHosts(s)})
 	if err != nil {
 		return nil, false, err
 	}

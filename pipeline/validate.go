@@ -83,8 +83,16 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		}
 		oneOf(fmt.Sprintf("labels.classes[%d].class", i), r.Class, "botnet", "normal", "background")
 	}
-	if s.Hosts.Profile == "" {
+	if len(s.Hosts.Profile) == 0 {
 		v.fail("hosts.profile", "missing: name the infected host to profile")
+	}
+	for i, h := range s.Hosts.Profile {
+		if h == "" {
+			v.fail(profilePath(s, i), "missing: name the infected host to profile")
+		}
+		if j := slices.Index(s.Hosts.Profile, h); j < i {
+			v.fail(profilePath(s, i), "host %s is already listed at %s", h, profilePath(s, j))
+		}
 	}
 	seen := map[string]string{}
 	for _, list := range []struct {
@@ -102,8 +110,10 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 			seen[h] = path
 		}
 	}
-	if slices.Contains(s.Hosts.Normal, s.Hosts.Profile) && s.Hosts.Profile != "" {
-		v.fail("hosts.profile", "the profiled host %s is listed as normal", s.Hosts.Profile)
+	for i, h := range s.Hosts.Profile {
+		if slices.Contains(s.Hosts.Normal, h) && h != "" {
+			v.fail(profilePath(s, i), "the profiled host %s is listed as normal", h)
+		}
 	}
 	if len(s.Hosts.Normal)+len(s.Hosts.Infected) == 0 && s.Hosts.Split.By == "" {
 		v.fail("hosts", "no hosts to score: list hosts.normal and hosts.infected")
@@ -124,18 +134,15 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	}
 	if s.Evaluate.ROC {
 		// The profiled host is scored but never part of the ROC.
-		positives := 0
-		if s.Hosts.Split.By != "" {
-			positives++ // the profiled host's held-out part
-		}
+		positives := len(heldOut(s)) // the profiled hosts' held-out parts
 		for _, h := range s.Hosts.Infected {
-			if h != s.Hosts.Profile {
+			if !slices.Contains(s.Hosts.Profile, h) {
 				positives++
 			}
 		}
 		switch {
 		case positives == 0:
-			v.fail("hosts.infected", "no infected host besides the profiled one %s: a ROC needs one (its AUC would be NaN); add infected hosts, split the profiled host (hosts.split), or set evaluate.roc: false for scores only", s.Hosts.Profile)
+			v.fail("hosts.infected", "no infected host besides the profiled one %s: a ROC needs one (its AUC would be NaN); add infected hosts, split the profiled host (hosts.split), or set evaluate.roc: false for scores only", strings.Join(s.Hosts.Profile, ", "))
 		case len(s.Hosts.Normal) == 0:
 			v.fail("hosts.normal", "no normal host: a ROC needs one (its AUC would be NaN); add normal hosts, or set evaluate.roc: false for scores only")
 		}

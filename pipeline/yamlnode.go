@@ -71,6 +71,14 @@ func (d decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind == yaml.AliasNode {
 		return d.errf(n, path, "YAML aliases are not supported in specs")
 	}
+	if l, ok := v.Addr().Interface().(*HostList); ok && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		var h string
+		if err := d.decodeScalar(n, reflect.ValueOf(&h).Elem(), path); err != nil {
+			return err
+		}
+		*l = HostList{h}
+		return nil
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		return d.decodeStruct(n, v, path)

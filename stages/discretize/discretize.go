@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -76,6 +77,9 @@ type Params struct {
 	Compat string `json:"compat,omitempty" yaml:"compat"`
 	// Profile is the profiled host (a src_addr).
 	Profile string `json:"profile" yaml:"profile"`
+	// MoreProfiles are further profiled hosts: under fit_on profile the
+	// cuts and tables are fitted on the flows of Profile and these.
+	MoreProfiles []string `json:"more_profiles,omitempty" yaml:"more_profiles"`
 	// Hosts are the other hosts to encode, in order (normal, then
 	// infected). The profile, if listed, and repeats are skipped.
 	Hosts []string `json:"hosts" yaml:"hosts"`
@@ -91,12 +95,21 @@ func NotebookFeatures() []Feature {
 	}
 }
 
-// HostOrder returns the encoding order: Profile, then Hosts without the
-// profile and without repeats.
+// HostOrder returns the encoding order: the profiled hosts, then Hosts,
+// without repeats.
 func (p Params) HostOrder() []string {
-	out := []string{p.Profile}
-	seen := map[string]bool{p.Profile: true}
-	for _, h := range p.Hosts {
+	return unique(append(p.profiles(), p.Hosts...))
+}
+
+// profiles lists Profile and MoreProfiles without repeats.
+func (p Params) profiles() []string {
+	return unique(append([]string{p.Profile}, p.MoreProfiles...))
+}
+
+func unique(hosts []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, h := range hosts {
 		if !seen[h] {
 			seen[h] = true
 			out = append(out, h)
@@ -132,6 +145,9 @@ func (p Params) Validate() error {
 	}
 	switch p.fitOn() {
 	case FitProfile:
+		if p.Compat != "" && len(p.MoreProfiles) > 0 {
+			errs = append(errs, p.errorf("compat %q fits on one profiled host, not %d", p.Compat, 1+len(p.MoreProfiles)))
+		}
 	case FitAll:
 		if p.Compat != "" {
 			errs = append(errs, p.errorf("compat %q fits on the profiled host only, not fit_on %q", p.Compat, p.FitOn))
@@ -305,8 +321,13 @@ func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p P
 	defer func() { <-catsDone }() // it reads flows, which the caller may release
 	order := p.HostOrder()
 	idx, rows := in.hostRows(order)
-	if len(rows[0]) == 0 {
-		return nil, p.errorf("profiled host %s has no flows", p.Profile)
+	nprof := len(p.profiles())
+	nfit := 0
+	for h := range nprof {
+		nfit += len(rows[h])
+	}
+	if nfit == 0 {
+		return nil, p.errorf("profiled host %s has no flows", strings.Join(order[:nprof], ", "))
 	}
 	if p.Compat == "" {
 		in.sortByTime(rows)
@@ -320,8 +341,8 @@ func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p P
 		res.Hosts[h] = HostSpan{Host: host, Offset: offset, Flows: len(rows[h])}
 		offset += len(rows[h])
 	}
-	// The fit rows are a prefix of idx.
-	fit := rows[0]
+	// The fit rows are a prefix of idx: the profiled hosts come first.
+	fit := idx[:nfit]
 	if p.fitOn() == FitAll {
 		fit = idx
 	}

@@ -70,6 +70,7 @@ func TestRunDefault(t *testing.T) {
 
 	for _, tc := range []struct {
 		fitOn   string
+		more    []string // MoreProfiles
 		cut     float64
 		cats    []string
 		codes   []int32
@@ -77,12 +78,15 @@ func TestRunDefault(t *testing.T) {
 	}{
 		// A's bytes 100 200 300 400: h = 1.5, cut = 250. Digits: TCP 0, UDP 1,
 		// unseen 2; code = proto·2 + bin.
-		{FitProfile, 250, []string{"TCP", "UDP"}, []int32{3, 0, 1, 0, 5, 2}, 6},
+		{FitProfile, nil, 250, []string{"TCP", "UDP"}, []int32{3, 0, 1, 0, 5, 2}, 6},
 		// A and B: 50 100 200 250 300 400: h = 2.5, cut = 225. ICMP 0, TCP 1, UDP 2, unseen 3.
-		{FitAll, 225, []string{"ICMP", "TCP", "UDP"}, []int32{5, 2, 3, 2, 1, 4}, 8},
+		{FitAll, nil, 225, []string{"ICMP", "TCP", "UDP"}, []int32{5, 2, 3, 2, 1, 4}, 8},
+		// Two profiled hosts, A and B: fitted on both, as fit_on all here.
+		{FitProfile, []string{"B", "A"}, 225, []string{"ICMP", "TCP", "UDP"}, []int32{5, 2, 3, 2, 1, 4}, 8},
 	} {
-		t.Run(tc.fitOn, func(t *testing.T) {
-			res, err := Run(context.Background(), mem, rec, Params{Features: feats, FitOn: tc.fitOn, Profile: "A", Hosts: []string{"B", "A", "C", "B"}})
+		t.Run(tc.fitOn+strings.Join(tc.more, ","), func(t *testing.T) {
+			res, err := Run(context.Background(), mem, rec, Params{Features: feats, FitOn: tc.fitOn, Profile: "A", MoreProfiles: tc.more,
+				Hosts: []string{"B", "A", "C", "B"}})
 			if err != nil {
 				t.Fatal(err)
 			}

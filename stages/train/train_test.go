@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestRunFitsTheProfiledHost(t *testing.T) {
 	}{{"gaussian", "rows", 3}, {"categorical", "sequences", 1}} {
 		cfg := hmm.DefaultConfig()
 		cfg.Kind, cfg.States, cfg.NIter = tc.kind, 2, 5
-		res, err := Run(context.Background(), w, "P", 4, Params{Model: cfg, Input: tc.input})
+		res, err := Run(context.Background(), w, []string{"P"}, 4, Params{Model: cfg, Input: tc.input})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.kind, err)
 		}
@@ -64,13 +65,51 @@ func TestRunNeedsWindows(t *testing.T) {
 	w := windows(t, []string{"P", "Q"}, [][]int32{{1, 2}, {1, 2, 3, 1}})
 	cfg := hmm.DefaultConfig()
 	for host, want := range map[string]string{"P": "profiled host P has 2 flows", "X": "profiled host X has no windows"} {
-		_, err := Run(context.Background(), w, host, 4, Params{Model: cfg, Input: "rows"})
+		_, err := Run(context.Background(), w, []string{host}, 4, Params{Model: cfg, Input: "rows"})
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "stage train:") {
 			t.Errorf("host %s: err = %v, want %q", host, err, want)
 		}
 	}
 	cfg.States = 0
-	if _, err := Run(context.Background(), w, "Q", 4, Params{Model: cfg, Input: "rows"}); err == nil {
+	if _, err := Run(context.Background(), w, []string{"Q"}, 4, Params{Model: cfg, Input: "rows"}); err == nil {
 		t.Error("an impossible config trained")
+	}
+}
+
+// Several profiled hosts train one model, each host's windows their own
+// sequence(s): the same fit as hmm.Train on the sequences by hand.
+func TestRunSeveralProfiles(t *testing.T) {
+	p := []int32{0, 1, 2, 3, 0, 1, 2, 3, 0, 1}
+	q := []int32{3, 3, 2, 1, 0, 0}
+	w := windows(t, []string{"P", "Q"}, [][]int32{p, q})
+	for _, input := range []string{"rows", "sequences"} {
+		cfg := hmm.DefaultConfig()
+		cfg.Kind, cfg.States, cfg.NIter, cfg.Symbols = "gaussian", 2, 5, 4
+		want := hmm.Sequences{D: 3, Lengths: []int{8, 4}}
+		if input == "sequences" {
+			cfg.Kind = "categorical"
+			want = hmm.Sequences{D: 1, Lengths: []int{3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}}
+		}
+		for _, h := range []string{"P", "Q"} {
+			want.X = append(want.X, Inputs(w.Host(h), input).X...)
+		}
+		res, err := Run(context.Background(), w, []string{"P", "Q"}, 4, Params{Model: cfg, Input: input})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, rep, err := hmm.Train(context.Background(), cfg, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist := func(r *hmm.Report) []float64 { return r.Restarts[r.Best].History }
+		if res.Windows != 12 || !slices.Equal(hist(rep), hist(res.Report)) {
+			t.Errorf("%s: %d windows, history %v, want 12 and %v", input, res.Windows, hist(res.Report), hist(rep))
+		}
+		x := Inputs(w.Host("Q"), input)
+		a, _ := m.Score(x)
+		b, _ := res.Model.Score(x)
+		if !slices.Equal(a, b) {
+			t.Errorf("%s: the models differ: score %v vs %v", input, b, a)
+		}
 	}
 }
