@@ -197,3 +197,33 @@ func TestProfileList(t *testing.T) {
 		}
 	}
 }
+
+// A source is cached on its own: a spec that reads scenario 10 alone
+// leaves the load entry s10-to-s11.yaml's first source hits.
+func TestSourceLoadShared(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded data")
+	}
+	dir := t.TempDir()
+	run := func(spec string, sets ...string) PointResult {
+		t.Helper()
+		plan, err := LoadPlan(spec, append([]string{"model.n_iter=1", "model.restarts=1"}, sets...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Execute(context.Background(), plan, Options{Jobs: 1, CacheDir: dir})
+		if err != nil || out.Failed() > 0 {
+			t.Fatalf("%s: %v %v", spec, err, out.Points[0].Err)
+		}
+		return out.Points[0]
+	}
+	run("../experiments/split.yaml")
+	pr := run("../experiments/s10-to-s11.yaml", "hosts.profile=s10:147.32.84.204")
+	got := map[string]bool{}
+	for _, sr := range pr.Stages {
+		got[sr.Stage] = sr.Cached
+	}
+	if !got["load:s10"] || got["load:s11"] {
+		t.Errorf("stages %+v: want load:s10 a hit and load:s11 run", pr.Stages)
+	}
+}
