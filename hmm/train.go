@@ -18,7 +18,7 @@ type Config struct {
 	Tol            float64 // convergence threshold on the log-likelihood gain (tol)
 	Seed           uint64  // restart r is initialised from Seed + r
 	Restarts       int     // number of initialisations; the best final log-likelihood wins
-	Workers        int     // goroutines; 0 or 1 is sequential. Results do not depend on it.
+	Workers        int     `json:"-"` // goroutines; 0 or 1 is sequential. Results do not depend on it.
 	Implementation string  // ImplLog or ImplScaling
 	MinCovar       float64 // added to the data covariance at initialisation only
 	StartprobPrior float64

@@ -39,28 +39,20 @@ func BenchmarkNotebookStages(b *testing.B) {
 		b.Fatal(err)
 	}
 	r.sources = []SourceFile{{Path: path}}
-	fl, _, err := r.loadFlowsHashed(ctx, s, 0, false)
+	sp := paramsOf(s)
+	fl, _, err := r.loadFlowsHashed(ctx, sp, 0, false)
 	if err != nil {
 		b.Fatal(err)
 	}
-	dparams := func() discretize.Params {
-		feats := make([]discretize.Feature, len(s.Discretize.Features))
-		for i, f := range s.Discretize.Features {
-			feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
-		}
-		return discretize.Params{Features: feats, FitOn: s.Discretize.FitOn, Compat: compat(s.Discretize.Compat),
-			Profile: fitHosts(s)[0], MoreProfiles: fitHosts(s)[1:], Hosts: discretizeHosts(s)}
-	}
-	d, err := discretize.Run(ctx, r.mem, fl.rec, dparams())
+	d, err := discretize.Run(ctx, discretize.Input{Mem: r.mem, Flows: fl.rec}, sp.discretize)
 	if err != nil {
 		b.Fatal(err)
 	}
-	wparams := window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)}
-	w, err := window.Run(ctx, d, wparams)
+	w, err := window.Run(ctx, window.Input{Codes: d}, sp.window)
 	if err != nil {
 		b.Fatal(err)
 	}
-	trained, _, err := r.stageTrain(ctx, s, &stopwatch{}, cache.Key{}, func() (*window.Result, *discretize.Result, error) { return w, d, nil })
+	trained, _, err := r.stageTrain(ctx, sp, &stopwatch{}, cache.Key{}, func() (*window.Result, *discretize.Result, error) { return w, d, nil })
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +60,7 @@ func BenchmarkNotebookStages(b *testing.B) {
 
 	b.Run("stage=load", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := r.loadFlowsHashed(ctx, s, 0, false); err != nil {
+			if _, _, err := r.loadFlowsHashed(ctx, sp, 0, false); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -82,28 +74,28 @@ func BenchmarkNotebookStages(b *testing.B) {
 	})
 	b.Run("stage=discretize", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := discretize.Run(ctx, r.mem, fl.rec, dparams()); err != nil {
+			if _, err := discretize.Run(ctx, discretize.Input{Mem: r.mem, Flows: fl.rec}, sp.discretize); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("stage=window", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := window.Run(ctx, d, wparams); err != nil {
+			if _, err := window.Run(ctx, window.Input{Codes: d}, sp.window); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("stage=train", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := r.stageTrain(ctx, s, &stopwatch{}, cache.Key{}, func() (*window.Result, *discretize.Result, error) { return w, d, nil }); err != nil {
+			if _, _, err := r.stageTrain(ctx, sp, &stopwatch{}, cache.Key{}, func() (*window.Result, *discretize.Result, error) { return w, d, nil }); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("stage=evaluate", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := r.stageEvaluate(ctx, s, &stopwatch{}, cache.Key{},
+			if _, _, err := r.stageEvaluate(ctx, sp, &stopwatch{}, cache.Key{},
 				func() (*window.Result, *discretize.Result, error) { return w, d, nil },
 				func() (*trainOut, error) { return t, nil }); err != nil {
 				b.Fatal(err)

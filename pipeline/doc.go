@@ -7,4 +7,14 @@
 // stage cache of package pipeline/cache, and writes the manifest, scores and
 // metrics of a run. It sits between cmd/botprof (which only parses flags)
 // and the stage packages under stages/.
+//
+// Every stage package has the same contract: Version, Params (with
+// Validate), Input and Run(ctx, Input, Params) (*Result, error). params.go
+// translates a spec point into every stage's Params once; the runner
+// passes those values to Run and keys.go builds the cache keys from the
+// same values. Files: plan.go/spec.go/validate.go (specs), params.go and
+// keys.go (stage parameters and keys), runner.go (scheduling), once.go
+// (shared stage outputs), stage_*.go (one per stage: run, cache
+// read/write), sources.go and hosts.go (data sources, host names),
+// explain.go, results.go/manifest.go/rundir.go (the results folder).
 package pipeline

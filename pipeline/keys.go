@@ -7,8 +7,12 @@ import (
 	"slices"
 
 	"botprof/pipeline/cache"
+	"botprof/stages/discretize"
+	"botprof/stages/evaluate"
 	"botprof/stages/load"
+	"botprof/stages/train"
 	"botprof/stages/view"
+	"botprof/stages/window"
 )
 
 // stageKeys are the cache keys of one point's stages; they depend only on
@@ -19,28 +23,27 @@ type stageKeys struct {
 	discretize, window, train, evaluate cache.Key
 }
 
-func (r *runner) keys(s *Spec) (stageKeys, error) {
+// keys are the cache keys of a point's stages, built from the parameters
+// its stages run with.
+func (r *runner) keys(sp *stageParams) (stageKeys, error) {
 	var k stageKeys
-	srcs := s.Data.List()
-	if len(srcs) != len(r.sources) {
-		return k, fmt.Errorf("%d data sources, the run has %d", len(srcs), len(r.sources))
+	if len(sp.load) != len(r.sources) {
+		return k, fmt.Errorf("%d data sources, the run has %d", len(sp.load), len(r.sources))
 	}
-	for i := range srcs {
-		lk, err := r.loadKey(s, i)
+	for i := range sp.load {
+		lk, err := r.loadKey(sp, i)
 		if err != nil {
 			return k, err
 		}
 		k.load = append(k.load, lk)
 	}
-	disc := cache.NewKey("discretize", discretizeVersion).
-		Param("compat", s.Discretize.Compat).Param("fit_on", s.Discretize.FitOn).
-		Param("features", s.Discretize.Features).Param("hosts", discretizeHosts(s))
-	if vp, needed := viewParams(s); needed {
+	disc := cache.NewKey("discretize", discretize.Version).Params(sp.discretize)
+	if sp.needView {
 		// The view step runs inside this stage (see stageDiscretize).
 		for i, lk := range k.load {
 			disc.Input(fmt.Sprintf("flows%d", i), lk)
 		}
-		disc.Param("view", vp).Param("view_version", view.Version)
+		disc.Param("view", sp.view).Param("view_version", view.Version)
 	} else {
 		disc.Input("flows", k.load[0])
 	}
@@ -48,22 +51,20 @@ func (r *runner) keys(s *Spec) (stageKeys, error) {
 	if k.discretize, err = disc.Key(); err != nil {
 		return k, err
 	}
-	if k.window, err = cache.NewKey("window", windowVersion).Input("codes", k.discretize).
-		Param("size", s.Window.Size).Param("stride", s.Window.Stride).Param("compat", s.Window.Compat).Key(); err != nil {
+	if k.window, err = cache.NewKey("window", window.Version).Input("codes", k.discretize).Params(sp.window).Key(); err != nil {
 		return k, err
 	}
-	if k.train, err = cache.NewKey("train", trainVersion).Input("windows", k.window).
-		Param("profile", s.Hosts.Profile).Param("model", s.Model).Param("input", s.Model.ModelInput()).Key(); err != nil {
+	if k.train, err = cache.NewKey("train", train.Version).Input("windows", k.window).Params(sp.train).Key(); err != nil {
 		return k, err
 	}
-	evalKey := cache.NewKey("evaluate", evaluateVersion).Input("model", k.train).Input("windows", k.window).
-		Param("hosts", s.Hosts).Param("score", s.Evaluate.Score).Param("input", s.Model.ModelInput())
-	if d := s.Evaluate.Decision.Decision(); d.Enabled() {
-		// Only when set, so that specs without one keep their keys.
-		evalKey.Param("decision", d)
-	}
-	k.evaluate, err = evalKey.Key()
+	k.evaluate, err = cache.NewKey("evaluate", evaluate.Version).Input("model", k.train).Input("windows", k.window).
+		Params(sp.evaluate).Key()
 	return k, err
+}
+
+// keysOf is keys for a spec point.
+func (r *runner) keysOf(s *Spec) (stageKeys, error) {
+	return r.keys(paramsOf(s))
 }
 
 // loadColumns are the flow columns a point reads: what discretize needs to

@@ -231,7 +231,7 @@ func TestDeferCacheWrites(t *testing.T) {
 	}
 	r := &runner{plan: plan}
 	r.sources = res.out.Sources
-	keys, err := r.keys(&plan.Points[0].Spec)
+	keys, err := r.keysOf(&plan.Points[0].Spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,16 +17,6 @@ import (
 	"botprof/stages/window"
 )
 
-// Stage versions: bump one when its output for the same parameters changes,
-// so that old cache entries stop matching.
-const (
-	loadVersion       = 2 // 2: proto in lower case in both formats
-	discretizeVersion = 1
-	windowVersion     = 1
-	trainVersion      = 2 // 2: one forward-backward ladder (issue 15); fits differ by ~1e-9
-	evaluateVersion   = 6 // 6: window scores within 1e-12 tie (evaluate.TieTol)
-)
-
 // Options control a run; none of them changes a result.
 type Options struct {
 	Jobs     int       // points run in parallel (0: all cores)
@@ -255,8 +245,8 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 			pr.Err = fmt.Errorf("internal error (please report): %v", v)
 		}
 	}()
-	s := &p.Spec
-	keys, err := r.keys(s)
+	sp := paramsOf(&p.Spec)
+	keys, err := r.keys(sp)
 	if err != nil {
 		pr.Err = err
 		return pr
@@ -292,7 +282,7 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 	loadF := make([]*future, len(keys.load))
 	getLoad := func(i int) (*flowsOut, error) {
 		key := keys.load[i]
-		f, shared := r.once(ctx, key.ID, func(sw *stopwatch) (any, bool, error) { return r.stageLoad(ctx, s, i, key) })
+		f, shared := r.once(ctx, key.ID, func(sw *stopwatch) (any, bool, error) { return r.stageLoad(ctx, sp, i, key) })
 		if loadF[i] == nil {
 			loadF[i] = f
 			stage := "load"
@@ -319,7 +309,7 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 	}
 	getDisc := func() (*discretize.Result, error) {
 		f, shared := r.once(ctx, keys.discretize.ID, func(sw *stopwatch) (any, bool, error) {
-			return r.stageDiscretize(ctx, s, sw, keys.discretize, getLoads)
+			return r.stageDiscretize(ctx, sp, sw, keys.discretize, getLoads)
 		})
 		if discF == nil {
 			discF = f
@@ -337,7 +327,7 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		}
 		f, shared := r.once(ctx, keys.window.ID, func(sw *stopwatch) (any, bool, error) {
 			sw.restart()
-			return r.stageWindow(ctx, s, keys.window, d)
+			return r.stageWindow(ctx, sp, keys.window, d)
 		})
 		if winF == nil {
 			winF = f
@@ -350,7 +340,7 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 	}
 	getTrain := func() (*trainOut, error) {
 		f, shared := r.once(ctx, keys.train.ID, func(sw *stopwatch) (any, bool, error) {
-			return r.stageTrain(ctx, s, sw, keys.train, getWin)
+			return r.stageTrain(ctx, sp, sw, keys.train, getWin)
 		})
 		if trainF == nil {
 			trainF = f
@@ -362,7 +352,7 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		return f.val.(*trainOut), nil
 	}
 	f, shared := r.once(ctx, keys.evaluate.ID, func(sw *stopwatch) (any, bool, error) {
-		return r.stageEvaluate(ctx, s, sw, keys.evaluate, getWin, getTrain)
+		return r.stageEvaluate(ctx, sp, sw, keys.evaluate, getWin, getTrain)
 	})
 	rec("evaluate", keys.evaluate, f, shared)
 	if f.err != nil {

@@ -125,7 +125,7 @@ func CacheStatus(ctx context.Context, plan *Plan, dir string) ([]PointStatus, er
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		keys, err := r.keys(&p.Spec)
+		keys, err := r.keysOf(&p.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("point %s: %w", p.Name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"botprof/pipeline/cache"
+	"botprof/stages/filter"
 	"botprof/stages/load"
 )
 
@@ -77,12 +78,9 @@ func sourceKey(d DataSpec, i int, key string) string {
 	return fmt.Sprintf("data[%d].%s", i, key)
 }
 
-// loadKey is the cache key of source i's load stage (with the label filter
-// pushed down).
-func (r *runner) loadKey(s *Spec, i int) (cache.Key, error) {
-	d := s.Data.List()[i]
-	return cache.NewKey("load", loadVersion).File("data", r.sources[i].SHA256).
-		Param("format", d.Format).Param("on_bad_line", d.OnBadLine).
-		Param("skip_first_data_line", d.SkipFirstDataLine).Param("labels", s.Labels).
-		Param("columns", loadColumns(s)).Key()
+// loadKey is the cache key of source i's load stage, with the label filter
+// pushed down.
+func (r *runner) loadKey(sp *stageParams, i int) (cache.Key, error) {
+	return cache.NewKey("load", load.Version).File("data", r.sources[i].SHA256).Params(sp.load[i]).
+		Param("filter", sp.filter).Param("filter_version", filter.Version).Key()
 }

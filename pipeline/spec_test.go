@@ -368,7 +368,7 @@ func TestDecisionSpec(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
-		k, err := r.keys(&plan.Points[0].Spec)
+		k, err := r.keysOf(&plan.Points[0].Spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,5 +381,57 @@ func TestDecisionSpec(t *testing.T) {
 	}
 	if fpr.train.ID != none.train.ID || fpr.evaluate.ID == none.evaluate.ID || fpr.evaluate.ID == fixed.evaluate.ID {
 		t.Error("a decision rule must change the evaluate key and only it")
+	}
+}
+
+// The stage keys are built from the parameters the stages run with: a
+// field the stage reads changes its key and every later key, one it does
+// not (hmm's Workers) changes none.
+func TestKeysFollowStageParams(t *testing.T) {
+	plan, err := LoadPlan("../experiments/default.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
+	base := paramsOf(&plan.Points[0].Spec)
+	keys := func(edit func(sp *stageParams)) stageKeys {
+		sp := paramsOf(&plan.Points[0].Spec)
+		edit(sp)
+		k, err := r.keys(sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	k0 := keys(func(*stageParams) {})
+	if k := keys(func(sp *stageParams) { sp.train.Model.Workers = base.train.Model.Workers + 7; sp.evaluate.Workers = 9 }); k.evaluate != k0.evaluate {
+		t.Error("workers change a key")
+	}
+	k := keys(func(sp *stageParams) { sp.window.Stride = 2 })
+	if k.discretize != k0.discretize || k.window == k0.window || k.train == k0.train || k.evaluate == k0.evaluate {
+		t.Error("window.stride: want the window key and the later ones changed, discretize's not")
+	}
+	k = keys(func(sp *stageParams) { sp.filter.Exclude = []string{"x"} })
+	if k.load[0] == k0.load[0] || k.evaluate == k0.evaluate {
+		t.Error("the pushed-down filter does not change the load key")
+	}
+	k = keys(func(sp *stageParams) { sp.evaluate.Hosts = sp.evaluate.Hosts[:3] })
+	if k.train != k0.train || k.evaluate == k0.evaluate {
+		t.Error("evaluate's hosts: want only the evaluate key changed")
+	}
+}
+
+// A stage's own Validate runs at spec validation, on the values it will
+// run with, and its error names the spec section.
+func TestStageValidateAtSpec(t *testing.T) {
+	s := DefaultSpec()
+	s.Experiment, s.Data.Path = "t", "x"
+	s.Hosts = HostsSpec{Profile: HostList{"a"}, Normal: []string{"b"}, Infected: []string{"c"}}
+	s.Model.Kind, s.Model.Input = "categorical", "rows"
+	v := validator{file: "t.yaml"}
+	paramsOf(&s).validate(&s, &v)
+	var se *SpecError
+	if !errors.As(v.err, &se) || se.Path != "model" || !strings.Contains(se.Msg, "stage train: a categorical model reads symbol sequences") {
+		t.Errorf("err = %v, want stage train's error at model", v.err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 // stageDiscretize runs the view step (when the point needs it: several
 // sources, a dst or both view, a split) and the discretizer.
-func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getLoads func() ([]*flowsOut, error)) (any, bool, error) {
+func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key, getLoads func() ([]*flowsOut, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e := r.get(key); e != nil {
 			if d, err := readDiscretize(e, r.mem); err == nil {
@@ -30,24 +30,19 @@ func (r *runner) stageDiscretize(ctx context.Context, s *Spec, sw *stopwatch, ke
 	}
 	sw.restart()
 	flows := loads[0].rec
-	if vp, needed := viewParams(s); needed {
+	if sp.needView {
 		recs := make([]arrow.RecordBatch, len(loads))
 		for i, fl := range loads {
 			recs[i] = fl.rec
 		}
-		v, _, err := view.Run(ctx, view.Input{Mem: r.mem, Flows: recs}, vp)
+		v, err := view.Run(ctx, view.Input{Mem: r.mem, Flows: recs}, sp.view)
 		if err != nil {
 			return nil, false, err
 		}
-		defer v.Release()
-		flows = v
+		defer v.Flows.Release()
+		flows = v.Flows
 	}
-	feats := make([]discretize.Feature, len(s.Discretize.Features))
-	for i, f := range s.Discretize.Features {
-		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
-	}
-	d, err := discretize.Run(ctx, r.mem, flows, discretize.Params{Features: feats, FitOn: s.Discretize.FitOn,
-		Compat: compat(s.Discretize.Compat), Profile: fitHosts(s)[0], MoreProfiles: fitHosts(s)[1:], Hosts: discretizeHosts(s)})
+	d, err := discretize.Run(ctx, discretize.Input{Mem: r.mem, Flows: flows}, sp.discretize)
 	if err != nil {
 		return nil, false, err
 	}

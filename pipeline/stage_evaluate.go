@@ -4,7 +4,6 @@ package pipeline
 
 import (
 	"context"
-	"runtime"
 
 	"botprof/pipeline/cache"
 	"botprof/stages/discretize"
@@ -12,7 +11,7 @@ import (
 	"botprof/stages/window"
 )
 
-func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key,
+func (r *runner) stageEvaluate(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
 	getWin func() (*window.Result, *discretize.Result, error), getTrain func() (*trainOut, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e := r.get(key); e != nil {
@@ -31,12 +30,7 @@ func (r *runner) stageEvaluate(ctx context.Context, s *Spec, sw *stopwatch, key 
 		return nil, false, err
 	}
 	sw.restart()
-	var hosts []evaluate.HostSpec
-	for _, h := range hostOrder(s) {
-		hosts = append(hosts, evaluate.HostSpec{Host: h, Class: hostClass(s, h)})
-	}
-	res, err := evaluate.Run(ctx, t.model, w, hosts, evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput(),
-		Workers: runtime.GOMAXPROCS(0), Decision: s.Evaluate.Decision.Decision()})
+	res, err := evaluate.Run(ctx, evaluate.Input{Model: t.model, Windows: w}, sp.evaluate)
 	if err != nil {
 		return nil, false, err
 	}

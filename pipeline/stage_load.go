@@ -1,6 +1,8 @@
 package pipeline
 
-// Stage load (and its pushed-down label filter): run, cache read/write, data path.
+// Stage load and the filter pushed down into it: run, cache read/write,
+// data path. The load entry holds the filtered flows; its key includes
+// the filter's Params.
 
 import (
 	"context"
@@ -13,7 +15,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"botprof/pipeline/cache"
-	"botprof/stages/filter"
 	"botprof/stages/load"
 )
 
@@ -23,27 +24,8 @@ type flowsOut struct {
 	stats *load.Stats
 }
 
-func (r *runner) labelFilter(s *Spec, format string) filter.Params {
-	classes := make([]filter.ClassRule, 0, len(s.Labels.Classes))
-	for _, c := range s.Labels.Classes {
-		classes = append(classes, filter.ClassRule{Match: c.Match, Class: c.Class})
-	}
-	if len(classes) == 0 {
-		classes = filter.DefaultClasses(format)
-	}
-	fp := filter.Params{Include: s.Labels.Include, Exclude: s.Labels.Exclude, Classes: classes}
-	for _, ex := range s.Labels.ExcludeClasses {
-		for _, c := range classes {
-			if c.Class == ex {
-				fp.Exclude = append(fp.Exclude, c.Match)
-			}
-		}
-	}
-	return fp
-}
-
 // stageLoad loads data source i.
-func (r *runner) stageLoad(ctx context.Context, s *Spec, i int, key cache.Key) (any, bool, error) {
+func (r *runner) stageLoad(ctx context.Context, sp *stageParams, i int, key cache.Key) (any, bool, error) {
 	if r.cache != nil {
 		if e := r.get(key); e != nil {
 			rec, err := cache.ReadArrow(e.Path("flows.arrow"), r.mem)
@@ -56,7 +38,7 @@ func (r *runner) stageLoad(ctx context.Context, s *Spec, i int, key cache.Key) (
 			}
 		}
 	}
-	fl, _, err := r.loadFlowsHashed(ctx, s, i, false)
+	fl, _, err := r.loadFlowsHashed(ctx, sp, i, false)
 	if err != nil {
 		return nil, false, err
 	}
@@ -83,7 +65,8 @@ func (r *runner) putLoad(key cache.Key, fl *flowsOut) {
 func (r *runner) hashWhileLoading(ctx context.Context, s *Spec, i int) (string, error) {
 	start := time.Now()
 	path := r.sources[i].Path
-	fl, sha, loadErr := r.loadFlowsHashed(ctx, s, i, true)
+	sp := paramsOf(s)
+	fl, sha, loadErr := r.loadFlowsHashed(ctx, sp, i, true)
 	secs := time.Since(start).Seconds()
 	if sha == "" {
 		// The load failed or stopped early; the point's own load reports
@@ -98,7 +81,7 @@ func (r *runner) hashWhileLoading(ctx context.Context, s *Spec, i int) (string, 
 		return sha, nil
 	}
 	r.sources[i].SHA256 = sha
-	key, err := r.loadKey(s, i)
+	key, err := r.loadKey(sp, i)
 	if err != nil {
 		return "", err
 	}
@@ -112,11 +95,8 @@ func (r *runner) hashWhileLoading(ctx context.Context, s *Spec, i int) (string, 
 // loadFlowsHashed runs the loader on source i with the spec's label filter
 // pushed down. It also returns the sha256 of the file's decompressed
 // content if hash is set and the whole file was read.
-func (r *runner) loadFlowsHashed(ctx context.Context, s *Spec, i int, hash bool) (*flowsOut, string, error) {
-	d, path := s.Data.List()[i], r.sources[i].Path
-	// The loader reads the format from the header and asks for its label
-	// filter then (default classes differ between the formats).
-	keepFor := func(format string) func([]byte) bool { return r.labelFilter(s, format).Keep() }
+func (r *runner) loadFlowsHashed(ctx context.Context, sp *stageParams, i int, hash bool) (*flowsOut, string, error) {
+	path := r.sources[i].Path
 	var prog func(int64)
 	if r.opt.Progress != nil {
 		if st, err := os.Stat(path); err == nil {
@@ -124,11 +104,13 @@ func (r *runner) loadFlowsHashed(ctx context.Context, s *Spec, i int, hash bool)
 			prog = func(done int64) { r.opt.Progress.LoadBytes(done, total) }
 		}
 	}
-	res, err := load.Run(ctx, r.mem, load.Params{Path: path, Format: d.Format, OnBadLine: d.OnBadLine,
-		SkipFirstDataLine: d.SkipFirstDataLine, Columns: loadColumns(s)}, load.Options{KeepFor: keepFor, Progress: prog, SHA256: hash})
+	// The loader reads the format from the header and asks for the filter's
+	// predicate then (default classes differ between the formats).
+	in := load.Input{Mem: r.mem, Path: path, KeepFor: sp.filter.KeepFor, Progress: prog, SHA256: hash}
+	res, err := load.Run(ctx, in, sp.load[i])
 	if err != nil {
-		if d.Name != "" {
-			return nil, "", fmt.Errorf("stage load: source %s: %w", d.Name, err)
+		if name := r.sources[i].Name; name != "" {
+			return nil, "", fmt.Errorf("stage load: source %s: %w", name, err)
 		}
 		return nil, "", fmt.Errorf("stage load: %w", err)
 	}

@@ -1,11 +1,10 @@
 package pipeline
 
-// Stage train: run, cache read/write, spec to hmm.Config.
+// Stage train: run, cache read/write.
 
 import (
 	"context"
 	"io"
-	"runtime"
 
 	"botprof/hmm"
 	"botprof/pipeline/cache"
@@ -22,7 +21,7 @@ type trainOut struct {
 	windows int
 }
 
-func (r *runner) stageTrain(ctx context.Context, s *Spec, sw *stopwatch, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
+func (r *runner) stageTrain(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e := r.get(key); e != nil {
 			if t, err := readTrain(e); err == nil {
@@ -35,7 +34,7 @@ func (r *runner) stageTrain(ctx context.Context, s *Spec, sw *stopwatch, key cac
 		return nil, false, err
 	}
 	sw.restart()
-	res, err := train.Run(ctx, w, s.Hosts.Profile, d.Symbols, train.Params{Model: hmmConfig(s.Model), Input: s.Model.ModelInput()})
+	res, err := train.Run(ctx, train.Input{Windows: w, Symbols: d.Symbols}, sp.train)
 	if err != nil {
 		return nil, false, err
 	}
@@ -72,29 +71,4 @@ func readTrain(e *cache.Entry) (*trainOut, error) {
 		return nil, err
 	}
 	return &trainOut{model: m, modelJS: js, report: tr.Report, windows: tr.Windows}, nil
-}
-
-func hmmConfig(m ModelSpec) hmm.Config {
-	c := hmm.DefaultConfig()
-	c.Kind = m.Kind
-	c.States = m.States
-	c.Covariance = m.Covariance
-	c.Symbols = m.Symbols
-	c.NIter = m.NIter
-	c.Tol = m.Tol
-	c.Seed = m.Seed
-	c.Restarts = m.Restarts
-	c.Implementation = m.Implementation
-	c.MinCovar = m.MinCovar
-	c.StartprobPrior = m.StartprobPrior
-	c.TransmatPrior = m.TransmatPrior
-	c.MeansPrior = m.MeansPrior
-	c.MeansWeight = m.MeansWeight
-	c.CovarsPrior = m.CovarsPrior
-	c.CovarsWeight = m.CovarsWeight
-	c.EmissionPrior = m.EmissionPrior
-	// Restarts and sequences run on all cores; hmm's results do not depend
-	// on the number of workers.
-	c.Workers = runtime.GOMAXPROCS(0)
-	return c
 }

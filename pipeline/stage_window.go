@@ -19,8 +19,8 @@ import (
 // Its cache entry is the window index (per host: flows, windows,
 // insufficient) as an Arrow IPC file; on a hit the views are rebuilt from the codes and
 // checked against it.
-func (r *runner) stageWindow(ctx context.Context, s *Spec, key cache.Key, d *discretize.Result) (any, bool, error) {
-	w, err := window.Run(ctx, d, window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)})
+func (r *runner) stageWindow(ctx context.Context, sp *stageParams, key cache.Key, d *discretize.Result) (any, bool, error) {
+	w, err := window.Run(ctx, window.Input{Codes: d}, sp.window)
 	if err != nil || r.cache == nil {
 		return w, false, err
 	}

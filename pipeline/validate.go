@@ -240,6 +240,10 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	if s.Reference.Score != "" {
 		oneOf("reference.score", s.Reference.Score, ScoreKinds...)
 	}
+	if v.err == nil {
+		// What only a stage knows, on the values it will run with.
+		paramsOf(s).validate(s, &v)
+	}
 	return v.err
 }
 

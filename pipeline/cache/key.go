@@ -92,6 +92,32 @@ func (b *KeyBuilder) Param(name string, value any) *KeyBuilder {
 	return b.add("param", name, v)
 }
 
+// Params adds every field of params (a struct or map: the keys of its JSON
+// object) as its own parameter. A stage's key built from the Params value
+// its Run is given names exactly what the stage computes with, and a
+// changed field shows in Explain by its name.
+func (b *KeyBuilder) Params(params any) *KeyBuilder {
+	raw, err := json.Marshal(params)
+	if err != nil {
+		b.fail(fmt.Errorf("cache key %s: params: %w", b.stage, err))
+		return b
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		b.fail(fmt.Errorf("cache key %s: params are not a JSON object: %w", b.stage, err))
+		return b
+	}
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.Param(name, fields[name])
+	}
+	return b
+}
+
 // Input adds the key of an upstream stage output.
 func (b *KeyBuilder) Input(name string, key Key) *KeyBuilder {
 	if !isHexID(key.ID) {

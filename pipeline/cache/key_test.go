@@ -109,3 +109,31 @@ func TestKeyErrors(t *testing.T) {
 		}
 	}
 }
+
+// Params adds one parameter per field: the same key as Param per field,
+// and a field tagged json:"-" stays out of it.
+func TestKeyParams(t *testing.T) {
+	type params struct {
+		FitOn    string   `json:"fit_on"`
+		Hosts    []string `json:"hosts"`
+		Workers  int      `json:"-"`
+		Optional string   `json:"optional,omitempty"`
+	}
+	a, err := NewKey("discretize", 1).Params(params{FitOn: "profile", Hosts: []string{"A"}, Workers: 4}).Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewKey("discretize", 1).Param("hosts", []string{"A"}).Param("fit_on", "profile").Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Errorf("Params differs from Param per field:\n%s\n%s", a.Desc, b.Desc)
+	}
+	if _, err := NewKey("x", 1).Params(params{}).Param("fit_on", "all").Key(); err == nil {
+		t.Error("a field given twice is not an error")
+	}
+	if _, err := NewKey("x", 1).Params([]int{1}).Key(); err == nil {
+		t.Error("params that are not an object are not an error")
+	}
+}

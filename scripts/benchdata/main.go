@@ -150,9 +150,9 @@ type bgFlow struct {
 // s11Background loads scenario 11's Background flows (every label naming
 // Background, as data/ctu13/README.md counts them), sorted by start time.
 func s11Background(path string) ([]bgFlow, error) {
-	res, err := load.Run(context.Background(), memory.DefaultAllocator,
-		load.Params{Path: path, Format: load.FormatBinetflow},
-		load.Options{Keep: func(l []byte) bool { return bytes.Contains(l, []byte("Background")) }})
+	in := load.Input{Mem: memory.DefaultAllocator, Path: path,
+		Keep: func(l []byte) bool { return bytes.Contains(l, []byte("Background")) }}
+	res, err := load.Run(context.Background(), in, load.Params{Format: load.FormatBinetflow})
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,17 @@ type Feature struct {
 	Percentiles []float64 `json:"percentiles,omitempty" yaml:"percentiles"`
 }
 
+// Version is the version of the stage's output for the same Params and
+// input: part of its cache key.
+const Version = 1
+
+// Input is the stage's input: the flows of the hosts (line, start_time,
+// src_addr naming the host, the feature columns).
+type Input struct {
+	Mem   memory.Allocator // nil: memory.DefaultAllocator
+	Flows arrow.RecordBatch
+}
+
 // Params configures the stage.
 type Params struct {
 	Features []Feature `json:"features" yaml:"features"`
@@ -298,7 +309,11 @@ func (r *Result) HostCodes(i int) []int32 {
 // output order (host by host, each in file or time order), every feature
 // adds its digits to all rows in one loop, and the output columns are
 // written straight into Arrow buffers.
-func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p Params) (*Result, error) {
+func Run(ctx context.Context, input Input, p Params) (*Result, error) {
+	mem, flows := input.Mem, input.Flows
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

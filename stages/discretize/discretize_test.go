@@ -85,7 +85,7 @@ func TestRunDefault(t *testing.T) {
 		{FitProfile, []string{"B", "A"}, 225, []string{"ICMP", "TCP", "UDP"}, []int32{5, 2, 3, 2, 1, 4}, 8},
 	} {
 		t.Run(tc.fitOn+strings.Join(tc.more, ","), func(t *testing.T) {
-			res, err := Run(context.Background(), mem, rec, Params{Features: feats, FitOn: tc.fitOn, Profile: "A", MoreProfiles: tc.more,
+			res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: feats, FitOn: tc.fitOn, Profile: "A", MoreProfiles: tc.more,
 				Hosts: []string{"B", "A", "C", "B"}})
 			if err != nil {
 				t.Fatal(err)
@@ -130,7 +130,7 @@ func TestRunIntegerCategory(t *testing.T) {
 		{line: 6, time: at(4), src: "B", port: 53},
 	})
 	defer rec.Release()
-	res, err := Run(context.Background(), mem, rec, Params{Features: []Feature{{Column: "dst_port", Kind: KindCategory}}, Profile: "A", Hosts: []string{"B"}})
+	res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: []Feature{{Column: "dst_port", Kind: KindCategory}}, Profile: "A", Hosts: []string{"B"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestNotebookIterator(t *testing.T) {
 		{CompatNotebookList, []int32{6, 12, 9, 8, 10, 1}, 13},
 	} {
 		t.Run(tc.compat, func(t *testing.T) {
-			res, err := Run(context.Background(), mem, rec, Params{Features: feats, Compat: tc.compat, Profile: "P", Hosts: []string{"Q"}})
+			res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: feats, Compat: tc.compat, Profile: "P", Hosts: []string{"Q"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +229,7 @@ func TestRunErrors(t *testing.T) {
 		{Params{Features: []Feature{{Column: "dst_port", Kind: KindPercentile, Percentiles: []float64{50}}}, Profile: "B"},
 			"stage discretize: fitting features[0]: line 7: dst_port is null; percentile features need a value"},
 	} {
-		res, err := Run(context.Background(), mem, rec, tc.p)
+		res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, tc.p)
 		if err == nil {
 			res.Release()
 			t.Errorf("%+v: no error", tc.p)
@@ -269,7 +269,7 @@ func TestS10Notebook(t *testing.T) {
 		"147.32.84.192": 21473, "147.32.84.193": 20577, "147.32.84.205": 24572, "147.32.84.206": 23169,
 		"147.32.84.207": 21861, "147.32.84.208": 22844, "147.32.84.209": 20092}
 	for _, compat := range []string{CompatNotebook, CompatNotebookList} {
-		res, err := Run(context.Background(), mem, rec, Params{Features: NotebookFeatures(), Compat: compat,
+		res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: NotebookFeatures(), Compat: compat,
 			Profile: "147.32.84.204", Hosts: append(append([]string{}, s10Normal...), s10Infected...)})
 		if err != nil {
 			t.Fatal(err)
@@ -316,7 +316,7 @@ func TestS10Golden(t *testing.T) {
 	}
 	rec := record(t, mem, flows)
 	defer rec.Release()
-	res, err := Run(context.Background(), mem, rec, Params{
+	res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{
 		Features: []Feature{{Column: "proto", Kind: KindCategory}, {Column: "bytes", Kind: KindPercentile, Percentiles: []float64{20, 40, 60, 80}}},
 		Profile:  "147.32.87.36", Hosts: []string{"147.32.84.165"}})
 	if err != nil {
@@ -386,7 +386,7 @@ func BenchmarkDiscretize(b *testing.B) {
 		tc.p.Hosts = append(append([]string{}, s10Normal...), s10Infected...)
 		b.Run(fmt.Sprintf("%s/flows=%d", tc.name, rec.NumRows()), func(b *testing.B) {
 			for b.Loop() {
-				res, err := Run(context.Background(), mem, rec, tc.p)
+				res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, tc.p)
 				if err != nil {
 					b.Fatal(err)
 				}

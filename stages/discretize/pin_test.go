@@ -183,7 +183,7 @@ func TestPinned(t *testing.T) {
 			in = rec.NewSlice(7, int64(tc.nFlows-5))
 		}
 		fmt.Fprintf(&b, "== %s\n", tc.name)
-		res, err := Run(context.Background(), mem, in, tc.p)
+		res, err := Run(context.Background(), Input{Mem: mem, Flows: in}, tc.p)
 		if tc.slice {
 			in.Release()
 		}

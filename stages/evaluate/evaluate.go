@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"botprof/hmm"
+	"botprof/stages/train"
 	"botprof/stages/window"
 )
 
@@ -24,12 +25,9 @@ var Kinds = []string{ScoreViterbi, ScoreLogLik, ScoreLogLikPerWindow}
 
 // Inputs: how a host's windows are given to the model.
 const (
-	// InputRows gives a host's windows as one sequence of Count rows of
-	// D = Size features (the notebook, for a Gaussian model).
-	InputRows = "rows"
-	// InputSequences gives every window as its own symbol sequence (D = 1),
-	// for a categorical model.
-	InputSequences = "sequences"
+	// InputRows and InputSequences are the model inputs (train.Inputs).
+	InputRows      = train.InputRows
+	InputSequences = train.InputSequences
 )
 
 // Host classes and statuses.
@@ -62,7 +60,20 @@ type Params struct {
 	Workers int `json:"-" yaml:"workers"`
 	// Decision, when its Rule is set, adds a confusion matrix of the
 	// primary score to the metrics (see Decision).
-	Decision Decision `json:"decision,omitempty" yaml:"decision"`
+	Decision Decision `json:"decision,omitzero" yaml:"decision"`
+	// Hosts are the hosts to score, with their classes, in output order.
+	Hosts []HostSpec `json:"hosts" yaml:"hosts"`
+}
+
+// Version is the version of the stage's output for the same Params and
+// inputs: part of its cache key. 6: window scores within 1e-12 tie
+// (TieTol).
+const Version = 6
+
+// Input is what the stage scores: a trained model and the windows.
+type Input struct {
+	Model   Scorer
+	Windows *window.Result
 }
 
 // Validate reports an unknown score kind or input.
@@ -119,7 +130,7 @@ func (h *HostScore) Value(kind string) float64 {
 // Result is the stage output.
 type Result struct {
 	Score string
-	// Hosts are in the order of the HostSpecs given to Run.
+	// Hosts are in the order of Params.Hosts.
 	Hosts []HostScore
 	// Metrics has the keys auc_host, margin, tpr_at_fpr0, auc_window (the
 	// primary kind) and auc_host.<kind>, margin.<kind>, tpr_at_fpr0.<kind>
@@ -136,12 +147,13 @@ type Result struct {
 // MaxWindowPoints bounds Result.ROCWindow.
 const MaxWindowPoints = 1000
 
-// Run scores the hosts of hosts with m on their windows from wins and
+// Run scores p.Hosts with in.Model on their windows from in.Windows and
 // computes the metrics.
-func Run(ctx context.Context, m Scorer, wins *window.Result, hosts []HostSpec, p Params) (*Result, error) {
+func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	m, wins, hosts := in.Model, in.Windows, p.Hosts
 	hws := make([]*window.HostWindows, len(hosts))
 	seen := map[string]bool{}
 	for i, h := range hosts {
@@ -214,12 +226,10 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, bu
 		return hs, buf, nil
 	}
 	hs.Status = StatusOK
-	var seqs hmm.Sequences
+	seqs := train.InputsInto(hw, input, buf)
 	nseq := hw.Count
 	if input == InputRows {
-		seqs, nseq = hw.RowsInto(buf), 1
-	} else {
-		seqs = hw.SeqsInto(buf)
+		nseq = 1
 	}
 	buf = seqs.X
 	fail := func(what string, err error) (HostScore, []float64, error) {

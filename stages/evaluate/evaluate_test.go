@@ -16,6 +16,7 @@ import (
 
 	"botprof/hmm"
 	"botprof/stages/discretize"
+	"botprof/stages/train"
 	"botprof/stages/window"
 )
 
@@ -84,7 +85,7 @@ func windows(t testing.TB, mem memory.Allocator, hosts []string, codes [][]int32
 	}
 	dr.Codes = b.NewRecordBatch()
 	defer dr.Release()
-	w, err := window.Run(context.Background(), dr, window.Params{Size: 2, Stride: 1})
+	w, err := window.Run(context.Background(), window.Input{Codes: dr}, window.Params{Size: 2, Stride: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestRun(t *testing.T) {
 	defer wins.Release()
 
 	m := &fakeModel{}
-	res, err := Run(context.Background(), m, wins, specs, Params{Score: ScoreLogLikPerWindow, Input: InputRows})
+	res, err := Run(context.Background(), Input{Model: m, Windows: wins}, Params{Score: ScoreLogLikPerWindow, Input: InputRows, Hosts: specs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestRunSequences(t *testing.T) {
 	wins := testWindows(t, mem)
 	defer wins.Release()
 	m := &fakeModel{}
-	res, err := Run(context.Background(), m, wins, specs[:3], Params{Score: ScoreViterbi, Input: InputSequences})
+	res, err := Run(context.Background(), Input{Model: m, Windows: wins}, Params{Score: ScoreViterbi, Input: InputSequences, Hosts: specs[:3]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestWorkers(t *testing.T) {
 	defer wins.Release()
 	var first string
 	for _, w := range []int{0, 1, 2, 8} {
-		res, err := Run(context.Background(), &fakeModel{}, wins, specs, Params{Score: ScoreLogLik, Input: InputRows, Workers: w})
+		res, err := Run(context.Background(), Input{Model: &fakeModel{}, Windows: wins}, Params{Score: ScoreLogLik, Input: InputRows, Workers: w, Hosts: specs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,14 +233,17 @@ func TestRunErrors(t *testing.T) {
 		{[]HostSpec{{"N1", ClassNormal}, {"N1", ClassNormal}}, ok, &fakeModel{}, "stage evaluate: host N1 is listed twice"},
 		{specs, ok, &fakeModel{fail: "4"}, "stage evaluate: host I1: viterbi and window log-likelihoods: underflow"},
 	} {
-		_, err := Run(context.Background(), tc.m, wins, tc.hosts, tc.p)
+		p := tc.p
+		p.Hosts = tc.hosts
+		_, err := Run(context.Background(), Input{Model: tc.m, Windows: wins}, p)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("err = %v, want %q", err, tc.want)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, &fakeModel{}, wins, specs, ok); !errors.Is(err, context.Canceled) {
+	ok.Hosts = specs
+	if _, err := Run(ctx, Input{Model: &fakeModel{}, Windows: wins}, ok); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
 	}
 }
@@ -260,7 +264,7 @@ func TestRunModel(t *testing.T) {
 			Transmat:  []float64{0.7, 0.1, 0.1, 0.1, 0.1, 0.7, 0.1, 0.1, 0.1, 0.1, 0.7, 0.1, 0.1, 0.1, 0.1, 0.7},
 			Means:     []float64{1, 2, 2, 3, 4, 5, 9, 9},
 			Covars:    []float64{v, v, v, v, v, v, v, v}}
-		res, err := Run(context.Background(), m, wins, specs, Params{Score: ScoreViterbi, Input: InputRows, Workers: 2})
+		res, err := Run(context.Background(), Input{Model: m, Windows: wins}, Params{Score: ScoreViterbi, Input: InputRows, Workers: 2, Hosts: specs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +273,7 @@ func TestRunModel(t *testing.T) {
 			if hw.Insufficient {
 				continue
 			}
-			seqs := hw.Rows()
+			seqs := train.Inputs(hw, train.InputRows)
 			vit, _, err := m.Decode(seqs)
 			if err != nil {
 				t.Fatal(err)

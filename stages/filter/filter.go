@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,13 +32,57 @@ type ClassRule struct {
 	Class string `json:"class" yaml:"class"`
 }
 
+// Version is the version of the stage's output for the same Params and
+// input: part of its cache key.
+const Version = 1
+
 // Params selects flows by label. A flow is kept when Include is empty or one
-// of its patterns matches, and no Exclude pattern matches. Classes is the
-// label → class table; the first matching rule wins.
+// of its patterns matches, no Exclude pattern matches and its class is not
+// one of ExcludeClasses. Classes is the label → class table (the first
+// matching rule wins); empty, it is DefaultClasses of the file's format.
 type Params struct {
-	Include []string    `json:"include,omitempty" yaml:"include"`
-	Exclude []string    `json:"exclude,omitempty" yaml:"exclude"`
-	Classes []ClassRule `json:"classes,omitempty" yaml:"classes"`
+	Include        []string    `json:"include,omitempty" yaml:"include"`
+	Exclude        []string    `json:"exclude,omitempty" yaml:"exclude"`
+	ExcludeClasses []string    `json:"exclude_classes,omitempty" yaml:"exclude_classes"`
+	Classes        []ClassRule `json:"classes,omitempty" yaml:"classes"`
+}
+
+// ForFormat returns p for a file of format: Classes defaulted to the
+// format's, and ExcludeClasses turned into the Exclude patterns of their
+// rules.
+func (p Params) ForFormat(format string) Params {
+	out := Params{Include: p.Include, Exclude: slices.Clone(p.Exclude), Classes: p.Classes}
+	if len(out.Classes) == 0 {
+		out.Classes = DefaultClasses(format)
+	}
+	for _, ex := range p.ExcludeClasses {
+		for _, c := range out.Classes {
+			if c.Class == ex {
+				out.Exclude = append(out.Exclude, c.Match)
+			}
+		}
+	}
+	return out
+}
+
+// KeepFor is the predicate of p for a file of format (see ForFormat and
+// Keep): the loader takes it (load.Input.KeepFor) to drop a line before it
+// is parsed, which gives the rows Run gives on the unfiltered table.
+func (p Params) KeepFor(format string) func(label []byte) bool {
+	return p.ForFormat(format).Keep()
+}
+
+// Input is the stage's input: a flow table and the format of its file.
+type Input struct {
+	Mem    memory.Allocator // nil: memory.DefaultAllocator
+	Flows  arrow.RecordBatch
+	Format string // "netflow" or "binetflow": chooses the default classes
+}
+
+// Result is the stage's output: the kept rows and the counts.
+type Result struct {
+	Flows arrow.RecordBatch // the caller releases it
+	Stats Stats
 }
 
 // DefaultClasses returns the CTU-13 label → class table for format
@@ -89,6 +134,11 @@ func (p Params) Validate() error {
 	}
 	for i, s := range p.Exclude {
 		errs = append(errs, check("exclude", i, s))
+	}
+	for i, c := range p.ExcludeClasses {
+		if !slices.Contains([]string{ClassBotnet, ClassNormal, ClassBackground, ClassUnknown}, c) {
+			errs = append(errs, fmt.Errorf("stage filter: exclude_classes[%d] %q: want botnet, normal, background or unknown", i, c))
+		}
 	}
 	for i, r := range p.Classes {
 		errs = append(errs, check("classes", i, r.Match))
@@ -179,14 +229,26 @@ type Stats struct {
 	Labels  []LabelCount `json:"labels"`
 }
 
-// Run returns the rows of flows (schema load.Schema, or any schema with a
-// utf8 "label" column) whose label p keeps, in their original order. The
-// caller releases the returned record.
-func Run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p Params) (arrow.RecordBatch, Stats, error) {
-	var st Stats
+// Run returns the rows of in.Flows (schema load.Schema, or any schema with
+// a utf8 "label" column) whose label p keeps (for in.Format), in their
+// original order.
+func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 	if err := p.Validate(); err != nil {
-		return nil, st, err
+		return nil, err
 	}
+	mem, flows := in.Mem, in.Flows
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	rec, st, err := run(ctx, mem, flows, p.ForFormat(in.Format))
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Flows: rec, Stats: st}, nil
+}
+
+func run(ctx context.Context, mem memory.Allocator, flows arrow.RecordBatch, p Params) (arrow.RecordBatch, Stats, error) {
+	var st Stats
 	idx := flows.Schema().FieldIndices(load.ColLabel)
 	if len(idx) != 1 {
 		return nil, st, fmt.Errorf("stage filter: input has no %q column", load.ColLabel)

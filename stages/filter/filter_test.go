@@ -135,10 +135,11 @@ func TestRun(t *testing.T) {
 	in := flowRecord(t, mem, []string{"Background", "Botnet", "LEGITIMATE", "Background", "Botnet", "Background"})
 	defer in.Release()
 
-	out, st, err := Run(context.Background(), mem, in, Params{Exclude: []string{"Background"}})
+	res, err := Run(context.Background(), Input{Mem: mem, Flows: in, Format: "netflow"}, Params{Exclude: []string{"Background"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, st := res.Flows, res.Stats
 	defer out.Release()
 	wantStats := Stats{Kept: 3, Dropped: 3, Labels: []LabelCount{
 		{"Background", 3, false}, {"Botnet", 2, true}, {"LEGITIMATE", 1, true}}}
@@ -159,13 +160,37 @@ func TestRun(t *testing.T) {
 		t.Errorf("dst_port nulls lost: %d", out.Column(8).NullN())
 	}
 
-	all, st, err := Run(context.Background(), mem, in, Params{})
+	res, err = Run(context.Background(), Input{Mem: mem, Flows: in}, Params{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer all.Release()
-	if all.NumRows() != 6 || st.Dropped != 0 {
-		t.Errorf("keep-all: %d rows, %d dropped", all.NumRows(), st.Dropped)
+	defer res.Flows.Release()
+	if res.Flows.NumRows() != 6 || res.Stats.Dropped != 0 {
+		t.Errorf("keep-all: %d rows, %d dropped", res.Flows.NumRows(), res.Stats.Dropped)
+	}
+
+	// exclude_classes by the format's default classes: as Exclude
+	// Background above. The predicate the loader is given (KeepFor) keeps
+	// exactly the rows Run keeps.
+	p := Params{ExcludeClasses: []string{ClassBackground}}
+	res, err = Run(context.Background(), Input{Mem: mem, Flows: in, Format: "netflow"}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Flows.Release()
+	if !reflect.DeepEqual(res.Stats, wantStats) {
+		t.Errorf("exclude_classes: stats = %+v, want %+v", res.Stats, wantStats)
+	}
+	keep := p.KeepFor("netflow")
+	var pushed []int64
+	labels := in.Column(16).(*array.String)
+	for i := 0; i < labels.Len(); i++ {
+		if keep([]byte(labels.Value(i))) {
+			pushed = append(pushed, in.Column(0).(*array.Int64).Value(i))
+		}
+	}
+	if got := res.Flows.Column(0).(*array.Int64).Int64Values(); !reflect.DeepEqual(got, pushed) {
+		t.Errorf("KeepFor keeps lines %v, Run %v", pushed, got)
 	}
 }
 
@@ -174,18 +199,20 @@ func TestRunErrors(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	in := flowRecord(t, mem, []string{"Botnet"})
 	defer in.Release()
-	if _, _, err := Run(context.Background(), mem, in, Params{Include: []string{""}}); err == nil {
-		t.Error("invalid params accepted")
+	for _, p := range []Params{{Include: []string{""}}, {ExcludeClasses: []string{"Background"}}} {
+		if _, err := Run(context.Background(), Input{Mem: mem, Flows: in}, p); err == nil {
+			t.Errorf("invalid params %+v accepted", p)
+		}
 	}
 	sch := arrow.NewSchema(load.Schema.Fields()[:16], nil)
 	cut := array.NewRecordBatch(sch, in.Columns()[:16], 1)
 	defer cut.Release()
-	if _, _, err := Run(context.Background(), mem, cut, Params{}); err == nil || err.Error() != `stage filter: input has no "label" column` {
+	if _, err := Run(context.Background(), Input{Mem: mem, Flows: cut}, Params{}); err == nil || err.Error() != `stage filter: input has no "label" column` {
 		t.Errorf("err = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := Run(ctx, mem, in, Params{}); err == nil {
+	if _, err := Run(ctx, Input{Mem: mem, Flows: in}, Params{}); err == nil {
 		t.Error("cancelled context not reported")
 	}
 }

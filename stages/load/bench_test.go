@@ -17,7 +17,7 @@ func notBackground(l []byte) bool { return !bytes.Contains(l, []byte("Background
 var notebookColumns = []string{ColStartTime, ColSrcAddr, ColProto, ColBytes}
 
 func benchmarkLoad(b *testing.B, path string, cols []string, hash bool) {
-	res, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path, Columns: cols}, Options{Keep: notBackground, SHA256: hash})
+	res, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: path, Keep: notBackground, SHA256: hash}, Params{Columns: cols})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func benchmarkLoad(b *testing.B, path string, cols []string, hash bool) {
 	b.SetBytes(res.Stats.Bytes)
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path, Columns: cols}, Options{Keep: notBackground, SHA256: hash})
+		res, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: path, Keep: notBackground, SHA256: hash}, Params{Columns: cols})
 		if err != nil {
 			b.Fatal(err)
 		}

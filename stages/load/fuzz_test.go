@@ -69,7 +69,7 @@ func FuzzLoadFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, policy := range []string{"fail", "skip"} {
-			res, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path, OnBadLine: policy}, Options{})
+			res, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: path}, Params{OnBadLine: policy})
 			if err != nil {
 				continue
 			}

@@ -16,30 +16,37 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Params are the load parameters of a pipeline spec; they are part of the
-// stage's cache key.
+// Version is the version of the stage's output for the same Params and
+// file content: part of the stage's cache key. 2: proto in lower case.
+const Version = 2
+
+// Params are the load parameters of a pipeline spec; with the file's
+// content hash they make the stage's cache key.
 type Params struct {
-	Path   string
-	Format string // "auto" (or ""), "netflow" or "binetflow"
+	Format string `json:"format"` // "auto" (or ""), "netflow" or "binetflow"
 	// OnBadLine is "fail" (or "": the first unparseable line is an error)
 	// or "skip" (it is counted and reported in Stats).
-	OnBadLine string
+	OnBadLine string `json:"on_bad_line"`
 	// SkipFirstDataLine drops the first data line, as the notebook's
 	// read_csv(skiprows=1, header=0) does by taking it for the header.
-	SkipFirstDataLine bool
+	SkipFirstDataLine bool `json:"skip_first_data_line"`
 	// Columns are the Schema columns to parse and return, plus line (nil:
 	// all of them). Every line's fields are still counted, but a value is
 	// parsed, and so checked, only if its column is asked for: a malformed
 	// port in a file read for src_addr and bytes is not an error.
-	Columns []string
-	Workers int // parsing goroutines; 0 means GOMAXPROCS
+	Columns []string `json:"columns"`
 }
 
-// Options change how Run works, not what it computes.
-type Options struct {
-	// Keep is the label filter pushed down into the reader: a line whose
-	// label Keep rejects is counted as Filtered and not parsed further.
-	// The label slice is only valid during the call. nil keeps all lines.
+// Input is the file Run reads and how it reads it: nothing here changes
+// the result but the file's content, which a cache key names by its hash.
+type Input struct {
+	Mem     memory.Allocator // nil: memory.DefaultAllocator
+	Path    string
+	Workers int // parsing goroutines; 0 means GOMAXPROCS
+	// Keep is the label filter pushed down into the reader (the filter
+	// stage's predicate, see package filter): a line whose label Keep
+	// rejects is counted as Filtered and not parsed further. The label
+	// slice is only valid during the call. nil keeps all lines.
 	Keep func(label []byte) bool
 	// KeepFor, used when Keep is nil, returns the filter for the format
 	// read from the header (label filters differ between the formats), so
@@ -59,7 +66,7 @@ type Options struct {
 type Result struct {
 	Flows  arrow.RecordBatch // Schema (or its Params.Columns); rows in file order; the caller releases it
 	Stats  Stats
-	SHA256 string // hex, with Options.SHA256 and a complete read
+	SHA256 string // hex, with Input.SHA256 and a complete read
 }
 
 // Stats count what Run read. Lines = Kept + Filtered + Bad + Skipped.
@@ -68,7 +75,7 @@ type Stats struct {
 	Bytes    int64  // decompressed bytes, header included
 	Lines    int64  // data lines: not the header, not blank lines
 	Kept     int64
-	Filtered int64 // rejected by Options.Keep
+	Filtered int64 // rejected by Input.Keep
 	Bad      int64 // unparseable (OnBadLine "skip")
 	Skipped  int64 // dropped by Params.SkipFirstDataLine
 	BadLines []BadLine
@@ -86,7 +93,8 @@ const (
 	maxBadText  = 256
 )
 
-func (p Params) validate() error {
+// Validate reports an unknown format, on_bad_line or column.
+func (p Params) Validate() error {
 	switch p.Format {
 	case "", FormatAuto, FormatNetflow, FormatBinetflow:
 	default:
@@ -97,41 +105,45 @@ func (p Params) validate() error {
 	default:
 		return fmt.Errorf("on_bad_line %q: want fail or skip", p.OnBadLine)
 	}
-	if p.Workers < 0 {
-		return fmt.Errorf("workers %d: want >= 0", p.Workers)
-	}
 	_, err := projection(p.Columns)
 	return err
 }
 
-// Run reads p.Path and returns its flows that Options.Keep accepts.
+// Run reads in.Path and returns its flows that in.Keep accepts.
 // Errors name the file, and for an unparseable line with OnBadLine "fail",
 // the line: "path:LINE: reason".
-func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Result, error) {
-	if err := p.validate(); err != nil {
-		return nil, fmt.Errorf("load %s: %w", p.Path, err)
+func Run(ctx context.Context, input Input, p Params) (*Result, error) {
+	if input.Workers < 0 {
+		return nil, fmt.Errorf("load %s: workers %d: want >= 0", input.Path, input.Workers)
 	}
-	workers := p.Workers
+	mem := input.Mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("load %s: %w", input.Path, err)
+	}
+	workers := input.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	in, err := openInput(p.Path, workers)
+	in, err := openInput(input.Path, workers)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", p.Path, err)
+		return nil, fmt.Errorf("load %s: %w", input.Path, err)
 	}
 	defer in.close()
 	format, err := Detect(in.header)
 	if err != nil {
-		return nil, fmt.Errorf("%s:1: %w", p.Path, err)
+		return nil, fmt.Errorf("%s:1: %w", input.Path, err)
 	}
 	if p.Format != "" && p.Format != FormatAuto && p.Format != format {
-		return nil, fmt.Errorf("%s:1: format %s requested, but the header is a %s header", p.Path, p.Format, format)
+		return nil, fmt.Errorf("%s:1: format %s requested, but the header is a %s header", input.Path, p.Format, format)
 	}
 	failFast := p.OnBadLine != "skip"
 	need, _ := projection(p.Columns) // checked by validate
-	keep := o.Keep
-	if keep == nil && o.KeepFor != nil {
-		keep = o.KeepFor(format)
+	keep := input.Keep
+	if keep == nil && input.KeepFor != nil {
+		keep = input.KeepFor(format)
 	}
 	w := &worker{parser: parserFor(format), keep: keep, skipFirst: p.SkipFirstDataLine, failFast: failFast, need: need}
 
@@ -155,7 +167,7 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 		return false
 	}
 	var hashed chan string
-	if o.SHA256 {
+	if input.SHA256 {
 		hashed = make(chan string, 1)
 		raw := make(chan chunk)
 		go func() {
@@ -197,8 +209,8 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 		}
 		results[r.index] = r
 		bytesDone += r.bytes
-		if o.Progress != nil {
-			o.Progress(bytesDone)
+		if input.Progress != nil {
+			input.Progress(bytesDone)
 		}
 	}
 	// The hash may still be reading the last chunks: the columns are merged
@@ -212,12 +224,12 @@ func Run(ctx context.Context, mem memory.Allocator, p Params, o Options) (*Resul
 	}
 	defer waitHash()
 	if prodErr != nil {
-		return nil, fmt.Errorf("load %s: %w", p.Path, prodErr)
+		return nil, fmt.Errorf("load %s: %w", input.Path, prodErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res, err := merge(mem, p.Path, format, int64(len(in.header)), results, failFast, need)
+	res, err := merge(mem, input.Path, format, int64(len(in.header)), results, failFast, need)
 	waitHash()
 	if err == nil && !stopped.Load() {
 		res.SHA256 = sha

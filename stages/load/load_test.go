@@ -50,9 +50,9 @@ func rowStrings(rec arrow.RecordBatch) []string {
 	return out
 }
 
-func mustRun(t *testing.T, mem memory.Allocator, p Params, o Options) *Result {
+func mustRun(t *testing.T, in Input, p Params) *Result {
 	t.Helper()
-	res, err := Run(context.Background(), mem, p, o)
+	res, err := Run(context.Background(), in, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestNetflowLines(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			res := mustRun(t, mem, Params{Path: writeTemp(t, "f.netflow.labeled", netflowHeaderLine+"\n"+c.line+"\n")}, Options{})
+			res := mustRun(t, Input{Mem: mem, Path: writeTemp(t, "f.netflow.labeled", netflowHeaderLine+"\n"+c.line+"\n")}, Params{})
 			defer res.Flows.Release()
 			if got := rowStrings(res.Flows); len(got) != 1 || got[0] != c.want {
 				t.Errorf("got  %q\nwant %q", got, c.want)
@@ -139,7 +139,7 @@ func TestBinetflowLines(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			res := mustRun(t, mem, Params{Path: writeTemp(t, "f.binetflow", binetflowHeaderLine+"\n"+c.line+"\n")}, Options{})
+			res := mustRun(t, Input{Mem: mem, Path: writeTemp(t, "f.binetflow", binetflowHeaderLine+"\n"+c.line+"\n")}, Params{})
 			defer res.Flows.Release()
 			if got := rowStrings(res.Flows); len(got) != 1 || got[0] != c.want {
 				t.Errorf("got  %q\nwant %q", got, c.want)
@@ -168,7 +168,7 @@ func TestGoldenS10(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	notBackground := func(l []byte) bool { return string(l) != "Background" }
-	res := mustRun(t, mem, Params{Path: s10Path}, Options{Keep: notBackground})
+	res := mustRun(t, Input{Mem: mem, Path: s10Path, Keep: notBackground}, Params{})
 	defer res.Flows.Release()
 	st := res.Stats
 	if st.Format != FormatNetflow || st.Lines != 258701 || st.Kept != 258700 || st.Filtered != 1 || st.Bad != 0 || st.Bytes != 37153463 {
@@ -189,7 +189,7 @@ func TestGoldenS10(t *testing.T) {
 		}
 	}
 
-	skip := mustRun(t, mem, Params{Path: s10Path, SkipFirstDataLine: true}, Options{Keep: notBackground})
+	skip := mustRun(t, Input{Mem: mem, Path: s10Path, Keep: notBackground}, Params{SkipFirstDataLine: true})
 	defer skip.Flows.Release()
 	if st := skip.Stats; st.Skipped != 1 || st.Filtered != 0 || st.Kept != 258700 || !array.RecordEqual(skip.Flows, res.Flows) {
 		t.Errorf("SkipFirstDataLine: stats %+v", st)
@@ -199,7 +199,7 @@ func TestGoldenS10(t *testing.T) {
 func TestGoldenS11(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	res := mustRun(t, mem, Params{Path: s11Path, Format: FormatBinetflow}, Options{})
+	res := mustRun(t, Input{Mem: mem, Path: s11Path}, Params{Format: FormatBinetflow})
 	defer res.Flows.Release()
 	if st := res.Stats; st.Format != FormatBinetflow || st.Lines != 107251 || st.Kept != 107251 || st.Bad != 0 {
 		t.Fatalf("stats %+v", st)
@@ -289,7 +289,7 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	keep := func(l []byte) bool { return !bytes.Contains(l, []byte("Background")) }
-	ref := mustRun(t, mem, Params{Path: s11Path, Workers: 1}, Options{Keep: keep})
+	ref := mustRun(t, Input{Mem: mem, Path: s11Path, Workers: 1, Keep: keep}, Params{})
 	defer ref.Flows.Release()
 	if ref.Stats.Kept != 8164+2718 {
 		t.Fatalf("kept %d", ref.Stats.Kept)
@@ -299,7 +299,7 @@ func TestDeterministic(t *testing.T) {
 		path    string
 		workers int
 	}{{"zst/4", s11Path, 4}, {"plain/1", plainPath, 1}, {"plain/4", plainPath, 4}, {"gz/3", gzPath, 3}} {
-		res := mustRun(t, mem, Params{Path: c.path, Workers: c.workers}, Options{Keep: keep})
+		res := mustRun(t, Input{Mem: mem, Path: c.path, Workers: c.workers, Keep: keep}, Params{})
 		if !array.RecordEqual(res.Flows, ref.Flows) {
 			t.Errorf("%s: record differs from zst/1", c.name)
 		}
@@ -323,14 +323,14 @@ func TestBadLines(t *testing.T) {
 	path := writeTemp(t, "bad.netflow.labeled", text)
 	keep := func(l []byte) bool { return string(l) != "Background" }
 
-	_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path, OnBadLine: "fail"}, Options{Keep: keep})
+	_, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: path, Keep: keep}, Params{OnBadLine: "fail"})
 	if want := path + `:5: field 3 (Durat) "zero": not a number`; err == nil || err.Error() != want {
 		t.Errorf("fail: got %v, want %s", err, want)
 	}
 
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	res := mustRun(t, mem, Params{Path: path, OnBadLine: "skip"}, Options{Keep: keep})
+	res := mustRun(t, Input{Mem: mem, Path: path, Keep: keep}, Params{OnBadLine: "skip"})
 	defer res.Flows.Release()
 	st := res.Stats
 	if st.Lines != 6 || st.Kept != 2 || st.Filtered != 1 || st.Bad != 3 || len(st.BadLines) != 3 {
@@ -359,7 +359,7 @@ func TestErrors(t *testing.T) {
 		text string
 		want string
 	}{
-		{"missing file", Params{Path: filepath.Join(dir, "none")}, "", "no such file"},
+		{"missing file", Params{}, "", "no such file"},
 		{"empty file", Params{}, "", "empty file"},
 		{"unknown header", Params{}, "a b c\n", ":1: unknown header"},
 		{"wrong format", Params{Format: FormatBinetflow}, netflowHeaderLine + "\n", ":1: format binetflow requested"},
@@ -369,13 +369,14 @@ func TestErrors(t *testing.T) {
 		{"bad time", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1x,0,tcp,a,1,->,b,2,S,0,0,1,2,3,flow=x\n", `:2: field 1 (StartTime) "2011/08/18 15:39:35.1x": not a time`},
 	}
 	for i, c := range cases {
-		if c.p.Path == "" {
-			c.p.Path = filepath.Join(dir, string(rune('a'+i)))
-			if err := os.WriteFile(c.p.Path, []byte(c.text), 0o644); err != nil {
+		path := filepath.Join(dir, "none")
+		if i > 0 {
+			path = filepath.Join(dir, string(rune('a'+i)))
+			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_, err := Run(context.Background(), memory.DefaultAllocator, c.p, Options{})
+		_, err := Run(context.Background(), Input{Path: path}, c.p)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
 		}
@@ -385,7 +386,7 @@ func TestErrors(t *testing.T) {
 func TestHeaderOnly(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	res := mustRun(t, mem, Params{Path: writeTemp(t, "h", binetflowHeaderLine)}, Options{})
+	res := mustRun(t, Input{Mem: mem, Path: writeTemp(t, "h", binetflowHeaderLine)}, Params{})
 	defer res.Flows.Release()
 	if res.Flows.NumRows() != 0 || res.Flows.NumCols() != 17 || !res.Flows.Schema().Equal(Schema) {
 		t.Errorf("got %v", res.Flows)
@@ -395,19 +396,19 @@ func TestHeaderOnly(t *testing.T) {
 func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, memory.DefaultAllocator, Params{Path: s11Path}, Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, Input{Mem: memory.DefaultAllocator, Path: s11Path}, Params{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
 
 func TestProgress(t *testing.T) {
 	var last int64
-	res := mustRun(t, memory.DefaultAllocator, Params{Path: s11Path}, Options{Progress: func(n int64) {
+	res := mustRun(t, Input{Mem: memory.DefaultAllocator, Path: s11Path, Progress: func(n int64) {
 		if n < last {
 			t.Errorf("progress went back from %d to %d", last, n)
 		}
 		last = n
-	}})
+	}}, Params{})
 	defer res.Flows.Release()
 	if last != res.Stats.Bytes {
 		t.Errorf("last progress %d, want %d", last, res.Stats.Bytes)
@@ -435,13 +436,13 @@ func TestSmallChunks(t *testing.T) {
 	plainPath, gzPath := plainAndGzip(t, text)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	ref := mustRun(t, mem, Params{Path: plainPath, Workers: 1}, Options{})
+	ref := mustRun(t, Input{Mem: mem, Path: plainPath, Workers: 1}, Params{})
 	defer ref.Flows.Release()
 	defer func(n int) { chunkSize = n }(chunkSize)
 	for _, size := range []int{1, 100, 4096} {
 		chunkSize = size
 		for _, path := range []string{plainPath, gzPath} {
-			res := mustRun(t, mem, Params{Path: path, Workers: 3}, Options{})
+			res := mustRun(t, Input{Mem: mem, Path: path, Workers: 3}, Params{})
 			if !array.RecordEqual(res.Flows, ref.Flows) || res.Stats.Lines != ref.Stats.Lines || res.Stats.Bytes != ref.Stats.Bytes {
 				t.Errorf("chunk size %d, %s: records differ; stats %+v, want %+v", size, filepath.Base(path), res.Stats, ref.Stats)
 			}
@@ -468,12 +469,12 @@ func TestFirstBadLineAcrossChunks(t *testing.T) {
 	defer func(n int) { chunkSize = n }(chunkSize)
 	chunkSize = 1000
 	for _, workers := range []int{1, 2, 4} {
-		_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: path, Workers: workers}, Options{})
+		_, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: path, Workers: workers}, Params{})
 		if want := path + ":120: 3 fields, want 15"; err == nil || err.Error() != want {
 			t.Errorf("workers %d: got %v, want %s", workers, err, want)
 		}
 	}
-	res := mustRun(t, memory.DefaultAllocator, Params{Path: path, OnBadLine: "skip", Workers: 4}, Options{})
+	res := mustRun(t, Input{Mem: memory.DefaultAllocator, Path: path, Workers: 4}, Params{OnBadLine: "skip"})
 	defer res.Flows.Release()
 	if st := res.Stats; st.Bad != 2 || st.BadLines[0].Line != 120 || st.BadLines[1].Line != 310 || st.Kept != 397 {
 		t.Errorf("skip: stats %+v", st)
@@ -485,10 +486,10 @@ func TestFirstBadLineAcrossChunks(t *testing.T) {
 func TestKeepFor(t *testing.T) {
 	for path, want := range map[string]string{s10Path: FormatNetflow, s11Path: FormatBinetflow} {
 		var got string
-		res := mustRun(t, memory.DefaultAllocator, Params{Path: path, Columns: []string{ColLabel}}, Options{KeepFor: func(format string) func([]byte) bool {
+		res := mustRun(t, Input{Mem: memory.DefaultAllocator, Path: path, KeepFor: func(format string) func([]byte) bool {
 			got = format
 			return notBackground
-		}})
+		}}, Params{Columns: []string{ColLabel}})
 		if got != want {
 			t.Errorf("%s: KeepFor(%q), want %q", path, got, want)
 		}
@@ -519,8 +520,8 @@ func TestColumns(t *testing.T) {
 		{s11Path, FormatBinetflow, []string{ColSrcAddr, ColBytes, ColProto, ColStartTime}},
 		{s11Path, FormatBinetflow, []string{ColDuration, ColSrcBytes, ColDTos, ColDir, ColState, ColPackets, ColSrcPort, ColDstAddr}},
 	} {
-		full := mustRun(t, mem, Params{Path: tc.path}, Options{})
-		part := mustRun(t, mem, Params{Path: tc.path, Columns: tc.cols}, Options{})
+		full := mustRun(t, Input{Mem: mem, Path: tc.path}, Params{})
+		part := mustRun(t, Input{Mem: mem, Path: tc.path}, Params{Columns: tc.cols})
 		want, err := ProjectedSchema(tc.cols)
 		if err != nil {
 			t.Fatal(err)
@@ -545,24 +546,24 @@ func TestColumns(t *testing.T) {
 		"2011-08-18 10:19:13.400     zero TCP  147.32.86.166:33426 -> 212.24.150.110:25443 FRPA_ 0 4 321 1 Botnet\n" +
 		"2011-08-18 10:19 0.002 TCP Botnet\n"
 	path := writeTemp(t, "bad.netflow.labeled", text)
-	res := mustRun(t, mem, Params{Path: path, OnBadLine: "skip", Columns: []string{ColSrcAddr, ColBytes}}, Options{})
+	res := mustRun(t, Input{Mem: mem, Path: path}, Params{OnBadLine: "skip", Columns: []string{ColSrcAddr, ColBytes}})
 	if st := res.Stats; st.Kept != 1 || st.Bad != 1 || st.BadLines[0].Reason != "5 fields, want 13" {
 		t.Errorf("projected bad lines: %+v", st)
 	}
 	res.Flows.Release()
-	res = mustRun(t, mem, Params{Path: path, OnBadLine: "skip", Columns: []string{ColDuration}}, Options{})
+	res = mustRun(t, Input{Mem: mem, Path: path}, Params{OnBadLine: "skip", Columns: []string{ColDuration}})
 	if st := res.Stats; st.Kept != 0 || st.Bad != 2 {
 		t.Errorf("bad lines with duration: %+v", st)
 	}
 	res.Flows.Release()
 
-	_, err := Run(context.Background(), mem, Params{Path: path, Columns: []string{"bytez"}}, Options{})
+	_, err := Run(context.Background(), Input{Mem: mem, Path: path}, Params{Columns: []string{"bytez"}})
 	if err == nil || !strings.Contains(err.Error(), `column "bytez": no such column (want one of line, start_time,`) {
 		t.Errorf("unknown column: %v", err)
 	}
 }
 
-// Options.SHA256 hashes the blocks the parsers read: the same digest as
+// Input.SHA256 hashes the blocks the parsers read: the same digest as
 // SHA256File for zstd, gzip and plain (memory-mapped) input, with chunks
 // that cut lines, and no digest when a bad line stops the read early.
 func TestLoadSHA256(t *testing.T) {
@@ -575,7 +576,7 @@ func TestLoadSHA256(t *testing.T) {
 			s10Path: "dc9e9194d6fcac69475e2a78203b31627eb171673bc08375b36cb48b12b2666b",
 			s11Path: s11SHA, plainPath: s11SHA, gzPath: s11SHA,
 		} {
-			res := mustRun(t, memory.DefaultAllocator, Params{Path: path, Columns: []string{ColBytes}}, Options{SHA256: true, Keep: notBackground})
+			res := mustRun(t, Input{Mem: memory.DefaultAllocator, Path: path, SHA256: true, Keep: notBackground}, Params{Columns: []string{ColBytes}})
 			res.Flows.Release()
 			if res.SHA256 != want {
 				t.Errorf("chunks of %d: %s: sha256 %q, want %s", size, path, res.SHA256, want)
@@ -586,10 +587,10 @@ func TestLoadSHA256(t *testing.T) {
 	// fail mode stops at a bad line: no digest, whatever the error.
 	chunkSize = 64
 	bad := netflowHeaderLine + "\n" + strings.Repeat("2011-08-18 10:19 0.002 TCP Botnet\n", 100)
-	if _, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: writeTemp(t, "bad.netflow", bad)}, Options{SHA256: true}); err == nil {
+	if _, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: writeTemp(t, "bad.netflow", bad), SHA256: true}, Params{}); err == nil {
 		t.Error("bad lines loaded")
 	}
-	res := mustRun(t, memory.DefaultAllocator, Params{Path: writeTemp(t, "bad.netflow", bad), OnBadLine: "skip"}, Options{SHA256: true})
+	res := mustRun(t, Input{Mem: memory.DefaultAllocator, Path: writeTemp(t, "bad.netflow", bad), SHA256: true}, Params{OnBadLine: "skip"})
 	res.Flows.Release()
 	if sum := sha256.Sum256([]byte(bad)); res.SHA256 != hex.EncodeToString(sum[:]) {
 		t.Errorf("skip mode: sha256 %q", res.SHA256)
@@ -625,16 +626,16 @@ func TestBadDurations(t *testing.T) {
 	} {
 		nf := writeTemp(t, "d.netflow.labeled", netflowHeaderLine+"\n"+
 			"2011-08-18 10:19:13.328     "+tc.dur+" TCP  147.32.86.166:33426 -> 212.24.150.110:25443 FRPA_ 0 4 321 1 Botnet\n")
-		_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: nf, OnBadLine: "fail"}, Options{})
+		_, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: nf}, Params{OnBadLine: "fail"})
 		if want := nf + `:2: field 3 (Durat) "` + tc.dur + `": ` + tc.want; err == nil || err.Error() != want {
 			t.Errorf("netflow %s: got %v, want %s", tc.dur, err, want)
 		}
 		bf := writeTemp(t, "d.binetflow", binetflowHeaderLine+"\n2011/08/18 15:39:35.1,"+tc.dur+",tcp,a,1,->,b,2,S,0,0,1,2,3,flow=x\n")
-		_, err = Run(context.Background(), memory.DefaultAllocator, Params{Path: bf, OnBadLine: "fail"}, Options{})
+		_, err = Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: bf}, Params{OnBadLine: "fail"})
 		if want := bf + `:2: field 2 (Dur) "` + tc.dur + `": ` + tc.want; err == nil || err.Error() != want {
 			t.Errorf("binetflow %s: got %v, want %s", tc.dur, err, want)
 		}
-		res, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: bf, OnBadLine: "skip"}, Options{})
+		res, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: bf}, Params{OnBadLine: "skip"})
 		if err != nil || res.Stats.Bad != 1 || res.Flows.NumRows() != 0 {
 			t.Errorf("binetflow %s, skip: %v %+v", tc.dur, err, res)
 		}
@@ -648,7 +649,7 @@ func TestBadDurations(t *testing.T) {
 // damaged compressed files say so, where, and how to check them.
 func TestNonRegularAndCorruptInput(t *testing.T) {
 	if _, err := os.Stat("/dev/zero"); err == nil {
-		_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: "/dev/zero"}, Options{})
+		_, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: "/dev/zero"}, Params{})
 		if err == nil || !strings.Contains(err.Error(), "/dev/zero is not a regular file") {
 			t.Errorf("/dev/zero: %v", err)
 		}
@@ -667,7 +668,7 @@ func TestNonRegularAndCorruptInput(t *testing.T) {
 	for name, data := range map[string][]byte{"flipped.zst": flip, "short.zst": good[:len(good)/2]} {
 		p := filepath.Join(t.TempDir(), name)
 		os.WriteFile(p, data, 0o644)
-		_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: p}, Options{})
+		_, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: p}, Params{})
 		if err == nil || !strings.Contains(err.Error(), "corrupt zstd data") || !strings.Contains(err.Error(), "zstd -t "+p) {
 			t.Errorf("%s: load error %v", name, err)
 		}

@@ -48,8 +48,7 @@ func TestMmapResidentSet(t *testing.T) {
 	peak := before
 	// Two parsers, whatever the machine: the chunks in flight, and so the
 	// bound, do not grow with the core count (8 MB was measured here).
-	res := mustRun(t, memory.DefaultAllocator, Params{Path: path, Columns: []string{ColBytes}, Workers: 2},
-		Options{Progress: func(int64) { peak = max(peak, rssFileKB(t)) }})
+	res := mustRun(t, Input{Mem: memory.DefaultAllocator, Path: path, Workers: 2, Progress: func(int64) { peak = max(peak, rssFileKB(t)) }}, Params{Columns: []string{ColBytes}})
 	res.Flows.Release()
 	if grown, limit := peak-before, size/1024/4; grown > limit {
 		t.Errorf("file-backed resident set grew by %d kB while loading a %d kB file, want at most %d kB",

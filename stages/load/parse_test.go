@@ -165,7 +165,7 @@ func TestDateChange(t *testing.T) {
 	path := writeTemp(t, "dates.netflow.labeled", text)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	res := mustRun(t, mem, Params{Path: path, Columns: []string{ColStartTime}}, Options{})
+	res := mustRun(t, Input{Mem: mem, Path: path}, Params{Columns: []string{ColStartTime}})
 	defer res.Flows.Release()
 	var got []string
 	for i := range int(res.Flows.NumRows()) {
@@ -176,7 +176,7 @@ func TestDateChange(t *testing.T) {
 	}
 
 	bad := writeTemp(t, "bad.netflow.labeled", text+line("2011-08-32", "00:00:00.003"))
-	_, err := Run(context.Background(), memory.DefaultAllocator, Params{Path: bad}, Options{})
+	_, err := Run(context.Background(), Input{Mem: memory.DefaultAllocator, Path: bad}, Params{})
 	if want := bad + `:6: fields 1-2 (Date flow start) "2011-08-32 00:00:00.003": not a time`; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,11 +11,52 @@ import (
 	"botprof/stages/window"
 )
 
-// Params are the train stage's parameters; all of them enter its cache key.
+// Version is the version of the stage's output for the same Params and
+// inputs: part of its cache key. 2: one forward-backward ladder (hmm);
+// fits differ by ~1e-9.
+const Version = 2
+
+// Params are the train stage's parameters; all of them enter its cache key
+// (hmm.Config.Workers excepted: results do not depend on it).
 type Params struct {
-	Model hmm.Config
+	Model hmm.Config `json:"model"`
 	// Input is "rows" or "sequences" (see the package doc).
-	Input string
+	Input string `json:"input"`
+	// Profiles are the hosts whose windows train the model.
+	Profiles []string `json:"profiles"`
+}
+
+// Validate reports an unknown input, a categorical model on rows, no
+// profiled host and an impossible model configuration.
+func (p Params) Validate() error {
+	var errs []error
+	switch p.Input {
+	case InputRows, InputSequences:
+	default:
+		errs = append(errs, fmt.Errorf("stage train: input %q: want rows or sequences", p.Input))
+	}
+	if p.Model.Kind == hmm.KindCategorical && p.Input == InputRows {
+		errs = append(errs, fmt.Errorf("stage train: a categorical model reads symbol sequences, not rows"))
+	}
+	if len(p.Profiles) == 0 {
+		errs = append(errs, fmt.Errorf("stage train: no profiled host"))
+	}
+	if p.Model.Kind == hmm.KindCategorical && p.Model.Symbols == 0 {
+		// Symbols comes from the discretizer (Input.Symbols).
+		c := p.Model
+		c.Symbols = 1
+		errs = append(errs, c.Validate())
+	} else {
+		errs = append(errs, p.Model.Validate())
+	}
+	return errors.Join(errs...)
+}
+
+// Input is what the stage trains on: the windows, and the discretizer's
+// code count, which a categorical model with Symbols 0 uses.
+type Input struct {
+	Windows *window.Result
+	Symbols int
 }
 
 // Result is a fitted model and its convergence record.
@@ -24,23 +66,16 @@ type Result struct {
 	Windows int // training windows
 }
 
-// Inputs builds the model input for one host's windows.
-func Inputs(h *window.HostWindows, input string) hmm.Sequences {
-	if input == "sequences" {
-		return h.Seqs()
-	}
-	return h.Rows()
-}
-
-// Run fits p.Model on the windows of the profiled hosts: one host's windows
+// Run fits p.Model on the windows of the profiled hosts p.Profiles: one host's windows
 // are one sequence of rows (input rows) or one sequence per window (input
 // sequences), and several hosts' sequences are fitted together. symbols is
 // the discretizer's code count; a categorical model with Symbols 0 uses it.
-func Run(ctx context.Context, wins *window.Result, profiles []string, symbols int, p Params) (*Result, error) {
-	if len(profiles) == 0 {
-		return nil, fmt.Errorf("stage train: no profiled host")
+func Run(ctx context.Context, in Input, p Params) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
-	var in hmm.Sequences
+	wins, profiles, symbols := in.Windows, p.Profiles, in.Symbols
+	var seqs hmm.Sequences
 	windows := 0
 	for _, profile := range profiles {
 		h := wins.Host(profile)
@@ -50,14 +85,14 @@ func Run(ctx context.Context, wins *window.Result, profiles []string, symbols in
 		if h.Insufficient || h.Count == 0 {
 			return nil, fmt.Errorf("stage train: profiled host %s has %d flows, too few for one window", profile, h.Flows)
 		}
-		in = appendSequences(in, Inputs(h, p.Input))
+		seqs = appendSequences(seqs, Inputs(h, p.Input))
 		windows += h.Count
 	}
 	cfg := p.Model
 	if cfg.Kind == "categorical" && cfg.Symbols == 0 {
 		cfg.Symbols = symbols
 	}
-	m, rep, err := hmm.Train(ctx, cfg, in)
+	m, rep, err := hmm.Train(ctx, cfg, seqs)
 	if err != nil {
 		return nil, fmt.Errorf("stage train: host %s (%d windows): %w", strings.Join(profiles, ", "), windows, err)
 	}

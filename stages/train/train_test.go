@@ -18,6 +18,12 @@ import (
 // windows builds size-3 windows over the given hosts' codes.
 func windows(t *testing.T, hosts []string, codes [][]int32) *window.Result {
 	t.Helper()
+	return windowsOf(t, hosts, codes, window.Params{Size: 3, Stride: 1})
+}
+
+// windowsOf builds windows with p over the given hosts' codes.
+func windowsOf(t *testing.T, hosts []string, codes [][]int32, p window.Params) *window.Result {
+	t.Helper()
 	b := array.NewRecordBuilder(memory.NewGoAllocator(), discretize.CodesSchema)
 	defer b.Release()
 	d := &discretize.Result{Symbols: 4}
@@ -31,7 +37,7 @@ func windows(t *testing.T, hosts []string, codes [][]int32) *window.Result {
 		}
 	}
 	d.Codes = b.NewRecordBatch()
-	w, err := window.Run(context.Background(), d, window.Params{Size: 3, Stride: 1})
+	w, err := window.Run(context.Background(), window.Input{Codes: d}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +53,7 @@ func TestRunFitsTheProfiledHost(t *testing.T) {
 	}{{"gaussian", "rows", 3}, {"categorical", "sequences", 1}} {
 		cfg := hmm.DefaultConfig()
 		cfg.Kind, cfg.States, cfg.NIter = tc.kind, 2, 5
-		res, err := Run(context.Background(), w, []string{"P"}, 4, Params{Model: cfg, Input: tc.input})
+		res, err := Run(context.Background(), Input{Windows: w, Symbols: 4}, Params{Model: cfg, Input: tc.input, Profiles: []string{"P"}})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.kind, err)
 		}
@@ -65,13 +71,13 @@ func TestRunNeedsWindows(t *testing.T) {
 	w := windows(t, []string{"P", "Q"}, [][]int32{{1, 2}, {1, 2, 3, 1}})
 	cfg := hmm.DefaultConfig()
 	for host, want := range map[string]string{"P": "profiled host P has 2 flows", "X": "profiled host X has no windows"} {
-		_, err := Run(context.Background(), w, []string{host}, 4, Params{Model: cfg, Input: "rows"})
+		_, err := Run(context.Background(), Input{Windows: w, Symbols: 4}, Params{Model: cfg, Input: "rows", Profiles: []string{host}})
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "stage train:") {
 			t.Errorf("host %s: err = %v, want %q", host, err, want)
 		}
 	}
 	cfg.States = 0
-	if _, err := Run(context.Background(), w, []string{"Q"}, 4, Params{Model: cfg, Input: "rows"}); err == nil {
+	if _, err := Run(context.Background(), Input{Windows: w, Symbols: 4}, Params{Model: cfg, Input: "rows", Profiles: []string{"Q"}}); err == nil {
 		t.Error("an impossible config trained")
 	}
 }
@@ -93,7 +99,7 @@ func TestRunSeveralProfiles(t *testing.T) {
 		for _, h := range []string{"P", "Q"} {
 			want.X = append(want.X, Inputs(w.Host(h), input).X...)
 		}
-		res, err := Run(context.Background(), w, []string{"P", "Q"}, 4, Params{Model: cfg, Input: input})
+		res, err := Run(context.Background(), Input{Windows: w, Symbols: 4}, Params{Model: cfg, Input: input, Profiles: []string{"P", "Q"}})
 		if err != nil {
 			t.Fatal(err)
 		}

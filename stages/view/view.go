@@ -141,8 +141,22 @@ type Stats struct {
 	Training map[string]int `json:"training,omitempty"` // rows of each split host's training part
 }
 
-// Run gathers the listed hosts' flows. The caller releases the record.
-func Run(ctx context.Context, in Input, p Params) (arrow.RecordBatch, Stats, error) {
+// Result is the step's output.
+type Result struct {
+	Flows arrow.RecordBatch // the caller releases it
+	Stats Stats
+}
+
+// Run gathers the listed hosts' flows.
+func Run(ctx context.Context, in Input, p Params) (*Result, error) {
+	rec, st, err := run(ctx, in, p)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Flows: rec, Stats: st}, nil
+}
+
+func run(ctx context.Context, in Input, p Params) (arrow.RecordBatch, Stats, error) {
 	st := Stats{PerHost: map[string]int{}}
 	if err := p.Validate(); err != nil {
 		return nil, st, fmt.Errorf("stage view: %w", err)

@@ -77,11 +77,12 @@ func TestViews(t *testing.T) {
 		// Flow 3 (A→B) is a row of both; the self-flow 4 counts once.
 		{Both, "A=1 A=2 A=3 B=3 B=4 B=5 A=6"},
 	} {
-		out, st, err := Run(context.Background(), Input{Mem: mem, Flows: []arrow.RecordBatch{rec}},
+		res, err := Run(context.Background(), Input{Mem: mem, Flows: []arrow.RecordBatch{rec}},
 			Params{Sources: []string{""}, View: tc.view, Hosts: hosts})
 		if err != nil {
 			t.Fatal(err)
 		}
+		out, st := res.Flows, res.Stats
 		if got := rows(out); got != tc.want {
 			t.Errorf("view %q: got %s, want %s", tc.view, got, tc.want)
 		}
@@ -101,10 +102,11 @@ func TestSourcesNamespaced(t *testing.T) {
 	defer b.Release()
 	p := Params{Sources: []string{"s10", "s11"}, Namespace: true,
 		Hosts: []Host{{Source: "s10", Addr: "A"}, {Source: "s11", Addr: "A"}, {Source: "s11", Addr: "B"}}}
-	out, st, err := Run(context.Background(), Input{Mem: mem, Flows: []arrow.RecordBatch{a, b}}, p)
+	res, err := Run(context.Background(), Input{Mem: mem, Flows: []arrow.RecordBatch{a, b}}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, st := res.Flows, res.Stats
 	defer out.Release()
 	if got, want := rows(out), "s10:A=1 s10:A=3 s10:A=6 s11:A=10 s11:B=11"; got != want {
 		t.Errorf("got %s, want %s", got, want)
@@ -137,10 +139,11 @@ func TestSplit(t *testing.T) {
 		{Split{By: ByTime, At: "2011-08-18 09:00:00"}, "A@test=1 A@test=2 A@test=3 A@test=4 B=5"},
 	} {
 		p := Params{Sources: []string{""}, Hosts: []Host{a, {Addr: "B"}}, Profiles: []Host{a}, Split: &tc.split}
-		out, st, err := Run(context.Background(), Input{Mem: mem, Flows: []arrow.RecordBatch{rec}}, p)
+		res, err := Run(context.Background(), Input{Mem: mem, Flows: []arrow.RecordBatch{rec}}, p)
 		if err != nil {
 			t.Fatal(err)
 		}
+		out, st := res.Flows, res.Stats
 		if got := rows(out); got != tc.want {
 			t.Errorf("split %+v: got %s, want %s", tc.split, got, tc.want)
 		}
@@ -183,7 +186,7 @@ func TestSchemaMismatch(t *testing.T) {
 	defer a.Release()
 	b := array.NewRecordBatch(arrow.NewSchema(testSchema.Fields()[:4], nil), a.Columns()[:4], a.NumRows())
 	defer b.Release()
-	_, _, err := Run(context.Background(), Input{Mem: mem, Flows: []arrow.RecordBatch{a, b}},
+	_, err := Run(context.Background(), Input{Mem: mem, Flows: []arrow.RecordBatch{a, b}},
 		Params{Sources: []string{"x", "y"}, Namespace: true, Hosts: []Host{{Source: "x", Addr: "A"}}})
 	if err == nil || !strings.Contains(err.Error(), "source y has columns") {
 		t.Errorf("got %v", err)

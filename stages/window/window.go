@@ -7,13 +7,21 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"botprof/hmm"
 	"botprof/stages/discretize"
 )
 
 // CompatNotebook makes windows as the notebook does: n − Size windows of a
 // host with n flows (the last possible window is dropped), stride 1.
 const CompatNotebook = "notebook"
+
+// Version is the version of the stage's output for the same Params and
+// input: part of its cache key.
+const Version = 1
+
+// Input is the stage's input: the discretizer's codes.
+type Input struct {
+	Codes *discretize.Result
+}
 
 // Params configures the stage.
 type Params struct {
@@ -89,48 +97,8 @@ func (h *HostWindows) Window(i int) []int32 {
 	return h.codes[s : s+h.size : s+h.size]
 }
 
-// Rows returns the windows as one sequence of Count rows of D = Size
-// features (row i is window i as float64): the notebook's layout for the
-// Gaussian model.
-func (h *HostWindows) Rows() hmm.Sequences {
-	return h.RowsInto(nil)
-}
-
-// RowsInto is Rows writing into buf's memory when it is large enough, so
-// that a caller scoring host after host reuses one buffer.
-func (h *HostWindows) RowsInto(buf []float64) hmm.Sequences {
-	n := h.Count * h.size
-	if cap(buf) < n {
-		buf = make([]float64, n)
-	}
-	x := buf[:n]
-	k := 0
-	for i := range h.Count {
-		for _, c := range h.Window(i) {
-			x[k] = float64(c)
-			k++
-		}
-	}
-	return hmm.Sequences{X: x, D: h.size}
-}
-
-// Seqs returns the windows as Count symbol sequences of length Size
-// (D = 1), for a categorical model.
-func (h *HostWindows) Seqs() hmm.Sequences {
-	return h.SeqsInto(nil)
-}
-
-// SeqsInto is Seqs writing its values into buf's memory when it is large
-// enough.
-func (h *HostWindows) SeqsInto(buf []float64) hmm.Sequences {
-	s := h.RowsInto(buf)
-	s.D = 1
-	s.Lengths = make([]int, h.Count)
-	for i := range s.Lengths {
-		s.Lengths[i] = h.size
-	}
-	return s
-}
+// Size is the number of codes in each of the host's windows.
+func (h *HostWindows) Size() int { return h.size }
 
 // Result is the stage output. It holds a reference to the discretize codes
 // the windows view; Release it when done.
@@ -162,7 +130,8 @@ func (r *Result) Release() {
 
 // Run windows every host of codes. The windows are views into codes.Codes,
 // which Run retains until Result.Release.
-func Run(ctx context.Context, codes *discretize.Result, p Params) (*Result, error) {
+func Run(ctx context.Context, in Input, p Params) (*Result, error) {
+	codes := in.Codes
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"botprof/hmm"
 	"botprof/stages/discretize"
 )
 
@@ -92,7 +91,7 @@ func TestRun(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	codes := codesResult(t, mem, []string{"P", "A", "B", "C"}, [][]int32{seq(12), {7, 8, 9}, nil, seq(4)})
-	res, err := Run(context.Background(), codes, Params{Size: 4, Stride: 2})
+	res, err := Run(context.Background(), Input{Codes: codes}, Params{Size: 4, Stride: 2})
 	codes.Release() // the windows keep the record alive
 	if err != nil {
 		t.Fatal(err)
@@ -131,18 +130,6 @@ func TestRun(t *testing.T) {
 		t.Error("appending to a window wrote into the codes")
 	}
 
-	rows := p.Rows()
-	wantRows := hmm.Sequences{D: 4, X: []float64{0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9, 8, 9, 10, 11}}
-	if !reflect.DeepEqual(rows, wantRows) {
-		t.Errorf("Rows() = %+v, want %+v", rows, wantRows)
-	}
-	seqs := p.Seqs()
-	if seqs.D != 1 || !reflect.DeepEqual(seqs.X, wantRows.X) || !reflect.DeepEqual(seqs.Lengths, []int{4, 4, 4, 4, 4}) {
-		t.Errorf("Seqs() = %+v", seqs)
-	}
-	if err := seqs.Validate(); err != nil {
-		t.Error(err)
-	}
 	if res.Host("Z") != nil {
 		t.Error("Host(Z) != nil")
 	}
@@ -153,7 +140,7 @@ func TestRunNotebook(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	codes := codesResult(t, mem, []string{"P", "A", "B"}, [][]int32{seq(13), seq(10), seq(11)})
 	defer codes.Release()
-	res, err := Run(context.Background(), codes, Params{Size: 10, Stride: 1, Compat: CompatNotebook})
+	res, err := Run(context.Background(), Input{Codes: codes}, Params{Size: 10, Stride: 1, Compat: CompatNotebook})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +154,7 @@ func TestRunNotebook(t *testing.T) {
 	if got := res.Hosts[0].Window(2); !reflect.DeepEqual(got, seq(12)[2:12]) {
 		t.Errorf("last window %v", got)
 	}
-	if _, err := Run(context.Background(), codes, Params{Size: 10}); err == nil {
+	if _, err := Run(context.Background(), Input{Codes: codes}, Params{Size: 10}); err == nil {
 		t.Error("stride 0 accepted")
 	}
 }
@@ -179,7 +166,7 @@ func TestRunBadCodes(t *testing.T) {
 	defer codes.Release()
 	p := Params{Size: 2, Stride: 1}
 	codes.Hosts = append(codes.Hosts, discretize.HostSpan{Host: "A", Offset: 3, Flows: 4})
-	if _, err := Run(context.Background(), codes, p); err == nil || err.Error() != "stage window (size=2): host A: rows [3, 7) outside the 5 codes" {
+	if _, err := Run(context.Background(), Input{Codes: codes}, p); err == nil || err.Error() != "stage window (size=2): host A: rows [3, 7) outside the 5 codes" {
 		t.Errorf("err = %v", err)
 	}
 	codes.Hosts = codes.Hosts[:1]
@@ -189,7 +176,7 @@ func TestRunBadCodes(t *testing.T) {
 	good := codes.Codes
 	codes.Codes = bad
 	defer func() { codes.Codes = good }()
-	if _, err := Run(context.Background(), codes, p); err == nil || err.Error() != `stage window (size=2): column "code" is int64 with 0 nulls, want int32 without nulls` {
+	if _, err := Run(context.Background(), Input{Codes: codes}, p); err == nil || err.Error() != `stage window (size=2): column "code" is int64 with 0 nulls, want int32 without nulls` {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -203,46 +190,13 @@ func BenchmarkWindow(b *testing.B) {
 		p := Params{Size: size, Stride: 1}
 		b.Run(fmt.Sprintf("Rows/size=%d/flows=%d", size, n), func(b *testing.B) {
 			for b.Loop() {
-				res, err := Run(context.Background(), codes, p)
+				res, err := Run(context.Background(), Input{Codes: codes}, p)
 				if err != nil {
 					b.Fatal(err)
 				}
-				_ = res.Hosts[0].Rows()
 				res.Release()
 			}
 			b.ReportMetric(float64(p.Count(n))*float64(b.N)/b.Elapsed().Seconds(), "windows/s")
 		})
-	}
-}
-
-// RowsInto copies the overlap of consecutive windows instead of converting
-// it again; every size and stride (overlapping, adjacent, with gaps) gives
-// the windows' codes row by row, in a reused buffer too.
-func TestRowsInto(t *testing.T) {
-	mem := memory.NewGoAllocator()
-	const n = 37
-	codes := codesResult(t, mem, []string{"P"}, [][]int32{seq(n)})
-	defer codes.Release()
-	var buf []float64
-	for _, size := range []int{1, 2, 5, 10} {
-		for _, stride := range []int{1, 2, 5, 7, 12} {
-			res, err := Run(context.Background(), codes, Params{Size: size, Stride: stride})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := res.Hosts[0]
-			var want []float64
-			for i := range h.Count {
-				for _, c := range h.Window(i) {
-					want = append(want, float64(c))
-				}
-			}
-			got := h.RowsInto(buf)
-			if got.D != size || !reflect.DeepEqual(got.X, want) && len(want) > 0 {
-				t.Errorf("size %d stride %d: rows %v, want %v", size, stride, got.X, want)
-			}
-			buf = got.X
-			res.Release()
-		}
 	}
 }

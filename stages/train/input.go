@@ -1,0 +1,49 @@
+package train
+
+import (
+	"botprof/hmm"
+	"botprof/stages/window"
+)
+
+// Model inputs: how windows are given to a model is the train stage's
+// business; evaluate builds a scored host's input with the same functions.
+const (
+	// InputRows gives a host's windows as one sequence of Count rows of
+	// D = window size features (row i is window i as float64): the
+	// notebook's layout for the Gaussian model.
+	InputRows = "rows"
+	// InputSequences gives every window as its own symbol sequence of
+	// length window size (D = 1), for a categorical model.
+	InputSequences = "sequences"
+)
+
+// Inputs builds the model input of one host's windows.
+func Inputs(h *window.HostWindows, input string) hmm.Sequences {
+	return InputsInto(h, input, nil)
+}
+
+// InputsInto is Inputs writing its values into buf's memory when it is
+// large enough, so that a caller scoring host after host reuses one buffer.
+func InputsInto(h *window.HostWindows, input string, buf []float64) hmm.Sequences {
+	size := h.Size()
+	n := h.Count * size
+	if cap(buf) < n {
+		buf = make([]float64, n)
+	}
+	x := buf[:n]
+	k := 0
+	for i := range h.Count {
+		for _, c := range h.Window(i) {
+			x[k] = float64(c)
+			k++
+		}
+	}
+	if input != InputSequences {
+		return hmm.Sequences{X: x, D: size}
+	}
+	lengths := make([]int, h.Count)
+	for i := range lengths {
+		lengths[i] = size
+	}
+	return hmm.Sequences{X: x, D: 1, Lengths: lengths}
+}
