@@ -12,6 +12,7 @@ import (
 	"runtime"
 
 	"botprof/hmm"
+	"botprof/markov"
 	"botprof/stages/discretize"
 	"botprof/stages/evaluate"
 	"botprof/stages/filter"
@@ -54,6 +55,17 @@ func paramsOf(s *Spec) *stageParams {
 		Profile: fit[0], MoreProfiles: fit[1:], Hosts: discretizeHosts(s)}
 	sp.window = window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)}
 	sp.train = train.Params{Model: hmmConfig(s.Model), Input: s.Model.ModelInput(), Profiles: s.Hosts.Profile}
+	if m := s.Model; m.Kind == "categorical" && m.Smoothing.Kind == "additive" {
+		sp.train.EmissionSmoothing = m.Smoothing.Alpha
+	}
+	if m := s.Model; m.Kind == markov.Kind {
+		// The chain reads only these: HMM settings do not enter its key.
+		sp.train.Model = hmm.Config{}
+		sp.train.Markov = &train.MarkovParams{Order: m.Order, Symbols: m.Symbols}
+		if m.Smoothing.Kind == "additive" {
+			sp.train.Markov.Alpha = m.Smoothing.Alpha
+		}
+	}
 	sp.evaluate = evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput(), Workers: runtime.GOMAXPROCS(0)}
 	if d := s.Evaluate.Decision.Decision(); d.Enabled() {
 		sp.evaluate.Decision = d

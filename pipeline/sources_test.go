@@ -227,3 +227,45 @@ func TestSourceLoadShared(t *testing.T) {
 		t.Errorf("stages %+v: want load:s10 a hit and load:s11 run", pr.Stages)
 	}
 }
+
+func TestModelVariantSpecs(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"model.kind=markov", "model.input=rows"}, "model.input: a markov model reads symbol sequences"},
+		{[]string{"model.kind=markov", "model.order=0"}, "model.order: a Markov chain's order is 1..8, got 0"},
+		{[]string{"model.smoothing={kind: laplace}"}, `model.smoothing.kind: "laplace" is not one of , none, additive`},
+		{[]string{"model.smoothing={kind: additive, alpha: -1}"}, "model.smoothing.alpha: must be a finite number ≥ 0, got -1"},
+		{[]string{"model.smoothing={alpha: 1}"}, "model.smoothing.alpha: set model.smoothing.kind: additive"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(minimalSpec), tc.sets)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+	params := func(sets ...string) *stageParams {
+		plan, err := ParsePlan("t.yaml", []byte(minimalSpec), sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return paramsOf(&plan.Points[0].Spec)
+	}
+	sp := params("model.kind=markov", "model.order=2", "model.smoothing={kind: additive, alpha: 0.5}", "model.states=7")
+	if m := sp.train.Markov; m == nil || m.Order != 2 || m.Alpha != 0.5 || sp.train.Model.States != 0 || sp.train.Input != "sequences" {
+		t.Errorf("markov train params %+v %+v", sp.train, sp.train.Markov)
+	}
+	// The chain ignores HMM settings: they do not change its key.
+	r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
+	k1, _ := r.keys(params("model.kind=markov", "model.states=7"))
+	k2, _ := r.keys(params("model.kind=markov", "model.states=3"))
+	if k1.train != k2.train {
+		t.Error("model.states changes a Markov chain's key")
+	}
+	if sp := params("model.kind=categorical", "model.smoothing={kind: additive, alpha: 2}"); sp.train.EmissionSmoothing != 2 {
+		t.Errorf("categorical smoothing %v", sp.train.EmissionSmoothing)
+	}
+	if sp := params("model.smoothing={kind: additive, alpha: 2}"); sp.train.EmissionSmoothing != 0 || sp.train.Markov != nil {
+		t.Error("a gaussian model takes the smoothing")
+	}
+}

@@ -132,24 +132,34 @@ type WindowSpec struct {
 
 // ModelSpec configures the HMM.
 type ModelSpec struct {
-	Kind           string  `yaml:"kind" json:"kind" help:"gaussian | categorical"`
-	States         int     `yaml:"states" json:"states" help:"number of hidden states"`
-	Covariance     string  `yaml:"covariance" json:"covariance" help:"diag | spherical | full | tied (gaussian)"`
-	Input          string  `yaml:"input" json:"input" help:"rows (a host's windows are one sequence of size-dimensional rows, as the notebook) | sequences (each window is a sequence of flow codes); default: rows for gaussian, sequences for categorical"`
-	NIter          int     `yaml:"n_iter" json:"n_iter" help:"maximum EM iterations"`
-	Tol            float64 `yaml:"tol" json:"tol" help:"stop when the log-likelihood gain is below this"`
-	Seed           uint64  `yaml:"seed" json:"seed" help:"random seed of the initialisation"`
-	Restarts       int     `yaml:"restarts" json:"restarts" help:"fit from this many seeds (seed, seed+1, ...) and keep the best training log-likelihood"`
-	Implementation string  `yaml:"implementation" json:"implementation" help:"log | scaling forward-backward"`
-	MinCovar       float64 `yaml:"min_covar" json:"min_covar" help:"added to the data covariance at initialisation"`
-	StartprobPrior float64 `yaml:"startprob_prior" json:"startprob_prior" help:"Dirichlet concentration of the start probabilities"`
-	TransmatPrior  float64 `yaml:"transmat_prior" json:"transmat_prior" help:"Dirichlet concentration of transition rows"`
-	MeansPrior     float64 `yaml:"means_prior" json:"means_prior" help:"prior mean (gaussian)"`
-	MeansWeight    float64 `yaml:"means_weight" json:"means_weight" help:"weight of the prior mean (gaussian)"`
-	CovarsPrior    float64 `yaml:"covars_prior" json:"covars_prior" help:"prior added to covariances (gaussian)"`
-	CovarsWeight   float64 `yaml:"covars_weight" json:"covars_weight" help:"weight of the covariance prior (gaussian)"`
-	EmissionPrior  float64 `yaml:"emission_prior" json:"emission_prior" help:"Dirichlet concentration of emission rows (categorical; > 1 keeps unseen symbols possible)"`
-	Symbols        int     `yaml:"symbols" json:"symbols" help:"number of symbols (categorical; 0: the discretizer's code count)"`
+	Kind           string        `yaml:"kind" json:"kind" help:"gaussian | categorical (HMMs) | markov (a Markov chain over flow codes, the baseline; reads sequences)"`
+	States         int           `yaml:"states" json:"states" help:"number of hidden states"`
+	Covariance     string        `yaml:"covariance" json:"covariance" help:"diag | spherical | full | tied (gaussian)"`
+	Input          string        `yaml:"input" json:"input" help:"rows (a host's windows are one sequence of size-dimensional rows, as the notebook) | sequences (each window is a sequence of flow codes); default: rows for gaussian, sequences for categorical"`
+	NIter          int           `yaml:"n_iter" json:"n_iter" help:"maximum EM iterations"`
+	Tol            float64       `yaml:"tol" json:"tol" help:"stop when the log-likelihood gain is below this"`
+	Seed           uint64        `yaml:"seed" json:"seed" help:"random seed of the initialisation"`
+	Restarts       int           `yaml:"restarts" json:"restarts" help:"fit from this many seeds (seed, seed+1, ...) and keep the best training log-likelihood"`
+	Implementation string        `yaml:"implementation" json:"implementation" help:"log | scaling forward-backward"`
+	MinCovar       float64       `yaml:"min_covar" json:"min_covar" help:"added to the data covariance at initialisation"`
+	StartprobPrior float64       `yaml:"startprob_prior" json:"startprob_prior" help:"Dirichlet concentration of the start probabilities"`
+	TransmatPrior  float64       `yaml:"transmat_prior" json:"transmat_prior" help:"Dirichlet concentration of transition rows"`
+	MeansPrior     float64       `yaml:"means_prior" json:"means_prior" help:"prior mean (gaussian)"`
+	MeansWeight    float64       `yaml:"means_weight" json:"means_weight" help:"weight of the prior mean (gaussian)"`
+	CovarsPrior    float64       `yaml:"covars_prior" json:"covars_prior" help:"prior added to covariances (gaussian)"`
+	CovarsWeight   float64       `yaml:"covars_weight" json:"covars_weight" help:"weight of the covariance prior (gaussian)"`
+	EmissionPrior  float64       `yaml:"emission_prior" json:"emission_prior" help:"Dirichlet concentration of emission rows (categorical; > 1 keeps unseen symbols possible)"`
+	Symbols        int           `yaml:"symbols" json:"symbols" help:"number of symbols (categorical, markov; 0: the discretizer's code count)"`
+	Order          int           `yaml:"order" json:"order,omitempty" help:"markov: the chain's order (symbols of context), 1..8 [default 1]"`
+	Smoothing      SmoothingSpec `yaml:"smoothing" json:"smoothing,omitzero"`
+}
+
+// SmoothingSpec is model.smoothing: additive smoothing of a Markov chain's
+// transition counts, or of a categorical HMM's expected emission counts
+// after the fit. A Gaussian model has no counts and ignores it.
+type SmoothingSpec struct {
+	Kind  string  `yaml:"kind" json:"kind,omitempty" help:"none | additive: markov P(s|c) = (count(c,s) + alpha) / (count(c) + alpha·S) (none leaves unseen transitions at probability 0, score -Inf); categorical: the same on each state's expected emission counts after the fit; gaussian: ignored"`
+	Alpha float64 `yaml:"alpha" json:"alpha,omitempty" help:"the added pseudo-count (additive; 1 is Laplace)"`
 }
 
 // EvaluateSpec configures scoring.
@@ -192,7 +202,7 @@ func DefaultSpec() Spec {
 		}},
 		Window: WindowSpec{Size: 10, Stride: 1, Compat: "none"},
 		Model: ModelSpec{Kind: "gaussian", States: 4, Covariance: "diag", NIter: 10, Tol: 0.01,
-			Restarts: 1, Implementation: "log", MinCovar: 1e-3, StartprobPrior: 1, TransmatPrior: 1,
+			Restarts: 1, Implementation: "log", MinCovar: 1e-3, Order: 1, StartprobPrior: 1, TransmatPrior: 1,
 			CovarsPrior: 1e-2, CovarsWeight: 1, EmissionPrior: 1},
 		Evaluate: EvaluateSpec{Score: "viterbi", ROC: true},
 	}

@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"botprof/markov"
 	"botprof/stages/load"
 	"botprof/stages/view"
 )
@@ -204,14 +206,23 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	}
 
 	m := s.Model
-	oneOf("model.kind", m.Kind, "gaussian", "categorical")
+	oneOf("model.kind", m.Kind, "gaussian", "categorical", "markov")
 	if m.States < 1 || m.States > 512 {
 		v.fail("model.states", "must be between 1 and 512, got %d", m.States)
 	}
 	oneOf("model.covariance", m.Covariance, "diag", "spherical", "full", "tied")
 	oneOf("model.input", m.Input, "", "rows", "sequences")
-	if m.Kind == "categorical" && m.Input == "rows" {
-		v.fail("model.input", "a categorical model reads symbol sequences; use sequences")
+	if (m.Kind == "categorical" || m.Kind == "markov") && m.Input == "rows" {
+		v.fail("model.input", "a %s model reads symbol sequences; use sequences", m.Kind)
+	}
+	oneOf("model.smoothing.kind", m.Smoothing.Kind, "", "none", "additive")
+	if a := m.Smoothing.Alpha; !(a >= 0) || math.IsInf(a, 1) {
+		v.fail("model.smoothing.alpha", "must be a finite number ≥ 0, got %v", a)
+	} else if a > 0 && m.Smoothing.Kind != "additive" {
+		v.fail("model.smoothing.alpha", "set model.smoothing.kind: additive for a pseudo-count")
+	}
+	if m.Kind == "markov" && (m.Order < 1 || m.Order > markov.MaxOrder) {
+		v.fail("model.order", "a Markov chain's order is 1..%d, got %d", markov.MaxOrder, m.Order)
 	}
 	if m.NIter < 1 {
 		v.fail("model.n_iter", "must be at least 1, got %d", m.NIter)
@@ -269,7 +280,7 @@ func (m ModelSpec) ModelInput() string {
 	if m.Input != "" {
 		return m.Input
 	}
-	if m.Kind == "categorical" {
+	if m.Kind == "categorical" || m.Kind == "markov" {
 		return "sequences"
 	}
 	return "rows"
