@@ -8,11 +8,13 @@ package pipeline
 // on these values.
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 
 	"botprof/hmm"
 	"botprof/markov"
+	"botprof/stages"
 	"botprof/stages/discretize"
 	"botprof/stages/evaluate"
 	"botprof/stages/filter"
@@ -48,10 +50,15 @@ func paramsOf(s *Spec) *stageParams {
 	sp.view, sp.needView = viewParams(s)
 	feats := make([]discretize.Feature, len(s.Discretize.Features))
 	for i, f := range s.Discretize.Features {
-		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
+		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles, Cuts: f.Cuts, K: f.K,
+			Right: f.Right, Categories: f.Categories, Unseen: f.Unseen}
 	}
 	fit := fitHosts(s)
-	sp.discretize = discretize.Params{Features: feats, FitOn: s.Discretize.FitOn, Compat: compat(s.Discretize.Compat),
+	fitOn := discretize.FitProfile
+	if s.Discretize.fitMode() == "all" {
+		fitOn = discretize.FitAll
+	}
+	sp.discretize = discretize.Params{Features: feats, FitOn: fitOn, Compat: compat(s.Discretize.Compat),
 		Profile: fit[0], MoreProfiles: fit[1:], Hosts: discretizeHosts(s)}
 	sp.window = window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)}
 	sp.train = train.Params{Model: hmmConfig(s.Model), Input: s.Model.ModelInput(), Profiles: s.Hosts.Profile}
@@ -89,6 +96,16 @@ func (sp *stageParams) validate(s *Spec, v *validator) {
 			v.fail(path, "%v", err)
 		}
 	}
+	report := func(section string, err error) {
+		for _, e := range stages.Fields(err) {
+			var fe *stages.FieldError
+			if errors.As(e, &fe) {
+				v.fail(section+"."+fe.Path, "%s", fe.Msg)
+			} else {
+				v.fail(section, "%v", e)
+			}
+		}
+	}
 	for _, c := range []struct {
 		section string
 		err     error
@@ -100,9 +117,7 @@ func (sp *stageParams) validate(s *Spec, v *validator) {
 		{"model", sp.train.Validate()},
 		{"evaluate", sp.evaluate.Validate()},
 	} {
-		if c.err != nil {
-			v.fail(c.section, "%v", c.err)
-		}
+		report(c.section, c.err)
 	}
 }
 

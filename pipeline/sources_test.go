@@ -269,3 +269,37 @@ func TestModelVariantSpecs(t *testing.T) {
 		t.Error("a gaussian model takes the smoothing")
 	}
 }
+
+// The discretize variants in a spec: each at its YAML path, and a host
+// list for fit_on.
+func TestDiscretizeVariantSpecs(t *testing.T) {
+	feat := func(f string) string {
+		return minimalSpec + "discretize:\n  features:\n    - " + f + "\n"
+	}
+	for _, tc := range []struct{ spec, want string }{
+		{feat("{column: bytes, kind: cuts, cuts: [10, 5]}"), "t.yaml:10: discretize.features[0].cuts[1]: cut points must increase (5 after 10)"},
+		{feat("{column: bytes, kind: kmeans, k: 1}"), "t.yaml:10: discretize.features[0].k: want 2..256 clusters, got 1"},
+		{feat("{column: bytes, kind: cuts, cuts: [1], k: 3}"), "discretize.features[0].k: k belongs to a kmeans feature, not cuts"},
+		{feat("{column: proto, kind: category, unseen: drop}"), "discretize.features[0].unseen: applies to a fixed table"},
+		{feat("{column: proto, kind: category, categories: [tcp], unseen: skip}"), `discretize.features[0].unseen: "skip" is not one of error, extra, drop`},
+		{feat("{column: bytes, kind: bins}"), `discretize.features[0].kind: "bins" is not one of percentile, cuts, kmeans, category`},
+		{minimalSpec + "discretize:\n  fit_on: [10.0.0.2, \"\"]\n", "discretize.fit_on[1]: empty host"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.spec), nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v\nwant %q", err, tc.want)
+		}
+	}
+	plan, err := ParsePlan("t.yaml", []byte(minimalSpec+"discretize:\n  fit_on: [10.0.0.2, 10.0.0.3]\n  features:\n    - {column: bytes, kind: cuts, cuts: [100], right: true}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := paramsOf(&plan.Points[0].Spec)
+	d := sp.discretize
+	if d.FitOn != "profile" || d.Profile != "10.0.0.2" || strings.Join(d.MoreProfiles, ",") != "10.0.0.3" || !d.Features[0].Right || d.Features[0].Cuts[0] != 100 {
+		t.Errorf("discretize params %+v", d)
+	}
+	if sp.train.Profiles[0] != "10.0.0.1" {
+		t.Errorf("the model still trains on the profiled host, got %v", sp.train.Profiles)
+	}
+}

@@ -111,14 +111,19 @@ type SplitSpec struct {
 // FeatureSpec is one discretized flow feature.
 type FeatureSpec struct {
 	Column      string    `yaml:"column" json:"column" help:"flow column: proto, bytes, packets, duration, state, dir, dst_port, ..."`
-	Kind        string    `yaml:"kind" json:"kind" help:"percentile | category"`
+	Kind        string    `yaml:"kind" json:"kind" help:"percentile | cuts | kmeans (numeric bins) | category"`
 	Percentiles []float64 `yaml:"percentiles" json:"percentiles,omitempty" help:"cut points on the 0-100 scale (percentile kind)"`
+	Cuts        []float64 `yaml:"cuts" json:"cuts,omitempty" help:"explicit cut points, increasing (cuts kind)"`
+	K           int       `yaml:"k" json:"k,omitempty" help:"clusters of a 1-D k-means of the fit values; cuts at the midpoints between sorted centres (kmeans kind)"`
+	Right       bool      `yaml:"right" json:"right,omitempty" help:"numeric bin rule: false puts v in bin i when cut_i-1 <= v < cut_i (numpy digitize's default), true when cut_i-1 < v <= cut_i"`
+	Categories  []string  `yaml:"categories" json:"categories,omitempty" help:"a fixed category table, value k = digit k (category kind; default: fitted, sorted, plus an unseen digit)"`
+	Unseen      string    `yaml:"unseen" json:"unseen,omitempty" help:"a value outside categories: error (default) | extra (one more digit) | drop (the flow is removed before windowing)"`
 }
 
 // DiscretizeSpc configures the discretize stage.
 type DiscretizeSpc struct {
 	Compat   string        `yaml:"compat" json:"compat" help:"none | notebook (Python-3 map iterator: bytes bins used up after the first rows) | notebook-list (list(map) reading)"`
-	FitOn    string        `yaml:"fit_on" json:"fit_on" help:"profile | all: which hosts' flows fit the percentile cuts and category tables"`
+	FitOn    HostList      `yaml:"fit_on" json:"fit_on" help:"profile | all | [hosts]: whose flows fit the cuts and category tables: the profiled hosts, every listed host, or the hosts listed here"`
 	FitHost  string        `yaml:"fit_host" json:"fit_host,omitempty" help:"the host whose flows fit the cuts when fit_on is profile (default: hosts.profile; the notebook's published table fitted the cuts on .204 and the model on .209)"`
 	Features []FeatureSpec `yaml:"features" json:"features" help:"features in mixed-radix order (code = sum v_f * prod of later sizes)"`
 }
@@ -196,7 +201,7 @@ func DefaultSpec() Spec {
 	return Spec{
 		Data:   DataSpec{Format: "auto", OnBadLine: "fail"},
 		Labels: LabelSpec{ExcludeClasses: []string{"background"}},
-		Discretize: DiscretizeSpc{Compat: "none", FitOn: "profile", Features: []FeatureSpec{
+		Discretize: DiscretizeSpc{Compat: "none", FitOn: HostList{"profile"}, Features: []FeatureSpec{
 			{Column: "proto", Kind: "category"},
 			{Column: "bytes", Kind: "percentile", Percentiles: []float64{10, 30, 50, 70, 90}},
 		}},

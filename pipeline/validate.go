@@ -152,7 +152,16 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 
 	d := s.Discretize
 	oneOf("discretize.compat", d.Compat, "none", "notebook", "notebook-list")
-	oneOf("discretize.fit_on", d.FitOn, "profile", "all")
+	if mode := d.fitMode(); mode == "hosts" {
+		for i, h := range d.FitOn {
+			if h == "" {
+				v.fail(fmt.Sprintf("discretize.fit_on[%d]", i), "empty host")
+			}
+		}
+		if d.FitHost != "" {
+			v.fail("discretize.fit_host", "fit_host and a fit_on host list both name the fit hosts: keep one")
+		}
+	}
 	if len(d.Features) == 0 {
 		v.fail("discretize.features", "at least one feature is needed")
 	}
@@ -163,32 +172,20 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		} else if load.Schema.FieldIndices(f.Column) == nil {
 			v.fail(path+".column", "%q is not a flow column (want one of %s)", f.Column, flowColumns())
 		}
-		switch f.Kind {
-		case "percentile":
-			if len(f.Percentiles) == 0 {
-				v.fail(path+".percentiles", "a percentile feature needs cut points, e.g. [20, 40, 60, 80]")
+		for j := 1; j < len(f.Percentiles); j++ {
+			if p, prev := f.Percentiles[j], f.Percentiles[j-1]; p <= prev {
+				// Stricter than the stage, which computes equal ones.
+				v.fail(fmt.Sprintf("%s.percentiles[%d]", path, j), "cut points must increase (%v after %v)", p, prev)
 			}
-			for j, p := range f.Percentiles {
-				if p < 0 || p > 100 {
-					v.fail(fmt.Sprintf("%s.percentiles[%d]", path, j), "%v is outside 0..100", p)
-				}
-				if j > 0 && p <= f.Percentiles[j-1] {
-					v.fail(fmt.Sprintf("%s.percentiles[%d]", path, j), "cut points must increase (%v after %v)", p, f.Percentiles[j-1])
-				}
-			}
-		case "category":
-			if len(f.Percentiles) > 0 {
-				v.fail(path+".percentiles", "a category feature has no percentiles")
-			}
-		default:
-			v.fail(path+".kind", "%q is not one of percentile, category", f.Kind)
 		}
+		// The feature's other fields: discretize.Params.Validate (see
+		// stageParams.validate), at their paths.
 	}
 	if d.Compat == "notebook" || d.Compat == "notebook-list" {
 		if len(d.Features) != 2 || d.Features[0].Kind != "category" || d.Features[1].Kind != "percentile" {
 			v.fail("discretize.features", "compat %s reproduces the notebook's two features: a category (proto) then a percentile feature (bytes)", d.Compat)
 		}
-		if d.FitOn != "profile" {
+		if d.fitMode() != "profile" {
 			v.fail("discretize.fit_on", "compat %s fits on the profiled host, as the notebook does", d.Compat)
 		}
 	}
