@@ -303,3 +303,20 @@ func TestDiscretizeVariantSpecs(t *testing.T) {
 		t.Errorf("the model still trains on the profiled host, got %v", sp.train.Profiles)
 	}
 }
+
+func TestSelectSpec(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"evaluate.select=auc"}, `evaluate.select: "auc" is not one of , auc_host, auc_window, train_loglik, f1`},
+		{[]string{"evaluate.select=f1"}, "evaluate.select: f1 comes from a decision rule: set evaluate.decision"},
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(minimalSpec), tc.sets); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+	if _, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"evaluate.select=f1", "evaluate.decision={rule: fpr, value: 0}"}); err != nil {
+		t.Error(err)
+	}
+}

@@ -173,6 +173,7 @@ type EvaluateSpec struct {
 	ROC   bool   `yaml:"roc" json:"roc" help:"compute ROC metrics: needs a scored infected host besides the profiled one and a normal host; false: scores only"`
 	// Decision adds a confusion matrix (see evaluate.Decision).
 	Decision DecisionSpec `yaml:"decision" json:"decision"`
+	Select   string       `yaml:"select" json:"select,omitempty" help:"auc_host | auc_window | train_loglik | f1: the metric that picks the best point in summary.md, figures and botprof ls (median over seeds; f1 needs evaluate.decision); it changes no result [default auc_host]"`
 }
 
 // DecisionSpec is evaluate.decision: a rule that calls hosts infected.
