@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	"botprof/hmm"
 	"botprof/markov"
@@ -61,6 +62,10 @@ func paramsOf(s *Spec) *stageParams {
 	sp.discretize = discretize.Params{Features: feats, FitOn: fitOn, Compat: compat(s.Discretize.Compat),
 		Profile: fit[0], MoreProfiles: fit[1:], Hosts: discretizeHosts(s)}
 	sp.window = window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)}
+	if s.Window.Span != "" {
+		d, _ := time.ParseDuration(s.Window.Span) // validated
+		sp.window = window.Params{Span: d.Microseconds(), MinFlows: max(1, s.Window.MinFlows)}
+	}
 	sp.train = train.Params{Model: hmmConfig(s.Model), Input: s.Model.ModelInput(), Profiles: s.Hosts.Profile}
 	if m := s.Model; m.Kind == "categorical" && m.Smoothing.Kind == "additive" {
 		sp.train.EmissionSmoothing = m.Smoothing.Alpha

@@ -320,3 +320,30 @@ func TestSelectSpec(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestSpanSpecs(t *testing.T) {
+	span := minimalSpec + "window:\n  span: 20ms\nmodel:\n  kind: categorical\n"
+	for _, tc := range []struct {
+		spec string
+		sets []string
+		want string
+	}{
+		{span, []string{"window.span=20"}, `window.span: "20" is not a duration`},
+		{span, []string{"window.span=1ns"}, "window.span: 1ns: want a positive whole number of microseconds"},
+		{span, []string{"window.size=10"}, "window.size: time windows (window.span) have no size"},
+		{span, []string{"model.kind=gaussian"}, "window.span: time windows vary in length: the model must read sequences"},
+		{minimalSpec, []string{"window.min_flows=3"}, "window.min_flows: applies to time windows"},
+		{span, []string{"window.min_flows=-1"}, "window.min_flows: must not be negative"},
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(tc.spec), tc.sets); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+	plan, err := ParsePlan("t.yaml", []byte(span), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := paramsOf(&plan.Points[0].Spec).window; w.Span != 20000 || w.MinFlows != 1 || w.Size != 0 {
+		t.Errorf("window params %+v", w)
+	}
+}

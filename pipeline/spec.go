@@ -130,9 +130,11 @@ type DiscretizeSpc struct {
 
 // WindowSpec configures sliding windows.
 type WindowSpec struct {
-	Size   int    `yaml:"size" json:"size" help:"flows per window"`
-	Stride int    `yaml:"stride" json:"stride" help:"flows between window starts"`
-	Compat string `yaml:"compat" json:"compat" help:"none | notebook (n - size windows: the last one dropped; stride 1)"`
+	Size     int    `yaml:"size" json:"size" help:"flows per window"`
+	Stride   int    `yaml:"stride" json:"stride" help:"flows between window starts"`
+	Compat   string `yaml:"compat" json:"compat" help:"none | notebook (n - size windows: the last one dropped; stride 1)"`
+	Span     string `yaml:"span" json:"span,omitempty" help:"time windows instead of size/stride: a host's flows cut into consecutive windows of the flows starting less than span (e.g. 20ms, 1s) after the window's first; variable length, so the model reads sequences (categorical, markov)"`
+	MinFlows int    `yaml:"min_flows" json:"min_flows,omitempty" help:"time windows: leave out windows of fewer flows [default 1]"`
 }
 
 // ModelSpec configures the HMM.

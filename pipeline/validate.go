@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -191,6 +192,11 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	}
 
 	w := s.Window
+	if w.Span != "" {
+		s.validateSpan(&v, root)
+	} else if w.MinFlows != 0 {
+		v.fail("window.min_flows", "applies to time windows: set window.span")
+	}
 	if w.Size < 1 {
 		v.fail("window.size", "must be at least 1, got %d", w.Size)
 	}
@@ -294,4 +300,56 @@ func flowColumns() string {
 		names = append(names, f.Name)
 	}
 	return strings.Join(names, ", ")
+}
+
+// validateSpan checks time windows (window.span): a duration of whole
+// microseconds, without size, stride or compat written in the spec, and a
+// model that reads sequences.
+func (s *Spec) validateSpan(v *validator, root *yaml.Node) {
+	w := s.Window
+	d, err := time.ParseDuration(w.Span)
+	switch {
+	case err != nil:
+		v.fail("window.span", "%q is not a duration (e.g. 20ms, 1.5s)", w.Span)
+	case d < time.Microsecond || d%time.Microsecond != 0:
+		v.fail("window.span", "%s: want a positive whole number of microseconds (flow start times are in µs)", w.Span)
+	}
+	for _, k := range []string{"size", "stride", "compat"} {
+		if hasPath(root, "window."+k) {
+			v.fail("window."+k, "time windows (window.span) have no %s: remove one of the two", k)
+		}
+	}
+	if w.MinFlows < 0 {
+		v.fail("window.min_flows", "must not be negative, got %d", w.MinFlows)
+	}
+	if s.Model.ModelInput() != "sequences" {
+		v.fail("window.span", "time windows vary in length: the model must read sequences (model.kind categorical or markov, or model.input: sequences), not rows")
+	}
+}
+
+// hasPath reports whether the YAML tree sets the dotted key.
+func hasPath(root *yaml.Node, path string) bool {
+	if root == nil {
+		return false
+	}
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	cur := root
+	for _, p := range strings.Split(path, ".") {
+		if cur.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for j := 0; j+1 < len(cur.Content); j += 2 {
+			if cur.Content[j].Value == p {
+				next = cur.Content[j+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		cur = next
+	}
+	return true
 }

@@ -273,7 +273,7 @@ func TestRunModel(t *testing.T) {
 			if hw.Insufficient {
 				continue
 			}
-			seqs := train.Inputs(hw, train.InputRows)
+			seqs, _ := train.Inputs(hw, train.InputRows)
 			vit, _, err := m.Decode(seqs)
 			if err != nil {
 				t.Fatal(err)

@@ -152,7 +152,11 @@ func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 		if h.Insufficient || h.Count == 0 {
 			return nil, fmt.Errorf("stage train: profiled host %s has %d flows, too few for one window", profile, h.Flows)
 		}
-		seqs = appendSequences(seqs, Inputs(h, p.Input))
+		x, err := Inputs(h, p.Input)
+		if err != nil {
+			return nil, fmt.Errorf("stage train: %w", err)
+		}
+		seqs = appendSequences(seqs, x)
 		windows += h.Count
 	}
 	if mp := p.Markov; mp != nil {

@@ -62,7 +62,7 @@ func TestRunFitsTheProfiledHost(t *testing.T) {
 			len(res.Report.Restarts) != 1 || res.Report.Restarts[0].Iterations < 1 {
 			t.Errorf("%s: result %+v", tc.kind, res)
 		}
-		if in := Inputs(w.Host("P"), tc.input); in.D != tc.d {
+		if in, _ := Inputs(w.Host("P"), tc.input); in.D != tc.d {
 			t.Errorf("%s: input D = %d, want %d", tc.kind, in.D, tc.d)
 		}
 	}
@@ -98,7 +98,8 @@ func TestRunSeveralProfiles(t *testing.T) {
 			want = hmm.Sequences{D: 1, Lengths: []int{3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}}
 		}
 		for _, h := range []string{"P", "Q"} {
-			want.X = append(want.X, Inputs(w.Host(h), input).X...)
+			x, _ := Inputs(w.Host(h), input)
+			want.X = append(want.X, x.X...)
 		}
 		res, err := Run(context.Background(), Input{Windows: w, Symbols: 4}, Params{Model: cfg, Input: input, Profiles: []string{"P", "Q"}})
 		if err != nil {
@@ -112,7 +113,7 @@ func TestRunSeveralProfiles(t *testing.T) {
 		if res.Windows != 12 || !slices.Equal(hist(rep), hist(res.Report)) {
 			t.Errorf("%s: %d windows, history %v, want 12 and %v", input, res.Windows, hist(res.Report), hist(rep))
 		}
-		x := Inputs(w.Host("Q"), input)
+		x, _ := Inputs(w.Host("Q"), input)
 		a, _ := m.Score(x)
 		b, _ := res.Model.Score(x)
 		if !slices.Equal(a, b) {
