@@ -25,7 +25,9 @@ test-race:
 # binetflow line parsers, the whole loader, the spec loader with --set, and
 # the results-folder reader, and the hmm methods on random models with bad
 # values. Inputs that fail land in testdata/fuzz/ of the
-# package: commit them, they become regression tests of make test.
+# package: commit them, they become regression tests of make test. Each
+# target also has a seed corpus there (real lines and files of the embedded
+# data, the shipped specs, the report test runs).
 FUZZTIME ?= 20s
 FUZZ_TARGETS := stages/load:FuzzNetflowLine stages/load:FuzzBinetflowLine stages/load:FuzzLoadFile \
 	pipeline:FuzzParsePlan report:FuzzLoad hmm:FuzzModel
