@@ -53,6 +53,11 @@ func (s *Spec) canonicalHosts(v *validator) {
 		s.Hosts.Infected[i] = canon(fmt.Sprintf("hosts.infected[%d]", i), h)
 	}
 	s.Discretize.FitHost = canon("discretize.fit_host", s.Discretize.FitHost)
+	if s.Discretize.fitMode() == "hosts" {
+		for i, h := range s.Discretize.FitOn {
+			s.Discretize.FitOn[i] = canon(fmt.Sprintf("discretize.fit_on[%d]", i), h)
+		}
+	}
 }
 
 // profilePath is the YAML path of profiled host i.
@@ -94,9 +99,25 @@ func hostClass(s *Spec, h string) string {
 	return "infected"
 }
 
-// fitHosts are the hosts whose flows fit the cuts under fit_on profile.
+// fitMode is how discretize.fit_on reads: "profile", "all", or "hosts"
+// (a list of hosts).
+func (d DiscretizeSpc) fitMode() string {
+	if len(d.FitOn) == 1 && (d.FitOn[0] == "profile" || d.FitOn[0] == "all") {
+		return d.FitOn[0]
+	}
+	if len(d.FitOn) == 0 {
+		return "profile"
+	}
+	return "hosts"
+}
+
+// fitHosts are the hosts whose flows fit the cuts (unless fit_on is all):
+// fit_on's host list, fit_host, or the profiled hosts.
 func fitHosts(s *Spec) []string {
-	if s.Discretize.FitHost != "" {
+	switch {
+	case s.Discretize.fitMode() == "hosts":
+		return s.Discretize.FitOn
+	case s.Discretize.FitHost != "":
 		return []string{s.Discretize.FitHost}
 	}
 	return s.Hosts.Profile

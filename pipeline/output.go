@@ -98,7 +98,7 @@ func newPointOutput(res *evaluate.Result, t *trainOut, d *discretize.Result) (*P
 			// Still ranked (lowest) in the ROC, but not a number to average.
 			h.Status = StatusZeroProbability
 			out.Warnings = append(out.Warnings, fmt.Sprintf("host %s: score -Inf: the model gives its windows probability 0 "+
-				"(a flow code or transition never seen in training; a categorical model keeps unseen codes possible with model.emission_prior > 1)", h.Host))
+				"(a flow code or transition never seen in training; a categorical model keeps unseen codes possible with model.emission_prior > 1, a Markov chain with model.smoothing)", h.Host))
 		}
 		out.Hosts = append(out.Hosts, HostScore{Host: h.Host, Class: h.Class, Status: h.Status, Flows: h.Flows, Windows: h.Windows,
 			Viterbi: finitePtr(h.Viterbi), LogLik: finitePtr(h.LogLik), LogLikPerWindow: finitePtr(h.LogLikPerWindow)})

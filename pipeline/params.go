@@ -8,10 +8,14 @@ package pipeline
 // on these values.
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	"botprof/hmm"
+	"botprof/markov"
+	"botprof/stages"
 	"botprof/stages/discretize"
 	"botprof/stages/evaluate"
 	"botprof/stages/filter"
@@ -47,13 +51,33 @@ func paramsOf(s *Spec) *stageParams {
 	sp.view, sp.needView = viewParams(s)
 	feats := make([]discretize.Feature, len(s.Discretize.Features))
 	for i, f := range s.Discretize.Features {
-		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles}
+		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles, Cuts: f.Cuts, K: f.K,
+			Right: f.Right, Categories: f.Categories, Unseen: f.Unseen}
 	}
 	fit := fitHosts(s)
-	sp.discretize = discretize.Params{Features: feats, FitOn: s.Discretize.FitOn, Compat: compat(s.Discretize.Compat),
+	fitOn := discretize.FitProfile
+	if s.Discretize.fitMode() == "all" {
+		fitOn = discretize.FitAll
+	}
+	sp.discretize = discretize.Params{Features: feats, FitOn: fitOn, Compat: compat(s.Discretize.Compat),
 		Profile: fit[0], MoreProfiles: fit[1:], Hosts: discretizeHosts(s)}
 	sp.window = window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)}
+	if s.Window.Span != "" {
+		d, _ := time.ParseDuration(s.Window.Span) // validated
+		sp.window = window.Params{Span: d.Microseconds(), MinFlows: max(1, s.Window.MinFlows)}
+	}
 	sp.train = train.Params{Model: hmmConfig(s.Model), Input: s.Model.ModelInput(), Profiles: s.Hosts.Profile}
+	if m := s.Model; m.Kind == "categorical" && m.Smoothing.Kind == "additive" {
+		sp.train.EmissionSmoothing = m.Smoothing.Alpha
+	}
+	if m := s.Model; m.Kind == markov.Kind {
+		// The chain reads only these: HMM settings do not enter its key.
+		sp.train.Model = hmm.Config{}
+		sp.train.Markov = &train.MarkovParams{Order: m.Order, Symbols: m.Symbols}
+		if m.Smoothing.Kind == "additive" {
+			sp.train.Markov.Alpha = m.Smoothing.Alpha
+		}
+	}
 	sp.evaluate = evaluate.Params{Score: s.Evaluate.Score, Input: s.Model.ModelInput(), Workers: runtime.GOMAXPROCS(0)}
 	if d := s.Evaluate.Decision.Decision(); d.Enabled() {
 		sp.evaluate.Decision = d
@@ -77,6 +101,16 @@ func (sp *stageParams) validate(s *Spec, v *validator) {
 			v.fail(path, "%v", err)
 		}
 	}
+	report := func(section string, err error) {
+		for _, e := range stages.Fields(err) {
+			var fe *stages.FieldError
+			if errors.As(e, &fe) {
+				v.fail(section+"."+fe.Path, "%s", fe.Msg)
+			} else {
+				v.fail(section, "%v", e)
+			}
+		}
+	}
 	for _, c := range []struct {
 		section string
 		err     error
@@ -88,9 +122,7 @@ func (sp *stageParams) validate(s *Spec, v *validator) {
 		{"model", sp.train.Validate()},
 		{"evaluate", sp.evaluate.Validate()},
 	} {
-		if c.err != nil {
-			v.fail(c.section, "%v", c.err)
-		}
+		report(c.section, c.err)
 	}
 }
 

@@ -227,3 +227,123 @@ func TestSourceLoadShared(t *testing.T) {
 		t.Errorf("stages %+v: want load:s10 a hit and load:s11 run", pr.Stages)
 	}
 }
+
+func TestModelVariantSpecs(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"model.kind=markov", "model.input=rows"}, "model.input: a markov model reads symbol sequences"},
+		{[]string{"model.kind=markov", "model.order=0"}, "model.order: a Markov chain's order is 1..8, got 0"},
+		{[]string{"model.smoothing={kind: laplace}"}, `model.smoothing.kind: "laplace" is not one of , none, additive`},
+		{[]string{"model.smoothing={kind: additive, alpha: -1}"}, "model.smoothing.alpha: must be a finite number ≥ 0, got -1"},
+		{[]string{"model.smoothing={alpha: 1}"}, "model.smoothing.alpha: set model.smoothing.kind: additive"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(minimalSpec), tc.sets)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+	params := func(sets ...string) *stageParams {
+		plan, err := ParsePlan("t.yaml", []byte(minimalSpec), sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return paramsOf(&plan.Points[0].Spec)
+	}
+	sp := params("model.kind=markov", "model.order=2", "model.smoothing={kind: additive, alpha: 0.5}", "model.states=7")
+	if m := sp.train.Markov; m == nil || m.Order != 2 || m.Alpha != 0.5 || sp.train.Model.States != 0 || sp.train.Input != "sequences" {
+		t.Errorf("markov train params %+v %+v", sp.train, sp.train.Markov)
+	}
+	// The chain ignores HMM settings: they do not change its key.
+	r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
+	k1, _ := r.keys(params("model.kind=markov", "model.states=7"))
+	k2, _ := r.keys(params("model.kind=markov", "model.states=3"))
+	if k1.train != k2.train {
+		t.Error("model.states changes a Markov chain's key")
+	}
+	if sp := params("model.kind=categorical", "model.smoothing={kind: additive, alpha: 2}"); sp.train.EmissionSmoothing != 2 {
+		t.Errorf("categorical smoothing %v", sp.train.EmissionSmoothing)
+	}
+	if sp := params("model.smoothing={kind: additive, alpha: 2}"); sp.train.EmissionSmoothing != 0 || sp.train.Markov != nil {
+		t.Error("a gaussian model takes the smoothing")
+	}
+}
+
+// The discretize variants in a spec: each at its YAML path, and a host
+// list for fit_on.
+func TestDiscretizeVariantSpecs(t *testing.T) {
+	feat := func(f string) string {
+		return minimalSpec + "discretize:\n  features:\n    - " + f + "\n"
+	}
+	for _, tc := range []struct{ spec, want string }{
+		{feat("{column: bytes, kind: cuts, cuts: [10, 5]}"), "t.yaml:10: discretize.features[0].cuts[1]: cut points must increase (5 after 10)"},
+		{feat("{column: bytes, kind: kmeans, k: 1}"), "t.yaml:10: discretize.features[0].k: want 2..256 clusters, got 1"},
+		{feat("{column: bytes, kind: cuts, cuts: [1], k: 3}"), "discretize.features[0].k: k belongs to a kmeans feature, not cuts"},
+		{feat("{column: proto, kind: category, unseen: drop}"), "discretize.features[0].unseen: applies to a fixed table"},
+		{feat("{column: proto, kind: category, categories: [tcp], unseen: skip}"), `discretize.features[0].unseen: "skip" is not one of error, extra, drop`},
+		{feat("{column: bytes, kind: bins}"), `discretize.features[0].kind: "bins" is not one of percentile, cuts, kmeans, category`},
+		{minimalSpec + "discretize:\n  fit_on: [10.0.0.2, \"\"]\n", "discretize.fit_on[1]: empty host"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.spec), nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v\nwant %q", err, tc.want)
+		}
+	}
+	plan, err := ParsePlan("t.yaml", []byte(minimalSpec+"discretize:\n  fit_on: [10.0.0.2, 10.0.0.3]\n  features:\n    - {column: bytes, kind: cuts, cuts: [100], right: true}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := paramsOf(&plan.Points[0].Spec)
+	d := sp.discretize
+	if d.FitOn != "profile" || d.Profile != "10.0.0.2" || strings.Join(d.MoreProfiles, ",") != "10.0.0.3" || !d.Features[0].Right || d.Features[0].Cuts[0] != 100 {
+		t.Errorf("discretize params %+v", d)
+	}
+	if sp.train.Profiles[0] != "10.0.0.1" {
+		t.Errorf("the model still trains on the profiled host, got %v", sp.train.Profiles)
+	}
+}
+
+func TestSelectSpec(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"evaluate.select=auc"}, `evaluate.select: "auc" is not one of , auc_host, auc_window, train_loglik, f1`},
+		{[]string{"evaluate.select=f1"}, "evaluate.select: f1 comes from a decision rule: set evaluate.decision"},
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(minimalSpec), tc.sets); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+	if _, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"evaluate.select=f1", "evaluate.decision={rule: fpr, value: 0}"}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSpanSpecs(t *testing.T) {
+	span := minimalSpec + "window:\n  span: 20ms\nmodel:\n  kind: categorical\n"
+	for _, tc := range []struct {
+		spec string
+		sets []string
+		want string
+	}{
+		{span, []string{"window.span=20"}, `window.span: "20" is not a duration`},
+		{span, []string{"window.span=1ns"}, "window.span: 1ns: want a positive whole number of microseconds"},
+		{span, []string{"window.size=10"}, "window.size: time windows (window.span) have no size"},
+		{span, []string{"model.kind=gaussian"}, "window.span: time windows vary in length: the model must read sequences"},
+		{minimalSpec, []string{"window.min_flows=3"}, "window.min_flows: applies to time windows"},
+		{span, []string{"window.min_flows=-1"}, "window.min_flows: must not be negative"},
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(tc.spec), tc.sets); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+	plan, err := ParsePlan("t.yaml", []byte(span), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := paramsOf(&plan.Points[0].Spec).window; w.Span != 20000 || w.MinFlows != 1 || w.Size != 0 {
+		t.Errorf("window params %+v", w)
+	}
+}

@@ -111,45 +111,62 @@ type SplitSpec struct {
 // FeatureSpec is one discretized flow feature.
 type FeatureSpec struct {
 	Column      string    `yaml:"column" json:"column" help:"flow column: proto, bytes, packets, duration, state, dir, dst_port, ..."`
-	Kind        string    `yaml:"kind" json:"kind" help:"percentile | category"`
+	Kind        string    `yaml:"kind" json:"kind" help:"percentile | cuts | kmeans (numeric bins) | category"`
 	Percentiles []float64 `yaml:"percentiles" json:"percentiles,omitempty" help:"cut points on the 0-100 scale (percentile kind)"`
+	Cuts        []float64 `yaml:"cuts" json:"cuts,omitempty" help:"explicit cut points, increasing (cuts kind)"`
+	K           int       `yaml:"k" json:"k,omitempty" help:"clusters of a 1-D k-means of the fit values; cuts at the midpoints between sorted centres (kmeans kind)"`
+	Right       bool      `yaml:"right" json:"right,omitempty" help:"numeric bin rule: false puts v in bin i when cut_i-1 <= v < cut_i (numpy digitize's default), true when cut_i-1 < v <= cut_i"`
+	Categories  []string  `yaml:"categories" json:"categories,omitempty" help:"a fixed category table, value k = digit k (category kind; default: fitted, sorted, plus an unseen digit)"`
+	Unseen      string    `yaml:"unseen" json:"unseen,omitempty" help:"a value outside categories: error (default) | extra (one more digit) | drop (the flow is removed before windowing)"`
 }
 
 // DiscretizeSpc configures the discretize stage.
 type DiscretizeSpc struct {
 	Compat   string        `yaml:"compat" json:"compat" help:"none | notebook (Python-3 map iterator: bytes bins used up after the first rows) | notebook-list (list(map) reading)"`
-	FitOn    string        `yaml:"fit_on" json:"fit_on" help:"profile | all: which hosts' flows fit the percentile cuts and category tables"`
+	FitOn    HostList      `yaml:"fit_on" json:"fit_on" help:"profile | all | [hosts]: whose flows fit the cuts and category tables: the profiled hosts, every listed host, or the hosts listed here"`
 	FitHost  string        `yaml:"fit_host" json:"fit_host,omitempty" help:"the host whose flows fit the cuts when fit_on is profile (default: hosts.profile; the notebook's published table fitted the cuts on .204 and the model on .209)"`
 	Features []FeatureSpec `yaml:"features" json:"features" help:"features in mixed-radix order (code = sum v_f * prod of later sizes)"`
 }
 
 // WindowSpec configures sliding windows.
 type WindowSpec struct {
-	Size   int    `yaml:"size" json:"size" help:"flows per window"`
-	Stride int    `yaml:"stride" json:"stride" help:"flows between window starts"`
-	Compat string `yaml:"compat" json:"compat" help:"none | notebook (n - size windows: the last one dropped; stride 1)"`
+	Size     int    `yaml:"size" json:"size" help:"flows per window"`
+	Stride   int    `yaml:"stride" json:"stride" help:"flows between window starts"`
+	Compat   string `yaml:"compat" json:"compat" help:"none | notebook (n - size windows: the last one dropped; stride 1)"`
+	Span     string `yaml:"span" json:"span,omitempty" help:"time windows instead of size/stride: a host's flows cut into consecutive windows of the flows starting less than span (e.g. 20ms, 1s) after the window's first; variable length, so the model reads sequences (categorical, markov)"`
+	MinFlows int    `yaml:"min_flows" json:"min_flows,omitempty" help:"time windows: leave out windows of fewer flows [default 1]"`
 }
 
 // ModelSpec configures the HMM.
 type ModelSpec struct {
-	Kind           string  `yaml:"kind" json:"kind" help:"gaussian | categorical"`
-	States         int     `yaml:"states" json:"states" help:"number of hidden states"`
-	Covariance     string  `yaml:"covariance" json:"covariance" help:"diag | spherical | full | tied (gaussian)"`
-	Input          string  `yaml:"input" json:"input" help:"rows (a host's windows are one sequence of size-dimensional rows, as the notebook) | sequences (each window is a sequence of flow codes); default: rows for gaussian, sequences for categorical"`
-	NIter          int     `yaml:"n_iter" json:"n_iter" help:"maximum EM iterations"`
-	Tol            float64 `yaml:"tol" json:"tol" help:"stop when the log-likelihood gain is below this"`
-	Seed           uint64  `yaml:"seed" json:"seed" help:"random seed of the initialisation"`
-	Restarts       int     `yaml:"restarts" json:"restarts" help:"fit from this many seeds (seed, seed+1, ...) and keep the best training log-likelihood"`
-	Implementation string  `yaml:"implementation" json:"implementation" help:"log | scaling forward-backward"`
-	MinCovar       float64 `yaml:"min_covar" json:"min_covar" help:"added to the data covariance at initialisation"`
-	StartprobPrior float64 `yaml:"startprob_prior" json:"startprob_prior" help:"Dirichlet concentration of the start probabilities"`
-	TransmatPrior  float64 `yaml:"transmat_prior" json:"transmat_prior" help:"Dirichlet concentration of transition rows"`
-	MeansPrior     float64 `yaml:"means_prior" json:"means_prior" help:"prior mean (gaussian)"`
-	MeansWeight    float64 `yaml:"means_weight" json:"means_weight" help:"weight of the prior mean (gaussian)"`
-	CovarsPrior    float64 `yaml:"covars_prior" json:"covars_prior" help:"prior added to covariances (gaussian)"`
-	CovarsWeight   float64 `yaml:"covars_weight" json:"covars_weight" help:"weight of the covariance prior (gaussian)"`
-	EmissionPrior  float64 `yaml:"emission_prior" json:"emission_prior" help:"Dirichlet concentration of emission rows (categorical; > 1 keeps unseen symbols possible)"`
-	Symbols        int     `yaml:"symbols" json:"symbols" help:"number of symbols (categorical; 0: the discretizer's code count)"`
+	Kind           string        `yaml:"kind" json:"kind" help:"gaussian | categorical (HMMs) | markov (a Markov chain over flow codes, the baseline; reads sequences)"`
+	States         int           `yaml:"states" json:"states" help:"number of hidden states"`
+	Covariance     string        `yaml:"covariance" json:"covariance" help:"diag | spherical | full | tied (gaussian)"`
+	Input          string        `yaml:"input" json:"input" help:"rows (a host's windows are one sequence of size-dimensional rows, as the notebook) | sequences (each window is a sequence of flow codes); default: rows for gaussian, sequences for categorical"`
+	NIter          int           `yaml:"n_iter" json:"n_iter" help:"maximum EM iterations"`
+	Tol            float64       `yaml:"tol" json:"tol" help:"stop when the log-likelihood gain is below this"`
+	Seed           uint64        `yaml:"seed" json:"seed" help:"random seed of the initialisation"`
+	Restarts       int           `yaml:"restarts" json:"restarts" help:"fit from this many seeds (seed, seed+1, ...) and keep the best training log-likelihood"`
+	Implementation string        `yaml:"implementation" json:"implementation" help:"log | scaling forward-backward"`
+	MinCovar       float64       `yaml:"min_covar" json:"min_covar" help:"added to the data covariance at initialisation"`
+	StartprobPrior float64       `yaml:"startprob_prior" json:"startprob_prior" help:"Dirichlet concentration of the start probabilities"`
+	TransmatPrior  float64       `yaml:"transmat_prior" json:"transmat_prior" help:"Dirichlet concentration of transition rows"`
+	MeansPrior     float64       `yaml:"means_prior" json:"means_prior" help:"prior mean (gaussian)"`
+	MeansWeight    float64       `yaml:"means_weight" json:"means_weight" help:"weight of the prior mean (gaussian)"`
+	CovarsPrior    float64       `yaml:"covars_prior" json:"covars_prior" help:"prior added to covariances (gaussian)"`
+	CovarsWeight   float64       `yaml:"covars_weight" json:"covars_weight" help:"weight of the covariance prior (gaussian)"`
+	EmissionPrior  float64       `yaml:"emission_prior" json:"emission_prior" help:"Dirichlet concentration of emission rows (categorical; > 1 keeps unseen symbols possible)"`
+	Symbols        int           `yaml:"symbols" json:"symbols" help:"number of symbols (categorical, markov; 0: the discretizer's code count)"`
+	Order          int           `yaml:"order" json:"order,omitempty" help:"markov: the chain's order (symbols of context), 1..8 [default 1]"`
+	Smoothing      SmoothingSpec `yaml:"smoothing" json:"smoothing,omitzero"`
+}
+
+// SmoothingSpec is model.smoothing: additive smoothing of a Markov chain's
+// transition counts, or of a categorical HMM's expected emission counts
+// after the fit. A Gaussian model has no counts and ignores it.
+type SmoothingSpec struct {
+	Kind  string  `yaml:"kind" json:"kind,omitempty" help:"none | additive: markov P(s|c) = (count(c,s) + alpha) / (count(c) + alpha·S) (none leaves unseen transitions at probability 0, score -Inf); categorical: the same on each state's expected emission counts after the fit; gaussian: ignored"`
+	Alpha float64 `yaml:"alpha" json:"alpha,omitempty" help:"the added pseudo-count (additive; 1 is Laplace)"`
 }
 
 // EvaluateSpec configures scoring.
@@ -158,6 +175,7 @@ type EvaluateSpec struct {
 	ROC   bool   `yaml:"roc" json:"roc" help:"compute ROC metrics: needs a scored infected host besides the profiled one and a normal host; false: scores only"`
 	// Decision adds a confusion matrix (see evaluate.Decision).
 	Decision DecisionSpec `yaml:"decision" json:"decision"`
+	Select   string       `yaml:"select" json:"select,omitempty" help:"auc_host | auc_window | train_loglik | f1: the metric that picks the best point in summary.md, figures and botprof ls (median over seeds; f1 needs evaluate.decision); it changes no result [default auc_host]"`
 }
 
 // DecisionSpec is evaluate.decision: a rule that calls hosts infected.
@@ -186,13 +204,13 @@ func DefaultSpec() Spec {
 	return Spec{
 		Data:   DataSpec{Format: "auto", OnBadLine: "fail"},
 		Labels: LabelSpec{ExcludeClasses: []string{"background"}},
-		Discretize: DiscretizeSpc{Compat: "none", FitOn: "profile", Features: []FeatureSpec{
+		Discretize: DiscretizeSpc{Compat: "none", FitOn: HostList{"profile"}, Features: []FeatureSpec{
 			{Column: "proto", Kind: "category"},
 			{Column: "bytes", Kind: "percentile", Percentiles: []float64{10, 30, 50, 70, 90}},
 		}},
 		Window: WindowSpec{Size: 10, Stride: 1, Compat: "none"},
 		Model: ModelSpec{Kind: "gaussian", States: 4, Covariance: "diag", NIter: 10, Tol: 0.01,
-			Restarts: 1, Implementation: "log", MinCovar: 1e-3, StartprobPrior: 1, TransmatPrior: 1,
+			Restarts: 1, Implementation: "log", MinCovar: 1e-3, Order: 1, StartprobPrior: 1, TransmatPrior: 1,
 			CovarsPrior: 1e-2, CovarsWeight: 1, EmissionPrior: 1},
 		Evaluate: EvaluateSpec{Score: "viterbi", ROC: true},
 	}

@@ -15,7 +15,7 @@ import (
 
 // trainOut is the train stage's output.
 type trainOut struct {
-	model   hmm.Model
+	model   train.Model
 	modelJS []byte
 	report  *hmm.Report
 	windows int
@@ -38,7 +38,7 @@ func (r *runner) stageTrain(ctx context.Context, sp *stageParams, sw *stopwatch,
 	if err != nil {
 		return nil, false, err
 	}
-	js, err := hmm.MarshalModel(res.Model)
+	js, err := train.MarshalModel(res.Model)
 	if err != nil {
 		return nil, false, err
 	}
@@ -62,7 +62,7 @@ func readTrain(e *cache.Entry) (*trainOut, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := hmm.UnmarshalModel(js)
+	m, err := train.UnmarshalModel(js)
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,15 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"botprof/markov"
 	"botprof/stages/load"
 	"botprof/stages/view"
 )
@@ -150,7 +153,16 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 
 	d := s.Discretize
 	oneOf("discretize.compat", d.Compat, "none", "notebook", "notebook-list")
-	oneOf("discretize.fit_on", d.FitOn, "profile", "all")
+	if mode := d.fitMode(); mode == "hosts" {
+		for i, h := range d.FitOn {
+			if h == "" {
+				v.fail(fmt.Sprintf("discretize.fit_on[%d]", i), "empty host")
+			}
+		}
+		if d.FitHost != "" {
+			v.fail("discretize.fit_host", "fit_host and a fit_on host list both name the fit hosts: keep one")
+		}
+	}
 	if len(d.Features) == 0 {
 		v.fail("discretize.features", "at least one feature is needed")
 	}
@@ -161,37 +173,30 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		} else if load.Schema.FieldIndices(f.Column) == nil {
 			v.fail(path+".column", "%q is not a flow column (want one of %s)", f.Column, flowColumns())
 		}
-		switch f.Kind {
-		case "percentile":
-			if len(f.Percentiles) == 0 {
-				v.fail(path+".percentiles", "a percentile feature needs cut points, e.g. [20, 40, 60, 80]")
+		for j := 1; j < len(f.Percentiles); j++ {
+			if p, prev := f.Percentiles[j], f.Percentiles[j-1]; p <= prev {
+				// Stricter than the stage, which computes equal ones.
+				v.fail(fmt.Sprintf("%s.percentiles[%d]", path, j), "cut points must increase (%v after %v)", p, prev)
 			}
-			for j, p := range f.Percentiles {
-				if p < 0 || p > 100 {
-					v.fail(fmt.Sprintf("%s.percentiles[%d]", path, j), "%v is outside 0..100", p)
-				}
-				if j > 0 && p <= f.Percentiles[j-1] {
-					v.fail(fmt.Sprintf("%s.percentiles[%d]", path, j), "cut points must increase (%v after %v)", p, f.Percentiles[j-1])
-				}
-			}
-		case "category":
-			if len(f.Percentiles) > 0 {
-				v.fail(path+".percentiles", "a category feature has no percentiles")
-			}
-		default:
-			v.fail(path+".kind", "%q is not one of percentile, category", f.Kind)
 		}
+		// The feature's other fields: discretize.Params.Validate (see
+		// stageParams.validate), at their paths.
 	}
 	if d.Compat == "notebook" || d.Compat == "notebook-list" {
 		if len(d.Features) != 2 || d.Features[0].Kind != "category" || d.Features[1].Kind != "percentile" {
 			v.fail("discretize.features", "compat %s reproduces the notebook's two features: a category (proto) then a percentile feature (bytes)", d.Compat)
 		}
-		if d.FitOn != "profile" {
+		if d.fitMode() != "profile" {
 			v.fail("discretize.fit_on", "compat %s fits on the profiled host, as the notebook does", d.Compat)
 		}
 	}
 
 	w := s.Window
+	if w.Span != "" {
+		s.validateSpan(&v, root)
+	} else if w.MinFlows != 0 {
+		v.fail("window.min_flows", "applies to time windows: set window.span")
+	}
 	if w.Size < 1 {
 		v.fail("window.size", "must be at least 1, got %d", w.Size)
 	}
@@ -204,14 +209,23 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	}
 
 	m := s.Model
-	oneOf("model.kind", m.Kind, "gaussian", "categorical")
+	oneOf("model.kind", m.Kind, "gaussian", "categorical", "markov")
 	if m.States < 1 || m.States > 512 {
 		v.fail("model.states", "must be between 1 and 512, got %d", m.States)
 	}
 	oneOf("model.covariance", m.Covariance, "diag", "spherical", "full", "tied")
 	oneOf("model.input", m.Input, "", "rows", "sequences")
-	if m.Kind == "categorical" && m.Input == "rows" {
-		v.fail("model.input", "a categorical model reads symbol sequences; use sequences")
+	if (m.Kind == "categorical" || m.Kind == "markov") && m.Input == "rows" {
+		v.fail("model.input", "a %s model reads symbol sequences; use sequences", m.Kind)
+	}
+	oneOf("model.smoothing.kind", m.Smoothing.Kind, "", "none", "additive")
+	if a := m.Smoothing.Alpha; !(a >= 0) || math.IsInf(a, 1) {
+		v.fail("model.smoothing.alpha", "must be a finite number ≥ 0, got %v", a)
+	} else if a > 0 && m.Smoothing.Kind != "additive" {
+		v.fail("model.smoothing.alpha", "set model.smoothing.kind: additive for a pseudo-count")
+	}
+	if m.Kind == "markov" && (m.Order < 1 || m.Order > markov.MaxOrder) {
+		v.fail("model.order", "a Markov chain's order is 1..%d, got %d", markov.MaxOrder, m.Order)
 	}
 	if m.NIter < 1 {
 		v.fail("model.n_iter", "must be at least 1, got %d", m.NIter)
@@ -237,6 +251,10 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		v.fail("model.symbols", "must not be negative, got %d", m.Symbols)
 	}
 	oneOf("evaluate.score", s.Evaluate.Score, ScoreKinds...)
+	oneOf("evaluate.select", s.Evaluate.Select, "", "auc_host", "auc_window", "train_loglik", "f1")
+	if s.Evaluate.Select == "f1" && !s.Evaluate.Decision.Decision().Enabled() {
+		v.fail("evaluate.select", "f1 comes from a decision rule: set evaluate.decision")
+	}
 	if s.Reference.Score != "" {
 		oneOf("reference.score", s.Reference.Score, ScoreKinds...)
 	}
@@ -269,7 +287,7 @@ func (m ModelSpec) ModelInput() string {
 	if m.Input != "" {
 		return m.Input
 	}
-	if m.Kind == "categorical" {
+	if m.Kind == "categorical" || m.Kind == "markov" {
 		return "sequences"
 	}
 	return "rows"
@@ -282,4 +300,56 @@ func flowColumns() string {
 		names = append(names, f.Name)
 	}
 	return strings.Join(names, ", ")
+}
+
+// validateSpan checks time windows (window.span): a duration of whole
+// microseconds, without size, stride or compat written in the spec, and a
+// model that reads sequences.
+func (s *Spec) validateSpan(v *validator, root *yaml.Node) {
+	w := s.Window
+	d, err := time.ParseDuration(w.Span)
+	switch {
+	case err != nil:
+		v.fail("window.span", "%q is not a duration (e.g. 20ms, 1.5s)", w.Span)
+	case d < time.Microsecond || d%time.Microsecond != 0:
+		v.fail("window.span", "%s: want a positive whole number of microseconds (flow start times are in µs)", w.Span)
+	}
+	for _, k := range []string{"size", "stride", "compat"} {
+		if hasPath(root, "window."+k) {
+			v.fail("window."+k, "time windows (window.span) have no %s: remove one of the two", k)
+		}
+	}
+	if w.MinFlows < 0 {
+		v.fail("window.min_flows", "must not be negative, got %d", w.MinFlows)
+	}
+	if s.Model.ModelInput() != "sequences" {
+		v.fail("window.span", "time windows vary in length: the model must read sequences (model.kind categorical or markov, or model.input: sequences), not rows")
+	}
+}
+
+// hasPath reports whether the YAML tree sets the dotted key.
+func hasPath(root *yaml.Node, path string) bool {
+	if root == nil {
+		return false
+	}
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	cur := root
+	for _, p := range strings.Split(path, ".") {
+		if cur.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for j := 0; j+1 < len(cur.Content); j += 2 {
+			if cur.Content[j].Value == p {
+				next = cur.Content[j+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		cur = next
+	}
+	return true
 }

@@ -140,12 +140,13 @@ func savePNG(p *plot.Plot, path string) error {
 
 func (r *Run) figures() ([]figure, error) {
 	gs, _ := r.groups()
-	ranked := rankGroups(gs)
+	sel := r.selectMetric()
+	ranked := rankGroups(gs, sel)
 	if len(ranked) == 0 {
 		return nil, nil
 	}
 	best := ranked[0]
-	bp := best.bestPoint(primaryMetric)
+	bp := best.bestPoint(sel)
 	var figs []figure
 	add := func(name string, p *plot.Plot, err error) error {
 		if err != nil {
@@ -178,7 +179,7 @@ func (r *Run) figures() ([]figure, error) {
 		for _, v := range vals {
 			for _, g := range ranked { // best group with this value
 				if gv, _ := g.Config.get(key); gv == v {
-					pts = append(pts, g.bestPoint(primaryMetric))
+					pts = append(pts, g.bestPoint(sel))
 					names = append(names, key+"="+v)
 					break
 				}

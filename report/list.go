@@ -19,7 +19,8 @@ type RunInfo struct {
 	Started    string
 	Points     int
 	Best       string  // config of the best point, by median auc_host
-	BestAUC    float64 // its median auc_host; NaN when no point has one
+	BestAUC    float64 // its median BestMetric; NaN when no point has one
+	BestMetric string  // the metric that ranks the run's points (evaluate.select)
 	HasBest    bool
 	// Status is "complete", "failed (k of n points)", "partial" (a
 	// .partial folder: its run died or failed while writing results) or
@@ -58,9 +59,10 @@ func Runs(root string) ([]RunInfo, error) {
 			info.Status = fmt.Sprintf("failed (%d of %d points)", len(failed), len(r.Points))
 		}
 		gs, _ := r.groups()
-		if ranked := rankGroups(gs); len(ranked) > 0 && len(ranked[0].values(primaryMetric)) > 0 {
+		sel := r.selectMetric()
+		if ranked := rankGroups(gs, sel); len(ranked) > 0 && len(ranked[0].values(sel)) > 0 {
 			g := ranked[0]
-			info.Best, info.BestAUC, info.HasBest = g.Config.String(), Median(g.values(primaryMetric)), true
+			info.Best, info.BestAUC, info.BestMetric, info.HasBest = g.Config.String(), Median(g.values(sel)), sel, true
 		}
 		out = append(out, info)
 		return filepath.SkipDir
@@ -97,11 +99,11 @@ func ListExperiment(root, experiment string, w io.Writer) error {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\texperiment\tstarted\tpoints\tstatus\tbest auc_host\tbest point\toverrides")
+	fmt.Fprintln(tw, "run\texperiment\tstarted\tpoints\tstatus\tbest (median)\tbest point\toverrides")
 	for _, r := range runs {
 		auc, best := "—", "—"
 		if r.HasBest {
-			auc, best = fmtNum(r.BestAUC), r.Best
+			auc, best = r.BestMetric+" "+fmtNum(r.BestAUC), r.Best
 		}
 		sets := "—"
 		if len(r.Sets) > 0 {

@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// primaryMetric ranks sweep points.
+// primaryMetric ranks sweep points unless the spec's evaluate.select names
+// another metric (Run.Select).
 const primaryMetric = "auc_host"
 
 // bestCount is how many points the summary lists as best.
@@ -85,14 +86,15 @@ func (r *Run) writeSummary(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "- points: %d (%d failed%s), primary score: %s\n", len(r.Points), len(failed), ref, orDash(r.Score))
 
-	ranked := rankGroups(gs)
-	fmt.Fprintf(&b, "\n## Best points by median %s\n\n", primaryMetric)
-	b.WriteString("| point | seeds | auc_host | IQR | auc_window | margin | tpr_at_fpr0 |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	sel := r.selectMetric()
+	ranked := rankGroups(gs, sel)
+	fmt.Fprintf(&b, "\n## Best points by median %s\n\n", sel)
+	fmt.Fprintf(&b, "| point | seeds | %s | IQR | auc_window | margin | tpr_at_fpr0 |\n|---|---:|---:|---:|---:|---:|---:|\n", sel)
 	for i, g := range ranked {
 		if i == bestCount {
 			break
 		}
-		xs := g.values(primaryMetric)
+		xs := g.values(sel)
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", mdEscape(g.Config.String()), len(g.Points),
 			fmtMedian(xs), fmtIQR(xs), fmtMedian(g.values("auc_window")), fmtMedian(g.values("margin")), fmtMedian(g.values("tpr_at_fpr0")))
 	}
@@ -100,10 +102,10 @@ func (r *Run) writeSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "\n%d more points in metrics.json.\n", len(ranked)-bestCount)
 	}
 	r.writeSweepTable(&b, gs, note)
-	if len(ranked) > 0 && len(ranked[0].values(primaryMetric)) > 0 {
+	if len(ranked) > 0 && len(ranked[0].values(sel)) > 0 {
 		best := ranked[0]
-		p := best.bestPoint(primaryMetric)
-		fmt.Fprintf(&b, "\n## Host scores of the best point\n\n%s, seed %s (%s = %s)\n\n", mdEscape(p.Name), orDash(p.Seed), primaryMetric, fmtNum(p.Metrics[primaryMetric]))
+		p := best.bestPoint(sel)
+		fmt.Fprintf(&b, "\n## Host scores of the best point\n\n%s, seed %s (%s = %s)\n\n", mdEscape(p.Name), orDash(p.Seed), sel, fmtNum(p.Metrics[sel]))
 		b.WriteString("| host | class | status | flows | windows | viterbi | loglik | loglik_per_window |\n|---|---|---|---:|---:|---:|---:|---:|\n")
 		hosts := append([]HostScore(nil), p.Hosts...)
 		sort.SliceStable(hosts, func(i, j int) bool { return classRank(hosts[i].Class) < classRank(hosts[j].Class) })
@@ -140,7 +142,8 @@ func (r *Run) writeSweepTable(b *strings.Builder, gs []*group, note func(string)
 	if len(rows) == 0 || len(cols) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n## Sweep: median %s over seeds (IQR)\n\n| %s \\ %s |", primaryMetric, rowKey, colKey)
+	sel := r.selectMetric()
+	fmt.Fprintf(b, "\n## Sweep: median %s over seeds (IQR)\n\n| %s \\ %s |", sel, rowKey, colKey)
 	for _, c := range cols {
 		fmt.Fprintf(b, " %s |", c)
 	}
@@ -155,7 +158,7 @@ func (r *Run) writeSweepTable(b *strings.Builder, gs []*group, note func(string)
 				gr, _ := g.Config.get(rowKey)
 				gc, _ := g.Config.get(colKey)
 				if gr == rv && gc == cv {
-					xs = append(xs, g.values(primaryMetric)...)
+					xs = append(xs, g.values(sel)...)
 					n++
 				}
 			}
@@ -199,12 +202,13 @@ func classRank(c string) int {
 	return 3
 }
 
-// rankGroups sorts groups best first: by median auc_host, then its lower
-// quartile, then median auc_window (so a steadier point wins a tie).
-func rankGroups(gs []*group) []*group {
+// rankGroups sorts groups best first: by the median of metric, then its
+// lower quartile, then median auc_window (so a steadier point wins a tie).
+// Every metric that can be selected is better when higher.
+func rankGroups(gs []*group, metric string) []*group {
 	out := append([]*group(nil), gs...)
 	key := func(g *group) [3]float64 {
-		xs := g.values(primaryMetric)
+		xs := g.values(metric)
 		q1 := -1e308
 		if len(xs) > 0 {
 			q1 = Quantile(xs, 0.25)
@@ -242,4 +246,15 @@ func fmtIQR(xs []float64) string {
 		return "—"
 	}
 	return fmtNum(Quantile(xs, 0.25)) + "–" + fmtNum(Quantile(xs, 0.75))
+}
+
+// selectMetric is the metric that ranks points: the spec's evaluate.select
+// (auc_host, auc_window, train_loglik or f1), auc_host by default.
+func (r *Run) selectMetric() string {
+	if ev, ok := r.Manifest.Spec["evaluate"].(map[string]any); ok {
+		if s, ok := ev["select"].(string); ok && s != "" {
+			return s
+		}
+	}
+	return primaryMetric
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,12 +13,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"botprof/stages"
 	"botprof/stages/load"
 )
 
 // Feature kinds.
 const (
-	KindPercentile = "percentile"
+	KindPercentile = "percentile" // cuts at percentiles of the fit values
+	KindCuts       = "cuts"       // cuts given in the spec
+	KindKMeans     = "kmeans"     // cuts between 1-D k-means centres of the fit values
 	KindCategory   = "category"
 )
 
@@ -61,11 +65,39 @@ type Feature struct {
 	// Category features take any utf8 or integer column; null is its own
 	// category, written "(null)".
 	Column string `json:"column" yaml:"column"`
-	// Kind is "percentile" or "category".
+	// Kind is "percentile", "cuts" or "kmeans" (numeric bins) or
+	// "category".
 	Kind string `json:"kind" yaml:"kind"`
 	// Percentiles are numpy-scale (0..100) percentiles of the fit values
 	// used as cut points; [20, 40, 60, 80] gives quintiles.
 	Percentiles []float64 `json:"percentiles,omitempty" yaml:"percentiles"`
+	// Cuts are the cut points of a cuts feature, increasing.
+	Cuts []float64 `json:"cuts,omitempty" yaml:"cuts"`
+	// K is the number of k-means clusters of a kmeans feature.
+	K int `json:"k,omitempty" yaml:"k"`
+	// Right is the bin rule of numeric features: false (the default, numpy
+	// digitize's) puts v in bin i when cut_i-1 <= v < cut_i, so the digit
+	// is the number of cuts <= v; true when cut_i-1 < v <= cut_i, the
+	// number of cuts < v.
+	Right bool `json:"right,omitempty" yaml:"right"`
+	// Categories is a fixed category table (value k has digit k) instead
+	// of one fitted on the data; Unseen says what a value outside it does:
+	// "error" (the default), "extra" (one more digit) or "drop" (the flow
+	// is removed before windowing, as if the file did not have it).
+	Categories []string `json:"categories,omitempty" yaml:"categories"`
+	Unseen     string   `json:"unseen,omitempty" yaml:"unseen"`
+}
+
+// Unseen policies of a fixed category table.
+const (
+	UnseenError = "error"
+	UnseenExtra = "extra"
+	UnseenDrop  = "drop"
+)
+
+// numericKind reports whether kind bins a numeric column.
+func numericKind(kind string) bool {
+	return kind == KindPercentile || kind == KindCuts || kind == KindKMeans
 }
 
 // Version is the version of the stage's output for the same Params and
@@ -167,25 +199,75 @@ func (p Params) Validate() error {
 		errs = append(errs, p.errorf("fit_on %q: want %q or %q", p.FitOn, FitProfile, FitAll))
 	}
 	for i, f := range p.Features {
+		at := func(field, format string, args ...any) {
+			errs = append(errs, stages.Fieldf("discretize", fmt.Sprintf("features[%d].%s", i, field), format, args...))
+		}
+		if f.Kind != KindPercentile && len(f.Percentiles) > 0 {
+			at("percentiles", "percentiles belong to a percentile feature, not %s", f.Kind)
+		}
+		if f.Kind != KindCuts && len(f.Cuts) > 0 {
+			at("cuts", "cuts belong to a cuts feature, not %s", f.Kind)
+		}
+		if f.Kind != KindKMeans && f.K != 0 {
+			at("k", "k belongs to a kmeans feature, not %s", f.Kind)
+		}
+		if f.Kind == KindCategory && f.Right {
+			at("right", "a bin rule belongs to a numeric feature")
+		}
+		if f.Kind != KindCategory && len(f.Categories) > 0 {
+			at("categories", "categories belong to a category feature, not %s", f.Kind)
+		}
+		if f.Kind != KindCategory && f.Unseen != "" {
+			at("unseen", "unseen belongs to a category feature, not %s", f.Kind)
+		}
+		if p.Compat != "" && (f.Kind == KindCuts || f.Kind == KindKMeans || f.Right || len(f.Categories) > 0) {
+			at("kind", "compat %s reproduces the notebook's percentile and category features only", p.Compat)
+		}
 		switch f.Kind {
 		case KindPercentile:
 			if len(f.Percentiles) == 0 {
-				errs = append(errs, p.errorf("features[%d] (%s): percentile feature without percentiles", i, f.Column))
+				at("percentiles", "a percentile feature needs cut points, e.g. [20, 40, 60, 80]")
 			}
-			for _, q := range f.Percentiles {
+			for j, q := range f.Percentiles {
 				if !(q >= 0 && q <= 100) {
-					errs = append(errs, p.errorf("features[%d] (%s): percentile %v outside [0, 100]", i, f.Column, q))
+					at(fmt.Sprintf("percentiles[%d]", j), "%v is outside 0..100", q)
+				} else if p.Compat == "" && j > 0 && q < f.Percentiles[j-1] {
+					// Equal percentiles give an empty bin; specs refuse
+					// them (Spec.Validate), the stage computes them.
+					at(fmt.Sprintf("percentiles[%d]", j), "percentiles must not decrease (%v after %v)", q, f.Percentiles[j-1])
 				}
 			}
-			if p.Compat == "" && !sort.Float64sAreSorted(f.Percentiles) {
-				errs = append(errs, p.errorf("features[%d] (%s): percentiles %v are not increasing", i, f.Column, f.Percentiles))
+		case KindCuts:
+			if len(f.Cuts) == 0 {
+				at("cuts", "a cuts feature needs cut points, e.g. [100, 1000]")
+			}
+			for j, c := range f.Cuts {
+				if math.IsNaN(c) || math.IsInf(c, 0) {
+					at(fmt.Sprintf("cuts[%d]", j), "%v is not a finite number", c)
+				} else if j > 0 && c <= f.Cuts[j-1] {
+					at(fmt.Sprintf("cuts[%d]", j), "cut points must increase (%v after %v)", c, f.Cuts[j-1])
+				}
+			}
+		case KindKMeans:
+			if f.K < 2 || f.K > 256 {
+				at("k", "want 2..256 clusters, got %d", f.K)
 			}
 		case KindCategory:
-			if len(f.Percentiles) > 0 {
-				errs = append(errs, p.errorf("features[%d] (%s): category feature with percentiles", i, f.Column))
+			switch f.Unseen {
+			case "", UnseenError, UnseenExtra, UnseenDrop:
+			default:
+				at("unseen", "%q is not one of error, extra, drop", f.Unseen)
+			}
+			if f.Unseen != "" && len(f.Categories) == 0 {
+				at("unseen", "applies to a fixed table: list the categories")
+			}
+			for j, c := range f.Categories {
+				if slices.Index(f.Categories, c) < j {
+					at(fmt.Sprintf("categories[%d]", j), "%q is listed twice", c)
+				}
 			}
 		default:
-			errs = append(errs, p.errorf("features[%d] (%s): kind %q: want %q or %q", i, f.Column, f.Kind, KindPercentile, KindCategory))
+			at("kind", "%q is not one of percentile, cuts, kmeans, category", f.Kind)
 		}
 	}
 	return errors.Join(errs...)
@@ -196,8 +278,15 @@ type FeatureMap struct {
 	Column      string    `json:"column"`
 	Kind        string    `json:"kind"`
 	Percentiles []float64 `json:"percentiles,omitempty"`
-	// Cuts are the fitted cut points of a percentile feature.
+	// Cuts are the cut points of a numeric feature (fitted, or given).
 	Cuts []float64 `json:"cuts,omitempty"`
+	// K is the number of clusters a kmeans feature asked for; Cuts has
+	// K-1 cuts or fewer (clusters that coincide or empty are merged).
+	K int `json:"k,omitempty"`
+	// Right is the bin rule (see Feature.Right).
+	Right bool `json:"right,omitempty"`
+	// Unseen is a fixed category table's policy (see Feature.Unseen).
+	Unseen string `json:"unseen,omitempty"`
 	// Categories is the ordered table of a category feature: value k has
 	// digit k. By default it is sorted (null first, integers numerically)
 	// and one more digit, len(Categories), stands for values not seen when
@@ -207,9 +296,15 @@ type FeatureMap struct {
 	Size int `json:"size"`
 }
 
-// Bin returns the default percentile digit of v: the number of cuts ≤ v,
-// so k cuts give k+1 bins.
-func (f *FeatureMap) Bin(v float64) int { return bin(f.Cuts, v) }
+// Bin returns the digit of v of a numeric feature (outside notebook
+// compat): the number of cuts ≤ v (or < v with Right), so k cuts give k+1
+// bins.
+func (f *FeatureMap) Bin(v float64) int {
+	if f.Right {
+		return sort.Search(len(f.Cuts), func(i int) bool { return f.Cuts[i] >= v })
+	}
+	return bin(f.Cuts, v)
+}
 
 // bin is the index of the first cut > v (len(cuts) if none).
 func bin(cuts []float64, v float64) int {
@@ -223,6 +318,26 @@ type Mapping struct {
 	FitOn    string       `json:"fit_on"`
 	// Symbols is the number of distinct codes the model must accept.
 	Symbols int `json:"symbols"`
+	// Dropped counts the flows removed for a category value outside a
+	// fixed table (unseen: drop).
+	Dropped int `json:"dropped,omitempty"`
+}
+
+// dropRows removes the rows marked in drop from idx and from every host's
+// rows (parts of idx), keeping their order, and counts them.
+func dropRows(idx []int, rows [][]int, drop []bool) ([]int, [][]int, int) {
+	out := make([]int, 0, len(idx))
+	kept := make([][]int, len(rows))
+	for h, r := range rows {
+		start := len(out)
+		for _, i := range r {
+			if !drop[i] {
+				out = append(out, i)
+			}
+		}
+		kept[h] = out[start:len(out):len(out)]
+	}
+	return out, kept, len(idx) - len(out)
 }
 
 // HostSpan locates one host's flows in Result.Codes.
@@ -336,6 +451,11 @@ func Run(ctx context.Context, input Input, p Params) (*Result, error) {
 	defer func() { <-catsDone }() // it reads flows, which the caller may release
 	order := p.HostOrder()
 	idx, rows := in.hostRows(order)
+	dropped := 0
+	if slices.ContainsFunc(p.Features, func(f Feature) bool { return f.Unseen == UnseenDrop }) {
+		<-catsDone
+		idx, rows, dropped = dropRows(idx, rows, in.unseenRows(cats))
+	}
 	nprof := len(p.profiles())
 	nfit := 0
 	for h := range nprof {
@@ -376,7 +496,7 @@ func Run(ctx context.Context, input Input, p Params) (*Result, error) {
 	}()
 	<-catsDone
 
-	m := Mapping{Compat: p.Compat, FitOn: p.fitOn(), Features: make([]FeatureMap, len(p.Features))}
+	m := Mapping{Compat: p.Compat, FitOn: p.fitOn(), Features: make([]FeatureMap, len(p.Features)), Dropped: dropped}
 	digits := make([]*encoder, len(p.Features))
 	for f, feat := range p.Features {
 		fm, d, err := in.fit(f, feat, idx, len(fit), p.Compat, cats[f])

@@ -217,9 +217,13 @@ func TestRunErrors(t *testing.T) {
 		{Params{Profile: "A"}, "stage discretize: no features"},
 		{Params{Features: bytes, Profile: "A", Compat: "python2"}, `stage discretize: compat "python2": want "", "notebook" or "notebook-list"`},
 		{Params{Features: bytes, Profile: "A", Compat: CompatNotebook, FitOn: FitAll}, `stage discretize: compat "notebook" fits on the profiled host only, not fit_on "all"`},
-		{Params{Features: []Feature{{Column: "bytes", Kind: "quantile"}}, Profile: "A"}, `stage discretize: features[0] (bytes): kind "quantile": want "percentile" or "category"`},
+		{Params{Features: []Feature{{Column: "bytes", Kind: "quantile"}}, Profile: "A"}, `stage discretize: features[0].kind: "quantile" is not one of percentile, cuts, kmeans, category`},
 		{Params{Features: []Feature{{Column: "bytes", Kind: KindPercentile, Percentiles: []float64{80, 20, 120}}}, Profile: "A"},
-			"stage discretize: features[0] (bytes): percentile 120 outside [0, 100]\nstage discretize: features[0] (bytes): percentiles [80 20 120] are not increasing"},
+			"stage discretize: features[0].percentiles[1]: percentiles must not decrease (20 after 80)\nstage discretize: features[0].percentiles[2]: 120 is outside 0..100"},
+		{Params{Features: []Feature{{Column: "bytes", Kind: KindCuts, Cuts: []float64{5, 5}, K: 3, Categories: []string{"x"}}}, Profile: "A"},
+			"stage discretize: features[0].k: k belongs to a kmeans feature, not cuts\nstage discretize: features[0].categories: categories belong to a category feature, not cuts\nstage discretize: features[0].cuts[1]: cut points must increase (5 after 5)"},
+		{Params{Features: []Feature{{Column: "proto", Kind: KindCategory, Categories: []string{"a", "a"}, Unseen: "keep"}}, Profile: "A"},
+			"stage discretize: features[0].unseen: \"keep\" is not one of error, extra, drop\nstage discretize: features[0].categories[1]: \"a\" is listed twice"},
 		{Params{Features: bytes, Profile: "C"}, "stage discretize: profiled host C has no flows"},
 		{Params{Features: []Feature{{Column: "proto", Kind: KindPercentile, Percentiles: []float64{50}}}, Profile: "A"},
 			`stage discretize: features[0]: column "proto" is utf8, percentile features need a numeric column`},
@@ -394,5 +398,102 @@ func BenchmarkDiscretize(b *testing.B) {
 			}
 			b.ReportMetric(float64(rec.NumRows())*float64(b.N)/b.Elapsed().Seconds(), "flows/s")
 		})
+	}
+}
+
+// Explicit cuts, the right bin rule, k-means and fixed category tables, by
+// hand on TestRunDefault's flows: A (profiled) sends, in time order, lines
+// 3 4 5 2 with bytes 300 200 400 100 and protocols UDP TCP TCP TCP; B sends
+// lines 6 7: ICMP 250, UDP 50.
+func TestFeatureVariants(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rec := record(t, mem, []flow{
+		{line: 2, time: at(3), proto: "TCP", src: "A", bytes: 100},
+		{line: 3, time: at(1), proto: "UDP", src: "A", bytes: 300},
+		{line: 4, time: at(1), proto: "TCP", src: "A", bytes: 200},
+		{line: 5, time: at(2), proto: "TCP", src: "A", bytes: 400},
+		{line: 6, time: at(0), proto: "ICMP", src: "B", bytes: 250},
+		{line: 7, time: at(5), proto: "UDP", src: "B", bytes: 50},
+	})
+	defer rec.Release()
+	for _, tc := range []struct {
+		name  string
+		f     Feature
+		codes []int32
+		size  int
+		cuts  []float64
+		lines []int64
+	}{
+		// Cuts 200 300: digit = cuts ≤ v.
+		{"cuts", Feature{Column: "bytes", Kind: KindCuts, Cuts: []float64{200, 300}}, []int32{2, 1, 2, 0, 1, 0}, 3, []float64{200, 300}, nil},
+		// right: digit = cuts < v.
+		{"cuts right", Feature{Column: "bytes", Kind: KindCuts, Cuts: []float64{200, 300}, Right: true}, []int32{1, 0, 2, 0, 1, 0}, 3, []float64{200, 300}, nil},
+		// Percentile 50 of 100 200 300 400 is 250; right puts 250 left.
+		{"percentile right", Feature{Column: "bytes", Kind: KindPercentile, Percentiles: []float64{50}, Right: true}, []int32{1, 0, 1, 0, 0, 0}, 2, []float64{250}, nil},
+		// k-means, k = 2, of 100 200 300 400: centres start at 200 and 400
+		// (the 1/4 and 3/4 quantiles), clusters {100,200} {300,400}, centres
+		// 150 350, cut 250.
+		{"kmeans", Feature{Column: "bytes", Kind: KindKMeans, K: 2}, []int32{1, 0, 1, 0, 1, 0}, 2, []float64{250}, nil},
+		{"categories extra", Feature{Column: "proto", Kind: KindCategory, Categories: []string{"TCP", "UDP"}, Unseen: UnseenExtra},
+			[]int32{1, 0, 0, 0, 2, 1}, 3, nil, nil},
+		// B's ICMP flow (line 6) is dropped.
+		{"categories drop", Feature{Column: "proto", Kind: KindCategory, Categories: []string{"TCP", "UDP"}, Unseen: UnseenDrop},
+			[]int32{1, 0, 0, 0, 1}, 2, nil, []int64{3, 4, 5, 2, 7}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: []Feature{tc.f}, Profile: "A", Hosts: []string{"B"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Release()
+			if got := codesOf(res); !reflect.DeepEqual(got, tc.codes) {
+				t.Errorf("codes %v, want %v", got, tc.codes)
+			}
+			fm := res.Mapping.Features[0]
+			if fm.Size != tc.size || tc.cuts != nil && !reflect.DeepEqual(fm.Cuts, tc.cuts) {
+				t.Errorf("size %d cuts %v, want %d %v", fm.Size, fm.Cuts, tc.size, tc.cuts)
+			}
+			if tc.lines != nil {
+				if got := linesOf(res); !reflect.DeepEqual(got, tc.lines) || res.Mapping.Dropped != 1 || res.Hosts[1].Flows != 1 {
+					t.Errorf("lines %v (dropped %d, B %d flows), want %v", got, res.Mapping.Dropped, res.Hosts[1].Flows, tc.lines)
+				}
+			}
+			for k, v := range []float64{300, 200, 400, 100} {
+				if tc.f.Kind != KindCategory && int32(fm.Bin(v)) != tc.codes[k] {
+					t.Errorf("FeatureMap.Bin(%v) = %d, want %d", v, fm.Bin(v), tc.codes[k])
+				}
+			}
+		})
+	}
+	_, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: []Feature{{Column: "proto", Kind: KindCategory,
+		Categories: []string{"TCP", "UDP"}}}, Profile: "A", Hosts: []string{"B"}})
+	if err == nil || !strings.Contains(err.Error(), `line 6: proto "ICMP" is not in the categories [TCP UDP]`) {
+		t.Errorf("unseen error: %v", err)
+	}
+}
+
+func TestKMeansCuts(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []float64
+		k    int
+		want []float64
+	}{
+		{[]float64{1, 2, 3, 10, 11, 12}, 2, []float64{6.5}}, // centres 2 and 11
+		{[]float64{5, 5, 5, 5}, 3, []float64{}},             // one distinct value: one bin
+		// Centres start at 0, 1, 9 (quantiles 1/6, 3/6, 5/6) and end at 0,
+		// 1, 28/3: cuts 0.5 and (1 + 28/3)/2.
+		{[]float64{0, 0, 0, 1, 9, 9, 10}, 3, []float64{0.5, (1 + 28.0/3) / 2}},
+	} {
+		got := kmeansCuts(tc.xs, tc.k)
+		if len(got) != len(tc.want) {
+			t.Errorf("kmeansCuts(%v, %d) = %v, want %v", tc.xs, tc.k, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if math.Abs(got[i]-tc.want[i]) > 1e-12 {
+				t.Errorf("kmeansCuts(%v, %d) = %v, want %v", tc.xs, tc.k, got, tc.want)
+			}
+		}
 	}
 }

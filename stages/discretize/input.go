@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -58,9 +59,9 @@ func newInput(flows arrow.RecordBatch, p Params) (*input, error) {
 		if err != nil {
 			return nil, err
 		}
-		if f.Kind == KindPercentile {
+		if numericKind(f.Kind) {
 			if _, ok := numeric(a); !ok {
-				return nil, p.errorf("features[%d]: column %q is %s, percentile features need a numeric column", i, f.Column, a.DataType())
+				return nil, p.errorf("features[%d]: column %q is %s, %s features need a numeric column", i, f.Column, a.DataType(), f.Kind)
 			}
 		} else if !isCategory(a) {
 			return nil, p.errorf("features[%d]: column %q is %s, category features need a utf8 or integer column", i, f.Column, a.DataType())
@@ -144,11 +145,12 @@ func (in *input) nullError(f, i int) error {
 // encoder adds one feature's digits to the codes of the output rows.
 type encoder struct {
 	compat string
-	// Percentile features: the values of the output rows (the fit rows
-	// first), the fitted cuts and the first output row whose value is
-	// null (len(vals) if none).
+	// Numeric features: the values of the output rows (the fit rows
+	// first), the cuts, the bin rule and the first output row whose value
+	// is null (len(vals) if none).
 	vals      []float64
 	cuts      []float64
+	right     bool
 	firstNull int
 	// Category features: the id of every input row and the digit of
 	// every id.
@@ -162,20 +164,29 @@ func (in *input) fit(f int, feat Feature, idx []int, nfit int, compat string, ca
 	fm := FeatureMap{Column: feat.Column, Kind: feat.Kind, Percentiles: slices.Clone(feat.Percentiles)}
 	a := in.column(feat.Column)
 	e := &encoder{compat: compat, firstNull: len(idx)}
-	if feat.Kind == KindPercentile {
+	if numericKind(feat.Kind) {
 		num, _ := numeric(a)
 		e.vals = make([]float64, len(idx))
 		e.firstNull = num.gather(e.vals, idx)
 		if e.firstNull < nfit {
 			return fm, nil, in.p.errorf("fitting features[%d]: %w", f, in.nullError(f, idx[e.firstNull]))
 		}
-		xs := slices.Clone(e.vals[:nfit])
-		slices.Sort(xs)
-		fm.Cuts = make([]float64, len(feat.Percentiles))
-		for k, q := range feat.Percentiles {
-			fm.Cuts[k] = Percentile(xs, q)
+		switch feat.Kind {
+		case KindCuts:
+			fm.Cuts = slices.Clone(feat.Cuts)
+		case KindKMeans:
+			xs := slices.Clone(e.vals[:nfit])
+			slices.Sort(xs)
+			fm.Cuts = kmeansCuts(xs, feat.K)
+		default:
+			xs := slices.Clone(e.vals[:nfit])
+			slices.Sort(xs)
+			fm.Cuts = make([]float64, len(feat.Percentiles))
+			for k, q := range feat.Percentiles {
+				fm.Cuts[k] = Percentile(xs, q)
+			}
 		}
-		e.cuts = fm.Cuts
+		e.cuts, e.right, fm.Right, fm.K = fm.Cuts, feat.Right, feat.Right, feat.K
 		if compat == "" {
 			fm.Size = len(fm.Cuts) + 1
 		} else {
@@ -185,6 +196,9 @@ func (in *input) fit(f int, feat Feature, idx []int, nfit int, compat string, ca
 	}
 
 	ids, vals := cat.ids, cat.vals
+	if len(feat.Categories) > 0 {
+		return in.fixedTable(f, feat, idx, cat, fm, e)
+	}
 	used := make([]bool, len(vals))
 	nused := 0
 	for _, i := range idx[:nfit] {
@@ -231,6 +245,11 @@ func (e *encoder) add(codes []int64, idx []int, radix int64) {
 		ids, digit := e.ids, e.digit
 		for k, i := range idx {
 			codes[k] += int64(digit[ids[i]]) * radix
+		}
+	case e.right:
+		// FeatureMap.Bin with Right: the number of cuts < v.
+		for k, v := range e.vals[:len(idx)] {
+			codes[k] += int64(sort.Search(len(e.cuts), func(i int) bool { return e.cuts[i] >= v })) * radix
 		}
 	case e.compat == "" && slices.IsSorted(e.cuts) && !slices.ContainsFunc(e.cuts, math.IsNaN):
 		// FeatureMap.Bin: with sorted cuts, the first cut > v is the
@@ -575,4 +594,114 @@ func factorizeInts[T int32 | int64](t *catTable, xs []T, a arrow.Array) {
 		}
 		t.ids[i] = prevID
 	}
+}
+
+// fixedTable encodes a category feature with a table given in the spec:
+// value k of feat.Categories has digit k; a value outside it is an error
+// (naming its line), the extra digit len(Categories), or was dropped before
+// (Run removes such rows first).
+func (in *input) fixedTable(f int, feat Feature, idx []int, cat catColumn, fm FeatureMap, e *encoder) (FeatureMap, *encoder, error) {
+	pos := map[string]int32{}
+	for k, c := range feat.Categories {
+		pos[c] = int32(k)
+	}
+	fm.Categories, fm.Unseen = slices.Clone(feat.Categories), feat.Unseen
+	extra := int32(len(feat.Categories))
+	e.ids, e.digit = cat.ids, make([]int32, len(cat.vals))
+	for id, v := range cat.vals {
+		d, ok := pos[v.String()]
+		if !ok {
+			d = -1
+			if feat.Unseen == UnseenExtra {
+				d = extra
+			}
+		}
+		e.digit[id] = d
+	}
+	for _, i := range idx {
+		if e.digit[cat.ids[i]] < 0 {
+			return fm, nil, in.p.errorf("features[%d]: line %d: %s %q is not in the categories %v (set unseen: extra or drop to keep or drop such flows)",
+				f, in.line[i], feat.Column, cat.vals[cat.ids[i]].String(), feat.Categories)
+		}
+	}
+	fm.Size = len(feat.Categories)
+	if feat.Unseen == UnseenExtra {
+		fm.Size++
+	}
+	return fm, e, nil
+}
+
+// unseenRows reports, for the category features with unseen: drop, which
+// input rows hold a value outside their table (nil if no feature drops).
+func (in *input) unseenRows(cats []catColumn) []bool {
+	var drop []bool
+	for f, feat := range in.p.Features {
+		if feat.Kind != KindCategory || feat.Unseen != UnseenDrop {
+			continue
+		}
+		if drop == nil {
+			drop = make([]bool, in.src.Len())
+		}
+		known := map[string]bool{}
+		for _, c := range feat.Categories {
+			known[c] = true
+		}
+		bad := make([]bool, len(cats[f].vals))
+		for id, v := range cats[f].vals {
+			bad[id] = !known[v.String()]
+		}
+		for i, id := range cats[f].ids {
+			drop[i] = drop[i] || bad[id]
+		}
+	}
+	return drop
+}
+
+// kmeansCuts returns the cut points between the sorted centres of a 1-D
+// k-means of xs (sorted): the midpoints. Lloyd's algorithm from the
+// centres at the (j+½)/k quantiles, deterministic by construction; in one
+// dimension its clusters are runs of the sorted values, so each step is a
+// binary search per boundary and prefix sums. Clusters that end up empty,
+// and centres that coincide (many equal values), are dropped: fewer bins.
+func kmeansCuts(xs []float64, k int) []float64 {
+	n := len(xs)
+	if n == 0 {
+		return nil
+	}
+	prefix := make([]float64, n+1)
+	for i, x := range xs {
+		prefix[i+1] = prefix[i] + x
+	}
+	centres := make([]float64, 0, k)
+	for j := range k {
+		centres = append(centres, xs[min(n-1, int((float64(j)+0.5)/float64(k)*float64(n)))])
+	}
+	centres = slices.Compact(centres)
+	for range 300 {
+		// Cluster j holds xs[lo_j:lo_j+1]: values below the midpoint to
+		// the next centre.
+		next := make([]float64, 0, len(centres))
+		lo := 0
+		for j := range centres {
+			hi := n
+			if j+1 < len(centres) {
+				mid := (centres[j] + centres[j+1]) / 2
+				hi = sort.SearchFloat64s(xs, mid)
+			}
+			if hi > lo {
+				next = append(next, (prefix[hi]-prefix[lo])/float64(hi-lo))
+			}
+			lo = max(lo, hi)
+		}
+		next = slices.Compact(next)
+		if slices.Equal(next, centres) {
+			break
+		}
+		centres = next
+	}
+	cuts := make([]float64, 0, len(centres)-1)
+	for j := 1; j < len(centres); j++ {
+		cuts = append(cuts, (centres[j-1]+centres[j])/2)
+	}
+	return cuts
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"time"
 
 	"botprof/hmm"
 	"botprof/stages/train"
@@ -199,7 +200,7 @@ func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	res.metrics(wins.Params.MinFlows())
+	res.metrics(wins.Params)
 	res.decide(p.Decision)
 	return res, nil
 }
@@ -226,7 +227,10 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, bu
 		return hs, buf, nil
 	}
 	hs.Status = StatusOK
-	seqs := train.InputsInto(hw, input, buf)
+	seqs, err := train.InputsInto(hw, input, buf)
+	if err != nil {
+		return hs, buf, fmt.Errorf("stage evaluate: %w", err)
+	}
 	nseq := hw.Count
 	if input == InputRows {
 		nseq = 1
@@ -317,12 +321,16 @@ func (r *Result) decide(d Decision) {
 	}
 }
 
-// metrics fills Metrics, ROCHost, ROCWindow and Warnings. minFlows is what
-// a host needs for one window, for the warnings.
-func (r *Result) metrics(minFlows int) {
+// metrics fills Metrics, ROCHost, ROCWindow and Warnings. wp are the
+// window parameters, for the warnings.
+func (r *Result) metrics(wp window.Params) {
 	for _, h := range r.Hosts {
 		if h.Status == StatusInsufficient && h.Class != ClassProfile {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("host %s: insufficient data (%d flows, need > %d): kept out of the ROC", h.Host, h.Flows, minFlows-1))
+			need := fmt.Sprintf("need > %d", wp.Least()-1)
+			if wp.Span > 0 {
+				need = fmt.Sprintf("no %s window of %d or more", time.Duration(wp.Span)*time.Microsecond, wp.MinFlows)
+			}
+			r.Warnings = append(r.Warnings, fmt.Sprintf("host %s: insufficient data (%d flows, %s): kept out of the ROC", h.Host, h.Flows, need))
 		}
 	}
 	r.Metrics = map[string]float64{}

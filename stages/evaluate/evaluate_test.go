@@ -273,7 +273,7 @@ func TestRunModel(t *testing.T) {
 			if hw.Insufficient {
 				continue
 			}
-			seqs := train.Inputs(hw, train.InputRows)
+			seqs, _ := train.Inputs(hw, train.InputRows)
 			vit, _, err := m.Decode(seqs)
 			if err != nil {
 				t.Fatal(err)
@@ -298,5 +298,43 @@ func TestLongestFirst(t *testing.T) {
 	}
 	if got, want := longestFirst(hws), []int{1, 3, 0, 4, 2}; !reflect.DeepEqual(got, want) {
 		t.Errorf("longestFirst = %v, want %v", got, want)
+	}
+}
+
+// The Markov baseline end to end on a tiny input, against a hand
+// computation. Windows of 2 flows, stride 1; P's codes 0 1 1 0 give the
+// training sequences (0,1) (1,1) (1,0). Order 1, α = 1, S = 3:
+//
+//	start counts 1 2 0 of 3:      P(0) = 2/6, P(1) = 3/6, P(2) = 1/6
+//	after 0 (0→1), 1 of 1:        P(·|0) = 1/4 2/4 1/4
+//	after 1 (1→1, 1→0), 2 of 2:   P(·|1) = 2/5 2/5 1/5
+//	after 2: unseen, uniform 1/3
+//
+// so P scores (0,1) 1/3·2/4, (1,1) 1/2·2/5, (1,0) 1/2·2/5: 1/150 in all; N's
+// windows (2,2) and (2,0) score 1/6·1/3 each; I's (0,1) 1/6.
+func TestMarkovBaselineByHand(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	w := windows(t, mem, []string{"P", "N", "I"}, [][]int32{{0, 1, 1, 0}, {2, 2, 0}, {0, 1}})
+	tr, err := train.Run(context.Background(), train.Input{Windows: w, Symbols: 3},
+		train.Params{Markov: &train.MarkovParams{Order: 1, Alpha: 1}, Input: InputSequences, Profiles: []string{"P"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Input{Model: tr.Model, Windows: w}, Params{Score: ScoreLogLik, Input: InputSequences,
+		Hosts: []HostSpec{{"P", ClassProfile}, {"N", ClassNormal}, {"I", ClassInfected}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"P": math.Log(1.0 / 150), "N": 2 * math.Log(1.0/18), "I": math.Log(1.0 / 6)}
+	for _, h := range res.Hosts {
+		if math.Abs(h.LogLik-want[h.Host]) > 1e-12 || h.Viterbi != h.LogLik {
+			t.Errorf("%s: loglik %v viterbi %v, want %v for both", h.Host, h.LogLik, h.Viterbi, want[h.Host])
+		}
+	}
+	if got := tr.Report.Restarts[0].FinalLogLik; math.Abs(got-want["P"]) > 1e-12 {
+		t.Errorf("training log-likelihood %v, want %v", got, want["P"])
+	}
+	if res.Metrics["auc_host"] != 1 {
+		t.Errorf("auc_host %v, want 1", res.Metrics["auc_host"])
 	}
 }

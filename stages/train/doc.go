@@ -1,6 +1,7 @@
 // Package train is the fifth pipeline stage (load → filter → discretize →
-// window → train → evaluate): it fits the hmm model on the profiled host's
-// windows and records how the fit converged.
+// window → train → evaluate): it fits the model on the profiled hosts'
+// windows and records how the fit converged. The model is an HMM (package
+// hmm) or the Markov-chain baseline (package markov, Params.Markov).
 //
 // The profiled host's windows are given to the model either as rows (one
 // sequence of size-dimensional rows, the notebook's layout for its Gaussian

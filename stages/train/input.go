@@ -1,6 +1,8 @@
 package train
 
 import (
+	"fmt"
+
 	"botprof/hmm"
 	"botprof/stages/window"
 )
@@ -18,15 +20,23 @@ const (
 )
 
 // Inputs builds the model input of one host's windows.
-func Inputs(h *window.HostWindows, input string) hmm.Sequences {
+func Inputs(h *window.HostWindows, input string) (hmm.Sequences, error) {
 	return InputsInto(h, input, nil)
 }
 
 // InputsInto is Inputs writing its values into buf's memory when it is
 // large enough, so that a caller scoring host after host reuses one buffer.
-func InputsInto(h *window.HostWindows, input string, buf []float64) hmm.Sequences {
+// Time windows (window.Params.Span) vary in length: they make sequences
+// only.
+func InputsInto(h *window.HostWindows, input string, buf []float64) (hmm.Sequences, error) {
 	size := h.Size()
-	n := h.Count * size
+	if size == 0 && input != InputSequences {
+		return hmm.Sequences{}, fmt.Errorf("host %s: time windows vary in length: they make symbol sequences (model.input: sequences), not rows", h.Host)
+	}
+	n := 0
+	for i := range h.Count {
+		n += len(h.Window(i))
+	}
 	if cap(buf) < n {
 		buf = make([]float64, n)
 	}
@@ -39,11 +49,11 @@ func InputsInto(h *window.HostWindows, input string, buf []float64) hmm.Sequence
 		}
 	}
 	if input != InputSequences {
-		return hmm.Sequences{X: x, D: size}
+		return hmm.Sequences{X: x, D: size}, nil
 	}
 	lengths := make([]int, h.Count)
 	for i := range lengths {
-		lengths[i] = size
+		lengths[i] = len(h.Window(i))
 	}
-	return hmm.Sequences{X: x, D: 1, Lengths: lengths}
+	return hmm.Sequences{X: x, D: 1, Lengths: lengths}, nil
 }

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -57,11 +58,11 @@ func TestRunFitsTheProfiledHost(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.kind, err)
 		}
-		if res.Windows != len(codes)-2 || res.Model.NumStates() != 2 || res.Model.Kind() != tc.kind ||
+		if res.Windows != len(codes)-2 || res.Model.(hmm.Model).NumStates() != 2 || res.Model.(hmm.Model).Kind() != tc.kind ||
 			len(res.Report.Restarts) != 1 || res.Report.Restarts[0].Iterations < 1 {
 			t.Errorf("%s: result %+v", tc.kind, res)
 		}
-		if in := Inputs(w.Host("P"), tc.input); in.D != tc.d {
+		if in, _ := Inputs(w.Host("P"), tc.input); in.D != tc.d {
 			t.Errorf("%s: input D = %d, want %d", tc.kind, in.D, tc.d)
 		}
 	}
@@ -97,7 +98,8 @@ func TestRunSeveralProfiles(t *testing.T) {
 			want = hmm.Sequences{D: 1, Lengths: []int{3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}}
 		}
 		for _, h := range []string{"P", "Q"} {
-			want.X = append(want.X, Inputs(w.Host(h), input).X...)
+			x, _ := Inputs(w.Host(h), input)
+			want.X = append(want.X, x.X...)
 		}
 		res, err := Run(context.Background(), Input{Windows: w, Symbols: 4}, Params{Model: cfg, Input: input, Profiles: []string{"P", "Q"}})
 		if err != nil {
@@ -111,11 +113,42 @@ func TestRunSeveralProfiles(t *testing.T) {
 		if res.Windows != 12 || !slices.Equal(hist(rep), hist(res.Report)) {
 			t.Errorf("%s: %d windows, history %v, want 12 and %v", input, res.Windows, hist(res.Report), hist(rep))
 		}
-		x := Inputs(w.Host("Q"), input)
+		x, _ := Inputs(w.Host("Q"), input)
 		a, _ := m.Score(x)
 		b, _ := res.Model.Score(x)
 		if !slices.Equal(a, b) {
 			t.Errorf("%s: the models differ: score %v vs %v", input, b, a)
 		}
+	}
+}
+
+// Emission smoothing on expected counts, by hand: with one state every
+// posterior is 1, so the counts are the symbol counts of the training
+// windows, and B_s = (n_s + 1) / (24 + 5) for 8 windows of 3 symbols over
+// an alphabet of 5.
+func TestEmissionSmoothing(t *testing.T) {
+	codes := []int32{0, 1, 2, 3, 0, 1, 2, 3, 0, 1}
+	w := windows(t, []string{"P"}, [][]int32{codes})
+	cfg := hmm.DefaultConfig()
+	cfg.Kind, cfg.States, cfg.NIter, cfg.Symbols = "categorical", 1, 3, 5
+	res, err := Run(context.Background(), Input{Windows: w, Symbols: 5},
+		Params{Model: cfg, Input: InputSequences, Profiles: []string{"P"}, EmissionSmoothing: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Windows (0,1,2) (1,2,3) (2,3,0) (3,0,1) (0,1,2) (1,2,3) (2,3,0) (3,0,1):
+	// every symbol 0..3 six times, symbol 4 never; S = 5.
+	want := []float64{7.0 / 29, 7.0 / 29, 7.0 / 29, 7.0 / 29, 1.0 / 29}
+	got := res.Model.(*hmm.Categorical).Emission
+	for s := range want {
+		if math.Abs(got[s]-want[s]) > 1e-12 {
+			t.Errorf("emission %v, want %v", got, want)
+			break
+		}
+	}
+	cfg.Kind = "gaussian"
+	if _, err := Run(context.Background(), Input{Windows: w, Symbols: 5},
+		Params{Model: cfg, Input: InputRows, Profiles: []string{"P"}, EmissionSmoothing: 1}); err == nil {
+		t.Error("emission smoothing of a gaussian model accepted")
 	}
 }

@@ -16,22 +16,16 @@ import (
 // codesResult builds a discretize result with the given hosts and codes.
 func codesResult(t testing.TB, mem memory.Allocator, hosts []string, codes [][]int32) *discretize.Result {
 	t.Helper()
-	b := array.NewRecordBuilder(mem, discretize.CodesSchema)
-	defer b.Release()
-	res := &discretize.Result{}
+	// Flows 1 ms apart, by line number.
+	ms := make([][]int64, len(codes))
 	line := int64(2)
-	for i, h := range hosts {
-		res.Hosts = append(res.Hosts, discretize.HostSpan{Host: h, Offset: int(b.Field(0).Len()), Flows: len(codes[i])})
-		for _, c := range codes[i] {
-			b.Field(0).(*array.StringBuilder).Append(h)
-			b.Field(1).(*array.Int64Builder).Append(line)
-			b.Field(2).(*array.TimestampBuilder).Append(arrow.Timestamp(line * 1000))
-			b.Field(3).(*array.Int32Builder).Append(c)
+	for i := range codes {
+		for range codes[i] {
+			ms[i] = append(ms[i], line)
 			line++
 		}
 	}
-	res.Codes = b.NewRecordBatch()
-	return res
+	return codesAt(t, mem, hosts, codes, ms)
 }
 
 func seq(n int) []int32 {
@@ -198,5 +192,67 @@ func BenchmarkWindow(b *testing.B) {
 			}
 			b.ReportMetric(float64(p.Count(n))*float64(b.N)/b.Elapsed().Seconds(), "windows/s")
 		})
+	}
+}
+
+// codesAt is codesResult with given start times (milliseconds).
+func codesAt(t testing.TB, mem memory.Allocator, hosts []string, codes [][]int32, ms [][]int64) *discretize.Result {
+	t.Helper()
+	b := array.NewRecordBuilder(mem, discretize.CodesSchema)
+	defer b.Release()
+	res := &discretize.Result{}
+	line := int64(2)
+	for i, h := range hosts {
+		res.Hosts = append(res.Hosts, discretize.HostSpan{Host: h, Offset: int(b.Field(0).Len()), Flows: len(codes[i])})
+		for k, c := range codes[i] {
+			b.Field(0).(*array.StringBuilder).Append(h)
+			b.Field(1).(*array.Int64Builder).Append(line)
+			b.Field(2).(*array.TimestampBuilder).Append(arrow.Timestamp(ms[i][k] * 1000))
+			b.Field(3).(*array.Int32Builder).Append(c)
+			line++
+		}
+	}
+	res.Codes = b.NewRecordBatch()
+	return res
+}
+
+// Time windows of 5 ms: P's flows at 0 1 2 | 10 11 | 30 | 50 51 52 53 ms
+// make the windows [0 1 2] [3 4] [6 7 8 9] (the lone flow at 30 ms is a
+// window of one, below min_flows 2); Q's two flows 100 ms apart make none.
+func TestSpanWindows(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	codes := codesAt(t, mem, []string{"P", "Q"}, [][]int32{seq(10), {1, 2}},
+		[][]int64{{0, 1, 2, 10, 11, 30, 50, 51, 52, 53}, {0, 100}})
+	defer codes.Release()
+	for _, tc := range []struct {
+		minFlows int
+		want     [][]int32
+	}{
+		{2, [][]int32{{0, 1, 2}, {3, 4}, {6, 7, 8, 9}}},
+		{1, [][]int32{{0, 1, 2}, {3, 4}, {5}, {6, 7, 8, 9}}},
+		{4, [][]int32{{6, 7, 8, 9}}},
+	} {
+		res, err := Run(context.Background(), Input{Codes: codes}, Params{Span: 5000, MinFlows: tc.minFlows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := res.Host("P")
+		var got [][]int32
+		for i := range p.Count {
+			got = append(got, p.Window(i))
+		}
+		if !reflect.DeepEqual(got, tc.want) || p.Size() != 0 || res.Params.Least() != tc.minFlows {
+			t.Errorf("min_flows %d: windows %v, want %v", tc.minFlows, got, tc.want)
+		}
+		if q := res.Host("Q"); (q.Count == 0) != (tc.minFlows > 1) || q.Insufficient != (q.Count == 0) {
+			t.Errorf("min_flows %d: Q has %d windows, insufficient %v", tc.minFlows, q.Count, q.Insufficient)
+		}
+		res.Release()
+	}
+	for _, p := range []Params{{Span: 5000}, {Span: 5000, MinFlows: 1, Size: 10}, {Span: -1, MinFlows: 1}, {Size: 10, Stride: 1, MinFlows: 2}} {
+		if err := p.Validate(); err == nil {
+			t.Errorf("%+v: no error", p)
+		}
 	}
 }
