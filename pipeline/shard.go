@@ -44,7 +44,9 @@ const (
 // and E emission terms per state costs T·K·(K+E): a gaussian on rows sees
 // one size-dimensional row per window start (T = flows/stride, E = size,
 // or size² for full and tied covariances); a model on sequences sees every
-// window's codes (T = size·flows/stride, E = 1). A point trains for up to
+// window's codes (T = size·flows/stride, E = 1); time windows (window.span)
+// hold every flow once (T = flows, E = 1). A Markov chain costs two passes
+// of one term per observation (count, score). An HMM point trains for up to
 // n_iter passes per restart and scores in about evalPasses more, plus a
 // fixed pointOverhead (scoring bookkeeping, stage I/O). On
 // experiments/sweep.yaml each of the 9 cells' measured train + evaluate
@@ -53,14 +55,21 @@ func PointCost(s *Spec) int64 {
 	m := s.Model
 	k := int64(max(m.States, 1))
 	size := int64(max(s.Window.Size, 1))
+	stride := int64(max(s.Window.Stride, 1))
 	obs, e := int64(1), size // rows
-	if m.ModelInput() == "sequences" {
+	switch {
+	case s.Window.Span != "":
+		obs, e, stride = 1, 1, 1 // time windows: every flow in one window
+	case m.ModelInput() == "sequences":
 		obs, e = size, 1
-	} else if m.Covariance == "full" || m.Covariance == "tied" {
+	case m.Covariance == "full" || m.Covariance == "tied":
 		e = size * size
 	}
 	passes := int64(max(m.NIter, 1))*int64(max(m.Restarts, 1)) + evalPasses
-	cost := pointOverhead + sat(sat(sat(passes, k), k+e), obs*costScale)/int64(max(s.Window.Stride, 1))
+	if m.Kind == "markov" {
+		passes, k, e = 2, 1, 0 // counts transitions once, scores once
+	}
+	cost := pointOverhead + sat(sat(sat(passes, k), k+e), obs*costScale)/stride
 	return min(cost, maxPointCost)
 }
 

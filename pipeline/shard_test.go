@@ -239,6 +239,8 @@ func TestPointCost(t *testing.T) {
 		{func(s *Spec) { s.Model.Restarts = 3 }, 600000 + 34*2*7*1000},
 		{func(s *Spec) { s.Window.Stride = 2 }, 600000 + 14*2*7*1000/2},
 		{func(s *Spec) { s.Model.Kind = "categorical" }, 600000 + 14*2*3*5*1000},
+		{func(s *Spec) { s.Model.Kind = "markov" }, 600000 + 2*1*1*5*1000},
+		{func(s *Spec) { s.Model.Kind, s.Window.Span, s.Window.Stride = "categorical", "1s", 3 }, 600000 + 14*2*3*1*1000},
 		{func(s *Spec) { s.Model.NIter, s.Model.States = 1<<30, 1<<20 }, maxPointCost},
 	} {
 		s := base
