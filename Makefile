@@ -24,9 +24,10 @@ test-race:
 # Native Go fuzzing, FUZZTIME per target (default 20s): the NetFlow and
 # binetflow line parsers, the whole loader, the spec loader with --set, and
 # the results-folder reader, and the hmm methods on random models with bad
-# values. Seeds are in testdata/fuzz/<FuzzName>/ of each package
-# (scripts/fuzz-seeds.py); inputs that fail land there too:
-# commit them, they become regression tests of make test.
+# values. Inputs that fail land in testdata/fuzz/ of the
+# package: commit them, they become regression tests of make test. Each
+# target also has a seed corpus there (real lines and files of the embedded
+# data, the shipped specs, the report test runs).
 FUZZTIME ?= 20s
 FUZZ_TARGETS := stages/load:FuzzNetflowLine stages/load:FuzzBinetflowLine stages/load:FuzzLoadFile \
 	pipeline:FuzzParsePlan report:FuzzLoad hmm:FuzzModel

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"botprof/pipeline/cache"
+	"botprof/stages/derive"
 	"botprof/stages/discretize"
 	"botprof/stages/evaluate"
 	"botprof/stages/load"
@@ -38,6 +39,10 @@ func (r *runner) keys(sp *stageParams) (stageKeys, error) {
 		k.load = append(k.load, lk)
 	}
 	disc := cache.NewKey("discretize", discretize.Version).Params(sp.discretize)
+	if len(sp.derive.Columns) > 0 {
+		// The derive step runs inside this stage too.
+		disc.Param("derive_version", derive.Version)
+	}
 	if sp.needView {
 		// The view step runs inside this stage (see stageDiscretize).
 		for i, lk := range k.load {
@@ -76,7 +81,11 @@ func loadColumns(s *Spec) []string {
 		cols = append(cols, load.ColDstAddr)
 	}
 	for _, f := range s.Discretize.Features {
-		cols = append(cols, f.Column)
+		if c := f.column(); derive.Is(c) {
+			cols = append(cols, derive.Needs(c)...)
+		} else {
+			cols = append(cols, c)
+		}
 	}
 	slices.Sort(cols)
 	return slices.Compact(cols)

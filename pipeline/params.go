@@ -11,11 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"botprof/hmm"
 	"botprof/markov"
 	"botprof/stages"
+	"botprof/stages/derive"
 	"botprof/stages/discretize"
 	"botprof/stages/evaluate"
 	"botprof/stages/filter"
@@ -31,6 +33,7 @@ type stageParams struct {
 	filter     filter.Params // pushed down into load (filter.Params.KeepFor)
 	view       view.Params   // used when needView
 	needView   bool
+	derive     derive.Params // the derived columns the features name (none: no step)
 	discretize discretize.Params
 	window     window.Params
 	train      train.Params
@@ -51,7 +54,10 @@ func paramsOf(s *Spec) *stageParams {
 	sp.view, sp.needView = viewParams(s)
 	feats := make([]discretize.Feature, len(s.Discretize.Features))
 	for i, f := range s.Discretize.Features {
-		feats[i] = discretize.Feature{Column: f.Column, Kind: f.Kind, Percentiles: f.Percentiles, Cuts: f.Cuts, K: f.K,
+		if c := f.column(); derive.Is(c) && !slices.Contains(sp.derive.Columns, c) {
+			sp.derive.Columns = append(sp.derive.Columns, c)
+		}
+		feats[i] = discretize.Feature{Column: f.column(), Kind: f.Kind, Percentiles: f.Percentiles, Cuts: f.Cuts, K: f.K,
 			Right: f.Right, Categories: f.Categories, Unseen: f.Unseen}
 	}
 	fit := fitHosts(s)
@@ -116,6 +122,7 @@ func (sp *stageParams) validate(s *Spec, v *validator) {
 		err     error
 	}{
 		{"labels", sp.filter.Validate()},
+		{"discretize.features", sp.derive.Validate()},
 		{"hosts", viewValidate(sp)},
 		{"discretize", sp.discretize.Validate()},
 		{"window", sp.window.Validate()},

@@ -347,3 +347,31 @@ func TestSpanSpecs(t *testing.T) {
 		t.Errorf("window params %+v", w)
 	}
 }
+
+func TestDerivedColumnSpecs(t *testing.T) {
+	feat := func(f string) string {
+		return minimalSpec + "discretize:\n  features:\n    - " + f + "\n"
+	}
+	for _, tc := range []struct{ spec, want string }{
+		{feat("{ratio: [bytes], kind: cuts, cuts: [1]}"), "discretize.features[0].ratio: want [a, b] (two numeric columns) and no column"},
+		{feat("{ratio: [bytes, pkts], kind: cuts, cuts: [1]}"), `discretize.features[0].ratio[1]: "pkts" is not a flow column`},
+		{feat("{ratio: [proto, bytes], kind: cuts, cuts: [1]}"), `discretize.features: derive: ratio(proto,bytes): "proto" is not a numeric flow column`},
+		{feat("{column: bytes_per_flow, kind: cuts, cuts: [1]}"), `discretize.features[0].column: "bytes_per_flow" is not a flow column`},
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(tc.spec), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v\nwant %q", err, tc.want)
+		}
+	}
+	plan, err := ParsePlan("t.yaml", []byte(feat("{column: interarrival, kind: kmeans, k: 3}")+"    - {ratio: [src_bytes, bytes], kind: cuts, cuts: [0.5]}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &plan.Points[0].Spec
+	sp := paramsOf(s)
+	if got := strings.Join(sp.derive.Columns, " "); got != "interarrival ratio(src_bytes,bytes)" {
+		t.Errorf("derived columns %s", got)
+	}
+	if got := strings.Join(loadColumns(s), " "); got != "bytes src_addr src_bytes start_time" {
+		t.Errorf("load columns %s: want the derived columns' inputs", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 
+	"botprof/stages/derive"
 	"botprof/stages/evaluate"
 )
 
@@ -110,7 +111,8 @@ type SplitSpec struct {
 
 // FeatureSpec is one discretized flow feature.
 type FeatureSpec struct {
-	Column      string    `yaml:"column" json:"column" help:"flow column: proto, bytes, packets, duration, state, dir, dst_port, ..."`
+	Column      string    `yaml:"column" json:"column" help:"flow column: proto, bytes, packets, duration, state, dir, dst_port, ..., or a derived one: bytes_per_packet, bytes_per_second, interarrival (seconds since the host's previous flow)"`
+	Ratio       []string  `yaml:"ratio" json:"ratio,omitempty" help:"[a, b]: the derived column a / b of two numeric columns, instead of column (0/0 = 0; a zero denominator counts as one unit: 1, or 1 µs for duration)"`
 	Kind        string    `yaml:"kind" json:"kind" help:"percentile | cuts | kmeans (numeric bins) | category"`
 	Percentiles []float64 `yaml:"percentiles" json:"percentiles,omitempty" help:"cut points on the 0-100 scale (percentile kind)"`
 	Cuts        []float64 `yaml:"cuts" json:"cuts,omitempty" help:"explicit cut points, increasing (cuts kind)"`
@@ -118,6 +120,14 @@ type FeatureSpec struct {
 	Right       bool      `yaml:"right" json:"right,omitempty" help:"numeric bin rule: false puts v in bin i when cut_i-1 <= v < cut_i (numpy digitize's default), true when cut_i-1 < v <= cut_i"`
 	Categories  []string  `yaml:"categories" json:"categories,omitempty" help:"a fixed category table, value k = digit k (category kind; default: fitted, sorted, plus an unseen digit)"`
 	Unseen      string    `yaml:"unseen" json:"unseen,omitempty" help:"a value outside categories: error (default) | extra (one more digit) | drop (the flow is removed before windowing)"`
+}
+
+// column is the feature's column: Column, or the derived ratio.
+func (f FeatureSpec) column() string {
+	if len(f.Ratio) == 2 {
+		return derive.Ratio(f.Ratio[0], f.Ratio[1])
+	}
+	return f.Column
 }
 
 // DiscretizeSpc configures the discretize stage.

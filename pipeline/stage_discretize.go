@@ -10,12 +10,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
+	"botprof/stages/derive"
 	"botprof/stages/discretize"
 	"botprof/stages/view"
 )
 
 // stageDiscretize runs the view step (when the point needs it: several
-// sources, a dst or both view, a split) and the discretizer.
+// sources, a dst or both view, a split), the derive step (when a feature
+// names a derived column) and the discretizer.
 func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key, getLoads func() ([]*flowsOut, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e := r.get(key); e != nil {
@@ -41,6 +43,14 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 		}
 		defer v.Flows.Release()
 		flows = v.Flows
+	}
+	if len(sp.derive.Columns) > 0 {
+		dr, err := derive.Run(ctx, derive.Input{Mem: r.mem, Flows: flows}, sp.derive)
+		if err != nil {
+			return nil, false, err
+		}
+		defer dr.Flows.Release()
+		flows = dr.Flows
 	}
 	d, err := discretize.Run(ctx, discretize.Input{Mem: r.mem, Flows: flows}, sp.discretize)
 	if err != nil {

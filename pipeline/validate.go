@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"botprof/markov"
+	"botprof/stages/derive"
 	"botprof/stages/load"
 	"botprof/stages/view"
 )
@@ -168,10 +169,19 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	}
 	for i, f := range d.Features {
 		path := fmt.Sprintf("discretize.features[%d]", i)
-		if f.Column == "" {
+		switch {
+		case len(f.Ratio) > 0 && (len(f.Ratio) != 2 || f.Column != ""):
+			v.fail(path+".ratio", "want [a, b] (two numeric columns) and no column")
+		case len(f.Ratio) == 2:
+			for j, c := range f.Ratio {
+				if load.Schema.FieldIndices(c) == nil {
+					v.fail(fmt.Sprintf("%s.ratio[%d]", path, j), "%q is not a flow column (want one of %s)", c, flowColumns())
+				}
+			}
+		case f.Column == "":
 			v.fail(path+".column", "missing")
-		} else if load.Schema.FieldIndices(f.Column) == nil {
-			v.fail(path+".column", "%q is not a flow column (want one of %s)", f.Column, flowColumns())
+		case load.Schema.FieldIndices(f.Column) == nil && !derive.Is(f.Column):
+			v.fail(path+".column", "%q is not a flow column (want one of %s, or bytes_per_packet, bytes_per_second, interarrival)", f.Column, flowColumns())
 		}
 		for j := 1; j < len(f.Percentiles); j++ {
 			if p, prev := f.Percentiles[j], f.Percentiles[j-1]; p <= prev {

@@ -2,9 +2,10 @@
 """Writes the seed corpora of the make fuzz targets into each package's
 testdata/fuzz/<FuzzName>/ (Go's "go test fuzz v1" files): the f.Add seeds of
 the fuzz tests, as seed-N, and real lines, files and specs of the repository,
-as real-*. go test runs every file as a regression test. Deterministic (the
-zstd seed for one zstd version); run
-from the repository root after changing a fuzz test's arguments."""
+as real-*, unless the directory holds the same input under another name. go
+test runs every file as a regression test. Deterministic (the zstd seed for
+one zstd version); run from the repository root after changing a fuzz
+test's arguments."""
 import gzip, os, subprocess
 
 def q(b):
@@ -31,8 +32,12 @@ def write(pkg, fuzz, name, *vals):
         if kind == 'bytes': lines.append('[]byte(%s)' % q(x))
         elif kind == 'string': lines.append('string(%s)' % q(x))
         else: lines.append('%s(%d)' % (kind, x))
+    text = '\n'.join(lines) + '\n'
+    for other in os.listdir(d):  # the same input under another name: keep that
+        if other != name and open(os.path.join(d, other)).read() == text:
+            return
     with open(os.path.join(d, name), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+        f.write(text)
 
 def zcat(path, n):
     out = subprocess.run(['zstd', '-dc', path], capture_output=True, check=True).stdout

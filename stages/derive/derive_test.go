@@ -1,0 +1,113 @@
+package derive
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/stages/load"
+)
+
+var schema = arrow.NewSchema([]arrow.Field{
+	{Name: load.ColLine, Type: arrow.PrimitiveTypes.Int64},
+	{Name: load.ColStartTime, Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}},
+	{Name: load.ColDuration, Type: arrow.PrimitiveTypes.Float64},
+	{Name: load.ColSrcAddr, Type: arrow.BinaryTypes.String},
+	{Name: load.ColPackets, Type: arrow.PrimitiveTypes.Int64},
+	{Name: load.ColBytes, Type: arrow.PrimitiveTypes.Int64},
+	{Name: load.ColSrcBytes, Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+}, nil)
+
+// Four flows, by hand (line: host, start s, duration s, packets, bytes):
+//
+//	2: A 0 0.5 2 100   bytes/packet 50,  bytes/s 200,   interarrival 0 (A's first)
+//	3: B 1 0   1 60    bytes/packet 60,  bytes/s 6e7 (duration 0 counts 1 µs), 0 (B's first)
+//	4: A 3 0   0 0     bytes/packet 0 (0/0), bytes/s 0, 1 (A's previous flow is line 5, at 2 s)
+//	5: A 2 2   4 400   bytes/packet 100, bytes/s 200,   2
+func flows(mem memory.Allocator, nullSrcBytes bool) arrow.RecordBatch {
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	t0 := time.Date(2011, 8, 18, 10, 0, 0, 0, time.UTC)
+	for i, f := range []struct {
+		host           string
+		start, dur     float64
+		packets, bytes int64
+	}{{"A", 0, 0.5, 2, 100}, {"B", 1, 0, 1, 60}, {"A", 3, 0, 0, 0}, {"A", 2, 2, 4, 400}} {
+		b.Field(0).(*array.Int64Builder).Append(int64(i + 2))
+		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(t0.Add(time.Duration(f.start * float64(time.Second))).UnixMicro()))
+		b.Field(2).(*array.Float64Builder).Append(f.dur)
+		b.Field(3).(*array.StringBuilder).Append(f.host)
+		b.Field(4).(*array.Int64Builder).Append(f.packets)
+		b.Field(5).(*array.Int64Builder).Append(f.bytes)
+		if nullSrcBytes && i == 2 {
+			b.Field(6).AppendNull()
+		} else {
+			b.Field(6).(*array.Int64Builder).Append(f.bytes / 2)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+func TestDerivedColumns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := flows(mem, false)
+	defer rec.Release()
+	want := map[string][]float64{
+		BytesPerPacket:                     {50, 60, 0, 100},
+		BytesPerSecond:                     {200, 6e7, 0, 200},
+		Interarrival:                       {0, 0, 1, 2},
+		Ratio(load.ColPackets, "duration"): {4, 1e6, 0, 2},
+		Ratio(load.ColBytes, "packets"):    {50, 60, 0, 100},
+	}
+	var cols []string
+	for c := range want {
+		cols = append(cols, c)
+	}
+	res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Columns: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Flows.Release()
+	for name, w := range want {
+		idx := res.Flows.Schema().FieldIndices(name)
+		if len(idx) != 1 {
+			t.Errorf("no column %s", name)
+			continue
+		}
+		got := res.Flows.Column(idx[0]).(*array.Float64).Float64Values()
+		for i := range w {
+			if math.Abs(got[i]-w[i]) > 1e-9*math.Max(1, math.Abs(w[i])) {
+				t.Errorf("%s = %v, want %v", name, got, w)
+				break
+			}
+		}
+	}
+	if res.Flows.NumCols() != rec.NumCols()+int64(len(want)) {
+		t.Errorf("%d columns", res.Flows.NumCols())
+	}
+}
+
+func TestDeriveErrors(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	rec := flows(mem, true)
+	defer rec.Release()
+	if _, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Columns: []string{Ratio("src_bytes", "bytes")}}); err == nil ||
+		!strings.Contains(err.Error(), "line 4: src_bytes is null") {
+		t.Errorf("null operand: %v", err)
+	}
+	for _, c := range []string{"bytes_per_flow", Ratio("proto", "bytes"), "ratio(bytes)", Ratio("line", "bytes")} {
+		if err := (Params{Columns: []string{c}}).Validate(); err == nil {
+			t.Errorf("%s: no error", c)
+		}
+	}
+	if !Is(Ratio("bytes", "packets")) || Is("bytes") || strings.Join(Needs(Interarrival), ",") != "start_time,src_addr" {
+		t.Error("Is/Needs")
+	}
+}
