@@ -109,6 +109,15 @@ func newPointOutput(res *evaluate.Result, t *trainOut, d *discretize.Result) (*P
 	return out, nil
 }
 
+// shed returns o without what only its points/<name>/ files need (the
+// window ROC, the model and the mapping): what WriteResults still reads
+// (hosts, metrics, host ROC, convergence, warnings) stays.
+func (o *PointOutput) shed() *PointOutput {
+	c := *o
+	c.ROCWindow, c.Model, c.Mapping = nil, nil, nil
+	return &c
+}
+
 func trainSummary(t *trainOut) TrainSummary {
 	s := TrainSummary{Windows: t.windows}
 	if t.report == nil || len(t.report.Restarts) == 0 {

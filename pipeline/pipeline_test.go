@@ -765,3 +765,45 @@ func TestScoresSweepColumns(t *testing.T) {
 		t.Errorf("window.size of row 0 = %v", pq.Column(1))
 	}
 }
+
+// With Options.ResultsDir, point files are written as points finish and
+// the outputs kept in the Outcome lose their window ROC, model and
+// mapping; WriteResults then gives the same folder as without it.
+func TestResultsDirStreamsPointFiles(t *testing.T) {
+	spec := writeSpec(t, smallSpec)
+	sets := []string{"sweep.model.seed=[1, 2]", "model.n_iter=2"}
+	plan, err := LoadPlan(spec, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	dir, runID, err := NewRunDir(root, plan.Name, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Execute(context.Background(), plan, Options{ResultsDir: dir})
+	if err != nil || out.Failed() > 0 {
+		t.Fatal(err, out.Failed())
+	}
+	for _, p := range out.Points {
+		if p.Out == nil || p.Out.ROCWindow != nil || p.Out.Model != nil || len(p.Out.Hosts) == 0 {
+			t.Errorf("point %s kept %+v", p.Point.Name, p.Out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "points", p.Point.Name, "roc_window.csv")); err != nil {
+			t.Errorf("point %s: %v", p.Point.Name, err)
+		}
+	}
+	if err := WriteResults(dir, runID, out); err != nil {
+		t.Fatal(err)
+	}
+	// The same run written at the end, from whole outputs.
+	out2, dir2 := runSpec(t, spec, sets, Options{})
+	_ = out2
+	for _, f := range []string{"scores.csv", "metrics.csv", "points/model.seed=1/roc_window.csv", "points/model.seed=2/model.json", "points/model.seed=1/mapping.json"} {
+		a, err1 := os.ReadFile(filepath.Join(dir, f))
+		b, err2 := os.ReadFile(filepath.Join(dir2, f))
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between streamed and whole outputs (%v, %v)", f, err1, err2)
+		}
+	}
+}

@@ -28,8 +28,13 @@ const Version = "0.1.0"
 // class is infected.
 const FormatVersion = 2
 
-// WriteResults writes the run's files into dir (made by NewRunDir).
+// WriteResults writes the run's files into dir (made by NewRunDir); the
+// point files only if Execute did not write them there already
+// (Options.ResultsDir).
 func WriteResults(dir, runID string, out *Outcome) error {
+	if out.pointErr != nil {
+		return out.pointErr
+	}
 	m := buildManifest(runID, out)
 	if err := writeJSONFile(filepath.Join(dir, "manifest.json"), m); err != nil {
 		return err
@@ -39,6 +44,9 @@ func WriteResults(dir, runID string, out *Outcome) error {
 	}
 	if err := writeMetrics(dir, out); err != nil {
 		return err
+	}
+	if out.pointFiles == dir {
+		return nil
 	}
 	for _, p := range out.Points {
 		if p.Out == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -31,6 +32,17 @@ type Options struct {
 	// folder meanwhile.
 	DeferCacheWrites bool
 	OnPointErr       func(point string, err error)
+	// ResultsDir, when set (a folder from NewRunDir), receives each point's
+	// points/<name>/ files as soon as the point is done, and the point's
+	// window ROC, model and mapping are then dropped from memory: a run's
+	// memory grows with its points' scores and metrics, not their curves.
+	// WriteResults(ResultsDir, ...) writes the rest. Without it, the point
+	// outputs stay whole in the Outcome.
+	ResultsDir string
+	// DropOutputs drops each point's output once it is cached (a shard
+	// run, whose results are its cache entries): Outcome.Points keep the
+	// points' status only.
+	DropOutputs bool
 
 	// beforeBackgroundWrite, if set, runs before every background cache
 	// write; tests hold the writes back with it.
@@ -74,6 +86,8 @@ type Outcome struct {
 	Started time.Time
 	Wall    time.Duration
 
+	pointFiles   string             // the folder point files were written into (Options.ResultsDir)
+	pointErr     error              // the first failure to write them
 	git          func() ManifestGit // for the manifest, started with the run
 	cacheWarning func() string      // failed cache writes, once all are done
 	pending      *sync.WaitGroup    // cache writes in flight
@@ -155,7 +169,8 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	out := &Outcome{Plan: plan, DataPath: r.sources[0].Path, DataSHA: r.sources[0].SHA256, Points: make([]PointResult, len(plan.Points)), Started: started, git: git}
+	out := &Outcome{Plan: plan, DataPath: r.sources[0].Path, DataSHA: r.sources[0].SHA256, Points: make([]PointResult, len(plan.Points)),
+		Started: started, git: git, pointFiles: opt.ResultsDir}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	idx := make(chan int)
@@ -168,6 +183,19 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			defer wg.Done()
 			for i := range idx {
 				pr := r.runPoint(ctx, plan.Points[i])
+				if opt.ResultsDir != "" && pr.Out != nil {
+					if err := writePointFiles(filepath.Join(opt.ResultsDir, "points", pr.Point.Name), pr.Out); err != nil {
+						mu.Lock()
+						if out.pointErr == nil {
+							out.pointErr = fmt.Errorf("point %s: %w", pr.Point.Name, err)
+						}
+						mu.Unlock()
+					}
+					pr.Out = pr.Out.shed()
+				}
+				if opt.DropOutputs {
+					pr.Out = nil
+				}
 				out.Points[i] = pr
 				mu.Lock()
 				done++
@@ -355,6 +383,15 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		return r.stageEvaluate(ctx, sp, sw, keys.evaluate, getWin, getTrain)
 	})
 	rec("evaluate", keys.evaluate, f, shared)
+	// A point's output is the point's: the run keeps it in the Outcome
+	// (or writes it out, Options.ResultsDir), not in the memo of shared
+	// stage outputs. A later point with the same key (a repeated point)
+	// reads it from the cache, where it is written before a point is done.
+	// (Models stay in the memo: points that differ only in evaluate's
+	// parameters share one.)
+	r.mu.Lock()
+	delete(r.memo, keys.evaluate.ID)
+	r.mu.Unlock()
 	if f.err != nil {
 		pr.Err = f.err
 		return pr

@@ -153,9 +153,27 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		fmt.Fprintf(stderr, "botprof: point %s failed: %v\n", point, err)
 	}
+	// The results folder exists from the start: each point's files are
+	// written into it as the point finishes, so memory does not grow with
+	// the points' curves. Until it is complete it is a .partial folder.
+	var dir, runID string
+	if shard.All() {
+		var err error
+		if dir, runID, err = pipeline.NewRunDir(o.results, plan.Name, time.Now()); err != nil {
+			return err
+		}
+		opt.ResultsDir = dir
+	} else {
+		opt.DropOutputs = true
+	}
 	out, err := pipeline.Execute(ctx, plan, opt)
 	if prog != nil {
 		prog.finish()
+	}
+	if dir != "" && (err != nil || ctx.Err() != nil) {
+		// Nothing ran to completion worth a folder: the cache has the
+		// finished points.
+		os.RemoveAll(dir)
 	}
 	if out != nil {
 		// Intermediate cache entries finish while the results are written.
@@ -177,10 +195,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		fmt.Fprintf(stdout, "\ncache: %s (collect: botprof run %s --require-cached)\n", o.cacheDir, spec)
 		return nil
-	}
-	dir, runID, err := pipeline.NewRunDir(o.results, plan.Name, time.Now())
-	if err != nil {
-		return err
 	}
 	if err := pipeline.WriteResults(dir, runID, out); err != nil {
 		return fmt.Errorf("results: %w (the incomplete folder %s is not a run)", err, dir)
