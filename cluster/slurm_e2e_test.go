@@ -80,7 +80,7 @@ func sameFiles(t *testing.T, a, b string) {
 		x, err1 := os.ReadFile(filepath.Join(a, f))
 		y, err2 := os.ReadFile(filepath.Join(b, f))
 		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
-			t.Errorf("%s differs between the local run %s and the Slurm run %s (%v %v)", f, a, b, err1, err2)
+			t.Errorf("%s differs between %s and %s (%v %v)", f, a, b, err1, err2)
 		}
 	}
 }

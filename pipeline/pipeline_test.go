@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
@@ -124,7 +126,7 @@ func TestEndToEndResultsFolder(t *testing.T) {
 		t.Errorf("manifest = %+v", m)
 	}
 	rows := readCSV(t, filepath.Join(dir, "scores.csv"))
-	if strings.Join(rows[0], ",") != strings.Join(ScoreColumns, ",") {
+	if strings.Join(rows[0], ",") != "point,"+strings.Join(ScoreColumns, ",") {
 		t.Errorf("scores.csv header = %v", rows[0])
 	}
 	byHost := map[string][]string{}
@@ -133,22 +135,25 @@ func TestEndToEndResultsFolder(t *testing.T) {
 	}
 	// Real flow counts of the extract (testdata/README.md).
 	for host, flows := range map[string]string{"147.32.84.204": "1500", "147.32.87.36": "1390", "147.32.80.9": "729", "147.32.87.11": "0"} {
-		if byHost[host] == nil || byHost[host][4] != flows {
+		if byHost[host] == nil || byHost[host][5] != flows {
 			t.Errorf("host %s row = %v, want %s flows", host, byHost[host], flows)
 		}
 	}
-	if r := byHost["147.32.87.11"]; r[3] != "insufficient" || r[6] != "" {
+	if r := byHost["147.32.87.11"]; r[4] != "insufficient" || r[7] != "" {
 		t.Errorf("a host without flows must be insufficient with no score, got %v", r)
 	}
-	if r := byHost["147.32.84.204"]; r[2] != "profile" {
-		t.Errorf("profiled host class = %s", r[2])
+	if r := byHost["147.32.84.204"]; r[2] != "infected" || r[3] != "profile" {
+		t.Errorf("profiled host class, role = %s, %s; want infected, profile", r[2], r[3])
+	}
+	if r := byHost["147.32.87.36"]; r[2] != "normal" || r[3] != "scored" {
+		t.Errorf("normal host class, role = %s, %s", r[2], r[3])
 	}
 	// scores.parquet holds the same rows as scores.csv, for pandas/duckdb users.
 	pq, err := cache.ReadParquet(filepath.Join(dir, "scores.parquet"), memory.NewGoAllocator())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int(pq.NumRows()) != len(rows)-1 || pq.Schema().Field(1).Name != "host" || pq.Schema().Field(6).Name != "viterbi" {
+	if int(pq.NumRows()) != len(rows)-1 || pq.Schema().Field(1).Name != "host" || pq.Schema().Field(7).Name != "viterbi" {
 		t.Errorf("scores.parquet: %d rows, schema %v; scores.csv has %d rows", pq.NumRows(), pq.Schema(), len(rows)-1)
 	}
 	pq.Release()
@@ -730,5 +735,33 @@ func TestFailingCacheWritesWarnOnce(t *testing.T) {
 	b, _ := json.Marshal(out.Points[0].Out.Hosts)
 	if !bytes.Equal(a, b) {
 		t.Fatal("scores differ when the cache fails")
+	}
+}
+
+// scores.csv and scores.parquet carry each sweep axis as a column, typed
+// in Parquet.
+func TestScoresSweepColumns(t *testing.T) {
+	spec := writeSpec(t, smallSpec)
+	_, dir := runSpec(t, spec, []string{"sweep.window.size=[5, 10]", "sweep.model.kind=[gaussian, categorical]", "model.n_iter=1"}, Options{})
+	rows := readCSV(t, filepath.Join(dir, "scores.csv"))
+	if got := strings.Join(rows[0][:4], ","); got != "point,window.size,model.kind,host" {
+		t.Errorf("scores.csv header starts %s", got)
+	}
+	if r := rows[1]; r[1] != "5" || r[2] != "gaussian" {
+		t.Errorf("first row %v", r)
+	}
+	pq, err := cache.ReadParquet(filepath.Join(dir, "scores.parquet"), memory.NewGoAllocator())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pq.Release()
+	if f := pq.Schema().Field(1); f.Name != "window.size" || f.Type.ID() != arrow.INT64 {
+		t.Errorf("parquet field 1 = %v", f)
+	}
+	if f := pq.Schema().Field(2); f.Name != "model.kind" || f.Type.ID() != arrow.STRING {
+		t.Errorf("parquet field 2 = %v", f)
+	}
+	if pq.Column(1).(*array.Int64).Value(0) != 5 {
+		t.Errorf("window.size of row 0 = %v", pq.Column(1))
 	}
 }

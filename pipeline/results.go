@@ -23,8 +23,10 @@ import (
 // Version is botprof's version, recorded in every manifest.
 const Version = "0.1.0"
 
-// FormatVersion is the version of the results-folder layout.
-const FormatVersion = 1
+// FormatVersion is the version of the results-folder layout. 2: scores
+// carry a column per sweep axis and a role column; the profiled host's
+// class is infected.
+const FormatVersion = 2
 
 // WriteResults writes the run's files into dir (made by NewRunDir).
 func WriteResults(dir, runID string, out *Outcome) error {
@@ -59,8 +61,9 @@ func writeJSONFile(path string, v any) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// ScoreColumns is the header of scores.csv.
-var ScoreColumns = []string{"point", "host", "class", "status", "flows", "windows", "viterbi", "loglik", "loglik_per_window"}
+// ScoreColumns is the header of scores.csv after the point and sweep-axis
+// columns.
+var ScoreColumns = []string{"host", "class", "role", "status", "flows", "windows", "viterbi", "loglik", "loglik_per_window"}
 
 func fmtFloat(v *float64) string {
 	if v == nil || math.IsNaN(*v) {
@@ -69,23 +72,79 @@ func fmtFloat(v *float64) string {
 	return strconv.FormatFloat(*v, 'g', -1, 64)
 }
 
+// axisType is the Arrow type of a sweep axis's column in scores.parquet:
+// int64 when every value is an integer, float64 when every value is a
+// number, boolean when every value is true or false, else utf8.
+func axisType(values []string) arrow.DataType {
+	all := func(ok func(string) bool) bool {
+		for _, v := range values {
+			if !ok(v) {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case all(func(v string) bool { _, err := strconv.ParseInt(v, 10, 64); return err == nil }):
+		return arrow.PrimitiveTypes.Int64
+	case all(func(v string) bool { _, err := strconv.ParseFloat(v, 64); return err == nil }):
+		return arrow.PrimitiveTypes.Float64
+	case all(func(v string) bool { return v == "true" || v == "false" }):
+		return arrow.FixedWidthTypes.Boolean
+	}
+	return arrow.BinaryTypes.String
+}
+
+// appendAxis appends a sweep value to its typed column.
+func appendAxis(b array.Builder, v string) {
+	switch b := b.(type) {
+	case *array.Int64Builder:
+		x, _ := strconv.ParseInt(v, 10, 64)
+		b.Append(x)
+	case *array.Float64Builder:
+		x, _ := strconv.ParseFloat(v, 64)
+		b.Append(x)
+	case *array.BooleanBuilder:
+		b.Append(v == "true")
+	case *array.StringBuilder:
+		b.Append(v)
+	}
+}
+
+// scoreRole splits the evaluate stage's class "profile": the profiled host
+// is an infected host whose role is profile (the others' role is scored).
+func scoreRole(class string) (string, string) {
+	if class == "profile" {
+		return "infected", "profile"
+	}
+	return class, "scored"
+}
+
 func writeScores(dir string, out *Outcome) error {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write(ScoreColumns)
+	fields := []arrow.Field{{Name: "point", Type: arrow.BinaryTypes.String}}
+	header := []string{"point"}
+	for _, ax := range out.Plan.Sweep {
+		fields = append(fields, arrow.Field{Name: ax.Key, Type: axisType(ax.Values)})
+		header = append(header, ax.Key)
+	}
+	header = append(header, ScoreColumns...)
+	w.Write(header)
+	nax := len(out.Plan.Sweep)
+	fields = append(fields,
+		arrow.Field{Name: "host", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "class", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "role", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "status", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "flows", Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: "windows", Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: "viterbi", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		arrow.Field{Name: "loglik", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		arrow.Field{Name: "loglik_per_window", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	)
 	mem := memory.NewGoAllocator()
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "point", Type: arrow.BinaryTypes.String},
-		{Name: "host", Type: arrow.BinaryTypes.String},
-		{Name: "class", Type: arrow.BinaryTypes.String},
-		{Name: "status", Type: arrow.BinaryTypes.String},
-		{Name: "flows", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "windows", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "viterbi", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		{Name: "loglik", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		{Name: "loglik_per_window", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	}, nil)
-	rb := array.NewRecordBuilder(mem, schema)
+	rb := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
 	defer rb.Release()
 	addF := func(i int, v *float64) {
 		fb := rb.Field(i).(*array.Float64Builder)
@@ -100,17 +159,26 @@ func writeScores(dir string, out *Outcome) error {
 			continue
 		}
 		for _, h := range p.Out.Hosts {
-			w.Write([]string{p.Point.Name, h.Host, h.Class, h.Status, strconv.Itoa(h.Flows), strconv.Itoa(h.Windows),
-				fmtFloat(h.Viterbi), fmtFloat(h.LogLik), fmtFloat(h.LogLikPerWindow)})
+			class, role := scoreRole(h.Class)
+			row := []string{p.Point.Name}
 			rb.Field(0).(*array.StringBuilder).Append(p.Point.Name)
-			rb.Field(1).(*array.StringBuilder).Append(h.Host)
-			rb.Field(2).(*array.StringBuilder).Append(h.Class)
-			rb.Field(3).(*array.StringBuilder).Append(h.Status)
-			rb.Field(4).(*array.Int64Builder).Append(int64(h.Flows))
-			rb.Field(5).(*array.Int64Builder).Append(int64(h.Windows))
-			addF(6, h.Viterbi)
-			addF(7, h.LogLik)
-			addF(8, h.LogLikPerWindow)
+			for i, ax := range out.Plan.Sweep {
+				v := p.Point.Params[ax.Key]
+				row = append(row, v)
+				appendAxis(rb.Field(1+i), v)
+			}
+			w.Write(append(row, h.Host, class, role, h.Status, strconv.Itoa(h.Flows), strconv.Itoa(h.Windows),
+				fmtFloat(h.Viterbi), fmtFloat(h.LogLik), fmtFloat(h.LogLikPerWindow)))
+			k := 1 + nax
+			rb.Field(k).(*array.StringBuilder).Append(h.Host)
+			rb.Field(k + 1).(*array.StringBuilder).Append(class)
+			rb.Field(k + 2).(*array.StringBuilder).Append(role)
+			rb.Field(k + 3).(*array.StringBuilder).Append(h.Status)
+			rb.Field(k + 4).(*array.Int64Builder).Append(int64(h.Flows))
+			rb.Field(k + 5).(*array.Int64Builder).Append(int64(h.Windows))
+			addF(k+6, h.Viterbi)
+			addF(k+7, h.LogLik)
+			addF(k+8, h.LogLikPerWindow)
 		}
 	}
 	w.Flush()

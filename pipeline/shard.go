@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math/bits"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -11,12 +13,12 @@ import (
 
 // Shard selects the points of a sweep one task of a job array computes:
 // the Index-th of Count contiguous blocks of the expanded sweep (its point
-// order is stable for a spec and its overrides), as equal in size as they
-// can be. Contiguous rather than every Count-th point: consecutive points
-// share their leading sweep values (all points of window.size=5 come
-// first), hence their load, discretize and window stages, which a task
-// then computes once instead of every task computing all of them. The
-// zero Shard selects every point.
+// order is stable for a spec and its overrides), cut so that the blocks'
+// expected costs (PointCost) are as equal as they can be. Contiguous
+// rather than every Count-th point: consecutive points share their leading
+// sweep values (all points of window.size=5 come first), hence their load,
+// discretize and window stages, which a task then computes once instead of
+// every task computing all of them. The zero Shard selects every point.
 type Shard struct {
 	Index, Count int
 }
@@ -24,22 +26,109 @@ type Shard struct {
 // All reports whether s selects every point.
 func (s Shard) All() bool { return s.Count <= 1 }
 
-// blockStart is the first point index of block k of count over n points.
-func blockStart(k, count, n int) int { return k * n / count }
+// Cost model constants, fitted to the per-stage seconds of
+// experiments/sweep.yaml run with --jobs 1 (train and evaluate of the 9
+// window.size × model.states cells): a point costs about pointOverhead
+// plus, per pass over the data, K·(K+E) per observation, where the
+// training does n_iter × restarts passes and scoring about evalPasses.
+const (
+	costScale     = 1000 // per-observation units per flow, so stride divides exactly enough
+	pointOverhead = 600 * costScale
+	evalPasses    = 4
+	maxPointCost  = 1 << 40 // keeps a sweep's total far from overflowing int64
+)
 
-// Owns reports whether point index i of n belongs to s.
-func (s Shard) Owns(i, n int) bool {
-	return s.All() || (blockStart(s.Index, s.Count, n) <= i && i < blockStart(s.Index+1, s.Count, n))
+// PointCost is the expected cost of computing the point with spec s, in
+// arbitrary units that only compare points of one sweep (they share data
+// and hosts). The forward-backward pass over T observations with K states
+// and E emission terms per state costs T·K·(K+E): a gaussian on rows sees
+// one size-dimensional row per window start (T = flows/stride, E = size,
+// or size² for full and tied covariances); a model on sequences sees every
+// window's codes (T = size·flows/stride, E = 1); time windows (window.span)
+// hold every flow once (T = flows, E = 1). A Markov chain costs two passes
+// of one term per observation (count, score). An HMM point trains for up to
+// n_iter passes per restart and scores in about evalPasses more, plus a
+// fixed pointOverhead (scoring bookkeeping, stage I/O). On
+// experiments/sweep.yaml each of the 9 cells' measured train + evaluate
+// seconds is within 0.8–1.3 times the model's share of the total.
+func PointCost(s *Spec) int64 {
+	m := s.Model
+	k := int64(max(m.States, 1))
+	size := int64(max(s.Window.Size, 1))
+	stride := int64(max(s.Window.Stride, 1))
+	obs, e := int64(1), size // rows
+	switch {
+	case s.Window.Span != "":
+		obs, e, stride = 1, 1, 1 // time windows: every flow in one window
+	case m.ModelInput() == "sequences":
+		obs, e = size, 1
+	case m.Covariance == "full" || m.Covariance == "tied":
+		e = size * size
+	}
+	passes := int64(max(m.NIter, 1))*int64(max(m.Restarts, 1)) + evalPasses
+	if m.Kind == "markov" {
+		passes, k, e = 2, 1, 0 // counts transitions once, scores once
+	}
+	cost := pointOverhead + sat(sat(sat(passes, k), k+e), obs*costScale)/stride
+	return min(cost, maxPointCost)
 }
 
-// ShardOf returns the index of the shard of count that owns point i of n.
-func ShardOf(i, n, count int) int {
-	for k := 0; k < count; k++ {
-		if i < blockStart(k+1, count, n) {
-			return k
-		}
+// sat multiplies non-negative a and b, saturating at maxPointCost.
+func sat(a, b int64) int64 {
+	if a != 0 && b > maxPointCost/a {
+		return maxPointCost
 	}
-	return count - 1
+	return a * b
+}
+
+// ShardBounds cuts the plan's points into count contiguous blocks of about
+// equal expected cost: shard k owns points [b[k], b[k+1]) of the returned
+// count+1 bounds. Block k ends where the running cost total comes closest
+// to k/count of the whole (ties to the earlier point), so no block costs
+// more than the mean plus the dearest point, and the cut depends only on
+// the plan: every task of an array computes the same one.
+func (p *Plan) ShardBounds(count int) []int {
+	costs := make([]int64, len(p.Points))
+	for i := range p.Points {
+		costs[i] = PointCost(&p.Points[i].Spec)
+	}
+	return costBounds(costs, count)
+}
+
+// costBounds is ShardBounds on a list of point costs.
+func costBounds(costs []int64, count int) []int {
+	count = max(count, 1)
+	prefix := make([]int64, len(costs)+1) // prefix[j]: cost of points before j
+	for i, c := range costs {
+		prefix[i+1] = prefix[i] + c
+	}
+	total := prefix[len(costs)]
+	b := make([]int, count+1)
+	j := 0
+	for k := 1; k < count; k++ {
+		// target = k·total/count, exactly, in 128 bits.
+		hi, lo := bits.Mul64(uint64(k), uint64(total))
+		target, _ := bits.Div64(hi, lo, uint64(count))
+		for j < len(costs) && uint64(prefix[j+1]) <= target {
+			j++
+		}
+		// prefix[j] ≤ target < prefix[j+1]: cut at j or j+1, whichever is closer.
+		if j < len(costs) && uint64(prefix[j+1])-target < target-uint64(prefix[j]) {
+			b[k] = j + 1
+		} else {
+			b[k] = j
+		}
+		b[k] = max(b[k], b[k-1])
+	}
+	b[count] = len(costs)
+	return b
+}
+
+// ShardOf returns the index of the shard of count that owns point i,
+// given the plan's ShardBounds(count).
+func ShardOf(bounds []int, i int) int {
+	k := sort.SearchInts(bounds[1:], i+1) // first k with bounds[k+1] > i
+	return min(k, len(bounds)-2)
 }
 
 func (s Shard) String() string {
@@ -89,13 +178,9 @@ func (p *Plan) Shard(s Shard) *Plan {
 	if s.All() {
 		return p
 	}
+	b := p.ShardBounds(s.Count)
 	q := *p
-	q.Points = nil
-	for i, pt := range p.Points {
-		if s.Owns(i, len(p.Points)) {
-			q.Points = append(q.Points, pt)
-		}
-	}
+	q.Points = append([]Point(nil), p.Points[b[s.Index]:b[s.Index+1]]...)
 	return &q
 }
 

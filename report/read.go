@@ -179,6 +179,11 @@ func readScores(path string) (map[string][]HostScore, error) {
 		}
 		h := HostScore{Host: get(rec, "host"), Class: get(rec, "class"), Status: get(rec, "status"),
 			Flows: get(rec, "flows"), Windows: get(rec, "windows"), Scores: map[string]float64{}}
+		if get(rec, "role") == "profile" {
+			// Reports mark the profiled host by its role (its class is
+			// infected since results format 2; before, it was "profile").
+			h.Class = "profile"
+		}
 		for _, k := range scoreKinds {
 			s := get(rec, k)
 			if s == "" {

@@ -81,7 +81,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the stage cache")
 	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	fs.StringVar(&o.trace, "trace", "", "write a Go execution trace of the run to this file (go tool trace)")
-	fs.StringVar(&o.shard, "shard", "", "compute only shard i/n of the sweep's points (the i-th of n contiguous blocks of the sweep order) into the stage cache, write no results folder; auto: from $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT or $JOB_COMPLETION_INDEX/$BOTPROF_SHARDS")
+	fs.StringVar(&o.shard, "shard", "", "compute only shard i/n of the sweep's points (the i-th of n contiguous blocks of the sweep order, of about equal expected cost) into the stage cache, write no results folder; auto: from $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT or $JOB_COMPLETION_INDEX/$BOTPROF_SHARDS")
 	fs.IntVar(&o.maxPts, "max-points", pipeline.DefaultMaxPoints, "refuse a sweep of more points than this (0: no limit)")
 	fs.BoolVar(&o.cached, "require-cached", false, "collect only: fail (listing the missing points) unless every point's result is already in the stage cache")
 	fs.Usage = func() {

@@ -28,7 +28,7 @@ func runSlurm(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var o slurmOptions
 	fs := flag.NewFlagSet("botprof slurm", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	fs.IntVar(&o.shards, "shards", 0, "array tasks; task i computes the i-th of N contiguous blocks of the sweep's points (required)")
+	fs.IntVar(&o.shards, "shards", 0, "array tasks; task i computes the i-th of N contiguous, cost-balanced blocks of the sweep's points (required)")
 	fs.IntVar(&o.cpus, "cpus-per-task", 1, "CPUs per task (sbatch --cpus-per-task; the task runs that many points at once)")
 	fs.StringVar(&o.partition, "partition", "", "sbatch --partition")
 	fs.StringVar(&o.limit, "time", "", "sbatch --time, e.g. 1:00:00")
@@ -69,9 +69,10 @@ func runSlurm(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		missing := map[int]int{}
+		bounds := plan.ShardBounds(o.shards)
 		for _, p := range st {
 			if !p.Cached {
-				missing[pipeline.ShardOf(p.Index, len(st), o.shards)]++
+				missing[pipeline.ShardOf(bounds, p.Index)]++
 			}
 		}
 		for i := 0; i < o.shards; i++ {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -385,17 +386,55 @@ func checkClean(t *testing.T, c *Cache, entries int) {
 	}
 }
 
-const helperEnv = "BOTPROF_CACHE_TEST_HELPER"
+const (
+	helperEnv  = "BOTPROF_CACHE_TEST_HELPER" // the cache directory
+	helperID   = "BOTPROF_CACHE_TEST_ID"     // 0 or 1: which of the two processes
+	raceRounds = 100
+)
 
-// TestConcurrentProcesses runs two copies of this test binary that put and
-// get the same keys in one cache directory.
+// raceFiles is what process id writes for the entry of round: 256 KiB, so
+// that the two writers' files are being written at the same time, and
+// different per writer, so that an entry mixing the two is detected.
+func raceFiles(id, round int) map[string][]byte {
+	tag := fmt.Sprintf("writer %d round %d\n", id, round)
+	return map[string][]byte{
+		"codes.arrow":  bytes.Repeat([]byte(tag), 256<<10/len(tag)),
+		"mapping.json": []byte(`{"writer": ` + fmt.Sprint(id) + "}\n"),
+	}
+}
+
+// writerOf returns which process's files the entry holds, or an error if
+// they are neither's whole files.
+func writerOf(e *Entry, round int) (int, error) {
+	for id := range 2 {
+		same := true
+		for name, want := range raceFiles(id, round) {
+			got, err := e.ReadFile(name)
+			if err != nil {
+				return 0, err
+			}
+			same = same && bytes.Equal(got, want)
+		}
+		if same {
+			return id, nil
+		}
+	}
+	return 0, fmt.Errorf("round %d: entry holds neither writer's files", round)
+}
+
+// TestConcurrentProcesses runs two copies of this test binary that, in
+// lock step for raceRounds rounds, Put the same key into one cache
+// directory at the same moment and Get it back. Both Puts must succeed,
+// both Gets must see one writer's whole entry (the same one), and
+// afterwards the cache holds raceRounds valid entries and no temporary
+// directories.
 func TestConcurrentProcesses(t *testing.T) {
 	dir := t.TempDir()
 	cmds := make([]*exec.Cmd, 2)
 	outs := make([]bytes.Buffer, 2)
 	for i := range cmds {
-		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-		cmds[i].Env = append(os.Environ(), helperEnv+"="+dir)
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.v")
+		cmds[i].Env = append(os.Environ(), helperEnv+"="+dir, fmt.Sprintf("%s=%d", helperID, i))
 		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
 		if err := cmds[i].Start(); err != nil {
 			t.Fatal(err)
@@ -406,35 +445,83 @@ func TestConcurrentProcesses(t *testing.T) {
 			t.Errorf("process %d: %v\n%s", i, err, outs[i].Bytes())
 		}
 	}
-	c, err := Open(dir)
+	if t.Failed() {
+		return
+	}
+	c, err := Open(filepath.Join(dir, "cache"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkClean(t, c, 8)
+	checkClean(t, c, raceRounds)
+	wins := [2]int{}
+	for round := range raceRounds {
+		k := testKey(t, "window", round)
+		e, reason := c.Get(k)
+		if e == nil {
+			t.Fatalf("round %d: %s", round, reason)
+		}
+		id, err := writerOf(e, round)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wins[id]++
+	}
+	// Which process wins a round is up to the scheduler; both usually do.
+	t.Logf("%d rounds: process 0 placed %d entries, process 1 placed %d", raceRounds, wins[0], wins[1])
 }
 
-// TestHelperProcess is the child side of TestConcurrentProcesses.
+// TestHelperProcess is the child side of TestConcurrentProcesses. The two
+// processes meet at a file barrier before each round's Put.
 func TestHelperProcess(t *testing.T) {
 	dir := os.Getenv(helperEnv)
 	if dir == "" {
 		t.Skip("helper process for TestConcurrentProcesses")
 	}
-	c, err := Open(dir)
+	id, err := strconv.Atoi(os.Getenv(helperID))
+	if err != nil || id < 0 || id > 1 {
+		t.Fatalf("%s=%q", helperID, os.Getenv(helperID))
+	}
+	c, err := Open(filepath.Join(dir, "cache"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for round := range 3 {
-		for size := range 8 {
-			k := testKey(t, "window", size)
-			if e, _ := c.Get(k); e != nil {
-				continue
-			}
-			if err := c.Put(k, testFiles()); err != nil {
-				t.Fatalf("round %d: %v", round, err)
-			}
-			if e, reason := c.Get(k); e == nil {
-				t.Fatalf("round %d: Get after Put: %s", round, reason)
-			}
+	barrier := filepath.Join(dir, "barrier")
+	if err := os.MkdirAll(barrier, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for round := range raceRounds {
+		arrive(t, barrier, id, round)
+		k := testKey(t, "window", round)
+		files := map[string]WriteFunc{}
+		for name, b := range raceFiles(id, round) {
+			files[name] = bytesFile(b)
+		}
+		if err := c.Put(k, files); err != nil {
+			t.Fatalf("round %d: Put: %v", round, err)
+		}
+		e, reason := c.Get(k)
+		if e == nil {
+			t.Fatalf("round %d: Get after Put: %s", round, reason)
+		}
+		if _, err := writerOf(e, round); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// arrive marks process id as at round's barrier and waits for the other.
+func arrive(t *testing.T, dir string, id, round int) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d-%d", round, id)), nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, fmt.Sprintf("%d-%d", round, 1-id))
+	for start := time.Now(); ; time.Sleep(100 * time.Microsecond) {
+		if _, err := os.Stat(other); err == nil {
+			return
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("round %d: the other process did not arrive within a minute", round)
 		}
 	}
 }
