@@ -88,6 +88,9 @@ func paramsOf(s *Spec) *stageParams {
 	if d := s.Evaluate.Decision.Decision(); d.Enabled() {
 		sp.evaluate.Decision = d
 	}
+	if n := s.Evaluate.Normalize; n != evaluate.NormalizeNone {
+		sp.evaluate.Normalize = n // none is the default: the same key
+	}
 	for _, h := range hostOrder(s) {
 		sp.evaluate.Hosts = append(sp.evaluate.Hosts, evaluate.HostSpec{Host: h, Class: hostClass(s, h)})
 	}

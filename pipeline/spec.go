@@ -186,6 +186,9 @@ type EvaluateSpec struct {
 	// Decision adds a confusion matrix (see evaluate.Decision).
 	Decision DecisionSpec `yaml:"decision" json:"decision"`
 	Select   string       `yaml:"select" json:"select,omitempty" help:"auc_host | auc_window | train_loglik | f1: the metric that picks the best point in summary.md, figures and botprof ls (median over seeds; f1 needs evaluate.decision); it changes no result [default auc_host]"`
+
+	// Normalize divides scores (see evaluate.Params.Normalize).
+	Normalize string `yaml:"normalize" json:"normalize,omitempty" help:"none (default: sums, today's scores) | per_window (a host's viterbi and loglik ÷ its windows) | per_flow (÷ the codes its windows hold, a flow in two windows counted twice; each window's score ÷ its codes, for the window ROC); loglik_per_window stays loglik ÷ windows"`
 }
 
 // DecisionSpec is evaluate.decision: a rule that calls hosts infected.

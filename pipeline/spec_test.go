@@ -362,20 +362,8 @@ func TestDecisionSpec(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", tc.set, err, tc.want)
 		}
 	}
-	keys := func(sets ...string) stageKeys {
-		plan, err := LoadPlan("../experiments/default.yaml", sets)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
-		k, err := r.keysOf(&plan.Points[0].Spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	none, named := keys(), keys("evaluate.decision.rule=none")
-	fpr, fixed := keys("evaluate.decision={rule: fpr, value: 0.1}"), keys("evaluate.decision={rule: fixed, value: -5}")
+	none, named := defaultKeys(t), defaultKeys(t, "evaluate.decision.rule=none")
+	fpr, fixed := defaultKeys(t, "evaluate.decision={rule: fpr, value: 0.1}"), defaultKeys(t, "evaluate.decision={rule: fixed, value: -5}")
 	if none.evaluate.ID != named.evaluate.ID {
 		t.Error("rule: none changed the evaluate key")
 	}

@@ -261,6 +261,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		v.fail("model.symbols", "must not be negative, got %d", m.Symbols)
 	}
 	oneOf("evaluate.score", s.Evaluate.Score, ScoreKinds...)
+	oneOf("evaluate.normalize", s.Evaluate.Normalize, "", "none", "per_window", "per_flow")
 	oneOf("evaluate.select", s.Evaluate.Select, "", "auc_host", "auc_window", "train_loglik", "f1")
 	if s.Evaluate.Select == "f1" && !s.Evaluate.Decision.Decision().Enabled() {
 		v.fail("evaluate.select", "f1 comes from a decision rule: set evaluate.decision")

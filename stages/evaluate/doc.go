@@ -12,6 +12,12 @@
 // whose sum is the host's loglik; with sequences input (each window its own
 // sequence) its log-likelihood.
 //
+// Params.Normalize divides these: none (the default) keeps the sums;
+// per_window divides a host's viterbi and loglik by its windows; per_flow
+// divides them by the codes its windows hold, and every window's score by
+// its own codes, so that windows of different lengths (time windows) are
+// compared per symbol. loglik_per_window is not normalised again.
+//
 // The metrics are pure functions (ROC, AUC, Margin, TPRAtFPR0, Downsample,
 // Spearman) so that reports can reuse them.
 package evaluate

@@ -24,6 +24,17 @@ const (
 // Kinds lists the score kinds in output order.
 var Kinds = []string{ScoreViterbi, ScoreLogLik, ScoreLogLikPerWindow}
 
+// Normalisations: what a host's viterbi and loglik and a window's score
+// are divided by (see Params.Normalize).
+const (
+	NormalizeNone      = "none"
+	NormalizePerWindow = "per_window"
+	NormalizePerFlow   = "per_flow"
+)
+
+// Normalizations lists the normalisations; "" is NormalizeNone.
+var Normalizations = []string{NormalizeNone, NormalizePerWindow, NormalizePerFlow}
+
 // Inputs: how a host's windows are given to the model.
 const (
 	// InputRows and InputSequences are the model inputs (train.Inputs).
@@ -62,6 +73,12 @@ type Params struct {
 	// Decision, when its Rule is set, adds a confusion matrix of the
 	// primary score to the metrics (see Decision).
 	Decision Decision `json:"decision,omitzero" yaml:"decision"`
+	// Normalize divides scores by what they cover: "" or "none" (sums, the
+	// default), "per_window" (a host's viterbi and loglik by its windows)
+	// or "per_flow" (a host's viterbi and loglik by the codes its windows
+	// hold, and every window's score by its codes). loglik_per_window is
+	// loglik / windows before any normalisation.
+	Normalize string `json:"normalize,omitempty" yaml:"normalize"`
 	// Hosts are the hosts to score, with their classes, in output order.
 	Hosts []HostSpec `json:"hosts" yaml:"hosts"`
 }
@@ -85,6 +102,9 @@ func (p Params) Validate() error {
 	}
 	if p.Input != InputRows && p.Input != InputSequences {
 		errs = append(errs, fmt.Errorf("stage evaluate: input %q: want %q or %q", p.Input, InputRows, InputSequences))
+	}
+	if p.Normalize != "" && !slices.Contains(Normalizations, p.Normalize) {
+		errs = append(errs, fmt.Errorf("stage evaluate: normalize %q: want one of %q", p.Normalize, Normalizations))
 	}
 	if p.Workers < 0 {
 		errs = append(errs, fmt.Errorf("stage evaluate: workers %d, must be ≥ 0", p.Workers))
@@ -183,6 +203,9 @@ func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 			var buf []float64 // one host's model input, reused
 			for i := range jobs {
 				res.Hosts[i], buf, errs[i] = scoreHost(m, hws[i], hosts[i], p.Input, buf)
+				if errs[i] == nil {
+					normalize(&res.Hosts[i], hws[i], p.Normalize)
+				}
 			}
 		}()
 	}
@@ -278,6 +301,30 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, bu
 	}
 	hs.LogLikPerWindow = hs.LogLik / float64(hw.Count)
 	return hs, buf, nil
+}
+
+// normalize divides hs's viterbi and loglik, and with per_flow its window
+// scores, as Params.Normalize says. A code is counted once per window that
+// holds it: with overlapping windows (stride < size) a flow counts more
+// than once, so per_flow is the mean score of a scored code.
+func normalize(hs *HostScore, hw *window.HostWindows, how string) {
+	if hs.Status != StatusOK {
+		return
+	}
+	switch how {
+	case NormalizePerWindow:
+		hs.Viterbi /= float64(hw.Count)
+		hs.LogLik /= float64(hw.Count)
+	case NormalizePerFlow:
+		codes := 0
+		for i := range hs.WindowScores {
+			n := len(hw.Window(i))
+			codes += n
+			hs.WindowScores[i] /= float64(n)
+		}
+		hs.Viterbi /= float64(codes)
+		hs.LogLik /= float64(codes)
+	}
 }
 
 func sum(x []float64) float64 {
