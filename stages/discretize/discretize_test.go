@@ -468,7 +468,7 @@ func TestFeatureVariants(t *testing.T) {
 	}
 	_, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: []Feature{{Column: "proto", Kind: KindCategory,
 		Categories: []string{"TCP", "UDP"}}}, Profile: "A", Hosts: []string{"B"}})
-	if err == nil || !strings.Contains(err.Error(), `line 6: proto "ICMP" is not in the categories [TCP UDP]`) {
+	if err == nil || !strings.Contains(err.Error(), `host B, line 6: proto "ICMP" is not in the categories [TCP UDP]`) {
 		t.Errorf("unseen error: %v", err)
 	}
 }
