@@ -598,8 +598,9 @@ func factorizeInts[T int32 | int64](t *catTable, xs []T, a arrow.Array) {
 
 // fixedTable encodes a category feature with a table given in the spec:
 // value k of feat.Categories has digit k; a value outside it is an error
-// (naming the first such flow's host and line, in output order), the extra digit len(Categories), or was dropped before
-// (Run removes such rows first).
+// (naming the first such flow's host and line, in output order), the
+// extra digit len(Categories), or was dropped before (Run removes such
+// rows first).
 func (in *input) fixedTable(f int, feat Feature, idx []int, cat catColumn, fm FeatureMap, e *encoder) (FeatureMap, *encoder, error) {
 	pos := map[string]int32{}
 	for k, c := range feat.Categories {
