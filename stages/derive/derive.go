@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -219,6 +220,11 @@ func compute(rec arrow.RecordBatch, name string) ([]float64, error) {
 	out := make([]float64, len(a))
 	for i := range out {
 		out[i] = divide(a[i], b[i], u)
+		if math.IsInf(out[i], 0) {
+			// A subnormal denominator (e.g. a duration of 1e-310 s): no
+			// cut point or k-means centre could hold it.
+			return nil, fmt.Errorf("line %d: %s / %s = %v / %v overflows a float64", lineOf(rec, i), num, den, a[i], b[i])
+		}
 	}
 	return out, nil
 }

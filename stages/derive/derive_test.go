@@ -102,6 +102,22 @@ func TestDeriveErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "line 4: src_bytes is null") {
 		t.Errorf("null operand: %v", err)
 	}
+	// 400 bytes in 1e-310 s is more bytes per second than a float64 holds.
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).Append(9)
+	b.Field(1).(*array.TimestampBuilder).Append(0)
+	b.Field(2).(*array.Float64Builder).Append(1e-310)
+	b.Field(3).(*array.StringBuilder).Append("A")
+	b.Field(4).(*array.Int64Builder).Append(1)
+	b.Field(5).(*array.Int64Builder).Append(400)
+	b.Field(6).(*array.Int64Builder).Append(200)
+	tiny := b.NewRecordBatch()
+	defer tiny.Release()
+	if _, err := Run(context.Background(), Input{Mem: mem, Flows: tiny}, Params{Columns: []string{BytesPerSecond}}); err == nil ||
+		!strings.Contains(err.Error(), "line 9: bytes / duration = 400 / 1e-310 overflows a float64") {
+		t.Errorf("overflow: %v", err)
+	}
 	for _, c := range []string{"bytes_per_flow", Ratio("proto", "bytes"), "ratio(bytes)", Ratio("line", "bytes")} {
 		if err := (Params{Columns: []string{c}}).Validate(); err == nil {
 			t.Errorf("%s: no error", c)

@@ -12,7 +12,8 @@
 // one unit of its column (1 for counts such as packets and bytes, 1 µs
 // for duration, whose resolution in CTU-13 files is a microsecond), so a
 // one-packet flow of duration 0 sending 60 bytes has 6e7 bytes per second.
-// A null operand is an error naming the line.
+// A null operand, and a quotient too large for a float64 (a subnormal
+// denominator), are errors naming the line.
 //
 // The columns are float64, computed in one pass over the rows; the
 // pipeline runs the step inside the discretize stage (its features name

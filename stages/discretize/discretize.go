@@ -101,8 +101,8 @@ func numericKind(kind string) bool {
 }
 
 // Version is the version of the stage's output for the same Params and
-// input: part of its cache key.
-const Version = 1
+// input: part of its cache key. 2: Mapping.FitHosts.
+const Version = 2
 
 // Input is the stage's input: the flows of the hosts (line, start_time,
 // src_addr naming the host, the feature columns).
@@ -316,6 +316,10 @@ type Mapping struct {
 	Features []FeatureMap `json:"features"`
 	Compat   string       `json:"compat"`
 	FitOn    string       `json:"fit_on"`
+	// FitHosts are the hosts whose flows the cuts and tables were fitted
+	// on under FitOn profile (Profile and MoreProfiles: the profiled
+	// hosts, or a spec's fit_on host list or fit_host); empty under all.
+	FitHosts []string `json:"fit_hosts,omitempty"`
 	// Symbols is the number of distinct codes the model must accept.
 	Symbols int `json:"symbols"`
 	// Dropped counts the flows removed for a category value outside a
@@ -497,6 +501,9 @@ func Run(ctx context.Context, input Input, p Params) (*Result, error) {
 	<-catsDone
 
 	m := Mapping{Compat: p.Compat, FitOn: p.fitOn(), Features: make([]FeatureMap, len(p.Features)), Dropped: dropped}
+	if m.FitOn == FitProfile {
+		m.FitHosts = p.profiles()
+	}
 	digits := make([]*encoder, len(p.Features))
 	for f, feat := range p.Features {
 		fm, d, err := in.fit(f, feat, idx, len(fit), p.Compat, cats[f])

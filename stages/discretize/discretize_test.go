@@ -71,6 +71,7 @@ func TestRunDefault(t *testing.T) {
 	for _, tc := range []struct {
 		fitOn   string
 		more    []string // MoreProfiles
+		fitted  []string // Mapping.FitHosts
 		cut     float64
 		cats    []string
 		codes   []int32
@@ -78,11 +79,11 @@ func TestRunDefault(t *testing.T) {
 	}{
 		// A's bytes 100 200 300 400: h = 1.5, cut = 250. Digits: TCP 0, UDP 1,
 		// unseen 2; code = proto·2 + bin.
-		{FitProfile, nil, 250, []string{"TCP", "UDP"}, []int32{3, 0, 1, 0, 5, 2}, 6},
+		{FitProfile, nil, []string{"A"}, 250, []string{"TCP", "UDP"}, []int32{3, 0, 1, 0, 5, 2}, 6},
 		// A and B: 50 100 200 250 300 400: h = 2.5, cut = 225. ICMP 0, TCP 1, UDP 2, unseen 3.
-		{FitAll, nil, 225, []string{"ICMP", "TCP", "UDP"}, []int32{5, 2, 3, 2, 1, 4}, 8},
+		{FitAll, nil, nil, 225, []string{"ICMP", "TCP", "UDP"}, []int32{5, 2, 3, 2, 1, 4}, 8},
 		// Two profiled hosts, A and B: fitted on both, as fit_on all here.
-		{FitProfile, []string{"B", "A"}, 225, []string{"ICMP", "TCP", "UDP"}, []int32{5, 2, 3, 2, 1, 4}, 8},
+		{FitProfile, []string{"B", "A"}, []string{"A", "B"}, 225, []string{"ICMP", "TCP", "UDP"}, []int32{5, 2, 3, 2, 1, 4}, 8},
 	} {
 		t.Run(tc.fitOn+strings.Join(tc.more, ","), func(t *testing.T) {
 			res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: feats, FitOn: tc.fitOn, Profile: "A", MoreProfiles: tc.more,
@@ -101,7 +102,7 @@ func TestRunDefault(t *testing.T) {
 			if !reflect.DeepEqual(res.Hosts, wantHosts) {
 				t.Errorf("hosts %v, want %v", res.Hosts, wantHosts)
 			}
-			want := Mapping{Compat: "", FitOn: tc.fitOn, Symbols: tc.symbols, Features: []FeatureMap{
+			want := Mapping{Compat: "", FitOn: tc.fitOn, FitHosts: tc.fitted, Symbols: tc.symbols, Features: []FeatureMap{
 				{Column: "proto", Kind: KindCategory, Categories: tc.cats, Size: len(tc.cats) + 1},
 				{Column: "bytes", Kind: KindPercentile, Percentiles: []float64{50}, Cuts: []float64{tc.cut}, Size: 2},
 			}}
@@ -468,7 +469,7 @@ func TestFeatureVariants(t *testing.T) {
 	}
 	_, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Features: []Feature{{Column: "proto", Kind: KindCategory,
 		Categories: []string{"TCP", "UDP"}}}, Profile: "A", Hosts: []string{"B"}})
-	if err == nil || !strings.Contains(err.Error(), `line 6: proto "ICMP" is not in the categories [TCP UDP]`) {
+	if err == nil || !strings.Contains(err.Error(), `host B, line 6: proto "ICMP" is not in the categories [TCP UDP]`) {
 		t.Errorf("unseen error: %v", err)
 	}
 }

@@ -2,11 +2,22 @@
 // → window → train → evaluate): it turns every flow of the listed hosts into
 // one integer symbol, the flow code.
 //
-// Each feature maps a flow to a digit v_f in [0, |M_f|): a percentile
-// feature bins a numeric column by cut points fitted on the profiled host
-// (or on all listed hosts), a category feature looks a column's value up in
-// a fitted table. The digits are combined by the mixed-radix rule of the
-// notebook the project starts from:
+// Each feature maps a flow to a digit v_f in [0, |M_f|). A numeric feature
+// bins a column by cut points: percentiles of the fit flows (kind
+// percentile), the spec's own (cuts), or the midpoints between the sorted
+// centres of a 1-D k-means of the fit flows (kmeans; Lloyd's algorithm
+// from the (j+½)/k quantiles, so deterministic without a seed). Its bin
+// rule is Feature.Right: by default v is in bin i when cut_i-1 ≤ v <
+// cut_i (numpy's digitize), with Right when cut_i-1 < v ≤ cut_i. A
+// category feature looks a column's value up in a table fitted on the fit
+// flows, or in a fixed table (Categories) with a policy for values outside
+// it (Unseen: error, an extra digit, or drop the flow before windowing).
+// The fit flows are the profiled hosts' (Profile, MoreProfiles: the
+// pipeline puts a fit_on host list there) or, with FitOn all, every listed
+// host's. Derived columns (package derive) are added to the flows before
+// the stage, inside the pipeline's discretize step. The digits are
+// combined by the mixed-radix rule of the notebook the project starts
+// from:
 //
 //	code = Σ_f v_f · Π_{g after f} |M_g|
 //

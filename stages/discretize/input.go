@@ -598,8 +598,9 @@ func factorizeInts[T int32 | int64](t *catTable, xs []T, a arrow.Array) {
 
 // fixedTable encodes a category feature with a table given in the spec:
 // value k of feat.Categories has digit k; a value outside it is an error
-// (naming its line), the extra digit len(Categories), or was dropped before
-// (Run removes such rows first).
+// (naming the first such flow's host and line, in output order), the
+// extra digit len(Categories), or was dropped before (Run removes such
+// rows first).
 func (in *input) fixedTable(f int, feat Feature, idx []int, cat catColumn, fm FeatureMap, e *encoder) (FeatureMap, *encoder, error) {
 	pos := map[string]int32{}
 	for k, c := range feat.Categories {
@@ -620,8 +621,8 @@ func (in *input) fixedTable(f int, feat Feature, idx []int, cat catColumn, fm Fe
 	}
 	for _, i := range idx {
 		if e.digit[cat.ids[i]] < 0 {
-			return fm, nil, in.p.errorf("features[%d]: line %d: %s %q is not in the categories %v (set unseen: extra or drop to keep or drop such flows)",
-				f, in.line[i], feat.Column, cat.vals[cat.ids[i]].String(), feat.Categories)
+			return fm, nil, in.p.errorf("features[%d]: host %s, line %d: %s %q is not in the categories %v (set unseen: extra or drop to keep or drop such flows)",
+				f, in.src.Value(i), in.line[i], feat.Column, cat.vals[cat.ids[i]].String(), feat.Categories)
 		}
 	}
 	fm.Size = len(feat.Categories)

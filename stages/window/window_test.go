@@ -256,3 +256,23 @@ func TestSpanWindows(t *testing.T) {
 		}
 	}
 }
+
+// A flow starting exactly span after a window's first flow opens the next
+// window (the rule is "less than span"): with span 5 ms, flows at 0 5 9 10
+// 14.999 ms make [0] [5 9] [10 14.999]; equal start times share a window.
+func TestSpansBoundary(t *testing.T) {
+	for _, tc := range []struct {
+		t            []arrow.Timestamp
+		span         int64
+		starts, ends []int32
+	}{
+		{[]arrow.Timestamp{0, 5000, 9000, 10000, 14999}, 5000, []int32{0, 1, 3}, []int32{1, 3, 5}},
+		{[]arrow.Timestamp{7, 7, 7}, 1, []int32{0}, []int32{3}},
+		{nil, 5000, nil, nil},
+	} {
+		starts, ends := spans(tc.t, tc.span, 1)
+		if !reflect.DeepEqual(starts, tc.starts) || !reflect.DeepEqual(ends, tc.ends) {
+			t.Errorf("spans(%v, %d) = %v %v, want %v %v", tc.t, tc.span, starts, ends, tc.starts, tc.ends)
+		}
+	}
+}
