@@ -2,7 +2,6 @@ package markov
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -145,9 +144,23 @@ func (c *Chain) Decode(seqs hmm.Sequences) ([]float64, []int, error) {
 	return ll, states, nil
 }
 
-// DecodeAndScoreFrames is for row input, which a chain does not read.
-func (c *Chain) DecodeAndScoreFrames(hmm.Sequences) ([]float64, []float64, error) {
-	return nil, nil, errors.New("markov: a chain reads symbol sequences, not rows (model.input: sequences)")
+// DecodeAndScoreFrames returns Score's log-probabilities and, for every
+// symbol of every sequence, its log-probability given its context: the
+// symbols of a sequence add up to its score.
+func (c *Chain) DecodeAndScoreFrames(seqs hmm.Sequences) ([]float64, []float64, error) {
+	bounds, err := symbolsOf(seqs, c.Symbols)
+	if err != nil {
+		return nil, nil, err
+	}
+	lp, frames := make([]float64, len(bounds)), make([]float64, 0, len(seqs.X))
+	for i, b := range bounds {
+		c.walk(seqs.X[b[0]:b[1]], func(m int, ctx int64, s int) {
+			v := c.logProb(m, ctx, s)
+			frames = append(frames, v)
+			lp[i] += v
+		})
+	}
+	return lp, frames, nil
 }
 
 // modelJSON is a chain in model.json: per context length, the contexts in

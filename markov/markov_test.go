@@ -131,7 +131,30 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	c, _ := Train(seqs([]float64{0, 1}), 2, 1, 1)
-	if _, _, err := c.DecodeAndScoreFrames(seqs([]float64{0})); err == nil {
+	if _, _, err := c.DecodeAndScoreFrames(hmm.Sequences{X: []float64{0, 1}, D: 2}); err == nil {
 		t.Error("rows input accepted")
+	}
+}
+
+// Per-symbol scores: the test chain's symbols 0 1 2 score 3/5, 2/5, 1/4
+// and add up to the sequence's score.
+func TestFrames(t *testing.T) {
+	c, err := Train(seqs([]float64{0, 1, 1}, []float64{0, 2}), 3, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, frames, err := c.DecodeAndScoreFrames(seqs([]float64{0, 1, 2}, []float64{2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{math.Log(3.0 / 5), math.Log(2.0 / 5), math.Log(1.0 / 4), math.Log(1.0 / 5)}
+	for i := range want {
+		if math.Abs(frames[i]-want[i]) > 1e-12 {
+			t.Errorf("frames %v, want %v", frames, want)
+			break
+		}
+	}
+	if math.Abs(lp[0]-(want[0]+want[1]+want[2])) > 1e-12 || lp[1] != frames[3] {
+		t.Errorf("scores %v", lp)
 	}
 }

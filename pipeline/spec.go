@@ -152,7 +152,7 @@ type ModelSpec struct {
 	Kind           string        `yaml:"kind" json:"kind" help:"gaussian | categorical (HMMs) | markov (a Markov chain over flow codes, the baseline; reads sequences)"`
 	States         int           `yaml:"states" json:"states" help:"number of hidden states"`
 	Covariance     string        `yaml:"covariance" json:"covariance" help:"diag | spherical | full | tied (gaussian)"`
-	Input          string        `yaml:"input" json:"input" help:"rows (a host's windows are one sequence of size-dimensional rows, as the notebook) | sequences (each window is a sequence of flow codes); default: rows for gaussian, sequences for categorical"`
+	Input          string        `yaml:"input" json:"input" help:"rows (a host's windows are one sequence of size-dimensional rows, as the notebook) | sequences (each window is a sequence of flow codes) | concat (train as sequences; score a host's windows concatenated, each window by its share log P(w_i | w_<i)); default: rows for gaussian, sequences for categorical"`
 	NIter          int           `yaml:"n_iter" json:"n_iter" help:"maximum EM iterations"`
 	Tol            float64       `yaml:"tol" json:"tol" help:"stop when the log-likelihood gain is below this"`
 	Seed           uint64        `yaml:"seed" json:"seed" help:"random seed of the initialisation"`

@@ -224,7 +224,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		v.fail("model.states", "must be between 1 and 512, got %d", m.States)
 	}
 	oneOf("model.covariance", m.Covariance, "diag", "spherical", "full", "tied")
-	oneOf("model.input", m.Input, "", "rows", "sequences")
+	oneOf("model.input", m.Input, "", "rows", "sequences", "concat")
 	if (m.Kind == "categorical" || m.Kind == "markov") && m.Input == "rows" {
 		v.fail("model.input", "a %s model reads symbol sequences; use sequences", m.Kind)
 	}
@@ -333,7 +333,7 @@ func (s *Spec) validateSpan(v *validator, root *yaml.Node) {
 	if w.MinFlows < 0 {
 		v.fail("window.min_flows", "must not be negative, got %d", w.MinFlows)
 	}
-	if s.Model.ModelInput() != "sequences" {
+	if s.Model.ModelInput() == "rows" {
 		v.fail("window.span", "time windows vary in length: the model must read sequences (model.kind categorical or markov, or model.input: sequences), not rows")
 	}
 }

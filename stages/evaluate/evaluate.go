@@ -40,6 +40,7 @@ const (
 	// InputRows and InputSequences are the model inputs (train.Inputs).
 	InputRows      = train.InputRows
 	InputSequences = train.InputSequences
+	InputConcat    = train.InputConcat
 )
 
 // Host classes and statuses.
@@ -100,8 +101,8 @@ func (p Params) Validate() error {
 	if !slices.Contains(Kinds, p.Score) {
 		errs = append(errs, fmt.Errorf("stage evaluate: score %q: want one of %q", p.Score, Kinds))
 	}
-	if p.Input != InputRows && p.Input != InputSequences {
-		errs = append(errs, fmt.Errorf("stage evaluate: input %q: want %q or %q", p.Input, InputRows, InputSequences))
+	if p.Input != InputRows && p.Input != InputSequences && p.Input != InputConcat {
+		errs = append(errs, fmt.Errorf("stage evaluate: input %q: want %q, %q or %q", p.Input, InputRows, InputSequences, InputConcat))
 	}
 	if p.Normalize != "" && !slices.Contains(Normalizations, p.Normalize) {
 		errs = append(errs, fmt.Errorf("stage evaluate: normalize %q: want one of %q", p.Normalize, Normalizations))
@@ -255,7 +256,11 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, bu
 		return hs, buf, fmt.Errorf("stage evaluate: %w", err)
 	}
 	nseq := hw.Count
-	if input == InputRows {
+	var lengths []int // concat: the windows' lengths in the one sequence
+	if input == InputConcat {
+		lengths, seqs.Lengths = seqs.Lengths, nil
+	}
+	if input == InputRows || input == InputConcat {
 		nseq = 1
 	}
 	buf = seqs.X
@@ -281,7 +286,7 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, bu
 		}
 		hs.LogLik, hs.WindowScores = sum(ll), ll
 	} else {
-		// A window's score is its share of the host's log-likelihood,
+		// Rows, or concat: a window's score is its share of the host's log-likelihood,
 		// log P(w_i | w_<i); the shares add up to the host's log-likelihood
 		// (to rounding), so one forward pass gives both. Scoring a window
 		// alone instead would go through the start distribution only, which
@@ -293,6 +298,19 @@ func scoreHost(m Scorer, hw *window.HostWindows, spec HostSpec, input string, bu
 		}
 		if len(vit) != nseq {
 			return fail("model", fmt.Errorf("%d viterbi scores for %d sequences", len(vit), nseq))
+		}
+		if lengths != nil {
+			// One score per code: a window's score is the sum over its
+			// codes.
+			if len(frames) != len(seqs.X) {
+				return fail("model", fmt.Errorf("%d code scores for %d codes", len(frames), len(seqs.X)))
+			}
+			ws, k := make([]float64, len(lengths)), 0
+			for i, n := range lengths {
+				ws[i] = sum(frames[k : k+n])
+				k += n
+			}
+			frames = ws
 		}
 		if len(frames) != hw.Count {
 			return fail("model", fmt.Errorf("%d window scores for %d windows", len(frames), hw.Count))

@@ -227,7 +227,7 @@ func TestRunErrors(t *testing.T) {
 		want  string
 	}{
 		{specs, Params{Score: "auc", Input: "matrix"}, &fakeModel{},
-			"stage evaluate: score \"auc\": want one of [\"viterbi\" \"loglik\" \"loglik_per_window\"]\nstage evaluate: input \"matrix\": want \"rows\" or \"sequences\""},
+			"stage evaluate: score \"auc\": want one of [\"viterbi\" \"loglik\" \"loglik_per_window\"]\nstage evaluate: input \"matrix\": want \"rows\", \"sequences\" or \"concat\""},
 		{[]HostSpec{{"X", ClassNormal}}, ok, &fakeModel{}, "stage evaluate: host X has no windows (not in the window stage's hosts)"},
 		{[]HostSpec{{"N1", "benign"}}, ok, &fakeModel{}, `stage evaluate: host N1: class "benign": want profile, normal or infected`},
 		{[]HostSpec{{"N1", ClassNormal}, {"N1", ClassNormal}}, ok, &fakeModel{}, "stage evaluate: host N1 is listed twice"},
@@ -336,5 +336,30 @@ func TestMarkovBaselineByHand(t *testing.T) {
 	}
 	if res.Metrics["auc_host"] != 1 {
 		t.Errorf("auc_host %v, want 1", res.Metrics["auc_host"])
+	}
+}
+
+// concat: the chain of TestMarkovBaselineByHand scores I's and N's windows
+// concatenated. N's windows (2,2) (2,0) make the sequence 2 2 2 0:
+// P(2) = 1/6, then three times after 2 (unseen, 1/3): window (2,2) scores
+// 1/6·1/3 and window (2,0) 1/3·1/3; loglik = log(1/162).
+func TestConcatByHand(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	w := windows(t, mem, []string{"P", "N"}, [][]int32{{0, 1, 1, 0}, {2, 2, 0}})
+	tr, err := train.Run(context.Background(), train.Input{Windows: w, Symbols: 3},
+		train.Params{Markov: &train.MarkovParams{Order: 1, Alpha: 1}, Input: InputConcat, Profiles: []string{"P"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Input{Model: tr.Model, Windows: w}, Params{Score: ScoreLogLik, Input: InputConcat,
+		Hosts: []HostSpec{{"P", ClassProfile}, {"N", ClassNormal}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := res.Hosts[1]
+	want := []float64{math.Log(1.0 / 18), math.Log(1.0 / 9)}
+	if math.Abs(n.LogLik-math.Log(1.0/162)) > 1e-12 || len(n.WindowScores) != 2 ||
+		math.Abs(n.WindowScores[0]-want[0]) > 1e-12 || math.Abs(n.WindowScores[1]-want[1]) > 1e-12 {
+		t.Errorf("N: loglik %v windows %v, want %v and %v", n.LogLik, n.WindowScores, math.Log(1.0/162), want)
 	}
 }

@@ -17,7 +17,16 @@ const (
 	// InputSequences gives every window as its own symbol sequence of
 	// length window size (D = 1), for a categorical model.
 	InputSequences = "sequences"
+	// InputConcat trains as InputSequences (every window its own
+	// sequence) but scores a host's windows concatenated into one symbol
+	// sequence: a window's score is its share of that sequence's
+	// log-likelihood, log P(w_i | w_<i), rather than its log-likelihood
+	// from the start distribution.
+	InputConcat = "concat"
 )
+
+// symbols reports whether input gives symbol sequences (D = 1).
+func symbols(input string) bool { return input == InputSequences || input == InputConcat }
 
 // Inputs builds the model input of one host's windows.
 func Inputs(h *window.HostWindows, input string) (hmm.Sequences, error) {
@@ -30,7 +39,7 @@ func Inputs(h *window.HostWindows, input string) (hmm.Sequences, error) {
 // only.
 func InputsInto(h *window.HostWindows, input string, buf []float64) (hmm.Sequences, error) {
 	size := h.Size()
-	if size == 0 && input != InputSequences {
+	if size == 0 && !symbols(input) {
 		return hmm.Sequences{}, fmt.Errorf("host %s: time windows vary in length: they make symbol sequences (model.input: sequences), not rows", h.Host)
 	}
 	n := 0
@@ -48,7 +57,7 @@ func InputsInto(h *window.HostWindows, input string, buf []float64) (hmm.Sequenc
 			k++
 		}
 	}
-	if input != InputSequences {
+	if !symbols(input) {
 		return hmm.Sequences{X: x, D: size}, nil
 	}
 	lengths := make([]int, h.Count)

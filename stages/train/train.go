@@ -41,9 +41,9 @@ type Params struct {
 func (p Params) Validate() error {
 	var errs []error
 	switch p.Input {
-	case InputRows, InputSequences:
+	case InputRows, InputSequences, InputConcat:
 	default:
-		errs = append(errs, fmt.Errorf("stage train: input %q: want rows or sequences", p.Input))
+		errs = append(errs, fmt.Errorf("stage train: input %q: want rows, sequences or concat", p.Input))
 	}
 	if p.Model.Kind == hmm.KindCategorical && p.Input == InputRows {
 		errs = append(errs, fmt.Errorf("stage train: a categorical model reads symbol sequences, not rows"))
@@ -52,7 +52,7 @@ func (p Params) Validate() error {
 		errs = append(errs, fmt.Errorf("stage train: no profiled host"))
 	}
 	if p.Markov != nil {
-		if p.Input != InputSequences {
+		if !symbols(p.Input) {
 			errs = append(errs, fmt.Errorf("stage train: a Markov chain reads symbol sequences, not rows"))
 		}
 		errs = append(errs, p.Markov.validate())
