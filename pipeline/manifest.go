@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -150,4 +151,11 @@ func modules() map[string]string {
 		}
 	}
 	return out
+}
+
+// startGitState computes gitState in the background.
+func startGitState() func() ManifestGit {
+	ch := make(chan ManifestGit, 1)
+	go func() { ch <- gitState() }()
+	return sync.OnceValue(func() ManifestGit { return <-ch })
 }

@@ -242,13 +242,6 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	return out, nil
 }
 
-// startGitState computes gitState in the background.
-func startGitState() func() ManifestGit {
-	ch := make(chan ManifestGit, 1)
-	go func() { ch <- gitState() }()
-	return sync.OnceValue(func() ManifestGit { return <-ch })
-}
-
 type runner struct {
 	plan    *Plan
 	opt     Options
