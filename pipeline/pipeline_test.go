@@ -807,3 +807,33 @@ func TestResultsDirStreamsPointFiles(t *testing.T) {
 		}
 	}
 }
+
+// A shard run (Options.DropOutputs) keeps each point's status, not its
+// output: the results live in the cache.
+func TestDropOutputs(t *testing.T) {
+	spec := writeSpec(t, smallSpec)
+	plan, err := LoadPlan(spec, []string{"sweep.model.seed=[1, 2]", "model.n_iter=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out, err := Execute(context.Background(), plan, Options{CacheDir: dir, DropOutputs: true})
+	if err != nil || out.Failed() > 0 {
+		t.Fatal(err, out.Failed())
+	}
+	for _, p := range out.Points {
+		if p.Out != nil || p.Err != nil || len(p.Stages) == 0 {
+			t.Errorf("point %s: out %v, err %v, %d stages", p.Point.Name, p.Out, p.Err, len(p.Stages))
+		}
+	}
+	// The outputs are in the cache: a second run hits every point.
+	st, err := CacheStatus(context.Background(), plan, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st {
+		if !s.Cached {
+			t.Errorf("point %s not cached: %s", s.Name, s.Reason)
+		}
+	}
+}
