@@ -196,24 +196,6 @@ func BenchmarkViterbi(b *testing.B) {
 	}
 }
 
-// BenchmarkKMeans times the k-means initialisation of a Gaussian fit (10
-// k-means++ inits with Lloyd) on botnet-like windows: the rows of the
-// degenerate fixture (integer codes, mostly duplicates) repeated to T rows.
-func BenchmarkKMeans(b *testing.B) {
-	x := degenerateData(b).X
-	const T, d = 22800, 10
-	rows := make([]float64, 0, T*d)
-	for len(rows) < T*d {
-		rows = append(rows, x[:min(len(x), T*d-len(rows))]...)
-	}
-	b.Run(fmt.Sprintf("T=%d/D=%d/k=4", T, d), func(b *testing.B) {
-		for range b.N {
-			KMeans(newRand(0, streamKMeans), rows, d, 4, 10)
-		}
-		reportObs(b, T)
-	})
-}
-
 // degenerateProblem is botnet-like data: the rows of the degenerate fixture
 // (integer codes, mostly identical rows) repeated to T = 22800 rows, and the
 // 4-state diag model Train fits on them (variances ≈ 0.01/N, so emission

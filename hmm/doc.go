@@ -39,7 +39,7 @@
 //	viterbi.go   Viterbi with hmmlearn's tie-breaking
 //	emission.go  emission densities and sufficient statistics
 //	em.go        E-step over sequences, Baum–Welch; fit.go the M-steps
-//	init.go      initialisation and k-means; train.go Config, Train, Fit
+//	init.go      initialisation (means from package kmeans); train.go Config, Train, Fit
 //
 // pass (passes.go) tries the scaled rung and falls back to the log-space
 // one. Both are exact to rounding; the scaled rung is several times faster

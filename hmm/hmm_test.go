@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
+
+	"botprof/kmeans"
 )
 
 // long_sequence_underflow.json: T = 20000, both implementations, from hmmlearn 0.3.3.
@@ -102,7 +103,8 @@ func degenerateData(t testing.TB) Sequences {
 func TestDegenerateTrain(t *testing.T) {
 	f := loadFixture(t, "kmeans_init_reference.json")
 	seqs := degenerateData(t)
-	km := KMeans(newRand(0, streamKMeans), seqs.X, 10, 4, 10)
+	T := seqs.T()
+	km := kmeans.Fit(newRand(0, streamKMeans), seqs.X, 10, 4, 10, kmeans.Tol(dataVariance(seqs.X, T, 10), T))
 	if want := num(get(f, "kmeans", "inertia")); km.Inertia > want*(1+1e-9) {
 		t.Errorf("k-means inertia %v, hmmlearn/sklearn reached %v", km.Inertia, want)
 	}
@@ -456,32 +458,3 @@ func TestFastDroppedStart(t *testing.T) {
 	}
 }
 
-// KMeans computes distances once per distinct row and, on integer data,
-// sums per distinct row with multiplicities; both must give exactly the
-// result of treating every row on its own.
-func TestKMeansDistinctRows(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	ints := make([]float64, 2000*6)
-	for i := range ints {
-		ints[i] = float64(r.IntN(3))
-	}
-	reals := make([]float64, 1000*5)
-	for i := range reals {
-		reals[i] = math.Round(2*r.NormFloat64()) + 0.1*float64(i%7)
-	}
-	deg := degenerateData(t)
-	for _, c := range []struct {
-		name string
-		x    []float64
-		d, k int
-	}{{"degenerate", deg.X, 10, 4}, {"integers", ints, 6, 5}, {"reals", reals, 5, 4}, {"three rows", deg.X[:30], 10, 4}} {
-		T := len(c.x) / c.d
-		for seed := range uint64(3) {
-			a := newKmeans(c.x, T, c.d, c.k, true).run(newRand(seed, streamKMeans), 1e-6, 3)
-			b := newKmeans(c.x, T, c.d, c.k, false).run(newRand(seed, streamKMeans), 1e-6, 3)
-			if !slices.Equal(a.Centers, b.Centers) || !slices.Equal(a.Labels, b.Labels) || a.Inertia != b.Inertia {
-				t.Errorf("%s, seed %d: distinct-row k-means differs: inertia %v vs %v", c.name, seed, a.Inertia, b.Inertia)
-			}
-		}
-	}
-}
