@@ -33,7 +33,7 @@
 //
 //	passes.go    work buffers, and pass: the one ladder every operation uses
 //	scaled.go    rung 1: scaled recursions on exp(b − max b), dropping states for scoring;
-//	             K = 4 unrolled, categorical p_t from tables
+//	             categorical p_t from tables
 //	logspace.go  rung 2: log-space recursions with K exps per frame, never declining
 //	scaling.go   hmmlearn's implementation="scaling", ErrUnderflow included
 //	viterbi.go   Viterbi with hmmlearn's tie-breaking

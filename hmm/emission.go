@@ -154,75 +154,27 @@ func (e *gaussianEmitter) frameLogProb(dst, x []float64, T int) {
 	e.diagLogProb(dst, x, T)
 }
 
-// emitBlock is the number of frames whose emissions or statistics are
-// computed together: state-outer loops over a block keep a state's
-// parameters (or its accumulators) in registers while its rows stay in L1.
+// emitBlock is the number of frames whose emissions are computed together:
+// a state-outer loop over a block keeps the state's parameters in registers
+// while the block's rows stay in L1.
 const emitBlock = 128
 
 // diagLogProb is frameLogProb for diag/spherical covariances:
 // b_t(j) = c_j − Σ_f (x_tf − μ_jf)²/(2σ²_jf), summed five features at a time
 // (five means and inverse variances fit in registers next to the row values).
-// A row equal to the row before it (botnet windows come in long runs of
-// identical rows) gets a copy of that row's values, which it would get
-// anyway: for D ≤ dedupMaxD only the other rows of a block are computed,
-// gathered into contiguous scratch.
 func (e *gaussianEmitter) diagLogProb(dst, x []float64, T int) {
 	k, d := e.k, e.d
 	// Scratch on the stack: the emitter is shared by the workers of an E-step.
 	var qbuf [emitBlock]float64
-	var rows [emitBlock]int32 // the rows of the block to compute
 	for t0 := 0; t0 < T; t0 += emitBlock {
 		n := min(emitBlock, T-t0)
-		xb := x[t0*d : (t0+n)*d]
-		nu := n
-		if d <= dedupMaxD {
-			nu = 0
-			for i := range n {
-				t := t0 + i
-				if t == 0 {
-					rows[nu], nu = int32(i), nu+1
-					continue
-				}
-				if x[t*d] != x[(t-1)*d] || !sameRow(x[t*d:(t+1)*d], x[(t-1)*d:t*d]) {
-					rows[nu], nu = int32(i), nu+1
-				}
-			}
-		}
-		if nu == n {
-			e.diagBlock(dst[t0*k:(t0+n)*k], qbuf[:n], xb, nil)
-			continue
-		}
-		e.diagGathered(dst[t0*k:(t0+n)*k], qbuf[:nu], xb, rows[:nu])
-		next := 0
-		for i := range n {
-			if next < nu && int(rows[next]) == i {
-				next++
-				continue
-			}
-			// Row i−1 is done: computed, or copied in this loop.
-			copyK(dst[(t0+i)*k:(t0+i+1)*k], dst[(t0+i-1)*k:(t0+i)*k])
-		}
+		e.diagBlock(dst[t0*k:(t0+n)*k], qbuf[:n], x[t0*d:(t0+n)*d])
 	}
 }
-
-// diagGathered is diagBlock for the rows of xb listed in rows, gathered
-// into contiguous scratch (a function of its own, so that only blocks with
-// repeated rows pay for clearing the scratch).
-func (e *gaussianEmitter) diagGathered(out, q, xb []float64, rows []int32) {
-	d := e.d
-	var xg [emitBlock * dedupMaxD]float64
-	for u, i := range rows {
-		copy(xg[u*d:(u+1)*d], xb[int(i)*d:(int(i)+1)*d])
-	}
-	e.diagBlock(out, q, xg[:len(rows)*d], rows)
-}
-
-// dedupMaxD is the largest D for which diagLogProb skips repeated rows.
-const dedupMaxD = 16
 
 // diagBlock computes the rows xb (len(q) rows of D) of a block into out
-// (the block's rows × K): row u goes to out row rows[u], or u if rows is nil.
-func (e *gaussianEmitter) diagBlock(out, q, xb []float64, rows []int32) {
+// (the block's rows × K).
+func (e *gaussianEmitter) diagBlock(out, q, xb []float64) {
 	k, d, mu := e.k, e.d, e.g.Means
 	for s := range k {
 		m, h := mu[s*d:(s+1)*d], e.halfInv[s*d:(s+1)*d]
@@ -269,28 +221,10 @@ func (e *gaussianEmitter) diagBlock(out, q, xb []float64, rows []int32) {
 			}
 		}
 		c := e.c[s]
-		if rows == nil {
-			for t, v := range q {
-				out[t*k+s] = c - v
-			}
-			continue
-		}
 		for t, v := range q {
-			out[int(rows[t])*k+s] = c - v
+			out[t*k+s] = c - v
 		}
 	}
-}
-
-// sameRow reports whether two rows are equal (==, so that −0 = +0, which
-// give the same log-densities, and NaN ≠ NaN).
-func sameRow(a, b []float64) bool {
-	b = b[:len(a)]
-	for i, v := range a {
-		if v != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // accumulate adds Σ_t γ_t(j), Σ_t γ_t(j)·x_t and Σ_t γ_t(j)·x_t² (diag,
@@ -325,100 +259,37 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 }
 
 // addPosteriors adds Σ_t γ_t(j) over T rows of γ (rows of len(post)) to
-// post, in row order; for K = 4 the sums are held in registers.
+// post, in row order.
 func addPosteriors(post, gamma []float64, T int) {
 	k := len(post)
-	if k != 4 {
-		for t := range T {
-			for s, gs := range gamma[t*k : (t+1)*k] {
-				post[s] += gs
-			}
-		}
-		return
-	}
-	p0, p1, p2, p3 := post[0], post[1], post[2], post[3]
 	for t := range T {
-		g := (*[4]float64)(gamma[t*4 : t*4+4])
-		p0, p1, p2, p3 = p0+g[0], p1+g[1], p2+g[2], p3+g[3]
+		for s, gs := range gamma[t*k : (t+1)*k] {
+			post[s] += gs
+		}
 	}
-	post[0], post[1], post[2], post[3] = p0, p1, p2, p3
 }
 
-// accumulateDiag adds γᵀX and γᵀX² to st.obs and st.obs2, state-outer over
-// blocks of rows with four features' sums held in registers. Every sum
-// still adds its terms in row order, one at a time: the cancellation-prone
-// variance update (testdata/ALGORITHM.md §6) is sensitive to that order.
-// A state whose γ is 0 on every row of a block skips the block: its terms
-// would be ±0, which change no sum.
+// accumulateDiag adds γᵀX and γᵀX² to st.obs and st.obs2. Every sum adds
+// its terms in row order, one at a time: the cancellation-prone variance
+// update (testdata/ALGORITHM.md §6) is sensitive to that order. A row whose
+// γ is 0 for the state is skipped: its terms would be ±0.
 func (e *gaussianEmitter) accumulateDiag(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
-	rowsPer := emitBlock * dedupMaxD / max(d, dedupMaxD)
-	for t0 := 0; t0 < T; t0 += rowsPer {
-		n := min(rowsPer, T-t0)
-		xb, gb := x[t0*d:(t0+n)*d], gamma[t0*k:(t0+n)*k]
-		for s := range k {
-			zero := true
-			for gi := s; gi < len(gb); gi += k {
-				if gb[gi] != 0 {
-					zero = false
-					break
-				}
-			}
-			if zero {
+	for s := range k {
+		obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
+		for t := range T {
+			g := gamma[t*k+s]
+			if g == 0 {
 				continue
 			}
-			obs, obs2 := st.obs[s*d:(s+1)*d], st.obs2[s*d:(s+1)*d]
-			f := 0
-			for ; f+4 <= d; f += 4 {
-				// Σ γ·x and Σ γ·x² in separate passes: fewer live values
-				// than registers, so nothing spills to the stack.
-				addWeighted4(obs[f:f+4:f+4], xb, gb, f, s, n, d, k)
-				addSquares4(obs2[f:f+4:f+4], xb, gb, f, s, n, d, k)
-			}
-			for ; f < d; f++ {
-				a, b := obs[f], obs2[f]
-				off, gi := f, s
-				for range n {
-					g, v := gb[gi], xb[off]
-					a, b = a+g*v, b+g*(v*v)
-					off += d
-					gi += k
-				}
-				obs[f], obs2[f] = a, b
+			row := x[t*d : (t+1)*d]
+			obs, obs2 := obs[:len(row)], obs2[:len(row)]
+			for f, v := range row {
+				obs[f] += g * v
+				obs2[f] += g * (v * v)
 			}
 		}
 	}
-}
-
-// addSquares4 is addWeighted4 for the squares of the values of v, each
-// rounded before it is weighted.
-func addSquares4(o, v, gb []float64, f, s, n, d, k int) {
-	a0, a1, a2, a3 := o[0], o[1], o[2], o[3]
-	off, gi := f, s
-	for range n {
-		g := gb[gi]
-		r := v[off : off+4 : off+4]
-		q0, q1, q2, q3 := r[0]*r[0], r[1]*r[1], r[2]*r[2], r[3]*r[3]
-		a0, a1, a2, a3 = a0+g*q0, a1+g*q1, a2+g*q2, a3+g*q3
-		off += d
-		gi += k
-	}
-	o[0], o[1], o[2], o[3] = a0, a1, a2, a3
-}
-
-// addWeighted4 adds Σ_t γ_t(s)·v_t[f..f+4) over the n rows of v (row
-// length d, γ rows of length k) to o, four running sums in registers.
-func addWeighted4(o, v, gb []float64, f, s, n, d, k int) {
-	a0, a1, a2, a3 := o[0], o[1], o[2], o[3]
-	off, gi := f, s
-	for range n {
-		g := gb[gi]
-		r := v[off : off+4 : off+4]
-		a0, a1, a2, a3 = a0+g*r[0], a1+g*r[1], a2+g*r[2], a3+g*r[3]
-		off += d
-		gi += k
-	}
-	o[0], o[1], o[2], o[3] = a0, a1, a2, a3
 }
 
 type categoricalEmitter struct {

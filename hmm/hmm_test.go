@@ -457,4 +457,3 @@ func TestFastDroppedStart(t *testing.T) {
 		checkClose(t, fmt.Sprintf("T=%d xi", T), r.fastXi, r.logXi, 1e-10, 1e-300)
 	}
 }
-

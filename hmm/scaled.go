@@ -221,9 +221,6 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 // to forwardScaled (ok = false) as soon as a value might need it.
 func quickFrame(c *chain, prev, b, p, cur []float64, m float64, ready bool) (s float64, ok bool) {
 	k := len(cur)
-	if k == 4 {
-		return quick4(c.aT, prev, b, p, cur, m, ready)
-	}
 	prev, b, p = prev[:k], b[:k], p[:k]
 	for j := range cur {
 		d := b[j] - m
@@ -254,41 +251,6 @@ func quickFrame(c *chain, prev, b, p, cur []float64, m float64, ready bool) (s f
 			return 0, false
 		}
 	}
-	return s, true
-}
-
-// quick4 is quickFrame for K = 4, unrolled: the same arithmetic.
-func quick4(aT, prev, b, p, cur []float64, m float64, ready bool) (float64, bool) {
-	A, x, bb := (*[16]float64)(aT), (*[4]float64)(prev), (*[4]float64)(b)
-	pp, out := (*[4]float64)(p), (*[4]float64)(cur)
-	var pv [4]float64
-	if ready {
-		pv = *pp
-	} else {
-		for j := range 4 {
-			d := bb[j] - m
-			if !(d >= emitFloor) {
-				return 0, false
-			}
-			pv[j] = expNeg(d)
-		}
-	}
-	s0 := x[0]*A[0] + x[1]*A[1] + x[2]*A[2] + x[3]*A[3]
-	s1 := x[0]*A[4] + x[1]*A[5] + x[2]*A[6] + x[3]*A[7]
-	s2 := x[0]*A[8] + x[1]*A[9] + x[2]*A[10] + x[3]*A[11]
-	s3 := x[0]*A[12] + x[1]*A[13] + x[2]*A[14] + x[3]*A[15]
-	v0, v1, v2, v3 := s0*pv[0], s1*pv[1], s2*pv[2], s3*pv[3]
-	if s0 < tiny || s1 < tiny || s2 < tiny || s3 < tiny ||
-		v0 < normalMin || v1 < normalMin || v2 < normalMin || v3 < normalMin {
-		return 0, false
-	}
-	s := v0 + v1 + v2 + v3
-	inv := 1 / s
-	o := [4]float64{v0 * inv, v1 * inv, v2 * inv, v3 * inv}
-	if o[0] < normalMin || o[1] < normalMin || o[2] < normalMin || o[3] < normalMin {
-		return 0, false
-	}
-	*pp, *out = pv, o
 	return s, true
 }
 
@@ -330,17 +292,6 @@ func (w *work) backwardScaled(c *chain, T int, xi bool) bool {
 	}
 	for t := T - 2; t >= 0; t-- {
 		pt := w.prob[(t+1)*k : (t+2)*k : (t+2)*k]
-		if k == 4 {
-			s, ok := backStep4(c.a, pt, next, cur, e)
-			if !ok {
-				return false
-			}
-			if !w.backwardRest(c, t, cur, e, s, xi) {
-				return false
-			}
-			next, cur = cur, next
-			continue
-		}
 		for j := range e {
 			e[j] = pt[j] * next[j]
 			if e[j] < normalMin && pt[j] > 0 && next[j] > 0 {
@@ -410,47 +361,6 @@ func (w *work) backwardRest(c *chain, t int, cur, e []float64, s float64, xi boo
 		return false
 	}
 	return true
-}
-
-// backStep4 is the β̂ step of backwardScaled for K = 4, unrolled: the same
-// products and sums in the same order, the checks taken only when a value
-// is small. It writes e = p_{t+1} ⊙ β̂_{t+1} and β̂_t (cur) and returns the
-// normaliser.
-func backStep4(a, pt, next, cur, e []float64) (float64, bool) {
-	A, p, n := (*[16]float64)(a), (*[4]float64)(pt), (*[4]float64)(next)
-	ev, out := (*[4]float64)(e), (*[4]float64)(cur)
-	e0, e1, e2, e3 := p[0]*n[0], p[1]*n[1], p[2]*n[2], p[3]*n[3]
-	*ev = [4]float64{e0, e1, e2, e3}
-	if e0 < normalMin || e1 < normalMin || e2 < normalMin || e3 < normalMin {
-		for j := range 4 {
-			if ev[j] < normalMin && p[j] > 0 && n[j] > 0 {
-				return 0, false
-			}
-		}
-	}
-	v0 := A[0]*e0 + A[1]*e1 + A[2]*e2 + A[3]*e3
-	v1 := A[4]*e0 + A[5]*e1 + A[6]*e2 + A[7]*e3
-	v2 := A[8]*e0 + A[9]*e1 + A[10]*e2 + A[11]*e3
-	v3 := A[12]*e0 + A[13]*e1 + A[14]*e2 + A[15]*e3
-	if v0 < tiny || v1 < tiny || v2 < tiny || v3 < tiny {
-		for i, v := range [4]float64{v0, v1, v2, v3} {
-			if v < tiny && !exactSum(e, a[i*4:i*4+4], v) {
-				return 0, false
-			}
-		}
-	}
-	s := v0 + v1 + v2 + v3
-	if !(s > 0) {
-		return 0, false
-	}
-	inv := 1 / s
-	*out = [4]float64{v0 * inv, v1 * inv, v2 * inv, v3 * inv}
-	for _, v := range out {
-		if v > 0 && v < normalMin {
-			return 0, false
-		}
-	}
-	return s, true
 }
 
 // fixStart sets γ_0 (and, if xi, adds ξ_0) of the start states that

@@ -22,10 +22,6 @@ func (w *work) viterbi(c *chain, T int, path []int) float64 {
 	for t := 1; t < T; t++ {
 		r := t % rows
 		prev, cur := d[((t-1)%rows)*k:((t-1)%rows+1)*k], d[r*k:(r+1)*k]
-		if k == 4 {
-			viterbi4(c.logAT, prev, cur, b[t*4:t*4+4])
-			continue
-		}
 		for j := range cur {
 			col := c.logAT[j*k : (j+1)*k]
 			col = col[:len(prev)]
@@ -60,27 +56,4 @@ func (w *work) viterbi(c *chain, T int, path []int) float64 {
 		path[t] = arg
 	}
 	return last[best]
-}
-
-// viterbi4 is a step of the recursion for K = 4, unrolled: the same sums
-// and comparisons in the same order, so the same bits.
-func viterbi4(logAT, prev, cur, b []float64) {
-	p := (*[4]float64)(prev)
-	for j := range 4 {
-		col := (*[4]float64)(logAT[j*4 : j*4+4])
-		m := math.Inf(-1)
-		if v := p[0] + col[0]; v > m {
-			m = v
-		}
-		if v := p[1] + col[1]; v > m {
-			m = v
-		}
-		if v := p[2] + col[2]; v > m {
-			m = v
-		}
-		if v := p[3] + col[3]; v > m {
-			m = v
-		}
-		cur[j] = m + b[j]
-	}
 }
