@@ -132,12 +132,10 @@ func TestDecodeAndScoreFrames(t *testing.T) {
 	}
 }
 
-// TestDecodeAndScoreFramesDegenerate covers the forward passes behind the
-// fast one: the dropped-state pass on botnet-like data (the models on which
-// it runs, TestScoreDropRepeats), and the log-space pass where the
-// dropped-state pass declines (TestScoreDropDeclines) or a sequence has zero
-// probability, alone and between sequences that take the other passes,
-// and a sequence on which each pass declines after the one before it.
+// TestDecodeAndScoreFramesDegenerate covers the log-space forward pass
+// behind the fast one: on botnet-like data (TestLadder), where a state far
+// less likely on one row is needed on the next, where a sequence has zero
+// probability, alone and between sequences that take the fast pass.
 func TestDecodeAndScoreFramesDegenerate(t *testing.T) {
 	seqs := repeatedRows(t, 3000)
 	for name, g := range degenerateModels(t, seqs) {
@@ -153,10 +151,8 @@ func TestDecodeAndScoreFramesDegenerate(t *testing.T) {
 	mixed := Sequences{X: []float64{0, 0.01, 0, 0, 10, 0, 0.02, 0}, D: 1, Lengths: []int{3, 2, 3}}
 	checkDecodeAndScoreFrames(t, "declines/mixed", declines, mixed)
 	// 200 rows at 5 (both states alike), 10 (state 1 by 50000 nats: the
-	// fast pass declines in its second block), 100 rows at 5, 0 (only the
-	// dropped state 0 explains it: the dropped-state pass declines in its
-	// third block) and 300 rows at 5: the Viterbi pass is fed by three
-	// passes in turn.
+	// fast pass declines), 100 rows at 5, 0 (only state 0 explains it) and
+	// 300 rows at 5.
 	var restarts []float64
 	for _, run := range []struct {
 		v float64

@@ -32,8 +32,7 @@
 // # Files
 //
 //	passes.go    work buffers, and pass: the one ladder every operation uses
-//	scaled.go    rung 1: scaled recursions on exp(b − max b), dropping states for scoring;
-//	             categorical p_t from tables
+//	scaled.go    rung 1: scaled recursions on exp(b − max b); categorical p_t from tables
 //	logspace.go  rung 2: log-space recursions with K exps per frame, never declining
 //	scaling.go   hmmlearn's implementation="scaling", ErrUnderflow included
 //	viterbi.go   Viterbi with hmmlearn's tie-breaking
@@ -44,10 +43,10 @@
 // pass (passes.go) tries the scaled rung and falls back to the log-space
 // one. Both are exact to rounding; the scaled rung is several times faster
 // and declines whenever a positive quantity may have underflowed, which
-// happens on degenerate data (tiny variances). For log P alone it then
-// drops states whose mass it bounds below 1e-17 of everything they change,
-// which keeps scoring of botnet windows fast; posteriors take the log-space
-// rung. The log-space rung uses expNeg and logFast (exp.go, within 2 ulp).
+// happens on degenerate data (tiny variances, as on botnet windows). Both
+// rungs copy frames in runs of identical rows instead of recomputing them,
+// which keeps such data fast on either. The log-space rung uses expNeg and
+// logFast (exp.go, within 2 ulp).
 //
 // # Where botprof departs from hmmlearn
 //

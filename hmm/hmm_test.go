@@ -304,7 +304,7 @@ func TestLongFinite(t *testing.T) {
 // The fast scaled recursions must be taken on ordinary data, also after EM
 // has driven start probabilities down, and agree with the log-space
 // recursions; on the degenerate fixture the forward-backward rung must
-// decline (scoring drops states instead, TestLadder).
+// decline (TestLadder).
 func TestFastMatchesExact(t *testing.T) {
 	for _, bc := range benchCases() {
 		m := bc.model
@@ -448,8 +448,8 @@ func TestFastDroppedStart(t *testing.T) {
 	copy(g.Startprob, []float64{1, 3.5e-294, 1e-314, 1.2e-279})
 	for _, T := range []int{3000, 2, 1} {
 		r := runRungs(t, g, Sequences{X: bc.seqs.X[:T*bc.seqs.D], D: bc.seqs.D})[0]
-		if !r.fastOK || !r.dropOK {
-			t.Errorf("T=%d: fast forward-backward accepted %v, dropping forward %v; want true, true", T, r.fastOK, r.dropOK)
+		if !r.fastOK || !r.fwdOK {
+			t.Errorf("T=%d: fast forward-backward accepted %v, dropping forward %v; want true, true", T, r.fastOK, r.fwdOK)
 		}
 		r.check(t, fmt.Sprintf("T=%d", T))
 		// The restored posteriors of the dropped states, relative.

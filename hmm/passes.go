@@ -65,10 +65,8 @@ type work struct {
 	alpha   []float64 // T×K normalised forward values â_t (scaled, scaling)
 	beta    []float64 // T×K β̂_t (scaling); 2×K, the last two frames (scaled)
 	scale   []float64 // T   normalisers s_t (scaled), c_t (scaling)
-	bound   []float64 // T   bound D_t on the dropped states' values (scaled)
-	dropped []bool    // T×K states dropped by the scaled forward pass
-	// startDropped: the scaled forward pass without drops let a start
-	// state's π_j·p_0(j) underflow (see forwardScaled).
+	dropped []bool    // K   start states dropped by the scaled forward pass
+	// startDropped: a start state's π_j·p_0(j) underflowed (see forwardScaled).
 	startDropped bool
 	probReady    bool // prob and emMax hold p_t and m_t (probEmitter)
 
@@ -121,7 +119,7 @@ func (w *work) emissions(em emitter, x []float64, T int) []float64 {
 
 // probEmitter is an emitter that can give the scaled rung p_t and m_t
 // directly, without an exp per value (categorical: table look-ups). It
-// reports false where the scaled rung would have to decline or drop.
+// reports false where the scaled rung would have to decline.
 type probEmitter interface {
 	frameProb(p, emMax, x []float64, T int) bool
 }
@@ -150,8 +148,7 @@ const (
 //  1. ImplScaling: hmmlearn's scaled recursions (scaling.go), failing with
 //     ErrUnderflow where hmmlearn raises.
 //  2. The fast scaled recursions (scaled.go), which decline as soon as a
-//     positive quantity may have underflowed; for log P alone they may drop
-//     states whose mass is provably below 1e-17 of everything it changes.
+//     positive quantity may have underflowed.
 //  3. The log-space recursions (logspace.go), which never decline.
 //
 // With needGamma or needXi a sequence of zero probability is an error.
@@ -168,7 +165,7 @@ func (w *work) pass(c *chain, impl string, T int, n need, frames []float64) (flo
 		return logP, err
 	}
 	if !c.invalid {
-		if logP, ok := w.forwardScaled(c, T, n == needLogP, frames); ok {
+		if logP, ok := w.forwardScaled(c, T, frames); ok {
 			if n == needLogP || w.backwardScaled(c, T, n == needXi) {
 				return logP, nil
 			}

@@ -12,62 +12,46 @@ import "math"
 // exact up to rounding as long as no positive quantity underflows, and they
 // decline (ok = false) as soon as one might: an emission more than 700 nats
 // below the frame's best, a sum of products below tiny, or a value that
-// became subnormal.
-//
-// For log P alone (Score, ScoreFrames) the forward pass may instead drop a
-// state — set its value to 0 — while it keeps a bound D_t on the true
-// normalised value of every dropped state. On degenerate data (tiny
-// variances, where states differ by thousands of nats on every frame) this
-// is what keeps scoring off the slower log-space rung. The rules:
-//
-//   - a sum s_j = Σ_i â_{t−1}(i)·A_ij misses at most
-//     e_j = D_{t−1}·Σ_{i dropped} A_ij (plus K·normalMin if it is below
-//     tiny and not an exact zero); it is trusted if e_j ≤ 1e-17·s_j, else
-//     state j is dropped with true value below (s_j + e_j)·p_t(j);
-//   - an emission more than 700 nats below the frame's best (p_t(j) <
-//     e^−700 < dropEps), a product s_j·p_t(j) or a normalised value below
-//     the normal range drop the state;
-//   - D_t is the largest of those bounds over s_t, and the frame is
-//     accepted only if K·D_t ≤ 1e-17 (the normaliser and every kept value
-//     are then exact to 1e-17 relative, the precision of the log-space
-//     rung, which ignores the terms that exp flushes to zero the same way);
-//   - while a state is dropped D_t stays at or above the smallest normal
-//     number, and an e_j from a dropped state never rounds to 0: a state
-//     that later rows favour is then seen, and the pass declines.
+// became subnormal. Exact zeros (a transition or emission of probability
+// 0) are not underflow: they are kept.
 
 const (
 	emitFloor = -700                    // b_t(j) − m_t below this would underflow p_t(j)
 	normalMin = 2.2250738585072014e-308 // smallest normal float64
-	dropEps   = 1e-304                  // bound on a dropped emission p_t(j) < e^−700
-	dropTol   = 1e-17                   // relative change that dropped mass may cause
 )
 
 // forwardScaled fills w.alpha with â_t, w.prob with p_t, w.emMax with m_t
 // and w.scale with s_t, and returns log P; frames, if not nil, receives the
-// increments m_t + log s_t. With drop, states may be dropped as described
-// above. Frame t is a function of frame t−1 and b_t, so in runs of
-// identical rows (botnet windows) frames repeat with period 1 or 2 and are
-// copied, bit for bit what the recursion would give.
-func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (float64, bool) {
+// increments m_t + log s_t. Frame t is a function of frame t−1 and b_t, so
+// in runs of identical rows (botnet windows) frames repeat with period 1 or
+// 2 and are copied, bit for bit what the recursion would give.
+//
+// One underflow is allowed: a start state whose π_j·p_0(j) underflows
+// (EM drives unused π_j to 0 geometrically) is dropped from frame 0
+// (w.dropped, w.startDropped). Frame 1 then needs every sum above
+// tiny/s_0, which the dropped mass (below normalMin/s_0) cannot change
+// beyond 1e-17, and backwardScaled restores its posteriors (fixStart).
+func (w *work) forwardScaled(c *chain, T int, frames []float64) (float64, bool) {
 	k := w.k
 	ensure(&w.alpha, T*k)
 	ensure(&w.prob, T*k)
 	ensure(&w.emMax, T)
 	ensure(&w.scale, T)
-	ensure(&w.bound, T)
-	if cap(w.dropped) < T*k {
-		w.dropped = make([]bool, T*k)
+	if cap(w.dropped) < k {
+		w.dropped = make([]bool, k)
 	}
-	w.dropped = w.dropped[:T*k]
+	w.dropped = w.dropped[:k]
+	clear(w.dropped)
+	w.startDropped = false
+	same := func(u, v int) bool { return sameBits(w.alpha[u*k:(u+1)*k], w.alpha[v*k:(v+1)*k]) }
 	var acc logAcc
 	for t := range T {
-		b, p := w.logEm[t*k:(t+1)*k], w.prob[t*k:(t+1)*k]
-		cur, dcur := w.alpha[t*k:(t+1)*k], w.dropped[t*k:(t+1)*k]
-		if src := repeatsAt(w.logEm, k, T, t, -1, w.sameFrame); src >= 0 {
+		b, p, cur := w.logEm[t*k:(t+1)*k], w.prob[t*k:(t+1)*k], w.alpha[t*k:(t+1)*k]
+		if src := repeatsAt(w.logEm, k, T, t, -1, same); src >= 0 {
 			for j := range cur { // K values: a loop beats memmove
-				cur[j], dcur[j], p[j] = w.alpha[src*k+j], w.dropped[src*k+j], w.prob[src*k+j]
+				cur[j], p[j] = w.alpha[src*k+j], w.prob[src*k+j]
 			}
-			w.emMax[t], w.scale[t], w.bound[t] = w.emMax[src], w.scale[src], w.bound[src]
+			w.emMax[t], w.scale[t] = w.emMax[src], w.scale[src]
 			acc.add(w.emMax[t], w.scale[t])
 			if frames != nil {
 				frames[t] = frames[src]
@@ -82,15 +66,10 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 			return 0, false
 		}
 		var prev []float64
-		var dprev []bool
-		bound, nd := 0.0, 0.0 // D_{t−1}; states dropped at t−1
 		if t > 0 {
-			prev, dprev, bound = w.alpha[(t-1)*k:t*k], w.dropped[(t-1)*k:t*k], w.bound[t-1]
-		}
-		if bound == 0 && t > 0 {
+			prev = w.alpha[(t-1)*k : t*k]
 			if s, ok := quickFrame(c, prev, b, p, cur, m, w.probReady); ok {
-				clear(dcur)
-				w.emMax[t], w.scale[t], w.bound[t] = m, s, 0
+				w.emMax[t], w.scale[t] = m, s
 				acc.add(m, s)
 				if frames != nil {
 					frames[t] = m + math.Log(s)
@@ -98,82 +77,40 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 				continue
 			}
 		}
-		if bound > 0 {
-			for _, d := range dprev {
-				if d {
-					nd++
-				}
-			}
-		}
-		s, dropped := 0.0, 0.0 // normaliser; largest bound of a dropped value
+		s := 0.0
 		for j := range cur {
-			// sj = Σ_i â_{t−1}(i)·A_ij (π_j at t = 0), missing at most ej.
-			sj, ej := c.pi[j], 0.0
+			// sj = Σ_i â_{t−1}(i)·A_ij (π_j at t = 0).
+			sj := c.pi[j]
 			if t > 0 {
 				col := c.aT[j*k : (j+1)*k : (j+1)*k]
 				sj = 0
 				for i, v := range prev {
 					sj += v * col[i]
 				}
-				if bound*nd > dropTol*sj { // Σ_{i dropped} A_ij ≤ nd
-					for i, d := range dprev {
-						if d {
-							ej += col[i]
-						}
-					}
-					// A dropped state that can reach j keeps j's bound
-					// positive even where the product underflows.
-					if a := ej; a > 0 {
-						ej = max(a*bound, math.SmallestNonzeroFloat64)
-					}
-				}
 				if sj < tiny && !exactSum(prev, col, sj) {
-					ej += float64(k) * normalMin
+					return 0, false
+				}
+				if t == 1 && w.startDropped && sj < tiny/w.scale[0] {
+					return 0, false
 				}
 			}
-			// pj = p_t(j), below pmax.
-			var pj, pmax float64
+			var pj float64
 			switch v := b[j] - m; {
 			case w.probReady:
 				pj = p[j]
-				pmax = pj
 			case v >= emitFloor:
 				pj = expNeg(v)
-				pmax = pj
 			case math.IsInf(v, -1):
-			case v < emitFloor:
-				pmax = dropEps
-			default: // NaN
-				return 0, false
-			}
-			if !drop && (ej > 0 || (pj == 0 && pmax > 0) || (t == 1 && w.startDropped && sj < tiny/w.scale[0])) {
+			default: // p_t(j) would underflow, or NaN
 				return 0, false
 			}
 			p[j] = pj
 			v := sj * pj
-			dcur[j] = false
-			// sj + ej ≤ 1 + 1e-15 (â_{t−1} sums to 1, A is stochastic), so a
-			// state dropped for its emission is below 2·dropEps.
-			switch {
-			case ej > dropTol*sj && pj > 0:
-				v, dcur[j] = 0, true
-				dropped = max(dropped, (sj+ej)*pj)
-			case ej > dropTol*sj || (pj == 0 && sj > 0):
-				v, dcur[j] = 0, pmax > 0
-				if pmax > 0 {
-					dropped = max(dropped, 2*dropEps)
+			if v < normalMin && sj > 0 && pj > 0 {
+				if t > 0 {
+					return 0, false
 				}
-			case v < normalMin && sj > 0 && pj > 0:
-				v, dcur[j] = 0, true
-				dropped = max(dropped, normalMin)
-			}
-			// Without drop, only a start state whose π_j·p_0(j) underflows
-			// may go (EM drives unused π_j to 0 geometrically): frame 1
-			// then needs every sum above tiny/s_0, which its mass (below
-			// normalMin/s_0) cannot change beyond 1e-17, and backwardScaled
-			// restores its posteriors (fixStart).
-			if dcur[j] && !drop && (t > 0 || v != 0 || c.pi[j] == 0) {
-				return 0, false
+				v, w.dropped[j] = 0, true
 			}
 			cur[j] = v
 			s += v
@@ -181,33 +118,21 @@ func (w *work) forwardScaled(c *chain, T int, drop bool, frames []float64) (floa
 		if !(s > 0) {
 			return 0, false
 		}
-		inv := 1 / s
-		bound = dropped * inv
-		if t == 0 && !drop {
-			w.startDropped = bound > 0
-			if bound > 0 && s < tiny {
+		if t == 0 {
+			for _, d := range w.dropped {
+				w.startDropped = w.startDropped || d
+			}
+			if w.startDropped && s < tiny {
 				return 0, false
 			}
-			bound = 0
 		}
+		inv := 1 / s
 		for j := range cur {
-			cur[j] *= inv
-			if cur[j] > 0 && cur[j] < normalMin {
-				if !drop {
-					return 0, false
-				}
-				cur[j], dcur[j] = 0, true
-			}
-			if dcur[j] && drop {
-				// The bound never underflows while a state is dropped:
-				// the next frames must see it (normalMin still bounds it).
-				bound = max(bound, normalMin)
+			if cur[j] *= inv; cur[j] > 0 && cur[j] < normalMin {
+				return 0, false
 			}
 		}
-		if float64(k)*bound > dropTol {
-			return 0, false
-		}
-		w.emMax[t], w.scale[t], w.bound[t] = m, s, bound
+		w.emMax[t], w.scale[t] = m, s
 		acc.add(m, s)
 		if frames != nil {
 			frames[t] = m + math.Log(s)
@@ -254,27 +179,11 @@ func quickFrame(c *chain, prev, b, p, cur []float64, m float64, ready bool) (s f
 	return s, true
 }
 
-// sameFrame reports whether forward frames a and b hold the same values,
-// dropped states and bound, bit for bit.
-func (w *work) sameFrame(a, b int) bool {
-	k := w.k
-	if math.Float64bits(w.bound[a]) != math.Float64bits(w.bound[b]) ||
-		!sameBits(w.alpha[a*k:(a+1)*k], w.alpha[b*k:(b+1)*k]) {
-		return false
-	}
-	for j, d := range w.dropped[a*k : (a+1)*k] {
-		if d != w.dropped[b*k+j] {
-			return false
-		}
-	}
-	return true
-}
-
 // backwardScaled runs the normalised backward recursion β̂_t on w.prob and,
 // in the same pass, fills w.gamma (γ_t ∝ â_t ⊙ β̂_t) and, if xi, adds
 // Σ_t ξ_t to w.xi with ξ_t(i,j) ∝ â_t(i)·A_ij·p_{t+1}(j)·β̂_{t+1}(j), each
 // frame normalised to sum 1. It keeps two frames of β̂ and declines like
-// forwardScaled. It needs a forward pass that dropped no state.
+// forwardScaled.
 func (w *work) backwardScaled(c *chain, T int, xi bool) bool {
 	k := w.k
 	ensure(&w.beta, 2*k)
