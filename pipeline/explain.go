@@ -3,10 +3,11 @@ package pipeline
 // The --explain printer: why a stage ran or came from the cache.
 
 import (
+	"botprof/runfolder"
 	"fmt"
 )
 
-func (r *runner) explain(point string, sr StageRecord, shared bool) {
+func (r *runner) explain(point string, sr runfolder.StageRecord, shared bool) {
 	if r.opt.Explain == nil {
 		return
 	}

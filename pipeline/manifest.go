@@ -11,62 +11,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"botprof/runfolder"
 )
 
-// Manifest is manifest.json: how a run was made.
-type Manifest struct {
-	Format         int                 `json:"format"`
-	BotprofVersion string              `json:"botprof_version"`
-	Experiment     string              `json:"experiment"`
-	RunID          string              `json:"run_id"`
-	SpecPath       string              `json:"spec_path"`
-	Sets           []string            `json:"sets,omitempty"`
-	SpecText       string              `json:"spec_text"`               // the spec file as written
-	Spec           Spec                `json:"spec"`                    // as written plus --set, before the sweep
-	NarrowedAxes   []string            `json:"narrowed_axes,omitempty"` // sweep axes --set replaced or added
-	Sweep          map[string][]string `json:"sweep,omitempty"`
-	SweepOrder     []string            `json:"sweep_order,omitempty"`
-	Data           ManifestData        `json:"data"`              // the first (or only) data source
-	Sources        []SourceFile        `json:"sources,omitempty"` // every source, with its load stats, when the spec lists several
-	Git            ManifestGit         `json:"git"`
-	GoVersion      string              `json:"go_version"`
-	Modules        map[string]string   `json:"modules"`
-	Started        string              `json:"started"`
-	WallSeconds    float64             `json:"wall_seconds"`
-	Points         []ManifestPoint     `json:"points"`
-	Load           any                 `json:"load,omitempty"`
-}
-
-// ManifestData identifies the input file.
-type ManifestData struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-}
-
-// ManifestGit records the commit botprof was built from and whether its
-// tree had uncommitted changes (see gitState).
-type ManifestGit struct {
-	Commit string `json:"commit"`
-	Dirty  bool   `json:"dirty"`
-}
-
-// ManifestPoint is one point of the run.
-type ManifestPoint struct {
-	Name   string            `json:"name"`
-	Params map[string]string `json:"params"`
-	Spec   Spec              `json:"spec"` // the point's resolved parameters
-	Seed   uint64            `json:"seed"`
-	Status string            `json:"status"`
-	Error  string            `json:"error,omitempty"`
-	Stages []StageRecord     `json:"stages"`
-}
-
-func buildManifest(runID string, out *Outcome) Manifest {
+// buildManifest is the run's manifest.json (runfolder.Manifest).
+func buildManifest(runID string, out *Outcome) runfolder.Manifest {
 	plan := out.Plan
-	m := Manifest{
-		Format: FormatVersion, BotprofVersion: Version, Experiment: plan.Name, RunID: runID,
+	m := runfolder.Manifest{
+		Format: runfolder.FormatVersion, BotprofVersion: Version, Experiment: plan.Name, RunID: runID,
 		SpecPath: plan.File, Sets: plan.Sets, SpecText: string(plan.Raw), Spec: plan.Base, NarrowedAxes: plan.Narrowed,
-		Data:      ManifestData{Path: out.DataPath, SHA256: out.DataSHA},
+		Data:      runfolder.Data{Path: out.DataPath, SHA256: out.DataSHA},
 		Git:       out.gitState(),
 		GoVersion: runtime.Version(), Modules: modules(),
 		Started: out.Started.UTC().Format(time.RFC3339Nano), WallSeconds: round3(out.Wall.Seconds()),
@@ -78,16 +33,16 @@ func buildManifest(runID string, out *Outcome) Manifest {
 		m.Sources = out.Sources
 	}
 	if len(plan.Sweep) > 0 {
-		m.Sweep = map[string][]string{}
+		m.Sweep = runfolder.Sweep{}
 		for _, ax := range plan.Sweep {
 			m.Sweep[ax.Key] = ax.Values
 			m.SweepOrder = append(m.SweepOrder, ax.Key)
 		}
 	}
 	for _, p := range out.Points {
-		mp := ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Spec: p.Point.Spec, Seed: p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
+		mp := runfolder.ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Spec: p.Point.Spec, Seed: p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
 		if mp.Params == nil {
-			mp.Params = map[string]string{}
+			mp.Params = runfolder.Params{}
 		}
 		if p.Err != nil {
 			mp.Status, mp.Error = "failed", p.Err.Error()
@@ -102,7 +57,7 @@ func buildManifest(runID string, out *Outcome) Manifest {
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
-func (o *Outcome) gitState() ManifestGit {
+func (o *Outcome) gitState() runfolder.Git {
 	if o.git == nil {
 		return gitState()
 	}
@@ -113,13 +68,13 @@ func (o *Outcome) gitState() ManifestGit {
 // binary (go build in a git checkout), or, for a binary without one (go run,
 // go test), the git state of the working directory, which costs two git
 // processes (Execute starts them early, in the background).
-func gitState() ManifestGit {
+func gitState() runfolder.Git {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if g, stamped := vcsStamp(bi.Settings); stamped {
 			return g
 		}
 	}
-	g := ManifestGit{Commit: "unknown"}
+	g := runfolder.Git{Commit: "unknown"}
 	if b, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
 		g.Commit = strings.TrimSpace(string(b))
 		if s, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
@@ -131,7 +86,7 @@ func gitState() ManifestGit {
 
 // vcsStamp reads the commit and the dirty flag from Go's build settings; it
 // reports whether the binary was stamped.
-func vcsStamp(settings []debug.BuildSetting) (g ManifestGit, stamped bool) {
+func vcsStamp(settings []debug.BuildSetting) (g runfolder.Git, stamped bool) {
 	for _, st := range settings {
 		switch st.Key {
 		case "vcs.revision":
@@ -154,8 +109,8 @@ func modules() map[string]string {
 }
 
 // startGitState computes gitState in the background.
-func startGitState() func() ManifestGit {
-	ch := make(chan ManifestGit, 1)
+func startGitState() func() runfolder.Git {
+	ch := make(chan runfolder.Git, 1)
 	go func() { ch <- gitState() }()
-	return sync.OnceValue(func() ManifestGit { return <-ch })
+	return sync.OnceValue(func() runfolder.Git { return <-ch })
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
+	"botprof/runfolder"
 )
 
 // smallSpec runs on testdata/s10-small (a few thousand real scenario-10 flows).
@@ -119,10 +120,11 @@ func TestEndToEndResultsFolder(t *testing.T) {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
 	}
-	var m Manifest
+	var typed Spec // json decodes into the pointer Spec holds
+	m := runfolder.Manifest{Spec: &typed}
 	readJSONFile(t, filepath.Join(dir, "manifest.json"), &m)
 	if m.Experiment != "small" || m.Data.SHA256 != "45427b979acaf198a1524685323b5dab4f66e799699da883310b8e863b9e2b1e" ||
-		m.GoVersion == "" || len(m.Points) != 1 || m.Points[0].Status != "ok" || m.Spec.Window.Size != 10 {
+		m.GoVersion == "" || len(m.Points) != 1 || m.Points[0].Status != "ok" || typed.Window.Size != 10 {
 		t.Errorf("manifest = %+v", m)
 	}
 	rows := readCSV(t, filepath.Join(dir, "scores.csv"))
@@ -501,7 +503,7 @@ func sameResultFiles(t *testing.T, a, b string) {
 			t.Errorf("%s differs between %s and %s", f, a, b)
 		}
 	}
-	var ma, mb Manifest
+	var ma, mb runfolder.Manifest
 	readJSONFile(t, filepath.Join(a, "manifest.json"), &ma)
 	readJSONFile(t, filepath.Join(b, "manifest.json"), &mb)
 	if len(ma.Points) != len(mb.Points) {

@@ -23,11 +23,6 @@ import (
 // Version is botprof's version, recorded in every manifest.
 const Version = "0.1.0"
 
-// FormatVersion is the version of the results-folder layout. 2: scores
-// carry a column per sweep axis and a role column; the profiled host's
-// class is infected.
-const FormatVersion = 2
-
 // WriteResults writes the run's files into dir (made by NewRunDir); the
 // point files only if Execute did not write them there already
 // (Options.ResultsDir).
@@ -221,11 +216,7 @@ func writeMetrics(dir string, out *Outcome) error {
 		if p.Out == nil {
 			continue
 		}
-		params := map[string]any{}
-		for k, v := range p.Point.Params {
-			params[k] = v
-		}
-		mf.Points = append(mf.Points, MetricsPoint{Point: p.Point.Name, Params: params, Seed: p.Point.Spec.Model.Seed,
+		mf.Points = append(mf.Points, MetricsPoint{Point: p.Point.Name, Params: p.Point.Params, Seed: p.Point.Spec.Model.Seed,
 			Metrics: p.Out.Metrics, Train: p.Out.Train, Warnings: p.Out.Warnings})
 		for k := range p.Out.Metrics {
 			if !seen[k] {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"botprof/runfolder"
 	"runtime/debug"
 	"testing"
 )
@@ -11,14 +12,14 @@ func TestVCSStamp(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		settings []debug.BuildSetting
-		want     ManifestGit
+		want     runfolder.Git
 		stamped  bool
 	}{
 		{"stamped clean", []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "false"}},
-			ManifestGit{Commit: "abc123"}, true},
+			runfolder.Git{Commit: "abc123"}, true},
 		{"stamped dirty", []debug.BuildSetting{{Key: "vcs.modified", Value: "true"}, {Key: "vcs.revision", Value: "def456"}},
-			ManifestGit{Commit: "def456", Dirty: true}, true},
-		{"not stamped", []debug.BuildSetting{{Key: "-buildmode", Value: "exe"}, {Key: "GOOS", Value: "linux"}}, ManifestGit{}, false},
+			runfolder.Git{Commit: "def456", Dirty: true}, true},
+		{"not stamped", []debug.BuildSetting{{Key: "-buildmode", Value: "exe"}, {Key: "GOOS", Value: "linux"}}, runfolder.Git{}, false},
 	} {
 		g, stamped := vcsStamp(tc.settings)
 		if g != tc.want || stamped != tc.stamped {

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
+	"botprof/runfolder"
 	"botprof/stages/discretize"
 	"botprof/stages/load"
 	"botprof/stages/window"
@@ -56,20 +57,11 @@ type Progress interface {
 	PointDone(done, total int)
 }
 
-// StageRecord is what happened to one stage of one point.
-type StageRecord struct {
-	Stage   string   `json:"stage"`
-	Key     string   `json:"key"`
-	Cached  bool     `json:"cached"`
-	Seconds float64  `json:"seconds"`
-	Changed []string `json:"changed,omitempty"`
-}
-
 // PointResult is one point's outcome.
 type PointResult struct {
 	Point  Point
 	Err    error
-	Stages []StageRecord
+	Stages []runfolder.StageRecord
 	Out    *PointOutput
 }
 
@@ -86,11 +78,11 @@ type Outcome struct {
 	Started time.Time
 	Wall    time.Duration
 
-	pointFiles   string             // the folder point files were written into (Options.ResultsDir)
-	pointErr     error              // the first failure to write them
-	git          func() ManifestGit // for the manifest, started with the run
-	cacheWarning func() string      // failed cache writes, once all are done
-	pending      *sync.WaitGroup    // cache writes in flight
+	pointFiles   string               // the folder point files were written into (Options.ResultsDir)
+	pointErr     error                // the first failure to write them
+	git          func() runfolder.Git // for the manifest, started with the run
+	cacheWarning func() string        // failed cache writes, once all are done
+	pending      *sync.WaitGroup      // cache writes in flight
 }
 
 // WaitCacheWrites waits for the cache writes Execute left in flight (see
@@ -273,7 +265,7 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		return pr
 	}
 	rec := func(stage string, key cache.Key, f *future, shared bool) {
-		sr := StageRecord{Stage: stage, Key: key.Short(), Cached: f.cached || shared, Seconds: f.secs}
+		sr := runfolder.StageRecord{Stage: stage, Key: key.Short(), Cached: f.cached || shared, Seconds: f.secs}
 		if shared {
 			sr.Seconds = 0
 		}

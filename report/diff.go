@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"botprof/runfolder"
 )
 
 // DiffOptions configures Diff.
@@ -457,7 +459,7 @@ func compactInts(xs []int) []int {
 
 // inputChanges lists the manifest entries that differ: experiment, botprof
 // version, data checksum, sweep values and resolved spec values.
-func inputChanges(a, b *Manifest) []InputChange {
+func inputChanges(a, b *runfolder.Manifest) []InputChange {
 	fa, fb := flatInputs(a), flatInputs(b)
 	keys := map[string]bool{}
 	for k := range fa {
@@ -476,7 +478,7 @@ func inputChanges(a, b *Manifest) []InputChange {
 	return out
 }
 
-func flatInputs(m *Manifest) map[string]string {
+func flatInputs(m *runfolder.Manifest) map[string]string {
 	f := map[string]string{
 		"experiment":      m.Experiment,
 		"botprof_version": m.BotprofVersion,

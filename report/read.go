@@ -22,36 +22,6 @@ import (
 // only in it are repetitions of one configuration.
 const SeedKey = "model.seed"
 
-// Manifest is the part of manifest.json that package report reads.
-type Manifest struct {
-	Format         int                           `json:"format"`
-	BotprofVersion string                        `json:"botprof_version"`
-	Experiment     string                        `json:"experiment"`
-	RunID          string                        `json:"run_id"`
-	SpecPath       string                        `json:"spec_path"`
-	Sets           []string                      `json:"sets"`
-	Spec           map[string]any                `json:"spec"`
-	Sweep          map[string][]any              `json:"sweep"`
-	Data           struct{ Path, SHA256 string } `json:"data"`
-	Git            struct {
-		Commit string `json:"commit"`
-		Dirty  bool   `json:"dirty"`
-	} `json:"git"`
-	GoVersion   string          `json:"go_version"`
-	Started     string          `json:"started"`
-	WallSeconds float64         `json:"wall_seconds"`
-	Points      []ManifestPoint `json:"points"`
-}
-
-// ManifestPoint is one sweep point of manifest.json.
-type ManifestPoint struct {
-	Name   string         `json:"name"`
-	Params map[string]any `json:"params"`
-	Seed   any            `json:"seed"`
-	Status string         `json:"status"`
-	Error  string         `json:"error"`
-}
-
 // HostScore is one row of scores.csv. Scores holds the score kinds that have
 // a value (none when Status is "insufficient").
 type HostScore struct {
@@ -79,7 +49,7 @@ type Point struct {
 // Run is a results folder read into memory.
 type Run struct {
 	Dir      string
-	Manifest Manifest
+	Manifest runfolder.Manifest
 	Score    string  // primary score kind of metrics.json
 	Points   []Point // in manifest order
 }
@@ -116,10 +86,10 @@ func load(dir string) (*Run, error) {
 		byName[mf.Points[i].Point] = &mf.Points[i]
 	}
 	for _, mp := range r.Manifest.Points {
-		p := Point{Name: mp.Name, Params: mp.Params, Seed: valueString(mp.Seed), Status: mp.Status, Error: mp.Error,
+		p := Point{Name: mp.Name, Params: map[string]any{}, Seed: strconv.FormatUint(mp.Seed, 10), Status: mp.Status, Error: mp.Error,
 			Metrics: map[string]float64{}, Hosts: hosts[mp.Name]}
-		if p.Params == nil {
-			p.Params = map[string]any{}
+		for k, v := range mp.Params {
+			p.Params[k] = v
 		}
 		if m := byName[mp.Name]; m != nil {
 			p.Metrics = m.Metrics.Defined()

@@ -1,6 +1,10 @@
 package report
 
-import "testing"
+import (
+	"testing"
+
+	"botprof/runfolder"
+)
 
 // evaluate.select chooses the metric that ranks points: by auc_host, a
 // ranks first (ties broken by auc_window); by train_loglik, b does.
@@ -16,7 +20,7 @@ func TestSelectMetric(t *testing.T) {
 		{map[string]any{"evaluate": map[string]any{"select": "train_loglik"}}, "b"},
 		{map[string]any{"evaluate": map[string]any{"score": "viterbi"}}, "a"},
 	} {
-		r := &Run{Manifest: Manifest{Spec: tc.spec}}
+		r := &Run{Manifest: runfolder.Manifest{Spec: tc.spec}}
 		sel := r.selectMetric()
 		if got := rankGroups([]*group{b, a}, sel)[0].Points[0].Name; got != tc.want {
 			t.Errorf("spec %v: best %s by %s, want %s", tc.spec, got, sel, tc.want)

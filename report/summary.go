@@ -251,7 +251,7 @@ func fmtIQR(xs []float64) string {
 // selectMetric is the metric that ranks points: the spec's evaluate.select
 // (auc_host, auc_window, train_loglik or f1), auc_host by default.
 func (r *Run) selectMetric() string {
-	if ev, ok := r.Manifest.Spec["evaluate"].(map[string]any); ok {
+	if ev, ok := r.Manifest.SpecMap()["evaluate"].(map[string]any); ok {
 		if s, ok := ev["select"].(string); ok && s != "" {
 			return s
 		}

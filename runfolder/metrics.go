@@ -13,11 +13,10 @@ type MetricsFile struct {
 	Points []MetricsPoint `json:"points"`
 }
 
-// MetricsPoint is one point of metrics.json. Params are the point's sweep
-// values (written as strings; a reader also accepts numbers).
+// MetricsPoint is one point of metrics.json.
 type MetricsPoint struct {
 	Point    string         `json:"point"`
-	Params   map[string]any `json:"params"`
+	Params   Params         `json:"params"`
 	Seed     uint64         `json:"seed"`
 	Metrics  Metrics        `json:"metrics"`
 	Train    TrainSummary   `json:"train"`
