@@ -15,12 +15,12 @@ type MetricsFile struct {
 
 // MetricsPoint is one point of metrics.json.
 type MetricsPoint struct {
-	Point    string         `json:"point"`
-	Params   Params         `json:"params"`
-	Seed     uint64         `json:"seed"`
-	Metrics  Metrics        `json:"metrics"`
-	Train    TrainSummary   `json:"train"`
-	Warnings []string       `json:"warnings,omitempty"`
+	Point    string       `json:"point"`
+	Params   Params       `json:"params"`
+	Seed     uint64       `json:"seed"`
+	Metrics  Metrics      `json:"metrics"`
+	Train    TrainSummary `json:"train"`
+	Warnings []string     `json:"warnings,omitempty"`
 }
 
 // Metrics maps metric names to values; NaN (undefined) is written as null.
