@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"botprof/runfolder"
 	"context"
 	"math"
 	"sort"
@@ -15,22 +16,17 @@ import (
 
 func referenceScores(t *testing.T) map[string]map[string]float64 {
 	t.Helper()
-	rows, _, err := ReadScoresCSV("../results/reference/notebook/scores.csv")
+	rows, _, err := runfolder.ReadScores("../results/reference/notebook/scores.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]map[string]float64{}
 	for point, hosts := range rows {
 		out[point] = map[string]float64{}
-		for host, r := range hosts {
-			if r[6] == "" {
-				continue
+		for _, r := range hosts {
+			if v, ok := r.Scores["viterbi"]; ok {
+				out[point][r.Host] = v
 			}
-			v, err := strconv.ParseFloat(r[6], 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[point][host] = v
 		}
 	}
 	return out

@@ -128,7 +128,7 @@ func TestEndToEndResultsFolder(t *testing.T) {
 		t.Errorf("manifest = %+v", m)
 	}
 	rows := readCSV(t, filepath.Join(dir, "scores.csv"))
-	if strings.Join(rows[0], ",") != "point,"+strings.Join(ScoreColumns, ",") {
+	if strings.Join(rows[0], ",") != "point,"+strings.Join(runfolder.ScoreColumns, ",") {
 		t.Errorf("scores.csv header = %v", rows[0])
 	}
 	byHost := map[string][]string{}

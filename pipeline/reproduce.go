@@ -2,12 +2,10 @@ package pipeline
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"botprof/runfolder"
 	"botprof/stages/evaluate"
@@ -40,34 +38,6 @@ type ReproducedHost struct {
 	Status    string          `json:"status"`
 }
 
-// ReadScoresCSV reads a results folder's scores.csv into point → host → row.
-func ReadScoresCSV(path string) (map[string]map[string][]string, []string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(rows) == 0 {
-		return nil, nil, fmt.Errorf("%s: empty", path)
-	}
-	out := map[string]map[string][]string{}
-	var order []string
-	for i, r := range rows[1:] {
-		if len(r) != len(ScoreColumns) {
-			return nil, nil, fmt.Errorf("%s:%d: %d columns, want %d", path, i+2, len(r), len(ScoreColumns))
-		}
-		if out[r[0]] == nil {
-			out[r[0]] = map[string][]string{}
-			order = append(order, r[0])
-		}
-		out[r[0]][r[1]] = r
-	}
-	return out, order, nil
-}
-
 // Reproduce compares the first successful point of out with the reference
 // folder named by the spec.
 func Reproduce(out *Outcome) (*Reproduction, error) {
@@ -88,7 +58,7 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 			refDir = cand
 		}
 	}
-	scores, order, err := ReadScoresCSV(filepath.Join(refDir, "scores.csv"))
+	scores, order, err := runfolder.ReadScores(filepath.Join(refDir, "scores.csv"))
 	if err != nil {
 		return nil, fmt.Errorf("reference.path: %w", err)
 	}
@@ -96,19 +66,16 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 	if point == "" {
 		point = order[0]
 	}
-	refRows, ok := scores[point]
-	if !ok {
+	refRows := map[string]runfolder.ScoreRow{}
+	for _, r := range scores[point] {
+		refRows[r.Host] = r
+	}
+	if _, ok := scores[point]; !ok {
 		return nil, fmt.Errorf("reference.point: %s has no point %q (it has %v)", refDir, point, order)
 	}
 	kind := ref.Score
 	if kind == "" {
 		kind = pr.Point.Spec.Evaluate.Score
-	}
-	col := 6
-	for i, c := range ScoreColumns {
-		if c == kind {
-			col = i
-		}
 	}
 	rep := &Reproduction{Reference: ref.Path, ReferencePoint: point, Point: pr.Point.Name, Score: kind,
 		Within: map[string]int{"0.02%": 0, "0.5%": 0, "0.6%": 0, "1%": 0}, Params: pr.Point.Params}
@@ -127,10 +94,8 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 				minInf = math.Min(minInf, *v)
 			}
 		}
-		if r, ok := refRows[h.Host]; ok && r[col] != "" {
-			if v, err := strconv.ParseFloat(r[col], 64); err == nil {
-				rh.Reference = runfolder.Float(v)
-			}
+		if v, ok := refRows[h.Host].Scores[kind]; ok {
+			rh.Reference = runfolder.Float(v)
 		}
 		b, a := float64(rh.Botprof), float64(rh.Reference)
 		if !math.IsNaN(a) && !math.IsNaN(b) {

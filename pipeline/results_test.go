@@ -32,27 +32,3 @@ func TestVCSStamp(t *testing.T) {
 		t.Error("gitState gave no commit")
 	}
 }
-
-// Sweep-axis columns of scores.parquet are typed from the axis's values.
-func TestAxisType(t *testing.T) {
-	for _, tc := range []struct {
-		values []string
-		want   string
-	}{
-		{[]string{"5", "10", "20"}, "int64"},
-		{[]string{"0.5", "1", "2e3"}, "float64"},
-		{[]string{"true", "false"}, "bool"},
-		{[]string{"gaussian", "markov"}, "utf8"},
-		{[]string{"10", "10ms"}, "utf8"},
-	} {
-		if got := axisType(tc.values).String(); got != tc.want {
-			t.Errorf("axisType(%v) = %s, want %s", tc.values, got, tc.want)
-		}
-	}
-	if c, r := scoreRole("profile"); c != "infected" || r != "profile" {
-		t.Errorf("profile: %s %s", c, r)
-	}
-	if c, r := scoreRole("normal"); c != "normal" || r != "scored" {
-		t.Errorf("normal: %s %s", c, r)
-	}
-}

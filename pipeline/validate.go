@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"botprof/markov"
+	"botprof/runfolder"
 	"botprof/stages/derive"
 	"botprof/stages/load"
 	"botprof/stages/view"
@@ -31,9 +32,6 @@ func CheckExperimentName(name string) error {
 	}
 	return nil
 }
-
-// ScoreKinds are the host scores botprof computes, in output order.
-var ScoreKinds = []string{"viterbi", "loglik", "loglik_per_window"}
 
 // Validate checks values that decode fine but cannot be run. root is the
 // YAML tree the spec came from; it locates each problem's line.
@@ -260,14 +258,14 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	if m.Symbols < 0 {
 		v.fail("model.symbols", "must not be negative, got %d", m.Symbols)
 	}
-	oneOf("evaluate.score", s.Evaluate.Score, ScoreKinds...)
+	oneOf("evaluate.score", s.Evaluate.Score, runfolder.ScoreKinds...)
 	oneOf("evaluate.normalize", s.Evaluate.Normalize, "", "none", "per_window", "per_flow")
 	oneOf("evaluate.select", s.Evaluate.Select, "", "auc_host", "auc_window", "train_loglik", "f1")
 	if s.Evaluate.Select == "f1" && !s.Evaluate.Decision.Decision().Enabled() {
 		v.fail("evaluate.select", "f1 comes from a decision rule: set evaluate.decision")
 	}
 	if s.Reference.Score != "" {
-		oneOf("reference.score", s.Reference.Score, ScoreKinds...)
+		oneOf("reference.score", s.Reference.Score, runfolder.ScoreKinds...)
 	}
 	if v.err == nil {
 		// What only a stage knows, on the values it will run with.

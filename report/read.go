@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -22,17 +21,6 @@ import (
 // only in it are repetitions of one configuration.
 const SeedKey = "model.seed"
 
-// HostScore is one row of scores.csv. Scores holds the score kinds that have
-// a value (none when Status is "insufficient").
-type HostScore struct {
-	Host, Class, Status string
-	Flows, Windows      string
-	Scores              map[string]float64
-}
-
-// scoreKinds are the score columns of scores.csv, in file order.
-var scoreKinds = []string{"viterbi", "loglik", "loglik_per_window"}
-
 // Point is one sweep point of a run: its manifest entry joined with its
 // metrics and host scores.
 type Point struct {
@@ -41,9 +29,9 @@ type Point struct {
 	Seed    string
 	Status  string
 	Error   string
-	Metrics map[string]float64 // missing or null metrics are absent
-	History []float64          // training log-likelihood per EM iteration
-	Hosts   []HostScore        // scores.csv rows of this point, in file order
+	Metrics map[string]float64   // missing or null metrics are absent
+	History []float64            // training log-likelihood per EM iteration
+	Hosts   []runfolder.ScoreRow // scores.csv rows of this point, in file order; the profiled host has class "profile"
 }
 
 // Run is a results folder read into memory.
@@ -77,7 +65,7 @@ func load(dir string) (*Run, error) {
 		return nil, err
 	}
 	r.Score = mf.Score
-	hosts, err := readScores(filepath.Join(dir, "scores.csv"))
+	hosts, _, err := runfolder.ReadScores(filepath.Join(dir, "scores.csv"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -90,6 +78,12 @@ func load(dir string) (*Run, error) {
 			Metrics: map[string]float64{}, Hosts: hosts[mp.Name]}
 		for k, v := range mp.Params {
 			p.Params[k] = v
+		}
+		for i := range p.Hosts {
+			if p.Hosts[i].Role == "profile" {
+				// Reports show the profiled host as a class of its own.
+				p.Hosts[i].Class = "profile"
+			}
 		}
 		if m := byName[mp.Name]; m != nil {
 			p.Metrics = m.Metrics.Defined()
@@ -109,66 +103,6 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
-}
-
-// readScores reads scores.csv into rows per point.
-func readScores(path string) (map[string][]HostScore, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	head, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s:1: %w", path, err)
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[h] = i
-	}
-	for _, need := range []string{"point", "host", "class", "status"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("%s:1: no column %q", path, need)
-		}
-	}
-	get := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return rec[i]
-		}
-		return ""
-	}
-	out := map[string][]HostScore{}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		h := HostScore{Host: get(rec, "host"), Class: get(rec, "class"), Status: get(rec, "status"),
-			Flows: get(rec, "flows"), Windows: get(rec, "windows"), Scores: map[string]float64{}}
-		if get(rec, "role") == "profile" {
-			// Reports mark the profiled host by its role (its class is
-			// infected since results format 2; before, it was "profile").
-			h.Class = "profile"
-		}
-		for _, k := range scoreKinds {
-			s := get(rec, k)
-			if s == "" {
-				continue
-			}
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: host %s: %s: %w", path, line, h.Host, k, err)
-			}
-			h.Scores[k] = v
-		}
-		pt := get(rec, "point")
-		out[pt] = append(out[pt], h)
-	}
-	return out, nil
 }
 
 // rocCurve is one ROC curve: false and true positive rates by decreasing threshold.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"botprof/runfolder"
 	"fmt"
 	"io"
 	"os"
@@ -107,11 +108,11 @@ func (r *Run) writeSummary(w io.Writer) error {
 		p := best.bestPoint(sel)
 		fmt.Fprintf(&b, "\n## Host scores of the best point\n\n%s, seed %s (%s = %s)\n\n", mdEscape(p.Name), orDash(p.Seed), sel, fmtNum(p.Metrics[sel]))
 		b.WriteString("| host | class | status | flows | windows | viterbi | loglik | loglik_per_window |\n|---|---|---|---:|---:|---:|---:|---:|\n")
-		hosts := append([]HostScore(nil), p.Hosts...)
+		hosts := append([]runfolder.ScoreRow(nil), p.Hosts...)
 		sort.SliceStable(hosts, func(i, j int) bool { return classRank(hosts[i].Class) < classRank(hosts[j].Class) })
 		for _, h := range hosts {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", h.Host, h.Class, h.Status, orDash(h.Flows), orDash(h.Windows))
-			for _, k := range scoreKinds {
+			for _, k := range runfolder.ScoreKinds {
 				if v, ok := h.Scores[k]; ok {
 					fmt.Fprintf(&b, " %s |", fmtNum(v))
 				} else {

@@ -1,0 +1,263 @@
+package runfolder
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"botprof/pipeline/cache"
+)
+
+// ScoreKinds are the host scores botprof computes, in output order.
+var ScoreKinds = []string{"viterbi", "loglik", "loglik_per_window"}
+
+// ScoreColumns is the header of scores.csv after the point and sweep-axis
+// columns.
+var ScoreColumns = []string{"host", "class", "role", "status", "flows", "windows", "viterbi", "loglik", "loglik_per_window"}
+
+// Axis is one sweep axis: its key and values, in sweep order. The values
+// type the axis's column in scores.parquet (see axisType).
+type Axis struct {
+	Key    string
+	Values []string
+}
+
+// PointScores are one point's host scores, as the evaluate stage gives
+// them: the profiled host has class "profile".
+type PointScores struct {
+	Point  string
+	Params Params // the point's value of every axis
+	Hosts  []HostScore
+}
+
+// scoreRole splits the evaluate stage's class "profile": the profiled host
+// is an infected host whose role is profile (the others' role is scored).
+func scoreRole(class string) (string, string) {
+	if class == "profile" {
+		return "infected", "profile"
+	}
+	return class, "scored"
+}
+
+// WriteScores writes scores.csv and scores.parquet into dir: a row per
+// point and host, with the point's name, one column per sweep axis
+// (typed in Parquet), then ScoreColumns. An undefined score (nil or NaN)
+// is an empty CSV field and a Parquet null; a -Inf score (status
+// zero_probability) is written as -Inf (CSV "-Inf").
+func WriteScores(dir string, axes []Axis, points []PointScores) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	fields := []arrow.Field{{Name: "point", Type: arrow.BinaryTypes.String}}
+	header := []string{"point"}
+	for _, ax := range axes {
+		fields = append(fields, arrow.Field{Name: ax.Key, Type: axisType(ax.Values)})
+		header = append(header, ax.Key)
+	}
+	header = append(header, ScoreColumns...)
+	w.Write(header)
+	fields = append(fields,
+		arrow.Field{Name: "host", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "class", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "role", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "status", Type: arrow.BinaryTypes.String},
+		arrow.Field{Name: "flows", Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: "windows", Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: "viterbi", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		arrow.Field{Name: "loglik", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		arrow.Field{Name: "loglik_per_window", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	)
+	rb := array.NewRecordBuilder(memory.NewGoAllocator(), arrow.NewSchema(fields, nil))
+	defer rb.Release()
+	addF := func(i int, v *float64) {
+		fb := rb.Field(i).(*array.Float64Builder)
+		if v == nil || math.IsNaN(*v) {
+			fb.AppendNull()
+		} else {
+			fb.Append(*v)
+		}
+	}
+	k := 1 + len(axes)
+	for _, p := range points {
+		for _, h := range p.Hosts {
+			class, role := scoreRole(h.Class)
+			row := []string{p.Point}
+			rb.Field(0).(*array.StringBuilder).Append(p.Point)
+			for i, ax := range axes {
+				v := p.Params[ax.Key]
+				row = append(row, v)
+				appendAxis(rb.Field(1+i), v)
+			}
+			w.Write(append(row, h.Host, class, role, h.Status, strconv.Itoa(h.Flows), strconv.Itoa(h.Windows),
+				fmtScore(h.Viterbi), fmtScore(h.LogLik), fmtScore(h.LogLikPerWindow)))
+			rb.Field(k).(*array.StringBuilder).Append(h.Host)
+			rb.Field(k + 1).(*array.StringBuilder).Append(class)
+			rb.Field(k + 2).(*array.StringBuilder).Append(role)
+			rb.Field(k + 3).(*array.StringBuilder).Append(h.Status)
+			rb.Field(k + 4).(*array.Int64Builder).Append(int64(h.Flows))
+			rb.Field(k + 5).(*array.Int64Builder).Append(int64(h.Windows))
+			addF(k+6, h.Viterbi)
+			addF(k+7, h.LogLik)
+			addF(k+8, h.LogLikPerWindow)
+		}
+	}
+	w.Flush()
+	if err := os.WriteFile(filepath.Join(dir, "scores.csv"), b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	rec := rb.NewRecordBatch()
+	defer rec.Release()
+	f, err := os.Create(filepath.Join(dir, "scores.parquet"))
+	if err != nil {
+		return err
+	}
+	// WriteParquet closes a sink that is an io.Closer; keep the file's close here.
+	if err := cache.WriteParquet(struct{ io.Writer }{f}, rec); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// fmtScore is a score in scores.csv: shortest exact form, "" when
+// undefined.
+func fmtScore(v *float64) string {
+	if v == nil || math.IsNaN(*v) {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
+}
+
+// axisType is the Arrow type of a sweep axis's column in scores.parquet:
+// int64 when every value is an integer, float64 when every value is a
+// number, boolean when every value is true or false, else utf8.
+func axisType(values []string) arrow.DataType {
+	all := func(ok func(string) bool) bool {
+		for _, v := range values {
+			if !ok(v) {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case all(func(v string) bool { _, err := strconv.ParseInt(v, 10, 64); return err == nil }):
+		return arrow.PrimitiveTypes.Int64
+	case all(func(v string) bool { _, err := strconv.ParseFloat(v, 64); return err == nil }):
+		return arrow.PrimitiveTypes.Float64
+	case all(func(v string) bool { return v == "true" || v == "false" }):
+		return arrow.FixedWidthTypes.Boolean
+	}
+	return arrow.BinaryTypes.String
+}
+
+// appendAxis appends a sweep value to its typed column.
+func appendAxis(b array.Builder, v string) {
+	switch b := b.(type) {
+	case *array.Int64Builder:
+		x, _ := strconv.ParseInt(v, 10, 64)
+		b.Append(x)
+	case *array.Float64Builder:
+		x, _ := strconv.ParseFloat(v, 64)
+		b.Append(x)
+	case *array.BooleanBuilder:
+		b.Append(v == "true")
+	case *array.StringBuilder:
+		b.Append(v)
+	}
+}
+
+// ScoreRow is one row of scores.csv as read: fields as written (Flows and
+// Windows are empty in reference folders that do not know them), the
+// sweep-axis columns in Params, and the scores that have a value.
+type ScoreRow struct {
+	Point                     string
+	Params                    Params
+	Host, Class, Role, Status string
+	Flows, Windows            string
+	Scores                    map[string]float64
+}
+
+// ReadScores reads scores.csv into its rows per point, in file order,
+// and the points in order of first appearance. Columns are found by
+// name: point, host, class and status are required; role, flows, windows
+// and the score kinds are optional (older folders and reference folders
+// lack some); any other column is a sweep axis. A folder of format 1 has
+// no role column and gives the profiled host class "profile"; it is read
+// as class infected, role profile.
+func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	head, err := cr.Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s:1: %w", path, err)
+	}
+	col := map[string]int{}
+	var axes []string
+	for i, h := range head {
+		col[h] = i
+		if h != "point" && !slices.Contains(ScoreColumns, h) {
+			axes = append(axes, h)
+		}
+	}
+	for _, need := range []string{"point", "host", "class", "status"} {
+		if _, ok := col[need]; !ok {
+			return nil, nil, fmt.Errorf("%s:1: no column %q", path, need)
+		}
+	}
+	get := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	out := map[string][]ScoreRow{}
+	var order []string
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		r := ScoreRow{Point: get(rec, "point"), Params: Params{}, Host: get(rec, "host"), Class: get(rec, "class"),
+			Role: get(rec, "role"), Status: get(rec, "status"), Flows: get(rec, "flows"), Windows: get(rec, "windows"),
+			Scores: map[string]float64{}}
+		if r.Role == "" {
+			r.Class, r.Role = scoreRole(r.Class)
+		}
+		for _, a := range axes {
+			r.Params[a] = get(rec, a)
+		}
+		for _, k := range ScoreKinds {
+			s := get(rec, k)
+			if s == "" {
+				continue
+			}
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: host %s: %s: %w", path, line, r.Host, k, err)
+			}
+			r.Scores[k] = v
+		}
+		if _, ok := out[r.Point]; !ok {
+			order = append(order, r.Point)
+		}
+		out[r.Point] = append(out[r.Point], r)
+	}
+	return out, order, nil
+}
