@@ -139,7 +139,7 @@ func WriteReproduction(dir string, out *Outcome) error {
 	if err != nil {
 		return err
 	}
-	if err := writeJSONFile(filepath.Join(dir, "reproduction.json"), rep); err != nil {
+	if err := runfolder.WriteJSON(filepath.Join(dir, "reproduction.json"), rep); err != nil {
 		return err
 	}
 	var b bytes.Buffer

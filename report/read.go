@@ -1,15 +1,9 @@
 package report
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,19 +50,12 @@ func Load(dir string) (*Run, error) {
 // load is Load without the partial check: the summary and figures are
 // written into the folder before it is committed.
 func load(dir string) (*Run, error) {
-	r := &Run{Dir: dir}
-	if err := readJSON(filepath.Join(dir, "manifest.json"), &r.Manifest); err != nil {
+	f, err := runfolder.Read(dir)
+	if err != nil {
 		return nil, err
 	}
-	var mf runfolder.MetricsFile
-	if err := readJSON(filepath.Join(dir, "metrics.json"), &mf); err != nil {
-		return nil, err
-	}
-	r.Score = mf.Score
-	hosts, _, err := runfolder.ReadScores(filepath.Join(dir, "scores.csv"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
+	r := &Run{Dir: dir, Manifest: f.Manifest, Score: f.Metrics.Score}
+	mf, hosts := &f.Metrics, f.Scores
 	byName := make(map[string]*runfolder.MetricsPoint, len(mf.Points))
 	for i := range mf.Points {
 		byName[mf.Points[i].Point] = &mf.Points[i]
@@ -94,66 +81,26 @@ func load(dir string) (*Run, error) {
 	return r, nil
 }
 
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
+func readJSON(path string, v any) error { return runfolder.ReadJSON(path, v) }
 
 // rocCurve is one ROC curve: false and true positive rates by decreasing threshold.
 type rocCurve struct {
 	FPR, TPR []float64
 }
 
-// readROC reads roc_host.csv (kind,threshold,fpr,tpr; curves per kind) or
-// roc_window.csv (threshold,fpr,tpr; returned under kind "").
+// readROC reads a ROC file (runfolder.ReadROC) as curves to plot.
 func readROC(path string) (map[string]*rocCurve, []string, error) {
-	b, err := os.ReadFile(path)
+	pts, kinds, err := runfolder.ReadROC(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(recs) == 0 {
-		return nil, nil, fmt.Errorf("%s: empty file", path)
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
-	fi, ok1 := col["fpr"]
-	ti, ok2 := col["tpr"]
-	if !ok1 || !ok2 {
-		return nil, nil, fmt.Errorf("%s:1: need columns fpr and tpr", path)
-	}
-	ki, hasKind := col["kind"]
-	curves := map[string]*rocCurve{}
-	var kinds []string
-	for i, rec := range recs[1:] {
-		kind := ""
-		if hasKind {
-			kind = rec[ki]
+	curves := make(map[string]*rocCurve, len(pts))
+	for k, ps := range pts {
+		c := &rocCurve{}
+		for _, p := range ps {
+			c.FPR, c.TPR = append(c.FPR, p.FPR), append(c.TPR, p.TPR)
 		}
-		fpr, err1 := strconv.ParseFloat(rec[fi], 64)
-		tpr, err2 := strconv.ParseFloat(rec[ti], 64)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, nil, fmt.Errorf("%s:%d: %w", path, i+2, err)
-		}
-		c := curves[kind]
-		if c == nil {
-			c = &rocCurve{}
-			curves[kind] = c
-			kinds = append(kinds, kind)
-		}
-		c.FPR = append(c.FPR, fpr)
-		c.TPR = append(c.TPR, tpr)
+		curves[k] = c
 	}
 	return curves, kinds, nil
 }

@@ -1,9 +1,15 @@
 package runfolder
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 )
 
 // MetricsFile is metrics.json: per point, its metrics, training summary
@@ -72,4 +78,82 @@ func (m Metrics) Defined() map[string]float64 {
 		}
 	}
 	return out
+}
+
+// WriteMetrics writes metrics.json (mf, indented) and metrics.csv into
+// dir. metrics.csv has a row per point: its name, its value of each axis
+// (axes, in sweep order), every metric any point has (sorted by name;
+// empty where undefined or where the point has no such metric) and the training log-likelihood, iterations and
+// convergence.
+func WriteMetrics(dir string, mf MetricsFile, axes []string) error {
+	if err := WriteJSON(filepath.Join(dir, "metrics.json"), mf); err != nil {
+		return err
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, p := range mf.Points {
+		for k := range p.Metrics {
+			if !seen[k] {
+				seen[k] = true
+				names = append(names, k)
+			}
+		}
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	header := append(append([]string{"point"}, axes...), names...)
+	header = append(header, "train_loglik", "train_iterations", "train_converged")
+	w.Write(header)
+	for _, p := range mf.Points {
+		row := []string{p.Point}
+		for _, a := range axes {
+			row = append(row, p.Params[a])
+		}
+		for _, n := range names {
+			v, ok := p.Metrics[n]
+			if !ok {
+				v = math.NaN() // this point has no such metric: empty, not 0
+			}
+			row = append(row, fmtScore(&v))
+		}
+		ll := p.Train.LogLik
+		row = append(row, fmtScore(&ll), strconv.Itoa(p.Train.Iterations), strconv.FormatBool(p.Train.Converged))
+		w.Write(row)
+	}
+	w.Flush()
+	return os.WriteFile(filepath.Join(dir, "metrics.csv"), b.Bytes(), 0o644)
+}
+
+// ReadMetrics reads metrics.json.
+func ReadMetrics(path string) (*MetricsFile, error) {
+	var mf MetricsFile
+	if err := ReadJSON(path, &mf); err != nil {
+		return nil, err
+	}
+	return &mf, nil
+}
+
+// WriteJSON writes v as indented JSON (one space) with a final newline,
+// mode 0644: the layout of every JSON file of a results folder.
+func WriteJSON(path string, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// ReadJSON decodes the JSON file at path into v; errors name the file.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

@@ -1,0 +1,173 @@
+package runfolder
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// ROCPoint is one point of a ROC curve: the rates of positives (TPR) and
+// negatives (FPR) scoring at or above Threshold.
+type ROCPoint struct {
+	Threshold float64 `json:"threshold"`
+	FPR       float64 `json:"fpr"`
+	TPR       float64 `json:"tpr"`
+}
+
+// MarshalJSON writes infinite thresholds as Float does (JSON has no Inf).
+func (p ROCPoint) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Threshold Float   `json:"threshold"`
+		FPR       float64 `json:"fpr"`
+		TPR       float64 `json:"tpr"`
+	}{Float(p.Threshold), p.FPR, p.TPR})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *ROCPoint) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Threshold Float   `json:"threshold"`
+		FPR       float64 `json:"fpr"`
+		TPR       float64 `json:"tpr"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = ROCPoint{float64(v.Threshold), v.FPR, v.TPR}
+	return nil
+}
+
+// PointFiles are the files of points/<point>/: the fitted model and the
+// discretization mapping (JSON as the stages wrote them), the fit's
+// convergence record, the host-level ROC curve of every score kind and
+// the window-level ROC curve of the primary score.
+type PointFiles struct {
+	Model, Mapping json.RawMessage
+	Train          TrainSummary
+	ROCHost        map[string][]ROCPoint
+	ROCWindow      []ROCPoint
+}
+
+// WritePointFiles writes model.json, mapping.json, convergence.json,
+// roc_host.csv (kind,threshold,fpr,tpr; kinds in ScoreKinds order) and
+// roc_window.csv (threshold,fpr,tpr) into dir, creating it. Thresholds
+// ±Inf are written "inf"/"-inf".
+func WritePointFiles(dir string, pf PointFiles) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, raw := range map[string][]byte{"model.json": pf.Model, "mapping.json": pf.Mapping} {
+		if err := writeRawJSON(filepath.Join(dir, name), raw); err != nil {
+			return err
+		}
+	}
+	if err := WriteJSON(filepath.Join(dir, "convergence.json"), pf.Train); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"kind", "threshold", "fpr", "tpr"})
+	for _, kind := range ScoreKinds {
+		for _, pt := range pf.ROCHost[kind] {
+			w.Write([]string{kind, fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
+		}
+	}
+	w.Flush()
+	if err := os.WriteFile(filepath.Join(dir, "roc_host.csv"), b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	b.Reset()
+	w = csv.NewWriter(&b)
+	w.Write([]string{"threshold", "fpr", "tpr"})
+	for _, pt := range pf.ROCWindow {
+		w.Write([]string{fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
+	}
+	w.Flush()
+	return os.WriteFile(filepath.Join(dir, "roc_window.csv"), b.Bytes(), 0o644)
+}
+
+// writeRawJSON writes JSON text in one layout whatever layout it came in
+// (it may have been re-indented by a cache round trip).
+func writeRawJSON(path string, raw []byte) error {
+	var c, out bytes.Buffer
+	if err := json.Compact(&c, raw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := json.Indent(&out, c.Bytes(), "", " "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	return os.WriteFile(path, out.Bytes(), 0o644)
+}
+
+func fmtROC(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "inf"
+	case math.IsInf(v, -1):
+		return "-inf"
+	case math.IsNaN(v):
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// ReadROC reads roc_host.csv (kind,threshold,fpr,tpr) into curves per
+// kind, or roc_window.csv (threshold,fpr,tpr) into the curve of kind "",
+// with the kinds in file order. Columns are found by name; fpr and tpr
+// are required, threshold is optional (reference folders of format 1).
+func ReadROC(path string) (map[string][]ROCPoint, []string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(recs) == 0 {
+		return nil, nil, fmt.Errorf("%s: empty file", path)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	fi, ok1 := col["fpr"]
+	ti, ok2 := col["tpr"]
+	if !ok1 || !ok2 {
+		return nil, nil, fmt.Errorf("%s:1: need columns fpr and tpr", path)
+	}
+	ki, hasKind := col["kind"]
+	thi, hasT := col["threshold"]
+	curves := map[string][]ROCPoint{}
+	var kinds []string
+	for i, rec := range recs[1:] {
+		kind := ""
+		if hasKind {
+			kind = rec[ki]
+		}
+		var p ROCPoint
+		var errs [3]error
+		p.FPR, errs[0] = strconv.ParseFloat(rec[fi], 64)
+		p.TPR, errs[1] = strconv.ParseFloat(rec[ti], 64)
+		p.Threshold = math.NaN()
+		if hasT && rec[thi] != "" {
+			p.Threshold, errs[2] = strconv.ParseFloat(rec[thi], 64)
+		}
+		for _, err := range errs {
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: %w", path, i+2, err)
+			}
+		}
+		if _, ok := curves[kind]; !ok {
+			kinds = append(kinds, kind)
+		}
+		curves[kind] = append(curves[kind], p)
+	}
+	return curves, kinds, nil
+}
