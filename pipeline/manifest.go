@@ -40,7 +40,7 @@ func buildManifest(runID string, out *Outcome) runfolder.Manifest {
 		}
 	}
 	for _, p := range out.Points {
-		mp := runfolder.ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Spec: p.Point.Spec, Seed: p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
+		mp := runfolder.ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Spec: p.Point.Spec, Seed: &p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
 		if mp.Params == nil {
 			mp.Params = runfolder.Params{}
 		}

@@ -69,8 +69,8 @@ func writeMetrics(dir string, out *Outcome) error {
 	mf := runfolder.MetricsFile{Score: out.Plan.Points[0].Spec.Evaluate.Score}
 	for _, p := range out.Points {
 		if p.Out != nil {
-			mf.Points = append(mf.Points, runfolder.MetricsPoint{Point: p.Point.Name, Params: p.Point.Params, Seed: p.Point.Spec.Model.Seed,
-				Metrics: p.Out.Metrics, Train: p.Out.Train, Warnings: p.Out.Warnings})
+			mf.Points = append(mf.Points, runfolder.MetricsPoint{Point: p.Point.Name, Params: p.Point.Params, Seed: &p.Point.Spec.Model.Seed,
+				Metrics: p.Out.Metrics, Train: &p.Out.Train, Warnings: p.Out.Warnings})
 		}
 	}
 	var axes []string

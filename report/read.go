@@ -61,7 +61,7 @@ func load(dir string) (*Run, error) {
 		byName[mf.Points[i].Point] = &mf.Points[i]
 	}
 	for _, mp := range r.Manifest.Points {
-		p := Point{Name: mp.Name, Params: map[string]any{}, Seed: strconv.FormatUint(mp.Seed, 10), Status: mp.Status, Error: mp.Error,
+		p := Point{Name: mp.Name, Params: map[string]any{}, Seed: seedString(mp.Seed), Status: mp.Status, Error: mp.Error,
 			Metrics: map[string]float64{}, Hosts: hosts[mp.Name]}
 		for k, v := range mp.Params {
 			p.Params[k] = v
@@ -74,7 +74,9 @@ func load(dir string) (*Run, error) {
 		}
 		if m := byName[mp.Name]; m != nil {
 			p.Metrics = m.Metrics.Defined()
-			p.History = m.Train.History
+			if m.Train != nil {
+				p.History = m.Train.History
+			}
 		}
 		r.Points = append(r.Points, p)
 	}
@@ -271,4 +273,12 @@ func (g *group) bestPoint(metric string) *Point {
 		best = g.Points[0]
 	}
 	return best
+}
+
+// seedString is a manifest seed as text, "" when not known.
+func seedString(s *uint64) string {
+	if s == nil {
+		return ""
+	}
+	return strconv.FormatUint(*s, 10)
 }

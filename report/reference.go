@@ -1,22 +1,20 @@
 package report
 
 import (
-	"encoding/csv"
-	"encoding/json"
+	"botprof/runfolder"
+	"botprof/stages/evaluate"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
+	"slices"
 )
 
 // ReferencePoint is one set of host scores computed outside botprof (a
 // published table, or one seed of a re-run in another library).
 type ReferencePoint struct {
 	Name   string             // point name, e.g. "source=published" or "fit=204,model.seed=3"
-	Params map[string]any     // sweep parameters, e.g. {"fit": "204", "model.seed": 3}
-	Seed   any                // model seed, nil when not known
+	Params runfolder.Params   // sweep parameters, e.g. {"fit": "204", "model.seed": "3"}
+	Seed   *uint64            // model seed, nil when not known
 	Scores map[string]float64 // host → score
 }
 
@@ -33,43 +31,46 @@ type Reference struct {
 	Points       []ReferencePoint
 }
 
-// WriteReference writes ref as a results folder in dir: manifest.json,
-// metrics.json (auc_host, margin and tpr_at_fpr0 computed from the scores:
-// infected hosts positive, normal negative, profile and insufficient hosts
-// left out), scores.csv (only ref.Score's column filled) and
-// points/<point>/roc_host.csv. The output is byte-stable.
+// WriteReference writes ref as a results folder in dir through runfolder:
+// manifest.json, metrics.json and metrics.csv (auc_host, margin and
+// tpr_at_fpr0 from the evaluate stage's statistics: infected hosts
+// positive, normal negative, profile and insufficient hosts left out),
+// scores.csv (only ref.Score's column filled; flows and windows unknown,
+// empty) and points/<point>/roc_host.csv. The output is byte-stable.
 func WriteReference(dir string, ref Reference) error {
+	if !slices.Contains(runfolder.ScoreKinds, ref.Score) {
+		return fmt.Errorf("reference %s: score kind %q is not a scores.csv column", ref.Experiment, ref.Score)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	sweep := map[string][]any{}
-	var mpoints []map[string]any
-	var metrics []map[string]any
-	rows := [][]string{{"point", "host", "class", "status", "flows", "windows", "viterbi", "loglik", "loglik_per_window"}}
-	col := map[string]int{"viterbi": 6, "loglik": 7, "loglik_per_window": 8}[ref.Score]
-	if col == 0 {
-		return fmt.Errorf("reference %s: score kind %q is not a scores.csv column", ref.Experiment, ref.Score)
-	}
+	m := runfolder.Manifest{Format: runfolder.FormatVersion, Experiment: ref.Experiment, RunID: filepath.Base(dir),
+		Sweep: runfolder.Sweep{}, Data: runfolder.Data{Path: ref.DataPath, SHA256: ref.DataSHA256}}
+	mf := runfolder.MetricsFile{Score: ref.Score}
+	var rows []runfolder.ScoreRow
 	for _, p := range ref.Points {
 		for k, v := range p.Params {
-			if !containsValue(sweep[k], v) {
-				sweep[k] = append(sweep[k], v)
+			if !slices.Contains(m.Sweep[k], v) {
+				m.Sweep[k] = append(m.Sweep[k], v)
 			}
 		}
-		mpoints = append(mpoints, map[string]any{"name": p.Name, "params": p.Params, "seed": p.Seed, "status": "ok"})
+		m.Points = append(m.Points, runfolder.ManifestPoint{Name: p.Name, Params: p.Params, Seed: p.Seed, Status: "ok"})
 		var pos, neg []float64
 		for _, h := range ref.Hosts {
 			v, ok := p.Scores[h]
 			if !ok {
 				return fmt.Errorf("reference %s: point %s has no score for host %s", ref.Experiment, p.Name, h)
 			}
-			class := ref.Classes[h]
-			row := []string{p.Name, h, class, "ok", "", "", "", "", ""}
+			class, role := ref.Classes[h], "scored"
+			if class == "profile" {
+				class, role = "infected", "profile"
+			}
+			row := runfolder.ScoreRow{Point: p.Name, Params: p.Params, Host: h, Class: class, Role: role, Status: "ok", Scores: map[string]float64{}}
 			if ref.Insufficient[h] {
-				row[3] = "insufficient"
+				row.Status = "insufficient"
 			} else {
-				row[col] = strconv.FormatFloat(v, 'g', -1, 64)
-				switch class {
+				row.Scores[ref.Score] = v
+				switch ref.Classes[h] {
 				case "infected":
 					pos = append(pos, v)
 				case "normal":
@@ -81,140 +82,34 @@ func WriteReference(dir string, ref Reference) error {
 		if len(pos) == 0 || len(neg) == 0 {
 			return fmt.Errorf("reference %s: point %s needs scored normal and infected hosts", ref.Experiment, p.Name)
 		}
-		roc := hostROC(pos, neg)
-		auc, margin, tpr := rocAUC(roc), minOf(pos)-maxOf(neg), tprAtFPR0(roc)
-		metrics = append(metrics, map[string]any{"point": p.Name, "params": p.Params, "seed": p.Seed,
-			"metrics": map[string]float64{
+		auc, margin, tpr := evaluate.AUC(pos, neg), evaluate.Margin(pos, neg), evaluate.TPRAtFPR0(pos, neg)
+		mf.Points = append(mf.Points, runfolder.MetricsPoint{Point: p.Name, Params: p.Params, Seed: p.Seed,
+			Metrics: runfolder.Metrics{
 				"auc_host": auc, "margin": margin, "tpr_at_fpr0": tpr,
 				"auc_host." + ref.Score: auc, "margin." + ref.Score: margin, "tpr_at_fpr0." + ref.Score: tpr,
 			}})
-		if err := writeROC(filepath.Join(dir, "points", p.Name, "roc_host.csv"), ref.Score, roc); err != nil {
+		var roc []runfolder.ROCPoint
+		for _, q := range evaluate.ROC(pos, neg) {
+			roc = append(roc, runfolder.ROCPoint{Threshold: q.Threshold, FPR: q.FPR, TPR: q.TPR})
+		}
+		pdir := filepath.Join(dir, "points", p.Name)
+		if err := os.MkdirAll(pdir, 0o755); err != nil {
+			return err
+		}
+		if err := runfolder.WriteROC(filepath.Join(pdir, "roc_host.csv"), map[string][]runfolder.ROCPoint{ref.Score: roc}); err != nil {
 			return err
 		}
 	}
-	for k := range sweep {
-		vs := sweep[k]
-		sort.SliceStable(vs, func(i, j int) bool { return compareValues(valueString(vs[i]), valueString(vs[j])) < 0 })
+	for k, vs := range m.Sweep {
+		slices.SortStableFunc(vs, compareValues)
+		m.SweepOrder = append(m.SweepOrder, k)
 	}
-	manifest := map[string]any{"format": 1, "experiment": ref.Experiment, "run_id": filepath.Base(dir),
-		"sweep": sweep, "data": map[string]string{"path": ref.DataPath, "sha256": ref.DataSHA256}, "points": mpoints}
-	if err := writeJSONFile(filepath.Join(dir, "manifest.json"), manifest); err != nil {
+	slices.Sort(m.SweepOrder)
+	if err := runfolder.WriteJSON(filepath.Join(dir, "manifest.json"), m); err != nil {
 		return err
 	}
-	if err := writeJSONFile(filepath.Join(dir, "metrics.json"), map[string]any{"score": ref.Score, "points": metrics}); err != nil {
+	if err := runfolder.WriteMetrics(dir, mf, m.SweepOrder); err != nil {
 		return err
 	}
-	return writeCSVFile(filepath.Join(dir, "scores.csv"), rows)
-}
-
-func containsValue(vs []any, v any) bool {
-	for _, x := range vs {
-		if valueString(x) == valueString(v) {
-			return true
-		}
-	}
-	return false
-}
-
-// rocPoint is (threshold, fpr, tpr): the rates of hosts scoring ≥ threshold.
-type rocPoint struct{ T, FPR, TPR float64 }
-
-// hostROC returns the ROC curve from (+Inf, 0, 0) through every distinct score, highest first.
-func hostROC(pos, neg []float64) []rocPoint {
-	ts := append(append([]float64(nil), pos...), neg...)
-	sort.Sort(sort.Reverse(sort.Float64Slice(ts)))
-	roc := []rocPoint{{math.Inf(1), 0, 0}}
-	for i, t := range ts {
-		if i > 0 && t == ts[i-1] {
-			continue
-		}
-		roc = append(roc, rocPoint{t, fracAtLeast(neg, t), fracAtLeast(pos, t)})
-	}
-	return roc
-}
-
-func fracAtLeast(xs []float64, t float64) float64 {
-	n := 0
-	for _, x := range xs {
-		if x >= t {
-			n++
-		}
-	}
-	return float64(n) / float64(len(xs))
-}
-
-// rocAUC is the trapezoidal area under the curve (ties count ½).
-func rocAUC(roc []rocPoint) float64 {
-	a := 0.0
-	for i := 1; i < len(roc); i++ {
-		a += (roc[i].FPR - roc[i-1].FPR) * (roc[i].TPR + roc[i-1].TPR) / 2
-	}
-	return a
-}
-
-func tprAtFPR0(roc []rocPoint) float64 {
-	best := 0.0
-	for _, p := range roc {
-		if p.FPR == 0 && p.TPR > best {
-			best = p.TPR
-		}
-	}
-	return best
-}
-
-func minOf(xs []float64) float64 { return Quantile(xs, 0) }
-func maxOf(xs []float64) float64 { return Quantile(xs, 1) }
-
-func writeROC(path, kind string, roc []rocPoint) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	rows := [][]string{{"kind", "threshold", "fpr", "tpr"}}
-	for _, p := range roc {
-		rows = append(rows, []string{kind, strconv.FormatFloat(p.T, 'g', -1, 64), strconv.FormatFloat(p.FPR, 'g', -1, 64), strconv.FormatFloat(p.TPR, 'g', -1, 64)})
-	}
-	return writeCSVFile(path, rows)
-}
-
-func writeJSONFile(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", " ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, append(b, '\n'))
-}
-
-func writeCSVFile(path string, rows [][]string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	w := csv.NewWriter(f)
-	w.WriteAll(rows)
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return runfolder.WriteScoreRows(dir, m.SweepOrder, rows)
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"botprof/runfolder"
 	"path/filepath"
 	"testing"
 )
@@ -14,8 +15,8 @@ func TestWriteReference(t *testing.T) {
 		Hosts:        []string{"n1", "n2", "n3", "i1", "i2"},
 		Insufficient: map[string]bool{"n3": true},
 		Points: []ReferencePoint{
-			{Name: "source=published", Params: map[string]any{"source": "published"}, Scores: map[string]float64{"n1": 1, "n2": 5, "n3": 0, "i1": 4, "i2": 9}},
-			{Name: "fit=a,model.seed=0", Params: map[string]any{"fit": "a", "model.seed": 0}, Seed: 0, Scores: map[string]float64{"n1": 1, "n2": 2, "n3": 0, "i1": 4, "i2": 9}},
+			{Name: "source=published", Params: runfolder.Params{"source": "published"}, Scores: map[string]float64{"n1": 1, "n2": 5, "n3": 0, "i1": 4, "i2": 9}},
+			{Name: "fit=a,model.seed=0", Params: runfolder.Params{"fit": "a", "model.seed": "0"}, Seed: new(uint64), Scores: map[string]float64{"n1": 1, "n2": 2, "n3": 0, "i1": 4, "i2": 9}},
 		},
 	}
 	if err := WriteReference(dir, ref); err != nil {

@@ -14,11 +14,11 @@ import (
 // second has no f1 and an undefined margin.
 func metricsFixture() MetricsFile {
 	return MetricsFile{Score: "loglik_per_window", Points: []MetricsPoint{
-		{Point: "window.size=5,model.kind=gaussian", Params: Params{"window.size": "5", "model.kind": "gaussian"}, Seed: 0,
+		{Point: "window.size=5,model.kind=gaussian", Params: Params{"window.size": "5", "model.kind": "gaussian"}, Seed: seed(0),
 			Metrics: Metrics{"auc_host": 1, "margin": 2.5, "f1": 0.75},
-			Train: TrainSummary{LogLik: -12.5, Iterations: 3, Converged: true, History: []float64{-20, -13, -12.5}, Windows: 96,
+			Train: &TrainSummary{LogLik: -12.5, Iterations: 3, Converged: true, History: []float64{-20, -13, -12.5}, Windows: 96,
 				Restarts: []RestartTrace{{Seed: 0, LogLik: -12.5, Iterations: 3, Converged: true, History: []float64{-20, -13, -12.5}}}}},
-		{Point: "window.size=10,model.kind=markov", Params: Params{"window.size": "10", "model.kind": "markov"}, Seed: 0,
+		{Point: "window.size=10,model.kind=markov", Params: Params{"window.size": "10", "model.kind": "markov"}, Seed: seed(1),
 			Metrics: Metrics{"auc_host": 0.5, "margin": math.NaN()}, Warnings: []string{"host x: score -Inf"}},
 	}}
 }
@@ -34,7 +34,7 @@ func TestMetricsGoldenRoundTrip(t *testing.T) {
 	csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
 	wantCSV := `point,window.size,model.kind,auc_host,f1,margin,train_loglik,train_iterations,train_converged
 "window.size=5,model.kind=gaussian",5,gaussian,1,0.75,2.5,-12.5,3,true
-"window.size=10,model.kind=markov",10,markov,0.5,,,0,0,false
+"window.size=10,model.kind=markov",10,markov,0.5,,,,,
 `
 	if string(csv) != wantCSV {
 		t.Errorf("metrics.csv:\n%s\nwant\n%s", csv, wantCSV)
@@ -64,7 +64,7 @@ func TestPointFilesGoldenRoundTrip(t *testing.T) {
 	host := []ROCPoint{{math.Inf(1), 0, 0}, {-1.5, 0, 0.5}, {-3, 0.25, 1}, {math.Inf(-1), 1, 1}}
 	win := []ROCPoint{{math.Inf(1), 0, 0}, {0.5, 0.1, 0.9}, {-2, 1, 1}}
 	pf := PointFiles{Model: json.RawMessage(`{"kind":"markov",  "order":1}`), Mapping: json.RawMessage("{\n\"a\": [1,2]}"),
-		Train: metricsFixture().Points[0].Train, ROCHost: map[string][]ROCPoint{"viterbi": host, "loglik": host[:2]}, ROCWindow: win}
+		Train: *metricsFixture().Points[0].Train, ROCHost: map[string][]ROCPoint{"viterbi": host, "loglik": host[:2]}, ROCWindow: win}
 	if err := WritePointFiles(dir, pf); err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ type ManifestPoint struct {
 	Name   string        `json:"name"`
 	Params Params        `json:"params"`
 	Spec   any           `json:"spec"` // the point's resolved parameters
-	Seed   uint64        `json:"seed"`
+	Seed   *uint64       `json:"seed"` // null when not known (reference folders)
 	Status string        `json:"status"`
 	Error  string        `json:"error,omitempty"`
 	Stages []StageRecord `json:"stages"`

@@ -3,6 +3,7 @@ package runfolder
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -21,7 +22,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		NarrowedAxes: []string{"model.seed"}, Sweep: Sweep{"window.size": {"5", "10"}}, SweepOrder: []string{"window.size"},
 		Data: Data{"d.zst", "abc"}, Git: Git{"c0ffee", true}, GoVersion: "go1.26", Modules: map[string]string{"m": "v1"},
 		Started: "2026-12-05T00:00:00Z", WallSeconds: 1.5,
-		Points: []ManifestPoint{{Name: "window.size=5", Params: Params{"window.size": "5"}, Spec: s, Seed: 3, Status: "ok",
+		Points: []ManifestPoint{{Name: "window.size=5", Params: Params{"window.size": "5"}, Spec: s, Seed: seed(3), Status: "ok",
 			Stages: []StageRecord{{Stage: "train", Key: "k", Cached: true, Seconds: 0.25, Changed: []string{"model.seed"}}}}}}
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -49,7 +50,7 @@ func TestParamsScalars(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Params{"window.size": "10", "model.cov": "diag", "x": "0.5", "b": "true", "big": "1e+06"}
-	if !reflect.DeepEqual(p.Params, want) || p.Seed != 2 {
+	if !reflect.DeepEqual(p.Params, want) || p.Seed == nil || *p.Seed != 2 {
 		t.Errorf("params %v seed %d, want %v 2", p.Params, p.Seed, want)
 	}
 	var s Sweep
@@ -63,5 +64,20 @@ func TestParamsScalars(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"s":[[1]]}`), &s); err == nil {
 		t.Error("nested sweep value: no error")
+	}
+}
+
+func seed(s uint64) *uint64 { return &s }
+
+// A seed that is not known (a reference folder's published scores) is
+// null, and reads back as nil.
+func TestSeedNull(t *testing.T) {
+	var p ManifestPoint
+	if err := json.Unmarshal([]byte(`{"name":"source=published","seed":null}`), &p); err != nil || p.Seed != nil {
+		t.Errorf("seed %v, %v", p.Seed, err)
+	}
+	b, _ := json.Marshal(MetricsPoint{Point: "p"})
+	if !strings.Contains(string(b), `"seed":null`) {
+		t.Errorf("%s", b)
 	}
 }

@@ -21,12 +21,12 @@ type MetricsFile struct {
 
 // MetricsPoint is one point of metrics.json.
 type MetricsPoint struct {
-	Point    string       `json:"point"`
-	Params   Params       `json:"params"`
-	Seed     uint64       `json:"seed"`
-	Metrics  Metrics      `json:"metrics"`
-	Train    TrainSummary `json:"train"`
-	Warnings []string     `json:"warnings,omitempty"`
+	Point    string        `json:"point"`
+	Params   Params        `json:"params"`
+	Seed     *uint64       `json:"seed"` // null when not known (reference folders)
+	Metrics  Metrics       `json:"metrics"`
+	Train    *TrainSummary `json:"train,omitempty"` // nil when botprof did not fit the model (reference folders)
+	Warnings []string      `json:"warnings,omitempty"`
 }
 
 // Metrics maps metric names to values; NaN (undefined) is written as null.
@@ -83,8 +83,9 @@ func (m Metrics) Defined() map[string]float64 {
 // WriteMetrics writes metrics.json (mf, indented) and metrics.csv into
 // dir. metrics.csv has a row per point: its name, its value of each axis
 // (axes, in sweep order), every metric any point has (sorted by name;
-// empty where undefined or where the point has no such metric) and the training log-likelihood, iterations and
-// convergence.
+// empty where undefined or where the point has no such metric) and the
+// training log-likelihood, iterations and convergence (empty for a point
+// without a fit).
 func WriteMetrics(dir string, mf MetricsFile, axes []string) error {
 	if err := WriteJSON(filepath.Join(dir, "metrics.json"), mf); err != nil {
 		return err
@@ -117,8 +118,12 @@ func WriteMetrics(dir string, mf MetricsFile, axes []string) error {
 			}
 			row = append(row, fmtScore(&v))
 		}
-		ll := p.Train.LogLik
-		row = append(row, fmtScore(&ll), strconv.Itoa(p.Train.Iterations), strconv.FormatBool(p.Train.Converged))
+		if p.Train == nil {
+			row = append(row, "", "", "")
+		} else {
+			ll := p.Train.LogLik
+			row = append(row, fmtScore(&ll), strconv.Itoa(p.Train.Iterations), strconv.FormatBool(p.Train.Converged))
+		}
 		w.Write(row)
 	}
 	w.Flush()

@@ -69,26 +69,32 @@ func WritePointFiles(dir string, pf PointFiles) error {
 	if err := WriteJSON(filepath.Join(dir, "convergence.json"), pf.Train); err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write([]string{"kind", "threshold", "fpr", "tpr"})
-	for _, kind := range ScoreKinds {
-		for _, pt := range pf.ROCHost[kind] {
-			w.Write([]string{kind, fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
-		}
-	}
-	w.Flush()
-	if err := os.WriteFile(filepath.Join(dir, "roc_host.csv"), b.Bytes(), 0o644); err != nil {
+	if err := WriteROC(filepath.Join(dir, "roc_host.csv"), pf.ROCHost); err != nil {
 		return err
 	}
-	b.Reset()
-	w = csv.NewWriter(&b)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
 	w.Write([]string{"threshold", "fpr", "tpr"})
 	for _, pt := range pf.ROCWindow {
 		w.Write([]string{fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
 	}
 	w.Flush()
 	return os.WriteFile(filepath.Join(dir, "roc_window.csv"), b.Bytes(), 0o644)
+}
+
+// WriteROC writes roc_host.csv: kind,threshold,fpr,tpr, the curve of each
+// score kind in ScoreKinds order.
+func WriteROC(path string, curves map[string][]ROCPoint) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"kind", "threshold", "fpr", "tpr"})
+	for _, kind := range ScoreKinds {
+		for _, pt := range curves[kind] {
+			w.Write([]string{kind, fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
+		}
+	}
+	w.Flush()
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // writeRawJSON writes JSON text in one layout whatever layout it came in

@@ -176,6 +176,33 @@ func appendAxis(b array.Builder, v string) {
 	}
 }
 
+// WriteScoreRows writes scores.csv from rows as ReadScores gives them,
+// for folders whose scores botprof did not compute (reference folders:
+// flows and windows may be unknown, empty). Only the score kinds a row
+// has are filled. It writes no scores.parquet.
+func WriteScoreRows(dir string, axes []string, rows []ScoreRow) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(append(append([]string{"point"}, axes...), ScoreColumns...))
+	for _, r := range rows {
+		rec := []string{r.Point}
+		for _, a := range axes {
+			rec = append(rec, r.Params[a])
+		}
+		rec = append(rec, r.Host, r.Class, r.Role, r.Status, r.Flows, r.Windows)
+		for _, k := range ScoreKinds {
+			s := ""
+			if v, ok := r.Scores[k]; ok {
+				s = fmtScore(&v)
+			}
+			rec = append(rec, s)
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	return os.WriteFile(filepath.Join(dir, "scores.csv"), b.Bytes(), 0o644)
+}
+
 // ScoreRow is one row of scores.csv as read: fields as written (Flows and
 // Windows are empty in reference folders that do not know them), the
 // sweep-axis columns in Params, and the scores that have a value.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"botprof/report"
+	"botprof/runfolder"
 )
 
 var (
@@ -49,7 +50,7 @@ func run(src, out string) error {
 	if err := readJSON(filepath.Join(src, "published.json"), &published); err != nil {
 		return err
 	}
-	ref.Points = append(ref.Points, report.ReferencePoint{Name: "source=published", Params: map[string]any{"source": "published"}, Scores: published.Scores})
+	ref.Points = append(ref.Points, report.ReferencePoint{Name: "source=published", Params: runfolder.Params{"source": "published"}, Scores: published.Scores})
 	for _, fit := range []string{"204", "209"} {
 		var runs struct{ Runs map[string]map[string]float64 }
 		if err := readJSON(filepath.Join(src, "hmmlearn_fit"+fit+".json"), &runs); err != nil {
@@ -65,10 +66,11 @@ func run(src, out string) error {
 		}
 		sort.Ints(seeds)
 		for _, s := range seeds {
+			seed := uint64(s)
 			ref.Points = append(ref.Points, report.ReferencePoint{
 				Name:   fmt.Sprintf("fit=%s,model.seed=%d", fit, s),
-				Params: map[string]any{"fit": fit, "model.seed": s},
-				Seed:   s,
+				Params: runfolder.Params{"fit": fit, "model.seed": strconv.Itoa(s)},
+				Seed:   &seed,
 				Scores: runs.Runs["seed"+strconv.Itoa(s)],
 			})
 		}
