@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -47,13 +46,13 @@ func run(src, out string) error {
 		ref.Classes[h] = "infected"
 	}
 	var published struct{ Scores map[string]float64 }
-	if err := readJSON(filepath.Join(src, "published.json"), &published); err != nil {
+	if err := runfolder.ReadJSON(filepath.Join(src, "published.json"), &published); err != nil {
 		return err
 	}
 	ref.Points = append(ref.Points, report.ReferencePoint{Name: "source=published", Params: runfolder.Params{"source": "published"}, Scores: published.Scores})
 	for _, fit := range []string{"204", "209"} {
 		var runs struct{ Runs map[string]map[string]float64 }
-		if err := readJSON(filepath.Join(src, "hmmlearn_fit"+fit+".json"), &runs); err != nil {
+		if err := runfolder.ReadJSON(filepath.Join(src, "hmmlearn_fit"+fit+".json"), &runs); err != nil {
 			return err
 		}
 		var seeds []int
@@ -80,17 +79,6 @@ func run(src, out string) error {
 	}
 	if err := report.WriteSummary(out); err != nil {
 		return err
-	}
-	return nil
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }
