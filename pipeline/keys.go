@@ -63,7 +63,7 @@ func (r *runner) keys(sp *stageParams) (stageKeys, error) {
 		return k, err
 	}
 	k.evaluate, err = cache.NewKey("evaluate", evaluate.Version).Input("model", k.train).Input("windows", k.window).
-		Params(sp.evaluate).Key()
+		Params(sp.evaluate).Param("entry_format", pointEntryFormat).Key()
 	return k, err
 }
 

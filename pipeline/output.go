@@ -5,23 +5,40 @@ import (
 	"fmt"
 	"math"
 
+	"botprof/pipeline/cache"
 	"botprof/runfolder"
 	"botprof/stages/discretize"
 	"botprof/stages/evaluate"
 )
 
 // PointOutput is everything the results folder needs from one point; it is
-// the evaluate stage's cache entry, so a fully cached point reads only this.
+// the evaluate stage's cache entry, so a fully cached point reads only
+// that entry. The entry holds point.json (the JSON fields) and the point's
+// files (runfolder.PointFileNames) already encoded: a cached point's files
+// are copied into the results folder, never decoded (pointEntryFormat).
 type PointOutput struct {
-	Hosts     []runfolder.HostScore           `json:"hosts"`
-	Metrics   runfolder.Metrics               `json:"metrics"`
-	ROCHost   map[string][]runfolder.ROCPoint `json:"roc_host"`
-	ROCWindow []runfolder.ROCPoint            `json:"roc_window"`
-	Warnings  []string                        `json:"warnings,omitempty"`
-	Train     runfolder.TrainSummary          `json:"train"`
-	Model     json.RawMessage                 `json:"model"`
-	Mapping   json.RawMessage                 `json:"mapping"`
-	Symbols   int                             `json:"symbols"`
+	Hosts    []runfolder.HostScore  `json:"hosts"`
+	Metrics  runfolder.Metrics      `json:"metrics"`
+	Warnings []string               `json:"warnings,omitempty"`
+	Train    runfolder.TrainSummary `json:"train"`
+	Symbols  int                    `json:"symbols"`
+
+	// The contents of the point files, for a point computed in this run.
+	ROCHost        map[string][]runfolder.ROCPoint `json:"-"`
+	ROCWindow      []runfolder.ROCPoint            `json:"-"`
+	Model, Mapping json.RawMessage                 `json:"-"`
+	// files is the cache entry holding the encoded point files, for a
+	// point read from the cache.
+	files *cache.Entry
+}
+
+// pointEntryFormat is the layout of the evaluate stage's cache entry (a
+// parameter of its key): 2 stores the point files next to point.json.
+const pointEntryFormat = 2
+
+// pointFiles are the point files of o, to encode.
+func (o *PointOutput) pointFiles() *runfolder.PointFiles {
+	return &runfolder.PointFiles{Model: o.Model, Mapping: o.Mapping, Train: o.Train, ROCHost: o.ROCHost, ROCWindow: o.ROCWindow}
 }
 
 func finitePtr(v float64) *float64 {
@@ -64,11 +81,11 @@ func newPointOutput(res *evaluate.Result, t *trainOut, d *discretize.Result) (*P
 }
 
 // shed returns o without what only its points/<name>/ files need (the
-// window ROC, the model and the mapping): what WriteResults still reads
-// (hosts, metrics, host ROC, convergence, warnings) stays.
+// ROC curves, the model and the mapping), once they are written: what
+// WriteResults still reads (hosts, metrics, convergence, warnings) stays.
 func (o *PointOutput) shed() *PointOutput {
 	c := *o
-	c.ROCWindow, c.Model, c.Mapping = nil, nil, nil
+	c.ROCHost, c.ROCWindow, c.Model, c.Mapping, c.files = nil, nil, nil, nil, nil
 	return &c
 }
 

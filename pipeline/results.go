@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -80,8 +82,38 @@ func writeMetrics(dir string, out *Outcome) error {
 	return runfolder.WriteMetrics(dir, mf, axes)
 }
 
-// writePointFiles writes points/<point>/ (runfolder.WritePointFiles).
+// writePointFiles writes points/<point>/: runfolder.WritePointFiles for a
+// point computed in this run, a copy of the encoded files of its cache
+// entry for a cached point.
 func writePointFiles(dir string, o *PointOutput) error {
-	return runfolder.WritePointFiles(dir, runfolder.PointFiles{Model: o.Model, Mapping: o.Mapping, Train: o.Train,
-		ROCHost: o.ROCHost, ROCWindow: o.ROCWindow})
+	if o.files == nil {
+		return runfolder.WritePointFiles(dir, *o.pointFiles())
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, name := range runfolder.PointFileNames {
+		if err := copyFile(filepath.Join(dir, name), o.files.Path(name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyFile copies src to a new file dst (mode 0644).
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -4,8 +4,10 @@ package pipeline
 
 import (
 	"context"
+	"io"
 
 	"botprof/pipeline/cache"
+	"botprof/runfolder"
 	"botprof/stages/discretize"
 	"botprof/stages/evaluate"
 	"botprof/stages/window"
@@ -14,9 +16,10 @@ import (
 func (r *runner) stageEvaluate(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
 	getWin func() (*window.Result, *discretize.Result, error), getTrain func() (*trainOut, error)) (any, bool, error) {
 	if r.cache != nil {
-		if e := r.get(key); e != nil {
+		if e := r.get(key); e != nil && hasAll(e, runfolder.PointFileNames) {
 			var out PointOutput
 			if err := readJSON(e, "point.json", &out); err == nil {
+				out.files = e
 				return &out, true, nil
 			}
 		}
@@ -40,7 +43,22 @@ func (r *runner) stageEvaluate(ctx context.Context, sp *stageParams, sw *stopwat
 	}
 	if r.cache != nil {
 		// Synchronous: once a point is reported done, it survives a kill.
-		r.noteCacheWrite(r.cache.Put(key, map[string]cache.WriteFunc{"point.json": jsonWriter(out)}))
+		files := map[string]cache.WriteFunc{"point.json": jsonWriter(out)}
+		pf := out.pointFiles()
+		for _, name := range runfolder.PointFileNames {
+			files[name] = func(w io.Writer) error { return pf.Encode(name, w) }
+		}
+		r.noteCacheWrite(r.cache.Put(key, files))
 	}
 	return out, false, nil
+}
+
+// hasAll reports whether the entry holds every named file.
+func hasAll(e *cache.Entry, names []string) bool {
+	for _, n := range names {
+		if !e.Has(n) {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -53,62 +54,91 @@ type PointFiles struct {
 	ROCWindow      []ROCPoint
 }
 
-// WritePointFiles writes model.json, mapping.json, convergence.json,
-// roc_host.csv (kind,threshold,fpr,tpr; kinds in ScoreKinds order) and
-// roc_window.csv (threshold,fpr,tpr) into dir, creating it. Thresholds
-// ±Inf are written "inf"/"-inf".
+// PointFileNames are the files of points/<point>/, in writing order.
+var PointFileNames = []string{"model.json", "mapping.json", "convergence.json", "roc_host.csv", "roc_window.csv"}
+
+// WritePointFiles writes the PointFileNames into dir, creating it: see
+// Encode.
 func WritePointFiles(dir string, pf PointFiles) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for name, raw := range map[string][]byte{"model.json": pf.Model, "mapping.json": pf.Mapping} {
-		if err := writeRawJSON(filepath.Join(dir, name), raw); err != nil {
+	var b bytes.Buffer
+	for _, name := range PointFileNames {
+		b.Reset()
+		if err := pf.Encode(name, &b); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}
-	if err := WriteJSON(filepath.Join(dir, "convergence.json"), pf.Train); err != nil {
-		return err
+	return nil
+}
+
+// Encode writes the point file name (one of PointFileNames) to w:
+// model.json and mapping.json re-indented (one space) whatever layout they
+// came in, convergence.json (Train), roc_host.csv (kind,threshold,fpr,tpr;
+// kinds in ScoreKinds order) and roc_window.csv (threshold,fpr,tpr).
+// Thresholds ±Inf are written "inf"/"-inf". The stage cache stores these
+// bytes, so a cached point's files are copied, not re-encoded.
+func (pf *PointFiles) Encode(name string, w io.Writer) error {
+	switch name {
+	case "model.json":
+		return encodeRawJSON(w, pf.Model)
+	case "mapping.json":
+		return encodeRawJSON(w, pf.Mapping)
+	case "convergence.json":
+		return encodeJSON(w, pf.Train)
+	case "roc_host.csv":
+		return encodeROCHost(w, pf.ROCHost)
+	case "roc_window.csv":
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"threshold", "fpr", "tpr"})
+		for _, pt := range pf.ROCWindow {
+			cw.Write([]string{fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
+		}
+		cw.Flush()
+		return cw.Error()
 	}
-	if err := WriteROC(filepath.Join(dir, "roc_host.csv"), pf.ROCHost); err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write([]string{"threshold", "fpr", "tpr"})
-	for _, pt := range pf.ROCWindow {
-		w.Write([]string{fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
-	}
-	w.Flush()
-	return os.WriteFile(filepath.Join(dir, "roc_window.csv"), b.Bytes(), 0o644)
+	return fmt.Errorf("runfolder: no point file %q", name)
 }
 
 // WriteROC writes roc_host.csv: kind,threshold,fpr,tpr, the curve of each
 // score kind in ScoreKinds order.
 func WriteROC(path string, curves map[string][]ROCPoint) error {
 	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write([]string{"kind", "threshold", "fpr", "tpr"})
-	for _, kind := range ScoreKinds {
-		for _, pt := range curves[kind] {
-			w.Write([]string{kind, fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
-		}
+	if err := encodeROCHost(&b, curves); err != nil {
+		return err
 	}
-	w.Flush()
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// writeRawJSON writes JSON text in one layout whatever layout it came in
+func encodeROCHost(w io.Writer, curves map[string][]ROCPoint) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"kind", "threshold", "fpr", "tpr"})
+	for _, kind := range ScoreKinds {
+		for _, pt := range curves[kind] {
+			cw.Write([]string{kind, fmtROC(pt.Threshold), fmtROC(pt.FPR), fmtROC(pt.TPR)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// encodeRawJSON writes JSON text in one layout whatever layout it came in
 // (it may have been re-indented by a cache round trip).
-func writeRawJSON(path string, raw []byte) error {
+func encodeRawJSON(w io.Writer, raw []byte) error {
 	var c, out bytes.Buffer
 	if err := json.Compact(&c, raw); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 	if err := json.Indent(&out, c.Bytes(), "", " "); err != nil {
 		return err
 	}
 	out.WriteByte('\n')
-	return os.WriteFile(path, out.Bytes(), 0o644)
+	_, err := w.Write(out.Bytes())
+	return err
 }
 
 func fmtROC(v float64) string {
