@@ -227,6 +227,13 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	out.Sources = r.sources
 	out.Load = r.sources[0].Load
 	out.cacheWarning = r.cacheWarning
+	// The Outcome keeps the runner (cache writes in flight, their
+	// warnings), but not its stage outputs: what writing the results and
+	// figures needs is in the Outcome. (The writes in flight hold what they
+	// write.)
+	r.mu.Lock()
+	r.memo = nil
+	r.mu.Unlock()
 	out.Wall = time.Since(started)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return out, err
