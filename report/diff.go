@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,7 +20,44 @@ type DiffOptions struct {
 	Alpha      float64     // significance level of the Mann–Whitney U test; 0 means 0.05
 	Confidence float64     // level of the median's confidence interval; 0 means 0.95
 	FailIf     []Condition // gates on the change B−A of medians
+	// Metrics keeps only these rows: run-level metrics (auc_host, …),
+	// host rows by name (viterbi[147.32.84.165]) or all host rows of a
+	// score kind (viterbi). Empty: every row.
+	Metrics []string
+	// Filters keeps only the points whose parameters satisfy every filter.
+	Filters []Filter
+	// Match pairs points of A and B that agree on these parameter keys.
+	// Empty: points pair when their parameters (minus the seed) are equal,
+	// and runs that sweep different keys are an error (say how to pair).
+	// MatchAll pairs every point of A with every point of B (--match none).
+	Match    []string
+	MatchAll bool
+	// Correct adjusts the p-values of all rows tested for multiple
+	// comparisons: "none" (or ""), "holm" or "bh" (Benjamini–Hochberg).
+	Correct string
 }
+
+// Filter is a --filter KEY=VALUE: a point's parameter KEY has VALUE
+// (numbers compare as numbers: 10 matches 10.0).
+type Filter struct{ Key, Value string }
+
+// ParseFilter parses KEY=VALUE.
+func ParseFilter(s string) (Filter, error) {
+	k, v, ok := strings.Cut(s, "=")
+	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	if !ok || k == "" || v == "" {
+		return Filter{}, fmt.Errorf("filter %q: want KEY=VALUE, e.g. model.states=4", s)
+	}
+	return Filter{k, v}, nil
+}
+
+// OptionError is a diff option that cannot apply to the two runs (a
+// metric, filter or match key they do not have, a correction method that
+// does not exist, points that cannot be paired without --match): a usage
+// error, not a failed gate.
+type OptionError struct{ Msg string }
+
+func (e *OptionError) Error() string { return e.Msg }
 
 // Condition is a --fail-if gate: Diff fails when, for some matched point,
 // the change B−A of the metric's medians satisfies Metric Op Threshold and
@@ -121,9 +159,10 @@ type DiffRow struct {
 	Class       string   `json:"class,omitempty"` // host class, for per-host score rows
 	A           *Sample  `json:"a"`               // nil when A has no value
 	B           *Sample  `json:"b"`
-	Delta       *float64 `json:"delta"`    // median(B) − median(A)
-	Relative    *float64 `json:"relative"` // Delta / median(A), for positive ratio-scale metrics only
-	P           *float64 `json:"p"`        // two-sided Mann–Whitney U p-value
+	Delta       *float64 `json:"delta"`           // median(B) − median(A)
+	Relative    *float64 `json:"relative"`        // Delta / median(A), for positive ratio-scale metrics only
+	P           *float64 `json:"p"`               // two-sided Mann–Whitney U p-value
+	PAdj        *float64 `json:"p_adj,omitempty"` // P adjusted by DiffResult.Correction
 	Significant bool     `json:"significant"`
 	Notes       []int    `json:"notes,omitempty"` // footnote numbers (1-based)
 }
@@ -200,14 +239,18 @@ type RunRef struct {
 
 // DiffResult is the content of a diff, independent of its format.
 type DiffResult struct {
-	A        RunRef          `json:"a"`
-	B        RunRef          `json:"b"`
-	Alpha    float64         `json:"alpha"`
-	Inputs   []InputChange   `json:"inputs"`
-	Summary  []MetricSummary `json:"summary"` // per run-level metric, over the matched points
-	Tables   []DiffTable     `json:"tables"`
-	Notes    []string        `json:"notes"`    // footnotes; rows refer to them by number
-	Failures []string        `json:"failures"` // violated --fail-if conditions
+	A     RunRef  `json:"a"`
+	B     RunRef  `json:"b"`
+	Alpha float64 `json:"alpha"`
+	// Correction is the multiple-comparison adjustment of the p-values
+	// ("none", "holm", "bh") over Tests rows; Significant uses PAdj then.
+	Correction string          `json:"correction"`
+	Tests      int             `json:"tests"`
+	Inputs     []InputChange   `json:"inputs"`
+	Summary    []MetricSummary `json:"summary"` // per run-level metric, over the matched points
+	Tables     []DiffTable     `json:"tables"`
+	Notes      []string        `json:"notes"`    // footnotes; rows refer to them by number
+	Failures   []string        `json:"failures"` // violated --fail-if conditions
 }
 
 // Diff compares the results folders a and b and writes the comparison to w
@@ -250,6 +293,13 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 	if opts.Alpha <= 0 || opts.Alpha >= 1 {
 		return nil, fmt.Errorf("alpha %v: want 0 < alpha < 1", opts.Alpha)
 	}
+	switch opts.Correct {
+	case "":
+		opts.Correct = "none"
+	case "none", "holm", "bh":
+	default:
+		return nil, &OptionError{fmt.Sprintf("--correct %q: want none, holm or bh", opts.Correct)}
+	}
 	res := &DiffResult{
 		A:      RunRef{ra.Dir, ra.Manifest.Experiment, ra.Manifest.RunID, ra.Score},
 		B:      RunRef{rb.Dir, rb.Manifest.Experiment, rb.Manifest.RunID, rb.Score},
@@ -280,12 +330,19 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 	if len(failedB) > 0 {
 		note("failed points in B left out: " + strings.Join(failedB, ", "))
 	}
-	shared := sharedKeys(ga, gb)
+	var err error
+	if ga, gb, err = filterGroups(ga, gb, opts.Filters); err != nil {
+		return nil, err
+	}
+	pair, err := pairing(ga, gb, opts, note)
+	if err != nil {
+		return nil, err
+	}
 	matchedB := make([]bool, len(gb))
 	for _, x := range ga {
 		found := false
 		for j, y := range gb {
-			if !agree(x.Config, y.Config, shared) {
+			if !pair(x.Config, y.Config) {
 				continue
 			}
 			found, matchedB[j] = true, true
@@ -300,6 +357,10 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 			note("point " + y.Config.String() + " only in B")
 		}
 	}
+	if err := res.keepMetrics(opts.Metrics); err != nil {
+		return nil, err
+	}
+	res.correct(opts.Correct, opts.Alpha)
 	res.summarize()
 	for _, c := range opts.FailIf {
 		seen := false
@@ -329,29 +390,82 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 	return res, nil
 }
 
-// sharedKeys returns the parameter keys (minus the seed) present in both runs.
-func sharedKeys(ga, gb []*group) map[string]bool {
-	keys := func(gs []*group) map[string]bool {
-		m := map[string]bool{}
-		for _, g := range gs {
-			for _, p := range g.Config {
-				m[p.Key] = true
-			}
-		}
-		return m
-	}
-	ka, kb := keys(ga), keys(gb)
-	shared := map[string]bool{}
-	for k := range ka {
-		if kb[k] {
-			shared[k] = true
+// keySet returns the parameter keys (minus the seed) of a run's points.
+func keySet(gs []*group) []string {
+	m := map[string]bool{}
+	for _, g := range gs {
+		for _, p := range g.Config {
+			m[p.Key] = true
 		}
 	}
-	return shared
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
-func agree(a, b config, keys map[string]bool) bool {
-	for k := range keys {
+// filterGroups keeps the points of both runs that satisfy every filter; a
+// filter on a parameter neither run has is an error.
+func filterGroups(ga, gb []*group, filters []Filter) ([]*group, []*group, error) {
+	for _, f := range filters {
+		ka, kb := keySet(ga), keySet(gb)
+		if !slices.Contains(ka, f.Key) && !slices.Contains(kb, f.Key) {
+			return nil, nil, &OptionError{fmt.Sprintf("--filter %s=%s: neither run has the parameter %q (A: %s; B: %s)",
+				f.Key, f.Value, f.Key, keysText(ka), keysText(kb))}
+		}
+		keep := func(gs []*group) []*group {
+			var out []*group
+			for _, g := range gs {
+				if v, ok := g.Config.get(f.Key); ok && compareValues(v, f.Value) == 0 {
+					out = append(out, g)
+				}
+			}
+			return out
+		}
+		ga, gb = keep(ga), keep(gb)
+	}
+	return ga, gb, nil
+}
+
+func keysText(keys []string) string {
+	if len(keys) == 0 {
+		return "no swept parameters"
+	}
+	return strings.Join(keys, ", ")
+}
+
+// pairing returns how points of A and B pair (see DiffOptions.Match).
+func pairing(ga, gb []*group, opts DiffOptions, note func(string) int) (func(a, b config) bool, error) {
+	ka, kb := keySet(ga), keySet(gb)
+	switch {
+	case opts.MatchAll:
+		return func(config, config) bool { return true }, nil
+	case len(opts.Match) > 0:
+		for _, k := range opts.Match {
+			if !slices.Contains(ka, k) || !slices.Contains(kb, k) {
+				return nil, &OptionError{fmt.Sprintf("--match %s: both runs must have the parameter %q (A: %s; B: %s)",
+					strings.Join(opts.Match, ","), k, keysText(ka), keysText(kb))}
+			}
+		}
+		return func(a, b config) bool { return agree(a, b, opts.Match) }, nil
+	case slices.Equal(ka, kb):
+		return func(a, b config) bool { return agree(a, b, ka) }, nil
+	case len(ga) == 1 && len(ga[0].Config) == 0:
+		note("A is a single point: every point of B is compared with it")
+		return func(config, config) bool { return true }, nil
+	case len(gb) == 1 && len(gb[0].Config) == 0:
+		note("B is a single point: every point of A is compared with it")
+		return func(config, config) bool { return true }, nil
+	}
+	return nil, &OptionError{fmt.Sprintf("the runs sweep different parameters (A: %s; B: %s): say how to pair their points, "+
+		"--match KEY[,KEY] (points that agree on the keys, which both runs must have) or --match none (every point with every point)",
+		keysText(ka), keysText(kb))}
+}
+
+func agree(a, b config, keys []string) bool {
+	for _, k := range keys {
 		va, oka := a.get(k)
 		vb, okb := b.get(k)
 		if oka != okb || va != vb {
@@ -359,6 +473,71 @@ func agree(a, b config, keys map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// keepMetrics drops the rows --metric does not name, and tables left
+// empty; a name no row has is an error.
+func (res *DiffResult) keepMetrics(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	used := make([]bool, len(names))
+	keep := func(metric string) bool {
+		ok := false
+		for i, n := range names {
+			if metric == n || strings.HasPrefix(metric, n+"[") {
+				used[i], ok = true, true
+			}
+		}
+		return ok
+	}
+	var tables []DiffTable
+	for _, t := range res.Tables {
+		var rows []DiffRow
+		for _, r := range t.Rows {
+			if keep(r.Metric) {
+				rows = append(rows, r)
+			}
+		}
+		if len(rows) > 0 {
+			t.Rows = rows
+			tables = append(tables, t)
+		}
+	}
+	for i, u := range used {
+		if !u && len(res.Tables) > 0 {
+			return &OptionError{fmt.Sprintf("--metric %s: no compared row has it; metrics: %s, a score kind (%s) for its host rows, or KIND[HOST]",
+				names[i], strings.Join(diffMetrics, ", "), strings.Join(runfolder.ScoreKinds, ", "))}
+		}
+	}
+	res.Tables = tables
+	return nil
+}
+
+// correct adjusts the p-values of every row tested (method "holm" or
+// "bh") and decides significance on the adjusted values.
+func (res *DiffResult) correct(method string, alpha float64) {
+	var rows []*DiffRow
+	for ti := range res.Tables {
+		for ri := range res.Tables[ti].Rows {
+			if r := &res.Tables[ti].Rows[ri]; r.P != nil {
+				rows = append(rows, r)
+			}
+		}
+	}
+	res.Correction, res.Tests = method, len(rows)
+	if method == "none" || len(rows) == 0 {
+		return
+	}
+	ps := make([]float64, len(rows))
+	for i, r := range rows {
+		ps[i] = *r.P
+	}
+	adj := AdjustP(ps, method)
+	for i, r := range rows {
+		r.PAdj = &adj[i]
+		r.Significant = adj[i] < alpha
+	}
 }
 
 func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(string) int) DiffTable {

@@ -39,8 +39,11 @@ func (d *DiffResult) writeText(w io.Writer) error {
 		}
 		tw.Flush()
 	}
+	if d.Correction != "" && d.Correction != "none" {
+		fmt.Fprintf(&b, "\n%s\n", d.correctionText())
+	}
 	if len(d.Summary) > 0 {
-		fmt.Fprintf(&b, "\nsummary (B vs A at alpha %g):\n", d.Alpha)
+		fmt.Fprintf(&b, "\nsummary (B vs A at alpha %g%s):\n", d.Alpha, d.correctionSuffix())
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		for _, m := range d.Summary {
 			fmt.Fprintf(tw, "  %s\t%s\n", m.Metric, m.text())
@@ -70,6 +73,19 @@ func (d *DiffResult) writeText(w io.Writer) error {
 	return err
 }
 
+// correctionText states the multiple-comparison correction in force.
+func (d *DiffResult) correctionText() string {
+	name := map[string]string{"holm": "Holm (family-wise error rate)", "bh": "Benjamini-Hochberg (false discovery rate)"}[d.Correction]
+	return fmt.Sprintf("p-values adjusted for %d tests by %s (--correct %s); significance uses the adjusted values", d.Tests, name, d.Correction)
+}
+
+func (d *DiffResult) correctionSuffix() string {
+	if d.Correction == "" || d.Correction == "none" {
+		return ""
+	}
+	return ", " + d.Correction + "-adjusted"
+}
+
 // text is "2 improved, 0 worsened, 13 unchanged of 15 points; median change +0.0250".
 func (m MetricSummary) text() string {
 	n := m.Improved + m.Worsened + m.Unchanged
@@ -86,8 +102,11 @@ func (d *DiffResult) writeMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(c.Key), mdEscape(orDash(c.A)), mdEscape(orDash(c.B)))
 		}
 	}
+	if d.Correction != "" && d.Correction != "none" {
+		fmt.Fprintf(&b, "\n%s\n", mdEscape(d.correctionText()))
+	}
 	if len(d.Summary) > 0 {
-		fmt.Fprintf(&b, "\n## Summary (B vs A at alpha %g)\n\n| metric | summary |\n|---|---|\n", d.Alpha)
+		fmt.Fprintf(&b, "\n## Summary (B vs A at alpha %g%s)\n\n| metric | summary |\n|---|---|\n", d.Alpha, d.correctionSuffix())
 		for _, m := range d.Summary {
 			fmt.Fprintf(&b, "| %s | %s |\n", mdEscape(m.Metric), mdEscape(m.text()))
 		}
@@ -125,7 +144,7 @@ func (d *DiffResult) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"a_point", "b_point", "metric", "class",
 		"a_n", "a_median", "a_ci_lo", "a_ci_hi", "b_n", "b_median", "b_ci_lo", "b_ci_hi",
-		"delta", "relative", "p", "significant", "notes"})
+		"delta", "relative", "p", "p_adj", "significant", "notes"})
 	side := func(s *Sample) []string {
 		if s == nil {
 			return []string{"0", "", "", ""}
@@ -151,7 +170,7 @@ func (d *DiffResult) writeCSV(w io.Writer) error {
 			for _, n := range r.Notes {
 				notes = append(notes, d.Notes[n-1])
 			}
-			rec = append(rec, opt(r.Delta), opt(r.Relative), opt(r.P), strconv.FormatBool(r.Significant), strings.Join(notes, "; "))
+			rec = append(rec, opt(r.Delta), opt(r.Relative), opt(r.P), opt(r.PAdj), strconv.FormatBool(r.Significant), strings.Join(notes, "; "))
 			cw.Write(rec)
 		}
 	}
@@ -235,6 +254,9 @@ func fmtP(r DiffRow) string {
 		return ""
 	}
 	s := fmt.Sprintf("p=%.3f n=%d+%d", *r.P, r.A.N, r.B.N)
+	if r.PAdj != nil {
+		s = fmt.Sprintf("p=%.3f adj=%.3f n=%d+%d", *r.P, *r.PAdj, r.A.N, r.B.N)
+	}
 	if !r.Significant {
 		s = "~ " + s
 	}

@@ -190,3 +190,35 @@ func sorted(xs []float64) []float64 {
 	sort.Float64s(s)
 	return s
 }
+
+// AdjustP returns the p-values ps adjusted for multiple comparisons:
+// "holm" (Holm–Bonferroni step-down, controls the family-wise error rate)
+// or "bh" (Benjamini–Hochberg step-up, controls the false discovery rate).
+// Adjusted values are capped at 1 and keep the order of ps.
+func AdjustP(ps []float64, method string) []float64 {
+	m := len(ps)
+	idx := make([]int, m)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ps[idx[a]] < ps[idx[b]] })
+	out := make([]float64, m)
+	switch method {
+	case "holm":
+		run := 0.0
+		for k, i := range idx {
+			run = math.Max(run, math.Min(1, float64(m-k)*ps[i]))
+			out[i] = run
+		}
+	case "bh":
+		run := 1.0
+		for k := m - 1; k >= 0; k-- {
+			i := idx[k]
+			run = math.Min(run, math.Min(1, float64(m)/float64(k+1)*ps[i]))
+			out[i] = run
+		}
+	default:
+		copy(out, ps)
+	}
+	return out
+}

@@ -40,6 +40,11 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	root := fs.String("results", "results", "results root where A and B are looked up")
 	fs.StringVar(&opts.Format, "format", "text", "output `format`: text, csv, json or markdown")
 	fs.Float64Var(&opts.Alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
+	var metrics, filters, match listFlag
+	fs.Var(&metrics, "metric", "keep only the rows of `METRIC` (auc_host, auc_window, margin, tpr_at_fpr0; a score kind such as viterbi for all its host rows; or viterbi[HOST]); repeatable or comma-separated")
+	fs.Var(&filters, "filter", "keep only the points whose parameter KEY has VALUE (`KEY=VALUE`, e.g. model.states=4); repeatable, all must hold")
+	fs.Var(&match, "match", "pair the points of A and B that agree on the parameters `KEYS` (comma-separated), or 'none' to pair every point with every point; by default points pair when their parameters minus model.seed are equal, and runs that sweep different parameters need --match")
+	fs.StringVar(&opts.Correct, "correct", "none", "adjust the p-values of all rows tested for multiple comparisons: `none`, holm (family-wise error) or bh (Benjamini-Hochberg false discovery rate); stated in the output")
 	fs.Var(&failIf, "fail-if", "exit 1 when the change B-A of a metric's medians meets `COND` and is significant at --alpha, e.g. 'auc_host<-0.01' (repeatable; a malformed condition or unknown metric exits 2)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: botprof diff [flags] A B\n\n"+
@@ -59,6 +64,19 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	opts.FailIf = failIf
+	opts.Metrics = metrics
+	for _, f := range filters {
+		flt, err := report.ParseFilter(f)
+		if err != nil {
+			return usageError{"diff: --" + err.Error()}
+		}
+		opts.Filters = append(opts.Filters, flt)
+	}
+	if len(match) == 1 && match[0] == "none" {
+		opts.MatchAll = true
+	} else {
+		opts.Match = match
+	}
 	var dirs [2]string
 	for i, ref := range pos {
 		if dirs[i], err = report.Resolve(*root, ref); err != nil {
@@ -67,8 +85,23 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	err = report.Diff(dirs[0], dirs[1], opts, stdout)
 	var ge *report.GateError
-	if errors.As(err, &ge) {
-		return usageError{ge.Error()}
+	var oe *report.OptionError
+	if errors.As(err, &ge) || errors.As(err, &oe) {
+		return usageError{"diff: " + err.Error()}
 	}
 	return err
+}
+
+// listFlag collects a repeatable, comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
 }

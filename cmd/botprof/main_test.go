@@ -284,3 +284,28 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		t.Errorf("gc default:\n%s", out.String())
 	}
 }
+
+// The diff options that cannot apply are usage errors (exit 2); good ones
+// narrow the output.
+func TestDiffOptionsCLI(t *testing.T) {
+	a, b := "../../report/testdata/runs/a", "../../report/testdata/runs/b"
+	for _, args := range [][]string{
+		{"--correct", "bonferroni"}, {"--filter", "model.states"}, {"--filter", "nosuch=1"},
+		{"--metric", "auc_hots"}, {"--match", "nosuch"},
+	} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append([]string{"diff", a, b}, args...), &out, &errb)
+		if code := exitCode(context.Background(), err, &errb); code != 2 {
+			t.Errorf("%v: exit %d (%v), want 2", args, code, err)
+		}
+	}
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"diff", a, b, "--metric", "auc_host", "--filter", "model.states=4", "--correct", "holm"}, &out, &errb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if !strings.Contains(s, "adjusted for 2 tests by Holm") || strings.Contains(s, "model.states=2") || strings.Contains(s, "auc_window") {
+		t.Errorf("narrowed diff:\n%s", s)
+	}
+}
