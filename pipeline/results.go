@@ -2,10 +2,8 @@ package pipeline
 
 import (
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"botprof/runfolder"
 )
@@ -57,13 +55,6 @@ func writeScores(dir string, out *Outcome) error {
 		}
 	}
 	return runfolder.WriteScores(dir, axes, points)
-}
-
-func fmtFloat(v *float64) string {
-	if v == nil || math.IsNaN(*v) {
-		return ""
-	}
-	return strconv.FormatFloat(*v, 'g', -1, 64)
 }
 
 // writeMetrics writes metrics.json and metrics.csv (runfolder.WriteMetrics).
