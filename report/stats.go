@@ -1,6 +1,7 @@
 package report
 
 import (
+	"botprof/stages/evaluate"
 	"math"
 	"sort"
 )
@@ -96,7 +97,7 @@ func MannWhitneyU(xs, ys []float64) MannWhitney {
 	all := make([]float64, 0, n+m)
 	all = append(all, xs...)
 	all = append(all, ys...)
-	ranks, ties := rank(all)
+	ranks, ties := evaluate.Ranks(all)
 	r1 := 0.0
 	for _, r := range ranks[:n] {
 		r1 += r
@@ -159,30 +160,6 @@ func exactUpperTail(n, m, u int) float64 {
 		}
 	}
 	return tail / total
-}
-
-// rank returns the 1-based mid-ranks of xs and Σ(t³−t) over groups of t tied values.
-func rank(xs []float64) (ranks []float64, ties float64) {
-	idx := make([]int, len(xs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return xs[idx[a]] < xs[idx[b]] })
-	ranks = make([]float64, len(xs))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && xs[idx[j+1]] == xs[idx[i]] {
-			j++
-		}
-		r := float64(i+j)/2 + 1
-		for k := i; k <= j; k++ {
-			ranks[idx[k]] = r
-		}
-		t := float64(j - i + 1)
-		ties += t*t*t - t
-		i = j + 1
-	}
-	return ranks, ties
 }
 
 func sorted(xs []float64) []float64 {

@@ -178,7 +178,8 @@ func Spearman(x, y []float64) float64 {
 	if len(x) < 2 {
 		return math.NaN()
 	}
-	rx, ry := ranks(x), ranks(y)
+	rx, _ := Ranks(x)
+	ry, _ := Ranks(y)
 	mean := float64(len(x)+1) / 2 // the mean of any average-rank vector
 	var sxy, sxx, syy float64
 	for i := range rx {
@@ -193,8 +194,11 @@ func Spearman(x, y []float64) float64 {
 	return sxy / math.Sqrt(sxx*syy)
 }
 
-// ranks returns the 1-based ranks of x, ties sharing their average rank.
-func ranks(x []float64) []float64 {
+// Ranks returns the 1-based ranks of x, ties sharing their average rank,
+// and Σ(t³−t) over the groups of t tied values (the tie correction of rank
+// tests such as Mann–Whitney U). The rank statistics of botprof (Spearman
+// here, Mann–Whitney in report) share it.
+func Ranks(x []float64) (r []float64, ties float64) {
 	// Sort (value, index) pairs: an unstable sort is enough, since tied
 	// values all get their average rank.
 	type vi struct {
@@ -206,7 +210,7 @@ func ranks(x []float64) []float64 {
 		p[i] = vi{v, i}
 	}
 	slices.SortFunc(p, func(a, b vi) int { return cmp.Compare(a.v, b.v) })
-	r := make([]float64, len(x))
+	r = make([]float64, len(x))
 	for i := 0; i < len(p); {
 		j := i + 1
 		for j < len(p) && p[j].v == p[i].v {
@@ -216,7 +220,9 @@ func ranks(x []float64) []float64 {
 		for k := i; k < j; k++ {
 			r[p[k].i] = avg
 		}
+		t := float64(j - i)
+		ties += t*t*t - t
 		i = j
 	}
-	return r
+	return r, ties
 }

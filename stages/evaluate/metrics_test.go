@@ -129,7 +129,7 @@ func TestAUCRankSum(t *testing.T) {
 			return x
 		}
 		pos, neg := draw(np), draw(nn)
-		r := ranks(append(slices.Clone(pos), neg...))
+		r, _ := Ranks(append(slices.Clone(pos), neg...))
 		sum := 0.0
 		for _, v := range r[:np] {
 			sum += v
@@ -173,5 +173,14 @@ func TestSnapTies(t *testing.T) {
 	snapSorted(p, n, TieTol)
 	if n[1] != 100 || p[0] == 100 {
 		t.Errorf("snapped to %v, %v; want the second negative tied to the first and the positive apart", n, p)
+	}
+}
+
+// Ranks by hand: 3, 1, 3, 2, 3 → 1 has rank 1, 2 rank 2, the three 3s
+// share (3+4+5)/3 = 4; ties Σ(t³−t) = 27 − 3 = 24.
+func TestRanks(t *testing.T) {
+	r, ties := Ranks([]float64{3, 1, 3, 2, 3})
+	if !slices.Equal(r, []float64{4, 1, 4, 2, 4}) || ties != 24 {
+		t.Errorf("Ranks = %v, %v", r, ties)
 	}
 }
