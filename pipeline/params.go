@@ -57,7 +57,7 @@ func paramsOf(s *Spec) *stageParams {
 		if c := f.column(); derive.Is(c) && !slices.Contains(sp.derive.Columns, c) {
 			sp.derive.Columns = append(sp.derive.Columns, c)
 		}
-		feats[i] = discretize.Feature{Column: f.column(), Kind: f.Kind, Percentiles: f.Percentiles, Cuts: f.Cuts, K: f.K,
+		feats[i] = discretize.Feature{Column: f.column(), Kind: f.Kind, Percentiles: f.Percentiles, Cuts: f.Cuts, K: f.K, Seed: f.Seed,
 			Right: f.Right, Categories: f.Categories, Unseen: f.Unseen}
 	}
 	fit := fitHosts(s)

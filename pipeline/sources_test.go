@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"botprof/pipeline/cache"
 )
 
 const twoSources = `experiment: t
@@ -283,6 +285,12 @@ func TestDiscretizeVariantSpecs(t *testing.T) {
 		{feat("{column: proto, kind: category, unseen: drop}"), "discretize.features[0].unseen: applies to a fixed table"},
 		{feat("{column: proto, kind: category, categories: [tcp], unseen: skip}"), `discretize.features[0].unseen: "skip" is not one of error, extra, drop`},
 		{feat("{column: bytes, kind: bins}"), `discretize.features[0].kind: "bins" is not one of percentile, cuts, kmeans, category`},
+		{feat("{column: bytes, kind: percentile, percentiles: [50], seed: 1}"), "t.yaml:10: discretize.features[0].seed: seed belongs to a kmeans feature, not percentile"},
+		{feat("{column: bytes, kind: kmeans, k: 3, seed: -1}"), `t.yaml:10: discretize.features[0].seed: expected a non-negative integer, got "-1"`},
+		{feat("{column: bytes, kind: kmeans, k: 3, seed: 1.5}"), "t.yaml:10: discretize.features[0].seed: expected a non-negative integer, got the number 1.5"},
+		{feat("{column: bytes, kind: kmeans, k: 3, seed: one}"), `t.yaml:10: discretize.features[0].seed: expected a non-negative integer, got the string "one"`},
+		// Block style: the line of the seed key itself.
+		{feat("column: bytes\n      kind: cuts\n      cuts: [1]\n      seed: 4"), "t.yaml:13: discretize.features[0].seed: seed belongs to a kmeans feature, not cuts"},
 		{minimalSpec + "discretize:\n  fit_on: [10.0.0.2, \"\"]\n", "discretize.fit_on[1]: empty host"},
 	} {
 		_, err := ParsePlan("t.yaml", []byte(tc.spec), nil)
@@ -301,6 +309,43 @@ func TestDiscretizeVariantSpecs(t *testing.T) {
 	}
 	if sp.train.Profiles[0] != "10.0.0.1" {
 		t.Errorf("the model still trains on the profiled host, got %v", sp.train.Profiles)
+	}
+}
+
+// discretize.features[].seed: absent, the kmeans feature and the
+// discretize key are what they were without the key; set, it reaches the
+// stage and changes the key, each seed its own.
+func TestKMeansSeedSpec(t *testing.T) {
+	key := func(f string) (*stageParams, cache.Key) {
+		t.Helper()
+		plan, err := ParsePlan("t.yaml", []byte(minimalSpec+"discretize:\n  features:\n    - "+f+"\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := paramsOf(&plan.Points[0].Spec)
+		r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
+		k, err := r.keys(sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp, k.discretize
+	}
+	sp, none := key("{column: bytes, kind: kmeans, k: 3}")
+	if sp.discretize.Features[0].Seed != nil {
+		t.Errorf("no seed in the spec, seed %v in the params", *sp.discretize.Features[0].Seed)
+	}
+	// Params enter the key as their JSON: without a seed the JSON, and so
+	// the key, is the one of the params before the key existed.
+	if b, _ := json.Marshal(sp.discretize); strings.Contains(string(b), "seed") {
+		t.Errorf("discretize params without a seed: %s", b)
+	}
+	sp0, zero := key("{column: bytes, kind: kmeans, k: 3, seed: 0}")
+	_, one := key("{column: bytes, kind: kmeans, k: 3, seed: 1}")
+	if s := sp0.discretize.Features[0].Seed; s == nil || *s != 0 {
+		t.Errorf("seed 0 params %v", s)
+	}
+	if zero == none || one == none || zero == one {
+		t.Errorf("keys none %s, seed 0 %s, seed 1 %s: want three", none.Short(), zero.Short(), one.Short())
 	}
 }
 

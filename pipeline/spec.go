@@ -117,6 +117,7 @@ type FeatureSpec struct {
 	Percentiles []float64 `yaml:"percentiles" json:"percentiles,omitempty" help:"cut points on the 0-100 scale (percentile kind)"`
 	Cuts        []float64 `yaml:"cuts" json:"cuts,omitempty" help:"explicit cut points, increasing (cuts kind)"`
 	K           int       `yaml:"k" json:"k,omitempty" help:"clusters of a 1-D k-means of the fit values; cuts at the midpoints between sorted centres (kmeans kind)"`
+	Seed        *uint64   `yaml:"seed" json:"seed,omitempty" help:"kmeans kind: start Lloyd's iterations from a k-means++ seeding drawn with this seed (PCG, a fixed stream) instead of from the (j+0.5)/k quantiles; the same seed gives the same cuts [default: none, the quantile start]"`
 	Right       bool      `yaml:"right" json:"right,omitempty" help:"numeric bin rule: false puts v in bin i when cut_i-1 <= v < cut_i (numpy digitize's default), true when cut_i-1 < v <= cut_i"`
 	Categories  []string  `yaml:"categories" json:"categories,omitempty" help:"a fixed category table, value k = digit k (category kind; default: fitted, sorted, plus an unseen digit)"`
 	Unseen      string    `yaml:"unseen" json:"unseen,omitempty" help:"a value outside categories: error (default) | extra (one more digit) | drop (the flow is removed before windowing)"`

@@ -75,6 +75,11 @@ type Feature struct {
 	Cuts []float64 `json:"cuts,omitempty" yaml:"cuts"`
 	// K is the number of k-means clusters of a kmeans feature.
 	K int `json:"k,omitempty" yaml:"k"`
+	// Seed, when set, starts a kmeans feature's Lloyd iterations from a
+	// k-means++ seeding drawn with it (see kmeansCuts) instead of from the
+	// (j+½)/k quantiles. Nil (the default) keeps the quantile start, and
+	// keeps the field out of the cache key.
+	Seed *uint64 `json:"seed,omitempty" yaml:"seed"`
 	// Right is the bin rule of numeric features: false (the default, numpy
 	// digitize's) puts v in bin i when cut_i-1 <= v < cut_i, so the digit
 	// is the number of cuts <= v; true when cut_i-1 < v <= cut_i, the
@@ -211,6 +216,9 @@ func (p Params) Validate() error {
 		if f.Kind != KindKMeans && f.K != 0 {
 			at("k", "k belongs to a kmeans feature, not %s", f.Kind)
 		}
+		if f.Kind != KindKMeans && f.Seed != nil {
+			at("seed", "seed belongs to a kmeans feature, not %s", f.Kind)
+		}
 		if f.Kind == KindCategory && f.Right {
 			at("right", "a bin rule belongs to a numeric feature")
 		}
@@ -283,6 +291,8 @@ type FeatureMap struct {
 	// K is the number of clusters a kmeans feature asked for; Cuts has
 	// K-1 cuts or fewer (clusters that coincide or empty are merged).
 	K int `json:"k,omitempty"`
+	// Seed is a kmeans feature's k-means++ seed, if it has one.
+	Seed *uint64 `json:"seed,omitempty"`
 	// Right is the bin rule (see Feature.Right).
 	Right bool `json:"right,omitempty"`
 	// Unseen is a fixed category table's policy (see Feature.Unseen).

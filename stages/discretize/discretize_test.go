@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,6 +225,8 @@ func TestRunErrors(t *testing.T) {
 			"stage discretize: features[0].percentiles[1]: percentiles must not decrease (20 after 80)\nstage discretize: features[0].percentiles[2]: 120 is outside 0..100"},
 		{Params{Features: []Feature{{Column: "bytes", Kind: KindCuts, Cuts: []float64{5, 5}, K: 3, Categories: []string{"x"}}}, Profile: "A"},
 			"stage discretize: features[0].k: k belongs to a kmeans feature, not cuts\nstage discretize: features[0].categories: categories belong to a category feature, not cuts\nstage discretize: features[0].cuts[1]: cut points must increase (5 after 5)"},
+		{Params{Features: []Feature{{Column: "bytes", Kind: KindPercentile, Percentiles: []float64{50}, Seed: new(uint64(3))}}, Profile: "A"},
+			"stage discretize: features[0].seed: seed belongs to a kmeans feature, not percentile"},
 		{Params{Features: []Feature{{Column: "proto", Kind: KindCategory, Categories: []string{"a", "a"}, Unseen: "keep"}}, Profile: "A"},
 			"stage discretize: features[0].unseen: \"keep\" is not one of error, extra, drop\nstage discretize: features[0].categories[1]: \"a\" is listed twice"},
 		{Params{Features: bytes, Profile: "C"}, "stage discretize: profiled host C has no flows"},
@@ -486,7 +490,7 @@ func TestKMeansCuts(t *testing.T) {
 		// 1, 28/3: cuts 0.5 and (1 + 28/3)/2.
 		{[]float64{0, 0, 0, 1, 9, 9, 10}, 3, []float64{0.5, (1 + 28.0/3) / 2}},
 	} {
-		got := kmeansCuts(tc.xs, tc.k)
+		got := kmeansCuts(tc.xs, tc.k, nil)
 		if len(got) != len(tc.want) {
 			t.Errorf("kmeansCuts(%v, %d) = %v, want %v", tc.xs, tc.k, got, tc.want)
 			continue
@@ -496,5 +500,127 @@ func TestKMeansCuts(t *testing.T) {
 				t.Errorf("kmeansCuts(%v, %d) = %v, want %v", tc.xs, tc.k, got, tc.want)
 			}
 		}
+	}
+}
+
+// A seeded k-means starts from k-means++ (PCG(seed, kmeansStream)), then
+// runs the same Lloyd steps. On 0 10 11 21 with k = 2, Lloyd has three
+// fixed points: {0} {10 11 21} (centres 0, 14: cut 7), {0 10} {11 21}
+// (5, 16: cut 10.5) and {0 10 11} {21} (7, 21: cut 14); the quantile start
+// (centres 10, 21) ends at cut 14. The seeding draws i = IntN(4) for the
+// first centre, then u = Float64() against the running sum of D² in index
+// order; the draws of seeds 0, 1, 3 are checked below and give, by hand:
+//
+//	seed 0: i = 2 (11); D² = 121 1 0 100, total 222; u·222 ≈ 144.3 lands in
+//	        the last term (sums 121 122 122 222): 21. Centres 11 21, midpoint
+//	        16: {0 10 11} {21}, centres 7 21, stable: cut 14.
+//	seed 1: i = 3 (21); D² = 441 121 100 0, total 662; u·662 ≈ 131.4 < 441:
+//	        0. Centres 0 21, midpoint 10.5: {0 10} {11 21}, centres 5 16,
+//	        midpoint 10.5 again: cut 10.5.
+//	seed 3: i = 2 (11); u·222 ≈ 98.1 < 121: 0. Centres 0 11, midpoint 5.5:
+//	        {0} {10 11 21}, centres 0 14, midpoint 7 again: cut 7.
+func TestKMeansSeeded(t *testing.T) {
+	xs := []float64{0, 10, 11, 21}
+	for _, tc := range []struct {
+		seed  uint64
+		first int
+		uLo   float64 // u·total falls in [uLo, uHi)
+		uHi   float64
+		total float64
+		want  float64
+	}{
+		{0, 2, 122, 222, 222, 14},
+		{1, 3, 0, 441, 662, 10.5},
+		{3, 2, 0, 121, 222, 7},
+	} {
+		r := rand.New(rand.NewPCG(tc.seed, kmeansStream))
+		first := r.IntN(len(xs))
+		u := r.Float64() * tc.total
+		if first != tc.first || u < tc.uLo || u >= tc.uHi {
+			t.Errorf("seed %d: draws %d, %v; the hand computation assumed %d and [%v, %v)", tc.seed, first, u, tc.first, tc.uLo, tc.uHi)
+		}
+		got := kmeansCuts(xs, 2, &tc.seed)
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("seed %d: cuts %v, want [%v]", tc.seed, got, tc.want)
+		}
+	}
+	if got := kmeansCuts(xs, 2, nil); len(got) != 1 || got[0] != 14 {
+		t.Errorf("quantile start: cuts %v, want [14]", got)
+	}
+	// All values equal: seeding stops at one centre, one bin.
+	if got := kmeansCuts([]float64{5, 5, 5}, 3, new(uint64(9))); len(got) != 0 {
+		t.Errorf("equal values: cuts %v, want none", got)
+	}
+	// Two runs of values: whatever the seed, k-means++ never puts both
+	// centres in one run (its D² is 0 there), so the cut is 5.
+	for seed := range uint64(20) {
+		if got := kmeansCuts([]float64{0, 0, 0, 10, 10, 10}, 2, &seed); len(got) != 1 || got[0] != 5 {
+			t.Errorf("seed %d: cuts %v, want [5]", seed, got)
+		}
+	}
+}
+
+// The same seed gives the same cuts; on skewed data with many clusters
+// seeds differ, and each result is sorted with at most k-1 cuts.
+func TestKMeansSeedDeterministic(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	xs := make([]float64, 5000)
+	for i := range xs {
+		xs[i] = math.Floor(math.Exp(r.NormFloat64()*2) * 100)
+	}
+	slices.Sort(xs)
+	distinct := map[string]bool{}
+	for seed := range uint64(5) {
+		a := kmeansCuts(xs, 8, &seed)
+		b := kmeansCuts(slices.Clone(xs), 8, new(seed))
+		if !slices.Equal(a, b) {
+			t.Errorf("seed %d: %v then %v", seed, a, b)
+		}
+		if len(a) == 0 || len(a) > 7 || !slices.IsSorted(a) {
+			t.Errorf("seed %d: cuts %v", seed, a)
+		}
+		distinct[fmt.Sprint(a)] = true
+	}
+	if len(distinct) < 2 {
+		t.Errorf("5 seeds gave one result %v: the seed is not used", distinct)
+	}
+}
+
+// Run with a seed: the seeded cuts bin the flows and the mapping records
+// the seed; without one the mapping has none (mapping.json unchanged).
+func TestRunKMeansSeed(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	rec := record(t, mem, []flow{
+		{line: 2, time: at(0), proto: "TCP", src: "A", bytes: 0},
+		{line: 3, time: at(1), proto: "TCP", src: "A", bytes: 10},
+		{line: 4, time: at(2), proto: "TCP", src: "A", bytes: 11},
+		{line: 5, time: at(3), proto: "TCP", src: "A", bytes: 21},
+	})
+	defer rec.Release()
+	for _, tc := range []struct {
+		seed  *uint64
+		cut   float64
+		codes []int32
+		json  string
+	}{
+		{nil, 14, []int32{0, 0, 0, 1}, `"k":2,"size":2`},
+		{new(uint64(1)), 10.5, []int32{0, 0, 1, 1}, `"k":2,"seed":1,"size":2`},
+		{new(uint64(3)), 7, []int32{0, 1, 1, 1}, `"k":2,"seed":3,"size":2`},
+	} {
+		res, err := Run(context.Background(), Input{Mem: mem, Flows: rec},
+			Params{Features: []Feature{{Column: "bytes", Kind: KindKMeans, K: 2, Seed: tc.seed}}, Profile: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm := res.Mapping.Features[0]
+		if got := codesOf(res); !reflect.DeepEqual(got, tc.codes) || !reflect.DeepEqual(fm.Cuts, []float64{tc.cut}) {
+			t.Errorf("seed %v: codes %v cuts %v, want %v [%v]", tc.seed, got, fm.Cuts, tc.codes, tc.cut)
+		}
+		b, _ := json.Marshal(fm)
+		if !strings.Contains(string(b), tc.json) {
+			t.Errorf("seed %v: mapping %s, want %s", tc.seed, b, tc.json)
+		}
+		res.Release()
 	}
 }

@@ -6,7 +6,9 @@
 // bins a column by cut points: percentiles of the fit flows (kind
 // percentile), the spec's own (cuts), or the midpoints between the sorted
 // centres of a 1-D k-means of the fit flows (kmeans; Lloyd's algorithm
-// from the (j+½)/k quantiles, so deterministic without a seed). Its bin
+// from the (j+½)/k quantiles, so deterministic without a seed, or with
+// Feature.Seed from a k-means++ seeding drawn from PCG(seed, a fixed
+// stream), deterministic for a seed). Its bin
 // rule is Feature.Right: by default v is in bin i when cut_i-1 ≤ v <
 // cut_i (numpy's digitize), with Right when cut_i-1 < v ≤ cut_i. A
 // category feature looks a column's value up in a table fitted on the fit

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -177,7 +178,7 @@ func (in *input) fit(f int, feat Feature, idx []int, nfit int, compat string, ca
 		case KindKMeans:
 			xs := slices.Clone(e.vals[:nfit])
 			slices.Sort(xs)
-			fm.Cuts = kmeansCuts(xs, feat.K)
+			fm.Cuts = kmeansCuts(xs, feat.K, feat.Seed)
 		default:
 			xs := slices.Clone(e.vals[:nfit])
 			slices.Sort(xs)
@@ -186,7 +187,7 @@ func (in *input) fit(f int, feat Feature, idx []int, nfit int, compat string, ca
 				fm.Cuts[k] = Percentile(xs, q)
 			}
 		}
-		e.cuts, e.right, fm.Right, fm.K = fm.Cuts, feat.Right, feat.Right, feat.K
+		e.cuts, e.right, fm.Right, fm.K, fm.Seed = fm.Cuts, feat.Right, feat.Right, feat.K, feat.Seed
 		if compat == "" {
 			fm.Size = len(fm.Cuts) + 1
 		} else {
@@ -658,26 +659,103 @@ func (in *input) unseenRows(cats []catColumn) []bool {
 	return drop
 }
 
+// kmeansStream is the PCG stream of a seeded k-means++ start: the seed
+// picks the state, this fixed stream the sequence.
+const kmeansStream = 0x6b6d65616e73 // "kmeans"
+
 // kmeansCuts returns the cut points between the sorted centres of a 1-D
 // k-means of xs (sorted): the midpoints. Lloyd's algorithm from the
-// centres at the (j+½)/k quantiles, deterministic by construction; in one
-// dimension its clusters are runs of the sorted values, so each step is a
-// binary search per boundary and prefix sums. Clusters that end up empty,
-// and centres that coincide (many equal values), are dropped: fewer bins.
-func kmeansCuts(xs []float64, k int) []float64 {
+// centres at the (j+½)/k quantiles (seed nil), deterministic by
+// construction, or from a k-means++ seeding drawn from PCG(*seed,
+// kmeansStream) (see plusPlus), deterministic for a seed; in one dimension
+// its clusters are runs of the sorted values, so each step is a binary
+// search per boundary and prefix sums. Clusters that end up empty, and
+// centres that coincide (many equal values), are dropped: fewer bins.
+func kmeansCuts(xs []float64, k int, seed *uint64) []float64 {
 	n := len(xs)
 	if n == 0 {
 		return nil
 	}
+	var centres []float64
+	if seed != nil {
+		centres = plusPlus(rand.New(rand.NewPCG(*seed, kmeansStream)), xs, k)
+	} else {
+		centres = make([]float64, 0, k)
+		for j := range k {
+			centres = append(centres, xs[min(n-1, int((float64(j)+0.5)/float64(k)*float64(n)))])
+		}
+	}
+	centres = slices.Compact(centres)
+	centres = lloyd1D(xs, centres)
+	cuts := make([]float64, 0, len(centres)-1)
+	for j := 1; j < len(centres); j++ {
+		cuts = append(cuts, (centres[j-1]+centres[j])/2)
+	}
+	return cuts
+}
+
+// plusPlus is the k-means++ seeding of the sorted values xs, returned
+// sorted: the first centre is xs[r.IntN(n)], each next one the first xs[i]
+// whose running sum of D(x)² (the squared distance to the nearest centre
+// so far, summed in index order) exceeds r.Float64() times the total.
+// When every value sits on a centre (total 0) seeding stops: fewer than k
+// centres.
+func plusPlus(r *rand.Rand, xs []float64, k int) []float64 {
+	n := len(xs)
+	c := xs[r.IntN(n)]
+	centres := []float64{c}
+	d2 := make([]float64, n)
+	for i, x := range xs {
+		d2[i] = (x - c) * (x - c)
+	}
+	for len(centres) < k {
+		total := 0.0
+		for _, d := range d2 {
+			total += d
+		}
+		if !(total > 0) || math.IsInf(total, 1) {
+			// All values on centres; or distances too large to weigh (a
+			// total of +Inf): stop rather than draw from a broken weighting.
+			break
+		}
+		u := r.Float64() * total
+		pick, sum := -1, 0.0
+		for i, d := range d2 {
+			sum += d
+			if d > 0 && sum > u {
+				pick = i
+				break
+			}
+		}
+		if pick < 0 {
+			// Rounding left u at or above the running sum: the last value
+			// with a positive weight.
+			for i := n - 1; i >= 0; i-- {
+				if d2[i] > 0 {
+					pick = i
+					break
+				}
+			}
+		}
+		c = xs[pick]
+		centres = append(centres, c)
+		for i, x := range xs {
+			d2[i] = min(d2[i], (x-c)*(x-c))
+		}
+	}
+	slices.Sort(centres)
+	return centres
+}
+
+// lloyd1D runs Lloyd's algorithm on the sorted values xs from the sorted,
+// distinct centres until they stop moving (at most 300 steps) and returns
+// the final centres.
+func lloyd1D(xs, centres []float64) []float64 {
+	n := len(xs)
 	prefix := make([]float64, n+1)
 	for i, x := range xs {
 		prefix[i+1] = prefix[i] + x
 	}
-	centres := make([]float64, 0, k)
-	for j := range k {
-		centres = append(centres, xs[min(n-1, int((float64(j)+0.5)/float64(k)*float64(n)))])
-	}
-	centres = slices.Compact(centres)
 	for range 300 {
 		// Cluster j holds xs[lo_j:lo_j+1]: values below the midpoint to
 		// the next centre.
@@ -700,9 +778,5 @@ func kmeansCuts(xs []float64, k int) []float64 {
 		}
 		centres = next
 	}
-	cuts := make([]float64, 0, len(centres)-1)
-	for j := 1; j < len(centres); j++ {
-		cuts = append(cuts, (centres[j-1]+centres[j])/2)
-	}
-	return cuts
+	return centres
 }
