@@ -21,6 +21,7 @@ import (
 // final entry and nothing else.
 type stageKeys struct {
 	load                                []cache.Key // one per data source
+	derive                              cache.Key   // zero when the point has no derived columns
 	discretize, window, train, evaluate cache.Key
 }
 
@@ -38,21 +39,29 @@ func (r *runner) keys(sp *stageParams) (stageKeys, error) {
 		}
 		k.load = append(k.load, lk)
 	}
-	disc := cache.NewKey("discretize", discretize.Version).Params(sp.discretize)
-	if len(sp.derive.Columns) > 0 {
-		// The derive step runs inside this stage too.
-		disc.Param("derive_version", derive.Version)
-	}
-	if sp.needView {
-		// The view step runs inside this stage (see stageDiscretize).
-		for i, lk := range k.load {
-			disc.Input(fmt.Sprintf("flows%d", i), lk)
+	// flows adds what the flows discretize (and derive) read depend on:
+	// the loaded flows, and with the view step (which runs in the stage
+	// that needs its output, see runPoint's getFlows) its parameters and
+	// every source's load key.
+	flows := func(b *cache.KeyBuilder) *cache.KeyBuilder {
+		if sp.needView {
+			for i, lk := range k.load {
+				b.Input(fmt.Sprintf("flows%d", i), lk)
+			}
+			return b.Param("view", sp.view).Param("view_version", view.Version)
 		}
-		disc.Param("view", sp.view).Param("view_version", view.Version)
-	} else {
-		disc.Input("flows", k.load[0])
+		return b.Input("flows", k.load[0])
 	}
+	disc := flows(cache.NewKey("discretize", discretize.Version).Params(sp.discretize))
 	var err error
+	if len(sp.derive.Columns) > 0 {
+		// The derived columns are their own stage's output, which
+		// discretize reads next to the flows.
+		if k.derive, err = flows(cache.NewKey("derive", derive.Version).Params(sp.derive)).Key(); err != nil {
+			return k, err
+		}
+		disc.Input("derived", k.derive)
+	}
 	if k.discretize, err = disc.Key(); err != nil {
 		return k, err
 	}

@@ -327,10 +327,27 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		}
 		return out, nil
 	}
+	getFlows, releaseFlows := r.pointFlows(ctx, sp, getLoads)
+	defer releaseFlows()
+	var deriveF *future
+	getDerive := func() (*deriveOut, error) {
+		f, shared := r.once(ctx, keys.derive.ID, func(sw *stopwatch) (any, bool, error) {
+			return r.stageDerive(ctx, sp, sw, keys.derive, getLoads, getFlows)
+		})
+		if deriveF == nil {
+			deriveF = f
+			rec("derive", keys.derive, f, shared)
+		}
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.val.(*deriveOut), nil
+	}
 	getDisc := func() (*discretize.Result, error) {
 		f, shared := r.once(ctx, keys.discretize.ID, func(sw *stopwatch) (any, bool, error) {
-			return r.stageDiscretize(ctx, sp, sw, keys.discretize, getLoads)
+			return r.stageDiscretize(ctx, sp, sw, keys.discretize, getLoads, getFlows, getDerive)
 		})
+		releaseFlows() // only derive and discretize read them
 		if discF == nil {
 			discF = f
 			rec("discretize", keys.discretize, f, shared)

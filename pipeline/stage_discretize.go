@@ -15,10 +15,12 @@ import (
 	"botprof/stages/view"
 )
 
-// stageDiscretize runs the view step (when the point needs it: several
-// sources, a dst or both view, a split), the derive step (when a feature
-// names a derived column) and the discretizer.
-func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key, getLoads func() ([]*flowsOut, error)) (any, bool, error) {
+// stageDiscretize runs the discretizer on the point's flows (after the
+// view step, when the point needs it: several sources, a dst or both view,
+// a split), with the derive stage's columns appended when a feature names
+// a derived column.
+func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
+	getLoads func() ([]*flowsOut, error), getFlows func() (arrow.RecordBatch, error), getDerive func() (*deriveOut, error)) (any, bool, error) {
 	if r.cache != nil {
 		if e := r.get(key); e != nil {
 			if d, err := readDiscretize(e, r.mem); err == nil {
@@ -26,31 +28,26 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 			}
 		}
 	}
-	loads, err := getLoads()
+	if _, err := getLoads(); err != nil {
+		return nil, false, err
+	}
+	var derived *deriveOut
+	if len(sp.derive.Columns) > 0 {
+		var err error
+		if derived, err = getDerive(); err != nil {
+			return nil, false, err
+		}
+	}
+	sw.restart()
+	flows, err := getFlows()
 	if err != nil {
 		return nil, false, err
 	}
-	sw.restart()
-	flows := loads[0].rec
-	if sp.needView {
-		recs := make([]arrow.RecordBatch, len(loads))
-		for i, fl := range loads {
-			recs[i] = fl.rec
-		}
-		v, err := view.Run(ctx, view.Input{Mem: r.mem, Flows: recs}, sp.view)
-		if err != nil {
+	if derived != nil {
+		if flows, err = derive.Attach(flows, derived.cols); err != nil {
 			return nil, false, err
 		}
-		defer v.Flows.Release()
-		flows = v.Flows
-	}
-	if len(sp.derive.Columns) > 0 {
-		dr, err := derive.Run(ctx, derive.Input{Mem: r.mem, Flows: flows}, sp.derive)
-		if err != nil {
-			return nil, false, err
-		}
-		defer dr.Flows.Release()
-		flows = dr.Flows
+		defer flows.Release()
 	}
 	d, err := discretize.Run(ctx, discretize.Input{Mem: r.mem, Flows: flows}, sp.discretize)
 	if err != nil {
@@ -65,6 +62,51 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 		})
 	}
 	return d, false, nil
+}
+
+// pointFlows returns a point's flows as discretize and derive read them:
+// the first source's loaded flows, or the view step's output when the point
+// needs it, computed once for the point (derive and discretize may both
+// need it). release drops it (the point calls it once its discretize stage
+// is done) and releases what it made.
+func (r *runner) pointFlows(ctx context.Context, sp *stageParams, getLoads func() ([]*flowsOut, error)) (get func() (arrow.RecordBatch, error), release func()) {
+	var (
+		done bool
+		rec  arrow.RecordBatch
+		err  error
+		made arrow.RecordBatch
+	)
+	get = func() (arrow.RecordBatch, error) {
+		if done {
+			return rec, err
+		}
+		done = true
+		var loads []*flowsOut
+		if loads, err = getLoads(); err != nil {
+			return nil, err
+		}
+		rec = loads[0].rec
+		if sp.needView {
+			recs := make([]arrow.RecordBatch, len(loads))
+			for i, fl := range loads {
+				recs[i] = fl.rec
+			}
+			var v *view.Result
+			if v, err = view.Run(ctx, view.Input{Mem: r.mem, Flows: recs}, sp.view); err != nil {
+				rec = nil
+				return nil, err
+			}
+			rec, made = v.Flows, v.Flows
+		}
+		return rec, nil
+	}
+	release = func() {
+		if made != nil {
+			made.Release()
+		}
+		done, rec, err, made = false, nil, nil, nil
+	}
+	return get, release
 }
 
 func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, error) {

@@ -116,9 +116,25 @@ type Input struct {
 	Flows arrow.RecordBatch
 }
 
-// Result is the flow table with the derived columns appended.
+// Result is the flow table with the derived columns appended, and the
+// derived columns alone. The caller releases it (Release).
 type Result struct {
-	Flows arrow.RecordBatch // the caller releases it
+	// Flows is the input with the derived columns appended.
+	Flows arrow.RecordBatch
+	// Columns holds the input's line column and the derived columns (those
+	// the input did not have already), in the input's row order: what the
+	// pipeline caches, and what Attach appends to the same flows again.
+	Columns arrow.RecordBatch
+}
+
+// Release releases both records.
+func (r *Result) Release() {
+	if r.Flows != nil {
+		r.Flows.Release()
+	}
+	if r.Columns != nil {
+		r.Columns.Release()
+	}
 }
 
 // Run appends p.Columns (float64, no nulls) to in.Flows.
@@ -158,7 +174,49 @@ func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
 		cols = append(cols, a)
 	}
-	return &Result{Flows: array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())}, nil
+	var cfields []arrow.Field
+	var ccols []arrow.Array
+	if idx := rec.Schema().FieldIndices(load.ColLine); len(idx) == 1 {
+		cfields, ccols = append(cfields, rec.Schema().Field(idx[0])), append(ccols, rec.Column(idx[0]))
+	}
+	cfields = append(cfields, fields[len(rec.Schema().Fields()):]...)
+	ccols = append(ccols, made...)
+	return &Result{Flows: array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows()),
+		Columns: array.NewRecordBatch(arrow.NewSchema(cfields, nil), ccols, rec.NumRows())}, nil
+}
+
+// Attach appends the derived columns of cols (a Result's Columns, e.g.
+// read back from a cache) to flows, the table they were derived from: the
+// row counts must agree, and so must the line columns, row by row, when
+// cols has one. A column flows already has is left as it is. The caller
+// releases the returned record.
+func Attach(flows, cols arrow.RecordBatch) (arrow.RecordBatch, error) {
+	if flows.NumRows() != cols.NumRows() {
+		return nil, fmt.Errorf("derive: %d derived rows for %d flows", cols.NumRows(), flows.NumRows())
+	}
+	fields := slices.Clone(flows.Schema().Fields())
+	arrs := slices.Clone(flows.Columns())
+	for c, f := range cols.Schema().Fields() {
+		if f.Name == load.ColLine {
+			idx := flows.Schema().FieldIndices(load.ColLine)
+			a, ok1 := cols.Column(c).(*array.Int64)
+			var b *array.Int64
+			ok2 := len(idx) == 1
+			if ok2 {
+				b, ok2 = flows.Column(idx[0]).(*array.Int64)
+			}
+			if !ok1 || !ok2 || a.NullN() > 0 || b.NullN() > 0 || !slices.Equal(a.Int64Values(), b.Int64Values()) {
+				return nil, errors.New("derive: the derived columns are not those of these flows (their lines differ)")
+			}
+			continue
+		}
+		if len(flows.Schema().FieldIndices(f.Name)) > 0 {
+			continue
+		}
+		fields = append(fields, f)
+		arrs = append(arrs, cols.Column(c))
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, flows.NumRows()), nil
 }
 
 // floats reads a numeric column, erroring on the first null (by line).

@@ -3,6 +3,7 @@ package derive
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestDerivedColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Flows.Release()
+	defer res.Release()
 	for name, w := range want {
 		idx := res.Flows.Schema().FieldIndices(name)
 		if len(idx) != 1 {
@@ -125,5 +126,64 @@ func TestDeriveErrors(t *testing.T) {
 	}
 	if !Is(Ratio("bytes", "packets")) || Is("bytes") || strings.Join(Needs(Interarrival), ",") != "start_time,src_addr" {
 		t.Error("Is/Needs")
+	}
+}
+
+// Columns holds line and the derived columns alone; Attach puts them back
+// on the flows they came from, as Run's Flows has them, and refuses flows
+// with other lines or another row count.
+func TestColumnsAttach(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := flows(mem, false)
+	defer rec.Release()
+	res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, Params{Columns: []string{BytesPerPacket, Interarrival}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Release()
+	var names []string
+	for _, f := range res.Columns.Schema().Fields() {
+		names = append(names, f.Name)
+	}
+	if got := strings.Join(names, " "); got != "line bytes_per_packet interarrival" || res.Columns.NumRows() != 4 {
+		t.Fatalf("columns %s, %d rows", got, res.Columns.NumRows())
+	}
+	back, err := Attach(rec, res.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Release()
+	if !array.RecordEqual(back, res.Flows) {
+		t.Errorf("Attach(flows, Columns) = %v\nwant Run's %v", back, res.Flows)
+	}
+	// Attaching to flows that have the columns already adds nothing.
+	again, err := Attach(res.Flows, res.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.NumCols() != res.Flows.NumCols() {
+		t.Errorf("%d columns, want %d", again.NumCols(), res.Flows.NumCols())
+	}
+	again.Release()
+
+	other := flows(mem, false)
+	defer other.Release()
+	b := array.NewInt64Builder(mem)
+	b.AppendValues([]int64{2, 3, 5, 4}, nil)
+	lines := b.NewInt64Array()
+	b.Release()
+	cols := slices.Clone(other.Columns())
+	cols[0] = lines
+	shuffled := array.NewRecordBatch(other.Schema(), cols, other.NumRows())
+	lines.Release()
+	defer shuffled.Release()
+	if _, err := Attach(shuffled, res.Columns); err == nil || !strings.Contains(err.Error(), "their lines differ") {
+		t.Errorf("other lines: %v", err)
+	}
+	short := other.NewSlice(0, 3)
+	defer short.Release()
+	if _, err := Attach(short, res.Columns); err == nil || !strings.Contains(err.Error(), "3 flows") {
+		t.Errorf("other row count: %v", err)
 	}
 }

@@ -15,8 +15,16 @@
 // A null operand, and a quotient too large for a float64 (a subnormal
 // denominator), are errors naming the line.
 //
-// The columns are float64, computed in one pass over the rows; the
-// pipeline runs the step inside the discretize stage (its features name
-// the columns, so they are part of its cache key) rather than caching
-// them on their own: they take less time to compute than to read back.
+// The columns are float64, computed in one pass over the rows. The
+// pipeline runs derive as its own stage, for the points whose features
+// name a derived column: its cache key holds Params (the columns, in
+// feature order), Version and the keys of the flows it reads (the load
+// entries, and the view step's Params when the point has one), and its
+// entry holds Result.Columns (the flows' line column and the derived
+// columns, Arrow IPC), not the flows again. The discretize stage's key
+// names derive's as an input; when discretize runs it appends the columns
+// to its flows with Attach, which checks the lines match row for row. So a
+// change in how a derived feature is binned reads the derived columns
+// back, and a change in the derived columns re-runs derive and what
+// follows (load too only when they need other flow columns).
 package derive

@@ -16,8 +16,8 @@
 // it (Unseen: error, an extra digit, or drop the flow before windowing).
 // The fit flows are the profiled hosts' (Profile, MoreProfiles: the
 // pipeline puts a fit_on host list there) or, with FitOn all, every listed
-// host's. Derived columns (package derive) are added to the flows before
-// the stage, inside the pipeline's discretize step. The digits are
+// host's. Derived columns (package derive) are the pipeline's derive
+// stage's output, appended to the flows before this stage runs. The digits are
 // combined by the mixed-radix rule of the notebook the project starts
 // from:
 //
