@@ -505,22 +505,35 @@ func negativeWindows(pt *Point) int {
 	return n
 }
 
-// scoreFigure draws box plots of the primary host score per class, pooled
-// over the seeds of group g.
+// scoreFigure draws the primary host score per class over the hosts of
+// group g: each host is one value, its median over the group's seeds (seeds
+// are repetitions of one host, not independent hosts), drawn as a dot over
+// a box plot of its class; the title says so.
 func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 	byClass := map[string]plotter.Values{}
-	infinite := map[string]int{} // -Inf scores (impossible under the model) cannot be drawn
-	for _, pt := range g.Points {
-		for _, h := range pt.Hosts {
-			v, ok := h.Scores[r.Score]
-			switch {
-			case !ok || math.IsNaN(v):
-			case math.IsInf(v, 0):
-				infinite[h.Class]++
-			default:
-				byClass[h.Class] = append(byClass[h.Class], v)
+	infinite := map[string]int{} // hosts whose median is ±Inf (impossible under the model) cannot be drawn
+	hosts, class := g.hosts()
+	for _, h := range hosts {
+		var vals []float64
+		inf := 0
+		for _, v := range g.hostValues(h, r.Score) {
+			if !math.IsNaN(v) {
+				vals = append(vals, v)
+			}
+			if math.IsInf(v, 0) {
+				inf++
 			}
 		}
+		if len(vals) == 0 {
+			continue
+		}
+		m := Median(vals)
+		c := class[h]
+		if math.IsInf(m, 0) || (math.IsNaN(m) && inf > 0) { // NaN: halfway between -Inf and a number
+			infinite[c]++
+			continue
+		}
+		byClass[c] = append(byClass[c], m)
 	}
 	var classes []string
 	for _, c := range []string{"profile", "normal", "infected"} {
@@ -532,31 +545,52 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 		return nil, nil
 	}
 	p := plot.New()
-	seeds := fmt.Sprintf("%d seeds", len(g.Points))
+	what := fmt.Sprintf("each dot a host, its median over %d seeds", len(g.Points))
 	if len(g.Points) == 1 {
-		seeds = "1 seed"
+		what = "each dot a host, seed " + orDash(g.Points[0].Seed)
 	}
-	p.Title.Text = fmt.Sprintf("Host %s scores by class, %s (%s)", r.Score, g.Config, seeds)
+	p.Title.Text = fmt.Sprintf("Host %s by class, %s\n%s", r.Score, g.Config, what)
 	p.Y.Label.Text = r.Score + " score"
 	p.X.Label.Text = "host class"
 	names := make([]string, len(classes))
 	for i, c := range classes {
-		if len(byClass[c]) > 0 {
-			b, err := plotter.NewBoxPlot(vg.Points(40), float64(i), byClass[c])
+		if vs := byClass[c]; len(vs) > 0 {
+			b, err := plotter.NewBoxPlot(vg.Points(40), float64(i), vs)
 			if err != nil {
 				return nil, err
 			}
 			b.FillColor = plotutil.Color(i)
+			b.GlyphStyle.Radius = 0 // outliers are drawn as dots like every host
 			p.Add(b)
+			xys := make(plotter.XYs, len(vs))
+			for j, v := range vs {
+				// A small deterministic spread, so that hosts with equal scores stay visible.
+				xys[j] = plotter.XY{X: float64(i) + 0.12*(float64(j%5)-2)/2, Y: v}
+			}
+			sc, err := plotter.NewScatter(xys)
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle.Shape = draw.CircleGlyph{}
+			sc.GlyphStyle.Radius = vg.Points(2.5)
+			sc.GlyphStyle.Color = color.Black
+			p.Add(sc)
 		}
 		// Box plots have no legend thumbnail: the axis names each box.
-		names[i] = fmt.Sprintf("%s (%d scores)", c, len(byClass[c]))
+		names[i] = fmt.Sprintf("%s (%s)", c, hostCount(len(byClass[c])))
 		if n := infinite[c]; n > 0 {
-			names[i] = fmt.Sprintf("%s (%d scores; %d at ±Inf not drawn)", c, len(byClass[c]), n)
+			names[i] = fmt.Sprintf("%s (%s; %d at ±Inf not drawn)", c, hostCount(len(byClass[c])), n)
 		}
 	}
 	p.NominalX(names...)
 	return p, nil
+}
+
+func hostCount(n int) string {
+	if n == 1 {
+		return "1 host"
+	}
+	return fmt.Sprintf("%d hosts", n)
 }
 
 // grid is a plotter.GridXYZ over sweep indices.
