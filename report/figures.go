@@ -3,7 +3,6 @@ package report
 import (
 	"errors"
 	"fmt"
-	"image"
 	"image/color"
 	"image/png"
 	"io/fs"
@@ -155,7 +154,9 @@ func saveSVG(fig figure, path string) error {
 	return f.Close()
 }
 
-// savePNG renders the figure at 96 dpi and encodes it with encodePNG.
+// savePNG renders the figure at 96 dpi and encodes it with image/png at
+// its fastest level. (A hand-written encoder, 2.7 ms instead of 5.4 ms per
+// figure, saved nothing measurable on a whole warm sweep run: removed.)
 func savePNG(fig figure, path string) error {
 	c := vgimg.NewWith(vgimg.UseWH(FigureWidth, FigureHeight), vgimg.UseDPI(96))
 	fig.draw(draw.New(c))
@@ -163,14 +164,8 @@ func savePNG(fig figure, path string) error {
 	if err != nil {
 		return err
 	}
-	var encErr error
-	if rgba, ok := c.Image().(*image.RGBA); ok {
-		encErr = encodePNG(f, rgba)
-	} else {
-		enc := png.Encoder{CompressionLevel: png.BestSpeed}
-		encErr = enc.Encode(f, c.Image())
-	}
-	if err := encErr; err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(f, c.Image()); err != nil {
 		f.Close()
 		return err
 	}
