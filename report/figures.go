@@ -841,9 +841,17 @@ func (r *Run) loglikFigure(g *group, best *Point) (*plot.Plot, error) {
 		l.Color, pts.Color = color.Black, color.Black
 		l.Width = vg.Points(1.6)
 		p.Add(l, pts)
-		p.Legend.Add(fmt.Sprintf("kept: restart %d, seed %d", conv.Best, kept.Seed), l, pts)
+		// The restarts' final values differ by little next to the climb
+		// from the first iteration: the legend gives them.
+		p.Legend.Add(fmt.Sprintf("kept: restart %d, seed %d, final %s", conv.Best, kept.Seed, fmtLL(kept.LogLik)), l, pts)
 		if other != nil {
-			p.Legend.Add(fmt.Sprintf("other restarts (%d)", len(conv.Restarts)-1), other)
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for i, rs := range conv.Restarts {
+				if i != conv.Best {
+					lo, hi = min(lo, rs.LogLik), max(hi, rs.LogLik)
+				}
+			}
+			p.Legend.Add(fmt.Sprintf("other restarts (%d), final %s to %s", len(conv.Restarts)-1, fmtLL(lo), fmtLL(hi)), other)
 		}
 		return p, nil
 	}
@@ -866,6 +874,9 @@ func (r *Run) loglikFigure(g *group, best *Point) (*plot.Plot, error) {
 	}
 	return p, nil
 }
+
+// fmtLL formats a log-likelihood with one decimal.
+func fmtLL(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 func fileSafe(s string) string {
 	return strings.Map(func(r rune) rune {
