@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -122,4 +124,36 @@ func TestROCLineStyles(t *testing.T) {
 		}
 		seen[k] = n
 	}
+}
+
+// Coinciding ROC curves are named as such in the legend.
+func TestROCSameCurveNamed(t *testing.T) {
+	dir := t.TempDir()
+	pdir := filepath.Join(dir, "points", "base")
+	os.MkdirAll(pdir, 0o755)
+	os.WriteFile(filepath.Join(pdir, "roc_host.csv"), []byte("kind,threshold,fpr,tpr\nviterbi,inf,0,0\nviterbi,1,0,1\nviterbi,0,1,1\n"+
+		"loglik,inf,0,0\nloglik,1,0,1\nloglik,0,1,1\nloglik_per_window,inf,0,0\nloglik_per_window,1,0.5,1\nloglik_per_window,0,1,1\n"), 0o644)
+	r := &Run{Dir: dir, Score: "loglik"}
+	pt := &Point{Name: "base", Metrics: map[string]float64{}}
+	p, err := r.rocFigure("roc_host.csv", "t", []*Point{pt}, nil, true)
+	if err != nil || p == nil {
+		t.Fatalf("rocFigure: %v, %v", p, err)
+	}
+	w, _ := p.WriterTo(500, 300, "svg")
+	var b strings.Builder
+	w.WriteTo(&b)
+	if !strings.Contains(b.String(), "loglik (AUC 1.000); same curve as viterbi") {
+		t.Errorf("legend does not say loglik's curve is viterbi's: %q", legendTexts(b.String()))
+	}
+	if strings.Contains(b.String(), "(AUC 0.750); same") {
+		t.Error("a different curve called the same")
+	}
+}
+
+func legendTexts(svg string) []string {
+	var out []string
+	for _, part := range strings.Split(svg, "AUC")[1:] {
+		out = append(out, part[:min(40, len(part))])
+	}
+	return out
 }

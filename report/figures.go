@@ -343,7 +343,9 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 	p.Title.Text = title
 	p.X.Label.Text = "false positive rate"
 	p.Y.Label.Text = "true positive rate"
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	// A little room beyond [0, 1], so that a curve along FPR 0 or TPR 1
+	// (the common perfect ROC) is not hidden under the axes.
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = -0.015, 1.015, -0.015, 1.015
 	p.Legend.Top = false
 	p.Legend.Left = false
 	floor := 0.0
@@ -356,7 +358,7 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 		}
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.X.Min = floor
+		p.X.Min, p.X.Max = floor, 1
 		p.X.Label.Text = fmt.Sprintf("false positive rate (log scale)\nFPR 0 drawn at %.2g = %s", floor, how)
 		p.X.Label.TextStyle.Font.Size = vg.Points(10)
 		// Right-aligned: gonum places a centred label's box at the data
@@ -383,6 +385,14 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 	p.Add(diag)
 	p.Legend.Add("chance (AUC 0.5)", diag)
 	for n, d := range lines {
+		// Curves that coincide cannot be told apart by their dashes
+		// alone: the legend says which earlier curve they repeat.
+		for _, e := range lines[:n] {
+			if slices.Equal(e.c.FPR, d.c.FPR) && slices.Equal(e.c.TPR, d.c.TPR) {
+				d.label += "; same curve as " + strings.SplitN(e.label, " (AUC", 2)[0]
+				break
+			}
+		}
 		xys := make(plotter.XYs, len(d.c.FPR))
 		for j := range d.c.FPR {
 			xys[j] = plotter.XY{X: max(d.c.FPR[j], floor), Y: d.c.TPR[j]}
