@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -105,6 +106,13 @@ func TestHeatmapsSliceOtherAxes(t *testing.T) {
 	}
 	if !strings.Contains(figs[1].plot.Title.Text, "a=2") {
 		t.Errorf("title %q does not name its slice", figs[1].plot.Title.Text)
+	}
+	// The slices of a metric share one colour scale: the span of every
+	// configuration's median, 0.9001 (first group) to 0.9231 (24th).
+	for _, f := range figs[:2] {
+		if lo, hi := f.colorBar.ColorMap.Min(), f.colorBar.ColorMap.Max(); math.Abs(lo-0.9001) > 1e-9 || math.Abs(hi-0.9231) > 1e-9 {
+			t.Errorf("%s: colour scale [%g, %g], want the shared [0.9001, 0.9231]", f.name, lo, hi)
+		}
 	}
 	gs = heatGroups([][2]string{{"a", "1,2,3"}, {"b", "1,2,3,4"}, {"c", "1,2,3"}, {"d", "x,y,z"}}, 1)
 	figs, err = heatmapFigures(gs)

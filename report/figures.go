@@ -622,7 +622,8 @@ const maxHeatmapSlices = 6
 // colour bar. The axes are the two swept parameters with the most values
 // (ties: in the order of the keys). With more parameters swept, there is one
 // heatmap per combination of the others' values (heatmap_<metric>_<key>_<value>),
-// unless that makes more than maxHeatmapSlices heatmaps per metric: then one
+// on one colour scale per metric, unless that makes more than
+// maxHeatmapSlices heatmaps per metric: then one
 // heatmap whose cells pool the points of every other value, as its title says.
 func heatmapFigures(gs []*group) ([]figure, error) {
 	keys := sweptKeys(gs)
@@ -658,8 +659,30 @@ func heatmapFigures(gs []*group) ([]figure, error) {
 	}
 	var figs []figure
 	for _, metric := range heatmapMetrics {
+		// The slices of a metric share one colour scale, so that equal
+		// colours mean equal values from one heatmap to the next: its
+		// range is that of the configurations' medians (one per cell).
+		shared := [2]float64{math.NaN(), math.NaN()}
+		if len(sl) > 1 {
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, g := range gs {
+				var vals []float64
+				for _, v := range g.values(metric) {
+					if !math.IsInf(v, 0) {
+						vals = append(vals, v)
+					}
+				}
+				if len(vals) > 0 {
+					m := Median(vals)
+					lo, hi = min(lo, m), max(hi, m)
+				}
+			}
+			if lo <= hi {
+				shared = [2]float64{lo, hi}
+			}
+		}
 		for _, s := range sl {
-			f, err := heatmapFigure(s.gs, metric, xKey, yKey, axisValues(gs, xKey), axisValues(gs, yKey), s.title)
+			f, err := heatmapFigure(s.gs, metric, xKey, yKey, axisValues(gs, xKey), axisValues(gs, yKey), s.title, shared)
 			if err != nil {
 				return nil, err
 			}
@@ -674,8 +697,9 @@ func heatmapFigures(gs []*group) ([]figure, error) {
 
 // heatmapFigure draws metric over the xKey × yKey grid of gs: each cell the
 // median over the seeds (all points) of its configurations, with their
-// interquartile range; nil when no point has the metric.
-func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub string) (*figure, error) {
+// interquartile range; nil when no point has the metric. The colour scale
+// spans shared when it is not NaN, else the cells' medians.
+func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub string, shared [2]float64) (*figure, error) {
 	g := grid{cols: len(xs), rows: len(ys), z: make([][]float64, len(ys))}
 	type cell struct {
 		x, y float64
@@ -717,6 +741,9 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 	}
 	if maxN == 0 {
 		return nil, nil
+	}
+	if !math.IsNaN(shared[0]) {
+		lo, hi = shared[0], shared[1]
 	}
 	if hi-lo < 1e-9 { // one colour: widen so the palette has a range
 		lo, hi = lo-0.01*max(1, math.Abs(lo)), hi+0.01*max(1, math.Abs(hi))
