@@ -27,7 +27,7 @@ func TestWriteFigures(t *testing.T) {
 	if err := WriteFigures(dir); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"auc_heatmap", "loglik", "roc_host", "roc_host_by_model_states", "roc_host_by_window_size",
+	want := []string{"heatmap_auc_host", "heatmap_auc_window", "heatmap_margin", "loglik", "roc_host", "roc_host_by_model_states", "roc_host_by_window_size",
 		"roc_window", "roc_window_by_model_states", "roc_window_by_window_size", "scores_by_class"}
 	entries, err := os.ReadDir(filepath.Join(dir, "figures"))
 	if err != nil {

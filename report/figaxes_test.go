@@ -1,0 +1,159 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotutil"
+)
+
+// The window-level ROC has a log FPR axis whose floor, where FPR 0 is
+// drawn, is 1/(2·negative windows) and is named in the axis label; the
+// host-level ROC keeps its linear axis.
+func TestWindowROCLogAxis(t *testing.T) {
+	r, err := Load(runB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt := &r.Points[0]
+	p, err := r.rocFigure("roc_window.csv", "t", []*Point{pt}, nil, false)
+	if err != nil || p == nil {
+		t.Fatalf("rocFigure: %v, %v", p, err)
+	}
+	if _, ok := p.X.Scale.(plot.LogScale); !ok {
+		t.Errorf("window ROC X scale %T, want plot.LogScale", p.X.Scale)
+	}
+	if _, ok := p.X.Tick.Marker.(plot.LogTicks); !ok {
+		t.Errorf("window ROC X ticks %T, want plot.LogTicks", p.X.Tick.Marker)
+	}
+	neg := negativeWindows(pt)
+	if neg == 0 {
+		t.Fatal("no negative windows in scores.csv")
+	}
+	if want := 1 / (2 * float64(neg)); math.Abs(p.X.Min-want) > 1e-15 {
+		t.Errorf("X.Min = %g, want 1/(2·%d) = %g", p.X.Min, neg, want)
+	}
+	if !strings.Contains(p.X.Label.Text, "FPR 0 drawn at") || !strings.Contains(p.X.Label.Text, "log") {
+		t.Errorf("X label %q does not state the log scale and the floor", p.X.Label.Text)
+	}
+	h, err := r.rocFigure("roc_host.csv", "t", []*Point{pt}, nil, true)
+	if err != nil || h == nil {
+		t.Fatalf("rocFigure host: %v", err)
+	}
+	if _, ok := h.X.Scale.(plot.LogScale); ok {
+		t.Error("host ROC has a log axis; want linear")
+	}
+	// Every drawn point is on the log axis (≥ the floor), else gonum panics.
+	w, err := p.WriterTo(400, 300, "png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w
+}
+
+// thinROC keeps the low-FPR end of a long curve: a curve of 100,000
+// points whose first 2,000 are below FPR 0.01 keeps hundreds of them and
+// the last point at FPR 0, where thinning evenly by index (as the evaluate
+// stage's Downsample does) keeps about 20 and loses the FPR 0 point.
+func TestThinROCKeepsLowFPR(t *testing.T) {
+	const m, n = 100_000, 1000
+	c := &rocCurve{}
+	lastZero := 37
+	for i := range m {
+		var f float64
+		switch {
+		case i <= lastZero:
+			f = 0
+		case i < 2000:
+			f = 0.01 * float64(i-lastZero) / 2000
+		default:
+			f = 0.01 + 0.99*float64(i-2000)/float64(m-2001)
+		}
+		c.FPR = append(c.FPR, f)
+		c.TPR = append(c.TPR, math.Min(1, 0.5+float64(i)/m))
+	}
+	got := thinROC(c, n)
+	if len(got.FPR) > n || len(got.FPR) < n-5 {
+		t.Fatalf("%d points, want at most and about %d", len(got.FPR), n)
+	}
+	low := 0
+	keptZero := false
+	for i, f := range got.FPR {
+		if f > 0 && f < 0.001 {
+			low++
+		}
+		if f == 0 && got.TPR[i] == c.TPR[lastZero] {
+			keptZero = true
+		}
+		if i > 0 && f < got.FPR[i-1] {
+			t.Fatalf("point %d: FPR %g after %g: order lost", i, f, got.FPR[i-1])
+		}
+	}
+	if low < 100 {
+		t.Errorf("%d points with 0 < FPR < 0.001 kept, want ≥ 100 (the low end dropped)", low)
+	}
+	if !keptZero {
+		t.Error("the last point at FPR 0 (most true positives without a false one) was dropped")
+	}
+	if got.FPR[0] != c.FPR[0] || got.FPR[len(got.FPR)-1] != c.FPR[m-1] {
+		t.Error("first or last point dropped")
+	}
+	// A short curve is drawn as it is.
+	short := &rocCurve{FPR: c.FPR[:10], TPR: c.TPR[:10]}
+	if thinROC(short, n) != short {
+		t.Error("short curve thinned")
+	}
+}
+
+// The curves of a ROC figure (at most maxCurves) differ in colour and dash
+// pattern from each other, and no curve has the chance line's dashes.
+func TestROCLineStyles(t *testing.T) {
+	seen := map[string]int{}
+	for n := range maxCurves {
+		if fmt.Sprint(plotutil.Dashes(n)) == fmt.Sprint(chanceDashes) {
+			t.Errorf("curve %d has the chance line's dashes", n)
+		}
+		k := fmt.Sprint(plotutil.Color(n), plotutil.Dashes(n))
+		if m, ok := seen[k]; ok {
+			t.Errorf("curve %d has the colour and dashes of curve %d", n, m)
+		}
+		seen[k] = n
+	}
+}
+
+// Coinciding ROC curves are named as such in the legend.
+func TestROCSameCurveNamed(t *testing.T) {
+	dir := t.TempDir()
+	pdir := filepath.Join(dir, "points", "base")
+	os.MkdirAll(pdir, 0o755)
+	os.WriteFile(filepath.Join(pdir, "roc_host.csv"), []byte("kind,threshold,fpr,tpr\nviterbi,inf,0,0\nviterbi,1,0,1\nviterbi,0,1,1\n"+
+		"loglik,inf,0,0\nloglik,1,0,1\nloglik,0,1,1\nloglik_per_window,inf,0,0\nloglik_per_window,1,0.5,1\nloglik_per_window,0,1,1\n"), 0o644)
+	r := &Run{Dir: dir, Score: "loglik"}
+	pt := &Point{Name: "base", Metrics: map[string]float64{}}
+	p, err := r.rocFigure("roc_host.csv", "t", []*Point{pt}, nil, true)
+	if err != nil || p == nil {
+		t.Fatalf("rocFigure: %v, %v", p, err)
+	}
+	w, _ := p.WriterTo(500, 300, "svg")
+	var b strings.Builder
+	w.WriteTo(&b)
+	if !strings.Contains(b.String(), "loglik (AUC 1.000); same curve as viterbi") {
+		t.Errorf("legend does not say loglik's curve is viterbi's: %q", legendTexts(b.String()))
+	}
+	if strings.Contains(b.String(), "(AUC 0.750); same") {
+		t.Error("a different curve called the same")
+	}
+}
+
+func legendTexts(svg string) []string {
+	var out []string
+	for _, part := range strings.Split(svg, "AUC")[1:] {
+		out = append(out, part[:min(40, len(part))])
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// heatGroups makes groups over the axes given (key → values), each with
+// seeds points whose metrics are auc_host, auc_window and margin.
+func heatGroups(axes [][2]string, seeds int) []*group {
+	gs := []*group{{}}
+	for _, ax := range axes {
+		var next []*group
+		for _, g := range gs {
+			for _, v := range strings.Split(ax[1], ",") {
+				c := append(slices.Clone(g.Config), kv{ax[0], v})
+				next = append(next, &group{Config: c})
+			}
+		}
+		gs = next
+	}
+	for gi, g := range gs {
+		for s := range seeds {
+			v := 0.9 + 0.001*float64(gi) + 0.0001*float64(s)
+			g.Points = append(g.Points, &Point{Name: fmt.Sprint(g.Config, s),
+				Metrics: map[string]float64{"auc_host": v, "auc_window": v - 0.1, "margin": 10 * v}})
+		}
+	}
+	return gs
+}
+
+func svgText(t *testing.T, f figure) string {
+	t.Helper()
+	c := vgsvg.New(FigureWidth, FigureHeight)
+	f.draw(draw.New(c))
+	var b strings.Builder
+	if _, err := c.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// Heatmaps: auc_host, auc_window and margin, each with a colour bar and
+// the median over seeds with its IQR written in the cells, over any two
+// axes (a non-numeric one included).
+func TestHeatmapsPerMetric(t *testing.T) {
+	gs := heatGroups([][2]string{{"model.kind", "categorical,gaussian"}, {"window.size", "5,10,20"}}, 5)
+	figs, err := heatmapFigures(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range figs {
+		names = append(names, f.name)
+		if f.bar == nil || f.colorBar == nil || !f.colorBar.Vertical {
+			t.Errorf("%s: no colour bar", f.name)
+		} else if lo, hi := f.colorBar.ColorMap.Min(), f.colorBar.ColorMap.Max(); !(lo < hi) {
+			t.Errorf("%s: colour bar range [%g, %g]", f.name, lo, hi)
+		}
+		if f.plot.X.Label.Text != "window.size" || f.plot.Y.Label.Text != "model.kind" {
+			t.Errorf("%s: axes %s × %s, want window.size (3 values) × model.kind (2)", f.name, f.plot.X.Label.Text, f.plot.Y.Label.Text)
+		}
+		if !strings.Contains(f.plot.Title.Text, "median over seeds [IQR]") {
+			t.Errorf("%s: title %q does not say what a cell is", f.name, f.plot.Title.Text)
+		}
+	}
+	if want := "heatmap_auc_host heatmap_auc_window heatmap_margin"; strings.Join(names, " ") != want {
+		t.Fatalf("heatmaps %v, want %s", names, want)
+	}
+	// Cell (categorical, 5) is group 0: seeds 0.9000 … 0.9004, median
+	// 0.9002, IQR [0.9001, 0.9003].
+	svg := svgText(t, figs[0])
+	for _, s := range []string{"0.900", "[0.900, 0.900]"} {
+		if !strings.Contains(svg, s) {
+			t.Errorf("auc_host heatmap lacks the cell text %q", s)
+		}
+	}
+	if !strings.Contains(svgText(t, figs[2]), "[9, 9]") {
+		t.Error("margin heatmap lacks a cell's IQR")
+	}
+}
+
+// With three swept axes, the two with the most values are the heatmap's
+// and there is one heatmap per value of the third; with more combinations
+// than maxHeatmapSlices, one heatmap pools them and says so.
+func TestHeatmapsSliceOtherAxes(t *testing.T) {
+	gs := heatGroups([][2]string{{"a", "1,2"}, {"b", "1,2,3,4"}, {"c", "1,2,3"}}, 3)
+	figs, err := heatmapFigures(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(figs) != 3*2 {
+		t.Fatalf("%d heatmaps, want 3 metrics × 2 values of a", len(figs))
+	}
+	if figs[0].name != "heatmap_auc_host_a_1" || figs[1].name != "heatmap_auc_host_a_2" {
+		t.Errorf("names %s, %s", figs[0].name, figs[1].name)
+	}
+	if x, y := figs[0].plot.X.Label.Text, figs[0].plot.Y.Label.Text; x != "b" || y != "c" {
+		t.Errorf("axes %s × %s, want b × c", x, y)
+	}
+	if !strings.Contains(figs[1].plot.Title.Text, "a=2") {
+		t.Errorf("title %q does not name its slice", figs[1].plot.Title.Text)
+	}
+	// The slices of a metric share one colour scale: the span of every
+	// configuration's median, 0.9001 (first group) to 0.9231 (24th).
+	for _, f := range figs[:2] {
+		if lo, hi := f.colorBar.ColorMap.Min(), f.colorBar.ColorMap.Max(); math.Abs(lo-0.9001) > 1e-9 || math.Abs(hi-0.9231) > 1e-9 {
+			t.Errorf("%s: colour scale [%g, %g], want the shared [0.9001, 0.9231]", f.name, lo, hi)
+		}
+	}
+	gs = heatGroups([][2]string{{"a", "1,2,3"}, {"b", "1,2,3,4"}, {"c", "1,2,3"}, {"d", "x,y,z"}}, 1)
+	figs, err = heatmapFigures(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(figs) != 3 {
+		t.Fatalf("%d heatmaps, want one per metric (9 slices pooled)", len(figs))
+	}
+	if !strings.Contains(figs[0].plot.Title.Text, "pooled over") {
+		t.Errorf("title %q does not say the cells pool", figs[0].plot.Title.Text)
+	}
+}

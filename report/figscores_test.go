@@ -1,0 +1,56 @@
+package report
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"botprof/runfolder"
+)
+
+// The score figure draws one value per host, its median over the seeds,
+// not every (host, seed) score as if seeds were more hosts; a host whose
+// median is -Inf is counted as not drawn.
+func TestScoreFigureMedianPerHost(t *testing.T) {
+	g := &group{}
+	for s, off := range []float64{0, 10, 20} {
+		pt := &Point{Name: "p", Seed: string(rune('0' + s))}
+		add := func(host, class string, v float64) {
+			pt.Hosts = append(pt.Hosts, runfolder.ScoreRow{Host: host, Class: class, Status: "ok",
+				Scores: map[string]float64{"loglik": v}})
+		}
+		add("n1", "normal", -50+off)
+		add("n2", "normal", -40+off)
+		add("i1", "infected", 5+off)
+		add("i2", "infected", 6+off)
+		if s < 2 {
+			add("i3", "infected", math.Inf(-1))
+		} else {
+			add("i3", "infected", 7)
+		}
+		g.Points = append(g.Points, pt)
+	}
+	r := &Run{Score: "loglik"}
+	p, err := r.scoreFigure(g)
+	if err != nil || p == nil {
+		t.Fatalf("scoreFigure: %v, %v", p, err)
+	}
+	var labels []string
+	for _, tk := range p.X.Tick.Marker.Ticks(p.X.Min, p.X.Max) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	want := "normal (2 hosts) infected (2 hosts; 1 at ±Inf not drawn)"
+	if got := strings.Join(labels, " "); got != want {
+		t.Errorf("classes %q, want %q (one value per host, not per host and seed)", got, want)
+	}
+	if !strings.Contains(p.Title.Text, "median over 3 seeds") {
+		t.Errorf("title %q does not say how seeds are combined", p.Title.Text)
+	}
+	// The normal hosts' medians are -40 and -30: the axis spans them, not
+	// the seeds' -50 … -20.
+	if p.Y.Min < -41 {
+		t.Errorf("Y.Min = %g: seeds' scores drawn, want hosts' medians (≥ -40)", p.Y.Min)
+	}
+}
