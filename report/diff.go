@@ -119,23 +119,38 @@ type Sample struct {
 	Lo     float64 `json:"-"` // confidence interval; meaningful only when HasCI
 	Hi     float64 `json:"-"`
 	HasCI  bool    `json:"has_ci"`
-	values []float64
+	// Infinite counts the values that are ±Inf (a host with zero
+	// probability scores -Inf): the test ranks them, but a median, bound
+	// or change that is not finite is never printed.
+	Infinite int `json:"infinite,omitempty"`
+	values   []float64
 }
 
 // MarshalJSON writes the interval as ci_lo/ci_hi, null when there is none
-// (too few samples), never the median in their place.
+// (too few samples), never the median in their place. A median or bound
+// that is not finite is null too, and "infinite" counts the infinite
+// values.
 func (s Sample) MarshalJSON() ([]byte, error) {
 	v := struct {
-		N      int      `json:"n"`
-		Median float64  `json:"median"`
-		Lo     *float64 `json:"ci_lo"`
-		Hi     *float64 `json:"ci_hi"`
-		HasCI  bool     `json:"has_ci"`
-	}{N: s.N, Median: s.Median, HasCI: s.HasCI}
+		N        int      `json:"n"`
+		Median   *float64 `json:"median"`
+		Lo       *float64 `json:"ci_lo"`
+		Hi       *float64 `json:"ci_hi"`
+		HasCI    bool     `json:"has_ci"`
+		Infinite int      `json:"infinite,omitempty"`
+	}{N: s.N, Median: finitePtr(s.Median), HasCI: s.HasCI, Infinite: s.Infinite}
 	if s.HasCI {
-		v.Lo, v.Hi = &s.Lo, &s.Hi
+		v.Lo, v.Hi = finitePtr(s.Lo), finitePtr(s.Hi)
 	}
 	return json.Marshal(v)
+}
+
+// finitePtr is &x, or nil when x is NaN or infinite.
+func finitePtr(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
 }
 
 func newSample(xs []float64, confidence float64) *Sample {
@@ -144,6 +159,11 @@ func newSample(xs []float64, confidence float64) *Sample {
 	}
 	s := &Sample{N: len(xs), Median: Median(xs), values: xs}
 	s.Lo, s.Hi, s.HasCI = MedianCI(xs, confidence)
+	for _, x := range xs {
+		if math.IsInf(x, 0) {
+			s.Infinite++
+		}
+	}
 	return s
 }
 
@@ -378,7 +398,11 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 					res.Failures = append(res.Failures, change)
 				} else {
 					// A gate fails only on a change the test can tell from noise.
-					note(fmt.Sprintf("%s, but not significant at alpha %g (p=%.3f, n=%d+%d): the gate does not fail", change, opts.Alpha, *r.P, r.A.N, r.B.N))
+					p := fmt.Sprintf("p=%.3f", *r.P)
+					if r.PAdj != nil {
+						p += fmt.Sprintf(", %s-adjusted %.3f", res.Correction, *r.PAdj)
+					}
+					note(fmt.Sprintf("%s, but not significant at alpha %g (%s, n=%d+%d): the gate does not fail", change, opts.Alpha, p, r.A.N, r.B.N))
 				}
 			}
 		}
@@ -543,6 +567,7 @@ func (res *DiffResult) correct(method string, alpha float64) {
 func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(string) int) DiffTable {
 	t := DiffTable{A: ga.Config.String(), B: gb.Config.String()}
 	add := func(metric, class string, xa, xb []float64) {
+		xa, xb = definedValues(xa), definedValues(xb)
 		if len(xa) == 0 && len(xb) == 0 {
 			return
 		}
@@ -554,20 +579,34 @@ func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(strin
 			r.Notes = append(r.Notes, note(t.Name()+": "+metric+" only in A"))
 		}
 		for _, s := range []*Sample{r.A, r.B} {
-			if s != nil && s.N > 1 && !s.HasCI {
+			if s != nil && !s.HasCI {
+				// benchstat: "need >= 6 samples for confidence interval at level 0.95".
 				r.Notes = append(r.Notes, note(fmt.Sprintf("need >= %d samples for a confidence interval at level %g", minCISamples(opts.Confidence), opts.Confidence)))
+			}
+			if s != nil && s.Infinite > 0 {
+				r.Notes = append(r.Notes, note("some values are infinite (a host with zero probability has the log-likelihood minus infinity): "+
+					"the test ranks them, a median, interval or change that is not finite is left out"))
 			}
 		}
 		if r.A != nil && r.B != nil {
-			d := r.B.Median - r.A.Median
-			r.Delta = &d
-			if ratioMetrics[metric] && r.A.Median > 0 && r.B.Median > 0 {
-				rel := d / r.A.Median
-				r.Relative = &rel
+			if d := r.B.Median - r.A.Median; isFinite(d) {
+				r.Delta = &d
+				if ratioMetrics[metric] && r.A.Median > 0 && r.B.Median > 0 {
+					rel := d / r.A.Median
+					r.Relative = &rel
+				}
 			}
 			p := MannWhitneyU(xa, xb).P
 			r.P = &p
 			r.Significant = p < opts.Alpha
+			switch {
+			case allEqual(xa, xb):
+				// benchstat: "all samples are equal".
+				r.Notes = append(r.Notes, note("all samples are equal"))
+			case MinMannWhitneyP(len(xa), len(xb)) >= opts.Alpha:
+				// benchstat: "need >= 4 samples to detect a difference at alpha level 0.05".
+				r.Notes = append(r.Notes, note(fmt.Sprintf("need >= %d samples to detect a difference at alpha level %g", minTestSamples(opts.Alpha), opts.Alpha)))
+			}
 		}
 		sort.Ints(r.Notes)
 		r.Notes = compactInts(r.Notes)
@@ -614,6 +653,41 @@ func hostOrder(ha, hb []string, ca, cb map[string]string) []string {
 	}
 	sort.SliceStable(all, func(i, j int) bool { return rank(all[i]) < rank(all[j]) })
 	return all
+}
+
+// minTestSamples is the smallest n for which samples of n and n values can
+// differ significantly at alpha (4 at 0.05: 2/C(8,4) = 0.029).
+func minTestSamples(alpha float64) int {
+	for n := 1; n < 1000; n++ {
+		if MinMannWhitneyP(n, n) < alpha {
+			return n
+		}
+	}
+	return 1000
+}
+
+// definedValues drops NaN (undefined) values.
+func definedValues(xs []float64) []float64 {
+	out := xs[:0:0]
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// allEqual reports whether every value of xs and ys is the same.
+func allEqual(xs, ys []float64) bool {
+	all := append(append([]float64(nil), xs...), ys...)
+	for _, x := range all {
+		if x != all[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // minCISamples is the smallest sample with an order-statistic interval at the level.
