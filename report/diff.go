@@ -214,24 +214,31 @@ type MetricSummary struct {
 	Improved    int     `json:"improved"`
 	Worsened    int     `json:"worsened"`
 	Unchanged   int     `json:"unchanged"`
-	MedianDelta float64 `json:"median_delta"`
+	MedianDelta float64 `json:"median_delta"` // over the finite changes; 0 when there is none
+	NotFinite   int     `json:"not_finite,omitempty"`
 }
 
-// summarize fills res.Summary from its tables.
+// summarize fills res.Summary from its tables. A row whose change is not
+// finite (an infinite median) still counts, by the direction of its
+// medians; the median change is over the finite changes.
 func (res *DiffResult) summarize() {
 	for _, m := range diffMetrics {
 		s := MetricSummary{Metric: m}
 		var deltas []float64
 		for _, t := range res.Tables {
 			for _, r := range t.Rows {
-				if r.Metric != m || r.Delta == nil {
+				if r.Metric != m || r.P == nil {
 					continue
 				}
-				deltas = append(deltas, *r.Delta)
+				if r.Delta != nil {
+					deltas = append(deltas, *r.Delta)
+				} else {
+					s.NotFinite++
+				}
 				switch {
 				case !r.Significant:
 					s.Unchanged++
-				case *r.Delta > 0:
+				case r.B.Median > r.A.Median:
 					s.Improved++
 				default:
 					s.Worsened++
@@ -240,6 +247,8 @@ func (res *DiffResult) summarize() {
 		}
 		if len(deltas) > 0 {
 			s.MedianDelta = Median(deltas)
+		}
+		if s.Improved+s.Worsened+s.Unchanged > 0 {
 			res.Summary = append(res.Summary, s)
 		}
 	}

@@ -91,8 +91,15 @@ func (d *DiffResult) correctionSuffix() string {
 // text is "2 improved, 0 worsened, 13 unchanged of 15 points; median change +0.0250".
 func (m MetricSummary) text() string {
 	n := m.Improved + m.Worsened + m.Unchanged
+	change := fmtSigned(m.MedianDelta, m.MedianDelta)
+	switch {
+	case m.NotFinite == n:
+		change = "not finite"
+	case m.NotFinite > 0:
+		change += fmt.Sprintf(" (%d of %d changes not finite)", m.NotFinite, n)
+	}
 	return fmt.Sprintf("%d improved, %d worsened, %d unchanged of %d points; median change %s",
-		m.Improved, m.Worsened, m.Unchanged, n, fmtSigned(m.MedianDelta, m.MedianDelta))
+		m.Improved, m.Worsened, m.Unchanged, n, change)
 }
 
 func (d *DiffResult) writeMarkdown(w io.Writer) error {

@@ -270,3 +270,21 @@ func TestDiffNeverPrintsInfinity(t *testing.T) {
 		}
 	}
 }
+
+// Golden text and markdown for a diff with infinite scores, too few seeds
+// and a Holm correction: what a reader sees instead of ±∞ and NaN.
+func TestDiffInfiniteGolden(t *testing.T) {
+	a, b := infRun(6, 4, -100), infRun(3, 0, -90)
+	a.Dir, b.Dir = "a", "b"
+	res, err := Compare(a, b, DiffOptions{Correct: "holm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for format, ext := range map[string]string{"text": "txt", "markdown": "md"} {
+		var buf bytes.Buffer
+		if err := res.Write(&buf, format); err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, "diff_infinite."+ext, buf.Bytes())
+	}
+}
