@@ -711,7 +711,9 @@ func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(strin
 			case allEqual(xa, xb):
 				// benchstat: "all samples are equal".
 				r.Notes = append(r.Notes, note("all samples are equal"))
-			case MinMannWhitneyP(len(xa), len(xb)) >= opts.Alpha:
+			case p >= opts.Alpha && MinMannWhitneyP(len(xa), len(xb)) >= opts.Alpha:
+				// (The tie-corrected normal approximation can go below the
+				// exact minimum; a significant row gets no such note.)
 				// benchstat: "need >= 4 samples to detect a difference at alpha level 0.05".
 				r.Notes = append(r.Notes, note(fmt.Sprintf("need >= %d samples to detect a difference at alpha level %g", minTestSamples(opts.Alpha), opts.Alpha)))
 			}

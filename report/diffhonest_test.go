@@ -288,3 +288,39 @@ func TestDiffInfiniteGolden(t *testing.T) {
 		checkGolden(t, "diff_infinite."+ext, buf.Bytes())
 	}
 }
+
+// "need >= 4 samples to detect a difference" is said of a row that could
+// not be significant, never of one that is: 1 value against ten tied ones
+// uses the tie-corrected normal approximation, σ² = 10/12·(12 − 990/110) =
+// 2.5, z = (10 − 5 − 0.5)/√2.5 = 2.846, p = 0.0044, below the exact
+// minimum 2/C(11,1) = 0.18.
+func TestNeedSamplesNoteOnlyWhenNotSignificant(t *testing.T) {
+	mk := func(vals ...float64) *Run {
+		r := &Run{}
+		for s, v := range vals {
+			params := map[string]any{SeedKey: float64(s)}
+			r.Points = append(r.Points, Point{Name: "p", Params: params, Status: "ok", Metrics: map[string]float64{"auc_host": v}})
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		a, b *Run
+		sig  bool
+		note bool
+	}{
+		{"ties-significant", mk(0.5), mk(0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9), true, false},
+		{"three-each", mk(0.5, 0.51, 0.52), mk(0.9, 0.91, 0.92), false, true},
+		{"four-each", mk(0.5, 0.51, 0.52, 0.53), mk(0.9, 0.91, 0.92, 0.93), true, false},
+	} {
+		res, err := Compare(tc.a, tc.b, DiffOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Tables[0].Rows[0]
+		hasNote := strings.Contains(strings.Join(res.Notes, "\n"), "to detect a difference")
+		if r.Significant != tc.sig || hasNote != tc.note {
+			t.Errorf("%s: p %v significant %v note %v, want significant %v note %v", tc.name, deref(r.P), r.Significant, hasNote, tc.sig, tc.note)
+		}
+	}
+}
