@@ -26,9 +26,11 @@ type DiffOptions struct {
 	Metrics []string
 	// Filters keeps only the points whose parameters satisfy every filter.
 	Filters []Filter
-	// Match pairs points of A and B that agree on these parameter keys.
-	// Empty: points pair when their parameters (minus the seed) are equal,
-	// and runs that sweep different keys are an error (say how to pair).
+	// Match pairs points of A and B that agree on these parameter keys (a
+	// run that does not sweep a key has its spec value). Empty: points pair
+	// by name, i.e. when their parameters minus the seed are equal; runs
+	// that sweep different keys, or whose points pair with none of the
+	// other's, are an *OptionError that names the keys to pair on.
 	// MatchAll pairs every point of A with every point of B (--match none).
 	Match    []string
 	MatchAll bool
@@ -38,7 +40,8 @@ type DiffOptions struct {
 }
 
 // Filter is a --filter KEY=VALUE: a point's parameter KEY has VALUE
-// (numbers compare as numbers: 10 matches 10.0).
+// (numbers compare as numbers: 10 matches 10.0); a run that does not sweep
+// KEY is kept whole when its spec has VALUE.
 type Filter struct{ Key, Value string }
 
 // ParseFilter parses KEY=VALUE.
@@ -119,23 +122,38 @@ type Sample struct {
 	Lo     float64 `json:"-"` // confidence interval; meaningful only when HasCI
 	Hi     float64 `json:"-"`
 	HasCI  bool    `json:"has_ci"`
-	values []float64
+	// Infinite counts the values that are ±Inf (a host with zero
+	// probability scores -Inf): the test ranks them, but a median, bound
+	// or change that is not finite is never printed.
+	Infinite int `json:"infinite,omitempty"`
+	values   []float64
 }
 
 // MarshalJSON writes the interval as ci_lo/ci_hi, null when there is none
-// (too few samples), never the median in their place.
+// (too few samples), never the median in their place. A median or bound
+// that is not finite is null too, and "infinite" counts the infinite
+// values.
 func (s Sample) MarshalJSON() ([]byte, error) {
 	v := struct {
-		N      int      `json:"n"`
-		Median float64  `json:"median"`
-		Lo     *float64 `json:"ci_lo"`
-		Hi     *float64 `json:"ci_hi"`
-		HasCI  bool     `json:"has_ci"`
-	}{N: s.N, Median: s.Median, HasCI: s.HasCI}
+		N        int      `json:"n"`
+		Median   *float64 `json:"median"`
+		Lo       *float64 `json:"ci_lo"`
+		Hi       *float64 `json:"ci_hi"`
+		HasCI    bool     `json:"has_ci"`
+		Infinite int      `json:"infinite,omitempty"`
+	}{N: s.N, Median: finitePtr(s.Median), HasCI: s.HasCI, Infinite: s.Infinite}
 	if s.HasCI {
-		v.Lo, v.Hi = &s.Lo, &s.Hi
+		v.Lo, v.Hi = finitePtr(s.Lo), finitePtr(s.Hi)
 	}
 	return json.Marshal(v)
+}
+
+// finitePtr is &x, or nil when x is NaN or infinite.
+func finitePtr(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
 }
 
 func newSample(xs []float64, confidence float64) *Sample {
@@ -144,6 +162,11 @@ func newSample(xs []float64, confidence float64) *Sample {
 	}
 	s := &Sample{N: len(xs), Median: Median(xs), values: xs}
 	s.Lo, s.Hi, s.HasCI = MedianCI(xs, confidence)
+	for _, x := range xs {
+		if math.IsInf(x, 0) {
+			s.Infinite++
+		}
+	}
 	return s
 }
 
@@ -191,24 +214,31 @@ type MetricSummary struct {
 	Improved    int     `json:"improved"`
 	Worsened    int     `json:"worsened"`
 	Unchanged   int     `json:"unchanged"`
-	MedianDelta float64 `json:"median_delta"`
+	MedianDelta float64 `json:"median_delta"` // over the finite changes; 0 when there is none
+	NotFinite   int     `json:"not_finite,omitempty"`
 }
 
-// summarize fills res.Summary from its tables.
+// summarize fills res.Summary from its tables. A row whose change is not
+// finite (an infinite median) still counts, by the direction of its
+// medians; the median change is over the finite changes.
 func (res *DiffResult) summarize() {
 	for _, m := range diffMetrics {
 		s := MetricSummary{Metric: m}
 		var deltas []float64
 		for _, t := range res.Tables {
 			for _, r := range t.Rows {
-				if r.Metric != m || r.Delta == nil {
+				if r.Metric != m || r.P == nil {
 					continue
 				}
-				deltas = append(deltas, *r.Delta)
+				if r.Delta != nil {
+					deltas = append(deltas, *r.Delta)
+				} else {
+					s.NotFinite++
+				}
 				switch {
 				case !r.Significant:
 					s.Unchanged++
-				case *r.Delta > 0:
+				case r.B.Median > r.A.Median:
 					s.Improved++
 				default:
 					s.Worsened++
@@ -217,6 +247,8 @@ func (res *DiffResult) summarize() {
 		}
 		if len(deltas) > 0 {
 			s.MedianDelta = Median(deltas)
+		}
+		if s.Improved+s.Worsened+s.Unchanged > 0 {
 			res.Summary = append(res.Summary, s)
 		}
 	}
@@ -254,13 +286,21 @@ type DiffResult struct {
 }
 
 // Diff compares the results folders a and b and writes the comparison to w
-// in opts.Format. Points are matched by their parameters minus the seed key
-// (model.seed), restricted to the parameter keys both runs have; a point of
-// one run may thus match several of the other. Over the seeds of a point,
-// each metric is summarised by its median and confidence interval, and the
-// two sides are compared with a Mann–Whitney U test. It returns an error
-// naming every violated opts.FailIf condition, after writing the output.
+// in opts.Format. Points are paired by name, i.e. by their parameters minus
+// the seed key (model.seed), when both runs sweep the same parameters;
+// otherwise opts.Match says how (points that agree on the given keys, or
+// every pair) and without it Diff returns an *OptionError that names the
+// keys to pair on: it never pairs points silently. Over the seeds of a
+// point, each metric is summarised by its median and confidence interval,
+// and the two sides are compared with a Mann–Whitney U test. It returns an
+// error naming every violated opts.FailIf condition, after writing the
+// output.
 func Diff(a, b string, opts DiffOptions, w io.Writer) error {
+	switch opts.Format {
+	case "", "text", "csv", "json", "markdown", "md":
+	default:
+		return &OptionError{fmt.Sprintf("--format %q: want text, csv, json or markdown", opts.Format)}
+	}
 	ra, err := Load(a)
 	if err != nil {
 		return err
@@ -291,7 +331,7 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 		opts.Confidence = 0.95
 	}
 	if opts.Alpha <= 0 || opts.Alpha >= 1 {
-		return nil, fmt.Errorf("alpha %v: want 0 < alpha < 1", opts.Alpha)
+		return nil, &OptionError{fmt.Sprintf("--alpha %v: want 0 < alpha < 1", opts.Alpha)}
 	}
 	switch opts.Correct {
 	case "":
@@ -331,10 +371,12 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 		note("failed points in B left out: " + strings.Join(failedB, ", "))
 	}
 	var err error
-	if ga, gb, err = filterGroups(ga, gb, opts.Filters); err != nil {
+	sa, sb := side{ga, flatInputs(&ra.Manifest)}, side{gb, flatInputs(&rb.Manifest)}
+	if sa, sb, err = filterSides(sa, sb, opts.Filters); err != nil {
 		return nil, err
 	}
-	pair, err := pairing(ga, gb, opts, note)
+	ga, gb = sa.groups, sb.groups
+	pair, err := pairing(sa, sb, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +384,7 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 	for _, x := range ga {
 		found := false
 		for j, y := range gb {
-			if !pair(x.Config, y.Config) {
+			if !pair(x, y) {
 				continue
 			}
 			found, matchedB[j] = true, true
@@ -356,6 +398,10 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 		if !matchedB[j] {
 			note("point " + y.Config.String() + " only in B")
 		}
+	}
+	if len(res.Tables) == 0 && len(ga) > 0 && len(gb) > 0 {
+		return nil, &OptionError{fmt.Sprintf("no point of A pairs with a point of B (A: %s; B: %s): %s",
+			pointsText(ga), pointsText(gb), matchHint(sa, sb))}
 	}
 	if err := res.keepMetrics(opts.Metrics); err != nil {
 		return nil, err
@@ -378,7 +424,11 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 					res.Failures = append(res.Failures, change)
 				} else {
 					// A gate fails only on a change the test can tell from noise.
-					note(fmt.Sprintf("%s, but not significant at alpha %g (p=%.3f, n=%d+%d): the gate does not fail", change, opts.Alpha, *r.P, r.A.N, r.B.N))
+					p := fmt.Sprintf("p=%.3f", *r.P)
+					if r.PAdj != nil {
+						p += fmt.Sprintf(", %s-adjusted %.3f", res.Correction, *r.PAdj)
+					}
+					note(fmt.Sprintf("%s, but not significant at alpha %g (%s, n=%d+%d): the gate does not fail", change, opts.Alpha, p, r.A.N, r.B.N))
 				}
 			}
 		}
@@ -406,73 +456,155 @@ func keySet(gs []*group) []string {
 	return keys
 }
 
-// filterGroups keeps the points of both runs that satisfy every filter; a
-// filter on a parameter neither run has is an error.
-func filterGroups(ga, gb []*group, filters []Filter) ([]*group, []*group, error) {
-	for _, f := range filters {
-		ka, kb := keySet(ga), keySet(gb)
-		if !slices.Contains(ka, f.Key) && !slices.Contains(kb, f.Key) {
-			return nil, nil, &OptionError{fmt.Sprintf("--filter %s=%s: neither run has the parameter %q (A: %s; B: %s)",
-				f.Key, f.Value, f.Key, keysText(ka), keysText(kb))}
+// side is one run's points (grouped by config) and its manifest's flat
+// inputs, whose spec.KEY entries give the value of a parameter the run
+// does not sweep.
+type side struct {
+	groups []*group
+	inputs map[string]string
+}
+
+// value is the point's parameter key: its swept value, else the run's
+// spec value.
+func (s side) value(g *group, key string) (string, bool) {
+	if v, ok := g.Config.get(key); ok {
+		return v, true
+	}
+	v, ok := s.inputs["spec."+key]
+	return v, ok
+}
+
+// has reports whether the run sweeps key or its spec sets it.
+func (s side) has(key string) bool {
+	_, ok := s.inputs["spec."+key]
+	return ok || slices.Contains(keySet(s.groups), key)
+}
+
+// values lists the distinct values of key over the run's points.
+func (s side) values(key string) string {
+	var vs []string
+	for _, g := range s.groups {
+		if v, ok := s.value(g, key); ok && !slices.Contains(vs, v) {
+			vs = append(vs, v)
 		}
-		keep := func(gs []*group) []*group {
+	}
+	sort.Slice(vs, func(i, j int) bool { return compareValues(vs[i], vs[j]) < 0 })
+	if len(vs) == 0 {
+		return "none"
+	}
+	return strings.Join(vs, ", ")
+}
+
+// filterSides keeps the points of both runs that satisfy every filter. A
+// run that does not sweep the key is kept or dropped whole by its spec
+// value. A filter on a parameter neither run has, on the seed, or one that
+// leaves a run without points is an error.
+func filterSides(sa, sb side, filters []Filter) (side, side, error) {
+	for _, f := range filters {
+		if f.Key == SeedKey {
+			return sa, sb, &OptionError{fmt.Sprintf("--filter %s=%s: the seeds are the samples each point is compared over; filter points by their other parameters", f.Key, f.Value)}
+		}
+		if !sa.has(f.Key) && !sb.has(f.Key) {
+			return sa, sb, &OptionError{fmt.Sprintf("--filter %s=%s: neither run has the parameter %q (A sweeps %s; B sweeps %s)",
+				f.Key, f.Value, f.Key, keysText(keySet(sa.groups)), keysText(keySet(sb.groups)))}
+		}
+		keep := func(s side) side {
 			var out []*group
-			for _, g := range gs {
-				if v, ok := g.Config.get(f.Key); ok && compareValues(v, f.Value) == 0 {
+			for _, g := range s.groups {
+				if v, ok := s.value(g, f.Key); ok && compareValues(v, f.Value) == 0 {
 					out = append(out, g)
 				}
 			}
-			return out
+			return side{out, s.inputs}
 		}
-		ga, gb = keep(ga), keep(gb)
+		ka, kb := keep(sa), keep(sb)
+		for _, x := range []struct {
+			name      string
+			before    side
+			remaining int
+		}{{"A", sa, len(ka.groups)}, {"B", sb, len(kb.groups)}} {
+			if x.remaining == 0 && len(x.before.groups) > 0 {
+				return sa, sb, &OptionError{fmt.Sprintf("--filter %s=%s: leaves no point of %s (its %s: %s)",
+					f.Key, f.Value, x.name, f.Key, x.before.values(f.Key))}
+			}
+		}
+		sa, sb = ka, kb
 	}
-	return ga, gb, nil
+	return sa, sb, nil
 }
 
 func keysText(keys []string) string {
 	if len(keys) == 0 {
-		return "no swept parameters"
+		return "no parameters"
 	}
 	return strings.Join(keys, ", ")
 }
 
-// pairing returns how points of A and B pair (see DiffOptions.Match).
-func pairing(ga, gb []*group, opts DiffOptions, note func(string) int) (func(a, b config) bool, error) {
-	ka, kb := keySet(ga), keySet(gb)
+// pointsText names a run's points (configs), at most 6.
+func pointsText(gs []*group) string {
+	var names []string
+	for i, g := range gs {
+		if i == 6 {
+			names = append(names, fmt.Sprintf("and %d more", len(gs)-6))
+			break
+		}
+		names = append(names, g.Config.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// matchHint says how to pair the points of two runs: --match with the
+// parameters either run sweeps and both have, or --match none.
+func matchHint(sa, sb side) string {
+	var keys []string
+	for _, k := range append(keySet(sa.groups), keySet(sb.groups)...) {
+		if sa.has(k) && sb.has(k) && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	hint := "say how to pair them: "
+	if len(keys) > 0 {
+		hint += fmt.Sprintf("--match %s (points that agree on %s) or ", strings.Join(keys, ","), map[bool]string{true: "it", false: "them"}[len(keys) == 1])
+	}
+	return hint + "--match none (every point of A with every point of B)"
+}
+
+// pairing returns how points of A and B pair (see DiffOptions.Match): by
+// default by name, i.e. equal parameters minus the seed, which needs both
+// runs to sweep the same parameters; with --match KEYS when they agree on
+// those keys (a run that does not sweep a key has its spec value); with
+// --match none always. Any other case is an error, never a silent pairing.
+func pairing(sa, sb side, opts DiffOptions) (func(a, b *group) bool, error) {
+	ka, kb := keySet(sa.groups), keySet(sb.groups)
 	switch {
 	case opts.MatchAll:
-		return func(config, config) bool { return true }, nil
+		return func(*group, *group) bool { return true }, nil
 	case len(opts.Match) > 0:
 		for _, k := range opts.Match {
-			if !slices.Contains(ka, k) || !slices.Contains(kb, k) {
-				return nil, &OptionError{fmt.Sprintf("--match %s: both runs must have the parameter %q (A: %s; B: %s)",
+			if k == SeedKey {
+				return nil, &OptionError{fmt.Sprintf("--match %s: the seeds are the samples each point is compared over, not a way to pair points", k)}
+			}
+			if !sa.has(k) || !sb.has(k) {
+				return nil, &OptionError{fmt.Sprintf("--match %s: both runs must have the parameter %q (A sweeps %s; B sweeps %s)",
 					strings.Join(opts.Match, ","), k, keysText(ka), keysText(kb))}
 			}
 		}
-		return func(a, b config) bool { return agree(a, b, opts.Match) }, nil
-	case slices.Equal(ka, kb):
-		return func(a, b config) bool { return agree(a, b, ka) }, nil
-	case len(ga) == 1 && len(ga[0].Config) == 0:
-		note("A is a single point: every point of B is compared with it")
-		return func(config, config) bool { return true }, nil
-	case len(gb) == 1 && len(gb[0].Config) == 0:
-		note("B is a single point: every point of A is compared with it")
-		return func(config, config) bool { return true }, nil
+		return func(a, b *group) bool {
+			for _, k := range opts.Match {
+				va, _ := sa.value(a, k)
+				vb, _ := sb.value(b, k)
+				if compareValues(va, vb) != 0 {
+					return false
+				}
+			}
+			return true
+		}, nil
+	case !slices.Equal(ka, kb):
+		return nil, &OptionError{fmt.Sprintf("the runs' points have different names (A sweeps %s; B sweeps %s), so they cannot be paired by name; %s",
+			keysText(ka), keysText(kb), matchHint(sa, sb))}
 	}
-	return nil, &OptionError{fmt.Sprintf("the runs sweep different parameters (A: %s; B: %s): say how to pair their points, "+
-		"--match KEY[,KEY] (points that agree on the keys, which both runs must have) or --match none (every point with every point)",
-		keysText(ka), keysText(kb))}
-}
-
-func agree(a, b config, keys []string) bool {
-	for _, k := range keys {
-		va, oka := a.get(k)
-		vb, okb := b.get(k)
-		if oka != okb || va != vb {
-			return false
-		}
-	}
-	return true
+	return func(a, b *group) bool { return a.Config.String() == b.Config.String() }, nil
 }
 
 // keepMetrics drops the rows --metric does not name, and tables left
@@ -543,6 +675,7 @@ func (res *DiffResult) correct(method string, alpha float64) {
 func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(string) int) DiffTable {
 	t := DiffTable{A: ga.Config.String(), B: gb.Config.String()}
 	add := func(metric, class string, xa, xb []float64) {
+		xa, xb = definedValues(xa), definedValues(xb)
 		if len(xa) == 0 && len(xb) == 0 {
 			return
 		}
@@ -554,20 +687,36 @@ func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(strin
 			r.Notes = append(r.Notes, note(t.Name()+": "+metric+" only in A"))
 		}
 		for _, s := range []*Sample{r.A, r.B} {
-			if s != nil && s.N > 1 && !s.HasCI {
+			if s != nil && !s.HasCI {
+				// benchstat: "need >= 6 samples for confidence interval at level 0.95".
 				r.Notes = append(r.Notes, note(fmt.Sprintf("need >= %d samples for a confidence interval at level %g", minCISamples(opts.Confidence), opts.Confidence)))
+			}
+			if s != nil && s.Infinite > 0 {
+				r.Notes = append(r.Notes, note("some values are infinite (a host with zero probability has the log-likelihood minus infinity): "+
+					"the test ranks them, a median, interval or change that is not finite is left out"))
 			}
 		}
 		if r.A != nil && r.B != nil {
-			d := r.B.Median - r.A.Median
-			r.Delta = &d
-			if ratioMetrics[metric] && r.A.Median > 0 && r.B.Median > 0 {
-				rel := d / r.A.Median
-				r.Relative = &rel
+			if d := r.B.Median - r.A.Median; isFinite(d) {
+				r.Delta = &d
+				if ratioMetrics[metric] && r.A.Median > 0 && r.B.Median > 0 {
+					rel := d / r.A.Median
+					r.Relative = &rel
+				}
 			}
 			p := MannWhitneyU(xa, xb).P
 			r.P = &p
 			r.Significant = p < opts.Alpha
+			switch {
+			case allEqual(xa, xb):
+				// benchstat: "all samples are equal".
+				r.Notes = append(r.Notes, note("all samples are equal"))
+			case p >= opts.Alpha && MinMannWhitneyP(len(xa), len(xb)) >= opts.Alpha:
+				// (The tie-corrected normal approximation can go below the
+				// exact minimum; a significant row gets no such note.)
+				// benchstat: "need >= 4 samples to detect a difference at alpha level 0.05".
+				r.Notes = append(r.Notes, note(fmt.Sprintf("need >= %d samples to detect a difference at alpha level %g", minTestSamples(opts.Alpha), opts.Alpha)))
+			}
 		}
 		sort.Ints(r.Notes)
 		r.Notes = compactInts(r.Notes)
@@ -614,6 +763,41 @@ func hostOrder(ha, hb []string, ca, cb map[string]string) []string {
 	}
 	sort.SliceStable(all, func(i, j int) bool { return rank(all[i]) < rank(all[j]) })
 	return all
+}
+
+// minTestSamples is the smallest n for which samples of n and n values can
+// differ significantly at alpha (4 at 0.05: 2/C(8,4) = 0.029).
+func minTestSamples(alpha float64) int {
+	for n := 1; n < 1000; n++ {
+		if MinMannWhitneyP(n, n) < alpha {
+			return n
+		}
+	}
+	return 1000
+}
+
+// definedValues drops NaN (undefined) values.
+func definedValues(xs []float64) []float64 {
+	out := xs[:0:0]
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// allEqual reports whether every value of xs and ys is the same.
+func allEqual(xs, ys []float64) bool {
+	all := append(append([]float64(nil), xs...), ys...)
+	for _, x := range all {
+		if x != all[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // minCISamples is the smallest sample with an order-statistic interval at the level.

@@ -39,9 +39,7 @@ func (d *DiffResult) writeText(w io.Writer) error {
 		}
 		tw.Flush()
 	}
-	if d.Correction != "" && d.Correction != "none" {
-		fmt.Fprintf(&b, "\n%s\n", d.correctionText())
-	}
+	fmt.Fprintf(&b, "\n%s\n", d.correctionText())
 	if len(d.Summary) > 0 {
 		fmt.Fprintf(&b, "\nsummary (B vs A at alpha %g%s):\n", d.Alpha, d.correctionSuffix())
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -73,8 +71,12 @@ func (d *DiffResult) writeText(w io.Writer) error {
 	return err
 }
 
-// correctionText states the multiple-comparison correction in force.
+// correctionText states the multiple-comparison correction in force, or
+// that there is none.
 func (d *DiffResult) correctionText() string {
+	if d.Correction == "" || d.Correction == "none" {
+		return fmt.Sprintf("p-values of %d tests not adjusted for multiple comparisons (--correct none; holm or bh adjust them)", d.Tests)
+	}
 	name := map[string]string{"holm": "Holm (family-wise error rate)", "bh": "Benjamini-Hochberg (false discovery rate)"}[d.Correction]
 	return fmt.Sprintf("p-values adjusted for %d tests by %s (--correct %s); significance uses the adjusted values", d.Tests, name, d.Correction)
 }
@@ -89,8 +91,15 @@ func (d *DiffResult) correctionSuffix() string {
 // text is "2 improved, 0 worsened, 13 unchanged of 15 points; median change +0.0250".
 func (m MetricSummary) text() string {
 	n := m.Improved + m.Worsened + m.Unchanged
+	change := fmtSigned(m.MedianDelta, m.MedianDelta)
+	switch {
+	case m.NotFinite == n:
+		change = "not finite"
+	case m.NotFinite > 0:
+		change += fmt.Sprintf(" (%d of %d changes not finite)", m.NotFinite, n)
+	}
 	return fmt.Sprintf("%d improved, %d worsened, %d unchanged of %d points; median change %s",
-		m.Improved, m.Worsened, m.Unchanged, n, fmtSigned(m.MedianDelta, m.MedianDelta))
+		m.Improved, m.Worsened, m.Unchanged, n, change)
 }
 
 func (d *DiffResult) writeMarkdown(w io.Writer) error {
@@ -102,9 +111,7 @@ func (d *DiffResult) writeMarkdown(w io.Writer) error {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(c.Key), mdEscape(orDash(c.A)), mdEscape(orDash(c.B)))
 		}
 	}
-	if d.Correction != "" && d.Correction != "none" {
-		fmt.Fprintf(&b, "\n%s\n", mdEscape(d.correctionText()))
-	}
+	fmt.Fprintf(&b, "\n%s\n", mdEscape(d.correctionText()))
 	if len(d.Summary) > 0 {
 		fmt.Fprintf(&b, "\n## Summary (B vs A at alpha %g%s)\n\n| metric | summary |\n|---|---|\n", d.Alpha, d.correctionSuffix())
 		for _, m := range d.Summary {
@@ -144,22 +151,28 @@ func (d *DiffResult) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"a_point", "b_point", "metric", "class",
 		"a_n", "a_median", "a_ci_lo", "a_ci_hi", "b_n", "b_median", "b_ci_lo", "b_ci_hi",
-		"delta", "relative", "p", "p_adj", "significant", "notes"})
+		"delta", "relative", "p", "p_adj", "correction", "tests", "significant", "notes"})
 	side := func(s *Sample) []string {
 		if s == nil {
 			return []string{"0", "", "", ""}
 		}
 		lo, hi := "", ""
 		if s.HasCI {
-			lo, hi = fmtFloat(s.Lo), fmtFloat(s.Hi)
+			lo, hi = csvFloat(s.Lo), csvFloat(s.Hi)
 		}
-		return []string{strconv.Itoa(s.N), fmtFloat(s.Median), lo, hi}
+		return []string{strconv.Itoa(s.N), csvFloat(s.Median), lo, hi}
 	}
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
 		}
-		return fmtFloat(*p)
+		return csvFloat(*p)
+	}
+	// Every row states the correction (none, holm, bh) and the number of
+	// tests it ran over: the file stays one rectangular table.
+	correction := d.Correction
+	if correction == "" {
+		correction = "none"
 	}
 	for _, t := range d.Tables {
 		for _, r := range t.Rows {
@@ -170,7 +183,7 @@ func (d *DiffResult) writeCSV(w io.Writer) error {
 			for _, n := range r.Notes {
 				notes = append(notes, d.Notes[n-1])
 			}
-			rec = append(rec, opt(r.Delta), opt(r.Relative), opt(r.P), opt(r.PAdj), strconv.FormatBool(r.Significant), strings.Join(notes, "; "))
+			rec = append(rec, opt(r.Delta), opt(r.Relative), opt(r.P), opt(r.PAdj), correction, strconv.Itoa(d.Tests), strconv.FormatBool(r.Significant), strings.Join(notes, "; "))
 			cw.Write(rec)
 		}
 	}
@@ -201,6 +214,14 @@ func fmtFloat(x float64) string {
 	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
+// csvFloat is fmtFloat, or "" when x is not finite (the notes column says why).
+func csvFloat(x float64) string {
+	if !isFinite(x) {
+		return ""
+	}
+	return fmtFloat(x)
+}
+
 // fmtNum formats a number for people: one decimal for large scores, four for rates.
 func fmtNum(x float64) string { return fmtLike(x, x) }
 
@@ -223,15 +244,18 @@ func fmtSigned(x, ref float64) string {
 
 // fmtSample prints median ± the larger distance to a CI bound, benchstat style;
 // "(no CI, n=5)" when there are too few samples for an interval (the
-// footnote says how many are needed).
+// footnote says how many are needed). A median or bound that is not finite
+// is said in words: no ∞, Inf or NaN is ever printed.
 func fmtSample(s *Sample) string {
 	switch {
 	case s == nil:
 		return "—"
-	case s.N == 1:
-		return fmtNum(s.Median)
+	case !isFinite(s.Median):
+		return fmt.Sprintf("no finite median (%d of %d infinite)", s.Infinite, s.N)
 	case !s.HasCI:
 		return fmt.Sprintf("%s (no CI, n=%d)", fmtNum(s.Median), s.N)
+	case !isFinite(s.Lo) || !isFinite(s.Hi):
+		return fmt.Sprintf("%s (CI unbounded, n=%d)", fmtNum(s.Median), s.N)
 	}
 	return fmtNum(s.Median) + " ± " + fmtLike(math.Max(s.Median-s.Lo, s.Hi-s.Median), s.Median)
 }
@@ -239,10 +263,13 @@ func fmtSample(s *Sample) string {
 // fmtChange prints the change of medians, absolute and relative to A.
 func fmtChange(r DiffRow) string {
 	if r.Delta == nil {
+		if r.A != nil && r.B != nil {
+			return "not finite"
+		}
 		return ""
 	}
 	s := fmtSigned(*r.Delta, r.A.Median)
-	if r.Relative != nil {
+	if r.Relative != nil && isFinite(*r.Relative) {
 		s += fmt.Sprintf(" (%+.2f%%)", 100**r.Relative)
 	}
 	return s
@@ -250,7 +277,7 @@ func fmtChange(r DiffRow) string {
 
 // fmtP prints the test result; "~" marks a change that is not significant.
 func fmtP(r DiffRow) string {
-	if r.P == nil {
+	if r.P == nil || math.IsNaN(*r.P) {
 		return ""
 	}
 	s := fmt.Sprintf("p=%.3f n=%d+%d", *r.P, r.A.N, r.B.N)

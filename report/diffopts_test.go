@@ -97,10 +97,14 @@ func TestDiffOptions(t *testing.T) {
 	if err != nil || len(res.Tables) != 4 {
 		t.Errorf("--match none: %v, %d tables, want 4", err, len(res.Tables))
 	}
-	// A single unswept point is compared with every point of the other run.
+	// A single unswept point is not compared with every point of the
+	// other run unless --match says so.
 	single := fakeRun([]map[string]any{{}}, 6, 0.7)
-	res, err = Compare(single, a, DiffOptions{})
-	if err != nil || len(res.Tables) != 2 || !strings.Contains(strings.Join(res.Notes, "\n"), "A is a single point") {
-		t.Errorf("single point: %v, %d tables, notes %v", err, len(res.Tables), res.Notes)
+	if _, err := Compare(single, a, DiffOptions{}); !errors.As(err, &oe) || !strings.Contains(err.Error(), "--match none") {
+		t.Errorf("single point: %v, want an option error pointing to --match none", err)
+	}
+	res, err = Compare(single, a, DiffOptions{MatchAll: true})
+	if err != nil || len(res.Tables) != 2 {
+		t.Errorf("single point, --match none: %v, %d tables", err, len(res.Tables))
 	}
 }

@@ -24,8 +24,19 @@ func Quantile(xs []float64, q float64) float64 {
 	h := float64(len(s)-1) * q
 	lo := math.Floor(h)
 	i := int(lo)
-	if i+1 >= len(s) {
-		return s[len(s)-1]
+	if i+1 >= len(s) || h == lo || s[i] == s[i+1] {
+		return s[i]
+	}
+	if math.IsInf(s[i], 0) || math.IsInf(s[i+1], 0) {
+		// Between -Inf and a number the interpolation is -Inf (numpy's
+		// too); between -Inf and +Inf it is undefined.
+		if math.IsInf(s[i], -1) && math.IsInf(s[i+1], 1) {
+			return math.NaN()
+		}
+		if math.IsInf(s[i], 0) {
+			return s[i]
+		}
+		return s[i+1]
 	}
 	return s[i] + (h-lo)*(s[i+1]-s[i])
 }
@@ -166,6 +177,20 @@ func sorted(xs []float64) []float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	return s
+}
+
+// MinMannWhitneyP is the smallest two-sided p-value MannWhitneyU can give
+// for samples of n and m values: 2/C(n+m, n), the two completely separated
+// orderings (1 when a sample is empty).
+func MinMannWhitneyP(n, m int) float64 {
+	if n == 0 || m == 0 {
+		return 1
+	}
+	c := 1.0 // C(m+i, i), exact in float64 while it fits 2^53
+	for i := 1; i <= n; i++ {
+		c = c * float64(m+i) / float64(i)
+	}
+	return math.Min(1, 2/c)
 }
 
 // AdjustP returns the p-values ps adjusted for multiple comparisons:

@@ -92,3 +92,63 @@ func TestMannWhitneyU(t *testing.T) {
 		t.Errorf("empty sample: P = %v, want NaN", p)
 	}
 }
+
+// Infinite values (a zero-probability host's -Inf score) never turn a
+// median into NaN unless it is truly undefined (between -Inf and +Inf).
+func TestQuantileInfinite(t *testing.T) {
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{-inf, -inf, 1}, -inf},
+		{[]float64{-inf, -inf}, -inf},
+		{[]float64{-inf, 1}, -inf}, // numpy.median([-inf, 1]) == -inf
+		{[]float64{1, inf}, inf},
+		{[]float64{-inf, 1, 2}, 1},
+		{[]float64{-inf, 1, 2, 3}, 1.5},
+		{[]float64{-inf, inf}, math.NaN()},
+	} {
+		got := Median(c.xs)
+		if !(got == c.want || math.IsNaN(got) && math.IsNaN(c.want)) {
+			t.Errorf("Median(%v) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+}
+
+// The smallest p the test can give, and benchstat's "need >= 4 samples
+// to detect a difference at alpha level 0.05": 2/C(6,3) = 0.1, 2/C(8,4) =
+// 2/70 = 0.0286, 2/C(10,5) = 2/252 = 0.0079.
+func TestMinMannWhitneyP(t *testing.T) {
+	for _, c := range []struct {
+		n, m int
+		want float64
+	}{
+		{1, 1, 1}, {0, 5, 1}, {2, 2, 2.0 / 6}, {3, 3, 0.1}, {4, 4, 2.0 / 70}, {5, 5, 2.0 / 252}, {6, 6, 2.0 / 924}, {3, 5, 2.0 / 56},
+	} {
+		if got := MinMannWhitneyP(c.n, c.m); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("MinMannWhitneyP(%d, %d) = %v, want %v", c.n, c.m, got, c.want)
+		}
+		// It is what MannWhitneyU gives for separated samples.
+		if c.n > 0 && c.m > 0 {
+			xs, ys := make([]float64, c.n), make([]float64, c.m)
+			for i := range xs {
+				xs[i] = float64(i)
+			}
+			for i := range ys {
+				ys[i] = float64(100 + i)
+			}
+			if p := MannWhitneyU(xs, ys).P; math.Abs(p-c.want) > 1e-12 {
+				t.Errorf("separated %d+%d: MannWhitneyU P = %v, MinMannWhitneyP %v", c.n, c.m, p, c.want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		alpha float64
+		want  int
+	}{{0.05, 4}, {0.1, 4}, {0.01, 5}, {0.2, 3}} {
+		if got := minTestSamples(c.alpha); got != c.want {
+			t.Errorf("minTestSamples(%v) = %d, want %d", c.alpha, got, c.want)
+		}
+	}
+}

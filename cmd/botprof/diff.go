@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"botprof/report"
@@ -42,15 +43,16 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Float64Var(&opts.Alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
 	var metrics, filters, match listFlag
 	fs.Var(&metrics, "metric", "keep only the rows of `METRIC` (auc_host, auc_window, margin, tpr_at_fpr0; a score kind such as viterbi for all its host rows; or viterbi[HOST]); repeatable or comma-separated")
-	fs.Var(&filters, "filter", "keep only the points whose parameter KEY has VALUE (`KEY=VALUE`, e.g. model.states=4); repeatable, all must hold")
-	fs.Var(&match, "match", "pair the points of A and B that agree on the parameters `KEYS` (comma-separated), or 'none' to pair every point with every point; by default points pair when their parameters minus model.seed are equal, and runs that sweep different parameters need --match")
+	fs.Var(&filters, "filter", "keep only the points whose parameter KEY has VALUE (`KEY=VALUE`, e.g. model.states=4 or window.size=10; numbers compare as numbers; a run that does not sweep KEY is kept when its spec has VALUE); repeatable or comma-separated, all must hold")
+	fs.Var(&match, "match", "pair the points of A and B that agree on the parameters `KEYS` (comma-separated, e.g. model.states; a run that does not sweep a key has its spec value), or none to pair every point of A with every point of B. Default: points pair by name (parameters minus model.seed), which needs both runs to sweep the same parameters; otherwise, or when no point pairs, diff stops and names the keys to give --match, never pairing silently")
 	fs.StringVar(&opts.Correct, "correct", "none", "adjust the p-values of all rows tested for multiple comparisons: `none`, holm (family-wise error) or bh (Benjamini-Hochberg false discovery rate); stated in the output")
 	fs.Var(&failIf, "fail-if", "exit 1 when the change B-A of a metric's medians meets `COND` and is significant at --alpha, e.g. 'auc_host<-0.01' (repeatable; a malformed condition or unknown metric exits 2)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: botprof diff [flags] A B\n\n"+
 			"A and B are results folders, latest, experiment names (their latest run), EXPERIMENT~N, or run-id prefixes.\n"+
 			"Compares two results folders point by point (parameters minus model.seed) over seeds:\n"+
-			"median ± 95%% CI, Mann-Whitney U test, ~ where not significant.\n\n")
+			"median ± 95%% CI, Mann-Whitney U test, ~ where not significant; too few seeds for an\n"+
+			"interval or a test are said in words.\n\n")
 		printDefaults(fs)
 	}
 	pos, err := parseArgs(fs, args)
@@ -68,13 +70,16 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, f := range filters {
 		flt, err := report.ParseFilter(f)
 		if err != nil {
-			return usageError{"diff: --" + err.Error()}
+			return usageError{"diff: --" + err.Error() + " (see botprof diff --help)"}
 		}
 		opts.Filters = append(opts.Filters, flt)
 	}
-	if len(match) == 1 && match[0] == "none" {
+	switch {
+	case len(match) == 1 && match[0] == "none":
 		opts.MatchAll = true
-	} else {
+	case slices.Contains(match, "none"):
+		return usageError{"diff: --match none pairs every point with every point; it takes no keys besides (see botprof diff --help)"}
+	default:
 		opts.Match = match
 	}
 	var dirs [2]string
@@ -87,7 +92,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var ge *report.GateError
 	var oe *report.OptionError
 	if errors.As(err, &ge) || errors.As(err, &oe) {
-		return usageError{"diff: " + err.Error()}
+		return usageError{"diff: " + err.Error() + " (see botprof diff --help)"}
 	}
 	return err
 }
