@@ -3,7 +3,8 @@
 // given random source. It is not a pipeline stage: hmm.InitGaussian uses
 // it for the initial means of a Gaussian HMM, as hmmlearn's _init uses
 // sklearn.cluster.KMeans. (The discretize stage's 1-D kind: kmeans is a
-// different, seed-free algorithm; see stages/discretize.)
+// different algorithm on sorted values: quantile starts by default, or a
+// k-means++ start when the feature has a seed; see stages/discretize.)
 //
 // Windows of flow codes have few distinct rows, so distances are computed
 // once per distinct row; every sum over rows is still taken over all rows
