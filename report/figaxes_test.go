@@ -10,6 +10,8 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotutil"
+
+	"botprof/stages/evaluate"
 )
 
 // The window-level ROC has a log FPR axis whose floor, where FPR 0 is
@@ -56,54 +58,25 @@ func TestWindowROCLogAxis(t *testing.T) {
 	_ = w
 }
 
-// thinROC keeps the low-FPR end of a long curve: a curve of 100,000
-// points whose first 2,000 are below FPR 0.01 keeps hundreds of them and
-// the last point at FPR 0, where thinning evenly by index (as the evaluate
-// stage's Downsample does) keeps about 20 and loses the FPR 0 point.
-func TestThinROCKeepsLowFPR(t *testing.T) {
-	const m, n = 100_000, 1000
+// thinROC draws the points evaluate.ThinROC keeps (tested there) of a
+// long curve, and a short curve as it is.
+func TestThinROC(t *testing.T) {
+	const m, n = 5000, 1000
 	c := &rocCurve{}
-	lastZero := 37
 	for i := range m {
-		var f float64
-		switch {
-		case i <= lastZero:
-			f = 0
-		case i < 2000:
-			f = 0.01 * float64(i-lastZero) / 2000
-		default:
-			f = 0.01 + 0.99*float64(i-2000)/float64(m-2001)
-		}
-		c.FPR = append(c.FPR, f)
-		c.TPR = append(c.TPR, math.Min(1, 0.5+float64(i)/m))
+		c.FPR = append(c.FPR, math.Pow(float64(i)/(m-1), 3))
+		c.TPR = append(c.TPR, math.Sqrt(float64(i)/(m-1)))
 	}
 	got := thinROC(c, n)
-	if len(got.FPR) > n || len(got.FPR) < n-5 {
-		t.Fatalf("%d points, want at most and about %d", len(got.FPR), n)
+	idx := evaluate.ThinROC(c.FPR, n)
+	if len(got.FPR) != n || len(idx) != n {
+		t.Fatalf("%d points drawn, %d kept, want %d", len(got.FPR), len(idx), n)
 	}
-	low := 0
-	keptZero := false
-	for i, f := range got.FPR {
-		if f > 0 && f < 0.001 {
-			low++
-		}
-		if f == 0 && got.TPR[i] == c.TPR[lastZero] {
-			keptZero = true
-		}
-		if i > 0 && f < got.FPR[i-1] {
-			t.Fatalf("point %d: FPR %g after %g: order lost", i, f, got.FPR[i-1])
+	for k, i := range idx {
+		if got.FPR[k] != c.FPR[i] || got.TPR[k] != c.TPR[i] {
+			t.Fatalf("point %d is (%g, %g), want point %d (%g, %g)", k, got.FPR[k], got.TPR[k], i, c.FPR[i], c.TPR[i])
 		}
 	}
-	if low < 100 {
-		t.Errorf("%d points with 0 < FPR < 0.001 kept, want ≥ 100 (the low end dropped)", low)
-	}
-	if !keptZero {
-		t.Error("the last point at FPR 0 (most true positives without a false one) was dropped")
-	}
-	if got.FPR[0] != c.FPR[0] || got.FPR[len(got.FPR)-1] != c.FPR[m-1] {
-		t.Error("first or last point dropped")
-	}
-	// A short curve is drawn as it is.
 	short := &rocCurve{FPR: c.FPR[:10], TPR: c.TPR[:10]}
 	if thinROC(short, n) != short {
 		t.Error("short curve thinned")

@@ -26,6 +26,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"botprof/runfolder"
+	"botprof/stages/evaluate"
 )
 
 // Figure size: 6 × 4 in; PNGs are rendered at 96 dpi (576 × 384 pixels).
@@ -419,76 +420,16 @@ var chanceDashes = []vg.Length{vg.Points(1), vg.Points(3)}
 // maxROCPoints bounds the points drawn per ROC curve.
 const maxROCPoints = 2000
 
-// lowFPR is where a ROC's low end ends: thinROC keeps its points first.
-const lowFPR = 0.01
-
 // thinROC returns at most n (≥ 4) points of c for drawing: c itself when it
-// is short enough. Thinning evenly by index would drop the low-FPR end,
-// which on a log axis is most of the figure, so the points with
-// 0 < FPR < lowFPR get up to half the budget, spread evenly in log FPR (the
-// first and last point of each of budget/2 bins), the last point at FPR 0
-// (the most true positives without a false one) is always kept, and the rest
-// of the curve is thinned evenly by index; first and last kept.
+// is short enough, else the points evaluate.ThinROC keeps (the low-FPR end
+// first, which on a log axis is most of the figure).
 func thinROC(c *rocCurve, n int) *rocCurve {
-	m := len(c.FPR)
-	if m <= n {
+	if len(c.FPR) <= n {
 		return c
 	}
-	keep := map[int]bool{0: true, m - 1: true}
-	var high []int
-	minPos := lowFPR
-	lastZero := -1
-	for i, f := range c.FPR {
-		switch {
-		case f == 0:
-			lastZero = i
-		case f < lowFPR:
-			minPos = min(minPos, f)
-		default:
-			high = append(high, i)
-		}
-	}
-	if lastZero >= 0 {
-		keep[lastZero] = true
-	}
-	if bins := (n - len(keep)) / 4; bins > 0 {
-		lo := math.Log10(minPos)
-		step := (math.Log10(lowFPR) - lo) / float64(bins)
-		prevBin, prev := -1, -1
-		for i, f := range c.FPR {
-			if f == 0 || f >= lowFPR {
-				continue
-			}
-			b := int((math.Log10(f) - lo) / step)
-			if b != prevBin {
-				keep[i] = true // first of its bin
-				if prev >= 0 {
-					keep[prev] = true // last of the bin before
-				}
-				prevBin = b
-			}
-			prev = i
-		}
-		if prev >= 0 {
-			keep[prev] = true
-		}
-	}
-	if k := n - len(keep); k > 0 && len(high) > 0 {
-		if len(high) <= k {
-			for _, i := range high {
-				keep[i] = true
-			}
-		} else {
-			for j := range k {
-				keep[high[int(math.Round(float64(j)*float64(len(high)-1)/float64(max(k-1, 1))))]] = true
-			}
-		}
-	}
 	out := &rocCurve{}
-	for i := range m {
-		if keep[i] {
-			out.FPR, out.TPR = append(out.FPR, c.FPR[i]), append(out.TPR, c.TPR[i])
-		}
+	for _, i := range evaluate.ThinROC(c.FPR, n) {
+		out.FPR, out.TPR = append(out.FPR, c.FPR[i]), append(out.TPR, c.TPR[i])
 	}
 	return out
 }

@@ -153,18 +153,108 @@ func TPRAtFPR0(pos, neg []float64) float64 {
 	return float64(k) / float64(len(pos))
 }
 
-// Downsample returns at most n points of pts (n ≥ 2): pts itself when it is
-// short enough, else n points evenly spaced by index, the first and the last
-// included.
+// Downsample returns at most n points of the ROC curve pts (n ≥ 4): pts
+// itself when it is short enough, else the points ThinROC keeps.
 func Downsample(pts []Point, n int) []Point {
 	if len(pts) <= n {
 		return pts
 	}
-	out := make([]Point, n)
-	for k := range out {
-		out[k] = pts[int(math.Round(float64(k)*float64(len(pts)-1)/float64(n-1)))]
+	fpr := make([]float64, len(pts))
+	for i, p := range pts {
+		fpr[i] = p.FPR
+	}
+	keep := ThinROC(fpr, n)
+	out := make([]Point, len(keep))
+	for k, i := range keep {
+		out[k] = pts[i]
 	}
 	return out
+}
+
+// LowFPR is where a ROC curve's low end ends: ThinROC keeps its points
+// first.
+const LowFPR = 0.01
+
+// ThinROC returns the increasing indices of the n points (n ≥ 4) kept of a
+// ROC curve of len(fpr) > n points, fpr non-decreasing; all indices when
+// the curve is short enough. Thinning evenly by index would drop the
+// low-FPR end, where a detector is used and which on a log axis is most of
+// a figure (a curve of 10⁵ points whose first 2,000 are below FPR 0.01
+// keeps about 20 of them), so it keeps, in this order: the first and last
+// point and the last at FPR 0 (the most true positives without a false
+// one); for 0 < FPR < LowFPR the first and last point of each of
+// (n−3)/4 bins even in log FPR (at most half the budget); then points
+// evenly spaced by index among the rest until n are kept.
+func ThinROC(fpr []float64, n int) []int {
+	m := len(fpr)
+	if m <= n {
+		idx := make([]int, m)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	keep := make([]bool, m)
+	kept := 0
+	mark := func(i int) {
+		if !keep[i] {
+			keep[i] = true
+			kept++
+		}
+	}
+	mark(0)
+	mark(m - 1)
+	minPos, lastZero := LowFPR, -1
+	for i, f := range fpr {
+		switch {
+		case f == 0:
+			lastZero = i
+		case f < LowFPR:
+			minPos = min(minPos, f)
+		}
+	}
+	if lastZero >= 0 {
+		mark(lastZero)
+	}
+	if bins := (n - 3) / 4; bins > 0 && minPos < LowFPR {
+		lo := math.Log10(minPos)
+		step := (math.Log10(LowFPR) - lo) / float64(bins)
+		prevBin, prev := -1, -1
+		for i, f := range fpr {
+			if f <= 0 || f >= LowFPR {
+				continue
+			}
+			if b := int((math.Log10(f) - lo) / step); b != prevBin {
+				mark(i) // first of its bin
+				if prev >= 0 {
+					mark(prev) // last of the bin before
+				}
+				prevBin = b
+			}
+			prev = i
+		}
+		if prev >= 0 {
+			mark(prev)
+		}
+	}
+	if k := n - kept; k > 0 {
+		rest := make([]int, 0, m-kept)
+		for i, ok := range keep {
+			if !ok {
+				rest = append(rest, i)
+			}
+		}
+		for j := range k {
+			keep[rest[int(math.Round(float64(j)*float64(len(rest)-1)/float64(max(k-1, 1))))]] = true
+		}
+	}
+	idx := make([]int, 0, n)
+	for i, ok := range keep {
+		if ok {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 // Spearman returns Spearman's rank correlation of x and y: the Pearson

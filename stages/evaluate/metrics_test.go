@@ -71,22 +71,91 @@ func TestMarginTPR(t *testing.T) {
 	}
 }
 
-func TestDownsample(t *testing.T) {
-	pts := make([]Point, 5000)
+// Downsample keeps the low-FPR end of a long curve: of 100,000 points
+// whose first 2,000 are below FPR 0.01 it keeps hundreds of them and the
+// last point at FPR 0, where thinning evenly by index kept about 20 and
+// lost the FPR 0 point (the window ROC of the default experiment went
+// from (0, 0) straight to (0.124, 0.498)).
+func TestDownsampleKeepsLowFPR(t *testing.T) {
+	const m, n = 100_000, 1000
+	pts := make([]Point, m)
+	lastZero := 37
 	for i := range pts {
-		pts[i] = Point{Threshold: float64(-i)}
+		var f float64
+		switch {
+		case i <= lastZero:
+			f = 0
+		case i < 2000:
+			f = 0.01 * float64(i-lastZero) / 2000
+		default:
+			f = 0.01 + 0.99*float64(i-2000)/float64(m-2001)
+		}
+		pts[i] = Point{Threshold: float64(-i), FPR: f, TPR: math.Min(1, 0.5+float64(i)/m)}
 	}
-	got := Downsample(pts, 1000)
-	if len(got) != 1000 || got[0] != pts[0] || got[999] != pts[4999] {
-		t.Fatalf("Downsample: %d points, ends %v %v", len(got), got[0], got[len(got)-1])
+	got := Downsample(pts, n)
+	if len(got) != n {
+		t.Fatalf("%d points, want %d", len(got), n)
 	}
-	for i := 1; i < len(got); i++ {
-		if got[i].Threshold >= got[i-1].Threshold {
+	low := 0
+	keptZero := false
+	for i, p := range got {
+		if p.FPR > 0 && p.FPR < 0.001 {
+			low++
+		}
+		if p == pts[lastZero] {
+			keptZero = true
+		}
+		if i > 0 && p.Threshold >= got[i-1].Threshold {
 			t.Fatalf("points %d and %d out of order", i-1, i)
 		}
 	}
-	if short := pts[:10]; len(Downsample(short, 1000)) != 10 {
+	if low < 100 {
+		t.Errorf("%d points with 0 < FPR < 0.001 kept, want ≥ 100 (the low end dropped)", low)
+	}
+	if !keptZero {
+		t.Error("the last point at FPR 0 (most true positives without a false one) was dropped")
+	}
+	if got[0] != pts[0] || got[n-1] != pts[m-1] {
+		t.Error("first or last point dropped")
+	}
+	if short := pts[:10]; len(Downsample(short, n)) != 10 {
 		t.Error("short curve changed")
+	}
+}
+
+// ThinROC keeps exactly n points, in order, whatever the curve's shape:
+// all at FPR 0 (no low end), all above LowFPR, all in the low end, and at
+// the smallest budgets.
+func TestThinROCShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fpr  func(i, m int) float64
+	}{
+		{"all zero", func(i, m int) float64 { return 0 }},
+		{"all high", func(i, m int) float64 { return 0.5 + 0.5*float64(i)/float64(m-1) }},
+		{"all low", func(i, m int) float64 { return 0.009 * float64(i+1) / float64(m) }},
+		{"one step", func(i, m int) float64 { return float64(i / (m - 1)) }},
+	} {
+		for _, m := range []int{5, 11, 5000} {
+			for _, n := range []int{4, 5, 7, 10, 1000} {
+				fpr := make([]float64, m)
+				for i := range fpr {
+					fpr[i] = tc.fpr(i, m)
+				}
+				idx := ThinROC(fpr, n)
+				if want := min(m, n); len(idx) != want {
+					t.Fatalf("%s, m=%d n=%d: %d points, want %d", tc.name, m, n, len(idx), want)
+				}
+				for k := 1; k < len(idx); k++ {
+					if idx[k] <= idx[k-1] {
+						t.Fatalf("%s, m=%d n=%d: indices %v not increasing", tc.name, m, n, idx)
+					}
+				}
+				if idx[0] != 0 || idx[len(idx)-1] != m-1 {
+					t.Errorf("%s, m=%d n=%d: ends %d, %d dropped", tc.name, m, n, idx[0], idx[len(idx)-1])
+				}
+			}
+		}
 	}
 }
 
