@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -30,7 +31,19 @@ func normalizeManifest(t *testing.T, b []byte) []byte {
 	}
 	pts, _ := m["points"].([]any)
 	for _, p := range pts {
+		// A point records the stages it pulled: when another point of
+		// the sweep computed their shared discretize stage first, it
+		// never pulls load and has no load record. Which point that is
+		// depends on scheduling, so load records are left out here (the
+		// load stage's output is checked through every other file).
+		var stages []any
 		for _, s := range p.(map[string]any)["stages"].([]any) {
+			if st, _ := s.(map[string]any)["stage"].(string); !strings.HasPrefix(st, "load") {
+				stages = append(stages, s)
+			}
+		}
+		p.(map[string]any)["stages"] = stages
+		for _, s := range stages {
 			s.(map[string]any)["seconds"] = 0
 			s.(map[string]any)["cached"] = false
 			// Why a stage ran depends on which point's record of a

@@ -86,8 +86,9 @@ type Params struct {
 
 // Version is the version of the stage's output for the same Params and
 // inputs: part of its cache key. 6: window scores within 1e-12 tie
-// (TieTol). 7: the window ROC keeps its low-FPR end (ThinROC).
-const Version = 7
+// (TieTol). 7: the window ROC keeps its low-FPR end (ThinROC). 8: a -Inf
+// window score ties only with -Inf (it tied every window before).
+const Version = 8
 
 // Input is what the stage scores: a trained model and the windows.
 type Input struct {

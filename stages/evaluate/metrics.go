@@ -108,7 +108,9 @@ func aucROC(pos, neg []float64) (float64, []Point) {
 // value of its group: values are grouped in increasing order, a value
 // joining the group of the one before when it is within tol·max(|a|, |b|,
 // 1) of the group's smallest value (so a group never spans more than tol).
-// Both slices stay sorted.
+// An infinite value ties only with an equal one: with -Inf (a window of
+// probability 0) as a group's first value every finite value would be
+// "within" tol·Inf of it. Both slices stay sorted.
 func snapSorted(p, n []float64, tol float64) {
 	i, j := 0, 0
 	first, have := 0.0, false
@@ -119,7 +121,7 @@ func snapSorted(p, n []float64, tol float64) {
 		} else {
 			v, j = &n[j], j+1
 		}
-		if have && math.Abs(*v-first) <= tol*max(math.Abs(*v), math.Abs(first), 1) {
+		if have && (*v == first || !math.IsInf(first, 0) && !math.IsInf(*v, 0) && math.Abs(*v-first) <= tol*max(math.Abs(*v), math.Abs(first), 1)) {
 			*v = first
 			continue
 		}

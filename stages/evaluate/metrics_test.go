@@ -245,6 +245,32 @@ func TestSnapTies(t *testing.T) {
 	}
 }
 
+// A window of probability 0 (score -Inf) ties only with another -Inf:
+// before, every finite score snapped to a -Inf group's value, so one such
+// window made every window tie (auc_window 0.5, a ROC of two points) —
+// what a categorical model without an emission prior showed. By hand:
+// pos {-Inf, 5, 6} vs neg {-Inf, 1, 2}: -Inf ties -Inf (½) and loses to
+// 1 and 2; 5 and 6 beat all three: (½ + 3 + 3) / 9.
+func TestSnapTiesInfinite(t *testing.T) {
+	inf := math.Inf(-1)
+	pos, neg := []float64{5, inf, 6}, []float64{2, inf, 1}
+	auc, roc := aucROC(slices.Clone(pos), slices.Clone(neg))
+	if want := 6.5 / 9; math.Abs(auc-want) > 1e-15 {
+		t.Errorf("AUC = %v, want %v", auc, want)
+	}
+	if want := AUC(pos, neg); auc != want {
+		t.Errorf("aucROC %v differs from AUC %v on scores far apart", auc, want)
+	}
+	if len(roc) != 6 { // (+Inf, 0, 0), then 6, 5, 2, 1, -Inf
+		t.Errorf("ROC %v: %d points, want 6", roc, len(roc))
+	}
+	p, n := []float64{inf, inf, 3}, []float64{inf, math.Inf(1)}
+	snapSorted(p, n, TieTol)
+	if p[2] != 3 || !math.IsInf(n[1], 1) {
+		t.Errorf("snapped to %v, %v: finite or +Inf values joined a -Inf group", p, n)
+	}
+}
+
 // Ranks by hand: 3, 1, 3, 2, 3 → 1 has rank 1, 2 rank 2, the three 3s
 // share (3+4+5)/3 = 4; ties Σ(t³−t) = 27 − 3 = 24.
 func TestRanks(t *testing.T) {
