@@ -130,3 +130,34 @@ func legendTexts(svg string) []string {
 	}
 	return out
 }
+
+// On a log FPR axis a ROC segment between tied scores is drawn as the
+// straight line in linear FPR it is: the all-tied curve (0, 0)–(1, 1)
+// passes TPR = FPR at every drawn point, not TPR 0.5 half way across the
+// decades; on a linear axis, and along a vertical or horizontal step, no
+// points are added.
+func TestROCXYsLogSegments(t *testing.T) {
+	tied := &rocCurve{FPR: []float64{0, 1}, TPR: []float64{0, 1}}
+	xys := rocXYs(tied, 1e-3, true)
+	if len(xys) < 50 {
+		t.Fatalf("%d points for three decades, want one every %g decades", len(xys), logStep)
+	}
+	for _, p := range xys[1:] {
+		if math.Abs(p.Y-p.X) > 1e-12 {
+			t.Fatalf("point (%g, %g) off the line TPR = FPR", p.X, p.Y)
+		}
+	}
+	if got := rocXYs(tied, 0, false); len(got) != 2 {
+		t.Errorf("linear axis: %d points, want the curve's 2", len(got))
+	}
+	steps := &rocCurve{FPR: []float64{0, 0, 0.5, 1}, TPR: []float64{0, 0.9, 0.9, 1}}
+	got := rocXYs(steps, 1e-3, true)
+	if got[0].X != 1e-3 || got[1].X != 1e-3 || got[1].Y != 0.9 || got[2].X != 0.5 || got[2].Y != 0.9 {
+		t.Errorf("steps drawn as %v, want (floor, 0), (floor, 0.9), (0.5, 0.9), …", got[:3])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].X < got[i-1].X || got[i].Y < got[i-1].Y {
+			t.Fatalf("point %d (%v) goes back from %v", i, got[i], got[i-1])
+		}
+	}
+}

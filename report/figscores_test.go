@@ -41,7 +41,7 @@ func TestScoreFigureMedianPerHost(t *testing.T) {
 			labels = append(labels, tk.Label)
 		}
 	}
-	want := "normal (2 hosts) infected (2 hosts; 1 at ±Inf not drawn)"
+	want := "normal (2 hosts) infected (2 hosts)\n+1 at ±Inf, not drawn"
 	if got := strings.Join(labels, " "); got != want {
 		t.Errorf("classes %q, want %q (one value per host, not per host and seed)", got, want)
 	}

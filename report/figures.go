@@ -374,7 +374,7 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 	// The chance line TPR = FPR: straight on a linear axis, a curve on a log one.
 	var chance plotter.XYs
 	if logX {
-		for e := math.Log10(floor); e < 0; e += 0.05 {
+		for e := math.Log10(floor); e < 0; e += logStep {
 			chance = append(chance, plotter.XY{X: math.Pow(10, e), Y: math.Pow(10, e)})
 		}
 	}
@@ -394,11 +394,7 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 				break
 			}
 		}
-		xys := make(plotter.XYs, len(d.c.FPR))
-		for j := range d.c.FPR {
-			xys[j] = plotter.XY{X: max(d.c.FPR[j], floor), Y: d.c.TPR[j]}
-		}
-		l, err := plotter.NewLine(xys)
+		l, err := plotter.NewLine(rocXYs(d.c, floor, logX))
 		if err != nil {
 			return nil, err
 		}
@@ -411,6 +407,32 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 		p.Legend.Add(d.label, l)
 	}
 	return p, nil
+}
+
+// logStep is the widest step, in decades of FPR, of a line drawn on a log
+// FPR axis.
+const logStep = 0.05
+
+// rocXYs are the points of curve c to draw, FPR 0 at floor. Between two
+// points of a ROC curve (a group of tied scores) the curve is the straight
+// line in linear FPR; on a log axis that line is a curve, like the chance
+// line, so such a segment gets points every logStep decades: joining its
+// ends straight would show a TPR the detector does not reach (a curve of
+// only (0, 0) and (1, 1), all scores tied, would read as TPR 0.5 at FPR
+// 0.03 instead of 0.03).
+func rocXYs(c *rocCurve, floor float64, logX bool) plotter.XYs {
+	xys := make(plotter.XYs, 0, len(c.FPR))
+	for j := range c.FPR {
+		if logX && j > 0 && c.TPR[j] != c.TPR[j-1] {
+			f0, f1, t0, t1 := c.FPR[j-1], c.FPR[j], c.TPR[j-1], c.TPR[j]
+			for e := math.Log10(max(f0, floor)) + logStep; e < math.Log10(f1); e += logStep {
+				f := math.Pow(10, e)
+				xys = append(xys, plotter.XY{X: f, Y: t0 + (t1-t0)*(f-f0)/(f1-f0)})
+			}
+		}
+		xys = append(xys, plotter.XY{X: max(c.FPR[j], floor), Y: c.TPR[j]})
+	}
+	return xys
 }
 
 // chanceDashes is the chance line's pattern, dotted (and grey): no curve's
@@ -525,7 +547,9 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 		// Box plots have no legend thumbnail: the axis names each box.
 		names[i] = fmt.Sprintf("%s (%s)", c, hostCount(len(byClass[c])))
 		if n := infinite[c]; n > 0 {
-			names[i] = fmt.Sprintf("%s (%s; %d at ±Inf not drawn)", c, hostCount(len(byClass[c])), n)
+			// On a second line: three classes' labels side by side
+			// must not run into each other.
+			names[i] = fmt.Sprintf("%s (%s)\n+%d at ±Inf, not drawn", c, hostCount(len(byClass[c])), n)
 		}
 	}
 	p.NominalX(names...)
