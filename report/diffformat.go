@@ -75,10 +75,10 @@ func (d *DiffResult) writeText(w io.Writer) error {
 // that there is none.
 func (d *DiffResult) correctionText() string {
 	if d.Correction == "" || d.Correction == "none" {
-		return fmt.Sprintf("p-values of %d tests not adjusted for multiple comparisons (--correct none; holm or bh adjust them)", d.Tests)
+		return fmt.Sprintf("p-values of %s not adjusted for multiple comparisons (--correct none; holm or bh adjust them)", count(d.Tests, "test"))
 	}
 	name := map[string]string{"holm": "Holm (family-wise error rate)", "bh": "Benjamini-Hochberg (false discovery rate)"}[d.Correction]
-	return fmt.Sprintf("p-values adjusted for %d tests by %s (--correct %s); significance uses the adjusted values", d.Tests, name, d.Correction)
+	return fmt.Sprintf("p-values adjusted for %s by %s (--correct %s); significance uses the adjusted values", count(d.Tests, "test"), name, d.Correction)
 }
 
 func (d *DiffResult) correctionSuffix() string {
@@ -98,8 +98,8 @@ func (m MetricSummary) text() string {
 	case m.NotFinite > 0:
 		change += fmt.Sprintf(" (%d of %d changes not finite)", m.NotFinite, n)
 	}
-	return fmt.Sprintf("%d improved, %d worsened, %d unchanged of %d points; median change %s",
-		m.Improved, m.Worsened, m.Unchanged, n, change)
+	return fmt.Sprintf("%d improved, %d worsened, %d unchanged of %s; median change %s",
+		m.Improved, m.Worsened, m.Unchanged, count(n, "point"), change)
 }
 
 func (d *DiffResult) writeMarkdown(w io.Writer) error {

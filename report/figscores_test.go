@@ -54,3 +54,13 @@ func TestScoreFigureMedianPerHost(t *testing.T) {
 		t.Errorf("Y.Min = %g: seeds' scores drawn, want hosts' medians (≥ -40)", p.Y.Min)
 	}
 }
+
+// Counts in summaries and diff headers read as English: "1 point", "1
+// more in metrics.json", not "1 points".
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 tests", 1: "1 test", 2: "2 tests"} {
+		if got := count(n, "test"); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -556,11 +556,14 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 	return p, nil
 }
 
-func hostCount(n int) string {
+func hostCount(n int) string { return count(n, "host") }
+
+// count is n and noun, plural unless n is 1: "1 point", "2 points".
+func count(n int, noun string) string {
 	if n == 1 {
-		return "1 host"
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d hosts", n)
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // grid is a plotter.GridXYZ over sweep indices.

@@ -101,9 +101,9 @@ func runCacheInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "oldest    %s\n", cacheWhen(st.Oldest, now))
 		fmt.Fprintf(stdout, "newest    %s\n", cacheWhen(st.Newest, now))
 	}
-	fmt.Fprintf(stdout, "temp      %d dirs, %s\n", st.TempDirs, cacheBytes(st.TempBytes))
-	fmt.Fprintf(stdout, "explain   %d records\n", st.ExplainRecords)
-	fmt.Fprintf(stdout, "filehash  %d data-file hashes\n", st.FileHashes)
+	fmt.Fprintf(stdout, "temp      %s, %s\n", plural(st.TempDirs, "dir"), cacheBytes(st.TempBytes))
+	fmt.Fprintf(stdout, "explain   %s\n", plural(st.ExplainRecords, "record"))
+	fmt.Fprintf(stdout, "filehash  %s\n", plural(st.FileHashes, "data-file hash"))
 	return ctx.Err()
 }
 
@@ -155,9 +155,9 @@ func runCacheVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		fmt.Fprintf(stdout, "%s: %s%s\n", p.ID[:12], p.Reason, action)
 	}
-	fmt.Fprintf(stdout, "verified %d entries: %d problems", st.Entries, len(problems))
+	fmt.Fprintf(stdout, "verified %s: %s", plural(st.Entries, "entry"), plural(len(problems), "problem"))
 	if repair {
-		fmt.Fprintf(stdout, ", %d entries removed", removed)
+		fmt.Fprintf(stdout, ", %s removed", plural(removed, "entry"))
 	}
 	fmt.Fprintln(stdout)
 	if err := ctx.Err(); err != nil {
@@ -168,7 +168,7 @@ func runCacheVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		if !repair {
 			hint = " (--repair removes damaged entries)"
 		}
-		return fmt.Errorf("cache verify: %d problems in %s%s", len(problems)-removed, dir, hint)
+		return fmt.Errorf("cache verify: %s in %s%s", plural(len(problems)-removed, "problem"), dir, hint)
 	}
 	return nil
 }
@@ -202,14 +202,14 @@ func runCacheGC(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			n += e.Bytes
 			fmt.Fprintf(stdout, "would remove %s  %9s  last used %s\n", e.ID[:12], cacheBytes(e.Bytes), cacheWhen(e.LastUse, now))
 		}
-		fmt.Fprintf(stdout, "would remove %d entries, %s\n", len(stale), cacheBytes(n))
+		fmt.Fprintf(stdout, "would remove %s, %s\n", plural(len(stale), "entry"), cacheBytes(n))
 		return ctx.Err()
 	}
 	removed, freed, err := c.GC(time.Duration(olderThan), now)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "removed %d entries, freed %s\n", removed, cacheBytes(freed))
+	fmt.Fprintf(stdout, "removed %s, freed %s\n", plural(removed, "entry"), cacheBytes(freed))
 	return ctx.Err()
 }
 

@@ -38,7 +38,7 @@ func TestRunCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := run("info", "--dir", dir)
-	if err != nil || !strings.Contains(out, "entries   3") || !strings.Contains(out, "filehash  1 data-file hashes") {
+	if err != nil || !strings.Contains(out, "entries   3") || !strings.Contains(out, "filehash  1 data-file hash") {
 		t.Errorf("info: %v\n%s", err, out)
 	}
 	t.Log(out)
@@ -53,7 +53,7 @@ func TestRunCache(t *testing.T) {
 	}
 	t.Log(out, err)
 	out, err = run("verify", "--dir", dir, "--repair")
-	if err != nil || !strings.Contains(out, "1 entries removed") {
+	if err != nil || !strings.Contains(out, "1 entry removed") {
 		t.Errorf("verify --repair: %v\n%s", err, out)
 	}
 	t.Log(out)
