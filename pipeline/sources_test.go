@@ -85,7 +85,7 @@ func TestSourcesSpecErrors(t *testing.T) {
 		{"nested list", strings.Replace(twoSources, "  - name: a\n    path: a.netflow\n", "  - [x]\n", 1), nil, "t.yaml:3: data[0]: a source is a mapping (name, path, ...), got a list"},
 		{"empty list", "experiment: t\ndata: []\nhosts: {profile: x, normal: [y], infected: [z]}\n", nil, "t.yaml:2: data: an empty list of sources"},
 		{"no address", strings.Replace(twoSources, "infected: [b:10.0.0.3]", "infected: [\"b:\"]", 1), nil, `hosts.infected[0]: host "b:" has no address`},
-		{"view", minimalSpec, []string{"hosts.view=out"}, `--set hosts.view=out: hosts.view: "out" is not one of , src, dst, both`},
+		{"view", minimalSpec, []string{"hosts.view=out"}, `--set hosts.view=out: hosts.view: "out" is not one of src, dst, both`},
 		{"split by", minimalSpec, []string{"hosts.split={by: rows, at: 1}"}, `hosts.split.by: "rows" is not one of time, fraction`},
 		{"split fraction", minimalSpec, []string{"hosts.split={by: fraction, at: 1.5}"}, "hosts.split.at: split at \"1.5\": want a fraction between 0 and 1"},
 		{"split time", minimalSpec + "  split: {by: time, at: 12:30}\n", nil, `t.yaml:8: hosts.split.at: split at "12:30": want a time like`},
@@ -237,7 +237,7 @@ func TestModelVariantSpecs(t *testing.T) {
 	}{
 		{[]string{"model.kind=markov", "model.input=rows"}, "model.input: a markov model reads symbol sequences"},
 		{[]string{"model.kind=markov", "model.order=0"}, "model.order: a Markov chain's order is 1..8, got 0"},
-		{[]string{"model.smoothing={kind: laplace}"}, `model.smoothing.kind: "laplace" is not one of , none, additive`},
+		{[]string{"model.smoothing={kind: laplace}"}, `model.smoothing.kind: "laplace" is not one of none, additive`},
 		{[]string{"model.smoothing={kind: additive, alpha: -1}"}, "model.smoothing.alpha: must be a finite number ≥ 0, got -1"},
 		{[]string{"model.smoothing={alpha: 1}"}, "model.smoothing.alpha: set model.smoothing.kind: additive"},
 	} {
@@ -354,7 +354,7 @@ func TestSelectSpec(t *testing.T) {
 		sets []string
 		want string
 	}{
-		{[]string{"evaluate.select=auc"}, `evaluate.select: "auc" is not one of , auc_host, auc_window, train_loglik, f1`},
+		{[]string{"evaluate.select=auc"}, `evaluate.select: "auc" is not one of auc_host, auc_window, train_loglik, f1`},
 		{[]string{"evaluate.select=f1"}, "evaluate.select: f1 comes from a decision rule: set evaluate.decision"},
 	} {
 		if _, err := ParsePlan("t.yaml", []byte(minimalSpec), tc.sets); err == nil || !strings.Contains(err.Error(), tc.want) {

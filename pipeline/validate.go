@@ -39,7 +39,8 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	v := validator{file: file, root: root}
 	oneOf := func(path, val string, allowed ...string) {
 		if !slices.Contains(allowed, val) {
-			v.fail(path, "%q is not one of %s", val, strings.Join(allowed, ", "))
+			// "" stands for the key left out; it is no value to suggest.
+			v.fail(path, "%q is not one of %s", val, strings.Join(slices.DeleteFunc(slices.Clone(allowed), func(a string) bool { return a == "" }), ", "))
 		}
 	}
 	if err := CheckExperimentName(s.Experiment); err != nil {
