@@ -89,11 +89,6 @@ func (c *Cache) RememberFileHash(id FileID, sha string) error {
 	return writeAtomic(c.fileHashPath(id.Path), b)
 }
 
-// ForgetFileHash removes the memo of the file at path, if any.
-func (c *Cache) ForgetFileHash(path string) {
-	_ = os.Remove(c.fileHashPath(path))
-}
-
 // verifyFileHashes checks every memo; damaged ones are problems whose
 // Memo flag says RemoveFileHash repairs them.
 func (c *Cache) verifyFileHashes() ([]Problem, error) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -408,6 +407,3 @@ func (p Params) HostNames() []string {
 	}
 	return out
 }
-
-// IsHeldOut reports whether name is the held-out part of a split host.
-func IsHeldOut(name string) bool { return strings.HasSuffix(name, TestSuffix) }
