@@ -90,3 +90,36 @@ func BenchmarkWriteFigures(b *testing.B) {
 		}
 	}
 }
+
+// A PNG drawn on a canvas and encoder buffers that drew and encoded other
+// figures before is byte for byte the PNG drawn on fresh ones: nothing of
+// the previous figure or of the encoder's state shows through.
+func TestPNGReusedCanvas(t *testing.T) {
+	r, err := load(runB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs, err := r.figures()
+	if err != nil || len(figs) < 3 {
+		t.Fatalf("%d figures, %v", len(figs), err)
+	}
+	dir := t.TempDir()
+	var shared pixels
+	for i, f := range figs {
+		reused, fresh := filepath.Join(dir, "reused.png"), filepath.Join(dir, "fresh.png")
+		if err := savePNG(f, reused, &shared); err != nil {
+			t.Fatal(err)
+		}
+		if err := savePNG(f, fresh, &pixels{}); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.ReadFile(reused)
+		b, _ := os.ReadFile(fresh)
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("figure %d (%s): %d bytes on a reused canvas, %d on a fresh one, or they differ", i, f.name, len(a), len(b))
+		}
+	}
+	if shared.img == nil || shared.enc == nil {
+		t.Error("the canvas or the encoder buffers were not kept for the next figure")
+	}
+}
