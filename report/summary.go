@@ -100,7 +100,8 @@ func (r *Run) writeSummary(w io.Writer) error {
 			fmtMedian(xs), fmtIQR(xs), fmtMedian(g.values("auc_window")), fmtMedian(g.values("margin")), fmtMedian(g.values("tpr_at_fpr0")))
 	}
 	if len(ranked) > bestCount {
-		fmt.Fprintf(&b, "\n%s more in metrics.json.\n", count(len(ranked)-bestCount, "point"))
+		more := strings.Replace(count(len(ranked)-bestCount, "point"), " ", " more ", 1) // "1 more point"
+		fmt.Fprintf(&b, "\n%s in metrics.json.\n", more)
 	}
 	r.writeSweepTable(&b, gs, note)
 	if len(ranked) > 0 && len(ranked[0].values(sel)) > 0 {
