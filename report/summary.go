@@ -90,7 +90,12 @@ func (r *Run) writeSummary(w io.Writer) error {
 	sel := r.selectMetric()
 	ranked := rankGroups(gs, sel)
 	fmt.Fprintf(&b, "\n## Best points by median %s\n\n", sel)
-	fmt.Fprintf(&b, "| point | seeds | %s | IQR | auc_window | margin | tpr_at_fpr0 |\n|---|---:|---:|---:|---:|---:|---:|\n", sel)
+	if len(ranked) == 0 {
+		// An empty table would read as a run with nothing to rank.
+		b.WriteString("No point finished: nothing to rank (the failures are listed below).\n")
+	} else {
+		fmt.Fprintf(&b, "| point | seeds | %s | IQR | auc_window | margin | tpr_at_fpr0 |\n|---|---:|---:|---:|---:|---:|---:|\n", sel)
+	}
 	for i, g := range ranked {
 		if i == bestCount {
 			break
