@@ -7,7 +7,6 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"time"
 
 	"botprof/hmm"
 	"botprof/stages/train"
@@ -392,11 +391,7 @@ func (r *Result) decide(d Decision) {
 func (r *Result) metrics(wp window.Params) {
 	for _, h := range r.Hosts {
 		if h.Status == StatusInsufficient && h.Class != ClassProfile {
-			need := fmt.Sprintf("need > %d", wp.Least()-1)
-			if wp.Span > 0 {
-				need = fmt.Sprintf("no %s window of %d or more", time.Duration(wp.Span)*time.Microsecond, wp.MinFlows)
-			}
-			r.Warnings = append(r.Warnings, fmt.Sprintf("host %s: insufficient data (%d flows, %s): kept out of the ROC", h.Host, h.Flows, need))
+			r.Warnings = append(r.Warnings, fmt.Sprintf("host %s: insufficient data (%d flows, %s): kept out of the ROC", h.Host, h.Flows, wp.Need()))
 		}
 	}
 	r.Metrics = map[string]float64{}

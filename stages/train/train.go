@@ -150,7 +150,7 @@ func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 			return nil, fmt.Errorf("stage train: profiled host %s has no windows", profile)
 		}
 		if h.Insufficient || h.Count == 0 {
-			return nil, fmt.Errorf("stage train: profiled host %s has %d flows, too few for one window", profile, h.Flows)
+			return nil, fmt.Errorf("stage train: profiled host %s has no window to train on (%d flows, %s)", profile, h.Flows, wins.Params.Need())
 		}
 		x, err := Inputs(h, p.Input)
 		if err != nil {

@@ -71,7 +71,7 @@ func TestRunFitsTheProfiledHost(t *testing.T) {
 func TestRunNeedsWindows(t *testing.T) {
 	w := windows(t, []string{"P", "Q"}, [][]int32{{1, 2}, {1, 2, 3, 1}})
 	cfg := hmm.DefaultConfig()
-	for host, want := range map[string]string{"P": "profiled host P has 2 flows", "X": "profiled host X has no windows"} {
+	for host, want := range map[string]string{"P": "profiled host P has no window to train on (2 flows, need > 2)", "X": "profiled host X has no windows"} {
 		_, err := Run(context.Background(), Input{Windows: w, Symbols: 4}, Params{Model: cfg, Input: "rows", Profiles: []string{host}})
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "stage train:") {
 			t.Errorf("host %s: err = %v, want %q", host, err, want)

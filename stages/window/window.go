@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -97,6 +98,15 @@ func (p Params) Least() int {
 		return p.Size + 1
 	}
 	return p.Size
+}
+
+// Need says what a host lacks when it has no window, for messages:
+// "need > 9" (flows), or for time windows "no 1s window of 3 or more".
+func (p Params) Need() string {
+	if p.Span > 0 {
+		return fmt.Sprintf("no %s window of %d or more", time.Duration(p.Span)*time.Microsecond, p.MinFlows)
+	}
+	return fmt.Sprintf("need > %d", p.Least()-1)
 }
 
 // HostWindows are the windows of one host.
