@@ -113,10 +113,19 @@ func parseQuiet(fs *flag.FlagSet, args []string) error {
 		fs.Usage()
 		return err
 	case err != nil:
-		return usageError{fmt.Sprintf("%s: %v (see %s --help)", fs.Name(), err, fs.Name())}
+		return usageError{fmt.Sprintf("%s: %s (see %s --help)", fs.Name(), doubleDash.Replace(err.Error()), fs.Name())}
 	}
 	return nil
 }
+
+// doubleDash rewrites the flag package's errors ("invalid value "abc" for
+// flag -jobs") to name flags as the help and the README write them.
+var doubleDash = strings.NewReplacer(
+	"provided but not defined: -", "provided but not defined: --",
+	"for flag -", "for flag --",
+	"needs an argument: -", "needs an argument: --",
+	"\" for -", "\" for --", // invalid boolean value "x" for -quiet
+)
 
 // parseArgs parses flags that may stand before, between or after the
 // positional arguments, and returns the positional ones.

@@ -329,3 +329,20 @@ func TestPlural(t *testing.T) {
 		}
 	}
 }
+
+// Flag errors name flags with two dashes, as the help and the README do
+// (the flag package writes one).
+func TestFlagErrorsDoubleDash(t *testing.T) {
+	ctx := context.Background()
+	for args, want := range map[string]string{
+		"run --jobs abc x.yaml": `invalid value "abc" for flag --jobs`,
+		"run --out x x.yaml":    "flag provided but not defined: --out",
+		"run x.yaml --jobs":     "flag needs an argument: --jobs",
+		"run --quiet=maybe x":   `invalid boolean value "maybe" for --quiet`,
+	} {
+		err := run(ctx, strings.Fields(args), &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), want) || exitCode(ctx, err, &bytes.Buffer{}) != 2 {
+			t.Errorf("botprof %s: %v, want %q (exit 2)", args, err, want)
+		}
+	}
+}
