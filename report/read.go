@@ -26,6 +26,9 @@ type Point struct {
 	Metrics map[string]float64   // missing or null metrics are absent
 	History []float64            // training log-likelihood per EM iteration
 	Hosts   []runfolder.ScoreRow // scores.csv rows of this point, in file order; the profiled host has class "profile"
+	// Warnings are the point's warnings from metrics.json (hosts kept out
+	// of the ROC, undefined metrics, -Inf scores).
+	Warnings []string
 }
 
 // Run is a results folder read into memory.
@@ -74,6 +77,7 @@ func load(dir string) (*Run, error) {
 		}
 		if m := byName[mp.Name]; m != nil {
 			p.Metrics = m.Metrics.Defined()
+			p.Warnings = m.Warnings
 			if m.Train != nil {
 				p.History = m.Train.History
 			}

@@ -109,10 +109,14 @@ func (r *Run) writeSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "\n%s in metrics.json.\n", more)
 	}
 	r.writeSweepTable(&b, gs, note)
-	if len(ranked) > 0 && len(ranked[0].values(sel)) > 0 {
+	if len(ranked) > 0 {
 		best := ranked[0]
 		p := best.bestPoint(sel)
-		fmt.Fprintf(&b, "\n## Host scores of the best point\n\n%s, seed %s (%s = %s)\n\n", mdEscape(p.Name), orDash(p.Seed), sel, fmtNum(p.Metrics[sel]))
+		v := "undefined"
+		if x, ok := p.Metrics[sel]; ok {
+			v = fmtNum(x)
+		}
+		fmt.Fprintf(&b, "\n## Host scores of the best point\n\n%s, seed %s (%s = %s)\n\n", mdEscape(p.Name), orDash(p.Seed), sel, v)
 		b.WriteString("| host | class | status | flows | windows | viterbi | loglik | loglik_per_window |\n|---|---|---|---:|---:|---:|---:|---:|\n")
 		hosts := append([]runfolder.ScoreRow(nil), p.Hosts...)
 		sort.SliceStable(hosts, func(i, j int) bool { return classRank(hosts[i].Class) < classRank(hosts[j].Class) })
@@ -131,6 +135,7 @@ func (r *Run) writeSummary(w io.Writer) error {
 			b.WriteString(note("scores.csv has no rows for this point") + "\n")
 		}
 	}
+	r.writeWarnings(&b)
 	if len(notes) > 0 {
 		b.WriteString("\n")
 		for i, n := range notes {
@@ -139,6 +144,39 @@ func (r *Run) writeSummary(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// maxWarnings bounds the distinct warnings summary.md lists.
+const maxWarnings = 20
+
+// writeWarnings lists the points' warnings, each distinct one once in
+// point order, with how many points gave it when the run has several.
+func (r *Run) writeWarnings(b *strings.Builder) {
+	var order []string
+	n := map[string]int{}
+	for _, p := range r.Points {
+		for _, w := range p.Warnings {
+			if n[w] == 0 {
+				order = append(order, w)
+			}
+			n[w]++
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	b.WriteString("\n## Warnings\n\n")
+	for i, w := range order {
+		if i == maxWarnings {
+			fmt.Fprintf(b, "- … %s more in metrics.json\n", count(len(order)-maxWarnings, "warning"))
+			break
+		}
+		if len(r.Points) > 1 {
+			fmt.Fprintf(b, "- %s (%d of %d points)\n", mdEscape(w), n[w], len(r.Points))
+		} else {
+			fmt.Fprintf(b, "- %s\n", mdEscape(w))
+		}
+	}
 }
 
 // writeSweepTable writes the window.size × model.states table of median

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +84,51 @@ func TestSummaryAllFailed(t *testing.T) {
 	}
 	if !strings.Contains(out, "stage train: too few flows") {
 		t.Errorf("the failures are not listed:\n%s", out)
+	}
+}
+
+// summary.md lists the points' warnings, each once with the number of
+// points that gave it, and shows the host scores of the best point even
+// when the selected metric is undefined (a run without a scored normal
+// host: auc_host NaN), where before it stopped after a table of dashes.
+func TestSummaryWarningsAndUndefinedMetric(t *testing.T) {
+	dir := copyRun(t, runA)
+	var mf map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &mf); err != nil {
+		t.Fatal(err)
+	}
+	pts := mf["points"].([]any)
+	for i, p := range pts {
+		pm := p.(map[string]any)
+		delete(pm["metrics"].(map[string]any), "auc_host")
+		pm["warnings"] = []string{"host ROC (viterbi): no scored normal hosts: its metrics are NaN"}
+		if i == 0 {
+			pm["warnings"] = append(pm["warnings"].([]string), "host 10.0.0.9: insufficient data (3 flows, need > 9): kept out of the ROC")
+		}
+	}
+	b, _ = json.Marshal(mf)
+	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Show(dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	n := len(pts)
+	for _, want := range []string{
+		"## Host scores of the best point",
+		"(auc_host = undefined)",
+		"## Warnings",
+		fmt.Sprintf("- host ROC (viterbi): no scored normal hosts: its metrics are NaN (%d of %d points)", n, n),
+		fmt.Sprintf("insufficient data (3 flows, need > 9): kept out of the ROC (1 of %d points)", n),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
 	}
 }
