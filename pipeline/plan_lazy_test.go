@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -122,7 +124,11 @@ func (c planCase) load(maxPoints int) (*Plan, error) {
 
 // planPoints lists every point of a plan, in order.
 func planPoints(p *Plan) []Point {
-	return p.Points
+	var out []Point
+	for _, pt := range p.Points() {
+		out = append(out, pt)
+	}
+	return out
 }
 
 // planDigest is a text of a plan's points (or its error) that pins what
@@ -246,17 +252,98 @@ var planGolden = map[string]string{
 	"timewindows.yaml":          "b3475ebe65e0d9c3",
 }
 
-func TestPlanDumpErrors(t *testing.T) {
-	if os.Getenv("BOTPROF_PLAN_GOLDEN") == "" {
-		t.Skip()
+// firstSpec is the spec of a plan's first point.
+func firstSpec(p *Plan) *Spec {
+	pt := p.Point(0)
+	return &pt.Spec
+}
+
+// bigSweep is experiments/sweep.yaml with seeds 0..seeds-1: 9·seeds points.
+func bigSweep(seeds int) []string {
+	var s []string
+	for i := range seeds {
+		s = append(s, strconv.Itoa(i))
 	}
+	return []string{"model.seed=[" + strings.Join(s, ",") + "]"}
+}
+
+// heapInuse is the heap in use after a full collection.
+func heapInuse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// A plan's memory does not grow with its points (issue 17): a 100k-point
+// plan holds the spec and its axes, not the points. The eager plan held
+// about 2.4 KB per point.
+func TestPlanMemoryPerPoint(t *testing.T) {
+	seeds := 11112 // 100,008 points
+	if raceEnabled || testing.Short() {
+		seeds = 1112
+	}
+	sets := bigSweep(seeds)
+	before := heapInuse()
+	plan, err := LoadPlanLimit("../experiments/sweep.yaml", sets, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := heapInuse()
+	n := plan.Len()
+	perPoint := float64(int64(after)-int64(before)) / float64(n)
+	t.Logf("%d points: %.1f bytes retained per point (heap in use %d -> %d)", n, perPoint, before, after)
+	if perPoint > 300 {
+		t.Errorf("a plan of %d points retains %.0f bytes per point, want < 300", n, perPoint)
+	}
+	if p := plan.Point(n - 1); p.Name != fmt.Sprintf("window.size=20,model.states=8,model.seed=%d", seeds-1) || p.Spec.Model.Seed != uint64(seeds-1) {
+		t.Errorf("last point %s, seed %d", p.Name, p.Spec.Model.Seed)
+	}
+	runtime.KeepAlive(plan)
+}
+
+// BenchmarkLoadPlan100k plans a 100,008-point sweep (every point decoded
+// and validated) and materialises every point once more, as a shard task
+// does for its cost bounds: B/op and allocs/op are per plan; retained-B/pt
+// is what the plan keeps per point.
+func BenchmarkLoadPlan100k(b *testing.B) {
+	sets := bigSweep(11112)
+	var perPoint float64
+	for b.Loop() {
+		b.StopTimer()
+		before := heapInuse()
+		b.StartTimer()
+		plan, err := LoadPlanLimit("../experiments/sweep.yaml", sets, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		perPoint = float64(int64(heapInuse())-int64(before)) / float64(plan.Len())
+		b.StartTimer()
+		_ = plan.ShardBounds(2000)
+	}
+	b.ReportMetric(perPoint, "retained-B/pt")
+}
+
+// Building a point from its base and axis values (the direct path) gives
+// what decoding the point's whole tree gives.
+func TestPointDirectMatchesTree(t *testing.T) {
 	for _, c := range planCases(t) {
 		p, err := c.load(0)
-		d := planDigest(p, err)
 		if err != nil {
-			fmt.Printf("%s: %s\n", c.name, d)
-		} else {
-			fmt.Printf("%s: %d points\n", c.name, len(planPoints(p)))
+			continue
+		}
+		if p.pts.fields == nil && len(p.Sweep) > 0 {
+			t.Logf("%s: points decoded from their trees", c.name)
+			continue
+		}
+		slow := *p
+		e := *p.pts
+		e.fields = nil
+		slow.pts = &e
+		if a, b := planDigest(p, nil), planDigest(&slow, nil); a != b {
+			t.Errorf("%s: direct and tree-decoded points differ:\n%.1500s\n----\n%.1500s", c.name, a, b)
 		}
 	}
 }

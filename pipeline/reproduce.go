@@ -132,7 +132,7 @@ func statDir(p string) bool {
 // WriteReproduction writes reproduction.json and reproduction.md into dir
 // when the spec names a reference.
 func WriteReproduction(dir string, out *Outcome) error {
-	if out.Plan.Points[0].Spec.Reference.Path == "" {
+	if out.Plan.Point(0).Spec.Reference.Path == "" {
 		return nil
 	}
 	rep, err := Reproduce(out)

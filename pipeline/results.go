@@ -59,7 +59,7 @@ func writeScores(dir string, out *Outcome) error {
 
 // writeMetrics writes metrics.json and metrics.csv (runfolder.WriteMetrics).
 func writeMetrics(dir string, out *Outcome) error {
-	mf := runfolder.MetricsFile{Score: out.Plan.Points[0].Spec.Evaluate.Score}
+	mf := runfolder.MetricsFile{Score: out.Plan.Point(0).Spec.Evaluate.Score}
 	for _, p := range out.Points {
 		if p.Out != nil {
 			mf.Points = append(mf.Points, runfolder.MetricsPoint{Point: p.Point.Name, Params: p.Point.Params, Seed: &p.Point.Spec.Model.Seed,

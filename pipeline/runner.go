@@ -161,7 +161,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	out := &Outcome{Plan: plan, DataPath: r.sources[0].Path, DataSHA: r.sources[0].SHA256, Points: make([]PointResult, len(plan.Points)),
+	out := &Outcome{Plan: plan, DataPath: r.sources[0].Path, DataSHA: r.sources[0].SHA256, Points: make([]PointResult, plan.Len()),
 		Started: started, git: git, pointFiles: opt.ResultsDir}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -174,7 +174,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 		go func() {
 			defer wg.Done()
 			for i := range idx {
-				pr := r.runPoint(ctx, plan.Points[i])
+				pr := r.runPoint(ctx, plan.Point(i))
 				if opt.ResultsDir != "" && pr.Out != nil {
 					if err := writePointFiles(filepath.Join(opt.ResultsDir, "points", pr.Point.Name), pr.Out); err != nil {
 						mu.Lock()
@@ -202,12 +202,12 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 					}
 				}
 				if opt.Progress != nil {
-					opt.Progress.PointDone(d, len(plan.Points))
+					opt.Progress.PointDone(d, plan.Len())
 				}
 			}
 		}()
 	}
-	for i := range plan.Points {
+	for i := range plan.Len() {
 		if ctx.Err() != nil {
 			break
 		}
@@ -221,7 +221,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	}
 	for i := range out.Points {
 		if out.Points[i].Point.Name == "" {
-			out.Points[i] = PointResult{Point: plan.Points[i], Err: errors.New("not run: the run was stopped")}
+			out.Points[i] = PointResult{Point: plan.Point(i), Err: errors.New("not run: the run was stopped")}
 		}
 	}
 	out.Sources = r.sources
