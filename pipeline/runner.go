@@ -42,7 +42,7 @@ type Options struct {
 	ResultsDir string
 	// DropOutputs drops each point's output once it is cached (a shard
 	// run, whose results are its cache entries): Outcome.Points keep the
-	// points' status only.
+	// points' name, error and stage records only.
 	DropOutputs bool
 
 	// beforeBackgroundWrite, if set, runs before every background cache
@@ -57,12 +57,21 @@ type Progress interface {
 	PointDone(done, total int)
 }
 
-// PointResult is one point's outcome.
+// PointResult is one point's outcome. It holds no spec: Outcome.Plan's
+// Point(Point.Index) builds the point again for whoever needs it (the
+// results writers), so that a run's memory does not grow with its points'
+// specs.
 type PointResult struct {
-	Point  Point
+	Point  PointRef
 	Err    error
 	Stages []runfolder.StageRecord
 	Out    *PointOutput
+}
+
+// PointRef names a point of a plan.
+type PointRef struct {
+	Index int    // Plan.Point(Index) is the point
+	Name  string // "" until the point has run
 }
 
 // Outcome is a whole run's outcome, in plan order.
@@ -175,6 +184,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			defer wg.Done()
 			for i := range idx {
 				pr := r.runPoint(ctx, plan.Point(i))
+				pr.Point.Index = i
 				if opt.ResultsDir != "" && pr.Out != nil {
 					if err := writePointFiles(filepath.Join(opt.ResultsDir, "points", pr.Point.Name), pr.Out); err != nil {
 						mu.Lock()
@@ -221,7 +231,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	}
 	for i := range out.Points {
 		if out.Points[i].Point.Name == "" {
-			out.Points[i] = PointResult{Point: plan.Point(i), Err: errors.New("not run: the run was stopped")}
+			out.Points[i] = PointResult{Point: PointRef{Index: i, Name: plan.Point(i).Name}, Err: errors.New("not run: the run was stopped")}
 		}
 	}
 	out.Sources = r.sources
@@ -259,7 +269,7 @@ type runner struct {
 }
 
 func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
-	pr.Point = p
+	pr.Point.Name = p.Name
 	defer func() {
 		if v := recover(); v != nil {
 			pr.Err = fmt.Errorf("internal error (please report): %v", v)
