@@ -155,6 +155,10 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			return nil, err
 		}
 	}
+	if plan.Len() == 0 {
+		// A shard of more shards than points: nothing to compute.
+		return &Outcome{Plan: plan, Started: started, git: git, Wall: time.Since(started)}, nil
+	}
 	r := &runner{plan: plan, opt: opt, cache: c, mem: memory.NewGoAllocator(), memo: map[string]*future{}}
 	finished := false
 	defer func() {

@@ -250,3 +250,20 @@ func TestPointCost(t *testing.T) {
 		}
 	}
 }
+
+// A shard of more shards than points may own none: its run computes
+// nothing and succeeds (it used to index the first point).
+func TestEmptyShardRuns(t *testing.T) {
+	plan, err := LoadPlan("../experiments/sweep.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := plan.Shard(Shard{Index: 99, Count: 100})
+	if empty.Len() != 0 {
+		t.Skipf("shard 99/100 owns %d points", empty.Len())
+	}
+	out, err := Execute(context.Background(), empty, Options{CacheDir: t.TempDir(), DropOutputs: true})
+	if err != nil || len(out.Points) != 0 || out.Failed() != 0 {
+		t.Fatalf("out %+v, err %v", out, err)
+	}
+}
