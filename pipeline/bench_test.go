@@ -31,7 +31,7 @@ func notebookWorkload(b *testing.B) *Plan {
 // without results files: with no stage cache, and with an empty one.
 func BenchmarkNotebookStages(b *testing.B) {
 	plan := notebookWorkload(b)
-	s := &plan.Points[0].Spec
+	s := firstSpec(plan)
 	ctx := context.Background()
 	r := &runner{plan: plan, mem: memory.NewGoAllocator(), memo: map[string]*future{}}
 	path, err := resolveDataPath(plan.File, "data.path", s.Data.Path)

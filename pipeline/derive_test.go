@@ -49,7 +49,7 @@ func TestDeriveStageCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &runner{plan: first.Plan, sources: first.Sources}
-	keys, err := r.keysOf(&first.Plan.Points[0].Spec)
+	keys, err := r.keysOf(firstSpec(first.Plan))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,10 @@ func FuzzParsePlan(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(plan.Points) == 0 || len(plan.Points) > 200 {
-			t.Fatalf("%d points", len(plan.Points))
+		if plan.Len() == 0 || plan.Len() > 200 {
+			t.Fatalf("%d points", plan.Len())
 		}
-		for _, p := range plan.Points {
+		for _, p := range plan.Points() {
 			if p.Name == "" || CheckExperimentName(p.Spec.Experiment) != nil {
 				t.Fatalf("point %+v", p)
 			}

@@ -40,7 +40,8 @@ func buildManifest(runID string, out *Outcome) runfolder.Manifest {
 		}
 	}
 	for _, p := range out.Points {
-		mp := runfolder.ManifestPoint{Name: p.Point.Name, Params: p.Point.Params, Spec: p.Point.Spec, Seed: &p.Point.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
+		pt := plan.Point(p.Point.Index)
+		mp := runfolder.ManifestPoint{Name: pt.Name, Params: pt.Params, Spec: pt.Spec, Seed: &pt.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
 		if mp.Params == nil {
 			mp.Params = runfolder.Params{}
 		}

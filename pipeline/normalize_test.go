@@ -32,7 +32,7 @@ func defaultKeys(t *testing.T, sets ...string) stageKeys {
 		t.Fatal(err)
 	}
 	r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
-	k, err := r.keysOf(&plan.Points[0].Spec)
+	k, err := r.keysOf(firstSpec(plan))
 	if err != nil {
 		t.Fatal(err)
 	}

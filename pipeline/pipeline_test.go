@@ -238,7 +238,7 @@ func TestDeferCacheWrites(t *testing.T) {
 	}
 	r := &runner{plan: plan}
 	r.sources = res.out.Sources
-	keys, err := r.keysOf(&plan.Points[0].Spec)
+	keys, err := r.keysOf(firstSpec(plan))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -650,7 +650,7 @@ func TestStaleMemoDoesNotBlameTheFile(t *testing.T) {
 	}
 	cacheDir := t.TempDir()
 	c := mustOpen(t, cacheDir)
-	data, _ := resolveDataPath(plan.File, "data.path", plan.Points[0].Spec.Data.Path)
+	data, _ := resolveDataPath(plan.File, "data.path", plan.Point(0).Spec.Data.Path)
 	id, err := fileIdentity(data)
 	if err != nil {
 		t.Fatal(err)
@@ -662,7 +662,7 @@ func TestStaleMemoDoesNotBlameTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a stale memo failed a good run: %v", err)
 	}
-	if out.DataSHA != plan.Points[0].Spec.Data.SHA256 {
+	if out.DataSHA != plan.Point(0).Spec.Data.SHA256 {
 		t.Fatalf("DataSHA %s", out.DataSHA)
 	}
 	if sha, ok := c.KnownFileHash(id); !ok || sha != out.DataSHA {

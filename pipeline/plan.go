@@ -5,31 +5,74 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
 // Plan is a parsed spec file: its points (one, or the sweep's product) in a
-// deterministic order.
+// deterministic order, the first axis varying slowest. A plan holds the
+// spec and the sweep's axes, not its points: Point(i) materialises point i
+// on demand (every point was decoded and validated when the plan was
+// made), so that a plan's memory does not grow with its points.
 type Plan struct {
-	File   string
-	Name   string      // experiment name
-	Sweep  []SweepAxis // in spec order
-	Points []Point
-	Raw    []byte // the spec file as read
-	Sets   []string
+	File  string
+	Name  string      // experiment name
+	Sweep []SweepAxis // in spec order
+	Raw   []byte      // the spec file as read
+	Sets  []string
 	// Base is the spec as written plus overrides, before any sweep axis
 	// is applied: what the points share. Its swept keys hold the file's
 	// value outside the sweep block, or the default.
 	Base Spec
 	// Narrowed lists the sweep axes --set replaced or added.
 	Narrowed []string
+
+	pts    *expansion // the whole sweep's points; shared by shards (see Shard)
+	off, n int        // this plan's points are pts's [off, off+n)
+}
+
+// Len is the number of points.
+func (p *Plan) Len() int { return p.n }
+
+// Point returns point i (0 ≤ i < Len()), built anew on every call: the
+// caller owns it.
+func (p *Plan) Point(i int) Point {
+	if i < 0 || i >= p.n {
+		panic(fmt.Sprintf("pipeline: point %d of a plan of %d", i, p.n))
+	}
+	pt, err := p.pts.point(p.off+i, false)
+	if err != nil {
+		// The plan checked every point when it was made.
+		panic(fmt.Sprintf("pipeline: point %d of %s no longer decodes: %v", i, p.File, err))
+	}
+	return pt
+}
+
+// sweeps reports whether a sweep axis sets the key or a key below it.
+func (p *Plan) sweeps(key string) bool {
+	for _, ax := range p.Sweep {
+		if ax.Key == key || strings.HasPrefix(ax.Key, key+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// Points yields every point with its index, in plan order.
+func (p *Plan) Points() iter.Seq2[int, Point] {
+	return func(yield func(int, Point) bool) {
+		for i := range p.n {
+			if !yield(i, p.Point(i)) {
+				return
+			}
+		}
+	}
 }
 
 // SweepAxis is one key of a sweep block with its values (YAML text).
@@ -57,9 +100,9 @@ func LoadPlan(file string, sets []string) (*Plan, error) {
 }
 
 // DefaultMaxPoints is the largest sweep LoadPlan expands: a bigger one is
-// more often a mistake (an axis too many) than an intent, and its points
-// are planned in memory before any runs. `botprof run --max-points`
-// raises it.
+// more often a mistake (an axis too many) than an intent, and every one of
+// its points is checked before any runs (about 25 µs a point; the plan
+// keeps none of them). `botprof run --max-points` raises it.
 const DefaultMaxPoints = 10000
 
 // LoadPlanLimit is LoadPlan with the limit on the number of points
@@ -196,8 +239,9 @@ func attributeSets(err error, sets []string) error {
 	return err
 }
 
-// expandPlan expands the sweep over the spec's root and decodes and
-// validates every point.
+// expandPlan parses the sweep over the spec's root and checks every point
+// (decoded strictly and validated, in plan order) without keeping any:
+// the plan materialises a point again when it is asked for (Plan.Point).
 func expandPlan(file string, raw []byte, root, sweepNode *yaml.Node, sets []string, maxPoints int) (*Plan, error) {
 	base := DefaultSpec()
 	if err := decodeStrict(file, cloneNode(root), &base); err != nil {
@@ -212,7 +256,8 @@ func expandPlan(file string, raw []byte, root, sweepNode *yaml.Node, sets []stri
 		return nil, err
 	}
 	plan.Sweep = axes
-	if n := pointCount(axes); maxPoints > 0 && n > maxPoints {
+	n := pointCount(axes)
+	if maxPoints > 0 && n > maxPoints {
 		var dims []string
 		for _, ax := range axes {
 			dims = append(dims, fmt.Sprintf("%s (%d)", ax.Key, len(ax.Values)))
@@ -220,42 +265,26 @@ func expandPlan(file string, raw []byte, root, sweepNode *yaml.Node, sets []stri
 		return nil, &SpecError{File: file, Line: sweepNode.Line, Path: "sweep",
 			Msg: fmt.Sprintf("%d points (%s) exceed the limit of %d: narrow an axis (--set KEY=[...]) or raise --max-points", n, strings.Join(dims, " × "), maxPoints)}
 	}
-	combos := cartesian(axisNodes)
-	for _, combo := range combos {
-		n := cloneNode(root)
-		params := map[string]string{}
-		var name []string
-		for i, v := range combo {
-			if err := setPath(n, axes[i].Key, cloneNode(v)); err != nil {
-				return nil, &SpecError{File: file, Line: v.Line, Path: "sweep." + axes[i].Key, Msg: err.Error()}
-			}
-			params[axes[i].Key] = v.Value
-			name = append(name, axes[i].Key+"="+v.Value)
-		}
-		spec := DefaultSpec()
-		if err := decodeStrict(file, n, &spec); err != nil {
-			return nil, err
-		}
-		if spec.Experiment == "" {
-			spec.Experiment = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
-		}
-		if err := spec.Validate(file, n); err != nil {
-			if len(name) > 0 {
-				return nil, fmt.Errorf("sweep point %s: %w", strings.Join(name, ","), err)
-			}
-			return nil, err
-		}
-		pname := "base"
-		if len(name) > 0 {
-			pname = strings.Join(name, ",")
-		}
-		plan.Points = append(plan.Points, Point{Name: pname, Params: params, Spec: spec})
+	if n > math.MaxInt32 {
+		return nil, &SpecError{File: file, Line: sweepNode.Line, Path: "sweep", Msg: fmt.Sprintf("more than %d points: narrow an axis (--set KEY=[...])", math.MaxInt32)}
 	}
-	plan.Name = plan.Points[0].Spec.Experiment
-	for _, p := range plan.Points {
-		if p.Spec.Experiment != plan.Name {
-			return nil, &SpecError{File: file, Path: "sweep.experiment", Msg: "the experiment name cannot be swept"}
+	plan.pts = newExpansion(file, root, base, axes, axisNodes)
+	plan.n = n
+	// Every point is checked now, so that a run never starts on a sweep
+	// with a bad point; none is kept.
+	sameName := true
+	for i := range n {
+		pt, err := plan.pts.point(i, true)
+		if err != nil {
+			return nil, err
 		}
+		if i == 0 {
+			plan.Name = pt.Spec.Experiment
+		}
+		sameName = sameName && pt.Spec.Experiment == plan.Name
+	}
+	if !sameName {
+		return nil, &SpecError{File: file, Path: "sweep.experiment", Msg: "the experiment name cannot be swept"}
 	}
 	return plan, nil
 }
@@ -315,21 +344,6 @@ func pointCount(axes []SweepAxis) int {
 		n *= len(ax.Values)
 	}
 	return n
-}
-
-// cartesian expands axes in order, the last axis varying fastest.
-func cartesian(axes [][]*yaml.Node) [][]*yaml.Node {
-	out := [][]*yaml.Node{nil}
-	for _, vals := range axes {
-		var next [][]*yaml.Node
-		for _, prefix := range out {
-			for _, v := range vals {
-				next = append(next, append(slices.Clone(prefix), v))
-			}
-		}
-		out = next
-	}
-	return out
 }
 
 // lineOf finds the line of a dotted key path in a YAML tree (0 if absent;

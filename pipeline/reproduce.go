@@ -51,7 +51,8 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 	if pr == nil {
 		return nil, fmt.Errorf("reproduction: no point finished")
 	}
-	ref := pr.Point.Spec.Reference
+	pt := out.Plan.Point(pr.Point.Index)
+	ref := pt.Spec.Reference
 	refDir := ref.Path
 	if !filepath.IsAbs(refDir) {
 		if cand := filepath.Join(filepath.Dir(out.Plan.File), refDir); statDir(cand) {
@@ -75,10 +76,10 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 	}
 	kind := ref.Score
 	if kind == "" {
-		kind = pr.Point.Spec.Evaluate.Score
+		kind = pt.Spec.Evaluate.Score
 	}
-	rep := &Reproduction{Reference: ref.Path, ReferencePoint: point, Point: pr.Point.Name, Score: kind,
-		Within: map[string]int{"0.02%": 0, "0.5%": 0, "0.6%": 0, "1%": 0}, Params: pr.Point.Params}
+	rep := &Reproduction{Reference: ref.Path, ReferencePoint: point, Point: pt.Name, Score: kind,
+		Within: map[string]int{"0.02%": 0, "0.5%": 0, "0.6%": 0, "1%": 0}, Params: pt.Params}
 	var xs, ys []float64
 	minInf, maxNorm := math.Inf(1), math.Inf(-1)
 	maxRel := 0.0
@@ -132,7 +133,7 @@ func statDir(p string) bool {
 // WriteReproduction writes reproduction.json and reproduction.md into dir
 // when the spec names a reference.
 func WriteReproduction(dir string, out *Outcome) error {
-	if out.Plan.Points[0].Spec.Reference.Path == "" {
+	if out.Plan.Point(0).Spec.Reference.Path == "" {
 		return nil
 	}
 	rep, err := Reproduce(out)

@@ -51,7 +51,7 @@ func writeScores(dir string, out *Outcome) error {
 	var points []runfolder.PointScores
 	for _, p := range out.Points {
 		if p.Out != nil {
-			points = append(points, runfolder.PointScores{Point: p.Point.Name, Params: p.Point.Params, Hosts: p.Out.Hosts})
+			points = append(points, runfolder.PointScores{Point: p.Point.Name, Params: out.Plan.Point(p.Point.Index).Params, Hosts: p.Out.Hosts})
 		}
 	}
 	return runfolder.WriteScores(dir, axes, points)
@@ -59,10 +59,11 @@ func writeScores(dir string, out *Outcome) error {
 
 // writeMetrics writes metrics.json and metrics.csv (runfolder.WriteMetrics).
 func writeMetrics(dir string, out *Outcome) error {
-	mf := runfolder.MetricsFile{Score: out.Plan.Points[0].Spec.Evaluate.Score}
+	mf := runfolder.MetricsFile{Score: out.Plan.Point(0).Spec.Evaluate.Score}
 	for _, p := range out.Points {
 		if p.Out != nil {
-			mf.Points = append(mf.Points, runfolder.MetricsPoint{Point: p.Point.Name, Params: p.Point.Params, Seed: &p.Point.Spec.Model.Seed,
+			pt := out.Plan.Point(p.Point.Index)
+			mf.Points = append(mf.Points, runfolder.MetricsPoint{Point: p.Point.Name, Params: pt.Params, Seed: &pt.Spec.Model.Seed,
 				Metrics: p.Out.Metrics, Train: &p.Out.Train, Warnings: p.Out.Warnings})
 		}
 	}

@@ -42,7 +42,7 @@ type Options struct {
 	ResultsDir string
 	// DropOutputs drops each point's output once it is cached (a shard
 	// run, whose results are its cache entries): Outcome.Points keep the
-	// points' status only.
+	// points' name, error and stage records only.
 	DropOutputs bool
 
 	// beforeBackgroundWrite, if set, runs before every background cache
@@ -57,12 +57,21 @@ type Progress interface {
 	PointDone(done, total int)
 }
 
-// PointResult is one point's outcome.
+// PointResult is one point's outcome. It holds no spec: Outcome.Plan's
+// Point(Point.Index) builds the point again for whoever needs it (the
+// results writers), so that a run's memory does not grow with its points'
+// specs.
 type PointResult struct {
-	Point  Point
+	Point  PointRef
 	Err    error
 	Stages []runfolder.StageRecord
 	Out    *PointOutput
+}
+
+// PointRef names a point of a plan.
+type PointRef struct {
+	Index int    // Plan.Point(Index) is the point
+	Name  string // "" until the point has run
 }
 
 // Outcome is a whole run's outcome, in plan order.
@@ -146,6 +155,10 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			return nil, err
 		}
 	}
+	if plan.Len() == 0 {
+		// A shard of more shards than points: nothing to compute.
+		return &Outcome{Plan: plan, Started: started, git: git, Wall: time.Since(started)}, nil
+	}
 	r := &runner{plan: plan, opt: opt, cache: c, mem: memory.NewGoAllocator(), memo: map[string]*future{}}
 	finished := false
 	defer func() {
@@ -161,7 +174,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	out := &Outcome{Plan: plan, DataPath: r.sources[0].Path, DataSHA: r.sources[0].SHA256, Points: make([]PointResult, len(plan.Points)),
+	out := &Outcome{Plan: plan, DataPath: r.sources[0].Path, DataSHA: r.sources[0].SHA256, Points: make([]PointResult, plan.Len()),
 		Started: started, git: git, pointFiles: opt.ResultsDir}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -174,7 +187,8 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 		go func() {
 			defer wg.Done()
 			for i := range idx {
-				pr := r.runPoint(ctx, plan.Points[i])
+				pr := r.runPoint(ctx, plan.Point(i))
+				pr.Point.Index = i
 				if opt.ResultsDir != "" && pr.Out != nil {
 					if err := writePointFiles(filepath.Join(opt.ResultsDir, "points", pr.Point.Name), pr.Out); err != nil {
 						mu.Lock()
@@ -202,12 +216,12 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 					}
 				}
 				if opt.Progress != nil {
-					opt.Progress.PointDone(d, len(plan.Points))
+					opt.Progress.PointDone(d, plan.Len())
 				}
 			}
 		}()
 	}
-	for i := range plan.Points {
+	for i := range plan.Len() {
 		if ctx.Err() != nil {
 			break
 		}
@@ -221,7 +235,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	}
 	for i := range out.Points {
 		if out.Points[i].Point.Name == "" {
-			out.Points[i] = PointResult{Point: plan.Points[i], Err: errors.New("not run: the run was stopped")}
+			out.Points[i] = PointResult{Point: PointRef{Index: i, Name: plan.Point(i).Name}, Err: errors.New("not run: the run was stopped")}
 		}
 	}
 	out.Sources = r.sources
@@ -259,7 +273,7 @@ type runner struct {
 }
 
 func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
-	pr.Point = p
+	pr.Point.Name = p.Name
 	defer func() {
 		if v := recover(); v != nil {
 			pr.Err = fmt.Errorf("internal error (please report): %v", v)

@@ -88,9 +88,9 @@ func sat(a, b int64) int64 {
 // more than the mean plus the dearest point, and the cut depends only on
 // the plan: every task of an array computes the same one.
 func (p *Plan) ShardBounds(count int) []int {
-	costs := make([]int64, len(p.Points))
-	for i := range p.Points {
-		costs[i] = PointCost(&p.Points[i].Spec)
+	costs := make([]int64, p.Len())
+	for i, pt := range p.Points() {
+		costs[i] = PointCost(&pt.Spec)
 	}
 	return costBounds(costs, count)
 }
@@ -180,7 +180,7 @@ func (p *Plan) Shard(s Shard) *Plan {
 	}
 	b := p.ShardBounds(s.Count)
 	q := *p
-	q.Points = append([]Point(nil), p.Points[b[s.Index]:b[s.Index+1]]...)
+	q.off, q.n = p.off+b[s.Index], b[s.Index+1]-b[s.Index]
 	return &q
 }
 
@@ -205,8 +205,8 @@ func CacheStatus(ctx context.Context, plan *Plan, dir string) ([]PointStatus, er
 	if err := r.resolveSources(ctx, plan, false); err != nil {
 		return nil, err
 	}
-	out := make([]PointStatus, len(plan.Points))
-	for i, p := range plan.Points {
+	out := make([]PointStatus, plan.Len())
+	for i, p := range plan.Points() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

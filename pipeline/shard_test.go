@@ -59,15 +59,15 @@ func TestPlanShardPartitions(t *testing.T) {
 		for _, n := range []int{1, 2, 3, 4, 7, 45, 60, 1000} {
 			var names []string
 			for i := 0; i < n; i++ {
-				for _, p := range plan.Shard(Shard{i, n}).Points {
+				for _, p := range plan.Shard(Shard{i, n}).Points() {
 					names = append(names, p.Name)
 				}
 			}
 			// Concatenated in shard order, the shards are the plan.
-			if len(names) != len(plan.Points) {
-				t.Fatalf("%v n=%d: shards hold %d points, want %d", sets, n, len(names), len(plan.Points))
+			if len(names) != plan.Len() {
+				t.Fatalf("%v n=%d: shards hold %d points, want %d", sets, n, len(names), plan.Len())
 			}
-			for i, p := range plan.Points {
+			for i, p := range plan.Points() {
 				if names[i] != p.Name {
 					t.Fatalf("%v n=%d: shard point %d is %s, want %s", sets, n, i, names[i], p.Name)
 				}
@@ -77,7 +77,7 @@ func TestPlanShardPartitions(t *testing.T) {
 }
 
 func indexOf(p *Plan, name string) int {
-	for i, q := range p.Points {
+	for i, q := range p.Points() {
 		if q.Name == name {
 			return i
 		}
@@ -101,8 +101,8 @@ func TestCacheStatusAfterShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Points) != 3 {
-		t.Fatalf("got %d points, want 3", len(plan.Points))
+	if plan.Len() != 3 {
+		t.Fatalf("got %d points, want 3", plan.Len())
 	}
 	ctx := context.Background()
 	st, err := CacheStatus(ctx, plan, dir)
@@ -197,9 +197,9 @@ func TestShardBalanceSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	costs := make([]int64, len(plan.Points))
-	for i := range plan.Points {
-		costs[i] = PointCost(&plan.Points[i].Spec)
+	costs := make([]int64, plan.Len())
+	for i, p := range plan.Points() {
+		costs[i] = PointCost(&p.Spec)
 	}
 	ratio := func(b []int) float64 { // dearest block cost / mean block cost
 		var total, dearest int64
@@ -248,5 +248,22 @@ func TestPointCost(t *testing.T) {
 		if got := PointCost(&s); got != tc.want {
 			t.Errorf("PointCost(%+v) = %d, want %d", s.Model, got, tc.want)
 		}
+	}
+}
+
+// A shard of more shards than points may own none: its run computes
+// nothing and succeeds (it used to index the first point).
+func TestEmptyShardRuns(t *testing.T) {
+	plan, err := LoadPlan("../experiments/sweep.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := plan.Shard(Shard{Index: 99, Count: 100})
+	if empty.Len() != 0 {
+		t.Skipf("shard 99/100 owns %d points", empty.Len())
+	}
+	out, err := Execute(context.Background(), empty, Options{CacheDir: t.TempDir(), DropOutputs: true})
+	if err != nil || len(out.Points) != 0 || out.Failed() != 0 {
+		t.Fatalf("out %+v, err %v", out, err)
 	}
 }

@@ -24,20 +24,28 @@ type SourceFile struct {
 // prefetch, a file hashed for the first time is loaded for the first point
 // while it is hashed (hashWhileLoading), instead of being read twice.
 func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) error {
-	first := plan.Points[0].Spec.Data.List()
-	for _, p := range plan.Points[1:] {
-		l := p.Spec.Data.List()
-		same := len(l) == len(first)
-		for i := 0; same && i < len(l); i++ {
-			same = l[i].Name == first[i].Name && l[i].Path == first[i].Path
+	p0 := plan.Point(0)
+	first := p0.Spec.Data.List()
+	// The points' data differ from the first's only through a data axis.
+	var others []DataSpec // every point's data, when a sweep axis sets it
+	if plan.sweeps("data") {
+		for _, p := range plan.Points() {
+			l := p.Spec.Data.List()
+			same := len(l) == len(first)
+			for i := 0; same && i < len(l); i++ {
+				same = l[i].Name == first[i].Name && l[i].Path == first[i].Path
+			}
+			if !same {
+				return fmt.Errorf("sweep point %s: the data sources differ between points; run one spec per data set", p.Name)
+			}
+			others = append(others, p.Spec.Data)
 		}
-		if !same {
-			return fmt.Errorf("sweep point %s: the data sources differ between points; run one spec per data set", p.Name)
-		}
+	} else {
+		others = []DataSpec{p0.Spec.Data}
 	}
 	r.sources = make([]SourceFile, len(first))
 	for i, d := range first {
-		path, err := resolveDataPath(plan.File, sourceKey(plan.Points[0].Spec.Data, i, "path"), d.Path)
+		path, err := resolveDataPath(plan.File, sourceKey(p0.Spec.Data, i, "path"), d.Path)
 		if err != nil {
 			return err
 		}
@@ -50,7 +58,7 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 		switch {
 		case known:
 		case prefetch:
-			if sha, err = r.hashWhileLoading(ctx, &plan.Points[0].Spec, i); err != nil {
+			if sha, err = r.hashWhileLoading(ctx, &p0.Spec, i); err != nil {
 				return err
 			}
 		default:
@@ -59,9 +67,9 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 			}
 			r.rememberSHA(path, sha)
 		}
-		for _, p := range plan.Points {
-			if want := p.Spec.Data.List()[i].SHA256; want != "" && want != sha {
-				return fmt.Errorf("%s: %s is %s but %s has sha256 %s (of its decompressed content)", plan.File, sourceKey(p.Spec.Data, i, "sha256"), want, path, sha)
+		for _, data := range others {
+			if want := data.List()[i].SHA256; want != "" && want != sha {
+				return fmt.Errorf("%s: %s is %s but %s has sha256 %s (of its decompressed content)", plan.File, sourceKey(data, i, "sha256"), want, path, sha)
 			}
 		}
 		r.sources[i].SHA256 = sha

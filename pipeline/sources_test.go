@@ -28,7 +28,7 @@ func TestSourcesSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := plan.Points[0].Spec
+	s := plan.Point(0).Spec
 	l := s.Data.List()
 	if len(l) != 2 || l[0].Name != "a" || l[0].Format != "auto" || l[0].OnBadLine != "fail" || l[1].Format != "binetflow" {
 		t.Errorf("sources = %+v, want a (defaults) and b (binetflow)", l)
@@ -44,7 +44,7 @@ func TestSourcesSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := plan.Points[0].Spec.Hosts; h.Profile.First() != "a:10.0.0.1" || h.Normal[0] != "a:10.0.0.2" {
+	if h := plan.Point(0).Spec.Hosts; h.Profile.First() != "a:10.0.0.1" || h.Normal[0] != "a:10.0.0.2" {
 		t.Errorf("hosts = %+v, want a:-prefixed", h)
 	}
 	// The one-source mapping form needs no view step (keys as before it).
@@ -52,7 +52,7 @@ func TestSourcesSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, needed := viewParams(&plan.Points[0].Spec); needed {
+	if _, needed := viewParams(firstSpec(plan)); needed {
 		t.Error("the one-source form asks for the view step")
 	}
 	for _, set := range []string{"hosts.view=dst", "hosts.split={by: fraction, at: 0.5}"} {
@@ -60,7 +60,7 @@ func TestSourcesSpec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, needed := viewParams(&plan.Points[0].Spec); !needed {
+		if _, needed := viewParams(firstSpec(plan)); !needed {
 			t.Errorf("--set %s does not ask for the view step", set)
 		}
 	}
@@ -163,7 +163,7 @@ func TestProfileList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &plan.Points[0].Spec
+	s := firstSpec(plan)
 	if got := strings.Join(hostOrder(s), " "); got != "10.0.0.1 10.0.0.4 10.0.0.1@test 10.0.0.4@test 10.0.0.2 10.0.0.3" {
 		t.Errorf("host order %s", got)
 	}
@@ -178,7 +178,7 @@ func TestProfileList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := json.Marshal(plan.Points[0].Spec.Hosts.Profile); string(b) != `"10.0.0.1"` {
+	if b, _ := json.Marshal(plan.Point(0).Spec.Hosts.Profile); string(b) != `"10.0.0.1"` {
 		t.Errorf("one profiled host marshals as %s", b)
 	}
 	var back HostList
@@ -251,7 +251,7 @@ func TestModelVariantSpecs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return paramsOf(&plan.Points[0].Spec)
+		return paramsOf(firstSpec(plan))
 	}
 	sp := params("model.kind=markov", "model.order=2", "model.smoothing={kind: additive, alpha: 0.5}", "model.states=7")
 	if m := sp.train.Markov; m == nil || m.Order != 2 || m.Alpha != 0.5 || sp.train.Model.States != 0 || sp.train.Input != "sequences" {
@@ -302,7 +302,7 @@ func TestDiscretizeVariantSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp := paramsOf(&plan.Points[0].Spec)
+	sp := paramsOf(firstSpec(plan))
 	d := sp.discretize
 	if d.FitOn != "profile" || d.Profile != "10.0.0.2" || strings.Join(d.MoreProfiles, ",") != "10.0.0.3" || !d.Features[0].Right || d.Features[0].Cuts[0] != 100 {
 		t.Errorf("discretize params %+v", d)
@@ -322,7 +322,7 @@ func TestKMeansSeedSpec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sp := paramsOf(&plan.Points[0].Spec)
+		sp := paramsOf(firstSpec(plan))
 		r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
 		k, err := r.keys(sp)
 		if err != nil {
@@ -388,7 +388,7 @@ func TestSpanSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := paramsOf(&plan.Points[0].Spec).window; w.Span != 20000 || w.MinFlows != 1 || w.Size != 0 {
+	if w := paramsOf(firstSpec(plan)).window; w.Span != 20000 || w.MinFlows != 1 || w.Size != 0 {
 		t.Errorf("window params %+v", w)
 	}
 }
@@ -411,7 +411,7 @@ func TestDerivedColumnSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &plan.Points[0].Spec
+	s := firstSpec(plan)
 	sp := paramsOf(s)
 	if got := strings.Join(sp.derive.Columns, " "); got != "interarrival ratio(src_bytes,bytes)" {
 		t.Errorf("derived columns %s", got)

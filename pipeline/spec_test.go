@@ -25,10 +25,10 @@ func TestParsePlanDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Points) != 1 || plan.Points[0].Name != "base" {
-		t.Fatalf("points = %+v, want one point named base", plan.Points)
+	if plan.Len() != 1 || plan.Point(0).Name != "base" {
+		t.Fatalf("points = %+v, want one point named base", plan.Len())
 	}
-	s := plan.Points[0].Spec
+	s := plan.Point(0).Spec
 	// The notebook's defaults: window 10, 4 states, diagonal Gaussian, n_iter 10.
 	if s.Window.Size != 10 || s.Model.States != 4 || s.Model.Covariance != "diag" || s.Model.NIter != 10 ||
 		s.Model.Kind != "gaussian" || s.Model.Tol != 0.01 || s.Evaluate.Score != "viterbi" {
@@ -102,8 +102,8 @@ func TestSweepExpansion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Points) != 12 {
-		t.Fatalf("%d points, want 12", len(plan.Points))
+	if plan.Len() != 12 {
+		t.Fatalf("%d points, want 12", plan.Len())
 	}
 	// First key varies slowest, last fastest; names are stable.
 	want := []string{
@@ -112,11 +112,11 @@ func TestSweepExpansion(t *testing.T) {
 		"window.size=5,model.states=4,model.seed=0",
 	}
 	for i, w := range want {
-		if plan.Points[i].Name != w {
-			t.Errorf("point %d = %s, want %s", i, plan.Points[i].Name, w)
+		if plan.Point(i).Name != w {
+			t.Errorf("point %d = %s, want %s", i, plan.Point(i).Name, w)
 		}
 	}
-	last := plan.Points[11]
+	last := plan.Point(11)
 	if last.Name != "window.size=20,model.states=8,model.seed=1" || last.Spec.Window.Size != 20 ||
 		last.Spec.Model.States != 8 || last.Spec.Model.Seed != 1 || last.Params["model.states"] != "8" {
 		t.Errorf("last point = %+v", last)
@@ -128,7 +128,7 @@ func TestSetOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := plan.Points[0].Spec
+	s := plan.Point(0).Spec
 	if s.Model.States != 8 || len(s.Hosts.Normal) != 2 || s.Hosts.Normal[1] != "b" || s.Evaluate.Score != "loglik" {
 		t.Fatalf("overrides not applied: %+v", s)
 	}
@@ -145,8 +145,8 @@ func TestExperimentSpecsValidate(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		for i, d := range plan.Points[0].Spec.Data.List() {
-			if _, err := resolveDataPath(f, sourceKey(plan.Points[0].Spec.Data, i, "path"), d.Path); err != nil {
+		for i, d := range plan.Point(0).Spec.Data.List() {
+			if _, err := resolveDataPath(f, sourceKey(plan.Point(0).Spec.Data, i, "path"), d.Path); err != nil {
 				t.Errorf("%s: %v", f, err)
 			}
 		}
@@ -189,8 +189,8 @@ func TestReadmeSpecExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("README example spec: %v", err)
 	}
-	if len(plan.Points) != 45 {
-		t.Errorf("README example spec has %d points, want 45", len(plan.Points))
+	if plan.Len() != 45 {
+		t.Errorf("README example spec has %d points, want 45", plan.Len())
 	}
 }
 
@@ -213,11 +213,11 @@ func TestSetNarrowsSweepAxis(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", tc.sets, err)
 		}
-		if len(plan.Points) != tc.points {
-			t.Errorf("%v: %d points, want %d", tc.sets, len(plan.Points), tc.points)
+		if plan.Len() != tc.points {
+			t.Errorf("%v: %d points, want %d", tc.sets, plan.Len(), tc.points)
 		}
 		seeds := map[uint64]bool{}
-		for _, p := range plan.Points {
+		for _, p := range plan.Points() {
 			seeds[p.Spec.Model.Seed] = true
 		}
 		for _, s := range tc.seeds {
@@ -237,8 +237,8 @@ func TestSetNarrowsSweepAxis(t *testing.T) {
 		t.Fatal(err)
 	}
 	// sweep.yaml sets no states outside its sweep: the base has the default.
-	if plan.Base.Model.States != DefaultSpec().Model.States || plan.Points[0].Spec.Model.States != 2 {
-		t.Errorf("base states %d, first point %d", plan.Base.Model.States, plan.Points[0].Spec.Model.States)
+	if plan.Base.Model.States != DefaultSpec().Model.States || plan.Point(0).Spec.Model.States != 2 {
+		t.Errorf("base states %d, first point %d", plan.Base.Model.States, plan.Point(0).Spec.Model.States)
 	}
 }
 
@@ -310,7 +310,7 @@ func TestMaxPoints(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	for _, max := range []int{45, 0} {
-		if p, err := LoadPlanLimit("../experiments/sweep.yaml", nil, max); err != nil || len(p.Points) != 45 {
+		if p, err := LoadPlanLimit("../experiments/sweep.yaml", nil, max); err != nil || p.Len() != 45 {
 			t.Fatalf("max %d: %v", max, err)
 		}
 	}
@@ -381,9 +381,9 @@ func TestKeysFollowStageParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &runner{sources: []SourceFile{{SHA256: strings.Repeat("a", 64)}}}
-	base := paramsOf(&plan.Points[0].Spec)
+	base := paramsOf(firstSpec(plan))
 	keys := func(edit func(sp *stageParams)) stageKeys {
-		sp := paramsOf(&plan.Points[0].Spec)
+		sp := paramsOf(firstSpec(plan))
 		edit(sp)
 		k, err := r.keys(sp)
 		if err != nil {

@@ -97,7 +97,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if n := len(plan.Points); n > 100 && !o.quiet {
+	if n := plan.Len(); n > 100 && !o.quiet {
 		fmt.Fprintf(stderr, "botprof: %s: %d points planned\n", plan.Name, n)
 	}
 	var shard pipeline.Shard

@@ -26,8 +26,8 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok — experiment %s, %d point(s)\n", spec, plan.Name, len(plan.Points))
-	for _, p := range plan.Points {
+	fmt.Fprintf(stdout, "%s: ok — experiment %s, %d point(s)\n", spec, plan.Name, plan.Len())
+	for _, p := range plan.Points() {
 		fmt.Fprintf(stdout, "  %s\n", p.Name)
 	}
 	return nil
