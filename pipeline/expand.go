@@ -169,7 +169,7 @@ func (e *expansion) point(i int, check bool) (Point, error) {
 	if check {
 		if err := spec.Validate(e.file, tree); err != nil {
 			if len(combo) > 0 {
-				return Point{}, fmt.Errorf("sweep point %s: %w", pname, err)
+				return Point{}, &pointError{pname, err}
 			}
 			return Point{}, err
 		}
@@ -178,6 +178,17 @@ func (e *expansion) point(i int, check bool) (Point, error) {
 	}
 	return Point{Name: pname, Params: params, Spec: spec}, nil
 }
+
+// pointError is a sweep point's spec error. Its text is made when asked
+// for, not when it is wrapped: attributeSets rewrites the SpecError inside
+// to name a --set override after the point wrapped it.
+type pointError struct {
+	point string
+	err   error
+}
+
+func (e *pointError) Error() string { return "sweep point " + e.point + ": " + e.err.Error() }
+func (e *pointError) Unwrap() error { return e.err }
 
 // unshare gives v (addressable) its own copy of every slice and pointer
 // it holds, so that a point copied from the base shares nothing with it.
@@ -210,8 +221,12 @@ func unshare(v reflect.Value) {
 	}
 }
 
-// setPathCopy is setPath on a copy of root that shares every node off the
-// key's path with root (which it leaves unchanged), and returns the copy.
+// setPathCopy sets the dotted key path in the mapping node root to value,
+// creating intermediate mappings as needed, on a copy of root that shares
+// every node off the key's path with root (which it leaves unchanged), and
+// returns the copy. It is how --set overrides and sweep points are applied
+// before decoding, so that they are validated exactly like values written
+// in the file.
 func setPathCopy(root *yaml.Node, path string, value *yaml.Node) (*yaml.Node, error) {
 	c := copyNode(root)
 	parts := strings.Split(path, ".")
@@ -238,13 +253,15 @@ func setPathCopy(root *yaml.Node, path string, value *yaml.Node) (*yaml.Node, er
 				break
 			}
 		}
+		// Keys it adds carry the value's line: an error at them (an
+		// unknown key) names the line, or the --set override, it came from.
 		if i == len(parts)-1 {
-			cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}, value)
+			cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p, Line: value.Line}, value)
 			return c, nil
 		}
 		if next == nil {
-			next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}, next)
+			next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: value.Line}
+			cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p, Line: value.Line}, next)
 		}
 		cur = next
 	}

@@ -189,9 +189,11 @@ func applySets(root *yaml.Node, sweep **yaml.Node, sets []string) ([]string, err
 			narrowed = append(narrowed, axis)
 			continue
 		}
-		if err := setPath(root, k, vn); err != nil {
+		c, err := setPathCopy(root, k, vn)
+		if err != nil {
 			return nil, &SpecError{Set: s, Msg: err.Error()}
 		}
+		*root = *c
 	}
 	return narrowed, nil
 }

@@ -423,3 +423,21 @@ func TestStageValidateAtSpec(t *testing.T) {
 		t.Errorf("err = %v, want stage train's error at model", v.err)
 	}
 }
+
+// An override that fails validation in a sweep point names the override,
+// not the spec file: the point's wrapper used to freeze the message before
+// the error was attributed ("sweep point …: t.yaml: model.states: …"), and
+// a key the override added had no line to attribute by.
+func TestSetErrorsNameTheOverrideInSweeps(t *testing.T) {
+	spec := minimalSpec + "sweep:\n  model.seed: [0, 1]\n"
+	for set, want := range map[string]string{
+		"model.states=0":             "sweep point model.seed=0: --set model.states=0: model.states:",
+		"window={size: 10, nope: 1}": "--set window={size: 10, nope: 1}: window.nope: unknown key",
+		"data[1].sha256=00":          "--set data[1].sha256=00: data[1]: unknown key",
+	} {
+		_, err := ParsePlan("t.yaml", []byte(spec), []string{set})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "t.yaml") {
+			t.Errorf("--set %s: %v, want %q and no t.yaml", set, err, want)
+		}
+	}
+}

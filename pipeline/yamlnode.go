@@ -272,54 +272,6 @@ func kindName(t reflect.Type) string {
 	return t.String()
 }
 
-// setPath sets the dotted key path in the mapping node root to value,
-// creating intermediate mappings as needed. It is how --set overrides and
-// sweep points are applied before decoding, so that they are validated
-// exactly like values written in the file.
-func setPath(root *yaml.Node, path string, value *yaml.Node) error {
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			root.Content = []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}
-		}
-		root = root.Content[0]
-	}
-	parts := strings.Split(path, ".")
-	cur := root
-	for i, p := range parts {
-		if p == "" {
-			return fmt.Errorf("key %q has an empty part", path)
-		}
-		if cur.Kind == yaml.ScalarNode && cur.Tag == "!!null" {
-			cur.Kind, cur.Tag, cur.Value = yaml.MappingNode, "!!map", ""
-		}
-		if cur.Kind != yaml.MappingNode {
-			return fmt.Errorf("key %q: %s is not a mapping", path, strings.Join(parts[:i], "."))
-		}
-		var next *yaml.Node
-		for j := 0; j+1 < len(cur.Content); j += 2 {
-			if cur.Content[j].Value == p {
-				next = cur.Content[j+1]
-				if i == len(parts)-1 {
-					cur.Content[j+1] = value
-				}
-				break
-			}
-		}
-		if i == len(parts)-1 {
-			if next == nil {
-				cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}, value)
-			}
-			return nil
-		}
-		if next == nil {
-			next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			cur.Content = append(cur.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}, next)
-		}
-		cur = next
-	}
-	return nil
-}
-
 // cloneNode deep-copies a YAML node tree.
 func cloneNode(n *yaml.Node) *yaml.Node {
 	if n == nil {
