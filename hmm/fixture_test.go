@@ -277,12 +277,6 @@ var standardFixtures = []string{
 	"gaussian_diag_leftright.json", "categorical_small.json", "categorical_multiseq.json", "categorical_priors.json",
 }
 
-type scorer interface {
-	Model
-	ScoreWith(Sequences, string) ([]float64, error)
-	DecodeMAP(Sequences) ([]float64, []int, error)
-}
-
 func checkEval(t *testing.T, what string, m Model, seqs Sequences, ev any) {
 	t.Helper()
 	if ev == nil {
@@ -305,13 +299,13 @@ func checkEval(t *testing.T, what string, m Model, seqs Sequences, ev any) {
 		t.Fatalf("%s: posteriors: %v", what, err)
 	}
 	checkClose(t, what+".posteriors", post, flt(get(ev, "posteriors")), rtol, atol)
-	mv, mpath, err := m.(scorer).DecodeMAP(seqs)
+	mv, mpath, err := decodeMAPOf(m, seqs)
 	if err != nil {
 		t.Fatalf("%s: map: %v", what, err)
 	}
 	checkClose(t, what+".map_value", []float64{sum(mv)}, []float64{num(get(ev, "map_value"))}, rtol, atol)
 	checkInts(t, what+".map_states", mpath, ints(get(ev, "map_states")))
-	scs, err := m.(scorer).ScoreWith(seqs, ImplScaling)
+	scs, err := scoreWith(m, seqs, ImplScaling)
 	if want := get(ev, "score_scaling"); want != nil {
 		if err != nil {
 			t.Fatalf("%s: scaling score: %v", what, err)

@@ -12,7 +12,6 @@ import (
 // always cause).
 type Model interface {
 	Kind() string
-	NumStates() int
 	// Score returns the forward log-likelihood log P(x) of every sequence.
 	Score(seqs Sequences) ([]float64, error)
 	// ScoreFrames returns, for every row t of every sequence (T values,
@@ -44,9 +43,6 @@ var (
 // Kind returns KindGaussian.
 func (g *Gaussian) Kind() string { return KindGaussian }
 
-// NumStates returns K.
-func (g *Gaussian) NumStates() int { return g.K }
-
 func (g *Gaussian) prepare(seqs Sequences, values bool) (*chain, emitter, error) {
 	if err := g.Validate(); err != nil {
 		return nil, nil, err
@@ -67,9 +63,6 @@ func (g *Gaussian) prepare(seqs Sequences, values bool) (*chain, emitter, error)
 
 // Kind returns KindCategorical.
 func (c *Categorical) Kind() string { return KindCategorical }
-
-// NumStates returns K.
-func (c *Categorical) NumStates() int { return c.K }
 
 // prepare always checks the symbols: an out-of-range value would index
 // outside the emission table.
@@ -165,12 +158,12 @@ func decodeScoreFramesOf(m Model, seqs Sequences) ([]float64, []float64, error) 
 	return vit, fr, nil
 }
 
-func posteriorsOf(m Model, seqs Sequences, impl string) ([]float64, error) {
+func posteriorsOf(m Model, seqs Sequences) ([]float64, error) {
 	c, em, err := m.prepare(seqs, true)
 	if err != nil {
 		return nil, err
 	}
-	g, err := posteriors(c, em, seqs, impl)
+	g, err := posteriors(c, em, seqs)
 	if err == nil {
 		err = noNaN(g)
 	}
@@ -191,12 +184,6 @@ func decodeMAPOf(m Model, seqs Sequences) ([]float64, []int, error) {
 // Score returns the forward log-likelihood of every sequence.
 func (g *Gaussian) Score(seqs Sequences) ([]float64, error) { return scoreWith(g, seqs, ImplLog) }
 
-// ScoreWith is Score with an explicit implementation; ImplScaling fails with
-// ErrUnderflow where hmmlearn's scaling implementation raises.
-func (g *Gaussian) ScoreWith(seqs Sequences, impl string) ([]float64, error) {
-	return scoreWith(g, seqs, impl)
-}
-
 // ScoreFrames returns the per-row forward increments (Model.ScoreFrames).
 func (g *Gaussian) ScoreFrames(seqs Sequences) ([]float64, error) { return scoreFramesOf(g, seqs) }
 
@@ -208,26 +195,13 @@ func (g *Gaussian) DecodeAndScoreFrames(seqs Sequences) ([]float64, []float64, e
 	return decodeScoreFramesOf(g, seqs)
 }
 
-// DecodeMAP is hmmlearn's decode(algorithm="map"); see decodeMAP.
-func (g *Gaussian) DecodeMAP(seqs Sequences) ([]float64, []int, error) { return decodeMAPOf(g, seqs) }
-
 // Posteriors returns γ.
 func (g *Gaussian) Posteriors(seqs Sequences) ([]float64, error) {
-	return posteriorsOf(g, seqs, ImplLog)
-}
-
-// PosteriorsWith is Posteriors with an explicit implementation.
-func (g *Gaussian) PosteriorsWith(seqs Sequences, impl string) ([]float64, error) {
-	return posteriorsOf(g, seqs, impl)
+	return posteriorsOf(g, seqs)
 }
 
 // Score returns the forward log-likelihood of every sequence.
 func (c *Categorical) Score(seqs Sequences) ([]float64, error) { return scoreWith(c, seqs, ImplLog) }
-
-// ScoreWith is Score with an explicit implementation.
-func (c *Categorical) ScoreWith(seqs Sequences, impl string) ([]float64, error) {
-	return scoreWith(c, seqs, impl)
-}
 
 // ScoreFrames returns the per-row forward increments (Model.ScoreFrames).
 func (c *Categorical) ScoreFrames(seqs Sequences) ([]float64, error) { return scoreFramesOf(c, seqs) }
@@ -240,17 +214,7 @@ func (c *Categorical) DecodeAndScoreFrames(seqs Sequences) ([]float64, []float64
 	return decodeScoreFramesOf(c, seqs)
 }
 
-// DecodeMAP is hmmlearn's decode(algorithm="map"); see decodeMAP.
-func (c *Categorical) DecodeMAP(seqs Sequences) ([]float64, []int, error) {
-	return decodeMAPOf(c, seqs)
-}
-
 // Posteriors returns γ.
 func (c *Categorical) Posteriors(seqs Sequences) ([]float64, error) {
-	return posteriorsOf(c, seqs, ImplLog)
-}
-
-// PosteriorsWith is Posteriors with an explicit implementation.
-func (c *Categorical) PosteriorsWith(seqs Sequences, impl string) ([]float64, error) {
-	return posteriorsOf(c, seqs, impl)
+	return posteriorsOf(c, seqs)
 }

@@ -253,14 +253,14 @@ func decode(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
 }
 
 // posteriors returns γ (T×K) of every sequence, concatenated.
-func posteriors(c *chain, em emitter, seqs Sequences, impl string) ([]float64, error) {
+func posteriors(c *chain, em emitter, seqs Sequences) ([]float64, error) {
 	w := getWork(c.k)
 	defer works.Put(w)
 	k := c.k
 	out := make([]float64, seqs.T()*k)
 	bounds := seqs.Bounds()
 	err := w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		if _, err := w.pass(c, impl, T, needGamma, nil); err != nil {
+		if _, err := w.pass(c, ImplLog, T, needGamma, nil); err != nil {
 			return err
 		}
 		copy(out[bounds[i][0]*k:bounds[i][1]*k], w.gamma[:T*k])
@@ -273,7 +273,7 @@ func posteriors(c *chain, em emitter, seqs Sequences, impl string) ([]float64, e
 // posterior per row (first index on ties) and, per sequence,
 // Σ_t max_j γ_t(j), a sum of probabilities, not a log-probability.
 func decodeMAP(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
-	g, err := posteriors(c, em, seqs, ImplLog)
+	g, err := posteriors(c, em, seqs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -155,13 +155,9 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 	return models[best], &Report{Restarts: runs, Best: best}, nil
 }
 
-// Fit trains a copy of init (a *Gaussian or *Categorical) with the EM
-// settings and scalar priors of cfg; cfg.Seed, Restarts, States, Symbols and
-// Covariance are taken from init, not from cfg.
-func Fit(ctx context.Context, cfg Config, seqs Sequences, init Model) (Model, Run, error) {
-	return fitConfig(ctx, cfg, seqs, init, cfg.Workers)
-}
-
+// fitConfig trains a copy of init (a *Gaussian or *Categorical) with the EM
+// settings and scalar priors of cfg and the given workers; cfg.Seed,
+// Restarts, States, Symbols and Covariance are taken from init, not from cfg.
 func fitConfig(ctx context.Context, cfg Config, seqs Sequences, init Model, workers int) (Model, Run, error) {
 	switch m := init.(type) {
 	case *Gaussian:
