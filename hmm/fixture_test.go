@@ -299,7 +299,7 @@ func checkEval(t *testing.T, what string, m Model, seqs Sequences, ev any) {
 		t.Fatalf("%s: posteriors: %v", what, err)
 	}
 	checkClose(t, what+".posteriors", post, flt(get(ev, "posteriors")), rtol, atol)
-	mv, mpath, err := decodeMAPOf(m, seqs)
+	mv, mpath, err := decodeMAP(m, seqs)
 	if err != nil {
 		t.Fatalf("%s: map: %v", what, err)
 	}

@@ -110,6 +110,9 @@ func noNaN(res ...[]float64) error {
 	return nil
 }
 
+// scoreWith returns the forward log-likelihood of every sequence with the
+// given implementation; ImplScaling fails with ErrUnderflow where hmmlearn's
+// scaling implementation raises.
 func scoreWith(m Model, seqs Sequences, impl string) ([]float64, error) {
 	c, em, err := m.prepare(seqs, false)
 	if err != nil {
@@ -122,99 +125,136 @@ func scoreWith(m Model, seqs Sequences, impl string) ([]float64, error) {
 	return lp, nil
 }
 
-func scoreFramesOf(m Model, seqs Sequences) ([]float64, error) {
-	c, em, err := m.prepare(seqs, false)
-	if err != nil {
-		return nil, err
-	}
-	fr := scoreFrames(c, em, seqs)
-	if err := afterCheck(seqs, nil, fr); err != nil {
-		return nil, err
-	}
-	return fr, nil
-}
-
-func decodeOf(m Model, seqs Sequences) ([]float64, []int, error) {
+// scoreFrames returns the forward increments of every row (Model.ScoreFrames)
+// and, if viterbi, Decode's log-probabilities without the paths, computing
+// the emission densities once for both (Model.DecodeAndScoreFrames).
+func scoreFrames(m Model, seqs Sequences, viterbi bool) (vit, frames []float64, err error) {
 	c, em, err := m.prepare(seqs, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	lp, path, err := decode(c, em, seqs)
+	frames = make([]float64, seqs.T())
+	if viterbi {
+		vit = make([]float64, len(seqs.Bounds()))
+	}
+	_ = forEach(c, em, seqs, func(w *work, i, lo, T int) error {
+		if viterbi {
+			vit[i] = w.viterbi(c, T, nil)
+		}
+		_, err := w.pass(c, ImplLog, T, needLogP, frames[lo:lo+T])
+		return err
+	})
+	if err := afterCheck(seqs, nil, vit, frames); err != nil {
+		return nil, nil, err
+	}
+	return vit, frames, nil
+}
+
+// decode returns the Viterbi log-probability of every sequence and the
+// state paths of all rows, concatenated.
+func decode(m Model, seqs Sequences) ([]float64, []int, error) {
+	c, em, err := m.prepare(seqs, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	lp, path := make([]float64, len(seqs.Bounds())), make([]int, seqs.T())
+	err = forEach(c, em, seqs, func(w *work, i, lo, T int) error {
+		lp[i] = w.viterbi(c, T, path[lo:lo+T])
+		return nil
+	})
 	if err := afterCheck(seqs, err, lp); err != nil {
 		return nil, nil, err
 	}
 	return lp, path, nil
 }
 
-func decodeScoreFramesOf(m Model, seqs Sequences) ([]float64, []float64, error) {
-	c, em, err := m.prepare(seqs, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	vit, fr := decodeScoreFrames(c, em, seqs)
-	if err := afterCheck(seqs, nil, vit, fr); err != nil {
-		return nil, nil, err
-	}
-	return vit, fr, nil
-}
-
-func posteriorsOf(m Model, seqs Sequences) ([]float64, error) {
+// posteriors returns γ (T×K) of every sequence, concatenated.
+func posteriors(m Model, seqs Sequences) ([]float64, error) {
 	c, em, err := m.prepare(seqs, true)
 	if err != nil {
 		return nil, err
 	}
-	g, err := posteriors(c, em, seqs)
+	k := c.k
+	out := make([]float64, seqs.T()*k)
+	err = forEach(c, em, seqs, func(w *work, _, lo, T int) error {
+		if _, err := w.pass(c, ImplLog, T, needGamma, nil); err != nil {
+			return err
+		}
+		copy(out[lo*k:(lo+T)*k], w.gamma[:T*k])
+		return nil
+	})
 	if err == nil {
-		err = noNaN(g)
+		err = noNaN(out)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return g, nil
+	return out, nil
 }
 
-func decodeMAPOf(m Model, seqs Sequences) ([]float64, []int, error) {
-	c, em, err := m.prepare(seqs, true)
+// decodeMAP is hmmlearn's decode(algorithm="map"): the state of highest
+// posterior per row (first index on ties) and, per sequence,
+// Σ_t max_j γ_t(j), a sum of probabilities, not a log-probability.
+func decodeMAP(m Model, seqs Sequences) ([]float64, []int, error) {
+	g, err := posteriors(m, seqs)
 	if err != nil {
 		return nil, nil, err
 	}
-	return decodeMAP(c, em, seqs)
+	k := len(g) / seqs.T()
+	bounds := seqs.Bounds()
+	vals, path := make([]float64, len(bounds)), make([]int, seqs.T())
+	for i, b := range bounds {
+		for t := b[0]; t < b[1]; t++ {
+			row := g[t*k : (t+1)*k]
+			best := 0
+			for j := 1; j < k; j++ {
+				if row[j] > row[best] {
+					best = j
+				}
+			}
+			path[t] = best
+			vals[i] += row[best]
+		}
+	}
+	return vals, path, nil
 }
 
 // Score returns the forward log-likelihood of every sequence.
 func (g *Gaussian) Score(seqs Sequences) ([]float64, error) { return scoreWith(g, seqs, ImplLog) }
 
 // ScoreFrames returns the per-row forward increments (Model.ScoreFrames).
-func (g *Gaussian) ScoreFrames(seqs Sequences) ([]float64, error) { return scoreFramesOf(g, seqs) }
+func (g *Gaussian) ScoreFrames(seqs Sequences) ([]float64, error) {
+	_, fr, err := scoreFrames(g, seqs, false)
+	return fr, err
+}
 
 // Decode runs Viterbi on every sequence.
-func (g *Gaussian) Decode(seqs Sequences) ([]float64, []int, error) { return decodeOf(g, seqs) }
+func (g *Gaussian) Decode(seqs Sequences) ([]float64, []int, error) { return decode(g, seqs) }
 
 // DecodeAndScoreFrames is Model.DecodeAndScoreFrames.
 func (g *Gaussian) DecodeAndScoreFrames(seqs Sequences) ([]float64, []float64, error) {
-	return decodeScoreFramesOf(g, seqs)
+	return scoreFrames(g, seqs, true)
 }
 
 // Posteriors returns γ.
-func (g *Gaussian) Posteriors(seqs Sequences) ([]float64, error) {
-	return posteriorsOf(g, seqs)
-}
+func (g *Gaussian) Posteriors(seqs Sequences) ([]float64, error) { return posteriors(g, seqs) }
 
 // Score returns the forward log-likelihood of every sequence.
 func (c *Categorical) Score(seqs Sequences) ([]float64, error) { return scoreWith(c, seqs, ImplLog) }
 
 // ScoreFrames returns the per-row forward increments (Model.ScoreFrames).
-func (c *Categorical) ScoreFrames(seqs Sequences) ([]float64, error) { return scoreFramesOf(c, seqs) }
+func (c *Categorical) ScoreFrames(seqs Sequences) ([]float64, error) {
+	_, fr, err := scoreFrames(c, seqs, false)
+	return fr, err
+}
 
 // Decode runs Viterbi on every sequence.
-func (c *Categorical) Decode(seqs Sequences) ([]float64, []int, error) { return decodeOf(c, seqs) }
+func (c *Categorical) Decode(seqs Sequences) ([]float64, []int, error) { return decode(c, seqs) }
 
 // DecodeAndScoreFrames is Model.DecodeAndScoreFrames.
 func (c *Categorical) DecodeAndScoreFrames(seqs Sequences) ([]float64, []float64, error) {
-	return decodeScoreFramesOf(c, seqs)
+	return scoreFrames(c, seqs, true)
 }
 
 // Posteriors returns γ.
-func (c *Categorical) Posteriors(seqs Sequences) ([]float64, error) {
-	return posteriorsOf(c, seqs)
-}
+func (c *Categorical) Posteriors(seqs Sequences) ([]float64, error) { return posteriors(c, seqs) }

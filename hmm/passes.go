@@ -184,13 +184,16 @@ func (w *work) pass(c *chain, impl string, T int, n need, frames []float64) (flo
 	return logP, nil
 }
 
-// forEach calls f with the index, rows and length of every sequence of
-// seqs, after computing its log emission densities into w.logEm.
-func (w *work) forEach(em emitter, seqs Sequences, f func(i int, x []float64, T int) error) error {
+// forEach calls f for every sequence of seqs, in order, with a pooled work
+// holding the sequence's log emission densities, its index i, its first
+// row lo and its length T.
+func forEach(c *chain, em emitter, seqs Sequences, f func(w *work, i, lo, T int) error) error {
+	w := getWork(c.k)
+	defer works.Put(w)
 	for i, b := range seqs.Bounds() {
-		T, x := b[1]-b[0], seqs.X[b[0]*seqs.D:b[1]*seqs.D]
-		w.emissions(em, x, T)
-		if err := f(i, x, T); err != nil {
+		T := b[1] - b[0]
+		w.emissions(em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], T)
+		if err := f(w, i, b[0], T); err != nil {
 			return fmt.Errorf("sequence %d: %w", i, err)
 		}
 	}
@@ -199,101 +202,12 @@ func (w *work) forEach(em emitter, seqs Sequences, f func(i int, x []float64, T 
 
 // score returns the log-likelihood of every sequence.
 func score(c *chain, em emitter, seqs Sequences, impl string) ([]float64, error) {
-	w := getWork(c.k)
-	defer works.Put(w)
 	out := make([]float64, len(seqs.Bounds()))
-	err := w.forEach(em, seqs, func(i int, _ []float64, T int) (err error) {
+	err := forEach(c, em, seqs, func(w *work, i, _, T int) (err error) {
 		out[i], err = w.pass(c, impl, T, needLogP, nil)
 		return err
 	})
 	return out, err
-}
-
-// scoreFrames returns the forward increments of every row of every sequence
-// (Model.ScoreFrames).
-func scoreFrames(c *chain, em emitter, seqs Sequences) []float64 {
-	w := getWork(c.k)
-	defer works.Put(w)
-	out := make([]float64, seqs.T())
-	bounds := seqs.Bounds()
-	_ = w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		_, err := w.pass(c, ImplLog, T, needLogP, out[bounds[i][0]:bounds[i][1]])
-		return err
-	})
-	return out
-}
-
-// decodeScoreFrames returns decode's log-probabilities (no paths) and
-// scoreFrames's increments, computing the emission densities once.
-func decodeScoreFrames(c *chain, em emitter, seqs Sequences) (vit, frames []float64) {
-	w := getWork(c.k)
-	defer works.Put(w)
-	bounds := seqs.Bounds()
-	vit, frames = make([]float64, len(bounds)), make([]float64, seqs.T())
-	_ = w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		vit[i] = w.viterbi(c, T, nil)
-		_, err := w.pass(c, ImplLog, T, needLogP, frames[bounds[i][0]:bounds[i][1]])
-		return err
-	})
-	return vit, frames
-}
-
-// decode returns the Viterbi log-probability of every sequence and the
-// state paths of all rows, concatenated.
-func decode(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
-	w := getWork(c.k)
-	defer works.Put(w)
-	bounds := seqs.Bounds()
-	lp, path := make([]float64, len(bounds)), make([]int, seqs.T())
-	err := w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		lp[i] = w.viterbi(c, T, path[bounds[i][0]:bounds[i][1]])
-		return nil
-	})
-	return lp, path, err
-}
-
-// posteriors returns γ (T×K) of every sequence, concatenated.
-func posteriors(c *chain, em emitter, seqs Sequences) ([]float64, error) {
-	w := getWork(c.k)
-	defer works.Put(w)
-	k := c.k
-	out := make([]float64, seqs.T()*k)
-	bounds := seqs.Bounds()
-	err := w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		if _, err := w.pass(c, ImplLog, T, needGamma, nil); err != nil {
-			return err
-		}
-		copy(out[bounds[i][0]*k:bounds[i][1]*k], w.gamma[:T*k])
-		return nil
-	})
-	return out, err
-}
-
-// decodeMAP is hmmlearn's decode(algorithm="map"): the state of highest
-// posterior per row (first index on ties) and, per sequence,
-// Σ_t max_j γ_t(j), a sum of probabilities, not a log-probability.
-func decodeMAP(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
-	g, err := posteriors(c, em, seqs)
-	if err != nil {
-		return nil, nil, err
-	}
-	k := c.k
-	bounds := seqs.Bounds()
-	vals, path := make([]float64, len(bounds)), make([]int, seqs.T())
-	for i, b := range bounds {
-		for t := b[0]; t < b[1]; t++ {
-			row := g[t*k : (t+1)*k]
-			best := 0
-			for j := 1; j < k; j++ {
-				if row[j] > row[best] {
-					best = j
-				}
-			}
-			path[t] = best
-			vals[i] += row[best]
-		}
-	}
-	return vals, path, nil
 }
 
 // minRepeatT is the shortest sequence whose frames are checked for
