@@ -49,11 +49,8 @@ func logSumExp(v []float64) float64 {
 // copied, bit for bit what the recursion would give.
 func (w *work) forwardLog(c *chain, T int, frames []float64) float64 {
 	k := w.k
-	for _, b := range []*[]float64{&w.logAlpha, &w.alphaExp} {
-		ensure(b, T*k)
-	}
-	ensure(&w.alphaOff, T)
-	ensure(&w.alphaStep, T)
+	ensure(T*k, &w.logAlpha, &w.alphaExp)
+	ensure(T, &w.alphaOff, &w.alphaStep)
 	la, ea, b := w.logAlpha, w.alphaExp, w.logEm
 	same := func(u, v int) bool { return sameBits(la[u*k:(u+1)*k], la[v*k:(v+1)*k]) }
 	for t := range T {
@@ -131,11 +128,8 @@ func (w *work) forwardLog(c *chain, T int, frames []float64) float64 {
 // and are copied like forwardLog's.
 func (w *work) backwardLog(c *chain, T int) {
 	k := w.k
-	for _, b := range []*[]float64{&w.logBeta, &w.betaExp, &w.nextExp} {
-		ensure(b, T*k)
-	}
-	ensure(&w.betaOff, T)
-	ensure(&w.betaStep, T)
+	ensure(T*k, &w.logBeta, &w.betaExp, &w.nextExp)
+	ensure(T, &w.betaOff, &w.betaStep)
 	lb, b := w.logBeta, w.logEm
 	same := func(u, v int) bool { return sameBits(lb[u*k:(u+1)*k], lb[v*k:(v+1)*k]) }
 	clear(lb[(T-1)*k : T*k])
@@ -201,7 +195,7 @@ func (w *work) backwardLog(c *chain, T int) {
 // takes the exact log form.
 func (w *work) posteriorsLog(c *chain, T int, logP float64, xi bool) {
 	k := w.k
-	ensure(&w.gamma, T*k)
+	ensure(T*k, &w.gamma)
 	for t := range T {
 		g, f := w.gamma[t*k:(t+1)*k], w.alphaExp[t*k:(t+1)*k]
 		if t == T-1 {
@@ -234,18 +228,8 @@ func (w *work) posteriorsLog(c *chain, T int, logP float64, xi bool) {
 		for i := range k {
 			g[i] = f[i] * be[i] * inv
 		}
-		if !xi {
-			continue
-		}
-		for i := range k {
-			fi := f[i] * inv
-			if fi == 0 {
-				continue
-			}
-			row, out := c.a[i*k:(i+1)*k], w.xi[i*k:(i+1)*k]
-			for j := range k {
-				out[j] += fi * row[j] * ne[j]
-			}
+		if xi {
+			w.addXi(c, f, ne, inv)
 		}
 	}
 }

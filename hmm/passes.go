@@ -106,12 +106,12 @@ func getWork(k int) *work {
 // emissions computes the log emission densities of the T rows of x into
 // w.logEm and returns them.
 func (w *work) emissions(em emitter, x []float64, T int) []float64 {
-	ensure(&w.logEm, T*w.k)
+	ensure(T*w.k, &w.logEm)
 	em.frameLogProb(w.logEm, x, T)
 	w.probReady = false
 	if pe, ok := em.(probEmitter); ok {
-		ensure(&w.prob, T*w.k)
-		ensure(&w.emMax, T)
+		ensure(T*w.k, &w.prob)
+		ensure(T, &w.emMax)
 		w.probReady = pe.frameProb(w.prob, w.emMax, x, T)
 	}
 	return w.logEm
@@ -124,11 +124,32 @@ type probEmitter interface {
 	frameProb(p, emMax, x []float64, T int) bool
 }
 
-func ensure(b *[]float64, n int) {
-	if cap(*b) < n {
-		*b = make([]float64, n)
+// ensure sets the length of every buffer to n, reallocating the ones
+// whose capacity is smaller.
+func ensure[E any](n int, bufs ...*[]E) {
+	for _, b := range bufs {
+		if cap(*b) < n {
+			*b = make([]E, n)
+		}
+		*b = (*b)[:n]
 	}
-	*b = (*b)[:n]
+}
+
+// addXi adds ξ_t(i,j) = f_i·inv·A_ij·e_j to w.xi (both rungs' ξ_t, with
+// f their forward frame, e their p_{t+1} ⊙ β_{t+1} and inv their
+// normaliser), skipping the rows whose f_i·inv is 0.
+func (w *work) addXi(c *chain, f, e []float64, inv float64) {
+	k := w.k
+	for i, fv := range f {
+		fi := fv * inv
+		if fi == 0 {
+			continue
+		}
+		row, out := c.a[i*k:(i+1)*k:(i+1)*k], w.xi[i*k:(i+1)*k:(i+1)*k]
+		for j, ej := range e {
+			out[j] += fi * row[j] * ej
+		}
+	}
 }
 
 // need says what a pass must compute besides log P.

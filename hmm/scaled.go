@@ -33,14 +33,9 @@ const (
 // beyond 1e-17, and backwardScaled restores its posteriors (fixStart).
 func (w *work) forwardScaled(c *chain, T int, frames []float64) (float64, bool) {
 	k := w.k
-	ensure(&w.alpha, T*k)
-	ensure(&w.prob, T*k)
-	ensure(&w.emMax, T)
-	ensure(&w.scale, T)
-	if cap(w.dropped) < k {
-		w.dropped = make([]bool, k)
-	}
-	w.dropped = w.dropped[:k]
+	ensure(T*k, &w.alpha, &w.prob)
+	ensure(T, &w.emMax, &w.scale)
+	ensure(k, &w.dropped)
 	clear(w.dropped)
 	w.startDropped = false
 	same := func(u, v int) bool { return sameBits(w.alpha[u*k:(u+1)*k], w.alpha[v*k:(v+1)*k]) }
@@ -186,8 +181,8 @@ func quickFrame(c *chain, prev, b, p, cur []float64, m float64, ready bool) (s f
 // forwardScaled.
 func (w *work) backwardScaled(c *chain, T int, xi bool) bool {
 	k := w.k
-	ensure(&w.beta, 2*k)
-	ensure(&w.gamma, T*k)
+	ensure(2*k, &w.beta)
+	ensure(T*k, &w.gamma)
 	next, cur, e := w.beta[:k], w.beta[k:2*k], w.tmp[:k]
 	for i := range next {
 		next[i] = 1
@@ -254,17 +249,7 @@ func (w *work) backwardRest(c *chain, t int, cur, e []float64, s float64, xi boo
 		if !(zx >= tiny) {
 			return false
 		}
-		inv := 1 / zx
-		for i, fv := range f {
-			fi := fv * inv
-			if fi == 0 {
-				continue
-			}
-			row, out := c.a[i*k:(i+1)*k:(i+1)*k], w.xi[i*k:(i+1)*k:(i+1)*k]
-			for j, ej := range e {
-				out[j] += fi * row[j] * ej
-			}
-		}
+		w.addXi(c, f, e, 1/zx)
 	}
 	if t == 0 && w.startDropped && !w.fixStart(c, cur, e, z, s, xi) {
 		return false

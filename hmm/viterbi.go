@@ -14,7 +14,7 @@ func (w *work) viterbi(c *chain, T int, path []int) float64 {
 	if path != nil {
 		rows = T
 	}
-	ensure(&w.delta, rows*k)
+	ensure(rows*k, &w.delta)
 	d, b := w.delta, w.logEm
 	for j := range k {
 		d[j] = c.logPi[j] + b[j]
