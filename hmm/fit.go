@@ -37,15 +37,20 @@ func fill(n int, v float64) []float64 {
 // added to every entry of a full/tied covariance, off-diagonals included, as
 // in hmmlearn.
 func ScalarGaussianPriors(cov string, k, d int, startprob, transmat, means, meansWeight, covars, covarsWeight float64) GaussianPriors {
-	nc := k * d
+	return GaussianPriors{Startprob: fill(k, startprob), Transmat: fill(k*k, transmat), Means: fill(k*d, means),
+		MeansWeight: fill(k, meansWeight), Covars: fill(priorCovarsLen(cov, k, d), covars), CovarsWeight: covarsWeight}
+}
+
+// priorCovarsLen is the length of a covars prior: as Covars, except that a
+// spherical prior has one value per state and feature.
+func priorCovarsLen(cov string, k, d int) int {
 	switch cov {
 	case Full:
-		nc = k * d * d
+		return k * d * d
 	case Tied:
-		nc = d * d
+		return d * d
 	}
-	return GaussianPriors{Startprob: fill(k, startprob), Transmat: fill(k*k, transmat), Means: fill(k*d, means),
-		MeansWeight: fill(k, meansWeight), Covars: fill(nc, covars), CovarsWeight: covarsWeight}
+	return k * d
 }
 
 // ScalarCategoricalPriors broadcasts scalar priors.
@@ -53,35 +58,24 @@ func ScalarCategoricalPriors(k, s int, startprob, transmat, emission float64) Ca
 	return CategoricalPriors{Startprob: fill(k, startprob), Transmat: fill(k*k, transmat), Emission: fill(k*s, emission)}
 }
 
-func checkLen(name string, v []float64, n int) error {
-	if len(v) != n {
-		return fmt.Errorf("hmm: %s prior has %d entries, want %d", name, len(v), n)
-	}
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("hmm: %s prior [%d] = %v", name, i, x)
-		}
-	}
-	return nil
+// prior is one array of priors with the length its model needs.
+type prior struct {
+	name string
+	v    []float64
+	n    int
 }
 
-func (p *GaussianPriors) check(g *Gaussian) error {
-	k, d := g.K, g.D
-	nc := k * d
-	switch g.Covariance {
-	case Full:
-		nc = k * d * d
-	case Tied:
-		nc = d * d
-	}
-	for _, c := range []struct {
-		name string
-		v    []float64
-		n    int
-	}{{"startprob", p.Startprob, k}, {"transmat", p.Transmat, k * k}, {"means", p.Means, k * d},
-		{"means weight", p.MeansWeight, k}, {"covars", p.Covars, nc}} {
-		if err := checkLen(c.name, c.v, c.n); err != nil {
-			return err
+// checkPriors reports the first prior of the wrong length or with a
+// non-finite value.
+func checkPriors(ps ...prior) error {
+	for _, p := range ps {
+		if len(p.v) != p.n {
+			return fmt.Errorf("hmm: %s prior has %d entries, want %d", p.name, len(p.v), p.n)
+		}
+		for i, x := range p.v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("hmm: %s prior [%d] = %v", p.name, i, x)
+			}
 		}
 	}
 	return nil
@@ -136,7 +130,10 @@ func (g *Gaussian) Fit(ctx context.Context, seqs Sequences, pr GaussianPriors, o
 	if err := g.checkObs(seqs); err != nil {
 		return Run{}, err
 	}
-	if err := pr.check(g); err != nil {
+	k, d := g.K, g.D
+	if err := checkPriors(prior{"startprob", pr.Startprob, k}, prior{"transmat", pr.Transmat, k * k},
+		prior{"means", pr.Means, k * d}, prior{"means weight", pr.MeansWeight, k},
+		prior{"covars", pr.Covars, priorCovarsLen(g.Covariance, k, d)}); err != nil {
 		return Run{}, err
 	}
 	ch := newChain(g.Startprob, g.Transmat)
@@ -236,14 +233,9 @@ func (c *Categorical) Fit(ctx context.Context, seqs Sequences, pr CategoricalPri
 	if err := c.checkObs(seqs); err != nil {
 		return Run{}, err
 	}
-	for _, p := range []struct {
-		name string
-		v    []float64
-		n    int
-	}{{"startprob", pr.Startprob, c.K}, {"transmat", pr.Transmat, c.K * c.K}, {"emission", pr.Emission, c.K * c.S}} {
-		if err := checkLen(p.name, p.v, p.n); err != nil {
-			return Run{}, err
-		}
+	if err := checkPriors(prior{"startprob", pr.Startprob, c.K}, prior{"transmat", pr.Transmat, c.K * c.K},
+		prior{"emission", pr.Emission, c.K * c.S}); err != nil {
+		return Run{}, err
 	}
 	ch := newChain(c.Startprob, c.Transmat)
 	return baumWelch(ctx, ch, seqs, opt, func() *stats { return newStats(c.K, c.K*c.S, 0) },

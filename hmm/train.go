@@ -102,10 +102,7 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 		return nil, nil, err
 	}
 	if cfg.Kind == KindCategorical {
-		if seqs.D != 1 {
-			return nil, nil, fmt.Errorf("hmm: categorical data need D = 1, got %d", seqs.D)
-		}
-		if err := checkSymbols(seqs.X, cfg.Symbols); err != nil {
+		if err := (&Categorical{S: cfg.Symbols}).checkObs(seqs); err != nil {
 			return nil, nil, err
 		}
 	}
