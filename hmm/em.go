@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // FitOptions control one Baum–Welch run.
@@ -100,21 +101,7 @@ func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences
 				}
 			}
 		}
-		if e.workers == 1 || n == 1 {
-			for i := range n {
-				one(e.works[0], i)
-			}
-		} else {
-			var wg sync.WaitGroup
-			for wi := range min(e.workers, n) {
-				wg.Go(func() {
-					for i := wi; i < n; i += e.workers {
-						one(e.works[wi], i)
-					}
-				})
-			}
-			wg.Wait()
-		}
+		parallel(n, e.workers, func(wi, i int) { one(e.works[wi], i) })
 		for i := range n {
 			if e.errs[i] != nil {
 				return 0, e.errs[i]
@@ -124,6 +111,28 @@ func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences
 		}
 	}
 	return logP, nil
+}
+
+// parallel calls f(w, i) for every i in [0, n), on min(workers, n)
+// goroutines that take the next i in turn, w being the goroutine's index;
+// with workers ≤ 1 or n = 1, in order on the calling goroutine (w = 0).
+func parallel(n, workers int, f func(w, i int)) {
+	if workers <= 1 || n == 1 {
+		for i := range n {
+			f(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range min(workers, n) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(w, i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // baumWelch runs EM. prepare builds the emitter for the current parameters;

@@ -231,7 +231,11 @@ func (e *gaussianEmitter) diagBlock(out, q, xb []float64) {
 // spherical) or Σ_t γ_t(j)·x_t x_tᵀ (full, tied) of T rows to st.
 func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
-	addPosteriors(st.post, gamma, T)
+	for t := range T {
+		for s, gs := range gamma[t*k : (t+1)*k] {
+			st.post[s] += gs
+		}
+	}
 	if !e.full {
 		e.accumulateDiag(st, x, gamma, T)
 		return
@@ -254,17 +258,6 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 					o[b] += ga * xb
 				}
 			}
-		}
-	}
-}
-
-// addPosteriors adds Σ_t γ_t(j) over T rows of γ (rows of len(post)) to
-// post, in row order.
-func addPosteriors(post, gamma []float64, T int) {
-	k := len(post)
-	for t := range T {
-		for s, gs := range gamma[t*k : (t+1)*k] {
-			post[s] += gs
 		}
 	}
 }

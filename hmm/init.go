@@ -48,14 +48,7 @@ func dirichlet(r *rand.Rand, dst []float64, alpha float64) {
 		dst[i] = logGamma(r, alpha)
 	}
 	m := maxOf(dst)
-	s := 0.0
-	for i, v := range dst {
-		dst[i] = math.Exp(v - m)
-		s += dst[i]
-	}
-	for i := range dst {
-		dst[i] /= s
-	}
+	normaliseInto(dst, func(i int) float64 { return math.Exp(dst[i] - m) }, len(dst))
 }
 
 // initChain draws π and every row of A from Dirichlet(1/K), as hmmlearn's
@@ -167,14 +160,8 @@ func InitCategorical(seed uint64, k, s int) *Categorical {
 	r := newRand(seed, streamEmission)
 	c.Emission = make([]float64, k*s)
 	for i := range k {
-		row := c.Emission[i*s : (i+1)*s]
-		for j := range row {
-			row[j] = 1 - r.Float64() // (0, 1]: no symbol starts impossible
-		}
-		tot := sum64(row)
-		for j := range row {
-			row[j] /= tot
-		}
+		// 1 − U is in (0, 1]: no symbol starts impossible.
+		normaliseInto(c.Emission[i*s:(i+1)*s], func(int) float64 { return 1 - r.Float64() }, s)
 	}
 	return c
 }

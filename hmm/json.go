@@ -65,7 +65,7 @@ func MarshalModel(m Model) ([]byte, error) {
 		}
 		var cov any
 		switch v.Covariance {
-		case Diag:
+		case Diag, Tied:
 			cov = rows(v.Covars, v.D)
 		case Spherical:
 			cov = v.Covars
@@ -75,8 +75,6 @@ func MarshalModel(m Model) ([]byte, error) {
 				c = append(c, rows(v.Covars[k*v.D*v.D:(k+1)*v.D*v.D], v.D))
 			}
 			cov = c
-		case Tied:
-			cov = rows(v.Covars, v.D)
 		default:
 			return nil, fmt.Errorf("hmm: unknown covariance type %q", v.Covariance)
 		}

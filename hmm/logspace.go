@@ -199,10 +199,7 @@ func (w *work) posteriorsLog(c *chain, T int, logP float64, xi bool) {
 	for t := range T {
 		g, f := w.gamma[t*k:(t+1)*k], w.alphaExp[t*k:(t+1)*k]
 		if t == T-1 {
-			z := 0.0
-			for _, x := range f {
-				z += x
-			}
+			z := sum64(f)
 			if z < tiny {
 				w.exactGamma(t)
 				break

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 )
 
 // Config describes a training run (docs/architecture.md, section hmm). The
@@ -124,22 +123,11 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 			errs[r] = fmt.Errorf("restart %d (seed %d): %w", r, seed, errs[r])
 		}
 	}
-	if cfg.Workers <= 1 || n == 1 {
-		for r := range n {
-			one(r, cfg.Workers)
-		}
-	} else {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, cfg.Workers)
-		for r := range n {
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				one(r, 1)
-			})
-		}
-		wg.Wait()
+	inner := 1 // a single restart parallelises over sequences
+	if n == 1 {
+		inner = cfg.Workers
 	}
+	parallel(n, cfg.Workers, func(_, r int) { one(r, inner) })
 	best := -1
 	for r := range n {
 		if errs[r] != nil {
