@@ -39,10 +39,6 @@ func (s *stats) add(o *stats) {
 	}
 }
 
-// smallestNormal is the floor hmmlearn puts under diagonal variances before
-// taking their log.
-const smallestNormal = 2.2250738585072014e-308
-
 var log2Pi = math.Log(2 * math.Pi)
 
 type gaussianEmitter struct {
@@ -69,7 +65,7 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 				} else {
 					v = g.Covars[s]
 				}
-				v = max(v, smallestNormal)
+				v = max(v, normalMin) // hmmlearn's floor before the log
 				logDet += math.Log(v)
 				e.halfInv[s*d+f] = 0.5 / v
 			}
