@@ -124,10 +124,8 @@ func (g *Gaussian) newStats() *stats {
 // Fit runs Baum–Welch from the current parameters of g, updating them in
 // place, with hmmlearn 0.3.3's E- and M-steps (params "stmc", init_params "").
 func (g *Gaussian) Fit(ctx context.Context, seqs Sequences, pr GaussianPriors, opt FitOptions) (Run, error) {
-	if err := g.Validate(); err != nil {
-		return Run{}, err
-	}
-	if err := g.checkObs(seqs); err != nil {
+	ch, _, err := g.prepare(seqs, true)
+	if err != nil {
 		return Run{}, err
 	}
 	k, d := g.K, g.D
@@ -136,7 +134,6 @@ func (g *Gaussian) Fit(ctx context.Context, seqs Sequences, pr GaussianPriors, o
 		prior{"covars", pr.Covars, priorCovarsLen(g.Covariance, k, d)}); err != nil {
 		return Run{}, err
 	}
-	ch := newChain(g.Startprob, g.Transmat)
 	return baumWelch(ctx, ch, seqs, opt, g.newStats,
 		func() (emitter, error) { return newGaussianEmitter(g) },
 		func(st *stats) { g.mstep(st, &pr) })
@@ -227,17 +224,14 @@ func (g *Gaussian) mstep(st *stats, pr *GaussianPriors) {
 // Fit runs Baum–Welch from the current parameters of c, updating them in
 // place (hmmlearn's CategoricalHMM with params "ste", init_params "").
 func (c *Categorical) Fit(ctx context.Context, seqs Sequences, pr CategoricalPriors, opt FitOptions) (Run, error) {
-	if err := c.Validate(); err != nil {
-		return Run{}, err
-	}
-	if err := c.checkObs(seqs); err != nil {
+	ch, _, err := c.prepare(seqs, true)
+	if err != nil {
 		return Run{}, err
 	}
 	if err := checkPriors(prior{"startprob", pr.Startprob, c.K}, prior{"transmat", pr.Transmat, c.K * c.K},
 		prior{"emission", pr.Emission, c.K * c.S}); err != nil {
 		return Run{}, err
 	}
-	ch := newChain(c.Startprob, c.Transmat)
 	return baumWelch(ctx, ch, seqs, opt, func() *stats { return newStats(c.K, c.K*c.S, 0) },
 		func() (emitter, error) { return newCategoricalEmitter(c), nil },
 		func(st *stats) { c.mstep(st, &pr) })
