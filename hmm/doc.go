@@ -62,6 +62,6 @@
 //   - Data are float64 (hmmlearn squares integer input in its own type).
 //   - A spherical initial variance that is not positive is replaced by the
 //     mean of the diagonal; with a single row the data covariance is 0.
-//   - Viterbi breaks ties like hmmlearn; decodeMAP (passes.go) is
-//     decode(algorithm="map"), whose value Σ_t max_j γ_t(j) is not a log.
+//   - Viterbi breaks ties like hmmlearn. hmmlearn's decode(algorithm="map")
+//     is left to the caller (argmax of Posteriors; fixture_test.go checks it).
 package hmm

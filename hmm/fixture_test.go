@@ -492,3 +492,30 @@ func checkDegenerateAgainstScaling(t *testing.T, fm *fixtureModel, train Sequenc
 	}
 	checkClose(t, "degenerate log fit vs fit_scaling.history", run.History, flt(get(fm.f, "fit_scaling", "history")), 1e-9, 1e-12)
 }
+
+// decodeMAP is hmmlearn's decode(algorithm="map"): the state of highest
+// posterior per row (first index on ties) and, per sequence,
+// Σ_t max_j γ_t(j), a sum of probabilities, not a log-probability.
+func decodeMAP(m Model, seqs Sequences) ([]float64, []int, error) {
+	g, err := m.Posteriors(seqs)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := len(g) / seqs.T()
+	bounds := seqs.Bounds()
+	vals, path := make([]float64, len(bounds)), make([]int, seqs.T())
+	for i, b := range bounds {
+		for t := b[0]; t < b[1]; t++ {
+			row := g[t*k : (t+1)*k]
+			best := 0
+			for j := 1; j < k; j++ {
+				if row[j] > row[best] {
+					best = j
+				}
+			}
+			path[t] = best
+			vals[i] += row[best]
+		}
+	}
+	return vals, path, nil
+}

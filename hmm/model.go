@@ -192,33 +192,6 @@ func posteriors(m Model, seqs Sequences) ([]float64, error) {
 	return out, nil
 }
 
-// decodeMAP is hmmlearn's decode(algorithm="map"): the state of highest
-// posterior per row (first index on ties) and, per sequence,
-// Σ_t max_j γ_t(j), a sum of probabilities, not a log-probability.
-func decodeMAP(m Model, seqs Sequences) ([]float64, []int, error) {
-	g, err := posteriors(m, seqs)
-	if err != nil {
-		return nil, nil, err
-	}
-	k := len(g) / seqs.T()
-	bounds := seqs.Bounds()
-	vals, path := make([]float64, len(bounds)), make([]int, seqs.T())
-	for i, b := range bounds {
-		for t := b[0]; t < b[1]; t++ {
-			row := g[t*k : (t+1)*k]
-			best := 0
-			for j := 1; j < k; j++ {
-				if row[j] > row[best] {
-					best = j
-				}
-			}
-			path[t] = best
-			vals[i] += row[best]
-		}
-	}
-	return vals, path, nil
-}
-
 // Score returns the forward log-likelihood of every sequence.
 func (g *Gaussian) Score(seqs Sequences) ([]float64, error) { return scoreWith(g, seqs, ImplLog) }
 
