@@ -59,11 +59,9 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 		for s := range k {
 			logDet := 0.0
 			for f := range d {
-				var v float64
+				v := g.Covars[s] // spherical
 				if g.Covariance == Diag {
 					v = g.Covars[s*d+f]
-				} else {
-					v = g.Covars[s]
 				}
 				v = max(v, normalMin) // hmmlearn's floor before the log
 				logDet += math.Log(v)
@@ -75,11 +73,9 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 		e.full = true
 		e.chol = make([]float64, k*d*d)
 		for s := range k {
-			var cv []float64
+			cv := g.Covars // tied
 			if g.Covariance == Full {
-				cv = g.Covars[s*d*d : (s+1)*d*d]
-			} else {
-				cv = g.Covars
+				cv = cv[s*d*d : (s+1)*d*d]
 			}
 			l := e.chol[s*d*d : (s+1)*d*d]
 			if !cholesky(l, cv, d, 0) && !cholesky(l, cv, d, 1e-7) {
