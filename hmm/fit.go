@@ -81,26 +81,6 @@ func checkPriors(ps ...prior) error {
 	return nil
 }
 
-// checkObs validates seqs against the model dimension.
-func (g *Gaussian) checkObs(seqs Sequences) error {
-	if err := seqs.Validate(); err != nil {
-		return err
-	}
-	return g.checkShape(seqs)
-}
-
-// checkShape is checkObs without the pass over the values, for the methods
-// that check them only when a result is not finite (afterCheck).
-func (g *Gaussian) checkShape(seqs Sequences) error {
-	if err := seqs.validateShape(); err != nil {
-		return err
-	}
-	if seqs.D != g.D {
-		return fmt.Errorf("hmm: data have %d features, the model %d", seqs.D, g.D)
-	}
-	return nil
-}
-
 // checkObs validates seqs as symbols of c; checkSymbols also rejects NaN
 // and ±Inf, so the values are read once.
 func (c *Categorical) checkObs(seqs Sequences) error {

@@ -2,6 +2,7 @@ package hmm
 
 import (
 	"errors"
+	"fmt"
 	"math"
 )
 
@@ -43,16 +44,21 @@ var (
 // Kind returns KindGaussian.
 func (g *Gaussian) Kind() string { return KindGaussian }
 
+// prepare reads the values only if asked: the methods that do not ask
+// check them only when a result is not finite (afterCheck).
 func (g *Gaussian) prepare(seqs Sequences, values bool) (*chain, emitter, error) {
 	if err := g.Validate(); err != nil {
 		return nil, nil, err
 	}
-	check := g.checkShape
+	check := seqs.validateShape
 	if values {
-		check = g.checkObs
+		check = seqs.Validate
 	}
-	if err := check(seqs); err != nil {
+	if err := check(); err != nil {
 		return nil, nil, err
+	}
+	if seqs.D != g.D {
+		return nil, nil, fmt.Errorf("hmm: data have %d features, the model %d", seqs.D, g.D)
 	}
 	em, err := newGaussianEmitter(g)
 	if err != nil {
