@@ -31,9 +31,8 @@ type Run struct {
 	FinalLogLik float64 `json:"final_loglik"`
 }
 
-// engine runs E-steps over a set of sequences, in parallel if asked, and
-// always sums per-sequence statistics in sequence order so that the result
-// does not depend on the number of workers.
+// engine runs E-steps in parallel if asked, summing the per-sequence
+// statistics in sequence order so results do not depend on the workers.
 type engine struct {
 	impl    string
 	workers int
@@ -59,9 +58,8 @@ func newEngine(k int, impl string, workers int, fresh func() *stats) (*engine, e
 	return e, nil
 }
 
-// estep computes the summed statistics of seqs into total and returns
-// Σ log P. Sequences are processed in batches, a batch's sequences in
-// parallel, and their statistics added in sequence order.
+// estep sums the statistics of seqs into total and returns Σ log P, a
+// batch of sequences at a time in parallel.
 func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences, total *stats) (float64, error) {
 	total.zero()
 	bounds := seqs.Bounds()

@@ -83,9 +83,8 @@ func (c *Categorical) prepare(seqs Sequences, _ bool) (*chain, emitter, error) {
 }
 
 // afterCheck returns the data error of seqs if err is not nil or a result
-// is not finite (what NaN and ±Inf always cause), else err, else the
-// overflow error of a NaN result (noNaN). All-finite results cost one
-// scan.
+// is not finite (as NaN and ±Inf data always make one), else err, else
+// noNaN's. All-finite results cost one scan.
 func afterCheck(seqs Sequences, err error, res ...[]float64) error {
 	bad := err != nil
 	for _, r := range res {

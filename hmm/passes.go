@@ -55,8 +55,7 @@ func (c *chain) update() {
 }
 
 // work holds the buffers of the passes over one sequence. It grows to the
-// longest sequence and is reused across sequences and EM iterations. Each
-// implementation uses the buffers it names; ensure sizes them.
+// longest sequence and is reused across sequences and EM iterations.
 type work struct {
 	k       int
 	logEm   []float64 // T×K log emission densities b_t(j), filled by the caller
@@ -94,8 +93,7 @@ func newWork(k int) *work {
 // stage scores host after host, each a sequence of thousands of rows.
 var works sync.Pool
 
-// getWork returns a work for K states from the pool, or a new one; give
-// it back with works.Put.
+// getWork returns a pooled work for K states, or a new one.
 func getWork(k int) *work {
 	if w, ok := works.Get().(*work); ok && w.k == k {
 		return w
@@ -124,8 +122,7 @@ type probEmitter interface {
 	frameProb(p, emMax, x []float64, T int) bool
 }
 
-// ensure sets the length of every buffer to n, reallocating the ones
-// whose capacity is smaller.
+// ensure sets the length of every buffer to n, reallocating if needed.
 func ensure[E any](n int, bufs ...*[]E) {
 	for _, b := range bufs {
 		if cap(*b) < n {
@@ -135,9 +132,8 @@ func ensure[E any](n int, bufs ...*[]E) {
 	}
 }
 
-// addXi adds ξ_t(i,j) = f_i·inv·A_ij·e_j to w.xi (both rungs' ξ_t, with
-// f their forward frame, e their p_{t+1} ⊙ β_{t+1} and inv their
-// normaliser), skipping the rows whose f_i·inv is 0.
+// addXi adds ξ_t(i,j) = f_i·inv·A_ij·e_j to w.xi, skipping rows whose
+// f_i·inv is 0: f is a forward frame, e = p_{t+1} ⊙ β_{t+1}, inv 1/Z_t.
 func (w *work) addXi(c *chain, f, e []float64, inv float64) {
 	k := w.k
 	for i, fv := range f {
@@ -205,9 +201,8 @@ func (w *work) pass(c *chain, impl string, T int, n need, frames []float64) (flo
 	return logP, nil
 }
 
-// forEach calls f for every sequence of seqs, in order, with a pooled work
-// holding the sequence's log emission densities, its index i, its first
-// row lo and its length T.
+// forEach calls f for every sequence i of seqs (rows lo to lo+T) in order,
+// with a pooled work holding its log emission densities.
 func forEach(c *chain, em emitter, seqs Sequences, f func(w *work, i, lo, T int) error) error {
 	w := getWork(c.k)
 	defer works.Put(w)
