@@ -165,14 +165,3 @@ func InitCategorical(seed uint64, k, s int) *Categorical {
 	}
 	return c
 }
-
-// sameBits reports whether two rows hold the same bits.
-func sameBits(a, b []float64) bool {
-	b = b[:len(a)]
-	for i, v := range a {
-		if math.Float64bits(v) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}

@@ -52,10 +52,9 @@ func (w *work) forwardLog(c *chain, T int, frames []float64) float64 {
 	ensure(T*k, &w.logAlpha, &w.alphaExp)
 	ensure(T, &w.alphaOff, &w.alphaStep)
 	la, ea, b := w.logAlpha, w.alphaExp, w.logEm
-	same := func(u, v int) bool { return sameBits(la[u*k:(u+1)*k], la[v*k:(v+1)*k]) }
 	for t := range T {
 		cur, bt := la[t*k:(t+1)*k], b[t*k:(t+1)*k]
-		if src := repeatsAt(b, k, T, t, -1, same); src >= 0 {
+		if src := repeatsAt(b, la, k, T, t, -1); src >= 0 {
 			copyK(cur, la[src*k:(src+1)*k])
 			copyK(ea[t*k:(t+1)*k], ea[src*k:(src+1)*k])
 			w.alphaStep[t] = w.alphaStep[src]
@@ -131,7 +130,6 @@ func (w *work) backwardLog(c *chain, T int) {
 	ensure(T*k, &w.logBeta, &w.betaExp, &w.nextExp)
 	ensure(T, &w.betaOff, &w.betaStep)
 	lb, b := w.logBeta, w.logEm
-	same := func(u, v int) bool { return sameBits(lb[u*k:(u+1)*k], lb[v*k:(v+1)*k]) }
 	clear(lb[(T-1)*k : T*k])
 	w.betaOff[T-1], w.betaStep[T-1] = 0, 0
 	for t := T - 2; t >= 0; t-- {
@@ -139,7 +137,7 @@ func (w *work) backwardLog(c *chain, T int) {
 		next, cur := lb[(t+1)*k:(t+2)*k], lb[t*k:(t+1)*k]
 		e, be := w.nextExp[(t+1)*k:(t+2)*k], w.betaExp[t*k:(t+1)*k]
 		// Frame T−1 is not a source: betaExp has no frame T−1.
-		if src := repeatsAt(b, k, T-1, t, 1, same); src >= 0 {
+		if src := repeatsAt(b, lb, k, T-1, t, 1); src >= 0 {
 			copyK(cur, lb[src*k:(src+1)*k])
 			copyK(be, w.betaExp[src*k:(src+1)*k])
 			copyK(e, w.nextExp[(src+1)*k:(src+2)*k])

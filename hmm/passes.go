@@ -230,21 +230,22 @@ func score(c *chain, em emitter, seqs Sequences, impl string) ([]float64, error)
 // repeats: short ones (windows given as sequences) gain nothing.
 const minRepeatT = 64
 
-// repeatsAt returns the earlier frame that frame t of a recursion equals,
-// or −1. Frame t is a function of frame t+dir and one row of b (K values
-// per row): b_t going forward (dir = −1), b_{t+1} going backward (dir =
-// +1). So frame t equals frame t+dir if their rows match and frames t+dir
-// and t+2·dir are the same (same reports it), and frame t+2·dir if three
-// rows match and frames t+dir and t+3·dir are the same: in runs of
-// identical rows frames repeat with period 1 or 2. n is the number of
-// frames that may be sources.
-func repeatsAt(b []float64, k, n, t, dir int, same func(u, v int) bool) int {
+// repeatsAt returns the earlier frame of the lattice lat (frames of K
+// values) that frame t of a recursion equals, or −1. Frame t is a function
+// of frame t+dir and one row of b (K values per row): b_t going forward
+// (dir = −1), b_{t+1} going backward (dir = +1). So frame t equals frame
+// t+dir if their rows match and frames t+dir and t+2·dir are the same, and
+// frame t+2·dir if three rows match and frames t+dir and t+3·dir are the
+// same: in runs of identical rows frames repeat with period 1 or 2. n is
+// the number of frames that may be sources.
+func repeatsAt(b, lat []float64, k, n, t, dir int) int {
 	row := func(u int) []float64 { // the row frame u is computed with
 		if dir < 0 {
 			return b[u*k : (u+1)*k]
 		}
 		return b[(u+1)*k : (u+2)*k]
 	}
+	same := func(u, v int) bool { return sameBits(lat[u*k:(u+1)*k], lat[v*k:(v+1)*k]) }
 	t1, t2, t3 := t+dir, t+2*dir, t+3*dir
 	if n < minRepeatT || t2 < 0 || t2 >= n || !sameBits(row(t), row(t1)) {
 		return -1
@@ -256,6 +257,17 @@ func repeatsAt(b []float64, k, n, t, dir int, same func(u, v int) bool) int {
 		return t2
 	}
 	return -1
+}
+
+// sameBits reports whether two rows hold the same bits.
+func sameBits(a, b []float64) bool {
+	b = b[:len(a)]
+	for i, v := range a {
+		if math.Float64bits(v) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // viterbi runs the log-space Viterbi recursion over w.logEm (T rows) and

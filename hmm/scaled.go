@@ -38,11 +38,10 @@ func (w *work) forwardScaled(c *chain, T int, frames []float64) (float64, bool) 
 	ensure(k, &w.dropped)
 	clear(w.dropped)
 	w.startDropped = false
-	same := func(u, v int) bool { return sameBits(w.alpha[u*k:(u+1)*k], w.alpha[v*k:(v+1)*k]) }
 	var acc logAcc
 	for t := range T {
 		b, p, cur := w.logEm[t*k:(t+1)*k], w.prob[t*k:(t+1)*k], w.alpha[t*k:(t+1)*k]
-		if src := repeatsAt(w.logEm, k, T, t, -1, same); src >= 0 {
+		if src := repeatsAt(w.logEm, w.alpha, k, T, t, -1); src >= 0 {
 			copyK(cur, w.alpha[src*k:(src+1)*k])
 			copyK(p, w.prob[src*k:(src+1)*k])
 			w.emMax[t], w.scale[t] = w.emMax[src], w.scale[src]
