@@ -79,8 +79,8 @@ func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences
 			return 0, err
 		}
 		n := min(batch, len(bounds)-lo)
-		one := func(w *work, i int) {
-			b, st := bounds[lo+i], e.slots[i]
+		parallel(n, e.workers, func(wi, i int) {
+			w, b, st := e.works[wi], bounds[lo+i], e.slots[i]
 			st.zero()
 			T, x := b[1]-b[0], seqs.X[b[0]*seqs.D:b[1]*seqs.D]
 			w.emissions(em, x, T)
@@ -98,8 +98,7 @@ func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences
 					st.trans[j] += v
 				}
 			}
-		}
-		parallel(n, e.workers, func(wi, i int) { one(e.works[wi], i) })
+		})
 		for i := range n {
 			if e.errs[i] != nil {
 				return 0, e.errs[i]
