@@ -36,11 +36,6 @@ type Model interface {
 	prepare(seqs Sequences, values bool) (*chain, emitter, error)
 }
 
-var (
-	_ Model = (*Gaussian)(nil)
-	_ Model = (*Categorical)(nil)
-)
-
 // Kind returns KindGaussian.
 func (g *Gaussian) Kind() string { return KindGaussian }
 
