@@ -31,14 +31,14 @@
 //
 // # Files
 //
-//	passes.go    work buffers, and pass: the one ladder every operation uses
+//	model.go     Model, its methods and the operations behind them
+//	passes.go    work buffers, pass: the one ladder every operation uses; Viterbi
 //	scaled.go    rung 1: scaled recursions on exp(b − max b); categorical p_t from tables
-//	logspace.go  rung 2: log-space recursions with K exps per frame, never declining
+//	logspace.go  rung 2: log-space recursions with K exps per frame, never declining; expNeg, logFast
 //	scaling.go   hmmlearn's implementation="scaling", ErrUnderflow included
-//	viterbi.go   Viterbi with hmmlearn's tie-breaking
 //	emission.go  emission densities and sufficient statistics
 //	em.go        E-step over sequences, Baum–Welch; fit.go the M-steps
-//	init.go      initialisation (means from package kmeans); train.go Config, Train, Fit
+//	init.go      initialisation (means from package kmeans); train.go Config, Train
 //
 // pass (passes.go) tries the scaled rung and falls back to the log-space
 // one. Both are exact to rounding; the scaled rung is several times faster
@@ -46,7 +46,7 @@
 // happens on degenerate data (tiny variances, as on botnet windows). Both
 // rungs copy frames in runs of identical rows instead of recomputing them,
 // which keeps such data fast on either. The log-space rung uses expNeg and
-// logFast (exp.go, within 2 ulp).
+// logFast (within 2 ulp).
 //
 // # Where botprof departs from hmmlearn
 //
@@ -62,6 +62,6 @@
 //   - Data are float64 (hmmlearn squares integer input in its own type).
 //   - A spherical initial variance that is not positive is replaced by the
 //     mean of the diagonal; with a single row the data covariance is 0.
-//   - Viterbi breaks ties like hmmlearn; DecodeMAP is decode(algorithm=
-//     "map"), whose value Σ_t max_j γ_t(j) is not a log.
+//   - Viterbi breaks ties like hmmlearn. hmmlearn's decode(algorithm="map")
+//     is left to the caller (argmax of Posteriors; fixture_test.go checks it).
 package hmm

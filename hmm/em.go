@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // FitOptions control one Baum–Welch run.
@@ -30,9 +31,8 @@ type Run struct {
 	FinalLogLik float64 `json:"final_loglik"`
 }
 
-// engine runs E-steps over a set of sequences, in parallel if asked, and
-// always sums per-sequence statistics in sequence order so that the result
-// does not depend on the number of workers.
+// engine runs E-steps in parallel if asked, summing the per-sequence
+// statistics in sequence order so results do not depend on the workers.
 type engine struct {
 	impl    string
 	workers int
@@ -58,9 +58,8 @@ func newEngine(k int, impl string, workers int, fresh func() *stats) (*engine, e
 	return e, nil
 }
 
-// estep computes the summed statistics of seqs into total and returns
-// Σ log P. Sequences are processed in batches, a batch's sequences in
-// parallel, and their statistics added in sequence order.
+// estep sums the statistics of seqs into total and returns Σ log P, a
+// batch of sequences at a time in parallel.
 func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences, total *stats) (float64, error) {
 	total.zero()
 	bounds := seqs.Bounds()
@@ -80,8 +79,8 @@ func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences
 			return 0, err
 		}
 		n := min(batch, len(bounds)-lo)
-		one := func(w *work, i int) {
-			b, st := bounds[lo+i], e.slots[i]
+		parallel(n, e.workers, func(wi, i int) {
+			w, b, st := e.works[wi], bounds[lo+i], e.slots[i]
 			st.zero()
 			T, x := b[1]-b[0], seqs.X[b[0]*seqs.D:b[1]*seqs.D]
 			w.emissions(em, x, T)
@@ -99,22 +98,7 @@ func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences
 					st.trans[j] += v
 				}
 			}
-		}
-		if e.workers == 1 || n == 1 {
-			for i := range n {
-				one(e.works[0], i)
-			}
-		} else {
-			var wg sync.WaitGroup
-			for wi := range min(e.workers, n) {
-				wg.Go(func() {
-					for i := wi; i < n; i += e.workers {
-						one(e.works[wi], i)
-					}
-				})
-			}
-			wg.Wait()
-		}
+		})
 		for i := range n {
 			if e.errs[i] != nil {
 				return 0, e.errs[i]
@@ -124,6 +108,28 @@ func (e *engine) estep(ctx context.Context, c *chain, em emitter, seqs Sequences
 		}
 	}
 	return logP, nil
+}
+
+// parallel calls f(w, i) for every i in [0, n), on min(workers, n)
+// goroutines that take the next i in turn, w being the goroutine's index;
+// with workers ≤ 1 or n = 1, in order on the calling goroutine (w = 0).
+func parallel(n, workers int, f func(w, i int)) {
+	if workers <= 1 || n == 1 {
+		for i := range n {
+			f(0, i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range min(workers, n) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(w, i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // baumWelch runs EM. prepare builds the emitter for the current parameters;

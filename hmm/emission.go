@@ -39,10 +39,6 @@ func (s *stats) add(o *stats) {
 	}
 }
 
-// smallestNormal is the floor hmmlearn puts under diagonal variances before
-// taking their log.
-const smallestNormal = 2.2250738585072014e-308
-
 var log2Pi = math.Log(2 * math.Pi)
 
 type gaussianEmitter struct {
@@ -63,13 +59,11 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 		for s := range k {
 			logDet := 0.0
 			for f := range d {
-				var v float64
+				v := g.Covars[s] // spherical
 				if g.Covariance == Diag {
 					v = g.Covars[s*d+f]
-				} else {
-					v = g.Covars[s]
 				}
-				v = max(v, smallestNormal)
+				v = max(v, normalMin) // hmmlearn's floor before the log
 				logDet += math.Log(v)
 				e.halfInv[s*d+f] = 0.5 / v
 			}
@@ -79,11 +73,9 @@ func newGaussianEmitter(g *Gaussian) (*gaussianEmitter, error) {
 		e.full = true
 		e.chol = make([]float64, k*d*d)
 		for s := range k {
-			var cv []float64
+			cv := g.Covars // tied
 			if g.Covariance == Full {
-				cv = g.Covars[s*d*d : (s+1)*d*d]
-			} else {
-				cv = g.Covars
+				cv = cv[s*d*d : (s+1)*d*d]
 			}
 			l := e.chol[s*d*d : (s+1)*d*d]
 			if !cholesky(l, cv, d, 0) && !cholesky(l, cv, d, 1e-7) {
@@ -231,7 +223,11 @@ func (e *gaussianEmitter) diagBlock(out, q, xb []float64) {
 // spherical) or Σ_t γ_t(j)·x_t x_tᵀ (full, tied) of T rows to st.
 func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 	k, d := e.k, e.d
-	addPosteriors(st.post, gamma, T)
+	for t := range T {
+		for s, gs := range gamma[t*k : (t+1)*k] {
+			st.post[s] += gs
+		}
+	}
 	if !e.full {
 		e.accumulateDiag(st, x, gamma, T)
 		return
@@ -254,17 +250,6 @@ func (e *gaussianEmitter) accumulate(st *stats, x, gamma []float64, T int) {
 					o[b] += ga * xb
 				}
 			}
-		}
-	}
-}
-
-// addPosteriors adds Σ_t γ_t(j) over T rows of γ (rows of len(post)) to
-// post, in row order.
-func addPosteriors(post, gamma []float64, T int) {
-	k := len(post)
-	for t := range T {
-		for s, gs := range gamma[t*k : (t+1)*k] {
-			post[s] += gs
 		}
 	}
 }

@@ -31,7 +31,7 @@ func TestSingleRestartWorkers(t *testing.T) {
 			}
 			cfg := DefaultConfig()
 			cfg.States, cfg.Workers, cfg.NIter = 3, w, 3
-			m, _, err := Fit(context.Background(), cfg, seqs, init)
+			m, _, err := fitConfig(context.Background(), cfg, seqs, init, cfg.Workers)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -37,15 +37,20 @@ func fill(n int, v float64) []float64 {
 // added to every entry of a full/tied covariance, off-diagonals included, as
 // in hmmlearn.
 func ScalarGaussianPriors(cov string, k, d int, startprob, transmat, means, meansWeight, covars, covarsWeight float64) GaussianPriors {
-	nc := k * d
+	return GaussianPriors{Startprob: fill(k, startprob), Transmat: fill(k*k, transmat), Means: fill(k*d, means),
+		MeansWeight: fill(k, meansWeight), Covars: fill(priorCovarsLen(cov, k, d), covars), CovarsWeight: covarsWeight}
+}
+
+// priorCovarsLen is the length of a covars prior: as Covars, except that a
+// spherical prior has one value per state and feature.
+func priorCovarsLen(cov string, k, d int) int {
 	switch cov {
 	case Full:
-		nc = k * d * d
+		return k * d * d
 	case Tied:
-		nc = d * d
+		return d * d
 	}
-	return GaussianPriors{Startprob: fill(k, startprob), Transmat: fill(k*k, transmat), Means: fill(k*d, means),
-		MeansWeight: fill(k, meansWeight), Covars: fill(nc, covars), CovarsWeight: covarsWeight}
+	return k * d
 }
 
 // ScalarCategoricalPriors broadcasts scalar priors.
@@ -53,56 +58,25 @@ func ScalarCategoricalPriors(k, s int, startprob, transmat, emission float64) Ca
 	return CategoricalPriors{Startprob: fill(k, startprob), Transmat: fill(k*k, transmat), Emission: fill(k*s, emission)}
 }
 
-func checkLen(name string, v []float64, n int) error {
-	if len(v) != n {
-		return fmt.Errorf("hmm: %s prior has %d entries, want %d", name, len(v), n)
-	}
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("hmm: %s prior [%d] = %v", name, i, x)
+// prior is one array of priors with the length its model needs.
+type prior struct {
+	name string
+	v    []float64
+	n    int
+}
+
+// checkPriors reports the first prior of the wrong length or with a
+// non-finite value.
+func checkPriors(ps ...prior) error {
+	for _, p := range ps {
+		if len(p.v) != p.n {
+			return fmt.Errorf("hmm: %s prior has %d entries, want %d", p.name, len(p.v), p.n)
 		}
-	}
-	return nil
-}
-
-func (p *GaussianPriors) check(g *Gaussian) error {
-	k, d := g.K, g.D
-	nc := k * d
-	switch g.Covariance {
-	case Full:
-		nc = k * d * d
-	case Tied:
-		nc = d * d
-	}
-	for _, c := range []struct {
-		name string
-		v    []float64
-		n    int
-	}{{"startprob", p.Startprob, k}, {"transmat", p.Transmat, k * k}, {"means", p.Means, k * d},
-		{"means weight", p.MeansWeight, k}, {"covars", p.Covars, nc}} {
-		if err := checkLen(c.name, c.v, c.n); err != nil {
-			return err
+		for i, x := range p.v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("hmm: %s prior [%d] = %v", p.name, i, x)
+			}
 		}
-	}
-	return nil
-}
-
-// checkObs validates seqs against the model dimension.
-func (g *Gaussian) checkObs(seqs Sequences) error {
-	if err := seqs.Validate(); err != nil {
-		return err
-	}
-	return g.checkShape(seqs)
-}
-
-// checkShape is checkObs without the pass over the values, for the methods
-// that check them only when a result is not finite (afterCheck).
-func (g *Gaussian) checkShape(seqs Sequences) error {
-	if err := seqs.validateShape(); err != nil {
-		return err
-	}
-	if seqs.D != g.D {
-		return fmt.Errorf("hmm: data have %d features, the model %d", seqs.D, g.D)
 	}
 	return nil
 }
@@ -130,16 +104,16 @@ func (g *Gaussian) newStats() *stats {
 // Fit runs Baum–Welch from the current parameters of g, updating them in
 // place, with hmmlearn 0.3.3's E- and M-steps (params "stmc", init_params "").
 func (g *Gaussian) Fit(ctx context.Context, seqs Sequences, pr GaussianPriors, opt FitOptions) (Run, error) {
-	if err := g.Validate(); err != nil {
+	ch, _, err := g.prepare(seqs, true)
+	if err != nil {
 		return Run{}, err
 	}
-	if err := g.checkObs(seqs); err != nil {
+	k, d := g.K, g.D
+	if err := checkPriors(prior{"startprob", pr.Startprob, k}, prior{"transmat", pr.Transmat, k * k},
+		prior{"means", pr.Means, k * d}, prior{"means weight", pr.MeansWeight, k},
+		prior{"covars", pr.Covars, priorCovarsLen(g.Covariance, k, d)}); err != nil {
 		return Run{}, err
 	}
-	if err := pr.check(g); err != nil {
-		return Run{}, err
-	}
-	ch := newChain(g.Startprob, g.Transmat)
 	return baumWelch(ctx, ch, seqs, opt, g.newStats,
 		func() (emitter, error) { return newGaussianEmitter(g) },
 		func(st *stats) { g.mstep(st, &pr) })
@@ -230,22 +204,14 @@ func (g *Gaussian) mstep(st *stats, pr *GaussianPriors) {
 // Fit runs Baum–Welch from the current parameters of c, updating them in
 // place (hmmlearn's CategoricalHMM with params "ste", init_params "").
 func (c *Categorical) Fit(ctx context.Context, seqs Sequences, pr CategoricalPriors, opt FitOptions) (Run, error) {
-	if err := c.Validate(); err != nil {
+	ch, _, err := c.prepare(seqs, true)
+	if err != nil {
 		return Run{}, err
 	}
-	if err := c.checkObs(seqs); err != nil {
+	if err := checkPriors(prior{"startprob", pr.Startprob, c.K}, prior{"transmat", pr.Transmat, c.K * c.K},
+		prior{"emission", pr.Emission, c.K * c.S}); err != nil {
 		return Run{}, err
 	}
-	for _, p := range []struct {
-		name string
-		v    []float64
-		n    int
-	}{{"startprob", pr.Startprob, c.K}, {"transmat", pr.Transmat, c.K * c.K}, {"emission", pr.Emission, c.K * c.S}} {
-		if err := checkLen(p.name, p.v, p.n); err != nil {
-			return Run{}, err
-		}
-	}
-	ch := newChain(c.Startprob, c.Transmat)
 	return baumWelch(ctx, ch, seqs, opt, func() *stats { return newStats(c.K, c.K*c.S, 0) },
 		func() (emitter, error) { return newCategoricalEmitter(c), nil },
 		func(st *stats) { c.mstep(st, &pr) })

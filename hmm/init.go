@@ -48,14 +48,7 @@ func dirichlet(r *rand.Rand, dst []float64, alpha float64) {
 		dst[i] = logGamma(r, alpha)
 	}
 	m := maxOf(dst)
-	s := 0.0
-	for i, v := range dst {
-		dst[i] = math.Exp(v - m)
-		s += dst[i]
-	}
-	for i := range dst {
-		dst[i] /= s
-	}
+	normaliseInto(dst, func(i int) float64 { return math.Exp(dst[i] - m) }, len(dst))
 }
 
 // initChain draws π and every row of A from Dirichlet(1/K), as hmmlearn's
@@ -80,30 +73,20 @@ func InitGaussian(seed uint64, cov string, k int, seqs Sequences, minCovar float
 	d, T := seqs.D, seqs.T()
 	g := &Gaussian{Covariance: cov, K: k, D: d}
 	g.Startprob, g.Transmat = initChain(seed, k)
-	vd := dataVariance(seqs.X, T, d)
-	g.Means = kmeans.Fit(newRand(seed, streamKMeans), seqs.X, d, k, 10, kmeans.Tol(vd, T)).Centers
-	if cov == Diag {
-		for i := range d {
-			vd[i] += minCovar
-		}
-		for range k {
-			g.Covars = append(g.Covars, vd...)
-		}
-		return g
-	}
 	v := dataCovariance(seqs.X, T, d)
+	g.Means = kmeans.Fit(newRand(seed, streamKMeans), seqs.X, d, k, 10, kmeans.Tol(diagonal(v, d), T)).Centers
 	for i := range d {
 		v[i*d+i] += minCovar
 	}
 	switch cov {
+	case Diag:
+		for range k {
+			g.Covars = append(g.Covars, diagonal(v, d)...)
+		}
 	case Spherical:
 		m := sum64(v) / float64(d*d)
 		if !(m > 0) {
-			m = 0
-			for f := range d {
-				m += v[f*d+f]
-			}
-			m /= float64(d)
+			m = sum64(diagonal(v, d)) / float64(d)
 		}
 		g.Covars = fill(k, m)
 	case Full:
@@ -124,14 +107,30 @@ func sum64(v []float64) float64 {
 	return s
 }
 
+func diagonal(m []float64, d int) []float64 {
+	v := make([]float64, d)
+	for i := range v {
+		v[i] = m[i*d+i]
+	}
+	return v
+}
+
 // dataCovariance is np.cov(X.T): the D×D covariance with denominator T−1
-// (0 when T < 2).
+// (0 when T < 2), its column means summed in row order.
 func dataCovariance(x []float64, T, d int) []float64 {
 	c := make([]float64, d*d)
 	if T < 2 {
 		return c
 	}
-	mean := columnMeans(x, T, d)
+	mean := make([]float64, d)
+	for t := range T {
+		for f := range d {
+			mean[f] += x[t*d+f]
+		}
+	}
+	for f := range d {
+		mean[f] /= float64(T)
+	}
 	diff := make([]float64, d)
 	for t := range T {
 		for f := range d {
@@ -152,43 +151,6 @@ func dataCovariance(x []float64, T, d int) []float64 {
 	return c
 }
 
-// columnMeans returns the mean of each of the d columns of the T×d rows x,
-// summed in row order (dataCovariance and dataVariance share it, so their
-// diagonals agree bit for bit).
-func columnMeans(x []float64, T, d int) []float64 {
-	mean := make([]float64, d)
-	for t := range T {
-		for f := range d {
-			mean[f] += x[t*d+f]
-		}
-	}
-	for f := range d {
-		mean[f] /= float64(T)
-	}
-	return mean
-}
-
-// dataVariance is the diagonal of dataCovariance, computed with the same
-// operations in the same order, so bit for bit the same.
-func dataVariance(x []float64, T, d int) []float64 {
-	c := make([]float64, d)
-	if T < 2 {
-		return c
-	}
-	mean := columnMeans(x, T, d)
-	for t := range T {
-		row := x[t*d : (t+1)*d]
-		for f, m := range mean {
-			v := row[f] - m
-			c[f] += v * v
-		}
-	}
-	for f := range c {
-		c[f] /= float64(T - 1)
-	}
-	return c
-}
-
 // InitCategorical returns initial parameters for a K-state categorical HMM
 // over S symbols: Dirichlet(1/K) start and transition rows and uniform
 // random emission rows, normalised (hmmlearn's rand(K, S) init).
@@ -198,25 +160,8 @@ func InitCategorical(seed uint64, k, s int) *Categorical {
 	r := newRand(seed, streamEmission)
 	c.Emission = make([]float64, k*s)
 	for i := range k {
-		row := c.Emission[i*s : (i+1)*s]
-		for j := range row {
-			row[j] = 1 - r.Float64() // (0, 1]: no symbol starts impossible
-		}
-		tot := sum64(row)
-		for j := range row {
-			row[j] /= tot
-		}
+		// 1 − U is in (0, 1]: no symbol starts impossible.
+		normaliseInto(c.Emission[i*s:(i+1)*s], func(int) float64 { return 1 - r.Float64() }, s)
 	}
 	return c
-}
-
-// sameBits reports whether two rows hold the same bits.
-func sameBits(a, b []float64) bool {
-	b = b[:len(a)]
-	for i, v := range a {
-		if math.Float64bits(v) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }

@@ -22,19 +22,21 @@ type modelJSON struct {
 	Emission   [][]float64     `json:"emission,omitempty"`
 }
 
-func rows(v []float64, n int) [][]float64 {
-	out := make([][]float64, 0, len(v)/n)
+// rows cuts v into rows of n; rows(rows(v, d), d) nests a full covariance.
+func rows[E any](v []E, n int) [][]E {
+	out := make([][]E, 0, len(v)/n)
 	for i := 0; i < len(v); i += n {
 		out = append(out, v[i:i+n])
 	}
 	return out
 }
 
-func flatten(m [][]float64, r, c int, name string) ([]float64, error) {
+// flatten undoes rows after checking that m has r rows of c entries.
+func flatten[E any](m [][]E, r, c int, name string) ([]E, error) {
 	if len(m) != r {
 		return nil, fmt.Errorf("hmm: model %s has %d rows, want %d", name, len(m), r)
 	}
-	out := make([]float64, 0, r*c)
+	out := make([]E, 0, r*c)
 	for i, row := range m {
 		if len(row) != c {
 			return nil, fmt.Errorf("hmm: model %s row %d has %d entries, want %d", name, i, len(row), c)
@@ -65,18 +67,12 @@ func MarshalModel(m Model) ([]byte, error) {
 		}
 		var cov any
 		switch v.Covariance {
-		case Diag:
+		case Diag, Tied:
 			cov = rows(v.Covars, v.D)
 		case Spherical:
 			cov = v.Covars
 		case Full:
-			var c [][][]float64
-			for k := range v.K {
-				c = append(c, rows(v.Covars[k*v.D*v.D:(k+1)*v.D*v.D], v.D))
-			}
-			cov = c
-		case Tied:
-			cov = rows(v.Covars, v.D)
+			cov = rows(rows(v.Covars, v.D), v.D)
 		default:
 			return nil, fmt.Errorf("hmm: unknown covariance type %q", v.Covariance)
 		}
@@ -132,16 +128,10 @@ func UnmarshalModel(b []byte) (Model, error) {
 			}
 		case Full:
 			var m [][][]float64
+			var r [][]float64 // the K·D rows of the K matrices
 			if err = json.Unmarshal(j.Covars, &m); err == nil {
-				if len(m) != k {
-					return nil, fmt.Errorf("hmm: model covars have %d matrices, want %d", len(m), k)
-				}
-				for _, c := range m {
-					f, err := flatten(c, d, d, "covars")
-					if err != nil {
-						return nil, err
-					}
-					g.Covars = append(g.Covars, f...)
+				if r, err = flatten(m, k, d, "covars"); err == nil {
+					g.Covars, err = flatten(r, k*d, d, "covars")
 				}
 			}
 		}

@@ -275,7 +275,7 @@ func TestLadderRandom(t *testing.T) {
 		for _, cat := range []bool{false, true} {
 			m, seqs := randomModel(r, cat)
 			for _, rr := range runRungs(t, m, seqs) {
-				rr.check(t, fmt.Sprintf("case %d (%s K=%d T=%d)", c, m.Kind(), m.NumStates(), seqs.T()))
+				rr.check(t, fmt.Sprintf("case %d (%s K=%d T=%d)", c, m.Kind(), numStates(m), seqs.T()))
 			}
 		}
 	}
@@ -297,20 +297,14 @@ func TestModelRandom(t *testing.T) {
 		for _, cat := range []bool{false, true} {
 			m, seqs := randomModel(r, cat)
 			seqs.Lengths = randomCuts(r, seqs.T())
-			what := fmt.Sprintf("case %d (%s K=%d T=%d)", c, m.Kind(), m.NumStates(), seqs.T())
+			what := fmt.Sprintf("case %d (%s K=%d T=%d)", c, m.Kind(), numStates(m), seqs.T())
 			checkDecodeAndScoreFrames(t, what, m, seqs)
 			sc, err := m.Score(seqs)
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
 			checkFrames(t, what, m, seqs, sc)
-			var sw []float64
-			switch v := m.(type) {
-			case *Gaussian:
-				sw, err = v.ScoreWith(seqs, ImplScaling)
-			case *Categorical:
-				sw, err = v.ScoreWith(seqs, ImplScaling)
-			}
+			sw, err := scoreWith(m, seqs, ImplScaling)
 			// hmmlearn's scaling works on exp(b) and loses states whose
 			// density, or its products with α, underflow, without failing;
 			// compare only where no density is below e^-300.
@@ -340,7 +334,7 @@ func TestModelRandom(t *testing.T) {
 				}
 			}
 			if g, err := m.Posteriors(seqs); err == nil {
-				k := m.NumStates()
+				k := numStates(m)
 				for u := range seqs.T() {
 					if s := sum64(g[u*k : (u+1)*k]); math.Abs(s-1) > 1e-12 {
 						t.Errorf("%s: row %d: posteriors sum to %v", what, u, s)
@@ -412,7 +406,7 @@ func minOf(seqs Sequences, m Model) float64 {
 	if err != nil {
 		return math.Inf(-1)
 	}
-	b := make([]float64, seqs.T()*m.NumStates())
+	b := make([]float64, seqs.T()*numStates(m))
 	em.frameLogProb(b, seqs.X, seqs.T())
 	lo := math.Inf(1)
 	for _, v := range b {
@@ -429,4 +423,11 @@ func randomCuts(r *rand.Rand, T int) []int {
 		lengths, T = append(lengths, l), T-l
 	}
 	return lengths
+}
+
+func numStates(m Model) int {
+	if g, ok := m.(*Gaussian); ok {
+		return g.K
+	}
+	return m.(*Categorical).K
 }

@@ -49,16 +49,12 @@ func logSumExp(v []float64) float64 {
 // copied, bit for bit what the recursion would give.
 func (w *work) forwardLog(c *chain, T int, frames []float64) float64 {
 	k := w.k
-	for _, b := range []*[]float64{&w.logAlpha, &w.alphaExp} {
-		ensure(b, T*k)
-	}
-	ensure(&w.alphaOff, T)
-	ensure(&w.alphaStep, T)
+	ensure(T*k, &w.logAlpha, &w.alphaExp)
+	ensure(T, &w.alphaOff, &w.alphaStep)
 	la, ea, b := w.logAlpha, w.alphaExp, w.logEm
-	same := func(u, v int) bool { return sameBits(la[u*k:(u+1)*k], la[v*k:(v+1)*k]) }
 	for t := range T {
 		cur, bt := la[t*k:(t+1)*k], b[t*k:(t+1)*k]
-		if src := repeatsAt(b, k, T, t, -1, same); src >= 0 {
+		if src := repeatsAt(b, la, k, T, t, -1); src >= 0 {
 			copyK(cur, la[src*k:(src+1)*k])
 			copyK(ea[t*k:(t+1)*k], ea[src*k:(src+1)*k])
 			w.alphaStep[t] = w.alphaStep[src]
@@ -131,13 +127,9 @@ func (w *work) forwardLog(c *chain, T int, frames []float64) float64 {
 // and are copied like forwardLog's.
 func (w *work) backwardLog(c *chain, T int) {
 	k := w.k
-	for _, b := range []*[]float64{&w.logBeta, &w.betaExp, &w.nextExp} {
-		ensure(b, T*k)
-	}
-	ensure(&w.betaOff, T)
-	ensure(&w.betaStep, T)
+	ensure(T*k, &w.logBeta, &w.betaExp, &w.nextExp)
+	ensure(T, &w.betaOff, &w.betaStep)
 	lb, b := w.logBeta, w.logEm
-	same := func(u, v int) bool { return sameBits(lb[u*k:(u+1)*k], lb[v*k:(v+1)*k]) }
 	clear(lb[(T-1)*k : T*k])
 	w.betaOff[T-1], w.betaStep[T-1] = 0, 0
 	for t := T - 2; t >= 0; t-- {
@@ -145,7 +137,7 @@ func (w *work) backwardLog(c *chain, T int) {
 		next, cur := lb[(t+1)*k:(t+2)*k], lb[t*k:(t+1)*k]
 		e, be := w.nextExp[(t+1)*k:(t+2)*k], w.betaExp[t*k:(t+1)*k]
 		// Frame T−1 is not a source: betaExp has no frame T−1.
-		if src := repeatsAt(b, k, T-1, t, 1, same); src >= 0 {
+		if src := repeatsAt(b, lb, k, T-1, t, 1); src >= 0 {
 			copyK(cur, lb[src*k:(src+1)*k])
 			copyK(be, w.betaExp[src*k:(src+1)*k])
 			copyK(e, w.nextExp[(src+1)*k:(src+2)*k])
@@ -201,14 +193,11 @@ func (w *work) backwardLog(c *chain, T int) {
 // takes the exact log form.
 func (w *work) posteriorsLog(c *chain, T int, logP float64, xi bool) {
 	k := w.k
-	ensure(&w.gamma, T*k)
+	ensure(T*k, &w.gamma)
 	for t := range T {
 		g, f := w.gamma[t*k:(t+1)*k], w.alphaExp[t*k:(t+1)*k]
 		if t == T-1 {
-			z := 0.0
-			for _, x := range f {
-				z += x
-			}
+			z := sum64(f)
 			if z < tiny {
 				w.exactGamma(t)
 				break
@@ -234,18 +223,8 @@ func (w *work) posteriorsLog(c *chain, T int, logP float64, xi bool) {
 		for i := range k {
 			g[i] = f[i] * be[i] * inv
 		}
-		if !xi {
-			continue
-		}
-		for i := range k {
-			fi := f[i] * inv
-			if fi == 0 {
-				continue
-			}
-			row, out := c.a[i*k:(i+1)*k], w.xi[i*k:(i+1)*k]
-			for j := range k {
-				out[j] += fi * row[j] * ne[j]
-			}
+		if xi {
+			w.addXi(c, f, ne, inv)
 		}
 	}
 }
@@ -288,4 +267,80 @@ func copyK(dst, src []float64) {
 	for i, v := range src {
 		dst[i] = v
 	}
+}
+
+// exp2Table[j] = 2^(j/64).
+var exp2Table = func() (t [64]float64) {
+	for j := range t {
+		t[j] = math.Exp2(float64(j) / 64)
+	}
+	return t
+}()
+
+const (
+	ln2Hi   = 6.93147180369123816490e-01 // ln 2 = ln2Hi + ln2Lo (Cody–Waite)
+	ln2Lo   = 1.90821492927058770002e-10
+	shifter = 1 << 52 * 1.5 // (x + shifter) − shifter rounds x to an integer
+)
+
+// expNeg returns e^x for x in [−700, 0] — the only range the fast path
+// needs — within 5e-16 relative of math.Exp (TestExpNeg), at a fraction of
+// its cost: x = (64k + j)·ln2/64 + r with |r| ≤ ln2/128, e^x = 2^k·2^(j/64)·e^r,
+// e^r by its degree-5 Taylor polynomial (remainder r⁶/720 < 4e-17); at this
+// degree the function is small enough to be inlined.
+func expNeg(x float64) float64 {
+	// shifter rounds without a call to math.Floor (not inlined for GOAMD64=v1).
+	n := (x*(64/math.Ln2) + shifter) - shifter
+	r := (x - n*(ln2Hi/64)) - n*(ln2Lo/64)
+	ni := int64(n)
+	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
+	return math.Float64frombits(math.Float64bits(exp2Table[ni&63]*p) + uint64(ni>>6)<<52)
+}
+
+// expLog is math.Exp for the log-space recursions, whose arguments are
+// differences to a maximum (≤ 0): expNeg on [−700, 0], math.Exp elsewhere,
+// so that a result is subnormal or 0 exactly when math.Exp's is (below
+// −746, e^x is under half the smallest subnormal and rounds to 0).
+func expLog(x float64) float64 {
+	if x >= emitFloor && x <= 0 {
+		return expNeg(x)
+	}
+	if x < -746 {
+		return 0
+	}
+	return math.Exp(x)
+}
+
+// logTable[j+16] = log(1 + j/64) for j in [−16, 32]; invTable the
+// reciprocals 1/(1 + j/64), rounded.
+var logTable, invTable = func() (l, inv [49]float64) {
+	for j := range l {
+		c := 1 + float64(j-16)/64
+		l[j], inv[j] = math.Log(c), 1/c
+	}
+	return l, inv
+}()
+
+// logFast is math.Log for the log-space recursions, within 2 ulp
+// (TestLogFast): x = 2^e·f with f in [0.75, 1.5), f = c_j·(1 + r) with
+// c_j = 1 + j/64 and |r| < 1/96, log x = e·ln 2 + log c_j + log1p(r), log1p
+// by its degree-8 Taylor polynomial (remainder < r⁹/9 < 1e-18·|r|). Inputs
+// outside the normal range go to math.Log.
+func logFast(x float64) float64 {
+	if !(x >= normalMin && x <= math.MaxFloat64) {
+		return math.Log(x)
+	}
+	bits := math.Float64bits(x)
+	e := int(bits>>52) - 1023
+	f := math.Float64frombits(bits&(1<<52-1) | 1023<<52) // [1, 2)
+	if f >= 1.5 {
+		f *= 0.5
+		e++
+	}
+	jf := ((f-1)*64 + shifter) - shifter // round((f−1)·64) in [−16, 32]
+	j := int(jf) + 16
+	r := (f - (1 + jf/64)) * invTable[j] // f − c_j is exact
+	p := r * (1 - r*(0.5-r*(1.0/3-r*(0.25-r*(0.2-r*(1.0/6-r*(1.0/7-r*0.125)))))))
+	fe := float64(e)
+	return (fe*ln2Hi + logTable[j]) + (p + fe*ln2Lo)
 }

@@ -2,6 +2,7 @@ package hmm
 
 import (
 	"errors"
+	"fmt"
 	"math"
 )
 
@@ -12,7 +13,6 @@ import (
 // always cause).
 type Model interface {
 	Kind() string
-	NumStates() int
 	// Score returns the forward log-likelihood log P(x) of every sequence.
 	Score(seqs Sequences) ([]float64, error)
 	// ScoreFrames returns, for every row t of every sequence (T values,
@@ -36,27 +36,24 @@ type Model interface {
 	prepare(seqs Sequences, values bool) (*chain, emitter, error)
 }
 
-var (
-	_ Model = (*Gaussian)(nil)
-	_ Model = (*Categorical)(nil)
-)
-
 // Kind returns KindGaussian.
 func (g *Gaussian) Kind() string { return KindGaussian }
 
-// NumStates returns K.
-func (g *Gaussian) NumStates() int { return g.K }
-
+// prepare reads the values only if asked: the methods that do not ask
+// check them only when a result is not finite (afterCheck).
 func (g *Gaussian) prepare(seqs Sequences, values bool) (*chain, emitter, error) {
 	if err := g.Validate(); err != nil {
 		return nil, nil, err
 	}
-	check := g.checkShape
+	check := seqs.validateShape
 	if values {
-		check = g.checkObs
+		check = seqs.Validate
 	}
-	if err := check(seqs); err != nil {
+	if err := check(); err != nil {
 		return nil, nil, err
+	}
+	if seqs.D != g.D {
+		return nil, nil, fmt.Errorf("hmm: data have %d features, the model %d", seqs.D, g.D)
 	}
 	em, err := newGaussianEmitter(g)
 	if err != nil {
@@ -67,9 +64,6 @@ func (g *Gaussian) prepare(seqs Sequences, values bool) (*chain, emitter, error)
 
 // Kind returns KindCategorical.
 func (c *Categorical) Kind() string { return KindCategorical }
-
-// NumStates returns K.
-func (c *Categorical) NumStates() int { return c.K }
 
 // prepare always checks the symbols: an out-of-range value would index
 // outside the emission table.
@@ -84,9 +78,8 @@ func (c *Categorical) prepare(seqs Sequences, _ bool) (*chain, emitter, error) {
 }
 
 // afterCheck returns the data error of seqs if err is not nil or a result
-// is not finite (what NaN and ±Inf always cause), else err, else the
-// overflow error of a NaN result (noNaN). All-finite results cost one
-// scan.
+// is not finite (as NaN and ±Inf data always make one), else err, else
+// noNaN's. All-finite results cost one scan.
 func afterCheck(seqs Sequences, err error, res ...[]float64) error {
 	bad := err != nil
 	for _, r := range res {
@@ -117,6 +110,9 @@ func noNaN(res ...[]float64) error {
 	return nil
 }
 
+// scoreWith returns the forward log-likelihood of every sequence with the
+// given implementation; ImplScaling fails with ErrUnderflow where hmmlearn's
+// scaling implementation raises.
 func scoreWith(m Model, seqs Sequences, impl string) ([]float64, error) {
 	c, em, err := m.prepare(seqs, false)
 	if err != nil {
@@ -129,128 +125,109 @@ func scoreWith(m Model, seqs Sequences, impl string) ([]float64, error) {
 	return lp, nil
 }
 
-func scoreFramesOf(m Model, seqs Sequences) ([]float64, error) {
-	c, em, err := m.prepare(seqs, false)
-	if err != nil {
-		return nil, err
-	}
-	fr := scoreFrames(c, em, seqs)
-	if err := afterCheck(seqs, nil, fr); err != nil {
-		return nil, err
-	}
-	return fr, nil
-}
-
-func decodeOf(m Model, seqs Sequences) ([]float64, []int, error) {
+// scoreFrames returns the forward increments of every row (Model.ScoreFrames)
+// and, if viterbi, Decode's log-probabilities without the paths, computing
+// the emission densities once for both (Model.DecodeAndScoreFrames).
+func scoreFrames(m Model, seqs Sequences, viterbi bool) (vit, frames []float64, err error) {
 	c, em, err := m.prepare(seqs, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	lp, path, err := decode(c, em, seqs)
+	frames = make([]float64, seqs.T())
+	if viterbi {
+		vit = make([]float64, len(seqs.Bounds()))
+	}
+	_ = forEach(c, em, seqs, func(w *work, i, lo, T int) error {
+		if viterbi {
+			vit[i] = w.viterbi(c, T, nil)
+		}
+		_, err := w.pass(c, ImplLog, T, needLogP, frames[lo:lo+T])
+		return err
+	})
+	if err := afterCheck(seqs, nil, vit, frames); err != nil {
+		return nil, nil, err
+	}
+	return vit, frames, nil
+}
+
+// decode returns the Viterbi log-probability of every sequence and the
+// state paths of all rows, concatenated.
+func decode(m Model, seqs Sequences) ([]float64, []int, error) {
+	c, em, err := m.prepare(seqs, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	lp, path := make([]float64, len(seqs.Bounds())), make([]int, seqs.T())
+	err = forEach(c, em, seqs, func(w *work, i, lo, T int) error {
+		lp[i] = w.viterbi(c, T, path[lo:lo+T])
+		return nil
+	})
 	if err := afterCheck(seqs, err, lp); err != nil {
 		return nil, nil, err
 	}
 	return lp, path, nil
 }
 
-func decodeScoreFramesOf(m Model, seqs Sequences) ([]float64, []float64, error) {
-	c, em, err := m.prepare(seqs, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	vit, fr := decodeScoreFrames(c, em, seqs)
-	if err := afterCheck(seqs, nil, vit, fr); err != nil {
-		return nil, nil, err
-	}
-	return vit, fr, nil
-}
-
-func posteriorsOf(m Model, seqs Sequences, impl string) ([]float64, error) {
+// posteriors returns γ (T×K) of every sequence, concatenated.
+func posteriors(m Model, seqs Sequences) ([]float64, error) {
 	c, em, err := m.prepare(seqs, true)
 	if err != nil {
 		return nil, err
 	}
-	g, err := posteriors(c, em, seqs, impl)
+	k := c.k
+	out := make([]float64, seqs.T()*k)
+	err = forEach(c, em, seqs, func(w *work, _, lo, T int) error {
+		if _, err := w.pass(c, ImplLog, T, needGamma, nil); err != nil {
+			return err
+		}
+		copy(out[lo*k:(lo+T)*k], w.gamma[:T*k])
+		return nil
+	})
 	if err == nil {
-		err = noNaN(g)
+		err = noNaN(out)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return g, nil
-}
-
-func decodeMAPOf(m Model, seqs Sequences) ([]float64, []int, error) {
-	c, em, err := m.prepare(seqs, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	return decodeMAP(c, em, seqs)
+	return out, nil
 }
 
 // Score returns the forward log-likelihood of every sequence.
 func (g *Gaussian) Score(seqs Sequences) ([]float64, error) { return scoreWith(g, seqs, ImplLog) }
 
-// ScoreWith is Score with an explicit implementation; ImplScaling fails with
-// ErrUnderflow where hmmlearn's scaling implementation raises.
-func (g *Gaussian) ScoreWith(seqs Sequences, impl string) ([]float64, error) {
-	return scoreWith(g, seqs, impl)
+// ScoreFrames returns the per-row forward increments (Model.ScoreFrames).
+func (g *Gaussian) ScoreFrames(seqs Sequences) ([]float64, error) {
+	_, fr, err := scoreFrames(g, seqs, false)
+	return fr, err
 }
 
-// ScoreFrames returns the per-row forward increments (Model.ScoreFrames).
-func (g *Gaussian) ScoreFrames(seqs Sequences) ([]float64, error) { return scoreFramesOf(g, seqs) }
-
 // Decode runs Viterbi on every sequence.
-func (g *Gaussian) Decode(seqs Sequences) ([]float64, []int, error) { return decodeOf(g, seqs) }
+func (g *Gaussian) Decode(seqs Sequences) ([]float64, []int, error) { return decode(g, seqs) }
 
 // DecodeAndScoreFrames is Model.DecodeAndScoreFrames.
 func (g *Gaussian) DecodeAndScoreFrames(seqs Sequences) ([]float64, []float64, error) {
-	return decodeScoreFramesOf(g, seqs)
+	return scoreFrames(g, seqs, true)
 }
-
-// DecodeMAP is hmmlearn's decode(algorithm="map"); see decodeMAP.
-func (g *Gaussian) DecodeMAP(seqs Sequences) ([]float64, []int, error) { return decodeMAPOf(g, seqs) }
 
 // Posteriors returns γ.
-func (g *Gaussian) Posteriors(seqs Sequences) ([]float64, error) {
-	return posteriorsOf(g, seqs, ImplLog)
-}
-
-// PosteriorsWith is Posteriors with an explicit implementation.
-func (g *Gaussian) PosteriorsWith(seqs Sequences, impl string) ([]float64, error) {
-	return posteriorsOf(g, seqs, impl)
-}
+func (g *Gaussian) Posteriors(seqs Sequences) ([]float64, error) { return posteriors(g, seqs) }
 
 // Score returns the forward log-likelihood of every sequence.
 func (c *Categorical) Score(seqs Sequences) ([]float64, error) { return scoreWith(c, seqs, ImplLog) }
 
-// ScoreWith is Score with an explicit implementation.
-func (c *Categorical) ScoreWith(seqs Sequences, impl string) ([]float64, error) {
-	return scoreWith(c, seqs, impl)
+// ScoreFrames returns the per-row forward increments (Model.ScoreFrames).
+func (c *Categorical) ScoreFrames(seqs Sequences) ([]float64, error) {
+	_, fr, err := scoreFrames(c, seqs, false)
+	return fr, err
 }
 
-// ScoreFrames returns the per-row forward increments (Model.ScoreFrames).
-func (c *Categorical) ScoreFrames(seqs Sequences) ([]float64, error) { return scoreFramesOf(c, seqs) }
-
 // Decode runs Viterbi on every sequence.
-func (c *Categorical) Decode(seqs Sequences) ([]float64, []int, error) { return decodeOf(c, seqs) }
+func (c *Categorical) Decode(seqs Sequences) ([]float64, []int, error) { return decode(c, seqs) }
 
 // DecodeAndScoreFrames is Model.DecodeAndScoreFrames.
 func (c *Categorical) DecodeAndScoreFrames(seqs Sequences) ([]float64, []float64, error) {
-	return decodeScoreFramesOf(c, seqs)
-}
-
-// DecodeMAP is hmmlearn's decode(algorithm="map"); see decodeMAP.
-func (c *Categorical) DecodeMAP(seqs Sequences) ([]float64, []int, error) {
-	return decodeMAPOf(c, seqs)
+	return scoreFrames(c, seqs, true)
 }
 
 // Posteriors returns γ.
-func (c *Categorical) Posteriors(seqs Sequences) ([]float64, error) {
-	return posteriorsOf(c, seqs, ImplLog)
-}
-
-// PosteriorsWith is Posteriors with an explicit implementation.
-func (c *Categorical) PosteriorsWith(seqs Sequences, impl string) ([]float64, error) {
-	return posteriorsOf(c, seqs, impl)
-}
+func (c *Categorical) Posteriors(seqs Sequences) ([]float64, error) { return posteriors(c, seqs) }

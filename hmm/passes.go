@@ -55,8 +55,7 @@ func (c *chain) update() {
 }
 
 // work holds the buffers of the passes over one sequence. It grows to the
-// longest sequence and is reused across sequences and EM iterations. Each
-// implementation uses the buffers it names; ensure sizes them.
+// longest sequence and is reused across sequences and EM iterations.
 type work struct {
 	k       int
 	logEm   []float64 // T×K log emission densities b_t(j), filled by the caller
@@ -94,8 +93,7 @@ func newWork(k int) *work {
 // stage scores host after host, each a sequence of thousands of rows.
 var works sync.Pool
 
-// getWork returns a work for K states from the pool, or a new one; give
-// it back with works.Put.
+// getWork returns a pooled work for K states, or a new one.
 func getWork(k int) *work {
 	if w, ok := works.Get().(*work); ok && w.k == k {
 		return w
@@ -106,12 +104,12 @@ func getWork(k int) *work {
 // emissions computes the log emission densities of the T rows of x into
 // w.logEm and returns them.
 func (w *work) emissions(em emitter, x []float64, T int) []float64 {
-	ensure(&w.logEm, T*w.k)
+	ensure(T*w.k, &w.logEm)
 	em.frameLogProb(w.logEm, x, T)
 	w.probReady = false
 	if pe, ok := em.(probEmitter); ok {
-		ensure(&w.prob, T*w.k)
-		ensure(&w.emMax, T)
+		ensure(T*w.k, &w.prob)
+		ensure(T, &w.emMax)
 		w.probReady = pe.frameProb(w.prob, w.emMax, x, T)
 	}
 	return w.logEm
@@ -124,11 +122,30 @@ type probEmitter interface {
 	frameProb(p, emMax, x []float64, T int) bool
 }
 
-func ensure(b *[]float64, n int) {
-	if cap(*b) < n {
-		*b = make([]float64, n)
+// ensure sets the length of every buffer to n, reallocating if needed.
+func ensure[E any](n int, bufs ...*[]E) {
+	for _, b := range bufs {
+		if cap(*b) < n {
+			*b = make([]E, n)
+		}
+		*b = (*b)[:n]
 	}
-	*b = (*b)[:n]
+}
+
+// addXi adds ξ_t(i,j) = f_i·inv·A_ij·e_j to w.xi, skipping rows whose
+// f_i·inv is 0: f is a forward frame, e = p_{t+1} ⊙ β_{t+1}, inv 1/Z_t.
+func (w *work) addXi(c *chain, f, e []float64, inv float64) {
+	k := w.k
+	for i, fv := range f {
+		fi := fv * inv
+		if fi == 0 {
+			continue
+		}
+		row, out := c.a[i*k:(i+1)*k:(i+1)*k], w.xi[i*k:(i+1)*k:(i+1)*k]
+		for j, ej := range e {
+			out[j] += fi * row[j] * ej
+		}
+	}
 }
 
 // need says what a pass must compute besides log P.
@@ -184,13 +201,15 @@ func (w *work) pass(c *chain, impl string, T int, n need, frames []float64) (flo
 	return logP, nil
 }
 
-// forEach calls f with the index, rows and length of every sequence of
-// seqs, after computing its log emission densities into w.logEm.
-func (w *work) forEach(em emitter, seqs Sequences, f func(i int, x []float64, T int) error) error {
+// forEach calls f for every sequence i of seqs (rows lo to lo+T) in order,
+// with a pooled work holding its log emission densities.
+func forEach(c *chain, em emitter, seqs Sequences, f func(w *work, i, lo, T int) error) error {
+	w := getWork(c.k)
+	defer works.Put(w)
 	for i, b := range seqs.Bounds() {
-		T, x := b[1]-b[0], seqs.X[b[0]*seqs.D:b[1]*seqs.D]
-		w.emissions(em, x, T)
-		if err := f(i, x, T); err != nil {
+		T := b[1] - b[0]
+		w.emissions(em, seqs.X[b[0]*seqs.D:b[1]*seqs.D], T)
+		if err := f(w, i, b[0], T); err != nil {
 			return fmt.Errorf("sequence %d: %w", i, err)
 		}
 	}
@@ -199,122 +218,34 @@ func (w *work) forEach(em emitter, seqs Sequences, f func(i int, x []float64, T 
 
 // score returns the log-likelihood of every sequence.
 func score(c *chain, em emitter, seqs Sequences, impl string) ([]float64, error) {
-	w := getWork(c.k)
-	defer works.Put(w)
 	out := make([]float64, len(seqs.Bounds()))
-	err := w.forEach(em, seqs, func(i int, _ []float64, T int) (err error) {
+	err := forEach(c, em, seqs, func(w *work, i, _, T int) (err error) {
 		out[i], err = w.pass(c, impl, T, needLogP, nil)
 		return err
 	})
 	return out, err
 }
 
-// scoreFrames returns the forward increments of every row of every sequence
-// (Model.ScoreFrames).
-func scoreFrames(c *chain, em emitter, seqs Sequences) []float64 {
-	w := getWork(c.k)
-	defer works.Put(w)
-	out := make([]float64, seqs.T())
-	bounds := seqs.Bounds()
-	_ = w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		_, err := w.pass(c, ImplLog, T, needLogP, out[bounds[i][0]:bounds[i][1]])
-		return err
-	})
-	return out
-}
-
-// decodeScoreFrames returns decode's log-probabilities (no paths) and
-// scoreFrames's increments, computing the emission densities once.
-func decodeScoreFrames(c *chain, em emitter, seqs Sequences) (vit, frames []float64) {
-	w := getWork(c.k)
-	defer works.Put(w)
-	bounds := seqs.Bounds()
-	vit, frames = make([]float64, len(bounds)), make([]float64, seqs.T())
-	_ = w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		vit[i] = w.viterbi(c, T, nil)
-		_, err := w.pass(c, ImplLog, T, needLogP, frames[bounds[i][0]:bounds[i][1]])
-		return err
-	})
-	return vit, frames
-}
-
-// decode returns the Viterbi log-probability of every sequence and the
-// state paths of all rows, concatenated.
-func decode(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
-	w := getWork(c.k)
-	defer works.Put(w)
-	bounds := seqs.Bounds()
-	lp, path := make([]float64, len(bounds)), make([]int, seqs.T())
-	err := w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		lp[i] = w.viterbi(c, T, path[bounds[i][0]:bounds[i][1]])
-		return nil
-	})
-	return lp, path, err
-}
-
-// posteriors returns γ (T×K) of every sequence, concatenated.
-func posteriors(c *chain, em emitter, seqs Sequences, impl string) ([]float64, error) {
-	w := getWork(c.k)
-	defer works.Put(w)
-	k := c.k
-	out := make([]float64, seqs.T()*k)
-	bounds := seqs.Bounds()
-	err := w.forEach(em, seqs, func(i int, _ []float64, T int) error {
-		if _, err := w.pass(c, impl, T, needGamma, nil); err != nil {
-			return err
-		}
-		copy(out[bounds[i][0]*k:bounds[i][1]*k], w.gamma[:T*k])
-		return nil
-	})
-	return out, err
-}
-
-// decodeMAP is hmmlearn's decode(algorithm="map"): the state of highest
-// posterior per row (first index on ties) and, per sequence,
-// Σ_t max_j γ_t(j), a sum of probabilities, not a log-probability.
-func decodeMAP(c *chain, em emitter, seqs Sequences) ([]float64, []int, error) {
-	g, err := posteriors(c, em, seqs, ImplLog)
-	if err != nil {
-		return nil, nil, err
-	}
-	k := c.k
-	bounds := seqs.Bounds()
-	vals, path := make([]float64, len(bounds)), make([]int, seqs.T())
-	for i, b := range bounds {
-		for t := b[0]; t < b[1]; t++ {
-			row := g[t*k : (t+1)*k]
-			best := 0
-			for j := 1; j < k; j++ {
-				if row[j] > row[best] {
-					best = j
-				}
-			}
-			path[t] = best
-			vals[i] += row[best]
-		}
-	}
-	return vals, path, nil
-}
-
 // minRepeatT is the shortest sequence whose frames are checked for
 // repeats: short ones (windows given as sequences) gain nothing.
 const minRepeatT = 64
 
-// repeatsAt returns the earlier frame that frame t of a recursion equals,
-// or −1. Frame t is a function of frame t+dir and one row of b (K values
-// per row): b_t going forward (dir = −1), b_{t+1} going backward (dir =
-// +1). So frame t equals frame t+dir if their rows match and frames t+dir
-// and t+2·dir are the same (same reports it), and frame t+2·dir if three
-// rows match and frames t+dir and t+3·dir are the same: in runs of
-// identical rows frames repeat with period 1 or 2. n is the number of
-// frames that may be sources.
-func repeatsAt(b []float64, k, n, t, dir int, same func(u, v int) bool) int {
+// repeatsAt returns the earlier frame of the lattice lat (frames of K
+// values) that frame t of a recursion equals, or −1. Frame t is a function
+// of frame t+dir and one row of b (K values per row): b_t going forward
+// (dir = −1), b_{t+1} going backward (dir = +1). So frame t equals frame
+// t+dir if their rows match and frames t+dir and t+2·dir are the same, and
+// frame t+2·dir if three rows match and frames t+dir and t+3·dir are the
+// same: in runs of identical rows frames repeat with period 1 or 2. n is
+// the number of frames that may be sources.
+func repeatsAt(b, lat []float64, k, n, t, dir int) int {
 	row := func(u int) []float64 { // the row frame u is computed with
 		if dir < 0 {
 			return b[u*k : (u+1)*k]
 		}
 		return b[(u+1)*k : (u+2)*k]
 	}
+	same := func(u, v int) bool { return sameBits(lat[u*k:(u+1)*k], lat[v*k:(v+1)*k]) }
 	t1, t2, t3 := t+dir, t+2*dir, t+3*dir
 	if n < minRepeatT || t2 < 0 || t2 >= n || !sameBits(row(t), row(t1)) {
 		return -1
@@ -326,4 +257,71 @@ func repeatsAt(b []float64, k, n, t, dir int, same func(u, v int) bool) int {
 		return t2
 	}
 	return -1
+}
+
+// sameBits reports whether two rows hold the same bits.
+func sameBits(a, b []float64) bool {
+	b = b[:len(a)]
+	for i, v := range a {
+		if math.Float64bits(v) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// viterbi runs the log-space Viterbi recursion over w.logEm (T rows) and
+// returns the log-probability of the best path; unless path is nil it
+// writes the path to path[:T] with hmmlearn's tie-breaking: the last state
+// takes the lowest index among equal maxima, every earlier state the
+// highest.
+func (w *work) viterbi(c *chain, T int, path []int) float64 {
+	k := w.k
+	// Without a path only the last two frames of δ are kept.
+	rows := 2
+	if path != nil {
+		rows = T
+	}
+	ensure(rows*k, &w.delta)
+	d, b := w.delta, w.logEm
+	for j := range k {
+		d[j] = c.logPi[j] + b[j]
+	}
+	for t := 1; t < T; t++ {
+		r := t % rows
+		prev, cur := d[((t-1)%rows)*k:((t-1)%rows+1)*k], d[r*k:(r+1)*k]
+		for j := range cur {
+			col := c.logAT[j*k : (j+1)*k]
+			col = col[:len(prev)]
+			m := math.Inf(-1)
+			for i, v := range prev {
+				if v += col[i]; v > m {
+					m = v
+				}
+			}
+			cur[j] = m + b[t*k+j]
+		}
+	}
+	last := d[((T-1)%rows)*k : ((T-1)%rows+1)*k]
+	best := 0
+	for j := 1; j < k; j++ {
+		if last[j] > last[best] {
+			best = j
+		}
+	}
+	if path == nil {
+		return last[best]
+	}
+	path[T-1] = best
+	for t := T - 2; t >= 0; t-- {
+		next := path[t+1]
+		arg, m := 0, math.Inf(-1)
+		for i, v := range d[t*k : (t+1)*k] {
+			if v += c.logA[i*k+next]; v >= m {
+				arg, m = i, v
+			}
+		}
+		path[t] = arg
+	}
+	return last[best]
 }

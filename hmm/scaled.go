@@ -33,24 +33,17 @@ const (
 // beyond 1e-17, and backwardScaled restores its posteriors (fixStart).
 func (w *work) forwardScaled(c *chain, T int, frames []float64) (float64, bool) {
 	k := w.k
-	ensure(&w.alpha, T*k)
-	ensure(&w.prob, T*k)
-	ensure(&w.emMax, T)
-	ensure(&w.scale, T)
-	if cap(w.dropped) < k {
-		w.dropped = make([]bool, k)
-	}
-	w.dropped = w.dropped[:k]
+	ensure(T*k, &w.alpha, &w.prob)
+	ensure(T, &w.emMax, &w.scale)
+	ensure(k, &w.dropped)
 	clear(w.dropped)
 	w.startDropped = false
-	same := func(u, v int) bool { return sameBits(w.alpha[u*k:(u+1)*k], w.alpha[v*k:(v+1)*k]) }
 	var acc logAcc
 	for t := range T {
 		b, p, cur := w.logEm[t*k:(t+1)*k], w.prob[t*k:(t+1)*k], w.alpha[t*k:(t+1)*k]
-		if src := repeatsAt(w.logEm, k, T, t, -1, same); src >= 0 {
-			for j := range cur { // K values: a loop beats memmove
-				cur[j], p[j] = w.alpha[src*k+j], w.prob[src*k+j]
-			}
+		if src := repeatsAt(w.logEm, w.alpha, k, T, t, -1); src >= 0 {
+			copyK(cur, w.alpha[src*k:(src+1)*k])
+			copyK(p, w.prob[src*k:(src+1)*k])
 			w.emMax[t], w.scale[t] = w.emMax[src], w.scale[src]
 			acc.add(w.emMax[t], w.scale[t])
 			if frames != nil {
@@ -66,70 +59,66 @@ func (w *work) forwardScaled(c *chain, T int, frames []float64) (float64, bool) 
 			return 0, false
 		}
 		var prev []float64
+		s, ok := 0.0, false
 		if t > 0 {
 			prev = w.alpha[(t-1)*k : t*k]
-			if s, ok := quickFrame(c, prev, b, p, cur, m, w.probReady); ok {
-				w.emMax[t], w.scale[t] = m, s
-				acc.add(m, s)
-				if frames != nil {
-					frames[t] = m + math.Log(s)
-				}
-				continue
-			}
+			s, ok = quickFrame(c, prev, b, p, cur, m, w.probReady)
 		}
-		s := 0.0
-		for j := range cur {
-			// sj = Σ_i â_{t−1}(i)·A_ij (π_j at t = 0).
-			sj := c.pi[j]
-			if t > 0 {
-				col := c.aT[j*k : (j+1)*k : (j+1)*k]
-				sj = 0
-				for i, v := range prev {
-					sj += v * col[i]
-				}
-				if sj < tiny && !exactSum(prev, col, sj) {
-					return 0, false
-				}
-				if t == 1 && w.startDropped && sj < tiny/w.scale[0] {
-					return 0, false
-				}
-			}
-			var pj float64
-			switch v := b[j] - m; {
-			case w.probReady:
-				pj = p[j]
-			case v >= emitFloor:
-				pj = expNeg(v)
-			case math.IsInf(v, -1):
-			default: // p_t(j) would underflow, or NaN
-				return 0, false
-			}
-			p[j] = pj
-			v := sj * pj
-			if v < normalMin && sj > 0 && pj > 0 {
+		if !ok {
+			s = 0 // the full computation, with the bookkeeping quickFrame declined
+			for j := range cur {
+				// sj = Σ_i â_{t−1}(i)·A_ij (π_j at t = 0).
+				sj := c.pi[j]
 				if t > 0 {
+					col := c.aT[j*k : (j+1)*k : (j+1)*k]
+					sj = 0
+					for i, v := range prev {
+						sj += v * col[i]
+					}
+					if sj < tiny && !exactSum(prev, col, sj) {
+						return 0, false
+					}
+					if t == 1 && w.startDropped && sj < tiny/w.scale[0] {
+						return 0, false
+					}
+				}
+				var pj float64
+				switch v := b[j] - m; {
+				case w.probReady:
+					pj = p[j]
+				case v >= emitFloor:
+					pj = expNeg(v)
+				case math.IsInf(v, -1):
+				default: // p_t(j) would underflow, or NaN
 					return 0, false
 				}
-				v, w.dropped[j] = 0, true
+				p[j] = pj
+				v := sj * pj
+				if v < normalMin && sj > 0 && pj > 0 {
+					if t > 0 {
+						return 0, false
+					}
+					v, w.dropped[j] = 0, true
+				}
+				cur[j] = v
+				s += v
 			}
-			cur[j] = v
-			s += v
-		}
-		if !(s > 0) {
-			return 0, false
-		}
-		if t == 0 {
-			for _, d := range w.dropped {
-				w.startDropped = w.startDropped || d
-			}
-			if w.startDropped && s < tiny {
+			if !(s > 0) {
 				return 0, false
 			}
-		}
-		inv := 1 / s
-		for j := range cur {
-			if cur[j] *= inv; cur[j] > 0 && cur[j] < normalMin {
-				return 0, false
+			if t == 0 {
+				for _, d := range w.dropped {
+					w.startDropped = w.startDropped || d
+				}
+				if w.startDropped && s < tiny {
+					return 0, false
+				}
+			}
+			inv := 1 / s
+			for j := range cur {
+				if cur[j] *= inv; cur[j] > 0 && cur[j] < normalMin {
+					return 0, false
+				}
 			}
 		}
 		w.emMax[t], w.scale[t] = m, s
@@ -186,8 +175,8 @@ func quickFrame(c *chain, prev, b, p, cur []float64, m float64, ready bool) (s f
 // forwardScaled.
 func (w *work) backwardScaled(c *chain, T int, xi bool) bool {
 	k := w.k
-	ensure(&w.beta, 2*k)
-	ensure(&w.gamma, T*k)
+	ensure(2*k, &w.beta)
+	ensure(T*k, &w.gamma)
 	next, cur, e := w.beta[:k], w.beta[k:2*k], w.tmp[:k]
 	for i := range next {
 		next[i] = 1
@@ -254,17 +243,7 @@ func (w *work) backwardRest(c *chain, t int, cur, e []float64, s float64, xi boo
 		if !(zx >= tiny) {
 			return false
 		}
-		inv := 1 / zx
-		for i, fv := range f {
-			fi := fv * inv
-			if fi == 0 {
-				continue
-			}
-			row, out := c.a[i*k:(i+1)*k:(i+1)*k], w.xi[i*k:(i+1)*k:(i+1)*k]
-			for j, ej := range e {
-				out[j] += fi * row[j] * ej
-			}
-		}
+		w.addXi(c, f, e, 1/zx)
 	}
 	if t == 0 && w.startDropped && !w.fixStart(c, cur, e, z, s, xi) {
 		return false

@@ -16,9 +16,8 @@ const underflowLimit = 1e-300
 // fails with ErrUnderflow when a frame sums below 1e-300.
 func (w *work) forwardScaling(c *chain, T int) (float64, error) {
 	k := w.k
-	ensure(&w.alpha, T*k)
-	ensure(&w.prob, T*k)
-	ensure(&w.scale, T)
+	ensure(T*k, &w.alpha, &w.prob)
+	ensure(T, &w.scale)
 	a, p := w.alpha, w.prob
 	w.probReady = false // p is overwritten with exp(b)
 	for i := range T * k {
@@ -63,7 +62,7 @@ func (w *work) forwardScaling(c *chain, T int) (float64, error) {
 // backwardScaling fills w.beta with hmmlearn's scaled backward lattice.
 func (w *work) backwardScaling(c *chain, T int) {
 	k := w.k
-	ensure(&w.beta, T*k)
+	ensure(T*k, &w.beta)
 	b, p, e := w.beta, w.prob, w.tmp
 	for i := range k {
 		b[(T-1)*k+i] = w.scale[T-1]
@@ -87,7 +86,7 @@ func (w *work) backwardScaling(c *chain, T int) {
 // adds Σ_t α̂_t(i)·A_ij·p_{t+1}(j)·β̂_{t+1}(j) to w.xi.
 func (w *work) posteriorsScaling(c *chain, T int, xi bool) {
 	k := w.k
-	ensure(&w.gamma, T*k)
+	ensure(T*k, &w.gamma)
 	for t := range T {
 		g := w.gamma[t*k : (t+1)*k]
 		s := 0.0

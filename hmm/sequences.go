@@ -1,8 +1,6 @@
 package hmm
 
-import (
-	"fmt"
-)
+import "fmt"
 
 // Sequences is a set of observation sequences stored row-major in one slice.
 //

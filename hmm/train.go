@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 )
 
 // Config describes a training run (docs/architecture.md, section hmm). The
@@ -78,10 +77,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (c Config) fitOptions(workers int) FitOptions {
-	return FitOptions{NIter: c.NIter, Tol: c.Tol, Implementation: c.Implementation, Workers: workers}
-}
-
 // Report is the convergence record of Train: one Run per restart and the
 // index of the one whose model was returned.
 type Report struct {
@@ -102,10 +97,7 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 		return nil, nil, err
 	}
 	if cfg.Kind == KindCategorical {
-		if seqs.D != 1 {
-			return nil, nil, fmt.Errorf("hmm: categorical data need D = 1, got %d", seqs.D)
-		}
-		if err := checkSymbols(seqs.X, cfg.Symbols); err != nil {
+		if err := (&Categorical{S: cfg.Symbols}).checkObs(seqs); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -113,7 +105,11 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 	models := make([]Model, n)
 	runs := make([]Run, n)
 	errs := make([]error, n)
-	one := func(r, workers int) {
+	inner := 1 // a single restart parallelises over sequences
+	if n == 1 {
+		inner = cfg.Workers
+	}
+	parallel(n, cfg.Workers, func(_, r int) {
 		seed := cfg.Seed + uint64(r)
 		var init Model
 		if cfg.Kind == KindGaussian {
@@ -121,28 +117,12 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 		} else {
 			init = InitCategorical(seed, cfg.States, cfg.Symbols)
 		}
-		models[r], runs[r], errs[r] = fitConfig(ctx, cfg, seqs, init, workers)
+		models[r], runs[r], errs[r] = fitConfig(ctx, cfg, seqs, init, inner)
 		runs[r].Seed = seed
 		if errs[r] != nil {
 			errs[r] = fmt.Errorf("restart %d (seed %d): %w", r, seed, errs[r])
 		}
-	}
-	if cfg.Workers <= 1 || n == 1 {
-		for r := range n {
-			one(r, cfg.Workers)
-		}
-	} else {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, cfg.Workers)
-		for r := range n {
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				one(r, 1)
-			})
-		}
-		wg.Wait()
-	}
+	})
 	best := -1
 	for r := range n {
 		if errs[r] != nil {
@@ -155,25 +135,22 @@ func Train(ctx context.Context, cfg Config, seqs Sequences) (Model, *Report, err
 	return models[best], &Report{Restarts: runs, Best: best}, nil
 }
 
-// Fit trains a copy of init (a *Gaussian or *Categorical) with the EM
-// settings and scalar priors of cfg; cfg.Seed, Restarts, States, Symbols and
-// Covariance are taken from init, not from cfg.
-func Fit(ctx context.Context, cfg Config, seqs Sequences, init Model) (Model, Run, error) {
-	return fitConfig(ctx, cfg, seqs, init, cfg.Workers)
-}
-
+// fitConfig trains a copy of init (a *Gaussian or *Categorical) with the EM
+// settings and scalar priors of cfg and the given workers; cfg.Seed,
+// Restarts, States, Symbols and Covariance are taken from init, not from cfg.
 func fitConfig(ctx context.Context, cfg Config, seqs Sequences, init Model, workers int) (Model, Run, error) {
+	opt := FitOptions{NIter: cfg.NIter, Tol: cfg.Tol, Implementation: cfg.Implementation, Workers: workers}
 	switch m := init.(type) {
 	case *Gaussian:
 		g := m.Clone()
 		pr := ScalarGaussianPriors(g.Covariance, g.K, g.D, cfg.StartprobPrior, cfg.TransmatPrior, cfg.MeansPrior,
 			cfg.MeansWeight, cfg.CovarsPrior, cfg.CovarsWeight)
-		run, err := g.Fit(ctx, seqs, pr, cfg.fitOptions(workers))
+		run, err := g.Fit(ctx, seqs, pr, opt)
 		return g, run, err
 	case *Categorical:
 		c := m.Clone()
-		run, err := c.Fit(ctx, seqs, ScalarCategoricalPriors(c.K, c.S, cfg.StartprobPrior, cfg.TransmatPrior, cfg.EmissionPrior),
-			cfg.fitOptions(workers))
+		pr := ScalarCategoricalPriors(c.K, c.S, cfg.StartprobPrior, cfg.TransmatPrior, cfg.EmissionPrior)
+		run, err := c.Fit(ctx, seqs, pr, opt)
 		return c, run, err
 	}
 	return nil, Run{}, fmt.Errorf("hmm: cannot fit a model of type %T", init)
