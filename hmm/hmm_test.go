@@ -104,7 +104,7 @@ func TestDegenerateTrain(t *testing.T) {
 	f := loadFixture(t, "kmeans_init_reference.json")
 	seqs := degenerateData(t)
 	T := seqs.T()
-	km := kmeans.Fit(newRand(0, streamKMeans), seqs.X, 10, 4, 10, kmeans.Tol(diagonal(dataCovariance(seqs.X, T, 10), 10), T))
+	km := kmeans.Fit(newRand(0, streamKMeans), seqs.X, 10, 4, 10, kmeans.Tol(diagonal(dataCovariance(seqs.X, T, 10, false), 10), T))
 	if want := num(get(f, "kmeans", "inertia")); km.Inertia > want*(1+1e-9) {
 		t.Errorf("k-means inertia %v, hmmlearn/sklearn reached %v", km.Inertia, want)
 	}
@@ -455,5 +455,29 @@ func TestFastDroppedStart(t *testing.T) {
 		// The restored posteriors of the dropped states, relative.
 		checkClose(t, fmt.Sprintf("T=%d gamma_0", T), r.fastGamma[:4], r.logGamma[:4], 1e-9, 1e-300)
 		checkClose(t, fmt.Sprintf("T=%d xi", T), r.fastXi, r.logXi, 1e-10, 1e-300)
+	}
+}
+
+// The variances alone (a diagonal model's init) are the full covariance's
+// diagonal bit for bit, and the rest is left 0.
+func TestDataCovarianceDiagonalOnly(t *testing.T) {
+	const T, d = 257, 6
+	r := newRand(3, 0)
+	x := make([]float64, T*d)
+	for i := range x {
+		x[i] = r.NormFloat64()*float64(i%d+1) + float64(i%7)
+	}
+	full, diag := dataCovariance(x, T, d, true), dataCovariance(x, T, d, false)
+	for a := range d {
+		for b := range d {
+			switch {
+			case a == b && math.Float64bits(diag[a*d+b]) != math.Float64bits(full[a*d+b]):
+				t.Errorf("variance %d: %v alone, %v in the full matrix", a, diag[a*d+b], full[a*d+b])
+			case a != b && diag[a*d+b] != 0:
+				t.Errorf("entry (%d, %d) = %v, want 0 without off-diagonals", a, b, diag[a*d+b])
+			case a != b && full[a*d+b] == 0:
+				t.Errorf("full entry (%d, %d) is 0: the test data are degenerate", a, b)
+			}
+		}
 	}
 }

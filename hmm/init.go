@@ -73,7 +73,7 @@ func InitGaussian(seed uint64, cov string, k int, seqs Sequences, minCovar float
 	d, T := seqs.D, seqs.T()
 	g := &Gaussian{Covariance: cov, K: k, D: d}
 	g.Startprob, g.Transmat = initChain(seed, k)
-	v := dataCovariance(seqs.X, T, d)
+	v := dataCovariance(seqs.X, T, d, cov != Diag)
 	g.Means = kmeans.Fit(newRand(seed, streamKMeans), seqs.X, d, k, 10, kmeans.Tol(diagonal(v, d), T)).Centers
 	for i := range d {
 		v[i*d+i] += minCovar
@@ -116,8 +116,9 @@ func diagonal(m []float64, d int) []float64 {
 }
 
 // dataCovariance is np.cov(X.T): the D×D covariance with denominator T−1
-// (0 when T < 2), its column means summed in row order.
-func dataCovariance(x []float64, T, d int) []float64 {
+// (0 when T < 2), its column means summed in row order; without offDiag
+// only the variances (a diagonal model's), the rest left 0.
+func dataCovariance(x []float64, T, d int, offDiag bool) []float64 {
 	c := make([]float64, d*d)
 	if T < 2 {
 		return c
@@ -137,7 +138,7 @@ func dataCovariance(x []float64, T, d int) []float64 {
 			diff[f] = x[t*d+f] - mean[f]
 		}
 		for a := range d {
-			for b := a; b < d; b++ {
+			for b := a; b < d && (offDiag || b == a); b++ {
 				c[a*d+b] += diff[a] * diff[b]
 			}
 		}
