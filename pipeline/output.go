@@ -33,8 +33,9 @@ type PointOutput struct {
 }
 
 // pointEntryFormat is the layout of the evaluate stage's cache entry (a
-// parameter of its key): 2 stores the point files next to point.json.
-const pointEntryFormat = 2
+// parameter of its key): 2 stores the point files next to point.json; 3
+// adds the discretize warnings (repeated cuts) to point.json's.
+const pointEntryFormat = 3
 
 // pointFiles are the point files of o, to encode.
 func (o *PointOutput) pointFiles() *runfolder.PointFiles {
@@ -63,7 +64,7 @@ func newPointOutput(res *evaluate.Result, t *trainOut, d *discretize.Result) (*P
 		return nil, err
 	}
 	out := &PointOutput{Metrics: runfolder.Metrics(res.Metrics), ROCHost: map[string][]runfolder.ROCPoint{}, ROCWindow: rocPoints(res.ROCWindow),
-		Warnings: res.Warnings, Model: t.modelJS, Mapping: mapping, Symbols: d.Symbols, Train: trainSummary(t)}
+		Warnings: append(d.Mapping.Warnings(), res.Warnings...), Model: t.modelJS, Mapping: mapping, Symbols: d.Symbols, Train: trainSummary(t)}
 	for _, h := range res.Hosts {
 		if h.Status == evaluate.StatusOK && math.IsInf(h.LogLik, -1) {
 			// Still ranked (lowest) in the ROC, but not a number to average.

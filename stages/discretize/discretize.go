@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -335,6 +336,40 @@ type Mapping struct {
 	// Dropped counts the flows removed for a category value outside a
 	// fixed table (unseen: drop).
 	Dropped int `json:"dropped,omitempty"`
+}
+
+// Warnings describes the features whose cuts coincide: each repeated cut
+// is a bin no value can fall in, so the code has fewer distinct values
+// than its Size says (percentiles of a column concentrated on a few
+// values, as bytes on CTU-13's bot traffic: 20/40/60/80 all at 1066).
+func (m *Mapping) Warnings() []string {
+	var out []string
+	for _, f := range m.Features {
+		same := 0
+		for i := 1; i < len(f.Cuts); i++ {
+			if f.Cuts[i] == f.Cuts[i-1] {
+				same++
+			}
+		}
+		if same > 0 {
+			verb := "repeat"
+			if same == 1 {
+				verb = "repeats"
+			}
+			out = append(out, fmt.Sprintf("discretize: %s: %d of its %d cuts %s the one before (%s), so %d of its %d bins can hold no flow",
+				f.Column, same, len(f.Cuts), verb, formatCuts(f.Cuts), same, len(f.Cuts)+1))
+		}
+	}
+	return out
+}
+
+// formatCuts writes cuts as "a, b, c" (shortest float formatting).
+func formatCuts(cuts []float64) string {
+	s := make([]string, len(cuts))
+	for i, c := range cuts {
+		s[i] = strconv.FormatFloat(c, 'g', -1, 64)
+	}
+	return strings.Join(s, ", ")
 }
 
 // dropRows removes the rows marked in drop from idx and from every host's

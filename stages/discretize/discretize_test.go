@@ -624,3 +624,22 @@ func TestRunKMeansSeed(t *testing.T) {
 		res.Release()
 	}
 }
+
+// Repeated cuts are bins no value can fall in: the mapping says how many,
+// per feature; distinct cuts and category features give no warning.
+func TestMappingWarnsRepeatedCuts(t *testing.T) {
+	m := Mapping{Features: []FeatureMap{
+		{Column: "proto", Kind: "category", Size: 4},
+		{Column: "bytes", Kind: "percentile", Cuts: []float64{1066, 1066, 1066, 1066}, Size: 5},
+		{Column: "duration", Kind: "cuts", Cuts: []float64{0.5, 1, 2}, Size: 4},
+		{Column: "packets", Kind: "percentile", Cuts: []float64{1, 2, 2, 7.5}, Size: 5},
+	}}
+	got := m.Warnings()
+	want := []string{
+		"discretize: bytes: 3 of its 4 cuts repeat the one before (1066, 1066, 1066, 1066), so 3 of its 5 bins can hold no flow",
+		"discretize: packets: 1 of its 4 cuts repeats the one before (1, 2, 2, 7.5), so 1 of its 5 bins can hold no flow",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Warnings() = %q, want %q", got, want)
+	}
+}
