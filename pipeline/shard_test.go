@@ -76,15 +76,6 @@ func TestPlanShardPartitions(t *testing.T) {
 	}
 }
 
-func indexOf(p *Plan, name string) int {
-	for i, q := range p.Points() {
-		if q.Name == name {
-			return i
-		}
-	}
-	return -1
-}
-
 // After the shards of a sweep ran, every point's final entry is cached, and
 // a shard's run alone leaves the other shards' points missing.
 func TestCacheStatusAfterShards(t *testing.T) {
