@@ -263,8 +263,10 @@ func cacheWhen(t, now time.Time) string {
 	switch {
 	case age >= 48*time.Hour:
 		ago = fmt.Sprintf("%d days ago", int(age/(24*time.Hour)))
+	case age >= time.Hour:
+		ago = fmt.Sprintf("%dh%02dm ago", int(age/time.Hour), int(age%time.Hour/time.Minute))
 	case age >= time.Minute:
-		ago = age.String() + " ago"
+		ago = fmt.Sprintf("%dm ago", int(age/time.Minute))
 	default:
 		ago = "just now"
 	}

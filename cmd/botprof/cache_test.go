@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"botprof/pipeline/cache"
 )
@@ -88,5 +89,21 @@ func TestRunCache(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "none")); err == nil {
 		t.Error("info created a cache")
+	}
+}
+
+// Ages read like the README's durations ("30d"), not Go's "1h34m0s".
+func TestCacheWhen(t *testing.T) {
+	now := time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)
+	for age, want := range map[time.Duration]string{
+		20 * time.Second:             "(just now)",
+		7 * time.Minute:              "(7m ago)",
+		94 * time.Minute:             "(1h34m ago)",
+		47*time.Hour + 5*time.Minute: "(47h05m ago)",
+		72 * time.Hour:               "(3 days ago)",
+	} {
+		if got := cacheWhen(now.Add(-age), now); !strings.HasSuffix(got, want) {
+			t.Errorf("age %v: %q, want suffix %q", age, got, want)
+		}
 	}
 }
