@@ -420,3 +420,18 @@ func TestDerivedColumnSpecs(t *testing.T) {
 		t.Errorf("load columns %s: want the derived columns' inputs", got)
 	}
 }
+
+// A split time written without quotes is a YAML timestamp; it is read as
+// the text written, like a quoted one (it was "expected a string, got
+// \"2011-08-18 12:30:00\"").
+func TestSplitAtUnquotedTime(t *testing.T) {
+	for _, at := range []string{`"2011-08-18 12:30:00"`, `2011-08-18 12:30:00`} {
+		plan, err := ParsePlan("t.yaml", []byte(minimalSpec+"  split: {by: time, at: "+at+"}\n"), nil)
+		if err != nil {
+			t.Fatalf("at: %s: %v", at, err)
+		}
+		if got := plan.Point(0).Spec.Hosts.Split.At; got != "2011-08-18 12:30:00" {
+			t.Errorf("at: %s read as %q", at, got)
+		}
+	}
+}

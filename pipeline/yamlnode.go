@@ -186,7 +186,9 @@ func (d decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) error 
 			v.SetString("")
 			return nil
 		}
-		if n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float" {
+		// A plain timestamp (split.at: 2011-08-18 12:30:00) is YAML's
+		// !!timestamp: its text is what the user wrote.
+		if n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float" && n.Tag != "!!timestamp" {
 			return d.errf(n, path, "expected a string, got %s", describe(n))
 		}
 		v.SetString(s)
