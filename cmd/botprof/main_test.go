@@ -59,7 +59,7 @@ func TestValidateReportsFileLineAndPath(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	err = run(context.Background(), []string{"validate", "../../experiments/sweep.yaml"}, &out, &errb)
-	if err != nil || !strings.Contains(out.String(), "45 point(s)") {
+	if err != nil || !strings.Contains(out.String(), "45 points") {
 		t.Fatalf("validate sweep.yaml: %v\n%s", err, out.String())
 	}
 }

@@ -26,7 +26,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok — experiment %s, %d point(s)\n", spec, plan.Name, plan.Len())
+	fmt.Fprintf(stdout, "%s: ok — experiment %s, %s\n", spec, plan.Name, plural(plan.Len(), "point"))
 	for _, p := range plan.Points() {
 		fmt.Fprintf(stdout, "  %s\n", p.Name)
 	}
