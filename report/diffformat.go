@@ -75,10 +75,10 @@ func (d *DiffResult) writeText(w io.Writer) error {
 // that there is none.
 func (d *DiffResult) correctionText() string {
 	if d.Correction == "" || d.Correction == "none" {
-		return fmt.Sprintf("p-values of %s not adjusted for multiple comparisons (--correct none; holm or bh adjust them)", count(d.Tests, "test"))
+		return fmt.Sprintf("p-values of %s not adjusted for multiple comparisons (--correct none; holm or bh adjust them)", Count(d.Tests, "test"))
 	}
 	name := map[string]string{"holm": "Holm (family-wise error rate)", "bh": "Benjamini-Hochberg (false discovery rate)"}[d.Correction]
-	return fmt.Sprintf("p-values adjusted for %s by %s (--correct %s); significance uses the adjusted values", count(d.Tests, "test"), name, d.Correction)
+	return fmt.Sprintf("p-values adjusted for %s by %s (--correct %s); significance uses the adjusted values", Count(d.Tests, "test"), name, d.Correction)
 }
 
 func (d *DiffResult) correctionSuffix() string {
@@ -99,7 +99,7 @@ func (m MetricSummary) text() string {
 		change += fmt.Sprintf(" (%d of %d changes not finite)", m.NotFinite, n)
 	}
 	return fmt.Sprintf("%d improved, %d worsened, %d unchanged of %s; median change %s",
-		m.Improved, m.Worsened, m.Unchanged, count(n, "point"), change)
+		m.Improved, m.Worsened, m.Unchanged, Count(n, "point"), change)
 }
 
 func (d *DiffResult) writeMarkdown(w io.Writer) error {

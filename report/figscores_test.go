@@ -58,9 +58,23 @@ func TestScoreFigureMedianPerHost(t *testing.T) {
 // Counts in summaries and diff headers read as English: "1 point", "1
 // more in metrics.json", not "1 points".
 func TestCount(t *testing.T) {
-	for n, want := range map[int]string{0: "0 tests", 1: "1 test", 2: "2 tests"} {
-		if got := count(n, "test"); got != want {
-			t.Errorf("count(%d) = %q, want %q", n, got, want)
+	for _, tc := range []struct {
+		n    int
+		noun string
+		want string
+	}{
+		{0, "test", "0 tests"},
+		{1, "test", "1 test"},
+		{2, "test", "2 tests"},
+		{1, "point", "1 point"},
+		{0, "point", "0 points"},
+		{2, "entry", "2 entries"},
+		{1, "entry", "1 entry"},
+		{3, "data-file hash", "3 data-file hashes"},
+		{2, "dir", "2 dirs"},
+	} {
+		if got := Count(tc.n, tc.noun); got != tc.want {
+			t.Errorf("Count(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
 		}
 	}
 }

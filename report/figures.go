@@ -593,12 +593,19 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 	return p, nil
 }
 
-func hostCount(n int) string { return count(n, "host") }
+func hostCount(n int) string { return Count(n, "host") }
 
-// count is n and noun, plural unless n is 1: "1 point", "2 points".
-func count(n int, noun string) string {
-	if n == 1 {
+// Count is n and noun, plural unless n is 1: "1 point", "2 points",
+// "2 entries", "3 data-file hashes". Every count botprof prints goes
+// through it.
+func Count(n int, noun string) string {
+	switch {
+	case n == 1:
 		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	case strings.HasSuffix(noun, "sh") || strings.HasSuffix(noun, "s"):
+		return fmt.Sprintf("%d %ses", n, noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

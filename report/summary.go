@@ -105,7 +105,7 @@ func (r *Run) writeSummary(w io.Writer) error {
 			fmtMedian(xs), fmtIQR(xs), fmtMedian(g.values("auc_window")), fmtMedian(g.values("margin")), fmtMedian(g.values("tpr_at_fpr0")))
 	}
 	if len(ranked) > bestCount {
-		more := strings.Replace(count(len(ranked)-bestCount, "point"), " ", " more ", 1) // "1 more point"
+		more := strings.Replace(Count(len(ranked)-bestCount, "point"), " ", " more ", 1) // "1 more point"
 		fmt.Fprintf(&b, "\n%s in metrics.json.\n", more)
 	}
 	r.writeSweepTable(&b, gs, note)
@@ -168,7 +168,7 @@ func (r *Run) writeWarnings(b *strings.Builder) {
 	b.WriteString("\n## Warnings\n\n")
 	for i, w := range order {
 		if i == maxWarnings {
-			fmt.Fprintf(b, "- … %s more in metrics.json\n", count(len(order)-maxWarnings, "warning"))
+			fmt.Fprintf(b, "- … %s more in metrics.json\n", Count(len(order)-maxWarnings, "warning"))
 			break
 		}
 		if len(r.Points) > 1 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"botprof/pipeline/cache"
+	"botprof/report"
 )
 
 const cacheUsage = `usage: botprof cache <command> [flags]
@@ -101,9 +102,9 @@ func runCacheInfo(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "oldest    %s\n", cacheWhen(st.Oldest, now))
 		fmt.Fprintf(stdout, "newest    %s\n", cacheWhen(st.Newest, now))
 	}
-	fmt.Fprintf(stdout, "temp      %s, %s\n", plural(st.TempDirs, "dir"), cacheBytes(st.TempBytes))
-	fmt.Fprintf(stdout, "explain   %s\n", plural(st.ExplainRecords, "record"))
-	fmt.Fprintf(stdout, "filehash  %s\n", plural(st.FileHashes, "data-file hash"))
+	fmt.Fprintf(stdout, "temp      %s, %s\n", report.Count(st.TempDirs, "dir"), cacheBytes(st.TempBytes))
+	fmt.Fprintf(stdout, "explain   %s\n", report.Count(st.ExplainRecords, "record"))
+	fmt.Fprintf(stdout, "filehash  %s\n", report.Count(st.FileHashes, "data-file hash"))
 	return ctx.Err()
 }
 
@@ -155,9 +156,9 @@ func runCacheVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		fmt.Fprintf(stdout, "%s: %s%s\n", p.ID[:12], p.Reason, action)
 	}
-	fmt.Fprintf(stdout, "verified %s: %s", plural(st.Entries, "entry"), plural(len(problems), "problem"))
+	fmt.Fprintf(stdout, "verified %s: %s", report.Count(st.Entries, "entry"), report.Count(len(problems), "problem"))
 	if repair {
-		fmt.Fprintf(stdout, ", %s removed", plural(removed, "entry"))
+		fmt.Fprintf(stdout, ", %s removed", report.Count(removed, "entry"))
 	}
 	fmt.Fprintln(stdout)
 	if err := ctx.Err(); err != nil {
@@ -168,7 +169,7 @@ func runCacheVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		if !repair {
 			hint = " (--repair removes damaged entries)"
 		}
-		return fmt.Errorf("cache verify: %s in %s%s", plural(len(problems)-removed, "problem"), dir, hint)
+		return fmt.Errorf("cache verify: %s in %s%s", report.Count(len(problems)-removed, "problem"), dir, hint)
 	}
 	return nil
 }
@@ -202,14 +203,14 @@ func runCacheGC(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			n += e.Bytes
 			fmt.Fprintf(stdout, "would remove %s  %9s  last used %s\n", e.ID[:12], cacheBytes(e.Bytes), cacheWhen(e.LastUse, now))
 		}
-		fmt.Fprintf(stdout, "would remove %s, %s\n", plural(len(stale), "entry"), cacheBytes(n))
+		fmt.Fprintf(stdout, "would remove %s, %s\n", report.Count(len(stale), "entry"), cacheBytes(n))
 		return ctx.Err()
 	}
 	removed, freed, err := c.GC(time.Duration(olderThan), now)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "removed %s, freed %s\n", plural(removed, "entry"), cacheBytes(freed))
+	fmt.Fprintf(stdout, "removed %s, freed %s\n", report.Count(removed, "entry"), cacheBytes(freed))
 	return ctx.Err()
 }
 

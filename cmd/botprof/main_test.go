@@ -310,26 +310,6 @@ func TestDiffOptionsCLI(t *testing.T) {
 	}
 }
 
-// Counts read as English: one entry, two entries, no "1 points".
-func TestPlural(t *testing.T) {
-	for _, tc := range []struct {
-		n    int
-		noun string
-		want string
-	}{
-		{1, "point", "1 point"},
-		{0, "point", "0 points"},
-		{2, "entry", "2 entries"},
-		{1, "entry", "1 entry"},
-		{3, "data-file hash", "3 data-file hashes"},
-		{2, "dir", "2 dirs"},
-	} {
-		if got := plural(tc.n, tc.noun); got != tc.want {
-			t.Errorf("plural(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
-		}
-	}
-}
-
 // Flag errors name flags with two dashes, as the help and the README do
 // (the flag package writes one).
 func TestFlagErrorsDoubleDash(t *testing.T) {

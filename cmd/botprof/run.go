@@ -188,7 +188,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !shard.All() {
 		// A shard's results are its cache entries; the collect run writes
 		// the results folder.
-		fmt.Fprintf(stdout, "%s: shard %s: %s in %.2fs", plan.Name, shard, plural(len(out.Points), "point"), out.Wall.Seconds())
+		fmt.Fprintf(stdout, "%s: shard %s: %s in %.2fs", plan.Name, shard, report.Count(len(out.Points), "point"), out.Wall.Seconds())
 		if n := out.Failed(); n > 0 {
 			fmt.Fprintf(stdout, ", %d FAILED\n", n)
 			return fmt.Errorf("shard %s: %d of %d points failed", shard, n, len(out.Points))
@@ -216,7 +216,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, w := range out.Warnings() {
 		fmt.Fprintln(stderr, "botprof: warning:", w)
 	}
-	fmt.Fprintf(stdout, "%s: %s in %.2fs", plan.Name, plural(len(out.Points), "point"), out.Wall.Seconds())
+	fmt.Fprintf(stdout, "%s: %s in %.2fs", plan.Name, report.Count(len(out.Points), "point"), out.Wall.Seconds())
 	if n := out.Failed(); n > 0 {
 		fmt.Fprintf(stdout, ", %d FAILED", n)
 	}
@@ -263,17 +263,4 @@ func requireCached(ctx context.Context, plan *pipeline.Plan, cacheDir string, st
 		fmt.Fprintln(stderr, "botprof: not cached:", m)
 	}
 	return fmt.Errorf("--require-cached: %d of %d points are not in the stage cache %s", len(missing), len(st), cacheDir)
-}
-
-// plural writes "1 point", "2 points".
-func plural(n int, noun string) string {
-	switch {
-	case n == 1:
-		return "1 " + noun
-	case strings.HasSuffix(noun, "y"):
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	case strings.HasSuffix(noun, "sh") || strings.HasSuffix(noun, "s"):
-		return fmt.Sprintf("%d %ses", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

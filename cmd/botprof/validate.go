@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"botprof/pipeline"
+	"botprof/report"
 )
 
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,7 +27,7 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok — experiment %s, %s\n", spec, plan.Name, plural(plan.Len(), "point"))
+	fmt.Fprintf(stdout, "%s: ok — experiment %s, %s\n", spec, plan.Name, report.Count(plan.Len(), "point"))
 	for _, p := range plan.Points() {
 		fmt.Fprintf(stdout, "  %s\n", p.Name)
 	}
