@@ -582,18 +582,16 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 			p.Add(sc)
 		}
 		// Box plots have no legend thumbnail: the axis names each box.
-		names[i] = fmt.Sprintf("%s (%s)", c, hostCount(len(byClass[c])))
+		names[i] = fmt.Sprintf("%s (%s)", c, Count(len(byClass[c]), "host"))
 		if n := infinite[c]; n > 0 {
 			// On a second line: three classes' labels side by side
 			// must not run into each other.
-			names[i] = fmt.Sprintf("%s (%s)\n+%d at ±Inf, not drawn", c, hostCount(len(byClass[c])), n)
+			names[i] = fmt.Sprintf("%s (%s)\n+%d at ±Inf, not drawn", c, Count(len(byClass[c]), "host"), n)
 		}
 	}
 	p.NominalX(names...)
 	return p, nil
 }
-
-func hostCount(n int) string { return Count(n, "host") }
 
 // Count is n and noun, plural unless n is 1: "1 point", "2 points",
 // "2 entries", "3 data-file hashes". Every count botprof prints goes
