@@ -3,6 +3,7 @@ package pipeline
 // The runner's use of the stage cache: lookups, miss reasons, background writes.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,6 +42,51 @@ func (r *runner) get(key cache.Key) *cache.Entry {
 	return e
 }
 
+// claim is a stage's claim on its cache entry (cache.Claim), held from a
+// miss until the entry is stored, so that processes sharing the cache (the
+// shards of a sweep) compute each entry once. A nil claim (no cache) does
+// nothing.
+type claim struct {
+	cl     *cache.Claim
+	handed bool // to a write, which releases it
+}
+
+// drop releases the claim unless a write took it over (a stage that
+// failed, or one that stored its entry synchronously).
+func (c *claim) drop() {
+	if c != nil && !c.handed {
+		c.cl.Release()
+	}
+}
+
+// lookup is every cached stage's first step: key's entry, read by read, or
+// on a miss a claim on the entry, which the stage defers drop of and hands
+// to putAsync with its output. When another process held the claim, the
+// entry is looked up again: that process has usually stored it by then.
+func lookup[T any](ctx context.Context, r *runner, key cache.Key, read func(*cache.Entry) (T, error)) (v T, hit bool, cl *claim, err error) {
+	if r.cache == nil {
+		return v, false, nil, nil
+	}
+	if e := r.get(key); e != nil {
+		if v, err := read(e); err == nil {
+			return v, true, nil, nil
+		}
+	}
+	c, waited, err := r.cache.Claim(ctx, key.ID)
+	if err != nil {
+		return v, false, nil, err
+	}
+	if waited {
+		if e := r.get(key); e != nil {
+			if v, err := read(e); err == nil {
+				c.Release()
+				return v, true, nil, nil
+			}
+		}
+	}
+	return v, false, &claim{cl: c}, nil
+}
+
 // missReason returns why key's existing entry was not used, if it was not.
 func (r *runner) missReason(id string) string {
 	r.mu.Lock()
@@ -62,11 +108,17 @@ func (r *runner) cacheWarning() string {
 // putAsync stores a stage output in the background, off the critical path:
 // on two cores a cache write overlaps the next stage's work. Execute waits
 // for every write before it returns. The values the writers read must stay
-// unchanged, which holds: stage outputs are immutable once made.
-func (r *runner) putAsync(key cache.Key, files map[string]cache.WriteFunc, after ...func()) {
+// unchanged, which holds: stage outputs are immutable once made. The
+// entry's claim is released once the entry is stored (or failed to be).
+func (r *runner) putAsync(key cache.Key, files map[string]cache.WriteFunc, cl *claim, after ...func()) {
+	var held *cache.Claim
+	if cl != nil {
+		held, cl.handed = cl.cl, true
+	}
 	r.pending.Add(1)
 	go func() {
 		defer r.pending.Done()
+		defer held.Release()
 		if r.opt.beforeBackgroundWrite != nil {
 			r.opt.beforeBackgroundWrite()
 		}

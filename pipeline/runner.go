@@ -147,7 +147,10 @@ func (o *Outcome) Failed() int {
 // Execute runs every point of plan.
 func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	started := time.Now()
-	git := startGitState()
+	var git func() runfolder.Git
+	if !opt.DropOutputs { // a shard writes no manifest
+		git = startGitState()
+	}
 	var c *cache.Cache
 	if opt.CacheDir != "" {
 		var err error

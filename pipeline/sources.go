@@ -5,6 +5,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"botprof/pipeline/cache"
 	"botprof/stages/filter"
@@ -58,8 +59,16 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 		switch {
 		case known:
 		case prefetch:
-			if sha, err = r.hashWhileLoading(ctx, &p0.Spec, i); err != nil {
+			var cl *claim
+			if sha, known, cl, err = r.claimDataFile(ctx, path); err != nil {
 				return err
+			}
+			if !known {
+				sha, err = r.hashWhileLoading(ctx, &p0.Spec, i, cl)
+				cl.drop()
+				if err != nil {
+					return err
+				}
 			}
 		default:
 			if sha, err = load.SHA256File(ctx, path); err != nil {
@@ -75,6 +84,32 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 		r.sources[i].SHA256 = sha
 	}
 	return nil
+}
+
+// claimDataFile claims the first read of a data file whose sha256 is not
+// remembered: of the processes sharing the cache (shards starting
+// together), one reads and hashes it and stores its load entry
+// (hashWhileLoading), and the others wait, then find its sha256
+// remembered (known) and the load entry stored.
+func (r *runner) claimDataFile(ctx context.Context, path string) (sha string, known bool, cl *claim, err error) {
+	if r.cache == nil {
+		return "", false, nil, nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	c, waited, err := r.cache.Claim(ctx, "data file\x00"+abs)
+	if err != nil {
+		return "", false, nil, err
+	}
+	if waited {
+		if sha, ok := r.knownSHA(path); ok {
+			c.Release()
+			return sha, true, nil, nil
+		}
+	}
+	return "", false, &claim{cl: c}, nil
 }
 
 // sourceKey is the spec key of a source's field: data.KEY, or data[i].KEY

@@ -27,16 +27,24 @@ type deriveOut struct {
 // miss, appends them to the flows it reads (derive.Attach).
 func (r *runner) stageDerive(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
 	getLoads func() ([]*flowsOut, error), getFlows func() (arrow.RecordBatch, error)) (any, bool, error) {
-	if r.cache != nil {
-		if e := r.get(key); e != nil {
-			if rec, err := cache.ReadArrow(e.Path("derived.arrow"), r.mem); err == nil {
-				if err := checkDerived(rec, sp.derive); err == nil {
-					return &deriveOut{cols: rec}, true, nil
-				}
-				rec.Release()
-			}
+	d, hit, cl, err := lookup(ctx, r, key, func(e *cache.Entry) (*deriveOut, error) {
+		rec, err := cache.ReadArrow(e.Path("derived.arrow"), r.mem)
+		if err != nil {
+			return nil, err
 		}
+		if err := checkDerived(rec, sp.derive); err != nil {
+			rec.Release()
+			return nil, err
+		}
+		return &deriveOut{cols: rec}, nil
+	})
+	if err != nil {
+		return nil, false, err
 	}
+	if hit {
+		return d, true, nil
+	}
+	defer cl.drop()
 	if _, err := getLoads(); err != nil {
 		return nil, false, err
 	}
@@ -55,7 +63,7 @@ func (r *runner) stageDerive(ctx context.Context, sp *stageParams, sw *stopwatch
 		cols.Retain()
 		r.putAsync(key, map[string]cache.WriteFunc{
 			"derived.arrow": func(w io.Writer) error { return cache.WriteArrow(w, cols) },
-		}, cols.Release)
+		}, cl, cols.Release)
 	}
 	return &deriveOut{cols: res.Columns}, false, nil
 }

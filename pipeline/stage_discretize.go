@@ -21,13 +21,14 @@ import (
 // a derived column.
 func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
 	getLoads func() ([]*flowsOut, error), getFlows func() (arrow.RecordBatch, error), getDerive func() (*deriveOut, error)) (any, bool, error) {
-	if r.cache != nil {
-		if e := r.get(key); e != nil {
-			if d, err := readDiscretize(e, r.mem); err == nil {
-				return d, true, nil
-			}
-		}
+	d, hit, cl, err := lookup(ctx, r, key, func(e *cache.Entry) (*discretize.Result, error) { return readDiscretize(e, r.mem) })
+	if err != nil {
+		return nil, false, err
 	}
+	if hit {
+		return d, true, nil
+	}
+	defer cl.drop()
 	if _, err := getLoads(); err != nil {
 		return nil, false, err
 	}
@@ -49,7 +50,7 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 		}
 		defer flows.Release()
 	}
-	d, err := discretize.Run(ctx, discretize.Input{Mem: r.mem, Flows: flows}, sp.discretize)
+	d, err = discretize.Run(ctx, discretize.Input{Mem: r.mem, Flows: flows}, sp.discretize)
 	if err != nil {
 		return nil, false, err
 	}
@@ -59,7 +60,7 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 			"mapping.json": jsonWriter(d.Mapping),
 			"symbols.json": jsonWriter(d.Symbols),
 			"hosts.json":   jsonWriter(d.Hosts),
-		})
+		}, cl)
 	}
 	return d, false, nil
 }

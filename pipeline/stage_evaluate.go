@@ -4,6 +4,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"botprof/pipeline/cache"
@@ -15,15 +16,14 @@ import (
 
 func (r *runner) stageEvaluate(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
 	getWin func() (*window.Result, *discretize.Result, error), getTrain func() (*trainOut, error)) (any, bool, error) {
-	if r.cache != nil {
-		if e := r.get(key); e != nil && hasAll(e, runfolder.PointFileNames) {
-			var out PointOutput
-			if err := readJSON(e, "point.json", &out); err == nil {
-				out.files = e
-				return &out, true, nil
-			}
-		}
+	cached, hit, cl, err := lookup(ctx, r, key, readPoint)
+	if err != nil {
+		return nil, false, err
 	}
+	if hit {
+		return cached, true, nil
+	}
+	defer cl.drop() // after the synchronous write below
 	t, err := getTrain()
 	if err != nil {
 		return nil, false, err
@@ -51,6 +51,20 @@ func (r *runner) stageEvaluate(ctx context.Context, sp *stageParams, sw *stopwat
 		r.noteCacheWrite(r.cache.Put(key, files))
 	}
 	return out, false, nil
+}
+
+// readPoint reads a point's cached output; its point files are copied
+// from the entry when the results are written.
+func readPoint(e *cache.Entry) (*PointOutput, error) {
+	if !hasAll(e, runfolder.PointFileNames) {
+		return nil, fmt.Errorf("cache entry %s: point files missing", e.Key.Short())
+	}
+	var out PointOutput
+	if err := readJSON(e, "point.json", &out); err != nil {
+		return nil, err
+	}
+	out.files = e
+	return &out, nil
 }
 
 // hasAll reports whether the entry holds every named file.

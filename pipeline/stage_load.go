@@ -26,35 +26,46 @@ type flowsOut struct {
 
 // stageLoad loads data source i.
 func (r *runner) stageLoad(ctx context.Context, sp *stageParams, i int, key cache.Key) (any, bool, error) {
-	if r.cache != nil {
-		if e := r.get(key); e != nil {
-			rec, err := cache.ReadArrow(e.Path("flows.arrow"), r.mem)
-			var stats load.Stats
-			if err == nil && readJSON(e, "stats.json", &stats) == nil {
-				r.mu.Lock()
-				r.sources[i].Load = &stats
-				r.mu.Unlock()
-				return &flowsOut{rec: rec, stats: &stats}, true, nil
-			}
+	fl, hit, cl, err := lookup(ctx, r, key, func(e *cache.Entry) (*flowsOut, error) {
+		rec, err := cache.ReadArrow(e.Path("flows.arrow"), r.mem)
+		if err != nil {
+			return nil, err
 		}
-	}
-	fl, _, err := r.loadFlowsHashed(ctx, sp, i, false)
+		var stats load.Stats
+		if err := readJSON(e, "stats.json", &stats); err != nil {
+			rec.Release()
+			return nil, err
+		}
+		return &flowsOut{rec: rec, stats: &stats}, nil
+	})
 	if err != nil {
 		return nil, false, err
 	}
-	r.putLoad(key, fl)
+	if hit {
+		r.mu.Lock()
+		r.sources[i].Load = fl.stats
+		r.mu.Unlock()
+		return fl, true, nil
+	}
+	defer cl.drop()
+	fl, _, err = r.loadFlowsHashed(ctx, sp, i, false)
+	if err != nil {
+		return nil, false, err
+	}
+	r.putLoad(key, fl, cl)
 	return fl, false, nil
 }
 
-// putLoad stores the load stage's output in the cache.
-func (r *runner) putLoad(key cache.Key, fl *flowsOut) {
+// putLoad stores the load stage's output in the cache and then releases
+// the entry's claim.
+func (r *runner) putLoad(key cache.Key, fl *flowsOut, cl *claim) {
 	if r.cache == nil {
 		return
 	}
 	r.putAsync(key, map[string]cache.WriteFunc{
 		"flows.arrow": func(w io.Writer) error { return cache.WriteArrow(w, fl.rec) },
 		"stats.json":  jsonWriter(fl.stats),
-	})
+	}, cl)
 }
 
 // hashWhileLoading loads the first point's flows of source i and has the
@@ -62,7 +73,9 @@ func (r *runner) putLoad(key cache.Key, fl *flowsOut) {
 // parses, so that a file seen for the first time is read and decompressed
 // once. The loaded flows are handed to the points as a prefetched load
 // output.
-func (r *runner) hashWhileLoading(ctx context.Context, s *Spec, i int) (string, error) {
+// cl, the claim on the file's first read, is released once the load entry
+// is stored.
+func (r *runner) hashWhileLoading(ctx context.Context, s *Spec, i int, cl *claim) (string, error) {
 	start := time.Now()
 	path := r.sources[i].Path
 	sp := paramsOf(s)
@@ -88,7 +101,7 @@ func (r *runner) hashWhileLoading(ctx context.Context, s *Spec, i int) (string, 
 	f := &future{done: make(chan struct{}), val: fl, secs: secs, prefetched: true}
 	close(f.done)
 	r.memo[key.ID] = f
-	r.putLoad(key, fl)
+	r.putLoad(key, fl, cl)
 	return sha, nil
 }
 

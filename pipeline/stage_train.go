@@ -22,13 +22,14 @@ type trainOut struct {
 }
 
 func (r *runner) stageTrain(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
-	if r.cache != nil {
-		if e := r.get(key); e != nil {
-			if t, err := readTrain(e); err == nil {
-				return t, true, nil
-			}
-		}
+	t, hit, cl, err := lookup(ctx, r, key, readTrain)
+	if err != nil {
+		return nil, false, err
 	}
+	if hit {
+		return t, true, nil
+	}
+	defer cl.drop()
 	w, d, err := getWin()
 	if err != nil {
 		return nil, false, err
@@ -42,12 +43,12 @@ func (r *runner) stageTrain(ctx context.Context, sp *stageParams, sw *stopwatch,
 	if err != nil {
 		return nil, false, err
 	}
-	t := &trainOut{model: res.Model, modelJS: js, report: res.Report, windows: res.Windows}
+	t = &trainOut{model: res.Model, modelJS: js, report: res.Report, windows: res.Windows}
 	if r.cache != nil {
 		r.putAsync(key, map[string]cache.WriteFunc{
 			"model.json":  func(w io.Writer) error { _, err := w.Write(js); return err },
 			"report.json": jsonWriter(trainReport{Report: res.Report, Windows: res.Windows}),
-		})
+		}, cl)
 	}
 	return t, false, nil
 }

@@ -37,7 +37,7 @@ func (r *runner) stageWindow(ctx context.Context, sp *stageParams, key cache.Key
 	}
 	r.putAsync(key, map[string]cache.WriteFunc{
 		"windows.arrow": func(wr io.Writer) error { return cache.WriteArrow(wr, index) },
-	}, index.Release)
+	}, nil, index.Release)
 	return w, false, nil
 }
 

@@ -17,7 +17,9 @@
 //     meta.json listing each file's size and sha256 and the key description.
 //   - Put writes into a temporary directory inside the cache, writes
 //     meta.json last and renames the directory into place. Two writers of the
-//     same key both succeed: the loser discards its copy. No locks are taken.
+//     same key both succeed: the loser discards its copy. Correctness needs
+//     no locks; Claim (an flock per key) only keeps processes sharing the
+//     cache from computing the same output at once.
 //     Nothing is fsynced: a killed process leaves no partial entry (the
 //     rename is atomic), and an entry torn by a power loss fails Get's size
 //     or sha256 check like any other damage. An fsync took up to 30 ms
@@ -31,8 +33,9 @@
 //   - Explain remembers, per stage identity, the last key description used, so
 //     a re-run can say which parameter or input changed.
 //   - filehash/ holds the runner's memo of each data file's sha256
-//     (FileHashPath). List and Verify skip it and the explain records; GC
-//     ages both by mtime.
+//     (FileHashPath). List and Verify skip it, the explain records and
+//     locks/ (Claim); GC ages the first two by mtime and removes lock files
+//     nobody holds.
 //
 // Tabular stage outputs (flows, codes, window index) are uncompressed Arrow
 // IPC files written by WriteArrow: writing one is a copy of the record's

@@ -54,7 +54,7 @@ func (c *Cache) List() ([]EntryInfo, []Problem, error) {
 	}
 	for _, top := range tops {
 		name := top.Name()
-		if name == tmpDir || name == explainDir || name == fileHashDir {
+		if name == tmpDir || name == explainDir || name == fileHashDir || name == locksDir {
 			continue
 		}
 		path := filepath.Join(c.dir, name)
@@ -235,6 +235,7 @@ func (c *Cache) GC(olderThan time.Duration, now time.Time) (removed int, freed i
 		}
 		freed += n
 	}
+	c.removeFreeLocks()
 	// Explain records and data-file hash memos age by their mtime.
 	cutoff := now.Add(-olderThan)
 	for _, dir := range []string{explainDir, fileHashDir} {

@@ -1,0 +1,121 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestClaimExcludes: a second claim of the same name waits until the
+// first is released and says it waited; other names do not wait; no lock
+// file is left behind.
+func TestClaimExcludes(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first, waited, err := c.Claim(ctx, "entry a")
+	if err != nil || waited || !first.Held() {
+		t.Fatalf("first claim: held %v waited %v err %v", first.Held(), waited, err)
+	}
+	other, waited, err := c.Claim(ctx, "entry b")
+	if err != nil || waited || !other.Held() {
+		t.Fatalf("claim of another name: held %v waited %v err %v", other.Held(), waited, err)
+	}
+	other.Release()
+
+	got := make(chan bool)
+	go func() {
+		second, waited, err := c.Claim(ctx, "entry a")
+		if err != nil || !second.Held() {
+			t.Errorf("second claim: held %v err %v", second.Held(), err)
+		}
+		second.Release()
+		got <- waited
+	}()
+	select {
+	case <-got:
+		t.Fatal("the second claim did not wait for the first")
+	case <-time.After(100 * time.Millisecond):
+	}
+	first.Release()
+	first.Release() // twice is harmless
+	if !<-got {
+		t.Error("the second claim waited but did not say so")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(c.Dir(), locksDir)); len(ents) != 0 {
+		t.Errorf("%d lock files left after every claim was released", len(ents))
+	}
+}
+
+// TestClaimCancelled: a waiting claim returns when its context ends.
+func TestClaimCancelled(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, _, err := c.Claim(context.Background(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	cl, waited, err := c.Claim(ctx, "x")
+	if !errors.Is(err, context.DeadlineExceeded) || !waited || cl.Held() {
+		t.Errorf("claim while held, context ended: held %v waited %v err %v", cl.Held(), waited, err)
+	}
+}
+
+// TestClaimUnwritableCache: where no lock file can be made, a claim holds
+// nothing and does not fail.
+func TestClaimUnwritableCache(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A file where the locks folder should be: no lock file can be made.
+	if err := os.WriteFile(filepath.Join(dir, locksDir), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cl, waited, err := c.Claim(context.Background(), "x")
+	if err != nil || waited || cl.Held() {
+		t.Errorf("held %v waited %v err %v, want a claim holding nothing", cl.Held(), waited, err)
+	}
+	cl.Release()
+}
+
+// TestGCRemovesFreeLocks: GC removes lock files nobody holds and keeps
+// held ones; List does not report the locks folder as a stray.
+func TestGCRemovesFreeLocks(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, _, err := c.Claim(context.Background(), "held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	stale := filepath.Join(c.Dir(), locksDir, "left-by-a-killed-process.lock")
+	if err := os.WriteFile(stale, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, strays, err := c.List(); err != nil || len(strays) != 0 {
+		t.Fatalf("List: strays %v err %v", strays, err)
+	}
+	if _, _, err := c.GC(time.Hour, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("free lock file kept by GC: %v", err)
+	}
+	if _, err := os.Stat(held.path); err != nil {
+		t.Errorf("held lock file removed by GC: %v", err)
+	}
+}
