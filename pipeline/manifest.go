@@ -4,6 +4,8 @@ package pipeline
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"math"
 	"os/exec"
 	"runtime"
@@ -16,7 +18,7 @@ import (
 )
 
 // buildManifest is the run's manifest.json (runfolder.Manifest).
-func buildManifest(runID string, out *Outcome) runfolder.Manifest {
+func buildManifest(runID string, out *Outcome) (runfolder.Manifest, error) {
 	plan := out.Plan
 	m := runfolder.Manifest{
 		Format: runfolder.FormatVersion, BotprofVersion: Version, Experiment: plan.Name, RunID: runID,
@@ -41,7 +43,11 @@ func buildManifest(runID string, out *Outcome) runfolder.Manifest {
 	}
 	for _, p := range out.Points {
 		pt := plan.Point(p.Point.Index)
-		mp := runfolder.ManifestPoint{Name: pt.Name, Params: pt.Params, Spec: pt.Spec, Seed: &pt.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
+		spec, err := json.Marshal(pt.Spec)
+		if err != nil {
+			return m, fmt.Errorf("point %s: spec: %w", pt.Name, err)
+		}
+		mp := runfolder.ManifestPoint{Name: pt.Name, Params: pt.Params, Spec: spec, Seed: &pt.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
 		if mp.Params == nil {
 			mp.Params = runfolder.Params{}
 		}
@@ -53,7 +59,7 @@ func buildManifest(runID string, out *Outcome) runfolder.Manifest {
 		}
 		m.Points = append(m.Points, mp)
 	}
-	return m
+	return m, nil
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

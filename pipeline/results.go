@@ -18,7 +18,10 @@ func WriteResults(dir, runID string, out *Outcome) error {
 	if out.pointErr != nil {
 		return out.pointErr
 	}
-	m := buildManifest(runID, out)
+	m, err := buildManifest(runID, out)
+	if err != nil {
+		return err
+	}
 	if err := runfolder.WriteJSON(filepath.Join(dir, "manifest.json"), m); err != nil {
 		return err
 	}

@@ -100,7 +100,7 @@ func TestReadRoundTrip(t *testing.T) {
 	m := Manifest{Format: FormatVersion, Experiment: "x", RunID: "r", Sweep: Sweep{"window.size": {"5", "10"}, "model.kind": {"gaussian", "markov"}},
 		SweepOrder: []string{"window.size", "model.kind"}, Modules: map[string]string{}}
 	for _, p := range points {
-		m.Points = append(m.Points, ManifestPoint{Name: p.Point, Params: p.Params, Status: "ok"})
+		m.Points = append(m.Points, ManifestPoint{Name: p.Point, Params: p.Params, Spec: json.RawMessage(`{"window":{"size":5}}`), Status: "ok"})
 	}
 	mf := metricsFixture()
 	if err := WriteJSON(filepath.Join(dir, "manifest.json"), m); err != nil {

