@@ -58,6 +58,11 @@ func WriteFigures(dir string) error {
 	if err != nil {
 		return err
 	}
+	return r.saveFigures()
+}
+
+// saveFigures writes r.Dir/figures/ (see WriteFigures).
+func (r *Run) saveFigures() error {
 	// The PNGs (rasterised: ~11 ms each) go first and the SVGs (1-3 ms)
 	// fill in behind them, each from its own plot, so that no two
 	// goroutines draw the same plot.
@@ -71,7 +76,7 @@ func WriteFigures(dir string) error {
 			jobs = append(jobs, figureJob{f, ext})
 		}
 	}
-	out := filepath.Join(dir, "figures")
+	out := filepath.Join(r.Dir, "figures")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}

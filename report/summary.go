@@ -17,12 +17,35 @@ const primaryMetric = "auc_host"
 // bestCount is how many points the summary lists as best.
 const bestCount = 5
 
+// WriteReport writes the summary and the figures of the results folder
+// dir (WriteSummary and WriteFigures), reading the folder once: a run
+// writes its report with it.
+func WriteReport(dir string) error {
+	r, err := load(dir)
+	if err != nil {
+		return err
+	}
+	if err := r.saveSummary(); err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	if err := r.saveFigures(); err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	return nil
+}
+
 // WriteSummary writes dir/summary.md for the results folder dir (see Show).
 func WriteSummary(dir string) error {
 	r, err := load(dir)
 	if err != nil {
 		return err
 	}
+	return r.saveSummary()
+}
+
+// saveSummary writes r.Dir/summary.md.
+func (r *Run) saveSummary() error {
+	dir := r.Dir
 	f, err := os.CreateTemp(dir, ".summary-*.md")
 	if err != nil {
 		return err

@@ -202,11 +202,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := pipeline.WriteReproduction(dir, out); err != nil {
 		return err
 	}
-	if err := report.WriteSummary(dir); err != nil {
-		return fmt.Errorf("summary: %w", err)
-	}
-	if err := report.WriteFigures(dir); err != nil {
-		return fmt.Errorf("figures: %w", err)
+	if err := report.WriteReport(dir); err != nil {
+		return err
 	}
 	// Only a complete folder gets the run's name; on any error above, the
 	// .partial folder stays behind and botprof ls lists it as partial.
