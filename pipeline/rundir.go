@@ -59,13 +59,22 @@ func NewRunDir(root, experiment string, now time.Time) (string, string, error) {
 // final name and returns it. The folder's files are flushed to disk first,
 // so that a crash after the rename cannot leave a complete-looking folder
 // with missing contents.
-func CommitRunDir(partial string) (string, error) {
+// Folders flushed by StartFlush are waited for, not flushed again.
+func CommitRunDir(partial string, flushed ...*Flush) (string, error) {
 	name := filepath.Base(partial)
 	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, PartialSuffix) {
 		return "", fmt.Errorf("%s is not a partial run folder", partial)
 	}
 	final := filepath.Join(filepath.Dir(partial), strings.TrimSuffix(name[1:], PartialSuffix))
-	if err := syncTree(partial); err != nil {
+	skip := map[string]bool{}
+	for _, f := range flushed {
+		<-f.done
+		if f.err != nil {
+			return "", f.err
+		}
+		skip[f.dir] = true
+	}
+	if err := syncTree(partial, skip); err != nil {
 		return "", err
 	}
 	if _, err := os.Lstat(final); err == nil {
@@ -82,8 +91,33 @@ func CommitRunDir(partial string) (string, error) {
 // about 40 ms at 16 at a time against 100-180 ms one by one (ext4).
 const syncers = 16
 
-// syncTree flushes every file under root to disk.
-func syncTree(root string) error {
+// Flush is a folder of a partial run folder being flushed to disk in the
+// background (StartFlush).
+type Flush struct {
+	dir  string
+	done chan struct{}
+	err  error
+}
+
+// StartFlush starts flushing every file under dir, a folder of a partial
+// run folder whose files are all written (points/ once Execute has
+// returned), while the run writes the rest: at 1,800 points, points/
+// holds 9,000 files. CommitRunDir waits for it.
+func StartFlush(dir string) *Flush {
+	f := &Flush{dir: dir, done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return // no point wrote files
+		}
+		f.err = syncTree(dir, nil)
+	}()
+	return f
+}
+
+// syncTree flushes every file under root to disk, except under the
+// folders in skip.
+func syncTree(root string, skip map[string]bool) error {
 	paths := make(chan string)
 	errs := make(chan error, syncers)
 	var wg sync.WaitGroup
@@ -99,10 +133,15 @@ func syncTree(root string) error {
 		})
 	}
 	walkErr := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && skip[path]:
+			return filepath.SkipDir
+		case !d.IsDir():
 			paths <- path
 		}
-		return err
+		return nil
 	})
 	close(paths)
 	wg.Wait()

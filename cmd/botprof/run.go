@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
@@ -196,6 +197,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "\ncache: %s (collect: botprof run %s --require-cached)\n", o.cacheDir, spec)
 		return nil
 	}
+	// The points' files are all written: flush them while the rest is.
+	points := pipeline.StartFlush(filepath.Join(dir, "points"))
 	if err := pipeline.WriteResults(dir, runID, out); err != nil {
 		return fmt.Errorf("results: %w (the incomplete folder %s is not a run)", err, dir)
 	}
@@ -207,7 +210,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	// Only a complete folder gets the run's name; on any error above, the
 	// .partial folder stays behind and botprof ls lists it as partial.
-	if dir, err = pipeline.CommitRunDir(dir); err != nil {
+	if dir, err = pipeline.CommitRunDir(dir, points); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
 	for _, w := range out.Warnings() {
