@@ -67,6 +67,10 @@ func versionString() string {
 	return v + " (commit " + rev + dirty + ", " + bi.GoVersion + ")"
 }
 
+// afterCompute, if set (by tests), runs once the points are computed,
+// before the results folder is written.
+var afterCompute func()
+
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o runOptions
 	fs := flag.NewFlagSet("botprof run", flag.ContinueOnError)
@@ -196,8 +200,25 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "\ncache: %s (collect: botprof run %s --require-cached)\n", o.cacheDir, spec)
 		return nil
 	}
+	if afterCompute != nil {
+		afterCompute()
+	}
+	// A signal while the results are written stops the run between steps:
+	// it must not go on to commit the folder and exit 0.
+	interrupted := func() error {
+		if ctx.Err() == nil {
+			return nil
+		}
+		return fmt.Errorf("interrupted while writing results (the incomplete folder %s is not a run); finished points are cached; run the same command again: %w", dir, context.Canceled)
+	}
+	if err := interrupted(); err != nil {
+		return err
+	}
 	if err := pipeline.WriteResults(dir, runID, out); err != nil {
 		return fmt.Errorf("results: %w (the incomplete folder %s is not a run)", err, dir)
+	}
+	if err := interrupted(); err != nil {
+		return err
 	}
 	if err := pipeline.WriteReproduction(dir, out); err != nil {
 		return err
@@ -205,8 +226,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := report.WriteSummary(dir); err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
+	if err := interrupted(); err != nil {
+		return err
+	}
 	if err := report.WriteFigures(dir); err != nil {
 		return fmt.Errorf("figures: %w", err)
+	}
+	if err := interrupted(); err != nil {
+		return err
 	}
 	// Only a complete folder gets the run's name; on any error above, the
 	// .partial folder stays behind and botprof ls lists it as partial.
