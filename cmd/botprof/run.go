@@ -197,6 +197,26 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stdout, ", %d FAILED\n", n)
 			return fmt.Errorf("shard %s: %d of %d points failed", shard, n, len(out.Points))
 		}
+		if n, first := out.CacheWriteErrors(); n > 0 {
+			// The cache entries are all a shard leaves: it failed unless
+			// the collect step finds every one of its points.
+			missing := -1
+			if st, err := pipeline.CacheStatus(ctx, plan, o.cacheDir); err == nil {
+				missing = 0
+				for _, p := range st {
+					if !p.Cached {
+						missing++
+					}
+				}
+			}
+			if missing != 0 {
+				fmt.Fprintf(stdout, ", NOT STORED\n")
+				return fmt.Errorf("shard %s: %s to the stage cache %s failed (first: %v); the collect step will not find the points not stored",
+					shard, report.Count(n, "write"), o.cacheDir, first)
+			}
+			fmt.Fprintf(stderr, "botprof: warning: shard %s: %s to the stage cache %s failed (first: %v); every point is stored\n",
+				shard, report.Count(n, "write"), o.cacheDir, first)
+		}
 		fmt.Fprintf(stdout, "\ncache: %s (collect: botprof run %s --require-cached)\n", o.cacheDir, spec)
 		return nil
 	}
