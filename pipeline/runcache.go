@@ -94,6 +94,13 @@ func (r *runner) missReason(id string) string {
 	return r.missWhy[id]
 }
 
+// cacheWriteErrors returns the number of failed cache writes and the first.
+func (r *runner) cacheWriteErrors() (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cacheErrs, r.firstCacheErr
+}
+
 // cacheWarning describes the failed cache writes, if any.
 func (r *runner) cacheWarning() string {
 	r.mu.Lock()

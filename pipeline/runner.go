@@ -91,6 +91,7 @@ type Outcome struct {
 	pointErr     error                // the first failure to write them
 	git          func() runfolder.Git // for the manifest, started with the run
 	cacheWarning func() string        // failed cache writes, once all are done
+	cacheErrs    func() (int, error)  // their count and the first
 	pending      *sync.WaitGroup      // cache writes in flight
 }
 
@@ -100,6 +101,17 @@ func (o *Outcome) WaitCacheWrites() {
 	if o.pending != nil {
 		o.pending.Wait()
 	}
+}
+
+// CacheWriteErrors waits for the cache writes in flight and returns how
+// many cache writes failed and the first error. A shard, whose only output
+// is its cache entries, fails when any did.
+func (o *Outcome) CacheWriteErrors() (int, error) {
+	if o.cacheErrs == nil {
+		return 0, nil
+	}
+	o.WaitCacheWrites()
+	return o.cacheErrs()
 }
 
 // Warnings lists every point's warnings once, in plan order, plus the
@@ -244,6 +256,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	out.Sources = r.sources
 	out.Load = r.sources[0].Load
 	out.cacheWarning = r.cacheWarning
+	out.cacheErrs = r.cacheWriteErrors
 	// The Outcome keeps the runner (cache writes in flight, their
 	// warnings), but not its stage outputs: what writing the results and
 	// figures needs is in the Outcome. (The writes in flight hold what they

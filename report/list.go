@@ -34,13 +34,22 @@ type RunInfo struct {
 func Runs(root string) ([]RunInfo, error) {
 	var out []RunInfo
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, path)
 		if err != nil {
-			return err
+			if path == root {
+				return err
+			}
+			// A folder that cannot be read (another user's, gone while
+			// listed) must not hide every other run either.
+			out = append(out, RunInfo{Path: filepath.ToSlash(rel), Status: "unreadable: " + err.Error()})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if !d.IsDir() {
 			return nil
 		}
-		rel, _ := filepath.Rel(root, path)
 		if isPartial(path) {
 			out = append(out, RunInfo{Path: filepath.ToSlash(rel), Experiment: filepath.Base(filepath.Dir(path)), Status: "partial"})
 			return filepath.SkipDir

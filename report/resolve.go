@@ -23,6 +23,10 @@ func Resolve(root, ref string) (string, error) {
 	if st, err := os.Stat(filepath.Join(ref, "manifest.json")); err == nil && !st.IsDir() {
 		return ref, nil
 	}
+	if st, err := os.Stat(ref); err == nil && st.IsDir() && isPartial(filepath.Clean(ref)) {
+		// One stopped before its manifest was written; Load refuses the others.
+		return "", fmt.Errorf("%s is a partial results folder: its run stopped or failed before its results were complete", ref)
+	}
 	runs, err := Runs(root)
 	if err != nil && ref != "" {
 		if os.IsNotExist(err) {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,9 @@ func TestResolve(t *testing.T) {
 	copyDir(t, "testdata/runs/a", older)
 	copyDir(t, "testdata/runs/a", newer)
 	copyDir(t, "testdata/runs/a", filepath.Join(root, "toy", ".20261129T000000.000Z.partial"))
+	// A run stopped before its manifest was written leaves a folder without one.
+	bare := filepath.Join(root, "toy", ".20261130T000000.000Z.partial")
+	os.MkdirAll(filepath.Join(bare, "points"), 0o755)
 	for _, tc := range []struct{ ref, want, err string }{
 		{ref: older, want: older},
 		{ref: "latest", want: newer},
@@ -25,6 +29,8 @@ func TestResolve(t *testing.T) {
 		{ref: "2026112", err: "ambiguous"},
 		{ref: "20261129", err: "not a results folder"}, // the partial run is never chosen
 		{ref: "nosuch", err: "not a results folder"},
+		{ref: bare, err: "is a partial results folder"},
+		{ref: bare + "/", err: "is a partial results folder"},
 	} {
 		got, err := Resolve(root, tc.ref)
 		if tc.err != "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -324,5 +325,38 @@ func TestFlagErrorsDoubleDash(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || exitCode(ctx, err, &bytes.Buffer{}) != 2 {
 			t.Errorf("botprof %s: %v, want %q (exit 2)", args, err, want)
 		}
+	}
+}
+
+// A signal that arrives once the points are computed, while the results
+// folder is written, stops the run: exit 130 and only a .partial folder,
+// which ls lists as partial (the run used to commit the folder and exit 0).
+func TestInterruptWhileWritingResults(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte(`experiment: cli
+data: {path: `+data+`}
+hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
+model: {n_iter: 3}
+window: {size: 5}
+`), 0o644)
+	results := filepath.Join(dir, "results")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	afterCompute = cancel
+	defer func() { afterCompute = nil }()
+	var out, errb bytes.Buffer
+	err := run(ctx, []string{"run", spec, "--quiet", "--results", results, "--cache", filepath.Join(dir, "cache")}, &out, &errb)
+	if code := exitCode(ctx, err, io.Discard); code != 130 {
+		t.Fatalf("exit %d (%v), want 130\n%s", code, err, out.String())
+	}
+	entries, _ := os.ReadDir(filepath.Join(results, "cli"))
+	if len(entries) != 1 || !strings.HasSuffix(entries[0].Name(), ".partial") {
+		t.Fatalf("results/cli holds %v, want one .partial folder", entries)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"ls", results}, &out, &errb); err != nil || !strings.Contains(out.String(), "partial") {
+		t.Errorf("ls: %v\n%s", err, out.String())
 	}
 }

@@ -68,6 +68,10 @@ func versionString() string {
 	return v + " (commit " + rev + dirty + ", " + bi.GoVersion + ")"
 }
 
+// afterCompute, if set (by tests), runs once the points are computed,
+// before the results folder is written.
+var afterCompute func()
+
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o runOptions
 	fs := flag.NewFlagSet("botprof run", flag.ContinueOnError)
@@ -194,18 +198,58 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stdout, ", %d FAILED\n", n)
 			return fmt.Errorf("shard %s: %d of %d points failed", shard, n, len(out.Points))
 		}
+		if n, first := out.CacheWriteErrors(); n > 0 {
+			// The cache entries are all a shard leaves: it failed unless
+			// the collect step finds every one of its points.
+			missing := -1
+			if st, err := pipeline.CacheStatus(ctx, plan, o.cacheDir); err == nil {
+				missing = 0
+				for _, p := range st {
+					if !p.Cached {
+						missing++
+					}
+				}
+			}
+			if missing != 0 {
+				fmt.Fprintf(stdout, ", NOT STORED\n")
+				return fmt.Errorf("shard %s: %s to the stage cache %s failed (first: %v); the collect step will not find the points not stored",
+					shard, report.Count(n, "write"), o.cacheDir, first)
+			}
+			fmt.Fprintf(stderr, "botprof: warning: shard %s: %s to the stage cache %s failed (first: %v); every point is stored\n",
+				shard, report.Count(n, "write"), o.cacheDir, first)
+		}
 		fmt.Fprintf(stdout, "\ncache: %s (collect: botprof run %s --require-cached)\n", o.cacheDir, spec)
 		return nil
+	}
+	if afterCompute != nil {
+		afterCompute()
+	}
+	// A signal while the results are written stops the run between steps:
+	// it must not go on to commit the folder and exit 0.
+	interrupted := func() error {
+		if ctx.Err() == nil {
+			return nil
+		}
+		return fmt.Errorf("interrupted while writing results (the incomplete folder %s is not a run); finished points are cached; run the same command again: %w", dir, context.Canceled)
+	}
+	if err := interrupted(); err != nil {
+		return err
 	}
 	// The points' files are all written: flush them while the rest is.
 	points := pipeline.StartFlush(filepath.Join(dir, "points"))
 	if err := pipeline.WriteResults(dir, runID, out); err != nil {
 		return fmt.Errorf("results: %w (the incomplete folder %s is not a run)", err, dir)
 	}
+	if err := interrupted(); err != nil {
+		return err
+	}
 	if err := pipeline.WriteReproduction(dir, out); err != nil {
 		return err
 	}
 	if err := report.WriteReport(dir); err != nil {
+		return err
+	}
+	if err := interrupted(); err != nil {
 		return err
 	}
 	// Only a complete folder gets the run's name; on any error above, the

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A shard's only output is its cache entries: a shard that could not store
+// its points fails (exit 1) instead of reporting success and pointing to a
+// collect step that will not find them. The cache here is one whose
+// entries cannot be written: its path is so long that every path inside
+// tmp/ exceeds PATH_MAX (as a read-only or full cache, without root).
+func TestShardFailsWhenItStoresNothing(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte(`experiment: cli
+data: {path: `+data+`}
+hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
+model: {n_iter: 3}
+window: {size: 5}
+sweep: {model.seed: [0, 1]}
+`), 0o644)
+	cacheDir := filepath.Join(dir, "cache")
+	for len(cacheDir) < 4080 {
+		cacheDir = filepath.Join(cacheDir, strings.Repeat("c", min(200, 4080-len(cacheDir)-1)))
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", spec, "--quiet", "--shard", "0/2", "--cache", cacheDir, "--results", filepath.Join(dir, "results")}, &out, &errb)
+	if code := exitCode(context.Background(), err, io.Discard); code != 1 || !strings.Contains(err.Error(), "collect step will not find") {
+		t.Fatalf("exit %d (%v), want 1 and the failed cache writes\n%s%s", code, err, out.String(), errb.String())
+	}
+	if strings.Contains(out.String(), "collect: botprof run") {
+		t.Errorf("the shard points to a collect step:\n%s", out.String())
+	}
+}
