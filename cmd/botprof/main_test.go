@@ -360,3 +360,33 @@ window: {size: 5}
 		t.Errorf("ls: %v\n%s", err, out.String())
 	}
 }
+
+// TestInterruptBeforeTheFirstPoint: a run stopped before any point ran
+// (here: the signal came first; in a shard, maybe while waiting for
+// another process's claim on the data file) says it was interrupted and
+// how to resume, not the bare error of the step it was in, and prints no
+// point as failed.
+func TestInterruptBeforeTheFirstPoint(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte(`experiment: cli
+data: {path: `+data+`}
+hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
+model: {n_iter: 3}
+window: {size: 5}
+`), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, extra := range [][]string{nil, {"--shard", "0/2"}} {
+		var out, errb bytes.Buffer
+		args := append([]string{"run", spec, "--quiet", "--results", filepath.Join(dir, "results"), "--cache", filepath.Join(dir, "cache")}, extra...)
+		err := run(ctx, args, &out, &errb)
+		if code := exitCode(ctx, err, io.Discard); code != 130 || !strings.Contains(fmt.Sprint(err), "run the same command again") {
+			t.Errorf("%v: exit %d, error %v; want 130 and how to resume", extra, code, err)
+		}
+		if strings.Contains(errb.String(), "failed") {
+			t.Errorf("%v: stderr says a point failed:\n%s", extra, errb.String())
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -153,6 +154,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	opt.OnPointErr = func(point string, err error) {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return // stopped by the signal, not failed: the run says so once
+		}
 		if prog != nil {
 			prog.clear()
 		}
@@ -184,11 +188,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		// Intermediate cache entries finish while the results are written.
 		defer out.WaitCacheWrites()
 	}
+	if ctx.Err() != nil {
+		// Stopped by a signal, maybe while waiting for another process's
+		// claim on a cache entry (Execute's error is then the context's).
+		return fmt.Errorf("interrupted: finished points are cached; run the same command again to resume: %w", context.Canceled)
+	}
 	if err != nil {
 		return err
-	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted: finished points are cached; run the same command again to resume: %w", context.Canceled)
 	}
 	if !shard.All() {
 		// A shard's results are its cache entries; the collect run writes

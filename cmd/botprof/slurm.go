@@ -1,6 +1,7 @@
 package main
 
 import (
+	"botprof/report"
 	"context"
 	"flag"
 	"fmt"
@@ -78,7 +79,7 @@ func runSlurm(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		for i := 0; i < o.shards; i++ {
 			if missing[i] > 0 {
 				tasks = append(tasks, i)
-				fmt.Fprintf(stdout, "task %d: %d points not cached\n", i, missing[i])
+				fmt.Fprintf(stdout, "task %d: %s not cached\n", i, report.Count(missing[i], "point"))
 			}
 		}
 		if len(tasks) == 0 {

@@ -32,9 +32,13 @@ type Cache struct {
 }
 
 // Open returns the cache in dir, creating the directory if needed.
+// A cache that exists but cannot be written (a read-only mount) opens:
+// it serves hits, and its failed writes are the caller's warning.
 func Open(dir string) (*Cache, error) {
 	if err := os.MkdirAll(filepath.Join(dir, tmpDir), 0o777); err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		if st, serr := os.Stat(dir); serr != nil || !st.IsDir() {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
 	}
 	return &Cache{dir: dir, now: time.Now}, nil
 }

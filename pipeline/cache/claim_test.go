@@ -119,3 +119,54 @@ func TestGCRemovesFreeLocks(t *testing.T) {
 		t.Errorf("held lock file removed by GC: %v", err)
 	}
 }
+
+// TestClaimHolderStopped: a waiter keeps waiting for a holder whose lock
+// file shows its heartbeat, however long it holds the claim, and stops
+// waiting for one whose lock file shows none for claimStale (a holder
+// stopped by SIGSTOP or a suspended job), returning a claim that holds
+// nothing.
+func TestClaimHolderStopped(t *testing.T) {
+	defer func(b, s time.Duration) { claimBeat, claimStale = b, s }(claimBeat, claimStale)
+	claimBeat, claimStale = 20*time.Millisecond, 500*time.Millisecond
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	alive, _, err := c.Claim(ctx, "alive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := 3 * claimStale // a long stage, still beating
+	released := make(chan struct{})
+	go func() {
+		time.Sleep(hold)
+		alive.Release()
+		close(released)
+	}()
+	cl, waited, err := c.Claim(ctx, "alive")
+	if err != nil || !waited || !cl.Held() {
+		t.Errorf("waiting for a live holder: held %v waited %v err %v, want the claim after its release", cl.Held(), waited, err)
+	}
+	cl.Release()
+	<-released
+
+	// A holder without a heartbeat: the lock taken by hand.
+	path := c.claimPath("stopped")
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, ok := tryLock(f); !got || !ok {
+		t.Skip("no flock on this filesystem")
+	}
+	cl, waited, err = c.Claim(ctx, "stopped")
+	if err != nil || !waited || cl.Held() {
+		t.Errorf("waiting for a stopped holder: held %v waited %v err %v, want a claim holding nothing", cl.Held(), waited, err)
+	}
+}

@@ -75,6 +75,7 @@ func (c *Cache) KnownFileHash(id FileID) (string, bool) {
 	if rec.FileID != id {
 		return "", false
 	}
+	c.touch(memo) // GC ages memos by their last use, as entries
 	return rec.SHA256, true
 }
 
@@ -100,8 +101,8 @@ func (c *Cache) verifyFileHashes() ([]Problem, error) {
 			}
 			return err
 		}
-		if d.IsDir() {
-			return nil
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil // a memo being written (writeAtomic), or left by a killed writer for GC
 		}
 		if _, reason := readFileHash(path); reason != "" {
 			out = append(out, Problem{Path: path, Reason: reason, Memo: true})
