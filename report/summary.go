@@ -286,9 +286,15 @@ func fmtMedian(xs []float64) string {
 	return fmtNum(Median(xs))
 }
 
+// fmtIQR is the interquartile range of xs, or "n=1" for a single value:
+// a range of one value ("0.4000–0.4000") would read as a spread that was
+// measured to be zero.
 func fmtIQR(xs []float64) string {
 	if len(xs) == 0 {
 		return "—"
+	}
+	if len(xs) == 1 {
+		return "n=1"
 	}
 	return fmtNum(Quantile(xs, 0.25)) + "–" + fmtNum(Quantile(xs, 0.75))
 }
