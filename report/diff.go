@@ -214,8 +214,25 @@ type MetricSummary struct {
 	Improved    int     `json:"improved"`
 	Worsened    int     `json:"worsened"`
 	Unchanged   int     `json:"unchanged"`
-	MedianDelta float64 `json:"median_delta"` // over the finite changes; 0 when there is none
+	MedianDelta float64 `json:"median_delta"` // over the finite changes; 0 when there is none (null in JSON)
 	NotFinite   int     `json:"not_finite,omitempty"`
+}
+
+// MarshalJSON writes median_delta as null when no change is finite: a 0
+// there would read as "no change" where the text says "not finite".
+func (m MetricSummary) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Metric      string   `json:"metric"`
+		Improved    int      `json:"improved"`
+		Worsened    int      `json:"worsened"`
+		Unchanged   int      `json:"unchanged"`
+		MedianDelta *float64 `json:"median_delta"`
+		NotFinite   int      `json:"not_finite,omitempty"`
+	}{Metric: m.Metric, Improved: m.Improved, Worsened: m.Worsened, Unchanged: m.Unchanged, NotFinite: m.NotFinite}
+	if m.NotFinite < m.Improved+m.Worsened+m.Unchanged {
+		out.MedianDelta = &m.MedianDelta
+	}
+	return json.Marshal(out)
 }
 
 // summarize fills res.Summary from its tables. A row whose change is not

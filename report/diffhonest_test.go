@@ -324,3 +324,44 @@ func TestNeedSamplesNoteOnlyWhenNotSignificant(t *testing.T) {
 		}
 	}
 }
+
+// A summary whose every change is not finite has median_delta null in
+// JSON, as the text says "median change not finite"; it was 0, which reads
+// as "no change". A finite median change stays a number.
+func TestDiffJSONSummaryNotFiniteIsNull(t *testing.T) {
+	res, err := Compare(infRun(6, 4, -100), infRun(6, 0, -90), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := res.Write(&buf, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Summary []map[string]any `json:"summary"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, s := range out.Summary {
+		d, ok := s["median_delta"]
+		if !ok {
+			t.Errorf("%v: no median_delta", s["metric"])
+		}
+		seen[s["metric"].(string)] = true
+		switch s["metric"] {
+		case "margin":
+			if d != nil {
+				t.Errorf("margin: median_delta %v with every change not finite, want null", d)
+			}
+		case "auc_host":
+			if d != 0.0 {
+				t.Errorf("auc_host: median_delta %v, want 0", d)
+			}
+		}
+	}
+	if !seen["margin"] || !seen["auc_host"] {
+		t.Fatalf("summary %v", out.Summary)
+	}
+}
