@@ -441,3 +441,14 @@ func TestSetErrorsNameTheOverrideInSweeps(t *testing.T) {
 		}
 	}
 }
+
+// botprof run --help states each key's default once: model.order said
+// "1..8 [default 1] [default 1]", its help text and DefaultSpec both
+// giving it.
+func TestHelpTextDefaultOnce(t *testing.T) {
+	for _, l := range strings.Split(HelpText(), "\n") {
+		if strings.Count(l, "[default") > 1 {
+			t.Errorf("default given twice: %s", l)
+		}
+	}
+}
