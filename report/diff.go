@@ -420,8 +420,15 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 		return nil, &OptionError{fmt.Sprintf("no point of A pairs with a point of B (A: %s; B: %s): %s",
 			pointsText(ga), pointsText(gb), matchHint(sa, sb))}
 	}
+	rowNotes := res.rowNotes()
 	if err := res.keepMetrics(opts.Metrics); err != nil {
 		return nil, err
+	}
+	if res.dropNotes(rowNotes) {
+		clear(notes)
+		for i, s := range res.Notes {
+			notes[s] = i + 1
+		}
 	}
 	res.correct(opts.Correct, opts.Alpha)
 	res.summarize()
@@ -661,6 +668,49 @@ func (res *DiffResult) keepMetrics(names []string) error {
 	}
 	res.Tables = tables
 	return nil
+}
+
+// rowNotes returns the footnote numbers the rows refer to.
+func (res *DiffResult) rowNotes() map[int]bool {
+	ref := map[int]bool{}
+	for _, t := range res.Tables {
+		for _, r := range t.Rows {
+			for _, n := range r.Notes {
+				ref[n] = true
+			}
+		}
+	}
+	return ref
+}
+
+// dropNotes removes the footnotes only rows dropped by --metric referred
+// to (before, the row footnotes before keepMetrics), renumbering the rest;
+// it reports whether any was removed. A note such as "all samples are
+// equal" must not be listed when no row shown has it.
+func (res *DiffResult) dropNotes(before map[int]bool) bool {
+	kept := res.rowNotes()
+	renum := make([]int, len(res.Notes)+1)
+	var out []string
+	for i, s := range res.Notes {
+		if before[i+1] && !kept[i+1] {
+			continue
+		}
+		out = append(out, s)
+		renum[i+1] = len(out)
+	}
+	if len(out) == len(res.Notes) {
+		return false
+	}
+	res.Notes = out
+	for ti := range res.Tables {
+		for ri := range res.Tables[ti].Rows {
+			r := &res.Tables[ti].Rows[ri]
+			for k, n := range r.Notes {
+				r.Notes[k] = renum[n]
+			}
+		}
+	}
+	return true
 }
 
 // correct adjusts the p-values of every row tested (method "holm" or

@@ -365,3 +365,42 @@ func TestDiffJSONSummaryNotFiniteIsNull(t *testing.T) {
 		t.Fatalf("summary %v", out.Summary)
 	}
 }
+
+// --metric drops rows and with them the footnotes only they had: "all
+// samples are equal" (auc_host here) was listed under a table of margin
+// rows, none of which it applied to. The rows keep notes that exist.
+func TestDiffMetricDropsFootnotesOfDroppedRows(t *testing.T) {
+	res, err := Compare(infRun(6, 4, -100), infRun(6, 0, -90), DiffOptions{Metrics: []string{"margin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.Notes {
+		if n == "all samples are equal" {
+			t.Errorf("notes %q keep the note of a dropped auc_host row", res.Notes)
+		}
+	}
+	refs := 0
+	for _, tb := range res.Tables {
+		for _, r := range tb.Rows {
+			if r.Metric != "margin" {
+				t.Errorf("row %s kept", r.Metric)
+			}
+			for _, n := range r.Notes {
+				refs++
+				if n < 1 || n > len(res.Notes) {
+					t.Fatalf("row %s refers to note %d of %d", r.Metric, n, len(res.Notes))
+				}
+			}
+		}
+	}
+	if refs == 0 {
+		t.Error("the margin row lost its notes")
+	}
+	var buf bytes.Buffer
+	if err := res.Write(&buf, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "all samples are equal") {
+		t.Errorf("text lists a note no row shown has:\n%s", buf.String())
+	}
+}
