@@ -71,3 +71,30 @@ func TestSelectTrainLoglikFromFolder(t *testing.T) {
 		t.Errorf("summary does not rank by train_loglik:\n%s", buf.String())
 	}
 }
+
+// With evaluate.select: auc_window the best points table showed
+// auc_window twice and auc_host not at all; auc_host now takes the
+// second column.
+func TestSummarySelectAucWindowShowsAucHost(t *testing.T) {
+	dir := copyRun(t, runA)
+	var m map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["spec"].(map[string]any)["evaluate"].(map[string]any)["select"] = "auc_window"
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Show(dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "| point | seeds | auc_window | IQR | auc_host | margin | tpr_at_fpr0 |") {
+		t.Errorf("best points header with select auc_window:\n%s", buf.String())
+	}
+}
