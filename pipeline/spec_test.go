@@ -452,3 +452,20 @@ func TestHelpTextDefaultOnce(t *testing.T) {
 		}
 	}
 }
+
+// A decision value without a rule was dropped silently (no confusion
+// matrix, no warning); it is an error at evaluate.decision.value, as a
+// smoothing alpha without its kind is. An explicit rule none keeps a
+// sweep over rules with one value possible.
+func TestDecisionValueWithoutRule(t *testing.T) {
+	_, err := LoadPlan("../experiments/default.yaml", []string{"evaluate.decision={value: 3}"})
+	if want := "evaluate.decision.value: set evaluate.decision.rule"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	for _, sets := range [][]string{{"evaluate.decision={rule: none}"},
+		{"sweep.evaluate.decision.rule=[none, fixed]", "evaluate.decision.value=-20"}} {
+		if _, err := LoadPlan("../experiments/default.yaml", sets); err != nil {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+}

@@ -134,6 +134,10 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 			path = "evaluate.decision.rule"
 		}
 		v.fail(path, "%v", err)
+	} else if d := s.Evaluate.Decision; d.Value != 0 && d.Rule == "" {
+		// Without a rule the value would be dropped silently (an explicit
+		// rule none keeps it allowed: a sweep over [none, fixed]).
+		v.fail("evaluate.decision.value", "set evaluate.decision.rule (fixed, relative or fpr) for a decision value")
 	}
 	if s.Evaluate.ROC {
 		// The profiled host is scored but never part of the ROC.
