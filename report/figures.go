@@ -498,7 +498,9 @@ func thinROC(c *rocCurve, n int) *rocCurve {
 func negativeWindows(pt *Point) int {
 	n := 0
 	for _, h := range pt.Hosts {
-		if h.Class != "normal" || h.Role == "profile" || (h.Status != "" && h.Status != "ok") {
+		// A zero_probability host stays in the ROC (some of its windows
+		// score -Inf); only an insufficient one has no window in it.
+		if h.Class != "normal" || h.Role == "profile" || h.Status == "insufficient" {
 			continue
 		}
 		w, err := strconv.Atoi(h.Windows)
