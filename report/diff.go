@@ -347,7 +347,7 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 	if opts.Confidence == 0 {
 		opts.Confidence = 0.95
 	}
-	if opts.Alpha <= 0 || opts.Alpha >= 1 {
+	if !(opts.Alpha > 0 && opts.Alpha < 1) { // NaN too
 		return nil, &OptionError{fmt.Sprintf("--alpha %v: want 0 < alpha < 1", opts.Alpha)}
 	}
 	switch opts.Correct {

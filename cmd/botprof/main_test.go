@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"botprof/pipeline"
+	"botprof/report"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -307,6 +309,23 @@ func TestDiffOptionsCLI(t *testing.T) {
 	s := out.String()
 	if !strings.Contains(s, "adjusted for 2 tests by Holm") || strings.Contains(s, "model.states=2") || strings.Contains(s, "auc_window") {
 		t.Errorf("narrowed diff:\n%s", s)
+	}
+}
+
+// --alpha outside (0, 1) is a usage error: 0 became the default 0.05
+// without a word, and NaN passed the check, so that nothing was ever
+// significant and a --fail-if gate could not fail.
+func TestDiffAlphaOutOfRange(t *testing.T) {
+	a, b := "../../report/testdata/runs/a", "../../report/testdata/runs/b"
+	for _, alpha := range []string{"0", "nan", "NaN", "-0.1", "1", "inf"} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"diff", a, b, "--alpha", alpha}, &out, &errb)
+		if code := exitCode(context.Background(), err, &errb); code != 2 || !strings.Contains(err.Error(), "want 0 < alpha < 1") {
+			t.Errorf("--alpha %s: exit %d (%v), want 2", alpha, code, err)
+		}
+	}
+	if _, err := report.Compare(&report.Run{}, &report.Run{}, report.DiffOptions{Alpha: math.NaN()}); err == nil {
+		t.Error("report.Compare accepts alpha NaN")
 	}
 }
 
