@@ -469,3 +469,21 @@ func TestDecisionValueWithoutRule(t *testing.T) {
 		}
 	}
 }
+
+// A model number that is not finite is an error at its own key, naming
+// the --set it came from: model.tol=.inf passed validation and failed the
+// point ("cache key train: params: json: unsupported value: +Inf",
+// leaving a .partial folder), and the other keys were blamed on the
+// spec's model section ("default.yaml:25: model: hmm: config tol = NaN").
+func TestModelNumbersFinite(t *testing.T) {
+	for _, key := range []string{"model.tol", "model.min_covar", "model.startprob_prior", "model.transmat_prior",
+		"model.means_prior", "model.means_weight", "model.covars_prior", "model.covars_weight", "model.emission_prior"} {
+		for _, v := range []string{".inf", ".nan"} {
+			set := key + "=" + v
+			_, err := LoadPlan("../experiments/default.yaml", []string{set})
+			if want := "--set " + set + ": " + key + ": must be a finite number"; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: err = %v, want %q", set, err, want)
+			}
+		}
+	}
+}

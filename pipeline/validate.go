@@ -247,6 +247,19 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		v.fail("model.restarts", "must be between 1 and 1000, got %d", m.Restarts)
 	}
 	oneOf("model.implementation", m.Implementation, "log", "scaling")
+	for _, p := range []struct {
+		path string
+		val  float64
+	}{{"model.tol", m.Tol}, {"model.min_covar", m.MinCovar}, {"model.startprob_prior", m.StartprobPrior},
+		{"model.transmat_prior", m.TransmatPrior}, {"model.means_prior", m.MeansPrior}, {"model.means_weight", m.MeansWeight},
+		{"model.covars_prior", m.CovarsPrior}, {"model.covars_weight", m.CovarsWeight}, {"model.emission_prior", m.EmissionPrior}} {
+		// At its own path (a --set names itself): the model's own check
+		// blamed the spec's model section, and an infinite tol passed it
+		// and failed the point writing its cache key.
+		if math.IsNaN(p.val) || math.IsInf(p.val, 0) {
+			v.fail(p.path, "must be a finite number, got %v", p.val)
+		}
+	}
 	if m.MinCovar <= 0 {
 		v.fail("model.min_covar", "must be positive, got %v", m.MinCovar)
 	}
