@@ -91,6 +91,10 @@ func ParseCondition(s string) (Condition, error) {
 	if err != nil {
 		return Condition{}, fmt.Errorf("fail-if %q: threshold %q is not a number", s, m[3])
 	}
+	if math.IsNaN(t) || math.IsInf(t, 0) {
+		// A NaN threshold never holds: the gate could never fail.
+		return Condition{}, fmt.Errorf("fail-if %q: threshold %q is not a finite number", s, m[3])
+	}
 	return Condition{Metric: m[1], Op: m[2], Threshold: t}, nil
 }
 
