@@ -329,6 +329,21 @@ func TestDiffAlphaOutOfRange(t *testing.T) {
 	}
 }
 
+// Negative --jobs and --max-points are usage errors; they were taken as
+// 0 (all cores, no limit): --max-points -5 ran a 45-point sweep
+// (experiments/sweep.yaml).
+func TestRunNegativeCounts(t *testing.T) {
+	ctx := context.Background()
+	for _, args := range [][]string{{"--jobs", "-1"}, {"--max-points", "-5"}} {
+		// A temporary results root and cache: the old behaviour ran the sweep.
+		base := []string{"run", "../../experiments/default.yaml", "--quiet", "--results", t.TempDir(), "--cache", t.TempDir()}
+		err := run(ctx, append(base, args...), &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), args[0]+" "+args[1]+": want 0") || exitCode(ctx, err, &bytes.Buffer{}) != 2 {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+}
+
 // Flag errors name flags with two dashes, as the help and the README do
 // (the flag package writes one).
 func TestFlagErrorsDoubleDash(t *testing.T) {
