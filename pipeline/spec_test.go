@@ -487,3 +487,17 @@ func TestModelNumbersFinite(t *testing.T) {
 		}
 	}
 }
+
+// The relative rule needs one profiled host: with a list, s_p was the
+// score of the last one listed, so reordering hosts.profile moved the
+// threshold (-3.4331 for [.204, .205], -3.3244 for [.205, .204]).
+func TestDecisionRelativeOneProfile(t *testing.T) {
+	sets := []string{"hosts.profile=[147.32.84.204, 147.32.84.205]", "evaluate.decision={rule: relative, value: 0.05}"}
+	_, err := LoadPlan("../experiments/default.yaml", sets)
+	if want := "evaluate.decision.rule: relative: the threshold is relative to the profiled host's score, and hosts.profile lists 2 hosts"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	if _, err := LoadPlan("../experiments/default.yaml", sets[1:]); err != nil {
+		t.Errorf("one profiled host: %v", err)
+	}
+}

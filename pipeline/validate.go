@@ -134,7 +134,10 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 			path = "evaluate.decision.rule"
 		}
 		v.fail(path, "%v", err)
-	} else if d := s.Evaluate.Decision; d.Value != 0 && d.Rule == "" {
+	} else if d := s.Evaluate.Decision; d.Rule == "relative" && len(s.Hosts.Profile) > 1 {
+		// s_p would be the score of whichever profiled host came last.
+		v.fail("evaluate.decision.rule", "relative: the threshold is relative to the profiled host's score, and hosts.profile lists %d hosts; use fixed or fpr", len(s.Hosts.Profile))
+	} else if d.Value != 0 && d.Rule == "" {
 		// Without a rule the value would be dropped silently (an explicit
 		// rule none keeps it allowed: a sweep over [none, fixed]).
 		v.fail("evaluate.decision.value", "set evaluate.decision.rule (fixed, relative or fpr) for a decision value")
