@@ -501,3 +501,22 @@ func TestDecisionRelativeOneProfile(t *testing.T) {
 		t.Errorf("one profiled host: %v", err)
 	}
 }
+
+// fit_on's modes are not hosts: a list that names one was taken as host
+// names and failed the point ("stage discretize: profiled host profile,
+// all has no flows", exit 1); it is a spec error at its item.
+func TestFitOnModeInList(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{
+		{"discretize.fit_on=[profile, all]", `discretize.fit_on[0]: "profile" is not a host: write fit_on: profile on its own`},
+		{"discretize.fit_on=[147.32.84.204, all]", `discretize.fit_on[1]: "all" is not a host`},
+	} {
+		if _, err := LoadPlan("../experiments/default.yaml", []string{tc.set}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.set, err, tc.want)
+		}
+	}
+	for _, set := range []string{"discretize.fit_on=all", "discretize.fit_on=[all]", "discretize.fit_on=[147.32.84.204, 147.32.84.205]"} {
+		if _, err := LoadPlan("../experiments/default.yaml", []string{set}); err != nil {
+			t.Errorf("%s: %v", set, err)
+		}
+	}
+}

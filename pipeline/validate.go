@@ -165,6 +165,11 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 			if h == "" {
 				v.fail(fmt.Sprintf("discretize.fit_on[%d]", i), "empty host")
 			}
+			if h == "profile" || h == "all" {
+				// Read as a host name, it failed the point: "profiled host
+				// profile, all has no flows".
+				v.fail(fmt.Sprintf("discretize.fit_on[%d]", i), "%q is not a host: write fit_on: %s on its own, or a list of hosts", h, h)
+			}
 		}
 		if d.FitHost != "" {
 			v.fail("discretize.fit_host", "fit_host and a fit_on host list both name the fit hosts: keep one")
