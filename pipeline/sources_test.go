@@ -157,6 +157,29 @@ func TestViewsAndSplitRun(t *testing.T) {
 	}
 }
 
+// A split that leaves the profiled host no training flow says so; the
+// point failed with "stage discretize: profiled host 147.32.84.165 has no
+// flows", blaming a host that has 4151.
+func TestSplitWithoutTrainingFlows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded data")
+	}
+	for _, split := range []string{"{by: time, at: '2000-01-01 00:00:00'}", "{by: fraction, at: 0.0001}"} {
+		plan, err := LoadPlan("../experiments/s11.yaml", []string{"model.n_iter=1", "hosts.split=" + split})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Execute(context.Background(), plan, Options{Jobs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "leaves the profiled host 147.32.84.165 no flow to train on: all 4151 of its flows are held out"
+		if out.Failed() != 1 || out.Points[0].Err == nil || !strings.Contains(out.Points[0].Err.Error(), want) {
+			t.Errorf("split %s: point error %v, want %q", split, out.Points[0].Err, want)
+		}
+	}
+}
+
 func TestProfileList(t *testing.T) {
 	list := strings.Replace(minimalSpec, "profile: 10.0.0.1", "profile: [10.0.0.1, 10.0.0.4]", 1)
 	plan, err := ParsePlan("t.yaml", []byte(list+"  split: {by: fraction, at: 0.5}\n"), nil)

@@ -168,7 +168,7 @@ type ModelSpec struct {
 	CovarsWeight   float64       `yaml:"covars_weight" json:"covars_weight" help:"weight of the covariance prior (gaussian)"`
 	EmissionPrior  float64       `yaml:"emission_prior" json:"emission_prior" help:"Dirichlet concentration of emission rows (categorical; > 1 keeps unseen symbols possible)"`
 	Symbols        int           `yaml:"symbols" json:"symbols" help:"number of symbols (categorical, markov; 0: the discretizer's code count)"`
-	Order          int           `yaml:"order" json:"order,omitempty" help:"markov: the chain's order (symbols of context), 1..8 [default 1]"`
+	Order          int           `yaml:"order" json:"order,omitempty" help:"markov: the chain's order (symbols of context), 1..8"`
 	Smoothing      SmoothingSpec `yaml:"smoothing" json:"smoothing,omitzero"`
 }
 

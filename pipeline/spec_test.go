@@ -441,3 +441,82 @@ func TestSetErrorsNameTheOverrideInSweeps(t *testing.T) {
 		}
 	}
 }
+
+// botprof run --help states each key's default once: model.order said
+// "1..8 [default 1] [default 1]", its help text and DefaultSpec both
+// giving it.
+func TestHelpTextDefaultOnce(t *testing.T) {
+	for _, l := range strings.Split(HelpText(), "\n") {
+		if strings.Count(l, "[default") > 1 {
+			t.Errorf("default given twice: %s", l)
+		}
+	}
+}
+
+// A decision value without a rule was dropped silently (no confusion
+// matrix, no warning); it is an error at evaluate.decision.value, as a
+// smoothing alpha without its kind is. An explicit rule none keeps a
+// sweep over rules with one value possible.
+func TestDecisionValueWithoutRule(t *testing.T) {
+	_, err := LoadPlan("../experiments/default.yaml", []string{"evaluate.decision={value: 3}"})
+	if want := "evaluate.decision.value: set evaluate.decision.rule"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	for _, sets := range [][]string{{"evaluate.decision={rule: none}"},
+		{"sweep.evaluate.decision.rule=[none, fixed]", "evaluate.decision.value=-20"}} {
+		if _, err := LoadPlan("../experiments/default.yaml", sets); err != nil {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+}
+
+// A model number that is not finite is an error at its own key, naming
+// the --set it came from: model.tol=.inf passed validation and failed the
+// point ("cache key train: params: json: unsupported value: +Inf",
+// leaving a .partial folder), and the other keys were blamed on the
+// spec's model section ("default.yaml:25: model: hmm: config tol = NaN").
+func TestModelNumbersFinite(t *testing.T) {
+	for _, key := range []string{"model.tol", "model.min_covar", "model.startprob_prior", "model.transmat_prior",
+		"model.means_prior", "model.means_weight", "model.covars_prior", "model.covars_weight", "model.emission_prior"} {
+		for _, v := range []string{".inf", ".nan"} {
+			set := key + "=" + v
+			_, err := LoadPlan("../experiments/default.yaml", []string{set})
+			if want := "--set " + set + ": " + key + ": must be a finite number"; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: err = %v, want %q", set, err, want)
+			}
+		}
+	}
+}
+
+// The relative rule needs one profiled host: with a list, s_p was the
+// score of the last one listed, so reordering hosts.profile moved the
+// threshold (-3.4331 for [.204, .205], -3.3244 for [.205, .204]).
+func TestDecisionRelativeOneProfile(t *testing.T) {
+	sets := []string{"hosts.profile=[147.32.84.204, 147.32.84.205]", "evaluate.decision={rule: relative, value: 0.05}"}
+	_, err := LoadPlan("../experiments/default.yaml", sets)
+	if want := "evaluate.decision.rule: relative: the threshold is relative to the profiled host's score, and hosts.profile lists 2 hosts"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	if _, err := LoadPlan("../experiments/default.yaml", sets[1:]); err != nil {
+		t.Errorf("one profiled host: %v", err)
+	}
+}
+
+// fit_on's modes are not hosts: a list that names one was taken as host
+// names and failed the point ("stage discretize: profiled host profile,
+// all has no flows", exit 1); it is a spec error at its item.
+func TestFitOnModeInList(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{
+		{"discretize.fit_on=[profile, all]", `discretize.fit_on[0]: "profile" is not a host: write fit_on: profile on its own`},
+		{"discretize.fit_on=[147.32.84.204, all]", `discretize.fit_on[1]: "all" is not a host`},
+	} {
+		if _, err := LoadPlan("../experiments/default.yaml", []string{tc.set}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.set, err, tc.want)
+		}
+	}
+	for _, set := range []string{"discretize.fit_on=all", "discretize.fit_on=[all]", "discretize.fit_on=[147.32.84.204, 147.32.84.205]"} {
+		if _, err := LoadPlan("../experiments/default.yaml", []string{set}); err != nil {
+			t.Errorf("%s: %v", set, err)
+		}
+	}
+}

@@ -4,7 +4,9 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -98,6 +100,9 @@ func (r *runner) pointFlows(ctx context.Context, sp *stageParams, getLoads func(
 				return nil, err
 			}
 			rec, made = v.Flows, v.Flows
+			if err = splitLeftNoTraining(sp.view, v.Stats); err != nil {
+				return nil, err
+			}
 		}
 		return rec, nil
 	}
@@ -108,6 +113,31 @@ func (r *runner) pointFlows(ctx context.Context, sp *stageParams, getLoads func(
 		done, rec, err, made = false, nil, nil, nil
 	}
 	return get, release
+}
+
+// splitLeftNoTraining reports a hosts.split that leaves the profiled hosts
+// no flow to train on although they have flows (a time before their first
+// flow, or a fraction of too few flows). Without it discretize says the
+// profiled host "has no flows", blaming the data instead of the split.
+func splitLeftNoTraining(p view.Params, st view.Stats) error {
+	if p.Split == nil {
+		return nil
+	}
+	var names []string
+	held := 0
+	for _, h := range p.Profiles {
+		name := h.Name(p.Namespace)
+		if st.Training[name] > 0 {
+			return nil
+		}
+		names = append(names, name)
+		held += st.HeldOut[name+view.TestSuffix]
+	}
+	if held == 0 {
+		return nil // no flows at all: discretize says so
+	}
+	return fmt.Errorf("hosts.split: by %s at %q leaves the profiled host %s no flow to train on: all %d of its flows are held out as %s",
+		p.Split.By, p.Split.At, strings.Join(names, ", "), held, view.TestSuffix)
 }
 
 func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, error) {

@@ -134,6 +134,13 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 			path = "evaluate.decision.rule"
 		}
 		v.fail(path, "%v", err)
+	} else if d := s.Evaluate.Decision; d.Rule == "relative" && len(s.Hosts.Profile) > 1 {
+		// s_p would be the score of whichever profiled host came last.
+		v.fail("evaluate.decision.rule", "relative: the threshold is relative to the profiled host's score, and hosts.profile lists %d hosts; use fixed or fpr", len(s.Hosts.Profile))
+	} else if d.Value != 0 && d.Rule == "" {
+		// Without a rule the value would be dropped silently (an explicit
+		// rule none keeps it allowed: a sweep over [none, fixed]).
+		v.fail("evaluate.decision.value", "set evaluate.decision.rule (fixed, relative or fpr) for a decision value")
 	}
 	if s.Evaluate.ROC {
 		// The profiled host is scored but never part of the ROC.
@@ -157,6 +164,11 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		for i, h := range d.FitOn {
 			if h == "" {
 				v.fail(fmt.Sprintf("discretize.fit_on[%d]", i), "empty host")
+			}
+			if h == "profile" || h == "all" {
+				// Read as a host name, it failed the point: "profiled host
+				// profile, all has no flows".
+				v.fail(fmt.Sprintf("discretize.fit_on[%d]", i), "%q is not a host: write fit_on: %s on its own, or a list of hosts", h, h)
 			}
 		}
 		if d.FitHost != "" {
@@ -243,6 +255,19 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		v.fail("model.restarts", "must be between 1 and 1000, got %d", m.Restarts)
 	}
 	oneOf("model.implementation", m.Implementation, "log", "scaling")
+	for _, p := range []struct {
+		path string
+		val  float64
+	}{{"model.tol", m.Tol}, {"model.min_covar", m.MinCovar}, {"model.startprob_prior", m.StartprobPrior},
+		{"model.transmat_prior", m.TransmatPrior}, {"model.means_prior", m.MeansPrior}, {"model.means_weight", m.MeansWeight},
+		{"model.covars_prior", m.CovarsPrior}, {"model.covars_weight", m.CovarsWeight}, {"model.emission_prior", m.EmissionPrior}} {
+		// At its own path (a --set names itself): the model's own check
+		// blamed the spec's model section, and an infinite tol passed it
+		// and failed the point writing its cache key.
+		if math.IsNaN(p.val) || math.IsInf(p.val, 0) {
+			v.fail(p.path, "must be a finite number, got %v", p.val)
+		}
+	}
 	if m.MinCovar <= 0 {
 		v.fail("model.min_covar", "must be positive, got %v", m.MinCovar)
 	}

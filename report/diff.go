@@ -91,6 +91,10 @@ func ParseCondition(s string) (Condition, error) {
 	if err != nil {
 		return Condition{}, fmt.Errorf("fail-if %q: threshold %q is not a number", s, m[3])
 	}
+	if math.IsNaN(t) || math.IsInf(t, 0) {
+		// A NaN threshold never holds: the gate could never fail.
+		return Condition{}, fmt.Errorf("fail-if %q: threshold %q is not a finite number", s, m[3])
+	}
 	return Condition{Metric: m[1], Op: m[2], Threshold: t}, nil
 }
 
@@ -214,8 +218,25 @@ type MetricSummary struct {
 	Improved    int     `json:"improved"`
 	Worsened    int     `json:"worsened"`
 	Unchanged   int     `json:"unchanged"`
-	MedianDelta float64 `json:"median_delta"` // over the finite changes; 0 when there is none
+	MedianDelta float64 `json:"median_delta"` // over the finite changes; 0 when there is none (null in JSON)
 	NotFinite   int     `json:"not_finite,omitempty"`
+}
+
+// MarshalJSON writes median_delta as null when no change is finite: a 0
+// there would read as "no change" where the text says "not finite".
+func (m MetricSummary) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Metric      string   `json:"metric"`
+		Improved    int      `json:"improved"`
+		Worsened    int      `json:"worsened"`
+		Unchanged   int      `json:"unchanged"`
+		MedianDelta *float64 `json:"median_delta"`
+		NotFinite   int      `json:"not_finite,omitempty"`
+	}{Metric: m.Metric, Improved: m.Improved, Worsened: m.Worsened, Unchanged: m.Unchanged, NotFinite: m.NotFinite}
+	if m.NotFinite < m.Improved+m.Worsened+m.Unchanged {
+		out.MedianDelta = &m.MedianDelta
+	}
+	return json.Marshal(out)
 }
 
 // summarize fills res.Summary from its tables. A row whose change is not
@@ -330,7 +351,7 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 	if opts.Confidence == 0 {
 		opts.Confidence = 0.95
 	}
-	if opts.Alpha <= 0 || opts.Alpha >= 1 {
+	if !(opts.Alpha > 0 && opts.Alpha < 1) { // NaN too
 		return nil, &OptionError{fmt.Sprintf("--alpha %v: want 0 < alpha < 1", opts.Alpha)}
 	}
 	switch opts.Correct {
@@ -403,8 +424,15 @@ func Compare(ra, rb *Run, opts DiffOptions) (*DiffResult, error) {
 		return nil, &OptionError{fmt.Sprintf("no point of A pairs with a point of B (A: %s; B: %s): %s",
 			pointsText(ga), pointsText(gb), matchHint(sa, sb))}
 	}
+	rowNotes := res.rowNotes()
 	if err := res.keepMetrics(opts.Metrics); err != nil {
 		return nil, err
+	}
+	if res.dropNotes(rowNotes) {
+		clear(notes)
+		for i, s := range res.Notes {
+			notes[s] = i + 1
+		}
 	}
 	res.correct(opts.Correct, opts.Alpha)
 	res.summarize()
@@ -644,6 +672,49 @@ func (res *DiffResult) keepMetrics(names []string) error {
 	}
 	res.Tables = tables
 	return nil
+}
+
+// rowNotes returns the footnote numbers the rows refer to.
+func (res *DiffResult) rowNotes() map[int]bool {
+	ref := map[int]bool{}
+	for _, t := range res.Tables {
+		for _, r := range t.Rows {
+			for _, n := range r.Notes {
+				ref[n] = true
+			}
+		}
+	}
+	return ref
+}
+
+// dropNotes removes the footnotes only rows dropped by --metric referred
+// to (before, the row footnotes before keepMetrics), renumbering the rest;
+// it reports whether any was removed. A note such as "all samples are
+// equal" must not be listed when no row shown has it.
+func (res *DiffResult) dropNotes(before map[int]bool) bool {
+	kept := res.rowNotes()
+	renum := make([]int, len(res.Notes)+1)
+	var out []string
+	for i, s := range res.Notes {
+		if before[i+1] && !kept[i+1] {
+			continue
+		}
+		out = append(out, s)
+		renum[i+1] = len(out)
+	}
+	if len(out) == len(res.Notes) {
+		return false
+	}
+	res.Notes = out
+	for ti := range res.Tables {
+		for ri := range res.Tables[ti].Rows {
+			r := &res.Tables[ti].Rows[ri]
+			for k, n := range r.Notes {
+				r.Notes[k] = renum[n]
+			}
+		}
+	}
+	return true
 }
 
 // correct adjusts the p-values of every row tested (method "holm" or

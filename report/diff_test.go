@@ -140,3 +140,17 @@ func TestDiffSummary(t *testing.T) {
 		t.Errorf("auc_host summary %+v", s)
 	}
 }
+
+// A gate whose threshold is not a finite number is malformed: "<nan"
+// never held, so --fail-if 'auc_window<nan' could never fail (exit 0)
+// and looked like a passing gate.
+func TestParseConditionFiniteThreshold(t *testing.T) {
+	for _, s := range []string{"auc_window<nan", "auc_window<NaN", "auc_host>=inf", "auc_host<-Inf"} {
+		if _, err := ParseCondition(s); err == nil || !strings.Contains(err.Error(), "not a finite number") {
+			t.Errorf("%s: err = %v, want a threshold that is not a finite number", s, err)
+		}
+	}
+	if _, err := ParseCondition("auc_window<-1e-3"); err != nil {
+		t.Error(err)
+	}
+}

@@ -324,3 +324,83 @@ func TestNeedSamplesNoteOnlyWhenNotSignificant(t *testing.T) {
 		}
 	}
 }
+
+// A summary whose every change is not finite has median_delta null in
+// JSON, as the text says "median change not finite"; it was 0, which reads
+// as "no change". A finite median change stays a number.
+func TestDiffJSONSummaryNotFiniteIsNull(t *testing.T) {
+	res, err := Compare(infRun(6, 4, -100), infRun(6, 0, -90), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := res.Write(&buf, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Summary []map[string]any `json:"summary"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, s := range out.Summary {
+		d, ok := s["median_delta"]
+		if !ok {
+			t.Errorf("%v: no median_delta", s["metric"])
+		}
+		seen[s["metric"].(string)] = true
+		switch s["metric"] {
+		case "margin":
+			if d != nil {
+				t.Errorf("margin: median_delta %v with every change not finite, want null", d)
+			}
+		case "auc_host":
+			if d != 0.0 {
+				t.Errorf("auc_host: median_delta %v, want 0", d)
+			}
+		}
+	}
+	if !seen["margin"] || !seen["auc_host"] {
+		t.Fatalf("summary %v", out.Summary)
+	}
+}
+
+// --metric drops rows and with them the footnotes only they had: "all
+// samples are equal" (auc_host here) was listed under a table of margin
+// rows, none of which it applied to. The rows keep notes that exist.
+func TestDiffMetricDropsFootnotesOfDroppedRows(t *testing.T) {
+	res, err := Compare(infRun(6, 4, -100), infRun(6, 0, -90), DiffOptions{Metrics: []string{"margin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.Notes {
+		if n == "all samples are equal" {
+			t.Errorf("notes %q keep the note of a dropped auc_host row", res.Notes)
+		}
+	}
+	refs := 0
+	for _, tb := range res.Tables {
+		for _, r := range tb.Rows {
+			if r.Metric != "margin" {
+				t.Errorf("row %s kept", r.Metric)
+			}
+			for _, n := range r.Notes {
+				refs++
+				if n < 1 || n > len(res.Notes) {
+					t.Fatalf("row %s refers to note %d of %d", r.Metric, n, len(res.Notes))
+				}
+			}
+		}
+	}
+	if refs == 0 {
+		t.Error("the margin row lost its notes")
+	}
+	var buf bytes.Buffer
+	if err := res.Write(&buf, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "all samples are equal") {
+		t.Errorf("text lists a note no row shown has:\n%s", buf.String())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotutil"
 
+	"botprof/runfolder"
 	"botprof/stages/evaluate"
 )
 
@@ -159,5 +160,23 @@ func TestROCXYsLogSegments(t *testing.T) {
 		if got[i].X < got[i-1].X || got[i].Y < got[i-1].Y {
 			t.Fatalf("point %d (%v) goes back from %v", i, got[i], got[i-1])
 		}
+	}
+}
+
+// A normal host with zero probability stays in the window ROC, so its
+// windows are negatives: the log axis's floor and label counted only the
+// hosts with status ok ("1/(2·720 negative windows)" for 39,880 on
+// default.yaml with a categorical model), raising the floor above the
+// ROC's smallest false-positive rate.
+func TestNegativeWindowsCountZeroProbabilityHosts(t *testing.T) {
+	pt := &Point{Hosts: []runfolder.ScoreRow{
+		{Host: "p", Class: "infected", Role: "profile", Status: "ok", Windows: "500"},
+		{Host: "a", Class: "normal", Role: "scored", Status: "ok", Windows: "720"},
+		{Host: "b", Class: "normal", Role: "scored", Status: "zero_probability", Windows: "20971"},
+		{Host: "c", Class: "normal", Role: "scored", Status: "insufficient", Windows: "0"},
+		{Host: "d", Class: "infected", Role: "scored", Status: "zero_probability", Windows: "300"},
+	}}
+	if got := negativeWindows(pt); got != 720+20971 {
+		t.Errorf("negative windows %d, want %d", got, 720+20971)
 	}
 }

@@ -126,3 +126,37 @@ func TestHeatmapsSliceOtherAxes(t *testing.T) {
 		t.Errorf("title %q does not say the cells pool", figs[0].plot.Title.Text)
 	}
 }
+
+// A cell's median is over every seed: three of five seeds with margin
+// -Inf make the median -Inf, written in the cell, uncoloured. The heatmap
+// dropped infinite values first and showed the median of the two finite
+// seeds (124 here), where summary.md says -Inf.
+func TestHeatmapMedianKeepsInfiniteSeeds(t *testing.T) {
+	gs := heatGroups([][2]string{{"model.kind", "categorical,gaussian"}, {"window.size", "5,10"}}, 5)
+	for s, p := range gs[0].Points {
+		p.Metrics["margin"] = []float64{math.Inf(-1), math.Inf(-1), math.Inf(-1), 123, 125}[s]
+	}
+	figs, err := heatmapFigures(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var margin *figure
+	for i := range figs {
+		if figs[i].name == "heatmap_margin" {
+			margin = &figs[i]
+		}
+	}
+	if margin == nil {
+		t.Fatal("no margin heatmap")
+	}
+	if want := Median(gs[0].values("margin")); !math.IsInf(want, -1) {
+		t.Fatalf("summary median %v, want -Inf", want)
+	}
+	svg := svgText(t, *margin)
+	if strings.Contains(svg, ">124<") || !strings.Contains(svg, "-Inf") {
+		t.Errorf("margin heatmap cell: want the median -Inf over all seeds, not 124 over the finite ones")
+	}
+	if lo, hi := margin.colorBar.ColorMap.Min(), margin.colorBar.ColorMap.Max(); math.IsInf(lo, 0) || math.IsInf(hi, 0) || !(lo < hi) {
+		t.Errorf("colour bar [%g, %g]", lo, hi)
+	}
+}

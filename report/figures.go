@@ -503,7 +503,9 @@ func thinROC(c *rocCurve, n int) *rocCurve {
 func negativeWindows(pt *Point) int {
 	n := 0
 	for _, h := range pt.Hosts {
-		if h.Class != "normal" || h.Role == "profile" || (h.Status != "" && h.Status != "ok") {
+		// A zero_probability host stays in the ROC (some of its windows
+		// score -Inf); only an insufficient one has no window in it.
+		if h.Class != "normal" || h.Role == "profile" || h.Status == "insufficient" {
 			continue
 		}
 		w, err := strconv.Atoi(h.Windows)
@@ -681,15 +683,12 @@ func heatmapFigures(gs []*group) ([]figure, error) {
 		if len(sl) > 1 {
 			lo, hi := math.Inf(1), math.Inf(-1)
 			for _, g := range gs {
-				var vals []float64
-				for _, v := range g.values(metric) {
-					if !math.IsInf(v, 0) {
-						vals = append(vals, v)
+				// The median over every seed, infinite ones included (as
+				// in the cells); an infinite median has no colour.
+				if vals := g.values(metric); len(vals) > 0 {
+					if m := Median(vals); !math.IsInf(m, 0) {
+						lo, hi = min(lo, m), max(hi, m)
 					}
-				}
-				if len(vals) > 0 {
-					m := Median(vals)
-					lo, hi = min(lo, m), max(hi, m)
 				}
 			}
 			if lo <= hi {
@@ -724,6 +723,7 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 	var cells []cell
 	lo, hi := math.Inf(1), math.Inf(-1)
 	maxN := 0
+	finite := false // a cell has a finite median, which sets the colours
 	for ri, yv := range ys {
 		g.z[ri] = make([]float64, len(xs))
 		for ci, xv := range xs {
@@ -732,19 +732,21 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 				a, _ := gr.Config.get(xKey)
 				b, _ := gr.Config.get(yKey)
 				if a == xv && b == yv {
-					for _, v := range gr.values(metric) {
-						if !math.IsInf(v, 0) {
-							vals = append(vals, v)
-						}
-					}
+					// Every seed, infinite ones included: dropping a -Inf
+					// margin would move the median to the finite seeds.
+					vals = append(vals, gr.values(metric)...)
 				}
 			}
 			g.z[ri][ci] = math.NaN()
 			text := "—"
 			if len(vals) > 0 {
 				m := Median(vals)
-				g.z[ri][ci] = m
-				lo, hi = min(lo, m), max(hi, m)
+				if !math.IsInf(m, 0) {
+					// An infinite median is written in its cell, uncoloured.
+					g.z[ri][ci] = m
+					lo, hi = min(lo, m), max(hi, m)
+					finite = true
+				}
 				text = cellNum(m, metric)
 				if len(vals) > 1 {
 					text += "\n[" + cellNum(Quantile(vals, 0.25), metric) + ", " + cellNum(Quantile(vals, 0.75), metric) + "]"
@@ -754,7 +756,7 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 			cells = append(cells, cell{float64(ci), float64(ri), text, g.z[ri][ci]})
 		}
 	}
-	if maxN == 0 {
+	if maxN == 0 || !finite {
 		return nil, nil
 	}
 	if !math.IsNaN(shared[0]) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -118,7 +119,12 @@ func ListExperiment(root, experiment string, w io.Writer) error {
 		if len(r.Sets) > 0 {
 			sets = "--set " + strings.Join(r.Sets, " --set ")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Path, orDash(r.Experiment), orDash(startedSeconds(r.Started)), r.Points, r.Status, auc, best, sets)
+		// A partial or unreadable folder's points are not known: not 0.
+		points := "—"
+		if r.Status != "partial" && !strings.HasPrefix(r.Status, "unreadable") {
+			points = strconv.Itoa(r.Points)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Path, orDash(r.Experiment), orDash(startedSeconds(r.Started)), points, r.Status, auc, best, sets)
 	}
 	return tw.Flush()
 }

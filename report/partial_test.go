@@ -78,3 +78,30 @@ func TestListExperimentAndOverrides(t *testing.T) {
 		t.Fatalf("ls --experiment other: %v\n%s", err, out.String())
 	}
 }
+
+// ls does not know how many points a partial or unreadable folder has:
+// its points column says "—", where it said 0 (a killed 20-point run
+// read as a run of no points).
+func TestListPointsOfPartialAndDamagedRuns(t *testing.T) {
+	root := t.TempDir()
+	copyDir(t, "testdata/runs/a", filepath.Join(root, "toy", "20261127T050102.000Z"))
+	os.MkdirAll(filepath.Join(root, "toy", ".20261128T000000.000Z.partial", "points"), 0o755)
+	damaged := filepath.Join(root, "toy", "20261129T000000.000Z")
+	os.MkdirAll(damaged, 0o755)
+	os.WriteFile(filepath.Join(damaged, "manifest.json"), []byte(`{"points": [`), 0o644)
+	var out bytes.Buffer
+	if err := List(root, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n")[1:] {
+		f := strings.Fields(l)
+		switch {
+		case strings.HasSuffix(f[0], ".partial") || strings.HasPrefix(f[0], "toy/20261129"):
+			if f[3] != "—" {
+				t.Errorf("points of %s: %q, want —\n%s", f[0], f[3], out.String())
+			}
+		case f[4] != "15":
+			t.Errorf("points of %s: %q, want 15\n%s", f[0], f[4], out.String())
+		}
+	}
+}

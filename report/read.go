@@ -80,6 +80,11 @@ func load(dir string) (*Run, error) {
 			p.Warnings = m.Warnings
 			if m.Train != nil {
 				p.History = m.Train.History
+				// evaluate.select: train_loglik ranks points by it, as
+				// metrics.csv's train_loglik column.
+				if !math.IsNaN(m.Train.LogLik) {
+					p.Metrics["train_loglik"] = m.Train.LogLik
+				}
 			}
 		}
 		r.Points = append(r.Points, p)

@@ -112,12 +112,18 @@ func (r *Run) writeSummary(w io.Writer) error {
 
 	sel := r.selectMetric()
 	ranked := rankGroups(gs, sel)
+	// The column after the IQR: auc_window, or auc_host when auc_window
+	// ranks (it would be shown twice and auc_host not at all).
+	other := "auc_window"
+	if sel == other {
+		other = primaryMetric
+	}
 	fmt.Fprintf(&b, "\n## Best points by median %s\n\n", sel)
 	if len(ranked) == 0 {
 		// An empty table would read as a run with nothing to rank.
 		b.WriteString("No point finished: nothing to rank (the failures are listed below).\n")
 	} else {
-		fmt.Fprintf(&b, "| point | seeds | %s | IQR | auc_window | margin | tpr_at_fpr0 |\n|---|---:|---:|---:|---:|---:|---:|\n", sel)
+		fmt.Fprintf(&b, "| point | seeds | %s | IQR | %s | margin | tpr_at_fpr0 |\n|---|---:|---:|---:|---:|---:|---:|\n", sel, other)
 	}
 	for i, g := range ranked {
 		if i == bestCount {
@@ -125,7 +131,7 @@ func (r *Run) writeSummary(w io.Writer) error {
 		}
 		xs := g.values(sel)
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", mdEscape(g.Config.String()), len(g.Points),
-			fmtMedian(xs), fmtIQR(xs), fmtMedian(g.values("auc_window")), fmtMedian(g.values("margin")), fmtMedian(g.values("tpr_at_fpr0")))
+			fmtMedian(xs), fmtIQR(xs), fmtMedian(g.values(other)), fmtMedian(g.values("margin")), fmtMedian(g.values("tpr_at_fpr0")))
 	}
 	if len(ranked) > bestCount {
 		more := strings.Replace(Count(len(ranked)-bestCount, "point"), " ", " more ", 1) // "1 more point"
@@ -309,9 +315,15 @@ func fmtMedian(xs []float64) string {
 	return fmtNum(Median(xs))
 }
 
+// fmtIQR is the interquartile range of xs, or "n=1" for a single value:
+// a range of one value ("0.4000–0.4000") would read as a spread that was
+// measured to be zero.
 func fmtIQR(xs []float64) string {
 	if len(xs) == 0 {
 		return "—"
+	}
+	if len(xs) == 1 {
+		return "n=1"
 	}
 	return fmtNum(Quantile(xs, 0.25)) + "–" + fmtNum(Quantile(xs, 0.75))
 }

@@ -132,3 +132,48 @@ func TestSummaryWarningsAndUndefinedMetric(t *testing.T) {
 		}
 	}
 }
+
+// A point with one seed has no spread: its IQR reads "n=1" in the best
+// points table and the sweep table, where it was printed as a range of
+// one value ("1.0000–1.0000"), a spread measured to be zero.
+func TestSummaryIQROfOneSeed(t *testing.T) {
+	dir := copyRun(t, runA)
+	var m map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m["points"].([]any) {
+		pm := p.(map[string]any)
+		if name := pm["name"].(string); strings.HasPrefix(name, "window.size=20,model.states=2,") && !strings.HasSuffix(name, "seed=1") {
+			pm["status"], pm["error"] = "failed", "stage train: too few flows"
+		}
+	}
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Show(dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	var row, cell string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "| model.states=2 window.size=20 |") {
+			row = l
+		}
+		if strings.HasPrefix(l, "| 20 |") {
+			cell = strings.Split(l, "|")[2]
+		}
+	}
+	if !strings.HasPrefix(row, "| model.states=2 window.size=20 | 1 | ") || !strings.Contains(row, "| n=1 |") {
+		t.Errorf("best points row of a one-seed point: %q, want seeds 1 and IQR n=1\n%s", row, out)
+	}
+	if strings.TrimSpace(cell) != "1.0000 (n=1)" {
+		t.Errorf("sweep table cell of a one-seed point: %q, want \"1.0000 (n=1)\"\n%s", cell, out)
+	}
+}

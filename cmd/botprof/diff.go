@@ -62,6 +62,11 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) != 2 {
 		return usageError{fmt.Sprintf("diff: want 2 results folders, got %d", len(pos))}
 	}
+	if !(opts.Alpha > 0 && opts.Alpha < 1) {
+		// report.Compare reads 0 as "the default", so the flag is checked
+		// here: --alpha 0 would become 0.05 without a word.
+		return usageError{fmt.Sprintf("diff: --alpha %v: want 0 < alpha < 1 (see botprof diff --help)", opts.Alpha)}
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"botprof/pipeline"
+	"botprof/report"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -308,6 +310,38 @@ func TestDiffOptionsCLI(t *testing.T) {
 	s := out.String()
 	if !strings.Contains(s, "adjusted for 2 tests by Holm") || strings.Contains(s, "model.states=2") || strings.Contains(s, "auc_window") {
 		t.Errorf("narrowed diff:\n%s", s)
+	}
+}
+
+// --alpha outside (0, 1) is a usage error: 0 became the default 0.05
+// without a word, and NaN passed the check, so that nothing was ever
+// significant and a --fail-if gate could not fail.
+func TestDiffAlphaOutOfRange(t *testing.T) {
+	a, b := "../../report/testdata/runs/a", "../../report/testdata/runs/b"
+	for _, alpha := range []string{"0", "nan", "NaN", "-0.1", "1", "inf"} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"diff", a, b, "--alpha", alpha}, &out, &errb)
+		if code := exitCode(context.Background(), err, &errb); code != 2 || !strings.Contains(err.Error(), "want 0 < alpha < 1") {
+			t.Errorf("--alpha %s: exit %d (%v), want 2", alpha, code, err)
+		}
+	}
+	if _, err := report.Compare(&report.Run{}, &report.Run{}, report.DiffOptions{Alpha: math.NaN()}); err == nil {
+		t.Error("report.Compare accepts alpha NaN")
+	}
+}
+
+// Negative --jobs and --max-points are usage errors; they were taken as
+// 0 (all cores, no limit): --max-points -5 ran a 45-point sweep
+// (experiments/sweep.yaml).
+func TestRunNegativeCounts(t *testing.T) {
+	ctx := context.Background()
+	for _, args := range [][]string{{"--jobs", "-1"}, {"--max-points", "-5"}} {
+		// A temporary results root and cache: the old behaviour ran the sweep.
+		base := []string{"run", "../../experiments/default.yaml", "--quiet", "--results", t.TempDir(), "--cache", t.TempDir()}
+		err := run(ctx, append(base, args...), &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), args[0]+" "+args[1]+": want 0") || exitCode(ctx, err, &bytes.Buffer{}) != 2 {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
 	}
 }
 

@@ -99,6 +99,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	// Negative counts were taken as 0 (all cores, no limit) without a word.
+	if o.jobs < 0 {
+		return usageError{fmt.Sprintf("--jobs %d: want 0 (all cores) or more (see botprof run --help)", o.jobs)}
+	}
+	if o.maxPts < 0 {
+		return usageError{fmt.Sprintf("--max-points %d: want 0 (no limit) or more (see botprof run --help)", o.maxPts)}
+	}
 	plan, err := pipeline.LoadPlanLimit(spec, o.sets, o.maxPts)
 	if err != nil {
 		return err
