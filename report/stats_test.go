@@ -72,11 +72,20 @@ func TestMannWhitneyU(t *testing.T) {
 		{"separated-3", []float64{1, 2, 3}, []float64{4, 5, 6}, 0, 0.1, true, 1e-12},
 		// benchstat's familiar "p=0.008 n=5": 2 / C(10,5) = 2/252.
 		{"separated-5", []float64{6, 7, 8, 9, 10}, []float64{1, 2, 3, 4, 5}, 25, 2.0 / 252, true, 1e-12},
-		// Ties force the normal approximation. By hand: mid-ranks 1.5 1.5 3.5 | 3.5 5.5 5.5,
-		// U1 = 6.5 − 6 = 0.5, U = max(0.5, 8.5) = 8.5, Σ(t³−t) = 18,
-		// σ² = 9/12·(7 − 18/30) = 4.8, z = (8.5 − 4.5 − 0.5)/√4.8 = 1.59752, p = 2·(1 − Φ(z)) = 0.110149.
-		{"ties", []float64{1, 1, 2}, []float64{2, 3, 3}, 0.5, 0.11014892418594698, false, 1e-12},
-		{"all-tied", []float64{1, 1, 1}, []float64{1, 1, 1}, 4.5, 1, false, 0},
+		// Ties, small samples: the permutation distribution of the mid-ranks. By hand:
+		// mid-ranks 1.5 1.5 3.5 | 3.5 5.5 5.5, U1 = 6.5 − 6 = 0.5; rank sum 6.5, mean 10.5;
+		// of the C(6,3) = 20 splits, those with a sum ≤ 6.5 ({1.5, 1.5, 3.5}: 2) or ≥ 14.5
+		// ({5.5, 5.5, 3.5}: 2) are as extreme: p = 4/20. (The normal approximation, scipy's
+		// default here: 0.110149.)
+		{"ties", []float64{1, 1, 2}, []float64{2, 3, 3}, 0.5, 0.2, true, 1e-12},
+		{"all-tied", []float64{1, 1, 1}, []float64{1, 1, 1}, 4.5, 1, true, 0},
+		// One seed against ten equal ones: the single value is one of 11, so at best
+		// 1 in 11 splits is as extreme (the normal approximation said 0.0044).
+		{"one-vs-ten-tied", []float64{0.5}, []float64{0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9}, 0, 1.0 / 11, true, 1e-12},
+		// Ties within each side, the sides apart: mid-ranks 1.5 1.5 3 4 | 5 6 7.5 7.5, rank
+		// sum 10 against a mean of 18; of C(8,4) = 70 splits only this one (sum 10) and its
+		// mirror (sum 26) are as extreme: p = 2/70, as without ties.
+		{"ties-separated", []float64{1, 1, 2, 3}, []float64{7, 8, 9, 9}, 0, 2.0 / 70, true, 1e-12},
 	} {
 		got := MannWhitneyU(c.xs, c.ys)
 		if got.U != c.u || math.Abs(got.P-c.p) > c.tol || got.Exact != c.exact {
@@ -87,6 +96,15 @@ func TestMannWhitneyU(t *testing.T) {
 	// example: pvalue=0.11134688653314041.
 	if p := normalP(17, 5, 4, 0); math.Abs(p-0.11134688653314041) > 1e-12 {
 		t.Errorf("normalP = %v, want 0.11134688653314041", p)
+	}
+	// Beyond tiedExactCost, ties get the normal approximation.
+	var big, big2 []float64
+	for i := range 60 {
+		big = append(big, float64(i/3))
+		big2 = append(big2, float64(i/3)+0.5)
+	}
+	if got := MannWhitneyU(big, big2); got.Exact || math.IsNaN(got.P) {
+		t.Errorf("60+60 tied values: %+v, want the normal approximation", got)
 	}
 	if p := MannWhitneyU(nil, []float64{1}).P; !math.IsNaN(p) {
 		t.Errorf("empty sample: P = %v, want NaN", p)
