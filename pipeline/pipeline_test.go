@@ -839,3 +839,42 @@ func TestDropOutputs(t *testing.T) {
 		}
 	}
 }
+
+// A data file whose sha256 memo is gone is read and hashed before any
+// entry can be looked up (its hash is in every key): --explain says so
+// for the load stage, instead of "first run" or a bare "ran".
+func TestExplainSaysWhyLoadReadTheFile(t *testing.T) {
+	dir := t.TempDir()
+	run := func() string {
+		plan, err := LoadPlan("../experiments/default.yaml", []string{"model.restarts=1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var explain bytes.Buffer
+		if _, err := Execute(context.Background(), plan, Options{CacheDir: dir, Explain: &explain}); err != nil {
+			t.Fatal(err)
+		}
+		return explain.String()
+	}
+	run()
+	memos, _ := filepath.Glob(filepath.Join(dir, "filehash", "*.json"))
+	if len(memos) != 1 {
+		t.Fatalf("memos: %v", memos)
+	}
+	os.Remove(memos[0])
+	// The entries go too (the explain records stay): the point needs its flows.
+	entries, _ := filepath.Glob(filepath.Join(dir, "[0-9a-f][0-9a-f]"))
+	for _, e := range entries {
+		os.RemoveAll(e)
+	}
+	out := run()
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == "load" {
+			if !strings.Contains(line, "sha256 was not remembered") {
+				t.Errorf("load line: %s", line)
+			}
+			return
+		}
+	}
+	t.Fatalf("no load line in:\n%q", out)
+}

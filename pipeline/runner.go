@@ -313,6 +313,10 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 				if why := r.missReason(key.ID); why != "" {
 					sr.Changed = append([]string{"cache entry not used: " + why}, sr.Changed...)
 				}
+				if f.prefetched {
+					// Its entry was never looked up: the file was read to be hashed.
+					sr.Changed = []string{"the data file's sha256 was not remembered (new, changed, or its memo missing or damaged): it was read, hashed and loaded at once"}
+				}
 			}
 			// Recording is a file write and rename: in the background,
 			// like the stage outputs (Explain above has read the old one).
