@@ -69,7 +69,7 @@ func planCases(t *testing.T) []planCase {
 		{"err_smoothing", tw, []string{"sweep.model.smoothing.kind=[none, additive]", "sweep.model.smoothing.alpha=[0, 1]"}},
 		{"min_flows", tw, []string{"sweep.window.min_flows=[1, 5]"}},
 		{"decision", sw, []string{"sweep.evaluate.decision.rule=[fixed, relative]", "sweep.evaluate.decision.value=[0.1, 0.5]", "model.seed=0"}},
-		{"reference", sw, []string{"sweep.reference.point=[a, b]", "model.seed=0"}},
+		{"reference", sw, []string{"reference.path=../results/reference/notebook", "sweep.reference.point=[source=published, 'fit=209,model.seed=3']", "model.seed=0"}},
 		// Errors.
 		{"err_bad_value", sw, []string{"sweep.model.states=[2, x]"}},
 		{"err_two_bad_axes", sw, []string{"sweep.window.size=[y]", "sweep.model.states=[x]"}},
@@ -243,7 +243,7 @@ var planGolden = map[string]string{
 	"notebook-published.yaml":   "cde87033e2e4dd29",
 	"notebook.yaml":             "d14e5580c502e786",
 	"profile_list_key":          "d2545b4125054428",
-	"reference":                 "f2d5c958469ad25f",
+	"reference":                 "f0e087413b3f4bda",
 	"s10-to-s11.yaml":           "55c71d931c3814c9",
 	"s11.yaml":                  "aa7b08dbb8c52dca",
 	"seeds":                     "bdd7b81c6d4cbb76",

@@ -520,3 +520,37 @@ func TestFitOnModeInList(t *testing.T) {
 		}
 	}
 }
+
+// The reference folder is checked when the plan is made: a reference.path
+// that is no results folder, or a reference.point it does not have, failed
+// only after the whole run (exit 1, no line, a .partial folder left), and
+// a reference.point without reference.path was ignored.
+func TestReferenceCheckedAtPlan(t *testing.T) {
+	nb := "../experiments/notebook.yaml"
+	for _, tc := range []struct {
+		file string
+		sets []string
+		want string
+	}{
+		{nb, []string{"reference.path=nope"}, "--set reference.path=nope: reference.path: nope is not a results folder with scores: no such folder"},
+		{nb, []string{"reference.path=../experiments"}, "--set reference.path=../experiments: reference.path: ../experiments is not a results folder with scores: open"},
+		{nb, []string{"reference.point=zzz"}, `--set reference.point=zzz: reference.point: ../results/reference/notebook has no point "zzz" (points there: source=published, fit=204,model.seed=0,`},
+		{nb, []string{"sweep.reference.point=[source=published, zzz]"}, `sweep point reference.point=zzz: --set sweep.reference.point=[source=published, zzz]: reference.point: ../results/reference/notebook has no point "zzz"`},
+		{"../experiments/default.yaml", []string{"reference.point=x"}, "--set reference.point=x: reference.point: applies to a reference folder: set reference.path too"},
+	} {
+		_, err := LoadPlan(tc.file, tc.sets)
+		var se *SpecError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &se) {
+			t.Errorf("%v: err = %v, want a spec error %q", tc.sets, err, tc.want)
+		}
+	}
+	text := strings.Replace(minimalSpec, "experiment: t\n", "experiment: t\nreference:\n  path: no/such/folder\n", 1)
+	if _, err := ParsePlan("x/t.yaml", []byte(text), nil); err == nil || !strings.HasPrefix(err.Error(), "x/t.yaml:3: reference.path: no/such/folder is not a results folder") {
+		t.Errorf("err = %v, want it at x/t.yaml:3", err)
+	}
+	for _, sets := range [][]string{nil, {"reference.point=source=published"}, {"sweep.reference.point=[source=published, 'fit=209,model.seed=3']"}} {
+		if _, err := LoadPlan(nb, sets); err != nil {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+}
