@@ -554,3 +554,38 @@ func TestReferenceCheckedAtPlan(t *testing.T) {
 		}
 	}
 }
+
+// A required value left out was decoded as 0 without a word: additive
+// smoothing without alpha added nothing, a decision rule without value
+// thresholded at 0. It is an error at the key that needs it; an explicit
+// 0 stays legal.
+func TestMissingRequiredValue(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		sets []string
+		want string
+	}{
+		{minimalSpec + "model:\n  kind: markov\n  smoothing:\n    kind: additive\n", nil,
+			"t.yaml:11: model.smoothing.alpha: missing: additive smoothing needs the pseudo-count alpha (1 is Laplace)"},
+		{minimalSpec, []string{"model.smoothing={kind: additive}"},
+			"--set model.smoothing={kind: additive}: model.smoothing.alpha: missing: additive smoothing needs the pseudo-count alpha"},
+		{minimalSpec + "evaluate:\n  decision: {rule: fixed}\n", nil,
+			"t.yaml:9: evaluate.decision.value: missing: rule fixed needs a value (the score threshold)"},
+		{minimalSpec + "evaluate:\n  decision: {rule: none}\n", []string{"evaluate.decision.rule=fpr"},
+			"--set evaluate.decision.rule=fpr: evaluate.decision.value: missing: rule fpr needs a value (the false-positive rate)"},
+		{minimalSpec + "sweep:\n  evaluate.decision.rule: [none, relative]\n", nil,
+			"sweep point evaluate.decision.rule=relative: t.yaml:9: evaluate.decision.value: missing: rule relative needs a value"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.text), tc.sets)
+		var se *SpecError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &se) {
+			t.Errorf("%q %v: err = %v, want %q", tc.text[len(minimalSpec):], tc.sets, err, tc.want)
+		}
+	}
+	for _, sets := range [][]string{{"model.smoothing={kind: additive, alpha: 0}"}, {"evaluate.decision={rule: fixed, value: 0}"},
+		{"evaluate.decision.rule=fpr", "evaluate.decision.value=0"}, {"sweep.evaluate.decision.rule=[none, fixed]", "sweep.evaluate.decision.value=[0]"}} {
+		if _, err := ParsePlan("t.yaml", []byte(minimalSpec), sets); err != nil {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+}
