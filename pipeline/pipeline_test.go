@@ -839,3 +839,36 @@ func TestDropOutputs(t *testing.T) {
 		}
 	}
 }
+
+// A data.sha256 that does not match the file names where it came from: a
+// --set override was blamed on the spec file ("s.yaml: data.sha256 is
+// 000…").
+func TestSHA256MismatchNamesItsOrigin(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	for i := 0; i < 30; i++ {
+		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   Botnet\n", i, 1+i%2, 100+i)
+	}
+	os.WriteFile(data, []byte(text), 0o644)
+	zeros, ones := strings.Repeat("0", 64), strings.Repeat("1", 64)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("hosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\ndata:\n  path: "+data+"\n  sha256: "+zeros+"\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{nil, spec + ":4: data.sha256: the spec says " + zeros + " but " + data + " has sha256 "},
+		{[]string{"data.sha256=" + ones}, "--set data.sha256=" + ones + ": data.sha256: the spec says " + ones + " but "},
+		{[]string{"sweep.data.sha256=[" + ones + "]"}, "--set sweep.data.sha256=[" + ones + "]: data.sha256: the spec says " + ones + " but "},
+	} {
+		plan, err := LoadPlan(spec, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q…", tc.sets, err, tc.want)
+		}
+	}
+}

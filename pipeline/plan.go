@@ -348,6 +348,29 @@ func pointCount(axes []SweepAxis) int {
 	return n
 }
 
+// located is a message about the plan's value val of key (a point's,
+// when a sweep axis sets the key) located as a spec error is: at the
+// --set override it came from, else at its file and line.
+func (p *Plan) located(key, val, msg string) string {
+	e := p.pts
+	line := 0
+	for a, k := range e.keys {
+		if k == key {
+			for _, n := range e.vals[a] {
+				if n.Value == val {
+					line = n.Line
+				}
+			}
+		}
+	}
+	if line == 0 {
+		line = lineOf(e.root, key)
+	}
+	se := &SpecError{File: p.File, Line: line, Path: key, Msg: msg}
+	attributeSets(se, p.Sets)
+	return se.Error()
+}
+
 // lineOf finds the line of a dotted key path in a YAML tree (0 if absent;
 // negative for a value from a --set override).
 func lineOf(root *yaml.Node, path string) int {

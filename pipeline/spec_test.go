@@ -589,3 +589,25 @@ func TestMissingRequiredValue(t *testing.T) {
 		}
 	}
 }
+
+// Of two host lists that conflict, the one a --set override gave is
+// blamed: --set hosts.normal=[.165] on default.yaml said
+// "default.yaml:15: hosts.infected[0]: ... already listed at
+// hosts.normal[0]", a line of the file the user had not changed.
+func TestConflictBlamesTheOverride(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{
+		{"hosts.normal=[147.32.84.165]", "--set hosts.normal=[147.32.84.165]: hosts.normal[0]: host 147.32.84.165 is also listed at hosts.infected[0]"},
+		{"hosts.normal=[1.1.1.1, 147.32.84.204]", "--set hosts.normal=[1.1.1.1, 147.32.84.204]: hosts.normal[1]: host 147.32.84.204 is the profiled host (hosts.profile), which is infected"},
+		// The file's value is the later one: blamed as before.
+		{"hosts.infected=[147.32.84.170]", "--set hosts.infected=[147.32.84.170]: hosts.infected[0]: host 147.32.84.170 is already listed at hosts.normal[0]"},
+		{"hosts.profile=147.32.84.170", "--set hosts.profile=147.32.84.170: hosts.profile: the profiled host 147.32.84.170 is listed as normal"},
+	} {
+		if _, err := LoadPlan("../experiments/default.yaml", []string{tc.set}); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: err = %v, want %q", tc.set, err, tc.want)
+		}
+	}
+	text := strings.Replace(minimalSpec, "infected: [10.0.0.3]", "infected: [10.0.0.2]", 1)
+	if _, err := ParsePlan("t.yaml", []byte(text), nil); err == nil || err.Error() != "t.yaml:7: hosts.infected[0]: host 10.0.0.2 is already listed at hosts.normal[0]" {
+		t.Errorf("in the file: %v", err)
+	}
+}

@@ -108,13 +108,20 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 				v.fail(path, "empty host address")
 			}
 			if prev, ok := seen[h]; ok {
+				if v.fromSet(prev) && !v.fromSet(path) {
+					// Blame the override, not the file's line.
+					v.fail(prev, "host %s is also listed at %s", h, path)
+				}
 				v.fail(path, "host %s is already listed at %s", h, prev)
 			}
 			seen[h] = path
 		}
 	}
 	for i, h := range s.Hosts.Profile {
-		if slices.Contains(s.Hosts.Normal, h) && h != "" {
+		if j := slices.Index(s.Hosts.Normal, h); j >= 0 && h != "" {
+			if normal := fmt.Sprintf("hosts.normal[%d]", j); v.fromSet(normal) && !v.fromSet(profilePath(s, i)) {
+				v.fail(normal, "host %s is the profiled host (%s), which is infected", h, profilePath(s, i))
+			}
 			v.fail(profilePath(s, i), "the profiled host %s is listed as normal", h)
 		}
 	}
@@ -315,6 +322,12 @@ type validator struct {
 
 func (v *validator) fail(path, format string, args ...any) {
 	v.failAt(path, path, format, args...)
+}
+
+// fromSet reports whether the value at path came from a --set override
+// (see applySets): of two values that conflict, the override is blamed.
+func (v *validator) fromSet(path string) bool {
+	return v.root != nil && lineOf(v.root, path) < 0
 }
 
 // failAt is fail with the line of another key, at: for a key that is
