@@ -872,3 +872,44 @@ func TestSHA256MismatchNamesItsOrigin(t *testing.T) {
 		}
 	}
 }
+
+// "profiled host X has no flows" blamed hosts.profile when
+// discretize.fit_host or fit_on named the host, and did not say that the
+// label filter had removed its flows: the error names the key and, per
+// host, whether the data has no flow of it or the filter removed them.
+func TestNoFitFlowsNamesKeyAndFilter(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	for i := 0; i < 30; i++ {
+		label := "Botnet"
+		if i%3 == 2 {
+			label = "Background" // 10.0.0.3's flows: all background
+		}
+		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   %s\n", i, 1+i%3, 100+i, label)
+	}
+	os.WriteFile(data, []byte(text), 0o644)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"discretize.fit_host=10.0.0.9"}, "stage discretize: no flows to fit the cuts on, from the hosts discretize.fit_host names: 10.0.0.9 is in no flow of " + data + " as src_addr: check the address"},
+		{[]string{"discretize.fit_on=[10.0.0.3]"}, "stage discretize: no flows to fit the cuts on, from the hosts discretize.fit_on names: 10.0.0.3 has 10 flows in " + data + ", and the label filter (labels.*) removed every one"},
+		{[]string{"hosts.profile=10.0.0.3"}, "from the hosts hosts.profile names: 10.0.0.3 has 10 flows in "},
+		{[]string{"hosts.view=dst", "discretize.fit_host=10.0.0.1"}, "discretize.fit_host names: 10.0.0.1 is in no flow of " + data + " as dst_addr"},
+	} {
+		plan, err := LoadPlan(spec, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Points[0].Err; err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+}
