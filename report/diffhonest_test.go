@@ -463,3 +463,35 @@ func TestLoadKeepsUndefinedMetrics(t *testing.T) {
 		t.Errorf("diff:\n%s", out)
 	}
 }
+
+// A diff with nothing to summarise (no run-level metric), no differing
+// input and no failed gate writes empty lists in JSON, as the lists that
+// have entries are lists: "summary": null read as "not computed".
+func TestDiffJSONEmptyListsNotNull(t *testing.T) {
+	mk := func() *Run {
+		r := &Run{Score: "viterbi"}
+		for s := range 2 {
+			params := map[string]any{SeedKey: float64(s)}
+			r.Points = append(r.Points, Point{Name: configOf(params).String(), Params: params, Status: "ok",
+				Metrics: map[string]float64{}, Hosts: []runfolder.ScoreRow{{Host: "10.0.0.9", Class: "infected", Scores: map[string]float64{"viterbi": -10}}}})
+		}
+		return r
+	}
+	res, err := Compare(mk(), mk(), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := res.Write(&buf, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"inputs", "summary", "failures"} {
+		if l, ok := out[k].([]any); !ok || len(l) != 0 {
+			t.Errorf("%s: %#v, want []", k, out[k])
+		}
+	}
+}
