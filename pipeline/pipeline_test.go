@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -910,6 +911,41 @@ func TestNoFitFlowsNamesKeyAndFilter(t *testing.T) {
 		}
 		if err := out.Points[0].Err; err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+}
+
+// evaluate.roc: false asks for scores only: the warnings that a host or
+// window ROC without both classes has NaN metrics are not given, on a
+// fresh run or from the cache (the evaluate entry keeps them: its key does
+// not hold evaluate.roc).
+func TestROCFalseDoesNotWarnAboutROC(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	for i := 0; i < 30; i++ {
+		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   Botnet\n", i, 1+i%2, 100+i)
+	}
+	os.WriteFile(data, []byte(text), 0o644)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := t.TempDir()
+	for run := range 2 {
+		out, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir})
+		if err != nil || out.Points[0].Err != nil {
+			t.Fatal(err, out.Points[0].Err)
+		}
+		for _, w := range out.Warnings() {
+			if strings.Contains(w, "ROC (") {
+				t.Errorf("run %d: warning %q with evaluate.roc: false", run, w)
+			}
+		}
+		if !math.IsNaN(out.Points[0].Out.Metrics["auc_window"]) {
+			t.Errorf("run %d: auc_window %v, want NaN (undefined)", run, out.Points[0].Out.Metrics["auc_window"])
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"botprof/hmm"
@@ -466,6 +467,16 @@ func (r *Result) metrics(wp window.Params) {
 	r.ROCWindow = Downsample(roc, MaxWindowPoints)
 }
 
+// IsUndefinedROC reports whether w is the warning metrics gives for a
+// host or window ROC without both classes ("window ROC (loglik): no scored
+// normal windows: its metrics are NaN"): a spec that asks for no ROC
+// (evaluate.roc: false) does not want it.
+func IsUndefinedROC(w string) bool {
+	return (strings.HasPrefix(w, "host ROC (") || strings.HasPrefix(w, "window ROC (")) && strings.HasSuffix(w, undefinedSuffix)
+}
+
+const undefinedSuffix = ": its metrics are NaN"
+
 func undefined(level, kind string, npos, nneg int) string {
 	var missing []string
 	if npos == 0 {
@@ -477,7 +488,7 @@ func undefined(level, kind string, npos, nneg int) string {
 	if len(missing) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s ROC (%s): no scored %s %ss: its metrics are NaN", level, kind, joinOr(missing), level)
+	return fmt.Sprintf("%s ROC (%s): no scored %s %ss", level, kind, joinOr(missing), level) + undefinedSuffix
 }
 
 func joinOr(s []string) string {
