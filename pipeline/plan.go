@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -313,6 +314,9 @@ func parseSweep(file string, n *yaml.Node) ([]SweepAxis, [][]*yaml.Node, error) 
 		if seen[k.Value] {
 			return nil, nil, &SpecError{File: file, Line: k.Line, Path: path, Msg: "key given twice"}
 		}
+		if msg := unknownSpecKey(k.Value); msg != "" {
+			return nil, nil, &SpecError{File: file, Line: k.Line, Path: path, Msg: msg}
+		}
 		seen[k.Value] = true
 		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
 			return nil, nil, &SpecError{File: file, Line: v.Line, Path: path, Msg: "expected a non-empty list of values"}
@@ -333,6 +337,36 @@ func parseSweep(file string, n *yaml.Node) ([]SweepAxis, [][]*yaml.Node, error) 
 		nodes = append(nodes, v.Content)
 	}
 	return axes, nodes, nil
+}
+
+// unknownSpecKey says why a sweep key names no spec key ("" when it does,
+// or when only decoding a value can tell: below a list or a scalar). The
+// point's decoding reported it at the key's spec path (model.bogus), not
+// at the sweep's.
+func unknownSpecKey(key string) string {
+	t := reflect.TypeFor[Spec]()
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		if t.Kind() != reflect.Struct {
+			return ""
+		}
+		f, ok := yamlField(t, p)
+		if !ok {
+			var known []string
+			for j := 0; j < t.NumField(); j++ {
+				if n, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); n != "" && n != "-" {
+					known = append(known, n)
+				}
+			}
+			where := "here"
+			if i > 0 {
+				where = "of " + strings.Join(parts[:i], ".")
+			}
+			return fmt.Sprintf("unknown key %s (known keys %s: %s)", key, where, strings.Join(known, ", "))
+		}
+		t = t.Field(f).Type
+	}
+	return ""
 }
 
 // pointCount is the number of points of a sweep (saturating, so that a

@@ -221,7 +221,7 @@ var planGolden = map[string]string{
 	"err_struct_null":           "47ed2d8619b4a713",
 	"err_struct_null_smoothing": "26ad82d34365373c",
 	"err_two_bad_axes":          "9b2eb9349779b1b3",
-	"err_unknown_axis":          "9d6b7f1b90ee9240",
+	"err_unknown_axis":          "2697ec34d9d99cfd",
 	"fit_host":                  "8a5ecf88a7cfcc57",
 	"fit_on_list_key":           "212d0037e842121e",
 	"format":                    "aff1f1ab3081ed0f",

@@ -611,3 +611,24 @@ func TestConflictBlamesTheOverride(t *testing.T) {
 		t.Errorf("in the file: %v", err)
 	}
 }
+
+// A sweep key that names no spec key is an error at the sweep's key: it
+// was named by its spec path ("model.bogus: unknown key"), a key the spec
+// does not have, leaving the reader to find the sweep entry.
+func TestUnknownSweepKeyNamedInSweep(t *testing.T) {
+	text := minimalSpec + "sweep:\n  window.size: [3]\n  model.bogus: [1, 2]\n"
+	_, err := ParsePlan("t.yaml", []byte(text), nil)
+	if want := "t.yaml:10: sweep.model.bogus: unknown key model.bogus (known keys of model: kind, states,"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want %q…", err, want)
+	}
+	_, err = ParsePlan("t.yaml", []byte(minimalSpec), []string{"sweep.bogus=[1]"})
+	if want := "--set sweep.bogus=[1]: sweep.bogus: unknown key bogus (known keys here: experiment, description, data,"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want %q…", err, want)
+	}
+	// Below a list or a scalar only the value's decoding can tell.
+	for _, sets := range [][]string{{"sweep.hosts.profile=[10.0.0.1]"}, {"sweep.model.smoothing.alpha=[1]", "model.smoothing.kind=additive"}} {
+		if _, err := ParsePlan("t.yaml", []byte(minimalSpec), sets); err != nil {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+}
