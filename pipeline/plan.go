@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -124,6 +125,9 @@ func ParsePlan(file string, raw []byte, sets []string) (*Plan, error) {
 func parsePlan(file string, raw []byte, sets []string, maxPoints int) (*Plan, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		if line := tabIndentLine(raw, err); line > 0 {
+			return nil, &SpecError{File: file, Line: line, Msg: tabIndentMsg}
+		}
 		return nil, &SpecError{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if len(doc.Content) == 0 {
@@ -154,6 +158,35 @@ func parsePlan(file string, raw []byte, sets []string, maxPoints int) (*Plan, er
 	return plan, nil
 }
 
+const tabIndentMsg = "tab characters are not allowed for indentation in YAML: indent with spaces"
+
+var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+):`)
+
+// tabIndentLine is the line of text whose indentation holds a tab, when
+// err is YAML's syntax error about it (0 otherwise): yaml.v3 says "found
+// character that cannot start any token" of a tab that indents a key, or
+// "found a tab character that violates indentation" at the line before.
+func tabIndentLine(text []byte, err error) int {
+	msg := err.Error()
+	m := yamlErrLine.FindStringSubmatch(msg)
+	if m == nil || !strings.Contains(msg, "cannot start any token") && !strings.Contains(msg, "tab character") {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	lines := strings.Split(string(text), "\n")
+	for _, l := range []int{n, n + 1, n - 1} {
+		if l < 1 || l > len(lines) {
+			continue
+		}
+		line := lines[l-1]
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if strings.Contains(indent, "\t") {
+			return l
+		}
+	}
+	return 0
+}
+
 // applySets applies --set overrides to a spec's root (without its sweep
 // block) and to its sweep. An override of a swept key replaces that axis's
 // values (`--set model.seed=7` or `--set 'model.seed=[1,2]'` narrows the
@@ -169,6 +202,9 @@ func applySets(root *yaml.Node, sweep **yaml.Node, sets []string) ([]string, err
 		}
 		vn, err := parseValueNode(v)
 		if err != nil {
+			if line := tabIndentLine([]byte(v), err); line > 0 {
+				return nil, &SpecError{Set: s, Msg: fmt.Sprintf("value line %d: %s", line, tabIndentMsg)}
+			}
 			return nil, &SpecError{Set: s, Msg: fmt.Sprintf("value is not valid YAML: %v", err)}
 		}
 		markLines(vn, -(i + 1))

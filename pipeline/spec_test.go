@@ -632,3 +632,25 @@ func TestUnknownSweepKeyNamedInSweep(t *testing.T) {
 		}
 	}
 }
+
+// A tab in a spec's indentation said "found character that cannot start
+// any token" (or named the line before), without the word tab.
+func TestTabIndentation(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want string
+	}{
+		{"experiment: t\ndata:\n\tpath: x\n", "t.yaml:3: tab characters are not allowed for indentation in YAML"},
+		{"experiment: t\ndata:\n  path: x\nhosts:\n  profile: a\n\t\n  normal: [b]\n", "t.yaml:6: tab characters are not allowed for indentation in YAML"},
+		{"experiment: t\ndata: [\n", "t.yaml: not valid YAML: line 2:"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.text), nil)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q…", tc.text, err, tc.want)
+		}
+	}
+	_, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"hosts.normal=\n\t- a"})
+	if want := "--set hosts.normal=\n\t- a: value line 2: tab characters are not allowed for indentation in YAML"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("--set: err = %v, want %q…", err, want)
+	}
+}
