@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
+	"botprof/report/plural"
 	"botprof/stages/derive"
 	"botprof/stages/discretize"
 	"botprof/stages/load"
@@ -197,11 +198,11 @@ func (r *runner) noFitFlows(ctx context.Context, sp *stageParams, hosts []string
 		case all == 0:
 			why = append(why, fmt.Sprintf("%s is in no flow of %s as %s: check the address", h, r.sources[src].Path, col))
 		case kept == 0:
-			why = append(why, fmt.Sprintf("%s has %s in %s, and the label filter (labels.*) removed every one", h, countFlows(all), r.sources[src].Path))
+			why = append(why, fmt.Sprintf("%s has %s in %s, and the label filter (labels.*) removed every one", h, plural.Count(all, "flow"), r.sources[src].Path))
 		default:
 			// The view or split left it none; they say so themselves
 			// when they can (splitLeftNoTraining).
-			why = append(why, fmt.Sprintf("%s has %s after the label filter, none left for the fit", h, countFlows(kept)))
+			why = append(why, fmt.Sprintf("%s has %s after the label filter, none left for the fit", h, plural.Count(kept, "flow")))
 		}
 	}
 	return fmt.Errorf("stage discretize: no flows to fit the cuts on, from the hosts %s names: %s", sp.fitKey, strings.Join(why, "; "))
@@ -241,11 +242,4 @@ func (r *runner) countHostFlows(ctx context.Context, sp *stageParams, i int, add
 		}
 	}
 	return all, kept, nil
-}
-
-func countFlows(n int) string {
-	if n == 1 {
-		return "1 flow"
-	}
-	return fmt.Sprintf("%d flows", n)
 }
