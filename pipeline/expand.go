@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"botprof/runfolder"
 )
 
 // expansion builds the points of a sweep. It is read-only once made, so
@@ -24,6 +27,10 @@ type expansion struct {
 	// of the Spec field its key names, when every axis can be decoded on
 	// its own into a copy of base (direct); else nil.
 	fields [][]int
+	// refs remembers the reference folders read by the checks (see
+	// checkReference); only the checks of expandPlan use it, one point
+	// after another.
+	refs map[string]refFolder
 }
 
 func newExpansion(file string, root *yaml.Node, base Spec, axes []SweepAxis, nodes [][]*yaml.Node) *expansion {
@@ -167,7 +174,11 @@ func (e *expansion) point(i int, check bool) (Point, error) {
 		}
 	}
 	if check {
-		if err := spec.Validate(e.file, tree); err != nil {
+		err := spec.Validate(e.file, tree)
+		if err == nil {
+			err = e.checkReference(&spec, tree)
+		}
+		if err != nil {
 			if len(combo) > 0 {
 				return Point{}, &pointError{pname, err}
 			}
@@ -273,4 +284,52 @@ func copyNode(n *yaml.Node) *yaml.Node {
 	c := *n
 	c.Content = append([]*yaml.Node(nil), n.Content...)
 	return &c
+}
+
+// refFolder is what checkReference read from a reference folder: its
+// points in order, or why it could not be read.
+type refFolder struct {
+	points []string
+	err    error
+}
+
+// checkReference checks a point's reference section against the folder it
+// names, when the plan is made rather than after the run: reference.path
+// must be a results folder with scores, reference.point one of its points,
+// and reference.point or reference.score need reference.path.
+func (e *expansion) checkReference(s *Spec, tree *yaml.Node) error {
+	ref := s.Reference
+	v := validator{file: e.file, root: tree}
+	if ref.Path == "" {
+		for _, k := range []struct{ path, val string }{{"reference.point", ref.Point}, {"reference.score", ref.Score}} {
+			if k.val != "" {
+				v.fail(k.path, "applies to a reference folder: set reference.path too")
+			}
+		}
+		return v.err
+	}
+	dir := referenceDir(e.file, ref.Path)
+	if e.refs == nil {
+		e.refs = map[string]refFolder{}
+	}
+	f, ok := e.refs[dir]
+	if !ok {
+		if !statDir(dir) {
+			f.err = fmt.Errorf("no such folder (a relative path is looked up in the spec file's directory, then in the working directory)")
+		} else if _, f.points, f.err = runfolder.ReadScores(filepath.Join(dir, "scores.csv")); f.err == nil && len(f.points) == 0 {
+			f.err = fmt.Errorf("%s has no scored points", filepath.Join(dir, "scores.csv"))
+		}
+		e.refs[dir] = f
+	}
+	switch {
+	case f.err != nil:
+		v.fail("reference.path", "%s is not a results folder with scores: %v", ref.Path, f.err)
+	case ref.Point != "" && !slices.Contains(f.points, ref.Point):
+		some := f.points
+		if len(some) > 5 {
+			some = append(slices.Clone(some[:5]), "…")
+		}
+		v.fail("reference.point", "%s has no point %q (points there: %s)", ref.Path, ref.Point, strings.Join(some, ", "))
+	}
+	return v.err
 }

@@ -35,6 +35,7 @@ type stageParams struct {
 	needView   bool
 	derive     derive.Params // the derived columns the features name (none: no step)
 	discretize discretize.Params
+	fitKey     string // the spec key naming discretize's fit hosts, for errors (in no key)
 	window     window.Params
 	train      train.Params
 	evaluate   evaluate.Params
@@ -67,6 +68,12 @@ func paramsOf(s *Spec) *stageParams {
 	}
 	sp.discretize = discretize.Params{Features: feats, FitOn: fitOn, Compat: compat(s.Discretize.Compat),
 		Profile: fit[0], MoreProfiles: fit[1:], Hosts: discretizeHosts(s)}
+	switch sp.fitKey = "hosts.profile"; {
+	case s.Discretize.fitMode() == "hosts":
+		sp.fitKey = "discretize.fit_on"
+	case s.Discretize.FitHost != "":
+		sp.fitKey = "discretize.fit_host"
+	}
 	sp.window = window.Params{Size: s.Window.Size, Stride: s.Window.Stride, Compat: compat(s.Window.Compat)}
 	if s.Window.Span != "" {
 		d, _ := time.ParseDuration(s.Window.Span) // validated

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -877,4 +878,113 @@ func TestExplainSaysWhyLoadReadTheFile(t *testing.T) {
 		}
 	}
 	t.Fatalf("no load line in:\n%q", out)
+}
+
+// A data.sha256 that does not match the file names where it came from: a
+// --set override was blamed on the spec file ("s.yaml: data.sha256 is
+// 000…").
+func TestSHA256MismatchNamesItsOrigin(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	for i := 0; i < 30; i++ {
+		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   Botnet\n", i, 1+i%2, 100+i)
+	}
+	os.WriteFile(data, []byte(text), 0o644)
+	zeros, ones := strings.Repeat("0", 64), strings.Repeat("1", 64)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("hosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\ndata:\n  path: "+data+"\n  sha256: "+zeros+"\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{nil, spec + ":4: data.sha256: the spec says " + zeros + " but " + data + " has sha256 "},
+		{[]string{"data.sha256=" + ones}, "--set data.sha256=" + ones + ": data.sha256: the spec says " + ones + " but "},
+		{[]string{"sweep.data.sha256=[" + ones + "]"}, "--set sweep.data.sha256=[" + ones + "]: data.sha256: the spec says " + ones + " but "},
+	} {
+		plan, err := LoadPlan(spec, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q…", tc.sets, err, tc.want)
+		}
+	}
+}
+
+// "profiled host X has no flows" blamed hosts.profile when
+// discretize.fit_host or fit_on named the host, and did not say that the
+// label filter had removed its flows: the error names the key and, per
+// host, whether the data has no flow of it or the filter removed them.
+func TestNoFitFlowsNamesKeyAndFilter(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	for i := 0; i < 30; i++ {
+		label := "Botnet"
+		if i%3 == 2 {
+			label = "Background" // 10.0.0.3's flows: all background
+		}
+		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   %s\n", i, 1+i%3, 100+i, label)
+	}
+	os.WriteFile(data, []byte(text), 0o644)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"discretize.fit_host=10.0.0.9"}, "stage discretize: no flows to fit the cuts on, from the hosts discretize.fit_host names: 10.0.0.9 is in no flow of " + data + " as src_addr: check the address"},
+		{[]string{"discretize.fit_on=[10.0.0.3]"}, "stage discretize: no flows to fit the cuts on, from the hosts discretize.fit_on names: 10.0.0.3 has 10 flows in " + data + ", and the label filter (labels.*) removed every one"},
+		{[]string{"hosts.profile=10.0.0.3"}, "from the hosts hosts.profile names: 10.0.0.3 has 10 flows in "},
+		{[]string{"hosts.view=dst", "discretize.fit_host=10.0.0.1"}, "discretize.fit_host names: 10.0.0.1 is in no flow of " + data + " as dst_addr"},
+	} {
+		plan, err := LoadPlan(spec, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Points[0].Err; err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.sets, err, tc.want)
+		}
+	}
+}
+
+// evaluate.roc: false asks for scores only: the warnings that a host or
+// window ROC without both classes has NaN metrics are not given, on a
+// fresh run or from the cache (the evaluate entry keeps them: its key does
+// not hold evaluate.roc).
+func TestROCFalseDoesNotWarnAboutROC(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	for i := 0; i < 30; i++ {
+		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   Botnet\n", i, 1+i%2, 100+i)
+	}
+	os.WriteFile(data, []byte(text), 0o644)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := t.TempDir()
+	for run := range 2 {
+		out, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir})
+		if err != nil || out.Points[0].Err != nil {
+			t.Fatal(err, out.Points[0].Err)
+		}
+		for _, w := range out.Warnings() {
+			if strings.Contains(w, "ROC (") {
+				t.Errorf("run %d: warning %q with evaluate.roc: false", run, w)
+			}
+		}
+		if !math.IsNaN(out.Points[0].Out.Metrics["auc_window"]) {
+			t.Errorf("run %d: auc_window %v, want NaN (undefined)", run, out.Points[0].Out.Metrics["auc_window"])
+		}
+	}
 }

@@ -9,7 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -123,6 +125,9 @@ func ParsePlan(file string, raw []byte, sets []string) (*Plan, error) {
 func parsePlan(file string, raw []byte, sets []string, maxPoints int) (*Plan, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		if line := tabIndentLine(raw, err); line > 0 {
+			return nil, &SpecError{File: file, Line: line, Msg: tabIndentMsg}
+		}
 		return nil, &SpecError{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if len(doc.Content) == 0 {
@@ -153,6 +158,35 @@ func parsePlan(file string, raw []byte, sets []string, maxPoints int) (*Plan, er
 	return plan, nil
 }
 
+const tabIndentMsg = "tab characters are not allowed for indentation in YAML: indent with spaces"
+
+var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+):`)
+
+// tabIndentLine is the line of text whose indentation holds a tab, when
+// err is YAML's syntax error about it (0 otherwise): yaml.v3 says "found
+// character that cannot start any token" of a tab that indents a key, or
+// "found a tab character that violates indentation" at the line before.
+func tabIndentLine(text []byte, err error) int {
+	msg := err.Error()
+	m := yamlErrLine.FindStringSubmatch(msg)
+	if m == nil || !strings.Contains(msg, "cannot start any token") && !strings.Contains(msg, "tab character") {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	lines := strings.Split(string(text), "\n")
+	for _, l := range []int{n, n + 1, n - 1} {
+		if l < 1 || l > len(lines) {
+			continue
+		}
+		line := lines[l-1]
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if strings.Contains(indent, "\t") {
+			return l
+		}
+	}
+	return 0
+}
+
 // applySets applies --set overrides to a spec's root (without its sweep
 // block) and to its sweep. An override of a swept key replaces that axis's
 // values (`--set model.seed=7` or `--set 'model.seed=[1,2]'` narrows the
@@ -168,6 +202,9 @@ func applySets(root *yaml.Node, sweep **yaml.Node, sets []string) ([]string, err
 		}
 		vn, err := parseValueNode(v)
 		if err != nil {
+			if line := tabIndentLine([]byte(v), err); line > 0 {
+				return nil, &SpecError{Set: s, Msg: fmt.Sprintf("value line %d: %s", line, tabIndentMsg)}
+			}
 			return nil, &SpecError{Set: s, Msg: fmt.Sprintf("value is not valid YAML: %v", err)}
 		}
 		markLines(vn, -(i + 1))
@@ -313,6 +350,9 @@ func parseSweep(file string, n *yaml.Node) ([]SweepAxis, [][]*yaml.Node, error) 
 		if seen[k.Value] {
 			return nil, nil, &SpecError{File: file, Line: k.Line, Path: path, Msg: "key given twice"}
 		}
+		if msg := unknownSpecKey(k.Value); msg != "" {
+			return nil, nil, &SpecError{File: file, Line: k.Line, Path: path, Msg: msg}
+		}
 		seen[k.Value] = true
 		if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
 			return nil, nil, &SpecError{File: file, Line: v.Line, Path: path, Msg: "expected a non-empty list of values"}
@@ -335,6 +375,36 @@ func parseSweep(file string, n *yaml.Node) ([]SweepAxis, [][]*yaml.Node, error) 
 	return axes, nodes, nil
 }
 
+// unknownSpecKey says why a sweep key names no spec key ("" when it does,
+// or when only decoding a value can tell: below a list or a scalar). The
+// point's decoding reported it at the key's spec path (model.bogus), not
+// at the sweep's.
+func unknownSpecKey(key string) string {
+	t := reflect.TypeFor[Spec]()
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		if t.Kind() != reflect.Struct {
+			return ""
+		}
+		f, ok := yamlField(t, p)
+		if !ok {
+			var known []string
+			for j := 0; j < t.NumField(); j++ {
+				if n, _, _ := strings.Cut(t.Field(j).Tag.Get("yaml"), ","); n != "" && n != "-" {
+					known = append(known, n)
+				}
+			}
+			where := "here"
+			if i > 0 {
+				where = "of " + strings.Join(parts[:i], ".")
+			}
+			return fmt.Sprintf("unknown key %s (known keys %s: %s)", key, where, strings.Join(known, ", "))
+		}
+		t = t.Field(f).Type
+	}
+	return ""
+}
+
 // pointCount is the number of points of a sweep (saturating, so that a
 // huge product cannot overflow).
 func pointCount(axes []SweepAxis) int {
@@ -346,6 +416,29 @@ func pointCount(axes []SweepAxis) int {
 		n *= len(ax.Values)
 	}
 	return n
+}
+
+// located is a message about the plan's value val of key (a point's,
+// when a sweep axis sets the key) located as a spec error is: at the
+// --set override it came from, else at its file and line.
+func (p *Plan) located(key, val, msg string) string {
+	e := p.pts
+	line := 0
+	for a, k := range e.keys {
+		if k == key {
+			for _, n := range e.vals[a] {
+				if n.Value == val {
+					line = n.Line
+				}
+			}
+		}
+	}
+	if line == 0 {
+		line = lineOf(e.root, key)
+	}
+	se := &SpecError{File: p.File, Line: line, Path: key, Msg: msg}
+	attributeSets(se, p.Sets)
+	return se.Error()
 }
 
 // lineOf finds the line of a dotted key path in a YAML tree (0 if absent;

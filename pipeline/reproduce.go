@@ -53,12 +53,7 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 	}
 	pt := out.Plan.Point(pr.Point.Index)
 	ref := pt.Spec.Reference
-	refDir := ref.Path
-	if !filepath.IsAbs(refDir) {
-		if cand := filepath.Join(filepath.Dir(out.Plan.File), refDir); statDir(cand) {
-			refDir = cand
-		}
-	}
+	refDir := referenceDir(out.Plan.File, ref.Path)
 	scores, order, err := runfolder.ReadScores(filepath.Join(refDir, "scores.csv"))
 	if err != nil {
 		return nil, fmt.Errorf("reference.path: %w", err)
@@ -123,6 +118,17 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 	rep.InfectedAbove = minInf > maxNorm
 	rep.MaxAbsRelDiff = runfolder.Float(maxRel)
 	return rep, nil
+}
+
+// referenceDir is the folder reference.path names: relative to the spec
+// file's directory when it is there, else to the working directory.
+func referenceDir(specFile, path string) string {
+	if !filepath.IsAbs(path) {
+		if cand := filepath.Join(filepath.Dir(specFile), path); statDir(cand) {
+			return cand
+		}
+	}
+	return path
 }
 
 func statDir(p string) bool {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"botprof/pipeline/cache"
 	"botprof/runfolder"
 	"botprof/stages/discretize"
+	"botprof/stages/evaluate"
 	"botprof/stages/load"
 	"botprof/stages/window"
 )
@@ -440,5 +442,13 @@ func (r *runner) runPoint(ctx context.Context, p Point) (pr PointResult) {
 		return pr
 	}
 	pr.Out = f.val.(*PointOutput)
+	if !p.Spec.Evaluate.ROC {
+		// The evaluate entry (keyed without evaluate.roc) has the
+		// warnings of a ROC without both classes; this point asked for
+		// none. A copy: the output may be another point's too.
+		out := *pr.Out
+		out.Warnings = slices.DeleteFunc(slices.Clone(out.Warnings), evaluate.IsUndefinedROC)
+		pr.Out = &out
+	}
 	return pr
 }

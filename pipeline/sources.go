@@ -4,6 +4,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -78,7 +79,8 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 		}
 		for _, data := range others {
 			if want := data.List()[i].SHA256; want != "" && want != sha {
-				return fmt.Errorf("%s: %s is %s but %s has sha256 %s (of its decompressed content)", plan.File, sourceKey(data, i, "sha256"), want, path, sha)
+				key := sourceKey(data, i, "sha256")
+				return errors.New(plan.located(key, want, fmt.Sprintf("the spec says %s but %s has sha256 %s (of its decompressed content)", want, path, sha)))
 			}
 		}
 		r.sources[i].SHA256 = sha

@@ -520,3 +520,137 @@ func TestFitOnModeInList(t *testing.T) {
 		}
 	}
 }
+
+// The reference folder is checked when the plan is made: a reference.path
+// that is no results folder, or a reference.point it does not have, failed
+// only after the whole run (exit 1, no line, a .partial folder left), and
+// a reference.point without reference.path was ignored.
+func TestReferenceCheckedAtPlan(t *testing.T) {
+	nb := "../experiments/notebook.yaml"
+	for _, tc := range []struct {
+		file string
+		sets []string
+		want string
+	}{
+		{nb, []string{"reference.path=nope"}, "--set reference.path=nope: reference.path: nope is not a results folder with scores: no such folder"},
+		{nb, []string{"reference.path=../experiments"}, "--set reference.path=../experiments: reference.path: ../experiments is not a results folder with scores: open"},
+		{nb, []string{"reference.point=zzz"}, `--set reference.point=zzz: reference.point: ../results/reference/notebook has no point "zzz" (points there: source=published, fit=204,model.seed=0,`},
+		{nb, []string{"sweep.reference.point=[source=published, zzz]"}, `sweep point reference.point=zzz: --set sweep.reference.point=[source=published, zzz]: reference.point: ../results/reference/notebook has no point "zzz"`},
+		{"../experiments/default.yaml", []string{"reference.point=x"}, "--set reference.point=x: reference.point: applies to a reference folder: set reference.path too"},
+	} {
+		_, err := LoadPlan(tc.file, tc.sets)
+		var se *SpecError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &se) {
+			t.Errorf("%v: err = %v, want a spec error %q", tc.sets, err, tc.want)
+		}
+	}
+	text := strings.Replace(minimalSpec, "experiment: t\n", "experiment: t\nreference:\n  path: no/such/folder\n", 1)
+	if _, err := ParsePlan("x/t.yaml", []byte(text), nil); err == nil || !strings.HasPrefix(err.Error(), "x/t.yaml:3: reference.path: no/such/folder is not a results folder") {
+		t.Errorf("err = %v, want it at x/t.yaml:3", err)
+	}
+	for _, sets := range [][]string{nil, {"reference.point=source=published"}, {"sweep.reference.point=[source=published, 'fit=209,model.seed=3']"}} {
+		if _, err := LoadPlan(nb, sets); err != nil {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+}
+
+// A required value left out was decoded as 0 without a word: additive
+// smoothing without alpha added nothing, a decision rule without value
+// thresholded at 0. It is an error at the key that needs it; an explicit
+// 0 stays legal.
+func TestMissingRequiredValue(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		sets []string
+		want string
+	}{
+		{minimalSpec + "model:\n  kind: markov\n  smoothing:\n    kind: additive\n", nil,
+			"t.yaml:11: model.smoothing.alpha: missing: additive smoothing needs the pseudo-count alpha (1 is Laplace)"},
+		{minimalSpec, []string{"model.smoothing={kind: additive}"},
+			"--set model.smoothing={kind: additive}: model.smoothing.alpha: missing: additive smoothing needs the pseudo-count alpha"},
+		{minimalSpec + "evaluate:\n  decision: {rule: fixed}\n", nil,
+			"t.yaml:9: evaluate.decision.value: missing: rule fixed needs a value (the score threshold)"},
+		{minimalSpec + "evaluate:\n  decision: {rule: none}\n", []string{"evaluate.decision.rule=fpr"},
+			"--set evaluate.decision.rule=fpr: evaluate.decision.value: missing: rule fpr needs a value (the false-positive rate)"},
+		{minimalSpec + "sweep:\n  evaluate.decision.rule: [none, relative]\n", nil,
+			"sweep point evaluate.decision.rule=relative: t.yaml:9: evaluate.decision.value: missing: rule relative needs a value"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.text), tc.sets)
+		var se *SpecError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &se) {
+			t.Errorf("%q %v: err = %v, want %q", tc.text[len(minimalSpec):], tc.sets, err, tc.want)
+		}
+	}
+	for _, sets := range [][]string{{"model.smoothing={kind: additive, alpha: 0}"}, {"evaluate.decision={rule: fixed, value: 0}"},
+		{"evaluate.decision.rule=fpr", "evaluate.decision.value=0"}, {"sweep.evaluate.decision.rule=[none, fixed]", "sweep.evaluate.decision.value=[0]"}} {
+		if _, err := ParsePlan("t.yaml", []byte(minimalSpec), sets); err != nil {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+}
+
+// Of two host lists that conflict, the one a --set override gave is
+// blamed: --set hosts.normal=[.165] on default.yaml said
+// "default.yaml:15: hosts.infected[0]: ... already listed at
+// hosts.normal[0]", a line of the file the user had not changed.
+func TestConflictBlamesTheOverride(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{
+		{"hosts.normal=[147.32.84.165]", "--set hosts.normal=[147.32.84.165]: hosts.normal[0]: host 147.32.84.165 is also listed at hosts.infected[0]"},
+		{"hosts.normal=[1.1.1.1, 147.32.84.204]", "--set hosts.normal=[1.1.1.1, 147.32.84.204]: hosts.normal[1]: host 147.32.84.204 is the profiled host (hosts.profile), which is infected"},
+		// The file's value is the later one: blamed as before.
+		{"hosts.infected=[147.32.84.170]", "--set hosts.infected=[147.32.84.170]: hosts.infected[0]: host 147.32.84.170 is already listed at hosts.normal[0]"},
+		{"hosts.profile=147.32.84.170", "--set hosts.profile=147.32.84.170: hosts.profile: the profiled host 147.32.84.170 is listed as normal"},
+	} {
+		if _, err := LoadPlan("../experiments/default.yaml", []string{tc.set}); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: err = %v, want %q", tc.set, err, tc.want)
+		}
+	}
+	text := strings.Replace(minimalSpec, "infected: [10.0.0.3]", "infected: [10.0.0.2]", 1)
+	if _, err := ParsePlan("t.yaml", []byte(text), nil); err == nil || err.Error() != "t.yaml:7: hosts.infected[0]: host 10.0.0.2 is already listed at hosts.normal[0]" {
+		t.Errorf("in the file: %v", err)
+	}
+}
+
+// A sweep key that names no spec key is an error at the sweep's key: it
+// was named by its spec path ("model.bogus: unknown key"), a key the spec
+// does not have, leaving the reader to find the sweep entry.
+func TestUnknownSweepKeyNamedInSweep(t *testing.T) {
+	text := minimalSpec + "sweep:\n  window.size: [3]\n  model.bogus: [1, 2]\n"
+	_, err := ParsePlan("t.yaml", []byte(text), nil)
+	if want := "t.yaml:10: sweep.model.bogus: unknown key model.bogus (known keys of model: kind, states,"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want %q…", err, want)
+	}
+	_, err = ParsePlan("t.yaml", []byte(minimalSpec), []string{"sweep.bogus=[1]"})
+	if want := "--set sweep.bogus=[1]: sweep.bogus: unknown key bogus (known keys here: experiment, description, data,"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want %q…", err, want)
+	}
+	// Below a list or a scalar only the value's decoding can tell.
+	for _, sets := range [][]string{{"sweep.hosts.profile=[10.0.0.1]"}, {"sweep.model.smoothing.alpha=[1]", "model.smoothing.kind=additive"}} {
+		if _, err := ParsePlan("t.yaml", []byte(minimalSpec), sets); err != nil {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+}
+
+// A tab in a spec's indentation said "found character that cannot start
+// any token" (or named the line before), without the word tab.
+func TestTabIndentation(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want string
+	}{
+		{"experiment: t\ndata:\n\tpath: x\n", "t.yaml:3: tab characters are not allowed for indentation in YAML"},
+		{"experiment: t\ndata:\n  path: x\nhosts:\n  profile: a\n\t\n  normal: [b]\n", "t.yaml:6: tab characters are not allowed for indentation in YAML"},
+		{"experiment: t\ndata: [\n", "t.yaml: not valid YAML: line 2:"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.text), nil)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q…", tc.text, err, tc.want)
+		}
+	}
+	_, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"hosts.normal=\n\t- a"})
+	if want := "--set hosts.normal=\n\t- a: value line 2: tab characters are not allowed for indentation in YAML"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("--set: err = %v, want %q…", err, want)
+	}
+}

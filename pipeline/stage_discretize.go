@@ -4,16 +4,21 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"botprof/pipeline/cache"
+	"botprof/report/plural"
 	"botprof/stages/derive"
 	"botprof/stages/discretize"
+	"botprof/stages/load"
 	"botprof/stages/view"
 )
 
@@ -53,6 +58,9 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 		defer flows.Release()
 	}
 	d, err = discretize.Run(ctx, discretize.Input{Mem: r.mem, Flows: flows}, sp.discretize)
+	if nf := (*discretize.NoFitFlowsError)(nil); errors.As(err, &nf) {
+		return nil, false, r.noFitFlows(ctx, sp, nf.Hosts)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -156,4 +164,82 @@ func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, e
 		return nil, err
 	}
 	return d, nil
+}
+
+// noFitFlows explains discretize's "profiled host has no flows": the spec
+// key that named the hosts the cuts are fitted on (hosts.profile,
+// discretize.fit_host or discretize.fit_on) and, per host, whether the data
+// has no flow of it or the label filter removed them all. It reads the
+// sources once more, without the filter (an error path only).
+func (r *runner) noFitFlows(ctx context.Context, sp *stageParams, hosts []string) error {
+	col := "src_addr"
+	switch sp.view.View {
+	case view.Dst:
+		col = "dst_addr"
+	case view.Both:
+		col = "src_addr or dst_addr"
+	}
+	var why []string
+	for _, h := range hosts {
+		src, addr := 0, h
+		if sp.view.Namespace {
+			name, a, _ := strings.Cut(h, ":")
+			src, addr = slices.Index(sp.view.Sources, name), a
+		}
+		if src < 0 || src >= len(r.sources) {
+			why = append(why, fmt.Sprintf("%s: no such source", h))
+			continue
+		}
+		all, kept, err := r.countHostFlows(ctx, sp, src, addr)
+		if err != nil {
+			return fmt.Errorf("stage discretize: %s has no flows (and counting them failed: %w)", h, err)
+		}
+		switch {
+		case all == 0:
+			why = append(why, fmt.Sprintf("%s is in no flow of %s as %s: check the address", h, r.sources[src].Path, col))
+		case kept == 0:
+			why = append(why, fmt.Sprintf("%s has %s in %s, and the label filter (labels.*) removed every one", h, plural.Count(all, "flow"), r.sources[src].Path))
+		default:
+			// The view or split left it none; they say so themselves
+			// when they can (splitLeftNoTraining).
+			why = append(why, fmt.Sprintf("%s has %s after the label filter, none left for the fit", h, plural.Count(kept, "flow")))
+		}
+	}
+	return fmt.Errorf("stage discretize: no flows to fit the cuts on, from the hosts %s names: %s", sp.fitKey, strings.Join(why, "; "))
+}
+
+// countHostFlows counts the flows of source i with addr as src_addr or
+// dst_addr (as the view reads them), all of them and those the label
+// filter keeps.
+func (r *runner) countHostFlows(ctx context.Context, sp *stageParams, i int, addr string) (all, kept int, err error) {
+	p := load.Params{Format: sp.load[i].Format, OnBadLine: "skip", SkipFirstDataLine: sp.load[i].SkipFirstDataLine,
+		Columns: []string{"src_addr", "dst_addr", "label"}}
+	res, err := load.Run(ctx, load.Input{Mem: r.mem, Path: r.sources[i].Path}, p)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Flows.Release()
+	keep := sp.filter.KeepFor(res.Stats.Format)
+	sch := res.Flows.Schema()
+	srcs := res.Flows.Column(sch.FieldIndices("src_addr")[0]).(*array.String)
+	dsts := res.Flows.Column(sch.FieldIndices("dst_addr")[0]).(*array.String)
+	labels := res.Flows.Column(sch.FieldIndices("label")[0]).(*array.String)
+	for j := 0; j < srcs.Len(); j++ {
+		var match bool
+		switch sp.view.View {
+		case view.Dst:
+			match = dsts.Value(j) == addr
+		case view.Both:
+			match = srcs.Value(j) == addr || dsts.Value(j) == addr
+		default:
+			match = srcs.Value(j) == addr
+		}
+		if match {
+			all++
+			if keep == nil || keep([]byte(labels.Value(j))) {
+				kept++
+			}
+		}
+	}
+	return all, kept, nil
 }

@@ -108,13 +108,20 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 				v.fail(path, "empty host address")
 			}
 			if prev, ok := seen[h]; ok {
+				if v.fromSet(prev) && !v.fromSet(path) {
+					// Blame the override, not the file's line.
+					v.fail(prev, "host %s is also listed at %s", h, path)
+				}
 				v.fail(path, "host %s is already listed at %s", h, prev)
 			}
 			seen[h] = path
 		}
 	}
 	for i, h := range s.Hosts.Profile {
-		if slices.Contains(s.Hosts.Normal, h) && h != "" {
+		if j := slices.Index(s.Hosts.Normal, h); j >= 0 && h != "" {
+			if normal := fmt.Sprintf("hosts.normal[%d]", j); v.fromSet(normal) && !v.fromSet(profilePath(s, i)) {
+				v.fail(normal, "host %s is the profiled host (%s), which is infected", h, profilePath(s, i))
+			}
 			v.fail(profilePath(s, i), "the profiled host %s is listed as normal", h)
 		}
 	}
@@ -137,6 +144,10 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	} else if d := s.Evaluate.Decision; d.Rule == "relative" && len(s.Hosts.Profile) > 1 {
 		// s_p would be the score of whichever profiled host came last.
 		v.fail("evaluate.decision.rule", "relative: the threshold is relative to the profiled host's score, and hosts.profile lists %d hosts; use fixed or fpr", len(s.Hosts.Profile))
+	} else if d.Rule != "" && d.Rule != "none" && root != nil && !hasPath(root, "evaluate.decision.value") {
+		// An absent value decoded as 0: a threshold nobody chose.
+		v.failAt("evaluate.decision.value", "evaluate.decision.rule", "missing: rule %s needs a value (%s)", d.Rule, map[string]string{
+			"fixed": "the score threshold", "relative": "the fraction of the profiled host's score", "fpr": "the false-positive rate"}[d.Rule])
 	} else if d.Value != 0 && d.Rule == "" {
 		// Without a rule the value would be dropped silently (an explicit
 		// rule none keeps it allowed: a sweep over [none, fixed]).
@@ -244,6 +255,9 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		v.fail("model.smoothing.alpha", "must be a finite number ≥ 0, got %v", a)
 	} else if a > 0 && m.Smoothing.Kind != "additive" {
 		v.fail("model.smoothing.alpha", "set model.smoothing.kind: additive for a pseudo-count")
+	} else if m.Smoothing.Kind == "additive" && root != nil && !hasPath(root, "model.smoothing.alpha") {
+		// An absent alpha decoded as 0: additive smoothing that adds nothing.
+		v.failAt("model.smoothing.alpha", "model.smoothing.kind", "missing: additive smoothing needs the pseudo-count alpha (1 is Laplace)")
 	}
 	if m.Kind == "markov" && (m.Order < 1 || m.Order > markov.MaxOrder) {
 		v.fail("model.order", "a Markov chain's order is 1..%d, got %d", markov.MaxOrder, m.Order)
@@ -307,12 +321,24 @@ type validator struct {
 }
 
 func (v *validator) fail(path, format string, args ...any) {
+	v.failAt(path, path, format, args...)
+}
+
+// fromSet reports whether the value at path came from a --set override
+// (see applySets): of two values that conflict, the override is blamed.
+func (v *validator) fromSet(path string) bool {
+	return v.root != nil && lineOf(v.root, path) < 0
+}
+
+// failAt is fail with the line of another key, at: for a key that is
+// missing, the line of the key that needs it.
+func (v *validator) failAt(path, at, format string, args ...any) {
 	if v.err != nil {
 		return
 	}
 	line := 0
 	if v.root != nil {
-		line = lineOf(v.root, path)
+		line = lineOf(v.root, at)
 	}
 	v.err = &SpecError{File: v.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)}
 }

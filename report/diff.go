@@ -745,17 +745,28 @@ func (res *DiffResult) correct(method string, alpha float64) {
 
 func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(string) int) DiffTable {
 	t := DiffTable{A: ga.Config.String(), B: gb.Config.String()}
-	add := func(metric, class string, xa, xb []float64) {
+	// inA, inB: whether the side has the row at all (a metric key, a
+	// scored host), defined or not.
+	add := func(metric, class string, xa, xb []float64, inA, inB bool) {
 		xa, xb = definedValues(xa), definedValues(xb)
 		if len(xa) == 0 && len(xb) == 0 {
 			return
 		}
 		r := DiffRow{Metric: metric, Class: class, A: newSample(xa, opts.Confidence), B: newSample(xb, opts.Confidence)}
-		if r.A == nil {
-			r.Notes = append(r.Notes, note(t.Name()+": "+metric+" only in B"))
-		}
-		if r.B == nil {
-			r.Notes = append(r.Notes, note(t.Name()+": "+metric+" only in A"))
+		for _, s := range []struct {
+			sample      *Sample
+			in          bool
+			side, other string
+		}{{r.A, inA, "A", "B"}, {r.B, inB, "B", "A"}} {
+			switch {
+			case s.sample != nil:
+			case s.in:
+				// The run has it without a value (an undefined metric,
+				// e.g. a ROC without both classes; a host without a score).
+				r.Notes = append(r.Notes, note(t.Name()+": "+metric+" undefined in "+s.side))
+			default:
+				r.Notes = append(r.Notes, note(t.Name()+": "+metric+" only in "+s.other))
+			}
 		}
 		for _, s := range []*Sample{r.A, r.B} {
 			if s != nil && !s.HasCI {
@@ -794,7 +805,7 @@ func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(strin
 		t.Rows = append(t.Rows, r)
 	}
 	for _, m := range diffMetrics {
-		add(m, "", ga.values(m), gb.values(m))
+		add(m, "", ga.values(m), gb.values(m), ga.has(m), gb.has(m))
 	}
 	ha, ca := ga.hosts()
 	hb, cb := gb.hosts()
@@ -803,7 +814,7 @@ func compareGroups(ga, gb *group, kind string, opts DiffOptions, note func(strin
 		if class == "" {
 			class = cb[h]
 		}
-		add(kind+"["+h+"]", class, ga.hostValues(h, kind), gb.hostValues(h, kind))
+		add(kind+"["+h+"]", class, ga.hostValues(h, kind), gb.hostValues(h, kind), ca[h] != "" || slices.Contains(ha, h), cb[h] != "" || slices.Contains(hb, h))
 	}
 	return t
 }

@@ -21,7 +21,7 @@ func (d *DiffResult) Write(w io.Writer, format string) error {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(d)
+		return enc.Encode(d.jsonLists())
 	case "markdown", "md":
 		return d.writeMarkdown(w)
 	}
@@ -315,3 +315,26 @@ func superscripts(ns []int) string {
 var mdReplacer = strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
 
 func mdEscape(s string) string { return mdReplacer.Replace(s) }
+
+// jsonLists is d with its empty lists empty rather than nil: JSON "[]"
+// (none), not null, which reads as "not computed" and which jq's length
+// and iteration treat otherwise.
+func (d *DiffResult) jsonLists() *DiffResult {
+	out := *d
+	if out.Inputs == nil {
+		out.Inputs = []InputChange{}
+	}
+	if out.Summary == nil {
+		out.Summary = []MetricSummary{}
+	}
+	if out.Tables == nil {
+		out.Tables = []DiffTable{}
+	}
+	if out.Notes == nil {
+		out.Notes = []string{}
+	}
+	if out.Failures == nil {
+		out.Failures = []string{}
+	}
+	return &out
+}

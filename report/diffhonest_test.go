@@ -5,6 +5,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -402,5 +405,93 @@ func TestDiffMetricDropsFootnotesOfDroppedRows(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "all samples are equal") {
 		t.Errorf("text lists a note no row shown has:\n%s", buf.String())
+	}
+}
+
+// A metric a run has without a value (null in metrics.json: a ROC without
+// both classes, evaluate.roc: false) is "undefined in B", not "only in A",
+// which reads as if B had never computed it. A host B lists without a
+// score is undefined there too; one B does not list is only in A.
+func TestDiffUndefinedIsNotOnlyInOneRun(t *testing.T) {
+	mk := func(auc float64, score float64, withNormal bool) *Run {
+		r := &Run{Score: "viterbi"}
+		for s := range 3 {
+			params := map[string]any{SeedKey: float64(s)}
+			hosts := []runfolder.ScoreRow{{Host: "10.0.0.9", Class: "infected", Scores: map[string]float64{"viterbi": score + float64(s)}}}
+			if withNormal {
+				hosts = append(hosts, runfolder.ScoreRow{Host: "10.0.0.8", Class: "normal", Scores: map[string]float64{"viterbi": -50}})
+			}
+			r.Points = append(r.Points, Point{Name: configOf(params).String(), Params: params, Status: "ok",
+				Metrics: map[string]float64{"auc_host": auc}, Hosts: hosts})
+		}
+		return r
+	}
+	res, err := Compare(mk(0.9, -10, true), mk(math.NaN(), math.NaN(), false), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	for _, want := range []string{"base: auc_host undefined in B", "base: viterbi[10.0.0.9] undefined in B", "base: viterbi[10.0.0.8] only in A"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	if strings.Contains(notes, "auc_host only in A") {
+		t.Errorf("notes say auc_host only in A:\n%s", notes)
+	}
+}
+
+// The same read from a results folder: metrics.json's null is undefined.
+func TestLoadKeepsUndefinedMetrics(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "b")
+	if err := os.CopyFS(dir, os.DirFS(runB)); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`"auc_host": [-0-9.e]+`)
+	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), re.ReplaceAll(raw, []byte(`"auc_host": null`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Diff(runA, dir, DiffOptions{Metrics: []string{"auc_host"}}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "auc_host undefined in B") || strings.Contains(out, "auc_host only in A") {
+		t.Errorf("diff:\n%s", out)
+	}
+}
+
+// A diff with nothing to summarise (no run-level metric), no differing
+// input and no failed gate writes empty lists in JSON, as the lists that
+// have entries are lists: "summary": null read as "not computed".
+func TestDiffJSONEmptyListsNotNull(t *testing.T) {
+	mk := func() *Run {
+		r := &Run{Score: "viterbi"}
+		for s := range 2 {
+			params := map[string]any{SeedKey: float64(s)}
+			r.Points = append(r.Points, Point{Name: configOf(params).String(), Params: params, Status: "ok",
+				Metrics: map[string]float64{}, Hosts: []runfolder.ScoreRow{{Host: "10.0.0.9", Class: "infected", Scores: map[string]float64{"viterbi": -10}}}})
+		}
+		return r
+	}
+	res, err := Compare(mk(), mk(), DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := res.Write(&buf, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"inputs", "summary", "failures"} {
+		if l, ok := out[k].([]any); !ok || len(l) != 0 {
+			t.Errorf("%s: %#v, want []", k, out[k])
+		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"botprof/report/plural"
 	"botprof/runfolder"
 	"botprof/stages/evaluate"
 )
@@ -603,17 +604,8 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 // Count is n and noun, plural unless n is 1: "1 point", "2 points",
 // "2 entries", "3 data-file hashes". Every count botprof prints goes
 // through it.
-func Count(n int, noun string) string {
-	switch {
-	case n == 1:
-		return "1 " + noun
-	case strings.HasSuffix(noun, "y"):
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	case strings.HasSuffix(noun, "sh") || strings.HasSuffix(noun, "s"):
-		return fmt.Sprintf("%d %ses", n, noun)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+// (The stages, which this package imports, call plural.Count.)
+func Count(n int, noun string) string { return plural.Count(n, noun) }
 
 // grid is a plotter.GridXYZ over sweep indices.
 type grid struct {

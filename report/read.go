@@ -23,9 +23,12 @@ type Point struct {
 	Seed    string
 	Status  string
 	Error   string
-	Metrics map[string]float64   // missing or null metrics are absent
-	History []float64            // training log-likelihood per EM iteration
-	Hosts   []runfolder.ScoreRow // scores.csv rows of this point, in file order; the profiled host has class "profile"
+	Metrics map[string]float64 // missing or null metrics are absent
+	// Undefined are the metrics metrics.json has as null (NaN): the point
+	// has them, without a value.
+	Undefined map[string]bool
+	History   []float64            // training log-likelihood per EM iteration
+	Hosts     []runfolder.ScoreRow // scores.csv rows of this point, in file order; the profiled host has class "profile"
 	// Warnings are the point's warnings from metrics.json (hosts kept out
 	// of the ROC, undefined metrics, -Inf scores).
 	Warnings []string
@@ -77,6 +80,14 @@ func load(dir string) (*Run, error) {
 		}
 		if m := byName[mp.Name]; m != nil {
 			p.Metrics = m.Metrics.Defined()
+			for k, v := range m.Metrics {
+				if math.IsNaN(v) {
+					if p.Undefined == nil {
+						p.Undefined = map[string]bool{}
+					}
+					p.Undefined[k] = true
+				}
+			}
 			p.Warnings = m.Warnings
 			if m.Train != nil {
 				p.History = m.Train.History
@@ -238,6 +249,16 @@ func (g *group) values(metric string) []float64 {
 		}
 	}
 	return xs
+}
+
+// has reports whether a point of the group has the metric, defined or not.
+func (g *group) has(metric string) bool {
+	for _, p := range g.Points {
+		if _, ok := p.Metrics[metric]; ok || p.Undefined[metric] {
+			return true
+		}
+	}
+	return false
 }
 
 // hostValues returns the host's score of the given kind over the group's points.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,7 +20,36 @@ import (
 // "Complete" runs are those ls lists as complete or failed (a failed point
 // is part of a finished run); partial and unreadable folders are never
 // chosen. Runs are ordered by start time.
+//
+// An error about ref itself (it names no finished run) is a *RefError.
 func Resolve(root, ref string) (string, error) {
+	dir, err := resolve(root, ref)
+	var re readError
+	switch {
+	case errors.As(err, &re):
+		return "", re.err
+	case err != nil:
+		return "", &RefError{Ref: ref, Msg: err.Error()}
+	}
+	return dir, nil
+}
+
+// readError is resolve's error reading the results root.
+type readError struct{ err error }
+
+func (e readError) Error() string { return e.err.Error() }
+
+// RefError is Resolve's error for a reference that names no finished run
+// (a usage error of show and diff), as opposed to a results root it could
+// not read.
+type RefError struct {
+	Ref string
+	Msg string
+}
+
+func (e *RefError) Error() string { return e.Msg }
+
+func resolve(root, ref string) (string, error) {
 	if st, err := os.Stat(filepath.Join(ref, "manifest.json")); err == nil && !st.IsDir() {
 		return ref, nil
 	}
@@ -32,7 +62,7 @@ func Resolve(root, ref string) (string, error) {
 		if os.IsNotExist(err) {
 			return "", fmt.Errorf("%q is not a results folder, and there is no results root %s to look it up in", ref, root)
 		}
-		return "", err
+		return "", readError{err}
 	}
 	var done []RunInfo // oldest first, as Runs sorts
 	for _, r := range runs {

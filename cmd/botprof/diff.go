@@ -90,6 +90,9 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var dirs [2]string
 	for i, ref := range pos {
 		if dirs[i], err = report.Resolve(*root, ref); err != nil {
+			if re := (*report.RefError)(nil); errors.As(err, &re) {
+				return usageError{"diff: " + err.Error()}
+			}
 			return err
 		}
 	}

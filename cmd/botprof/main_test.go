@@ -424,3 +424,26 @@ window: {size: 5}
 		}
 	}
 }
+
+// A spec file or RUN argument that names nothing is a usage error (exit
+// 2); both exited 1.
+func TestMissingArgumentsExit2(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "no-such.yaml"}, "botprof run: spec file no-such.yaml: no such file or directory"},
+		{[]string{"validate", "no-such.yaml"}, "botprof validate: spec file no-such.yaml: no such file or directory"},
+		{[]string{"validate", root}, "botprof validate: " + root + " is a directory, not a spec file"},
+		{[]string{"show", "--results", root, "nonexist"}, `show: "nonexist" is not a results folder`},
+		{[]string{"show", "--results", filepath.Join(root, "none"), "latest"}, `show: "latest" is not a results folder, and there is no results root`},
+		{[]string{"diff", "--results", root, "nonexist", "latest"}, `diff: "nonexist" is not a results folder`},
+	} {
+		err := run(ctx, tc.args, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || exitCode(ctx, err, &bytes.Buffer{}) != 2 {
+			t.Errorf("botprof %v: %v, want %q (exit 2)", tc.args, err, tc.want)
+		}
+	}
+}

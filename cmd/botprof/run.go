@@ -294,8 +294,15 @@ func parseWithSpec(fs *flag.FlagSet, args []string) (string, error) {
 	if len(pos) != 1 {
 		return "", usageError{fmt.Sprintf("%s needs exactly one spec file, got %d", fs.Name(), len(pos))}
 	}
-	if _, err := os.Stat(pos[0]); err != nil {
-		return "", err
+	// A spec that is not there is a usage error (exit 2), as a bad one is.
+	if st, err := os.Stat(pos[0]); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", usageError{fmt.Sprintf("%s: spec file %s: %v", fs.Name(), pos[0], err)}
+	} else if st.IsDir() {
+		return "", usageError{fmt.Sprintf("%s: %s is a directory, not a spec file", fs.Name(), pos[0])}
 	}
 	return pos[0], nil
 }

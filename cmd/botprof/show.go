@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,7 +31,9 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	dir, err := report.Resolve(*root, pos[0])
-	if err != nil {
+	if re := (*report.RefError)(nil); errors.As(err, &re) {
+		return usageError{"show: " + err.Error()}
+	} else if err != nil {
 		return err
 	}
 	return report.Show(dir, stdout)

@@ -174,6 +174,16 @@ func (p Params) fitOn() string {
 	return p.FitOn
 }
 
+// NoFitFlowsError is Run's error when the hosts the cuts are fitted on
+// (Profile and MoreProfiles) have no flow among the input's.
+type NoFitFlowsError struct {
+	Hosts []string
+}
+
+func (e *NoFitFlowsError) Error() string {
+	return fmt.Sprintf("stage discretize: profiled host %s has no flows", strings.Join(e.Hosts, ", "))
+}
+
 func (p Params) errorf(format string, args ...any) error {
 	return fmt.Errorf("stage discretize: "+format, args...)
 }
@@ -511,7 +521,7 @@ func Run(ctx context.Context, input Input, p Params) (*Result, error) {
 		nfit += len(rows[h])
 	}
 	if nfit == 0 {
-		return nil, p.errorf("profiled host %s has no flows", strings.Join(order[:nprof], ", "))
+		return nil, &NoFitFlowsError{Hosts: slices.Clone(order[:nprof])}
 	}
 	if p.Compat == "" {
 		in.sortByTime(rows)

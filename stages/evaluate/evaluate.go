@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"botprof/hmm"
+	"botprof/report/plural"
 	"botprof/stages/train"
 	"botprof/stages/window"
 )
@@ -86,8 +88,10 @@ type Params struct {
 // Version is the version of the stage's output for the same Params and
 // inputs: part of its cache key. 6: window scores within 1e-12 tie
 // (TieTol). 7: the window ROC keeps its low-FPR end (ThinROC). 8: a -Inf
-// window score ties only with -Inf (it tied every window before).
-const Version = 8
+// window score ties only with -Inf (it tied every window before). 9: a
+// host of one flow is "insufficient data (1 flow, …)" in Warnings, which
+// the pipeline's evaluate entry stores (it was "1 flows").
+const Version = 9
 
 // Input is what the stage scores: a trained model and the windows.
 type Input struct {
@@ -391,7 +395,7 @@ func (r *Result) decide(d Decision) {
 func (r *Result) metrics(wp window.Params) {
 	for _, h := range r.Hosts {
 		if h.Status == StatusInsufficient && h.Class != ClassProfile {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("host %s: insufficient data (%d flows, %s): kept out of the ROC", h.Host, h.Flows, wp.Need()))
+			r.Warnings = append(r.Warnings, fmt.Sprintf("host %s: insufficient data (%s, %s): kept out of the ROC", h.Host, plural.Count(h.Flows, "flow"), wp.Need()))
 		}
 	}
 	r.Metrics = map[string]float64{}
@@ -466,6 +470,16 @@ func (r *Result) metrics(wp window.Params) {
 	r.ROCWindow = Downsample(roc, MaxWindowPoints)
 }
 
+// IsUndefinedROC reports whether w is the warning metrics gives for a
+// host or window ROC without both classes ("window ROC (loglik): no scored
+// normal windows: its metrics are NaN"): a spec that asks for no ROC
+// (evaluate.roc: false) does not want it.
+func IsUndefinedROC(w string) bool {
+	return (strings.HasPrefix(w, "host ROC (") || strings.HasPrefix(w, "window ROC (")) && strings.HasSuffix(w, undefinedSuffix)
+}
+
+const undefinedSuffix = ": its metrics are NaN"
+
 func undefined(level, kind string, npos, nneg int) string {
 	var missing []string
 	if npos == 0 {
@@ -477,7 +491,7 @@ func undefined(level, kind string, npos, nneg int) string {
 	if len(missing) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s ROC (%s): no scored %s %ss: its metrics are NaN", level, kind, joinOr(missing), level)
+	return fmt.Sprintf("%s ROC (%s): no scored %s %ss", level, kind, joinOr(missing), level) + undefinedSuffix
 }
 
 func joinOr(s []string) string {

@@ -144,7 +144,7 @@ func TestRun(t *testing.T) {
 	if !reflect.DeepEqual(res.Metrics, wantMetrics) {
 		t.Errorf("metrics\n got %v\nwant %v", res.Metrics, wantMetrics)
 	}
-	wantWarnings := []string{"host N3: insufficient data (1 flows, need > 1): kept out of the ROC"}
+	wantWarnings := []string{"host N3: insufficient data (1 flow, need > 1): kept out of the ROC"}
 	if !reflect.DeepEqual(res.Warnings, wantWarnings) {
 		t.Errorf("warnings %q, want %q", res.Warnings, wantWarnings)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"botprof/hmm"
 	"botprof/markov"
+	"botprof/report/plural"
 	"botprof/stages/window"
 )
 
@@ -150,7 +151,7 @@ func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 			return nil, fmt.Errorf("stage train: profiled host %s has no windows", profile)
 		}
 		if h.Insufficient || h.Count == 0 {
-			return nil, fmt.Errorf("stage train: profiled host %s has no window to train on (%d flows, %s)", profile, h.Flows, wins.Params.Need())
+			return nil, fmt.Errorf("stage train: profiled host %s has no window to train on (%s, %s)", profile, plural.Count(h.Flows, "flow"), wins.Params.Need())
 		}
 		x, err := Inputs(h, p.Input)
 		if err != nil {
