@@ -6,8 +6,10 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -137,25 +139,51 @@ func (r *runner) loadFlowsHashed(ctx context.Context, sp *stageParams, i int, ha
 // file's directory, or relative to the working directory.
 func resolveDataPath(specFile, key, p string) (string, error) {
 	if filepath.IsAbs(p) {
-		return p, statOK(p)
+		if err := statOK(p); err != nil {
+			return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
+		}
+		return p, nil
 	}
 	cand := filepath.Join(filepath.Dir(specFile), p)
-	if statOK(cand) == nil {
+	err := statOK(cand)
+	if err == nil {
 		return cand, nil
 	}
-	if statOK(p) == nil {
+	if errors.Is(err, errNotRegular) {
+		if cand != p {
+			err = fmt.Errorf("%s: %w", cand, err)
+		}
+		return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
+	}
+	if err := statOK(p); err == nil {
 		return p, nil
+	} else if errors.Is(err, errNotRegular) {
+		return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
 	}
 	return "", fmt.Errorf("%s: %s %s: no such file (looked in %s and the working directory)", specFile, key, p, filepath.Dir(specFile))
 }
 
+var errNotRegular = errors.New("not a regular file")
+
+// statOK reports whether p is a regular file (or a link to one): a
+// directory, a named pipe (whose open would block until a writer comes), a
+// device or a socket is not a flow file.
 func statOK(p string) error {
 	st, err := os.Stat(p)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return errors.New("no such file")
+		}
 		return err
 	}
-	if st.IsDir() {
-		return fmt.Errorf("%s is a directory", p)
+	switch m := st.Mode(); {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return fmt.Errorf("%w: a directory", errNotRegular)
+	case m&fs.ModeNamedPipe != 0:
+		return fmt.Errorf("%w: a named pipe (FIFO)", errNotRegular)
+	default:
+		return fmt.Errorf("%w (mode %s)", errNotRegular, m.Type())
 	}
-	return nil
 }
