@@ -105,6 +105,7 @@ var (
 	errRange  = errors.New("out of range")
 	errTime   = errors.New("not a time")
 
+	errEmpty     = errors.New("empty")
 	errNotFinite = errors.New("not a finite number")
 	errNegative  = errors.New("negative")
 )
