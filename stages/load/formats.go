@@ -19,10 +19,11 @@ var (
 )
 
 // Detect returns the format ("netflow" or "binetflow") whose header line
-// header is, or an error that quotes the header. Surrounding whitespace and a
-// trailing newline are ignored.
+// header is, or an error that quotes the header. Surrounding whitespace, a
+// trailing newline and a leading UTF-8 byte-order mark (which editors and
+// spreadsheet programs on Windows write) are ignored.
 func Detect(header []byte) (string, error) {
-	h := trimSpace(bytes.TrimRight(header, "\r\n"))
+	h := trimSpace(bytes.TrimRight(bytes.TrimPrefix(header, []byte("\xef\xbb\xbf")), "\r\n"))
 	if equalWords(bytes.FieldsFunc(h, func(r rune) bool { return r == ' ' || r == '\t' }), netflowHeader) {
 		return FormatNetflow, nil
 	}

@@ -153,6 +153,9 @@ func TestDetect(t *testing.T) {
 		{netflowHeaderLine + "\n", FormatNetflow},
 		{"Date\tflow start Durat Prot Src IP Addr:Port Dst IP Addr:Port Flags Tos Packets Bytes Flows Label\r\n", FormatNetflow},
 		{binetflowHeaderLine + "\n", FormatBinetflow},
+		{"\xef\xbb\xbf" + netflowHeaderLine + "\r\n", FormatNetflow}, // a UTF-8 byte-order mark
+		{"\xef\xbb\xbf" + binetflowHeaderLine + "\n", FormatBinetflow},
+		{"\xef\xbb" + binetflowHeaderLine + "\n", ""},
 		{"StartTime,Dur,Proto\n", ""},
 		{"a,b,c", ""},
 	} {
