@@ -58,6 +58,41 @@ func (r *runner) stageLoad(ctx context.Context, sp *stageParams, i int, key cach
 	return fl, false, nil
 }
 
+// cachedLoadStats fills in the load stats of the sources no point loaded
+// (a warm run reads only the final entries) from their load entries'
+// stats.json, if still cached: lines skipped under on_bad_line: skip are
+// then reported, in the warnings and the manifest, by every run whose
+// results rest on them, not only by the run that loaded the file.
+func (r *runner) cachedLoadStats(plan *Plan) {
+	if r.cache == nil || plan.Len() == 0 {
+		return
+	}
+	p0 := plan.Point(0)
+	sp := paramsOf(&p0.Spec)
+	for i := range r.sources {
+		r.mu.Lock()
+		known := r.sources[i].Load != nil || r.sources[i].SHA256 == ""
+		r.mu.Unlock()
+		if known {
+			continue
+		}
+		key, err := r.loadKey(sp, i)
+		if err != nil {
+			continue
+		}
+		e, _ := r.cache.Get(key)
+		if e == nil {
+			continue
+		}
+		var stats load.Stats
+		if readJSON(e, "stats.json", &stats) == nil {
+			r.mu.Lock()
+			r.sources[i].Load = &stats
+			r.mu.Unlock()
+		}
+	}
+}
+
 // putLoad stores the load stage's output in the cache and then releases
 // the entry's claim.
 func (r *runner) putLoad(key cache.Key, fl *flowsOut, cl *claim) {
