@@ -581,6 +581,42 @@ func TestBadLinesFailOrSkip(t *testing.T) {
 	}
 }
 
+// A warm run reads only the final entries, never the load stage's output;
+// the lines its results rest on were skipped all the same, and it says so.
+func TestBadLinesSkipReportedWhenCached(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "flows.netflow.labeled")
+	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	good := "2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   LEGITIMATE\n"
+	for i := 0; i < 40; i++ {
+		text += fmt.Sprintf(good, i, 1+i%3, 100+i)
+		if i == 20 {
+			text += "2011-08-18 10:19:99.000 not a flow line Botnet\n"
+		}
+	}
+	os.WriteFile(data, []byte(text), 0o644)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data: {path: "+data+", on_bad_line: skip}\nhosts: {profile: 10.0.0.1, normal: [10.0.0.2], infected: [10.0.0.3]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\n"), 0o644)
+	opt := Options{CacheDir: filepath.Join(dir, "cache")}
+	for _, run := range []string{"cold", "warm"} {
+		plan, err := LoadPlan(spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Execute(context.Background(), plan, opt)
+		if err != nil || out.Failed() > 0 {
+			t.Fatalf("%s: %v %v", run, err, out.Points[0].Err)
+		}
+		if run == "warm" && out.Points[0].Stages[0].Stage == "load" {
+			t.Fatalf("warm run ran the load stage: %+v", out.Points[0].Stages)
+		}
+		w := strings.Join(out.Warnings(), "\n")
+		if !strings.Contains(w, "1 unparsable lines skipped") || out.Load == nil || out.Load.Bad != 1 || out.Load.BadLines[0].Line != 23 {
+			t.Errorf("%s run: skipped line not reported: warnings %q, load stats %+v", run, w, out.Load)
+		}
+	}
+}
+
 // The data file's sha256 is remembered by path, size, mtime and inode; a
 // file rewritten in place must be hashed again, or stale cache keys would
 // hand back results of the old content.

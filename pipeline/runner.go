@@ -255,6 +255,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			out.Points[i] = PointResult{Point: PointRef{Index: i, Name: plan.Point(i).Name}, Err: errors.New("not run: the run was stopped")}
 		}
 	}
+	r.cachedLoadStats(plan)
 	out.Sources = r.sources
 	out.Load = r.sources[0].Load
 	out.cacheWarning = r.cacheWarning

@@ -6,8 +6,11 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -54,6 +57,41 @@ func (r *runner) stageLoad(ctx context.Context, sp *stageParams, i int, key cach
 	}
 	r.putLoad(key, fl, cl)
 	return fl, false, nil
+}
+
+// cachedLoadStats fills in the load stats of the sources no point loaded
+// (a warm run reads only the final entries) from their load entries'
+// stats.json, if still cached: lines skipped under on_bad_line: skip are
+// then reported, in the warnings and the manifest, by every run whose
+// results rest on them, not only by the run that loaded the file.
+func (r *runner) cachedLoadStats(plan *Plan) {
+	if r.cache == nil || plan.Len() == 0 {
+		return
+	}
+	p0 := plan.Point(0)
+	sp := paramsOf(&p0.Spec)
+	for i := range r.sources {
+		r.mu.Lock()
+		known := r.sources[i].Load != nil || r.sources[i].SHA256 == ""
+		r.mu.Unlock()
+		if known {
+			continue
+		}
+		key, err := r.loadKey(sp, i)
+		if err != nil {
+			continue
+		}
+		b, _ := r.cache.ReadFile(key, "stats.json") // not flows.arrow: a warm run reads no flows
+		if b == nil {
+			continue
+		}
+		var stats load.Stats
+		if json.Unmarshal(b, &stats) == nil {
+			r.mu.Lock()
+			r.sources[i].Load = &stats
+			r.mu.Unlock()
+		}
+	}
 }
 
 // putLoad stores the load stage's output in the cache and then releases
@@ -137,25 +175,51 @@ func (r *runner) loadFlowsHashed(ctx context.Context, sp *stageParams, i int, ha
 // file's directory, or relative to the working directory.
 func resolveDataPath(specFile, key, p string) (string, error) {
 	if filepath.IsAbs(p) {
-		return p, statOK(p)
+		if err := statOK(p); err != nil {
+			return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
+		}
+		return p, nil
 	}
 	cand := filepath.Join(filepath.Dir(specFile), p)
-	if statOK(cand) == nil {
+	err := statOK(cand)
+	if err == nil {
 		return cand, nil
 	}
-	if statOK(p) == nil {
+	if errors.Is(err, errNotRegular) {
+		if cand != p {
+			err = fmt.Errorf("%s: %w", cand, err)
+		}
+		return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
+	}
+	if err := statOK(p); err == nil {
 		return p, nil
+	} else if errors.Is(err, errNotRegular) {
+		return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
 	}
 	return "", fmt.Errorf("%s: %s %s: no such file (looked in %s and the working directory)", specFile, key, p, filepath.Dir(specFile))
 }
 
+var errNotRegular = errors.New("not a regular file")
+
+// statOK reports whether p is a regular file (or a link to one): a
+// directory, a named pipe (whose open would block until a writer comes), a
+// device or a socket is not a flow file.
 func statOK(p string) error {
 	st, err := os.Stat(p)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return errors.New("no such file")
+		}
 		return err
 	}
-	if st.IsDir() {
-		return fmt.Errorf("%s is a directory", p)
+	switch m := st.Mode(); {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return fmt.Errorf("%w: a directory", errNotRegular)
+	case m&fs.ModeNamedPipe != 0:
+		return fmt.Errorf("%w: a named pipe (FIFO)", errNotRegular)
+	default:
+		return fmt.Errorf("%w (mode %s)", errNotRegular, m.Type())
 	}
-	return nil
 }

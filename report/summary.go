@@ -178,11 +178,16 @@ func (r *Run) writeSummary(w io.Writer) error {
 // maxWarnings bounds the distinct warnings summary.md lists.
 const maxWarnings = 20
 
-// writeWarnings lists the points' warnings, each distinct one once in
-// point order, with how many points gave it when the run has several.
+// writeWarnings lists the lines the loader skipped (on_bad_line: skip), then
+// the points' warnings, each distinct one once in point order, with how
+// many points gave it when the run has several.
 func (r *Run) writeWarnings(b *strings.Builder) {
 	var order []string
 	n := map[string]int{}
+	for _, w := range r.skippedLines() {
+		order = append(order, w)
+		n[w] = len(r.Points)
+	}
 	for _, p := range r.Points {
 		for _, w := range p.Warnings {
 			if n[w] == 0 {
@@ -206,6 +211,32 @@ func (r *Run) writeWarnings(b *strings.Builder) {
 			fmt.Fprintf(b, "- %s\n", mdEscape(w))
 		}
 	}
+}
+
+// skippedLines describes the unparsable lines each data source's load
+// skipped, from the manifest's load stats (generic JSON: load.Stats).
+func (r *Run) skippedLines() []string {
+	bad := func(stats any) int64 {
+		m, _ := stats.(map[string]any)
+		v, _ := m["Bad"].(float64)
+		return int64(v)
+	}
+	var out []string
+	note := func(path string, n int64) {
+		if n > 0 {
+			out = append(out, fmt.Sprintf("%s: %d unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json", path, n))
+		}
+	}
+	if srcs, ok := r.Manifest.Sources.([]any); ok && len(srcs) > 0 {
+		for _, s := range srcs {
+			m, _ := s.(map[string]any)
+			path, _ := m["path"].(string)
+			note(path, bad(m["load"]))
+		}
+		return out
+	}
+	note(r.Manifest.Data.Path, bad(r.Manifest.Load))
+	return out
 }
 
 // writeSweepTable writes the window.size × model.states table of median

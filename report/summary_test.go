@@ -177,3 +177,33 @@ func TestSummaryIQROfOneSeed(t *testing.T) {
 		t.Errorf("sweep table cell of a one-seed point: %q, want \"1.0000 (n=1)\"\n%s", cell, out)
 	}
 }
+
+// Lines the loader skipped (on_bad_line: skip) are a warning of summary.md
+// (and so of botprof show), not only of the run's stderr: the results rest
+// on a file read without them.
+func TestSummarySkippedLines(t *testing.T) {
+	dir := copyRun(t, runA)
+	var mf map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &mf); err != nil {
+		t.Fatal(err)
+	}
+	mf["load"] = map[string]any{"Format": "netflow", "Lines": 40, "Kept": 39, "Bad": 1,
+		"BadLines": []any{map[string]any{"Line": 23, "Reason": "5 fields, want 13", "Text": "x"}}}
+	b, _ = json.Marshal(mf)
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Show(dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := mf["data"].(map[string]any)["path"].(string)
+	want := mdEscape(path + ": 1 unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json")
+	if out := buf.String(); !strings.Contains(out, "## Warnings") || !strings.Contains(out, "- "+want) {
+		t.Errorf("summary lacks %q:\n%s", want, out)
+	}
+}

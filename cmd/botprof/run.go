@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"botprof/cluster"
 	"botprof/pipeline"
 	"botprof/pipeline/cache"
 	"botprof/report"
@@ -231,7 +232,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stderr, "botprof: warning: shard %s: %s to the stage cache %s failed (first: %v); every point is stored\n",
 				shard, report.Count(n, "write"), o.cacheDir, first)
 		}
-		fmt.Fprintf(stdout, "\ncache: %s (collect: botprof run %s --require-cached)\n", o.cacheDir, spec)
+		// The collect step must plan the same sweep: the shard's overrides
+		// go with it.
+		collect := "botprof run " + cluster.Quote(spec)
+		for _, s := range o.sets {
+			collect += " --set " + cluster.Quote(s)
+		}
+		fmt.Fprintf(stdout, "\ncache: %s (collect: %s --require-cached)\n", o.cacheDir, collect)
 		return nil
 	}
 	if afterCompute != nil {

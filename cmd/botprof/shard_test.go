@@ -42,3 +42,29 @@ sweep: {model.seed: [0, 1]}
 		t.Errorf("the shard points to a collect step:\n%s", out.String())
 	}
 }
+
+// The collect command a shard prints plans the sweep the shard computed:
+// with the shard's --set overrides, quoted for the shell. Without them it
+// collected another sweep (here model.seed [0, 1] instead of [2, 3]).
+func TestShardCollectHintKeepsSets(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte(`experiment: cli
+data: {path: `+data+`}
+hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
+model: {n_iter: 3}
+window: {size: 5}
+sweep: {model.seed: [0, 1]}
+`), 0o644)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"run", spec, "--quiet", "--shard", "0/2", "--set", "model.seed=[2, 3]", "--set", "window.size=4",
+		"--cache", filepath.Join(dir, "cache"), "--results", filepath.Join(dir, "results")}, &out, &errb)
+	if err != nil {
+		t.Fatalf("shard: %v\n%s", err, errb.String())
+	}
+	want := "collect: botprof run " + spec + " --set 'model.seed=[2, 3]' --set window.size=4 --require-cached"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("shard output lacks %q:\n%s", want, out.String())
+	}
+}

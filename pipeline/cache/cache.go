@@ -265,6 +265,30 @@ func (c *Cache) Get(key Key) (e *Entry, reason string) {
 	return &Entry{Key: key, Dir: dir, Files: m.Files}, ""
 }
 
+// ReadFile returns the content of the file name of key's entry, checked
+// like Get checks an entry but without hashing the entry's other files:
+// a small side file (a stage's stats) of an entry whose main output is
+// large. It does not record a use of the entry.
+func (c *Cache) ReadFile(key Key, name string) ([]byte, string) {
+	if !isHexID(key.ID) || hashString(key.Desc) != key.ID {
+		return nil, "invalid key: id does not hash its description"
+	}
+	dir := c.entryDir(key.ID)
+	m, reason := c.verifyFiles(dir, key, name)
+	if reason != "" {
+		return nil, reason
+	}
+	e := &Entry{Key: key, Dir: dir, Files: m.Files}
+	if !e.Has(name) {
+		return nil, "absent: no file " + name
+	}
+	b, err := e.ReadFile(name)
+	if err != nil {
+		return nil, "unreadable: " + err.Error()
+	}
+	return b, ""
+}
+
 // touch records a use of an entry for GC, at most once per touchInterval.
 // Failure is ignored: a read-only cache still serves hits.
 func (c *Cache) touch(metaPath string) {
@@ -280,6 +304,11 @@ func (c *Cache) touch(metaPath string) {
 // against the key recorded in meta.json) and returns its meta, or a miss
 // reason.
 func (c *Cache) verify(dir string, key Key) (meta, string) {
+	return c.verifyFiles(dir, key, "")
+}
+
+// verifyFiles is verify hashing only the file only, if not "".
+func (c *Cache) verifyFiles(dir string, key Key, only string) (meta, string) {
 	var m meta
 	if _, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -313,6 +342,9 @@ func (c *Cache) verify(dir string, key Key) (meta, string) {
 			return m, fmt.Sprintf("corrupt: %s: bad file record %q", metaName, f.Name)
 		}
 		seen[f.Name] = true
+		if only != "" && f.Name != only {
+			continue
+		}
 		if reason := verifyFile(filepath.Join(dir, f.Name), f); reason != "" {
 			return m, reason
 		}

@@ -558,3 +558,37 @@ func BenchmarkPut(b *testing.B) {
 		}
 	}
 }
+
+// Cache.ReadFile checks and reads one file of an entry, not the others:
+// a damaged side file is a miss, a damaged other file is not its concern
+// (Get still refuses the entry).
+func TestReadFile(t *testing.T) {
+	c := newTestCache(t)
+	k := testKey(t, "load", 1)
+	if b, reason := c.ReadFile(k, "mapping.json"); b != nil || reason != "absent" {
+		t.Fatalf("ReadFile before Put = %q, %q; want nil, absent", b, reason)
+	}
+	if err := c.Put(k, testFiles()); err != nil {
+		t.Fatal(err)
+	}
+	if b, reason := c.ReadFile(k, "mapping.json"); string(b) != `{"symbols": 12}`+"\n" || reason != "" {
+		t.Errorf("ReadFile = %q, %q", b, reason)
+	}
+	if b, reason := c.ReadFile(k, "nope.json"); b != nil || !strings.HasPrefix(reason, "absent") {
+		t.Errorf("ReadFile of a file not in the entry = %q, %q", b, reason)
+	}
+	dir := filepath.Join(c.Dir(), k.ID[:2], k.ID)
+	codes := bytes.Repeat([]byte("PAR1 codes "), 1000)
+	codes[0] = 'X'
+	os.WriteFile(filepath.Join(dir, "codes.parquet"), codes, 0o644)
+	if b, reason := c.ReadFile(k, "mapping.json"); string(b) != `{"symbols": 12}`+"\n" || reason != "" {
+		t.Errorf("ReadFile with another file damaged = %q, %q", b, reason)
+	}
+	if e, reason := c.Get(k); e != nil || !strings.Contains(reason, "sha256 mismatch") {
+		t.Errorf("Get of the damaged entry = %v, %q", e, reason)
+	}
+	os.WriteFile(filepath.Join(dir, "mapping.json"), []byte(`{"symbols": 13}`+"\n"), 0o644)
+	if b, reason := c.ReadFile(k, "mapping.json"); b != nil || !strings.Contains(reason, "mapping.json sha256 mismatch") {
+		t.Errorf("ReadFile of a damaged file = %q, %q", b, reason)
+	}
+}

@@ -19,10 +19,11 @@ var (
 )
 
 // Detect returns the format ("netflow" or "binetflow") whose header line
-// header is, or an error that quotes the header. Surrounding whitespace and a
-// trailing newline are ignored.
+// header is, or an error that quotes the header. Surrounding whitespace, a
+// trailing newline and a leading UTF-8 byte-order mark (which editors and
+// spreadsheet programs on Windows write) are ignored.
 func Detect(header []byte) (string, error) {
-	h := trimSpace(bytes.TrimRight(header, "\r\n"))
+	h := trimSpace(bytes.TrimRight(bytes.TrimPrefix(header, []byte("\xef\xbb\xbf")), "\r\n"))
 	if equalWords(bytes.FieldsFunc(h, func(r rune) bool { return r == ' ' || r == '\t' }), netflowHeader) {
 		return FormatNetflow, nil
 	}
@@ -265,6 +266,14 @@ func (binetflowParser) parse(line []byte, r *row, need colset, days *dayCache) e
 		}
 	}
 	r.proto, r.srcAddr, r.dir, r.dstAddr, r.state, r.label = f[2], f[3], trimSpace(f[5]), f[6], f[8], f[14]
+	// Proto and the addresses are never null (load.Schema): an empty one
+	// would make a flow of protocol "" or of host "", silently lost from
+	// its host. (NetFlow text cannot hold an empty field.)
+	for _, i := range [...]int{2, 3, 6} {
+		if len(f[i]) == 0 && need&binetflowBits[i] != 0 {
+			return bad(i, errEmpty)
+		}
+	}
 	opt := func(i int, max uint64) (int32, bool, error) {
 		if len(f[i]) == 0 || need&binetflowBits[i] == 0 {
 			return 0, false, nil

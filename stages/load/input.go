@@ -123,33 +123,45 @@ func corrupt(kind, name string, at int64, err error) error {
 }
 
 // openRegular opens path for reading if it is a regular file: a device
-// such as /dev/zero or a pipe would be read (and hashed) forever.
+// such as /dev/zero or a pipe would be read (and hashed) forever. The path
+// is checked before it is opened, since opening a named pipe blocks until
+// a writer opens it too; the opened file is checked again.
 func openRegular(path string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(path, st.Mode())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
+	if st, err = f.Stat(); err != nil {
 		f.Close()
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		kind := "a special file"
-		switch m := st.Mode(); {
-		case m.IsDir():
-			kind = "a directory"
-		case m&fs.ModeDevice != 0:
-			kind = "a device"
-		case m&fs.ModeNamedPipe != 0:
-			kind = "a named pipe"
-		case m&fs.ModeSocket != 0:
-			kind = "a socket"
-		}
-		return nil, fmt.Errorf("%s is not a regular file but %s: botprof reads flow files", path, kind)
+		return nil, notRegular(path, st.Mode())
 	}
 	return f, nil
+}
+
+func notRegular(path string, m fs.FileMode) error {
+	kind := "a special file"
+	switch {
+	case m.IsDir():
+		kind = "a directory"
+	case m&fs.ModeDevice != 0:
+		kind = "a device"
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return fmt.Errorf("%s is not a regular file but %s: botprof reads flow files", path, kind)
 }
 
 // openInput opens path; plain files are memory-mapped where the platform

@@ -153,6 +153,9 @@ func TestDetect(t *testing.T) {
 		{netflowHeaderLine + "\n", FormatNetflow},
 		{"Date\tflow start Durat Prot Src IP Addr:Port Dst IP Addr:Port Flags Tos Packets Bytes Flows Label\r\n", FormatNetflow},
 		{binetflowHeaderLine + "\n", FormatBinetflow},
+		{"\xef\xbb\xbf" + netflowHeaderLine + "\r\n", FormatNetflow}, // a UTF-8 byte-order mark
+		{"\xef\xbb\xbf" + binetflowHeaderLine + "\n", FormatBinetflow},
+		{"\xef\xbb" + binetflowHeaderLine + "\n", ""},
 		{"StartTime,Dur,Proto\n", ""},
 		{"a,b,c", ""},
 	} {
@@ -367,6 +370,11 @@ func TestErrors(t *testing.T) {
 		{"bad on_bad_line", Params{OnBadLine: "ignore"}, netflowHeaderLine + "\n", `on_bad_line "ignore"`},
 		{"bad binetflow line", Params{}, binetflowHeaderLine + "\n1,2,3\n", ":2: 3 fields, want 15"},
 		{"bad time", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1x,0,tcp,a,1,->,b,2,S,0,0,1,2,3,flow=x\n", `:2: field 1 (StartTime) "2011/08/18 15:39:35.1x": not a time`},
+		// Proto and the addresses are never null: an empty one is not a
+		// flow of protocol "" or of host "".
+		{"empty proto", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1,0,,a,1,->,b,2,S,0,0,1,2,3,flow=x\n", `:2: field 3 (Proto) "": empty`},
+		{"empty src", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1,0,tcp,,1,->,b,2,S,0,0,1,2,3,flow=x\n", `:2: field 4 (SrcAddr) "": empty`},
+		{"empty dst", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1,0,tcp,a,1,->,,2,S,0,0,1,2,3,flow=x\n", `:2: field 7 (DstAddr) "": empty`},
 	}
 	for i, c := range cases {
 		path := filepath.Join(dir, "none")

@@ -105,6 +105,7 @@ var (
 	errRange  = errors.New("out of range")
 	errTime   = errors.New("not a time")
 
+	errEmpty     = errors.New("empty")
 	errNotFinite = errors.New("not a finite number")
 	errNegative  = errors.New("negative")
 )
@@ -256,11 +257,27 @@ func (c *dayCache) day(date []byte) (int64, bool) {
 	y, ok1 := digits(date[0:4])
 	mo, ok2 := digits(date[5:7])
 	d, ok3 := digits(date[8:10])
-	if !(ok1 && ok2 && ok3) || mo < 1 || mo > 12 || d < 1 || d > 31 {
+	if !(ok1 && ok2 && ok3) || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) {
 		return 0, false
 	}
 	c.date, c.days, c.valid = [10]byte(date), daysFromCivil(y, mo, d), true
 	return c.days, true
+}
+
+// daysIn returns the number of days of month mo (1..12) of year y in the
+// proleptic Gregorian calendar: a date such as 2011-02-31 is not a date,
+// and must not become 2011-03-03.
+func daysIn(y, mo int64) int64 {
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func digits(b []byte) (int64, bool) {
