@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 )
@@ -114,6 +115,12 @@ func (netflowParser) parse(line []byte, r *row, need colset, days *dayCache) err
 		}
 	}
 	r.proto, r.dir, r.state, r.label = f[3], f[5], f[7], f[12]
+	if !isDirection(r.dir) {
+		// A line missing its arrow but with a token too many elsewhere
+		// has 13 fields, every one shifted: the destination would be read
+		// as the direction and the flags as the destination.
+		return bad(5, errors.New("not a flow direction (->, <-, <->, ?>, <?, <?>, who)"))
+	}
 	if need&(bitSrcAddr|bitSrcPort|bitDstAddr|bitDstPort) != 0 {
 		ported := hasPorts(r.proto)
 		if need&(bitSrcAddr|bitSrcPort) != 0 {
@@ -154,6 +161,23 @@ func (netflowParser) parse(line []byte, r *row, need colset, days *dayCache) err
 	}
 	r.hasSrcBytes = false
 	return nil
+}
+
+// isDirection reports whether d is an argus direction: arrows made of
+// '<', '-', '>' and '?' ("->", "<->", "?>", ...), or "who".
+func isDirection(d []byte) bool {
+	if string(d) == "who" {
+		return true
+	}
+	if len(d) == 0 || len(d) > 3 {
+		return false
+	}
+	for _, c := range d {
+		if c != '<' && c != '>' && c != '-' && c != '?' {
+			return false
+		}
+	}
+	return true
 }
 
 // hasPorts reports whether argus prints ports for protocol p; it decides

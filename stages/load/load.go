@@ -18,8 +18,9 @@ import (
 
 // Version is the version of the stage's output for the same Params and
 // file content: part of the stage's cache key. 2: proto in lower case. 3:
-// impossible dates (Feb 31) and empty binetflow Proto, SrcAddr or DstAddr
-// are bad lines, no longer loaded (an entry made before would keep them).
+// impossible dates (Feb 31), empty binetflow Proto, SrcAddr or DstAddr and
+// NetFlow lines whose direction field is no arrow (fields shifted) are bad
+// lines, no longer loaded (an entry made before would keep them).
 const Version = 3
 
 // Params are the load parameters of a pipeline spec; with the file's

@@ -374,6 +374,9 @@ func TestErrors(t *testing.T) {
 		// flow of protocol "" or of host "".
 		{"empty proto", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1,0,,a,1,->,b,2,S,0,0,1,2,3,flow=x\n", `:2: field 3 (Proto) "": empty`},
 		{"empty src", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1,0,tcp,,1,->,b,2,S,0,0,1,2,3,flow=x\n", `:2: field 4 (SrcAddr) "": empty`},
+		// No arrow, one token too many: 13 fields, all shifted.
+		{"netflow no direction", Params{}, netflowHeaderLine + "\n2011-08-18 10:19:13.400 0.002 TCP 147.32.86.166:33426 212.24.150.110:25443 FRPA_ 0 4 321 9 1 Botnet\n",
+			`:2: field 6 (direction) "212.24.150.110:25443": not a flow direction`},
 		{"empty dst", Params{}, binetflowHeaderLine + "\n2011/08/18 15:39:35.1,0,tcp,a,1,->,,2,S,0,0,1,2,3,flow=x\n", `:2: field 7 (DstAddr) "": empty`},
 	}
 	for i, c := range cases {
