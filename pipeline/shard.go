@@ -219,3 +219,19 @@ func CacheStatus(ctx context.Context, plan *Plan, dir string) ([]PointStatus, er
 	}
 	return out, nil
 }
+
+// Uncached returns the points of plan whose results are not in the cache
+// at dir (CacheStatus), in plan order: what a collect would compute.
+func Uncached(ctx context.Context, plan *Plan, dir string) ([]PointStatus, error) {
+	st, err := CacheStatus(ctx, plan, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []PointStatus
+	for _, p := range st {
+		if !p.Cached {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

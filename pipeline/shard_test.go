@@ -117,6 +117,9 @@ func TestCacheStatusAfterShards(t *testing.T) {
 			t.Fatalf("after shard 1/2: point %d cached=%v, want %v", i, p.Cached, want)
 		}
 	}
+	if un, err := Uncached(ctx, plan, dir); err != nil || len(un) != 1 || un[0].Index != 0 || un[0].Reason == "" {
+		t.Fatalf("Uncached after shard 1/2: %+v, %v; want point 0 with its reason", un, err)
+	}
 }
 
 func TestCostBounds(t *testing.T) {

@@ -215,16 +215,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if n, first := out.CacheWriteErrors(); n > 0 {
 			// The cache entries are all a shard leaves: it failed unless
 			// the collect step finds every one of its points.
-			missing := -1
-			if st, err := pipeline.CacheStatus(ctx, plan, o.cacheDir); err == nil {
-				missing = 0
-				for _, p := range st {
-					if !p.Cached {
-						missing++
-					}
-				}
-			}
-			if missing != 0 {
+			if missing, err := pipeline.Uncached(ctx, plan, o.cacheDir); err != nil || len(missing) > 0 {
 				fmt.Fprintf(stdout, ", NOT STORED\n")
 				return fmt.Errorf("shard %s: %s to the stage cache %s failed (first: %v); the collect step will not find the points not stored",
 					shard, report.Count(n, "write"), o.cacheDir, first)
@@ -317,21 +308,15 @@ func parseWithSpec(fs *flag.FlagSet, args []string) (string, error) {
 // requireCached fails with the list of points whose results are not in the
 // stage cache, so that a collect step never computes what its shards did not.
 func requireCached(ctx context.Context, plan *pipeline.Plan, cacheDir string, stderr io.Writer) error {
-	st, err := pipeline.CacheStatus(ctx, plan, cacheDir)
+	missing, err := pipeline.Uncached(ctx, plan, cacheDir)
 	if err != nil {
 		return err
-	}
-	var missing []string
-	for _, p := range st {
-		if !p.Cached {
-			missing = append(missing, fmt.Sprintf("%s (index %d: %s)", p.Name, p.Index, p.Reason))
-		}
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	for _, m := range missing {
-		fmt.Fprintln(stderr, "botprof: not cached:", m)
+	for _, p := range missing {
+		fmt.Fprintf(stderr, "botprof: not cached: %s (index %d: %s)\n", p.Name, p.Index, p.Reason)
 	}
-	return fmt.Errorf("--require-cached: %d of %d points are not in the stage cache %s", len(missing), len(st), cacheDir)
+	return fmt.Errorf("--require-cached: %d of %d points are not in the stage cache %s", len(missing), plan.Len(), cacheDir)
 }

@@ -65,16 +65,14 @@ func runSlurm(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	tasks := make([]int, 0, o.shards)
 	if o.resubmit {
-		st, err := pipeline.CacheStatus(ctx, plan, job.CacheDir)
+		uncached, err := pipeline.Uncached(ctx, plan, job.CacheDir)
 		if err != nil {
 			return err
 		}
 		missing := map[int]int{}
 		bounds := plan.ShardBounds(o.shards)
-		for _, p := range st {
-			if !p.Cached {
-				missing[pipeline.ShardOf(bounds, p.Index)]++
-			}
+		for _, p := range uncached {
+			missing[pipeline.ShardOf(bounds, p.Index)]++
 		}
 		for i := 0; i < o.shards; i++ {
 			if missing[i] > 0 {
