@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"botprof/pipeline/cache"
+	"botprof/report/plural"
 )
 
 // noteCacheWrite counts a failed cache write: the run's results stay
@@ -67,21 +68,26 @@ func lookup[T any](ctx context.Context, r *runner, key cache.Key, read func(*cac
 	if r.cache == nil {
 		return v, false, nil, nil
 	}
-	if e := r.get(key); e != nil {
-		if v, err := read(e); err == nil {
-			return v, true, nil, nil
+	hitOf := func() (T, bool) {
+		if e := r.get(key); e != nil {
+			if v, err := read(e); err == nil {
+				return v, true
+			}
 		}
+		var zero T
+		return zero, false
+	}
+	if v, hit = hitOf(); hit {
+		return v, true, nil, nil
 	}
 	c, waited, err := r.cache.Claim(ctx, key.ID)
 	if err != nil {
 		return v, false, nil, err
 	}
 	if waited {
-		if e := r.get(key); e != nil {
-			if v, err := read(e); err == nil {
-				c.Release()
-				return v, true, nil, nil
-			}
+		if v, hit = hitOf(); hit {
+			c.Release()
+			return v, true, nil, nil
 		}
 	}
 	return v, false, &claim{cl: c}, nil
@@ -103,13 +109,12 @@ func (r *runner) cacheWriteErrors() (int, error) {
 
 // cacheWarning describes the failed cache writes, if any.
 func (r *runner) cacheWarning() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cacheErrs == 0 {
+	n, first := r.cacheWriteErrors()
+	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("stage cache %s: %d writes failed (first: %v); the results are correct, but the next run recomputes what was not stored",
-		r.cache.Dir(), r.cacheErrs, r.firstCacheErr)
+	return fmt.Sprintf("stage cache %s: %s failed (first: %v); the results are correct, but the next run recomputes what was not stored",
+		r.cache.Dir(), plural.Count(n, "write"), first)
 }
 
 // putAsync stores a stage output in the background, off the critical path:
