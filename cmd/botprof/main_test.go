@@ -82,13 +82,8 @@ func TestRunHelpExplainsKeys(t *testing.T) {
 
 func TestRunWritesResults(t *testing.T) {
 	dir := t.TempDir()
-	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
-	spec := filepath.Join(dir, "s.yaml")
-	os.WriteFile(spec, []byte(`experiment: cli
-data: {path: `+data+`}
-hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
-model: {n_iter: 3}
-`), 0o644)
+	spec := writeSmallSpec(t, dir, `model: {n_iter: 3}
+`)
 	results := filepath.Join(dir, "results")
 	var out, errb bytes.Buffer
 	args := []string{"run", spec, "--quiet", "--results", results, "--cache", filepath.Join(dir, "cache"), "--set", "window.size=5"}
@@ -367,14 +362,9 @@ func TestFlagErrorsDoubleDash(t *testing.T) {
 // which ls lists as partial (the run used to commit the folder and exit 0).
 func TestInterruptWhileWritingResults(t *testing.T) {
 	dir := t.TempDir()
-	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
-	spec := filepath.Join(dir, "s.yaml")
-	os.WriteFile(spec, []byte(`experiment: cli
-data: {path: `+data+`}
-hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
-model: {n_iter: 3}
+	spec := writeSmallSpec(t, dir, `model: {n_iter: 3}
 window: {size: 5}
-`), 0o644)
+`)
 	results := filepath.Join(dir, "results")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -402,14 +392,9 @@ window: {size: 5}
 // point as failed.
 func TestInterruptBeforeTheFirstPoint(t *testing.T) {
 	dir := t.TempDir()
-	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
-	spec := filepath.Join(dir, "s.yaml")
-	os.WriteFile(spec, []byte(`experiment: cli
-data: {path: `+data+`}
-hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
-model: {n_iter: 3}
+	spec := writeSmallSpec(t, dir, `model: {n_iter: 3}
 window: {size: 5}
-`), 0o644)
+`)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, extra := range [][]string{nil, {"--shard", "0/2"}} {
@@ -446,4 +431,22 @@ func TestMissingArgumentsExit2(t *testing.T) {
 			t.Errorf("botprof %v: %v, want %q (exit 2)", tc.args, err, tc.want)
 		}
 	}
+}
+
+// writeSmallSpec writes dir/s.yaml, experiment cli on the small s10 test
+// data with one profiled, two normal and one infected host, followed by
+// rest (YAML lines), and returns its path.
+func writeSmallSpec(t *testing.T, dir, rest string) string {
+	t.Helper()
+	data, err := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "s.yaml")
+	text := "experiment: cli\ndata: {path: " + data + "}\n" +
+		"hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}\n" + rest
+	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }

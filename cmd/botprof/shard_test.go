@@ -17,15 +17,10 @@ import (
 // tmp/ exceeds PATH_MAX (as a read-only or full cache, without root).
 func TestShardFailsWhenItStoresNothing(t *testing.T) {
 	dir := t.TempDir()
-	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
-	spec := filepath.Join(dir, "s.yaml")
-	os.WriteFile(spec, []byte(`experiment: cli
-data: {path: `+data+`}
-hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
-model: {n_iter: 3}
+	spec := writeSmallSpec(t, dir, `model: {n_iter: 3}
 window: {size: 5}
 sweep: {model.seed: [0, 1]}
-`), 0o644)
+`)
 	cacheDir := filepath.Join(dir, "cache")
 	for len(cacheDir) < 4080 {
 		cacheDir = filepath.Join(cacheDir, strings.Repeat("c", min(200, 4080-len(cacheDir)-1)))
@@ -48,15 +43,10 @@ sweep: {model.seed: [0, 1]}
 // collected another sweep (here model.seed [0, 1] instead of [2, 3]).
 func TestShardCollectHintKeepsSets(t *testing.T) {
 	dir := t.TempDir()
-	data, _ := filepath.Abs("../../pipeline/testdata/s10-small.netflow.labeled.zst")
-	spec := filepath.Join(dir, "s.yaml")
-	os.WriteFile(spec, []byte(`experiment: cli
-data: {path: `+data+`}
-hosts: {profile: 147.32.84.204, normal: [147.32.84.134, 147.32.87.36], infected: [147.32.84.165]}
-model: {n_iter: 3}
+	spec := writeSmallSpec(t, dir, `model: {n_iter: 3}
 window: {size: 5}
 sweep: {model.seed: [0, 1]}
-`), 0o644)
+`)
 	var out, errb bytes.Buffer
 	err := run(context.Background(), []string{"run", spec, "--quiet", "--shard", "0/2", "--set", "model.seed=[2, 3]", "--set", "window.size=4",
 		"--cache", filepath.Join(dir, "cache"), "--results", filepath.Join(dir, "results")}, &out, &errb)
