@@ -544,14 +544,13 @@ func readCSV(t *testing.T, path string) [][]string {
 func TestBadLinesFailOrSkip(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "flows.netflow.labeled")
-	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
-	good := "2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   %s\n"
+	text := netflowHeader
 	for i := 0; i < 40; i++ {
 		host, label := 1+i%3, "LEGITIMATE"
 		if host == 1 {
 			label = "Botnet"
 		}
-		text += fmt.Sprintf(good, i, host, 100+i, label)
+		text += netflowLine(i, host, 100+i, label)
 		if i == 20 {
 			text += "2011-08-18 10:19:99.000 not a flow line Botnet\n"
 		}
@@ -586,10 +585,9 @@ func TestBadLinesFailOrSkip(t *testing.T) {
 func TestBadLinesSkipReportedWhenCached(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "flows.netflow.labeled")
-	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
-	good := "2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   LEGITIMATE\n"
+	text := netflowHeader
 	for i := 0; i < 40; i++ {
-		text += fmt.Sprintf(good, i, 1+i%3, 100+i)
+		text += netflowLine(i, 1+i%3, 100+i, "LEGITIMATE")
 		if i == 20 {
 			text += "2011-08-18 10:19:99.000 not a flow line Botnet\n"
 		}
@@ -623,11 +621,10 @@ func TestBadLinesSkipReportedWhenCached(t *testing.T) {
 func TestDataHashMemoFollowsTheFile(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "flows.netflow.labeled")
-	header := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
 	write := func(bytes int) {
-		text := header
+		text := netflowHeader
 		for i := 0; i < 30; i++ {
-			text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   Botnet\n", i, 1+i%2, bytes+i)
+			text += netflowLine(i, 1+i%2, bytes+i, "Botnet")
 		}
 		if err := os.WriteFile(data, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -922,9 +919,9 @@ func TestExplainSaysWhyLoadReadTheFile(t *testing.T) {
 func TestSHA256MismatchNamesItsOrigin(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "flows.netflow.labeled")
-	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	text := netflowHeader
 	for i := 0; i < 30; i++ {
-		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   Botnet\n", i, 1+i%2, 100+i)
+		text += netflowLine(i, 1+i%2, 100+i, "Botnet")
 	}
 	os.WriteFile(data, []byte(text), 0o644)
 	zeros, ones := strings.Repeat("0", 64), strings.Repeat("1", 64)
@@ -956,13 +953,13 @@ func TestSHA256MismatchNamesItsOrigin(t *testing.T) {
 func TestNoFitFlowsNamesKeyAndFilter(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "flows.netflow.labeled")
-	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	text := netflowHeader
 	for i := 0; i < 30; i++ {
 		label := "Botnet"
 		if i%3 == 2 {
 			label = "Background" // 10.0.0.3's flows: all background
 		}
-		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   %s\n", i, 1+i%3, 100+i, label)
+		text += netflowLine(i, 1+i%3, 100+i, label)
 	}
 	os.WriteFile(data, []byte(text), 0o644)
 	spec := filepath.Join(dir, "s.yaml")
@@ -997,9 +994,9 @@ func TestNoFitFlowsNamesKeyAndFilter(t *testing.T) {
 func TestROCFalseDoesNotWarnAboutROC(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "flows.netflow.labeled")
-	text := "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+	text := netflowHeader
 	for i := 0; i < 30; i++ {
-		text += fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   Botnet\n", i, 1+i%2, 100+i)
+		text += netflowLine(i, 1+i%2, 100+i, "Botnet")
 	}
 	os.WriteFile(data, []byte(text), 0o644)
 	spec := filepath.Join(dir, "s.yaml")
@@ -1023,4 +1020,13 @@ func TestROCFalseDoesNotWarnAboutROC(t *testing.T) {
 			t.Errorf("run %d: auc_window %v, want NaN (undefined)", run, out.Points[0].Out.Metrics["auc_window"])
 		}
 	}
+}
+
+// netflowHeader and netflowLine write small synthetic NetFlow files: line
+// i is a flow at 10:19:i of host 10.0.0.<host> with the given bytes and
+// label.
+const netflowHeader = "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+
+func netflowLine(i, host, bytes int, label string) string {
+	return fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   %s\n", i, host, bytes, label)
 }
