@@ -123,7 +123,7 @@ func (o *Outcome) Warnings() []string {
 	seen := map[string]bool{}
 	for _, src := range o.Sources {
 		if src.Load != nil && src.Load.Bad > 0 {
-			w := fmt.Sprintf("%s: %d unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json", src.Path, src.Load.Bad)
+			w := runfolder.SkippedLinesWarning(src.Path, src.Load.Bad)
 			out = append(out, w)
 		}
 	}

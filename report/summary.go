@@ -224,7 +224,7 @@ func (r *Run) skippedLines() []string {
 	var out []string
 	note := func(path string, n int64) {
 		if n > 0 {
-			out = append(out, fmt.Sprintf("%s: %d unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json", path, n))
+			out = append(out, runfolder.SkippedLinesWarning(path, n))
 		}
 	}
 	if srcs, ok := r.Manifest.Sources.([]any); ok && len(srcs) > 0 {

@@ -146,3 +146,10 @@ func scalarText(v json.RawMessage) (string, error) {
 	}
 	return "", fmt.Errorf("%s is not a string, number or boolean", v)
 }
+
+// SkippedLinesWarning is the warning a run gives, on stderr and in
+// summary.md, for the n lines of a data file its load skipped
+// (on_bad_line: skip); the manifest lists the first of them.
+func SkippedLinesWarning(path string, n int64) string {
+	return fmt.Sprintf("%s: %d unparsable lines skipped (on_bad_line: skip); the first are listed in manifest.json", path, n)
+}
