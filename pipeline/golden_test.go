@@ -56,10 +56,7 @@ func TestExperimentsGolden(t *testing.T) {
 				}
 			}
 			dir := t.TempDir()
-			if err := writeScores(dir, out); err != nil {
-				t.Fatal(err)
-			}
-			if err := writeMetrics(dir, out); err != nil {
+			if err := WriteResults(dir, "golden", out); err != nil {
 				t.Fatal(err)
 			}
 			gdir := filepath.Join("testdata", "golden", name)

@@ -17,8 +17,9 @@ import (
 	"botprof/runfolder"
 )
 
-// buildManifest is the run's manifest.json (runfolder.Manifest).
-func buildManifest(runID string, out *Outcome) (runfolder.Manifest, error) {
+// manifestHead is the run's manifest.json (runfolder.Manifest) without
+// its points (manifestPoint), which WriteResults streams into it.
+func manifestHead(runID string, out *Outcome) runfolder.Manifest {
 	plan := out.Plan
 	m := runfolder.Manifest{
 		Format: runfolder.FormatVersion, BotprofVersion: Version, Experiment: plan.Name, RunID: runID,
@@ -41,25 +42,27 @@ func buildManifest(runID string, out *Outcome) (runfolder.Manifest, error) {
 			m.SweepOrder = append(m.SweepOrder, ax.Key)
 		}
 	}
-	for _, p := range out.Points {
-		pt := plan.Point(p.Point.Index)
-		spec, err := json.Marshal(pt.Spec)
-		if err != nil {
-			return m, fmt.Errorf("point %s: spec: %w", pt.Name, err)
-		}
-		mp := runfolder.ManifestPoint{Name: pt.Name, Params: pt.Params, Spec: spec, Seed: &pt.Spec.Model.Seed, Status: "ok", Stages: p.Stages}
-		if mp.Params == nil {
-			mp.Params = runfolder.Params{}
-		}
-		if p.Err != nil {
-			mp.Status, mp.Error = "failed", p.Err.Error()
-		}
-		for i := range mp.Stages {
-			mp.Stages[i].Seconds = round3(mp.Stages[i].Seconds)
-		}
-		m.Points = append(m.Points, mp)
+	return m
+}
+
+// manifestPoint is point pt's entry of manifest.json: its error, nil if it
+// succeeded, and its stage records.
+func manifestPoint(pt Point, err error, stages []runfolder.StageRecord) (runfolder.ManifestPoint, error) {
+	spec, jerr := json.Marshal(pt.Spec)
+	if jerr != nil {
+		return runfolder.ManifestPoint{}, fmt.Errorf("point %s: spec: %w", pt.Name, jerr)
 	}
-	return m, nil
+	mp := runfolder.ManifestPoint{Name: pt.Name, Params: pt.Params, Spec: spec, Seed: &pt.Spec.Model.Seed, Status: "ok", Stages: stages}
+	if mp.Params == nil {
+		mp.Params = runfolder.Params{}
+	}
+	if err != nil {
+		mp.Status, mp.Error = "failed", err.Error()
+	}
+	for i := range mp.Stages {
+		mp.Stages[i].Seconds = round3(mp.Stages[i].Seconds)
+	}
+	return mp, nil
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

@@ -41,13 +41,7 @@ type ReproducedHost struct {
 // Reproduce compares the first successful point of out with the reference
 // folder named by the spec.
 func Reproduce(out *Outcome) (*Reproduction, error) {
-	var pr *PointResult
-	for i := range out.Points {
-		if out.Points[i].Out != nil {
-			pr = &out.Points[i]
-			break
-		}
-	}
+	pr, po := out.firstOutput()
 	if pr == nil {
 		return nil, fmt.Errorf("reproduction: no point finished")
 	}
@@ -78,7 +72,7 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 	var xs, ys []float64
 	minInf, maxNorm := math.Inf(1), math.Inf(-1)
 	maxRel := 0.0
-	for _, h := range pr.Out.Hosts {
+	for _, h := range po.Hosts {
 		rh := ReproducedHost{Host: h.Host, Class: h.Class, Status: h.Status,
 			Reference: runfolder.Float(math.NaN()), Botprof: runfolder.Float(math.NaN()), Ratio: runfolder.Float(math.NaN()), RelDiff: runfolder.Float(math.NaN())}
 		if v := h.Score(kind); v != nil {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,22 +14,41 @@ const Version = "0.1.0"
 
 // WriteResults writes the run's files into dir (made by NewRunDir); the
 // point files only if Execute did not write them there already
-// (Options.ResultsDir).
-func WriteResults(dir, runID string, out *Outcome) error {
+// (Options.ResultsDir). manifest.json, metrics and scores are written a
+// point at a time, in plan order: from the spool when Execute kept one.
+func WriteResults(dir, runID string, out *Outcome) (err error) {
 	if out.pointErr != nil {
 		return out.pointErr
 	}
-	m, err := buildManifest(runID, out)
+	if out.spool != nil {
+		if out.spool.err != nil {
+			return out.spool.err
+		}
+		defer func() {
+			err = errors.Join(err, out.spool.close())
+		}()
+	}
+	w, err := newResultsWriter(dir, runID, out)
 	if err != nil {
 		return err
 	}
-	if err := runfolder.WriteJSON(filepath.Join(dir, "manifest.json"), m); err != nil {
-		return err
+	for i := range out.Points {
+		p := out.Points[i]
+		stages, o := p.Stages, p.Out
+		if out.spool != nil {
+			rec, err := out.spool.get(i)
+			if err != nil {
+				w.abort()
+				return err
+			}
+			stages, o = rec.Stages, rec.Out
+		}
+		if err := w.add(p, stages, o); err != nil {
+			w.abort()
+			return err
+		}
 	}
-	if err := writeScores(dir, out); err != nil {
-		return err
-	}
-	if err := writeMetrics(dir, out); err != nil {
+	if err := w.close(); err != nil {
 		return err
 	}
 	if out.pointFiles == dir {
@@ -45,36 +65,85 @@ func WriteResults(dir, runID string, out *Outcome) error {
 	return nil
 }
 
-// writeScores writes scores.csv and scores.parquet (runfolder.WriteScores).
-func writeScores(dir string, out *Outcome) error {
-	axes := make([]runfolder.Axis, len(out.Plan.Sweep))
-	for i, ax := range out.Plan.Sweep {
-		axes[i] = runfolder.Axis{Key: ax.Key, Values: ax.Values}
-	}
-	var points []runfolder.PointScores
-	for _, p := range out.Points {
-		if p.Out != nil {
-			points = append(points, runfolder.PointScores{Point: p.Point.Name, Params: out.Plan.Point(p.Point.Index).Params, Hosts: p.Out.Hosts})
-		}
-	}
-	return runfolder.WriteScores(dir, axes, points)
+// resultsWriter writes manifest.json (runfolder.Manifest), metrics.json
+// and metrics.csv (runfolder.MetricsWriter), scores.csv and
+// scores.parquet (runfolder.ScoresWriter) a point at a time.
+type resultsWriter struct {
+	plan     *Plan
+	manifest *runfolder.JSONPoints
+	metrics  *runfolder.MetricsWriter
+	scores   *runfolder.ScoresWriter
 }
 
-// writeMetrics writes metrics.json and metrics.csv (runfolder.WriteMetrics).
-func writeMetrics(dir string, out *Outcome) error {
-	mf := runfolder.MetricsFile{Score: out.Plan.Point(0).Spec.Evaluate.Score}
-	for _, p := range out.Points {
-		if p.Out != nil {
-			pt := out.Plan.Point(p.Point.Index)
-			mf.Points = append(mf.Points, runfolder.MetricsPoint{Point: p.Point.Name, Params: pt.Params, Seed: &pt.Spec.Model.Seed,
-				Metrics: p.Out.Metrics, Train: &p.Out.Train, Warnings: p.Out.Warnings})
+func newResultsWriter(dir, runID string, out *Outcome) (_ *resultsWriter, err error) {
+	w := &resultsWriter{plan: out.Plan}
+	defer func() {
+		if err != nil {
+			w.abort()
 		}
+	}()
+	m := manifestHead(runID, out)
+	m.Points = []runfolder.ManifestPoint{}
+	if w.manifest, err = runfolder.CreateJSONPoints(filepath.Join(dir, "manifest.json"), m); err != nil {
+		return nil, err
 	}
 	var axes []string
-	for _, ax := range out.Plan.Sweep {
+	scoreAxes := make([]runfolder.Axis, len(out.Plan.Sweep))
+	for i, ax := range out.Plan.Sweep {
 		axes = append(axes, ax.Key)
+		scoreAxes[i] = runfolder.Axis{Key: ax.Key, Values: ax.Values}
 	}
-	return runfolder.WriteMetrics(dir, mf, axes)
+	if w.scores, err = runfolder.NewScoresWriter(dir, scoreAxes); err != nil {
+		return nil, err
+	}
+	score := ""
+	if out.Plan.Len() > 0 {
+		score = out.Plan.Point(0).Spec.Evaluate.Score
+	}
+	if w.metrics, err = runfolder.NewMetricsWriter(dir, score, axes, out.metricNames()); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// add writes point p, whose stage records and output (nil for a failed
+// point) are given.
+func (w *resultsWriter) add(p PointResult, stages []runfolder.StageRecord, o *PointOutput) error {
+	pt := w.plan.Point(p.Point.Index)
+	mp, err := manifestPoint(pt, p.Err, stages)
+	if err != nil {
+		return err
+	}
+	if err := w.manifest.Add(mp); err != nil {
+		return err
+	}
+	if o == nil {
+		return nil
+	}
+	if err := w.metrics.Add(runfolder.MetricsPoint{Point: pt.Name, Params: pt.Params, Seed: &pt.Spec.Model.Seed,
+		Metrics: o.Metrics, Train: &o.Train, Warnings: o.Warnings}); err != nil {
+		return err
+	}
+	return w.scores.Add(runfolder.PointScores{Point: pt.Name, Params: pt.Params, Hosts: o.Hosts})
+}
+
+func (w *resultsWriter) close() error {
+	err := errors.Join(w.manifest.Close(), w.metrics.Close(), w.scores.Close())
+	w.manifest, w.metrics, w.scores = nil, nil, nil
+	return err
+}
+
+// abort closes what is open, after an error.
+func (w *resultsWriter) abort() {
+	if w.manifest != nil {
+		w.manifest.Close()
+	}
+	if w.metrics != nil {
+		w.metrics.Close()
+	}
+	if w.scores != nil {
+		w.scores.Close()
+	}
 }
 
 // writePointFiles writes points/<point>/: runfolder.WritePointFiles for a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -91,6 +92,7 @@ type Outcome struct {
 
 	pointFiles   string               // the folder point files were written into (Options.ResultsDir)
 	pointErr     error                // the first failure to write them
+	spool        *spool               // the finished points' results, with Options.ResultsDir
 	git          func() runfolder.Git // for the manifest, started with the run
 	cacheWarning func() string        // failed cache writes, once all are done
 	cacheErrs    func() (int, error)  // their count and the first
@@ -133,6 +135,9 @@ func (o *Outcome) Warnings() []string {
 			out = append(out, w)
 		}
 	}
+	if o.spool != nil {
+		return append(out, o.spool.pointWarnings()...)
+	}
 	for _, p := range o.Points {
 		if p.Out == nil {
 			continue
@@ -145,6 +150,36 @@ func (o *Outcome) Warnings() []string {
 		}
 	}
 	return out
+}
+
+// metricNames are the metrics any point has, sorted: metrics.csv's columns.
+func (o *Outcome) metricNames() []string {
+	names := map[string]bool{}
+	if o.spool != nil {
+		names = o.spool.names
+	}
+	for _, p := range o.Points {
+		if p.Out != nil {
+			for k := range p.Out.Metrics {
+				names[k] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(names))
+}
+
+// firstOutput is the first point (in plan order) that has an output, and
+// that output; nil if no point has one.
+func (o *Outcome) firstOutput() (*PointResult, *PointOutput) {
+	for i := range o.Points {
+		if o.Points[i].Out != nil {
+			return &o.Points[i], o.Points[i].Out
+		}
+	}
+	if o.spool != nil && o.spool.first >= 0 {
+		return &o.Points[o.spool.first], o.spool.firstOut
+	}
+	return nil, nil
 }
 
 // Failed counts failed points.
@@ -193,6 +228,12 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	}
 	out := &Outcome{Plan: plan, DataPath: r.sources[0].Path, DataSHA: r.sources[0].SHA256, Points: make([]PointResult, plan.Len()),
 		Started: started, git: git, pointFiles: opt.ResultsDir}
+	if opt.ResultsDir != "" && !opt.DropOutputs {
+		var err error
+		if out.spool, err = newSpool(opt.ResultsDir, plan.Len()); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	idx := make(chan int)
@@ -215,6 +256,11 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 						mu.Unlock()
 					}
 					pr.Out = pr.Out.shed()
+				}
+				if out.spool != nil {
+					// An error stays in the spool: WriteResults returns it.
+					_ = out.spool.put(i, pr)
+					pr.Out, pr.Stages = nil, nil
 				}
 				if opt.DropOutputs {
 					pr.Out = nil

@@ -2,15 +2,12 @@ package runfolder
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
-	"strconv"
 )
 
 // MetricsFile is metrics.json: per point, its metrics, training summary
@@ -88,9 +85,6 @@ func (m Metrics) Defined() map[string]float64 {
 // training log-likelihood, iterations and convergence (empty for a point
 // without a fit).
 func WriteMetrics(dir string, mf MetricsFile, axes []string) error {
-	if err := WriteJSON(filepath.Join(dir, "metrics.json"), mf); err != nil {
-		return err
-	}
 	var names []string
 	seen := map[string]bool{}
 	for _, p := range mf.Points {
@@ -102,33 +96,17 @@ func WriteMetrics(dir string, mf MetricsFile, axes []string) error {
 		}
 	}
 	sort.Strings(names)
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	header := append(append([]string{"point"}, axes...), names...)
-	header = append(header, "train_loglik", "train_iterations", "train_converged")
-	w.Write(header)
-	for _, p := range mf.Points {
-		row := []string{p.Point}
-		for _, a := range axes {
-			row = append(row, p.Params[a])
-		}
-		for _, n := range names {
-			v, ok := p.Metrics[n]
-			if !ok {
-				v = math.NaN() // this point has no such metric: empty, not 0
-			}
-			row = append(row, fmtScore(&v))
-		}
-		if p.Train == nil {
-			row = append(row, "", "", "")
-		} else {
-			ll := p.Train.LogLik
-			row = append(row, fmtScore(&ll), strconv.Itoa(p.Train.Iterations), strconv.FormatBool(p.Train.Converged))
-		}
-		w.Write(row)
+	w, err := NewMetricsWriter(dir, mf.Score, axes, names)
+	if err != nil {
+		return err
 	}
-	w.Flush()
-	return os.WriteFile(filepath.Join(dir, "metrics.csv"), b.Bytes(), 0o644)
+	for _, p := range mf.Points {
+		if err := w.Add(p); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
 }
 
 // ReadMetrics reads metrics.json.

@@ -15,9 +15,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"botprof/pipeline/cache"
 )
 
 // ScoreKinds are the host scores botprof computes, in output order.
@@ -57,77 +54,17 @@ func scoreRole(class string) (string, string) {
 // is an empty CSV field and a Parquet null; a -Inf score (status
 // zero_probability) is written as -Inf (CSV "-Inf").
 func WriteScores(dir string, axes []Axis, points []PointScores) error {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	fields := []arrow.Field{{Name: "point", Type: arrow.BinaryTypes.String}}
-	header := []string{"point"}
-	for _, ax := range axes {
-		fields = append(fields, arrow.Field{Name: ax.Key, Type: axisType(ax.Values)})
-		header = append(header, ax.Key)
-	}
-	header = append(header, ScoreColumns...)
-	w.Write(header)
-	fields = append(fields,
-		arrow.Field{Name: "host", Type: arrow.BinaryTypes.String},
-		arrow.Field{Name: "class", Type: arrow.BinaryTypes.String},
-		arrow.Field{Name: "role", Type: arrow.BinaryTypes.String},
-		arrow.Field{Name: "status", Type: arrow.BinaryTypes.String},
-		arrow.Field{Name: "flows", Type: arrow.PrimitiveTypes.Int64},
-		arrow.Field{Name: "windows", Type: arrow.PrimitiveTypes.Int64},
-		arrow.Field{Name: "viterbi", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		arrow.Field{Name: "loglik", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		arrow.Field{Name: "loglik_per_window", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-	)
-	rb := array.NewRecordBuilder(memory.NewGoAllocator(), arrow.NewSchema(fields, nil))
-	defer rb.Release()
-	addF := func(i int, v *float64) {
-		fb := rb.Field(i).(*array.Float64Builder)
-		if v == nil || math.IsNaN(*v) {
-			fb.AppendNull()
-		} else {
-			fb.Append(*v)
-		}
-	}
-	k := 1 + len(axes)
-	for _, p := range points {
-		for _, h := range p.Hosts {
-			class, role := scoreRole(h.Class)
-			row := []string{p.Point}
-			rb.Field(0).(*array.StringBuilder).Append(p.Point)
-			for i, ax := range axes {
-				v := p.Params[ax.Key]
-				row = append(row, v)
-				appendAxis(rb.Field(1+i), v)
-			}
-			w.Write(append(row, h.Host, class, role, h.Status, strconv.Itoa(h.Flows), strconv.Itoa(h.Windows),
-				fmtScore(h.Viterbi), fmtScore(h.LogLik), fmtScore(h.LogLikPerWindow)))
-			rb.Field(k).(*array.StringBuilder).Append(h.Host)
-			rb.Field(k + 1).(*array.StringBuilder).Append(class)
-			rb.Field(k + 2).(*array.StringBuilder).Append(role)
-			rb.Field(k + 3).(*array.StringBuilder).Append(h.Status)
-			rb.Field(k + 4).(*array.Int64Builder).Append(int64(h.Flows))
-			rb.Field(k + 5).(*array.Int64Builder).Append(int64(h.Windows))
-			addF(k+6, h.Viterbi)
-			addF(k+7, h.LogLik)
-			addF(k+8, h.LogLikPerWindow)
-		}
-	}
-	w.Flush()
-	if err := os.WriteFile(filepath.Join(dir, "scores.csv"), b.Bytes(), 0o644); err != nil {
-		return err
-	}
-	rec := rb.NewRecordBatch()
-	defer rec.Release()
-	f, err := os.Create(filepath.Join(dir, "scores.parquet"))
+	w, err := NewScoresWriter(dir, axes)
 	if err != nil {
 		return err
 	}
-	// WriteParquet closes a sink that is an io.Closer; keep the file's close here.
-	if err := cache.WriteParquet(struct{ io.Writer }{f}, rec); err != nil {
-		f.Close()
-		return err
+	for _, p := range points {
+		if err := w.Add(p); err != nil {
+			w.Close()
+			return err
+		}
 	}
-	return f.Close()
+	return w.Close()
 }
 
 // fmtScore is a score in scores.csv: shortest exact form, "" when

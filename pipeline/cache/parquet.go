@@ -184,3 +184,49 @@ func plainSchema(s *arrow.Schema) *arrow.Schema {
 }
 
 const fieldIDKey = "PARQUET:field_id"
+
+// ParquetWriter writes a Parquet file a record at a time, with
+// WriteParquet's pinned properties: the records' rows fill row groups of
+// ParquetRowGroupRows rows, and the bytes are those WriteParquet gives
+// for all the rows in one record.
+type ParquetWriter struct {
+	fw *pqarrow.FileWriter
+}
+
+// NewParquetWriter starts a Parquet file of the given schema on w (which
+// Close does not close).
+func NewParquetWriter(w io.Writer, schema *arrow.Schema) (*ParquetWriter, error) {
+	mem := memory.DefaultAllocator
+	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, parquetProps(schema, mem),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
+	if err != nil {
+		return nil, fmt.Errorf("parquet: %w", err)
+	}
+	return &ParquetWriter{fw: fw}, nil
+}
+
+// Write adds rec's rows. A record without rows is a row group of its
+// own (as WriteParquet writes one).
+func (p *ParquetWriter) Write(rec arrow.RecordBatch) error {
+	write := p.fw.WriteBuffered
+	if rec.NumRows() == 0 {
+		write = p.fw.Write
+	}
+	if err := write(rec); err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
+	return nil
+}
+
+// Close writes the last row group and the footer; closing twice is a no-op.
+func (p *ParquetWriter) Close() error {
+	if p.fw == nil {
+		return nil
+	}
+	fw := p.fw
+	p.fw = nil
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("parquet: %w", err)
+	}
+	return nil
+}
