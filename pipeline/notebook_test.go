@@ -24,7 +24,7 @@ func referenceScores(t *testing.T) map[string]map[string]float64 {
 	for point, hosts := range rows {
 		out[point] = map[string]float64{}
 		for _, r := range hosts {
-			if v, ok := r.Scores["viterbi"]; ok {
+			if v, ok := r.Scores.Get("viterbi"); ok {
 				out[point][r.Host] = v
 			}
 		}

@@ -84,7 +84,7 @@ func Reproduce(out *Outcome) (*Reproduction, error) {
 				minInf = math.Min(minInf, *v)
 			}
 		}
-		if v, ok := refRows[h.Host].Scores[kind]; ok {
+		if v, ok := refRows[h.Host].Scores.Get(kind); ok {
 			rh.Reference = runfolder.Float(v)
 		}
 		b, a := float64(rh.Botprof), float64(rh.Reference)

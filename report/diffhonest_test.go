@@ -216,9 +216,9 @@ func infRun(n, k int, base float64) *Run {
 		r.Points = append(r.Points, Point{Name: configOf(params).String(), Params: params, Status: "ok",
 			Metrics: map[string]float64{"auc_host": 0.9, "margin": margin, "tpr_at_fpr0": math.NaN()},
 			Hosts: []runfolder.ScoreRow{
-				{Host: "10.0.0.9", Class: "infected", Status: "zero_probability", Scores: map[string]float64{"viterbi": score}},
-				{Host: "10.0.0.8", Class: "normal", Scores: map[string]float64{"viterbi": math.Inf(1)}},
-				{Host: "10.0.0.7", Class: "normal", Scores: map[string]float64{"viterbi": math.NaN()}},
+				{Host: "10.0.0.9", Class: "infected", Status: "zero_probability", Scores: runfolder.ScoresOf(map[string]float64{"viterbi": score})},
+				{Host: "10.0.0.8", Class: "normal", Scores: runfolder.ScoresOf(map[string]float64{"viterbi": math.Inf(1)})},
+				{Host: "10.0.0.7", Class: "normal", Scores: runfolder.ScoresOf(map[string]float64{"viterbi": math.NaN()})},
 			}})
 	}
 	return r
@@ -417,9 +417,9 @@ func TestDiffUndefinedIsNotOnlyInOneRun(t *testing.T) {
 		r := &Run{Score: "viterbi"}
 		for s := range 3 {
 			params := map[string]any{SeedKey: float64(s)}
-			hosts := []runfolder.ScoreRow{{Host: "10.0.0.9", Class: "infected", Scores: map[string]float64{"viterbi": score + float64(s)}}}
+			hosts := []runfolder.ScoreRow{{Host: "10.0.0.9", Class: "infected", Scores: runfolder.ScoresOf(map[string]float64{"viterbi": score + float64(s)})}}
 			if withNormal {
-				hosts = append(hosts, runfolder.ScoreRow{Host: "10.0.0.8", Class: "normal", Scores: map[string]float64{"viterbi": -50}})
+				hosts = append(hosts, runfolder.ScoreRow{Host: "10.0.0.8", Class: "normal", Scores: runfolder.ScoresOf(map[string]float64{"viterbi": -50})})
 			}
 			r.Points = append(r.Points, Point{Name: configOf(params).String(), Params: params, Status: "ok",
 				Metrics: map[string]float64{"auc_host": auc}, Hosts: hosts})
@@ -473,7 +473,7 @@ func TestDiffJSONEmptyListsNotNull(t *testing.T) {
 		for s := range 2 {
 			params := map[string]any{SeedKey: float64(s)}
 			r.Points = append(r.Points, Point{Name: configOf(params).String(), Params: params, Status: "ok",
-				Metrics: map[string]float64{}, Hosts: []runfolder.ScoreRow{{Host: "10.0.0.9", Class: "infected", Scores: map[string]float64{"viterbi": -10}}}})
+				Metrics: map[string]float64{}, Hosts: []runfolder.ScoreRow{{Host: "10.0.0.9", Class: "infected", Scores: runfolder.ScoresOf(map[string]float64{"viterbi": -10})}}})
 		}
 		return r
 	}

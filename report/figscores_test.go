@@ -17,7 +17,7 @@ func TestScoreFigureMedianPerHost(t *testing.T) {
 		pt := &Point{Name: "p", Seed: string(rune('0' + s))}
 		add := func(host, class string, v float64) {
 			pt.Hosts = append(pt.Hosts, runfolder.ScoreRow{Host: host, Class: class, Status: "ok",
-				Scores: map[string]float64{"loglik": v}})
+				Scores: runfolder.ScoresOf(map[string]float64{"loglik": v})})
 		}
 		add("n1", "normal", -50+off)
 		add("n2", "normal", -40+off)

@@ -2,8 +2,11 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,50 +58,79 @@ func Load(dir string) (*Run, error) {
 
 // load is Load without the partial check: the summary and figures are
 // written into the folder before it is committed.
+//
+// manifest.json and metrics.json are read a point at a time, and a Point
+// keeps what reports use: not the point's resolved spec, stage records or
+// restarts (a report of a big sweep holds its points' metrics and
+// scores, not their files).
 func load(dir string) (*Run, error) {
-	f, err := runfolder.Read(dir)
-	if err != nil {
-		return nil, err
-	}
-	r := &Run{Dir: dir, Manifest: f.Manifest, Score: f.Metrics.Score}
-	mf, hosts := &f.Metrics, f.Scores
-	byName := make(map[string]*runfolder.MetricsPoint, len(mf.Points))
-	for i := range mf.Points {
-		byName[mf.Points[i].Point] = &mf.Points[i]
-	}
-	for _, mp := range r.Manifest.Points {
-		p := Point{Name: mp.Name, Params: map[string]any{}, Seed: seedString(mp.Seed), Status: mp.Status, Error: mp.Error,
-			Metrics: map[string]float64{}, Hosts: hosts[mp.Name]}
+	r := &Run{Dir: dir}
+	byName := map[string]int{}
+	var err error
+	r.Manifest, err = runfolder.ScanManifest(filepath.Join(dir, "manifest.json"), func(mp runfolder.ManifestPoint) error {
+		p := Point{Name: mp.Name, Params: make(map[string]any, len(mp.Params)), Seed: seedString(mp.Seed), Status: mp.Status, Error: mp.Error,
+			Metrics: map[string]float64{}}
 		for k, v := range mp.Params {
 			p.Params[k] = v
 		}
-		for i := range p.Hosts {
-			if p.Hosts[i].Role == "profile" {
-				// Reports show the profiled host as a class of its own.
-				p.Hosts[i].Class = "profile"
-			}
-		}
-		if m := byName[mp.Name]; m != nil {
-			p.Metrics = m.Metrics.Defined()
-			for k, v := range m.Metrics {
-				if math.IsNaN(v) {
-					if p.Undefined == nil {
-						p.Undefined = map[string]bool{}
-					}
-					p.Undefined[k] = true
-				}
-			}
-			p.Warnings = m.Warnings
-			if m.Train != nil {
-				p.History = m.Train.History
-				// evaluate.select: train_loglik ranks points by it, as
-				// metrics.csv's train_loglik column.
-				if !math.IsNaN(m.Train.LogLik) {
-					p.Metrics["train_loglik"] = m.Train.LogLik
-				}
-			}
-		}
+		byName[mp.Name] = len(r.Points)
 		r.Points = append(r.Points, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	warnings := map[string]string{} // one copy of each warning text
+	mf, err := runfolder.ScanMetrics(filepath.Join(dir, "metrics.json"), func(m runfolder.MetricsPoint) error {
+		i, ok := byName[m.Point]
+		if !ok {
+			return nil
+		}
+		p := &r.Points[i]
+		p.Metrics = m.Metrics.Defined()
+		for k, v := range m.Metrics {
+			if math.IsNaN(v) {
+				if p.Undefined == nil {
+					p.Undefined = map[string]bool{}
+				}
+				p.Undefined[k] = true
+			}
+		}
+		p.Warnings = m.Warnings
+		for j, w := range p.Warnings {
+			if c, ok := warnings[w]; ok {
+				p.Warnings[j] = c
+			} else {
+				warnings[w] = w
+			}
+		}
+		if m.Train != nil {
+			p.History = m.Train.History
+			// evaluate.select: train_loglik ranks points by it, as
+			// metrics.csv's train_loglik column.
+			if !math.IsNaN(m.Train.LogLik) {
+				p.Metrics["train_loglik"] = m.Train.LogLik
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Score = mf.Score
+	hosts, _, err := runfolder.ReadScores(filepath.Join(dir, "scores.csv"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for i := range r.Points {
+		p := &r.Points[i]
+		p.Hosts = hosts[p.Name]
+		for j := range p.Hosts {
+			if p.Hosts[j].Role == "profile" {
+				// Reports show the profiled host as a class of its own.
+				p.Hosts[j].Class = "profile"
+			}
+		}
 	}
 	return r, nil
 }
@@ -267,7 +299,7 @@ func (g *group) hostValues(host, kind string) []float64 {
 	for _, p := range g.Points {
 		for _, h := range p.Hosts {
 			if h.Host == host {
-				if v, ok := h.Scores[kind]; ok {
+				if v, ok := h.Scores.Get(kind); ok {
 					xs = append(xs, v)
 				}
 			}

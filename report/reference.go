@@ -65,11 +65,11 @@ func WriteReference(dir string, ref Reference) error {
 			if class == "profile" {
 				class, role = "infected", "profile"
 			}
-			row := runfolder.ScoreRow{Point: p.Name, Params: p.Params, Host: h, Class: class, Role: role, Status: "ok", Scores: map[string]float64{}}
+			row := runfolder.ScoreRow{Point: p.Name, Params: p.Params, Host: h, Class: class, Role: role, Status: "ok"}
 			if ref.Insufficient[h] {
 				row.Status = "insufficient"
 			} else {
-				row.Scores[ref.Score] = v
+				row.Scores.Set(ref.Score, v)
 				switch ref.Classes[h] {
 				case "infected":
 					pos = append(pos, v)

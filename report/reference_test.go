@@ -38,7 +38,7 @@ func TestWriteReference(t *testing.T) {
 				t.Errorf("%s: %s = %v, want %v", p.Name, k, p.Metrics[k], v)
 			}
 		}
-		if len(p.Hosts) != 5 || p.Hosts[2].Status != "insufficient" || len(p.Hosts[2].Scores) != 0 {
+		if len(p.Hosts) != 5 || p.Hosts[2].Status != "insufficient" || p.Hosts[2].Scores.Len() != 0 {
 			t.Errorf("%s: hosts = %+v", p.Name, p.Hosts)
 		}
 	}

@@ -152,7 +152,7 @@ func (r *Run) writeSummary(w io.Writer) error {
 		for _, h := range hosts {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |", h.Host, h.Class, h.Status, orDash(h.Flows), orDash(h.Windows))
 			for _, k := range runfolder.ScoreKinds {
-				if v, ok := h.Scores[k]; ok {
+				if v, ok := h.Scores.Get(k); ok {
 					fmt.Fprintf(&b, " %s |", fmtNum(v))
 				} else {
 					b.WriteString(" — |")

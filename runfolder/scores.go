@@ -131,7 +131,7 @@ func WriteScoreRows(dir string, axes []string, rows []ScoreRow) error {
 		rec = append(rec, r.Host, r.Class, r.Role, r.Status, r.Flows, r.Windows)
 		for _, k := range ScoreKinds {
 			s := ""
-			if v, ok := r.Scores[k]; ok {
+			if v, ok := r.Scores.Get(k); ok {
 				s = fmtScore(&v)
 			}
 			rec = append(rec, s)
@@ -150,7 +150,67 @@ type ScoreRow struct {
 	Params                    Params
 	Host, Class, Role, Status string
 	Flows, Windows            string
-	Scores                    map[string]float64
+	Scores                    RowScores
+}
+
+// RowScores are a score row's values by kind (ScoreKinds): a kind
+// without a value is absent. A fixed array, not a map: a report of a big
+// sweep holds millions of rows (a map of three scores cost 250 B a row).
+type RowScores struct {
+	v   [3]float64
+	has uint8 // bit i: ScoreKinds[i] has a value
+}
+
+// scoreKind is kind's index in ScoreKinds, -1 if it is none.
+func scoreKind(kind string) int {
+	switch kind {
+	case "viterbi":
+		return 0
+	case "loglik":
+		return 1
+	case "loglik_per_window":
+		return 2
+	}
+	return -1
+}
+
+// Get returns the score of the given kind and whether the row has one.
+func (s RowScores) Get(kind string) (float64, bool) {
+	i := scoreKind(kind)
+	if i < 0 || s.has&(1<<i) == 0 {
+		return 0, false
+	}
+	return s.v[i], true
+}
+
+// Set gives the row a score of the given kind; it reports false, and
+// keeps nothing, for a kind not in ScoreKinds.
+func (s *RowScores) Set(kind string, v float64) bool {
+	i := scoreKind(kind)
+	if i < 0 {
+		return false
+	}
+	s.v[i], s.has = v, s.has|1<<i
+	return true
+}
+
+// Len is how many kinds have a value.
+func (s RowScores) Len() int {
+	n := 0
+	for i := range s.v {
+		n += int(s.has >> i & 1)
+	}
+	return n
+}
+
+// ScoresOf are the scores of m (kind → value); kinds not in ScoreKinds
+// are left out.
+func ScoresOf(m map[string]float64) RowScores {
+	var s RowScores
+	for k, v := range m {
+		s.Set(k, v)
+	}
+	return s
 }
 
 // ReadScores reads scores.csv into its rows per point, in file order,
@@ -212,8 +272,7 @@ func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
 			return nil, nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 		r := ScoreRow{Point: get(rec, "point"), Params: Params{}, Host: get(rec, "host"), Class: get(rec, "class"),
-			Role: get(rec, "role"), Status: get(rec, "status"), Flows: get(rec, "flows"), Windows: get(rec, "windows"),
-			Scores: map[string]float64{}}
+			Role: get(rec, "role"), Status: get(rec, "status"), Flows: get(rec, "flows"), Windows: get(rec, "windows")}
 		if r.Role == "" {
 			r.Class, r.Role = scoreRole(r.Class)
 		}
@@ -233,7 +292,7 @@ func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s:%d: host %s: %s: %w", path, line, r.Host, k, err)
 			}
-			r.Scores[k] = v
+			r.Scores.Set(k, v)
 		}
 		if _, ok := out[r.Point]; !ok {
 			order = append(order, r.Point)

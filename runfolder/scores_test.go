@@ -98,7 +98,7 @@ func TestScoresGoldenRoundTrip(t *testing.T) {
 				t.Errorf("%s row %d: %+v", p.Point, i, r)
 			}
 			for _, k := range ScoreKinds {
-				v, ok := r.Scores[k]
+				v, ok := r.Scores.Get(k)
 				w := h.Score(k)
 				defined := w != nil && !math.IsNaN(*w)
 				if ok != defined || (ok && v != *w) {
@@ -135,7 +135,7 @@ func TestReadScoresFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rows["p"][0]; r.Class != "infected" || r.Role != "profile" || r.Scores["viterbi"] != -1 || len(r.Scores) != 1 || r.Flows != "" {
+	if r := rows["p"][0]; r.Class != "infected" || r.Role != "profile" || r.Scores != ScoresOf(map[string]float64{"viterbi": -1}) || r.Scores.Len() != 1 || r.Flows != "" {
 		t.Errorf("format 1 profile row: %+v", r)
 	}
 	if r := rows["p"][1]; r.Class != "normal" || r.Role != "scored" {
