@@ -233,7 +233,7 @@ var planGolden = map[string]string{
 	"inline_no_experiment":      "28d220cff6b9793c",
 	"inline_null_parent":        "90174f7330bb6003",
 	"inline_sources":            "28463396d04a5bd1",
-	"inline_sources_normal_bad": "d23552ee4b1c7be5",
+	"inline_sources_normal_bad": "34311c133b25acd2",
 	"inline_sources_profile":    "6a820eeaef9658ba",
 	"inline_split":              "2b48fab461526e2c",
 	"min_flows":                 "6279176112f5c6f5",

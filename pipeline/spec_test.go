@@ -124,12 +124,12 @@ func TestSweepExpansion(t *testing.T) {
 }
 
 func TestSetOverrides(t *testing.T) {
-	plan, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"model.states=8", "hosts.normal=[a, b]", "evaluate.score=loglik"})
+	plan, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"model.states=8", "hosts.normal=[10.0.0.8, 10.0.0.9]", "evaluate.score=loglik"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := plan.Point(0).Spec
-	if s.Model.States != 8 || len(s.Hosts.Normal) != 2 || s.Hosts.Normal[1] != "b" || s.Evaluate.Score != "loglik" {
+	if s.Model.States != 8 || len(s.Hosts.Normal) != 2 || s.Hosts.Normal[1] != "10.0.0.9" || s.Evaluate.Score != "loglik" {
 		t.Fatalf("overrides not applied: %+v", s)
 	}
 }
@@ -652,5 +652,46 @@ func TestTabIndentation(t *testing.T) {
 	_, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"hosts.normal=\n\t- a"})
 	if want := "--set hosts.normal=\n\t- a: value line 2: tab characters are not allowed for indentation in YAML"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("--set: err = %v, want %q…", err, want)
+	}
+}
+
+// Every key that names hosts takes IP addresses: a host such as 999.1.1.1
+// or not-an-ip passed validate and plan and was scored as a host without
+// flows (insufficient data, exit 0).
+func TestHostsAreAddresses(t *testing.T) {
+	sources := "experiment: t\ndata:\n  - {name: a, path: x.netflow}\n  - {name: b, path: y.netflow}\nhosts:\n  profile: a:10.0.0.1\n  normal: [b:10.0.0.2]\n  infected: [b:10.0.0.3]\n"
+	for _, tc := range []struct {
+		spec string
+		sets []string
+		want string
+	}{
+		{strings.Replace(minimalSpec, "profile: 10.0.0.1", "profile: 999.1.1.1", 1), nil, `t.yaml:5: hosts.profile: "999.1.1.1" is not an IPv4 or IPv6 address`},
+		{strings.Replace(minimalSpec, "normal: [10.0.0.2]", "normal: [10.0.0.2, not-an-ip]", 1), nil, `t.yaml:6: hosts.normal[1]: "not-an-ip" is not an IPv4 or IPv6 address`},
+		{strings.Replace(minimalSpec, "infected: [10.0.0.3]", "infected: [10.0.0.3,\n    1.2.3]", 1), nil, `t.yaml:8: hosts.infected[1]: "1.2.3" is not an IPv4 or IPv6 address`},
+		{minimalSpec + "discretize:\n  fit_on: [10.0.0.1, 10.0.0.256]\n", nil, `t.yaml:9: discretize.fit_on[1]: "10.0.0.256" is not an IPv4 or IPv6 address`},
+		{minimalSpec + "discretize:\n  fit_host: 10.0.0.1/24\n", nil, `t.yaml:9: discretize.fit_host: "10.0.0.1/24" is not an IPv4 or IPv6 address`},
+		{minimalSpec, []string{"hosts.profile=[10.0.0.1, x]"}, `--set hosts.profile=[10.0.0.1, x]: hosts.profile[1]: "x" is not an IPv4 or IPv6 address`},
+		{minimalSpec + "sweep:\n  hosts.profile: [10.0.0.1, 10.0.0.1.1]\n", nil, `sweep point hosts.profile=10.0.0.1.1: t.yaml:5: hosts.profile: "10.0.0.1.1" is not an IPv4 or IPv6 address`},
+		{strings.Replace(sources, "  - {name: b, path: y.netflow}\n", "", 1), []string{"hosts.normal=[b:10.0.0.2]"}, `--set hosts.normal=[b:10.0.0.2]: hosts.normal[0]: host "b:10.0.0.2": no data source is named b (sources: a)`},
+		{sources, []string{"hosts.normal=[b:10.0.0.2, b:zz]"}, `--set hosts.normal=[b:10.0.0.2, b:zz]: hosts.normal[1]: host "b:zz": "zz" is not an IPv4 or IPv6 address`},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.spec), tc.sets)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q %v:\nerr  %v\nwant %s", tc.spec, tc.sets, err, tc.want)
+		}
+		var se *SpecError
+		if !errors.As(err, &se) {
+			t.Errorf("%v: not a SpecError (exit 2)", err)
+		}
+	}
+	// IPv6 and source-prefixed hosts are addresses.
+	for _, spec := range []string{
+		strings.Replace(minimalSpec, "profile: 10.0.0.1", `profile: "fe80::1"`, 1),
+		sources,
+		strings.Replace(sources, "profile: a:10.0.0.1", `profile: "a:2001:db8::1"`, 1),
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(spec), nil); err != nil {
+			t.Errorf("%q: %v", spec, err)
+		}
 	}
 }

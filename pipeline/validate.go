@@ -68,6 +68,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		oneOf(path+".on_bad_line", d.OnBadLine, "fail", "skip")
 	}
 	s.canonicalHosts(&v)
+	s.checkHostAddrs(&v)
 	for i, c := range s.Labels.ExcludeClasses {
 		oneOf(fmt.Sprintf("labels.exclude_classes[%d]", i), c, "botnet", "normal", "background", "unknown")
 	}
