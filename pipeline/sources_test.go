@@ -458,3 +458,27 @@ func TestSplitAtUnquotedTime(t *testing.T) {
 		}
 	}
 }
+
+// A split by time after the profiled host's last flow holds out nothing:
+// the point failed with nothing, HOST@test had no flows and every ROC
+// metric was NaN in a run that exited 0.
+func TestSplitWithoutTestFlows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded data")
+	}
+	plan, err := LoadPlan("../experiments/s11.yaml", []string{"model.n_iter=1", "hosts.split={by: time, at: '2030-01-01 00:00:00'}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	for run := 0; run < 2; run++ { // the second run finds the cache as the first left it
+		out, err := Execute(context.Background(), plan, Options{Jobs: 1, CacheDir: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `hosts.split: by time at "2030-01-01 00:00:00" holds out no flow of the profiled host 147.32.84.165: all 4151 of its flows start before it, so 147.32.84.165@test has none to score`
+		if out.Failed() != 1 || out.Points[0].Err == nil || !strings.Contains(out.Points[0].Err.Error(), want) {
+			t.Errorf("run %d: point error %v, want %q", run, out.Points[0].Err, want)
+		}
+	}
+}

@@ -64,6 +64,10 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 	if err != nil {
 		return nil, false, err
 	}
+	if err := splitLeftNoTest(sp.view, d.Hosts); err != nil {
+		d.Release()
+		return nil, false, err
+	}
 	if r.cache != nil {
 		r.putAsync(key, map[string]cache.WriteFunc{
 			"codes.arrow":  func(w io.Writer) error { return cache.WriteArrow(w, d.Codes) },
@@ -121,6 +125,37 @@ func (r *runner) pointFlows(ctx context.Context, sp *stageParams, getLoads func(
 		done, rec, err, made = false, nil, nil, nil
 	}
 	return get, release
+}
+
+// splitLeftNoTest reports a hosts.split by time that holds out no flow of
+// any profiled host (a time after their last flow; a fraction below 1
+// always holds out one): HOST@test would have no flows, so the ROC no
+// infected host and every metric NaN, in a run that exits 0. The point
+// fails before its discretize entry is stored, so no cached entry can
+// hold such a split.
+func splitLeftNoTest(p view.Params, hosts []discretize.HostSpan) error {
+	if p.Split == nil {
+		return nil
+	}
+	flows := map[string]int{}
+	for _, h := range hosts {
+		flows[h.Host] = h.Flows
+	}
+	var names []string
+	training := 0
+	for _, h := range p.Profiles {
+		name := h.Name(p.Namespace)
+		if flows[name+view.TestSuffix] > 0 {
+			return nil
+		}
+		names = append(names, name)
+		training += flows[name]
+	}
+	if training == 0 {
+		return nil // no flows at all: discretize says so
+	}
+	return fmt.Errorf("hosts.split: by %s at %q holds out no flow of the profiled host %s: all %d of its flows start before it, so %s%s has none to score; split earlier",
+		p.Split.By, p.Split.At, strings.Join(names, ", "), training, names[0], view.TestSuffix)
 }
 
 // splitLeftNoTraining reports a hosts.split that leaves the profiled hosts
