@@ -145,8 +145,8 @@ func TestExperimentSpecsValidate(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		for i, d := range plan.Point(0).Spec.Data.List() {
-			if _, err := resolveDataPath(f, sourceKey(plan.Point(0).Spec.Data, i, "path"), d.Path); err != nil {
+		for _, d := range plan.Point(0).Spec.Data.List() {
+			if _, err := resolveDataPath(f, d.Path); err != nil {
 				t.Errorf("%s: %v", f, err)
 			}
 		}
