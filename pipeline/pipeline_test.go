@@ -1066,3 +1066,45 @@ func TestMissingDataFileNamesItsKey(t *testing.T) {
 		}
 	}
 }
+
+// A null value derive or discretize needs names the data file it is in,
+// and the source's file when there are several: the error said "line 2:
+// src_bytes is null", which file's line 2 unsaid (and "percentile
+// features need a value" for a cuts feature).
+func TestNullValueNamesItsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, host int) string {
+		text := netflowHeader
+		for i := 0; i < 12; i++ {
+			text += netflowLine(i, host, 100+i, "Botnet")
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	a, b := write("a.netflow", 1), write("b.netflow", 2)
+	one := "data: {path: " + a + "}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nevaluate: {roc: false}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\n"
+	two := "data:\n  - {name: a, path: " + a + "}\n  - {name: b, path: " + b + "}\nhosts: {profile: b:10.0.0.2, normal: [a:10.0.0.1]}\nevaluate: {roc: false}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\n"
+	for _, tc := range []struct{ spec, features, want string }{
+		{one, "[{column: src_bytes, kind: cuts, cuts: [1]}]",
+			"stage discretize: fitting features[0]: " + a + ":2: src_bytes is null (host 10.0.0.1); NetFlow files have no src_bytes; numeric features (percentile, cuts, kmeans) need a value"},
+		{one, "[{ratio: [src_bytes, bytes], kind: cuts, cuts: [1]}]",
+			"derive ratio(src_bytes,bytes): " + a + ":2: src_bytes is null (host 10.0.0.1); NetFlow files have no src_bytes; derived columns need a value"},
+		{two, "[{column: src_bytes, kind: kmeans, k: 2}]",
+			"stage discretize: fitting features[0]: " + b + ":2: src_bytes is null (host b:10.0.0.2); NetFlow files have no src_bytes"},
+	} {
+		spec := filepath.Join(dir, "s.yaml")
+		os.WriteFile(spec, []byte(tc.spec+"discretize: {features: "+tc.features+"}\n"), 0o644)
+		plan, err := LoadPlan(spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Failed() != 1 || !strings.Contains(out.Points[0].Err.Error(), tc.want) {
+			t.Errorf("%s: point error %v, want %q", tc.features, out.Points[0].Err, tc.want)
+		}
+	}
+}

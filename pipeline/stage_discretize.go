@@ -62,6 +62,7 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 		return nil, false, r.noFitFlows(ctx, sp, nf.Hosts)
 	}
 	if err != nil {
+		r.locateNull(sp, err)
 		return nil, false, err
 	}
 	if err := splitLeftNoTest(sp.view, d.Hosts); err != nil {
@@ -199,6 +200,31 @@ func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, e
 		return nil, err
 	}
 	return d, nil
+}
+
+// locateNull names the data file (and, when the file's format has no such
+// column, the format) of a null value derive or discretize found: they
+// know its line and host, not the file.
+func (r *runner) locateNull(sp *stageParams, err error) {
+	var ne *load.NullError
+	if !errors.As(err, &ne) {
+		return
+	}
+	src := 0
+	if sp.view.Namespace {
+		name, _, _ := strings.Cut(ne.Host, ":")
+		src = slices.Index(sp.view.Sources, name)
+	}
+	if src < 0 || src >= len(r.sources) {
+		return
+	}
+	r.mu.Lock()
+	path, format := r.sources[src].Path, ""
+	if st := r.sources[src].Load; st != nil {
+		format = st.Format
+	}
+	r.mu.Unlock()
+	ne.SetFile(path, format)
 }
 
 // noFitFlows explains discretize's "profiled host has no flows": the spec
