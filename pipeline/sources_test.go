@@ -262,7 +262,7 @@ func TestModelVariantSpecs(t *testing.T) {
 		{[]string{"model.kind=markov", "model.order=0"}, "model.order: a Markov chain's order is 1..8, got 0"},
 		{[]string{"model.smoothing={kind: laplace}"}, `model.smoothing.kind: "laplace" is not one of none, additive`},
 		{[]string{"model.smoothing={kind: additive, alpha: -1}"}, "model.smoothing.alpha: must be a finite number ≥ 0, got -1"},
-		{[]string{"model.smoothing={alpha: 1}"}, "model.smoothing.alpha: set model.smoothing.kind: additive"},
+		{[]string{"model.smoothing={alpha: 1}"}, "model.smoothing.alpha: a pseudo-count alpha needs model.smoothing.kind: additive"},
 	} {
 		_, err := ParsePlan("t.yaml", []byte(minimalSpec), tc.sets)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -399,7 +399,7 @@ func TestSpanSpecs(t *testing.T) {
 		{span, []string{"window.span=20"}, `window.span: "20" is not a duration`},
 		{span, []string{"window.span=1ns"}, "window.span: 1ns: want a positive whole number of microseconds"},
 		{span, []string{"window.size=10"}, "window.size: time windows (window.span) have no size"},
-		{span, []string{"model.kind=gaussian"}, "window.span: time windows vary in length: the model must read sequences"},
+		{span, []string{"model.kind=gaussian"}, "--set model.kind=gaussian: model.kind: time windows vary in length: the model must read sequences"},
 		{minimalSpec, []string{"window.min_flows=3"}, "window.min_flows: applies to time windows"},
 		{span, []string{"window.min_flows=-1"}, "window.min_flows: must not be negative"},
 	} {

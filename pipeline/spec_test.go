@@ -695,3 +695,53 @@ func TestHostsAreAddresses(t *testing.T) {
 		}
 	}
 }
+
+// Every rule between two keys blames the --set override when the other
+// key is fixed in the file (TestConflictBlamesTheOverride has the host
+// lists): each of these blamed the file's line of the key the user had
+// not changed.
+func TestTwoKeyRulesBlameTheOverride(t *testing.T) {
+	spanSpec := minimalSpec + "window:\n  span: 20ms\nmodel:\n  kind: categorical\n"
+	for _, tc := range []struct {
+		spec string
+		set  string
+		want string // the error's start
+	}{
+		{minimalSpec + "evaluate:\n  decision: {rule: relative, value: 0.1}\n", "hosts.profile=[10.0.0.1, 10.0.0.4]",
+			"--set hosts.profile=[10.0.0.1, 10.0.0.4]: hosts.profile: relative: the threshold is relative to the profiled host's score, and hosts.profile lists 2 hosts"},
+		{minimalSpec + "discretize:\n  fit_host: 10.0.0.1\n", "discretize.fit_on=[10.0.0.2]",
+			"--set discretize.fit_on=[10.0.0.2]: discretize.fit_on: fit_host and a fit_on host list both name the fit hosts"},
+		{minimalSpec + "discretize:\n  features:\n    - {column: bytes, kind: percentile, percentiles: [50]}\n", "discretize.compat=notebook",
+			"--set discretize.compat=notebook: discretize.compat: compat notebook reproduces the notebook's two features"},
+		{minimalSpec + "discretize:\n  fit_on: all\n  features:\n    - {column: proto, kind: category}\n    - {column: bytes, kind: percentile, percentiles: [50]}\n", "discretize.compat=notebook",
+			"--set discretize.compat=notebook: discretize.compat: compat notebook fits on the profiled host"},
+		{minimalSpec + "window:\n  stride: 2\n", "window.compat=notebook",
+			"--set window.compat=notebook: window.compat: compat notebook slides by one flow; stride must be 1, got 2"},
+		{minimalSpec + "model:\n  input: rows\n", "model.kind=categorical",
+			"--set model.kind=categorical: model.kind: a categorical model reads symbol sequences"},
+		{minimalSpec + "model:\n  kind: markov\n  smoothing: {kind: additive, alpha: 1}\n", "model.smoothing.kind=none",
+			`--set model.smoothing.kind=none: model.smoothing.kind: a pseudo-count alpha needs model.smoothing.kind: additive (kind is "none")`},
+		{minimalSpec + "evaluate:\n  select: f1\n  decision: {rule: fpr, value: 0}\n", "evaluate.decision.rule=none",
+			"--set evaluate.decision.rule=none: evaluate.decision.rule: f1 comes from a decision rule"},
+		{minimalSpec + "window:\n  size: 5\nmodel:\n  kind: categorical\n", "window.span=1s",
+			"--set window.span=1s: window.span: time windows (window.span) have no size"},
+		{spanSpec, "model.kind=gaussian", "--set model.kind=gaussian: model.kind: time windows vary in length"},
+		{spanSpec, "model.input=rows", "--set model.input=rows: model.input: "},
+		{minimalSpec, "hosts.profile=10.0.0.3",
+			"--set hosts.profile=10.0.0.3: hosts.profile: no infected host besides the profiled one"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.spec), []string{tc.set})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("--set %s:\nerr  %v\nwant %s…", tc.set, err, tc.want)
+		}
+	}
+	// The file's own conflicts are blamed where they were.
+	for _, tc := range []struct{ spec, want string }{
+		{minimalSpec + "window:\n  compat: notebook\n  stride: 2\n", "t.yaml:10: window.stride: compat notebook slides by one flow"},
+		{minimalSpec + "model:\n  kind: categorical\n  input: rows\n", "t.yaml:10: model.input: a categorical model reads symbol sequences"},
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(tc.spec), nil); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("err %v, want %s…", err, tc.want)
+		}
+	}
+}
