@@ -69,6 +69,9 @@ func TestParsePlanErrors(t *testing.T) {
 		{"duplicate key", minimalSpec + "window:\n  size: 3\nwindow:\n  size: 4\n", nil, "window: key given twice"},
 		{"sweep not a list", minimalSpec + "sweep:\n  model.states: 3\n", nil, "t.yaml:9: sweep.model.states: expected a non-empty list"},
 		{"sweep bad value", minimalSpec + "sweep:\n  model.states: [2, x]\n", nil, `t.yaml:9: model.states: expected an integer, got the string "x"`},
+		// At the swept value's line, not at the line of the value it
+		// replaces (t.yaml:9, "states: 4", which is no error).
+		{"sweep value line", minimalSpec + "model:\n  states: 4\nsweep:\n  model.states: [2,\n    0]\n", nil, "sweep point model.states=0: t.yaml:12: model.states: must be between 1 and 512, got 0"},
 		{"sweep unknown key", minimalSpec + "sweep:\n  model.stats: [2, 3]\n", nil, "model.stats: unknown key"},
 		{"set unknown key", minimalSpec, []string{"window.sise=3"}, "window.sise: unknown key"},
 		{"set malformed", minimalSpec, []string{"window.size"}, `--set window.size: want key=value`},
@@ -671,7 +674,7 @@ func TestHostsAreAddresses(t *testing.T) {
 		{minimalSpec + "discretize:\n  fit_on: [10.0.0.1, 10.0.0.256]\n", nil, `t.yaml:9: discretize.fit_on[1]: "10.0.0.256" is not an IPv4 or IPv6 address`},
 		{minimalSpec + "discretize:\n  fit_host: 10.0.0.1/24\n", nil, `t.yaml:9: discretize.fit_host: "10.0.0.1/24" is not an IPv4 or IPv6 address`},
 		{minimalSpec, []string{"hosts.profile=[10.0.0.1, x]"}, `--set hosts.profile=[10.0.0.1, x]: hosts.profile[1]: "x" is not an IPv4 or IPv6 address`},
-		{minimalSpec + "sweep:\n  hosts.profile: [10.0.0.1, 10.0.0.1.1]\n", nil, `sweep point hosts.profile=10.0.0.1.1: t.yaml:5: hosts.profile: "10.0.0.1.1" is not an IPv4 or IPv6 address`},
+		{minimalSpec + "sweep:\n  hosts.profile: [10.0.0.1, 10.0.0.1.1]\n", nil, `sweep point hosts.profile=10.0.0.1.1: t.yaml:9: hosts.profile: "10.0.0.1.1" is not an IPv4 or IPv6 address`},
 		{strings.Replace(sources, "  - {name: b, path: y.netflow}\n", "", 1), []string{"hosts.normal=[b:10.0.0.2]"}, `--set hosts.normal=[b:10.0.0.2]: hosts.normal[0]: host "b:10.0.0.2": no data source is named b (sources: a)`},
 		{sources, []string{"hosts.normal=[b:10.0.0.2, b:zz]"}, `--set hosts.normal=[b:10.0.0.2, b:zz]: hosts.normal[1]: host "b:zz": "zz" is not an IPv4 or IPv6 address`},
 	} {
