@@ -34,7 +34,7 @@ func BenchmarkNotebookStages(b *testing.B) {
 	s := firstSpec(plan)
 	ctx := context.Background()
 	r := &runner{plan: plan, mem: memory.NewGoAllocator(), memo: map[string]*future{}}
-	path, err := resolveDataPath(plan.File, "data.path", s.Data.Path)
+	path, err := resolveDataPath(plan.File, s.Data.Path)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// A data path that is not a regular file is a clear error naming the spec
-// and its key, whether written absolute or relative to the spec; a named
+// A data path that is not a regular file is a clear error naming it
+// (resolveSources adds the spec's key and line), whether written absolute or relative to the spec; a named
 // pipe used to block the run forever in its open.
 func TestResolveDataPathNotRegular(t *testing.T) {
 	dir := t.TempDir()
@@ -27,13 +27,13 @@ func TestResolveDataPathNotRegular(t *testing.T) {
 		{"fifo", "not a regular file: a named pipe (FIFO)"},
 		{filepath.Join(dir, "missing"), "no such file"},
 	} {
-		got, err := resolveDataPath(spec, "data.path", tc.path)
+		got, err := resolveDataPath(spec, tc.path)
 		if err == nil {
 			t.Errorf("%s: resolved to %s, want an error", tc.path, got)
 			continue
 		}
-		if msg := err.Error(); !strings.HasPrefix(msg, spec+": data.path "+tc.path+": ") || !strings.Contains(msg, tc.want) {
-			t.Errorf("%s: error %q, want %q naming the spec and data.path", tc.path, msg, tc.want)
+		if msg := err.Error(); !strings.HasPrefix(msg, tc.path+": ") || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: error %q, want %q naming the path", tc.path, msg, tc.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ package pipeline
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -58,6 +59,67 @@ func (s *Spec) canonicalHosts(v *validator) {
 			s.Discretize.FitOn[i] = canon(fmt.Sprintf("discretize.fit_on[%d]", i), h)
 		}
 	}
+}
+
+// checkHostAddrs fails the first host of a key that names hosts whose
+// address is no IP address: 999.1.1.1 or not-an-ip match no flow, and
+// passed as a host with no flows (insufficient data, or a failed point).
+// It runs after canonicalHosts, so a host of a list of sources is
+// name:address.
+func (s *Spec) checkHostAddrs(v *validator) {
+	check := func(path, h string) {
+		if h == "" {
+			return // reported as missing where the key is checked
+		}
+		addr := h
+		if len(s.Data.Sources) > 0 {
+			if _, a, ok := strings.Cut(h, ":"); ok {
+				addr = a
+			}
+		}
+		if !validAddr(addr) {
+			if name, rest, ok := strings.Cut(addr, ":"); ok && sourceName.MatchString(name) && validAddr(rest) {
+				// b:10.0.0.1 with no source b: read as the only
+				// source's host a:b:10.0.0.1, it matched no flow.
+				v.fail(path, "host %q: no data source is named %s (sources: %s)", addr, name, sourceNames(s))
+			} else if addr == h {
+				v.fail(path, "%q is not an IPv4 or IPv6 address", h)
+			} else {
+				v.fail(path, "host %q: %q is not an IPv4 or IPv6 address", h, addr)
+			}
+		}
+	}
+	for i, h := range s.Hosts.Profile {
+		check(profilePath(s, i), h)
+	}
+	for i, h := range s.Hosts.Normal {
+		check(fmt.Sprintf("hosts.normal[%d]", i), h)
+	}
+	for i, h := range s.Hosts.Infected {
+		check(fmt.Sprintf("hosts.infected[%d]", i), h)
+	}
+	check("discretize.fit_host", s.Discretize.FitHost)
+	if s.Discretize.fitMode() == "hosts" {
+		for i, h := range s.Discretize.FitOn {
+			if h != "profile" && h != "all" { // reported at fit_on with a hint
+				check(fmt.Sprintf("discretize.fit_on[%d]", i), h)
+			}
+		}
+	}
+}
+
+func validAddr(a string) bool {
+	_, err := netip.ParseAddr(a)
+	return err == nil
+}
+
+// sourceNames lists the names of the spec's data sources.
+func sourceNames(s *Spec) string {
+	var names []string
+	for _, d := range s.Data.Sources {
+		names = append(names, d.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // profilePath is the YAML path of profiled host i.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -686,7 +687,7 @@ func TestStaleMemoDoesNotBlameTheFile(t *testing.T) {
 	}
 	cacheDir := t.TempDir()
 	c := mustOpen(t, cacheDir)
-	data, _ := resolveDataPath(plan.File, "data.path", plan.Point(0).Spec.Data.Path)
+	data, _ := resolveDataPath(plan.File, plan.Point(0).Spec.Data.Path)
 	id, err := fileIdentity(data)
 	if err != nil {
 		t.Fatal(err)
@@ -1005,8 +1006,9 @@ func TestSHA256MismatchNamesItsOrigin(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
-		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-			t.Errorf("%v: err = %v, want %q…", tc.sets, err, tc.want)
+		const hint = "(of its decompressed content): if this file is the one meant, set data.sha256 to its sha256"
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || !strings.Contains(err.Error(), hint) {
+			t.Errorf("%v: err = %v, want %q… %q", tc.sets, err, tc.want, hint)
 		}
 	}
 }
@@ -1094,4 +1096,80 @@ const netflowHeader = "Date flow start          Durat Prot    Src IP Addr:Port  
 
 func netflowLine(i, host, bytes int, label string) string {
 	return fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   %s\n", i, host, bytes, label)
+}
+
+// A data file that is missing names its key's line (or --set) and what to
+// do: it said "s.yaml: data.path x: no such file ...", with no line. It
+// stays a data error (exit 1), not a SpecError (exit 2).
+func TestMissingDataFileNamesItsKey(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("hosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\ndata:\n  path: nosuch.netflow\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
+	listSpec := filepath.Join(dir, "l.yaml")
+	os.WriteFile(listSpec, []byte("hosts: {profile: a:10.0.0.1, infected: [b:10.0.0.2]}\ndata:\n  - {name: a, path: "+spec+"}\n  - name: b\n    path: gone.netflow\nevaluate: {roc: false}\n"), 0o644)
+	const hint = ": no such file (looked in " // then the folder, and "correct the path, or fetch the file"
+	for _, tc := range []struct {
+		spec string
+		sets []string
+		want string
+	}{
+		{spec, nil, spec + ":3: data.path: nosuch.netflow" + hint + dir},
+		{spec, []string{"data.path=other.netflow"}, "--set data.path=other.netflow: data.path: other.netflow" + hint},
+		{listSpec, nil, listSpec + ":5: data[1].path: gone.netflow" + hint + dir},
+	} {
+		plan, err := LoadPlan(tc.spec, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || !strings.Contains(err.Error(), "correct the path, or fetch the file") {
+			t.Errorf("%s %v: err = %v, want %q…", tc.spec, tc.sets, err, tc.want)
+		}
+		var se *SpecError
+		if errors.As(err, &se) {
+			t.Errorf("%v: a SpecError (exit 2), want a data error (exit 1)", err)
+		}
+	}
+}
+
+// A null value derive or discretize needs names the data file it is in,
+// and the source's file when there are several: the error said "line 2:
+// src_bytes is null", which file's line 2 unsaid (and "percentile
+// features need a value" for a cuts feature).
+func TestNullValueNamesItsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, host int) string {
+		text := netflowHeader
+		for i := 0; i < 12; i++ {
+			text += netflowLine(i, host, 100+i, "Botnet")
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	a, b := write("a.netflow", 1), write("b.netflow", 2)
+	one := "data: {path: " + a + "}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nevaluate: {roc: false}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\n"
+	two := "data:\n  - {name: a, path: " + a + "}\n  - {name: b, path: " + b + "}\nhosts: {profile: b:10.0.0.2, normal: [a:10.0.0.1]}\nevaluate: {roc: false}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\n"
+	for _, tc := range []struct{ spec, features, want string }{
+		{one, "[{column: src_bytes, kind: cuts, cuts: [1]}]",
+			"stage discretize: fitting features[0]: " + a + ":2: src_bytes is null (host 10.0.0.1); NetFlow files have no src_bytes; numeric features (percentile, cuts, kmeans) need a value"},
+		{one, "[{ratio: [src_bytes, bytes], kind: cuts, cuts: [1]}]",
+			"derive ratio(src_bytes,bytes): " + a + ":2: src_bytes is null (host 10.0.0.1); NetFlow files have no src_bytes; derived columns need a value"},
+		{two, "[{column: src_bytes, kind: kmeans, k: 2}]",
+			"stage discretize: fitting features[0]: " + b + ":2: src_bytes is null (host b:10.0.0.2); NetFlow files have no src_bytes"},
+	} {
+		spec := filepath.Join(dir, "s.yaml")
+		os.WriteFile(spec, []byte(tc.spec+"discretize: {features: "+tc.features+"}\n"), 0o644)
+		plan, err := LoadPlan(spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Failed() != 1 || !strings.Contains(out.Points[0].Err.Error(), tc.want) {
+			t.Errorf("%s: point error %v, want %q", tc.features, out.Points[0].Err, tc.want)
+		}
+	}
 }

@@ -477,5 +477,10 @@ func lineOf(root *yaml.Node, path string) int {
 		}
 		cur = next
 	}
+	if cur.Kind == yaml.ScalarNode && cur.Line > 0 {
+		// The value's own line: a sweep point's value is on its axis's
+		// line, not on the line of the key it replaces.
+		line = cur.Line
+	}
 	return line
 }

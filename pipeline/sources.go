@@ -47,9 +47,10 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 	}
 	r.sources = make([]SourceFile, len(first))
 	for i, d := range first {
-		path, err := resolveDataPath(plan.File, sourceKey(p0.Spec.Data, i, "path"), d.Path)
+		path, err := resolveDataPath(plan.File, d.Path)
 		if err != nil {
-			return err
+			// A data error (exit 1), at the key's line or --set.
+			return errors.New(plan.located(sourceKey(p0.Spec.Data, i, "path"), d.Path, err.Error()))
 		}
 		r.sources[i] = SourceFile{Name: d.Name, Path: path}
 		sha, known := r.knownSHA(path)
@@ -80,7 +81,7 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 		for _, data := range others {
 			if want := data.List()[i].SHA256; want != "" && want != sha {
 				key := sourceKey(data, i, "sha256")
-				return errors.New(plan.located(key, want, fmt.Sprintf("the spec says %s but %s has sha256 %s (of its decompressed content)", want, path, sha)))
+				return errors.New(plan.located(key, want, fmt.Sprintf("the spec says %s but %s has sha256 %s (of its decompressed content): if this file is the one meant, set %s to its sha256; if not, restore the file the spec was written for", want, path, sha, key)))
 			}
 		}
 		r.sources[i].SHA256 = sha

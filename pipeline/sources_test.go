@@ -262,7 +262,7 @@ func TestModelVariantSpecs(t *testing.T) {
 		{[]string{"model.kind=markov", "model.order=0"}, "model.order: a Markov chain's order is 1..8, got 0"},
 		{[]string{"model.smoothing={kind: laplace}"}, `model.smoothing.kind: "laplace" is not one of none, additive`},
 		{[]string{"model.smoothing={kind: additive, alpha: -1}"}, "model.smoothing.alpha: must be a finite number ≥ 0, got -1"},
-		{[]string{"model.smoothing={alpha: 1}"}, "model.smoothing.alpha: set model.smoothing.kind: additive"},
+		{[]string{"model.smoothing={alpha: 1}"}, "model.smoothing.alpha: a pseudo-count alpha needs model.smoothing.kind: additive"},
 	} {
 		_, err := ParsePlan("t.yaml", []byte(minimalSpec), tc.sets)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -399,7 +399,7 @@ func TestSpanSpecs(t *testing.T) {
 		{span, []string{"window.span=20"}, `window.span: "20" is not a duration`},
 		{span, []string{"window.span=1ns"}, "window.span: 1ns: want a positive whole number of microseconds"},
 		{span, []string{"window.size=10"}, "window.size: time windows (window.span) have no size"},
-		{span, []string{"model.kind=gaussian"}, "window.span: time windows vary in length: the model must read sequences"},
+		{span, []string{"model.kind=gaussian"}, "--set model.kind=gaussian: model.kind: time windows vary in length: the model must read sequences"},
 		{minimalSpec, []string{"window.min_flows=3"}, "window.min_flows: applies to time windows"},
 		{span, []string{"window.min_flows=-1"}, "window.min_flows: must not be negative"},
 	} {
@@ -455,6 +455,30 @@ func TestSplitAtUnquotedTime(t *testing.T) {
 		}
 		if got := plan.Point(0).Spec.Hosts.Split.At; got != "2011-08-18 12:30:00" {
 			t.Errorf("at: %s read as %q", at, got)
+		}
+	}
+}
+
+// A split by time after the profiled host's last flow holds out nothing:
+// the point failed with nothing, HOST@test had no flows and every ROC
+// metric was NaN in a run that exited 0.
+func TestSplitWithoutTestFlows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded data")
+	}
+	plan, err := LoadPlan("../experiments/s11.yaml", []string{"model.n_iter=1", "hosts.split={by: time, at: '2030-01-01 00:00:00'}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	for run := 0; run < 2; run++ { // the second run finds the cache as the first left it
+		out, err := Execute(context.Background(), plan, Options{Jobs: 1, CacheDir: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `hosts.split: by time at "2030-01-01 00:00:00" holds out no flow of the profiled host 147.32.84.165: all 4151 of its flows start before it, so 147.32.84.165@test has none to score`
+		if out.Failed() != 1 || out.Points[0].Err == nil || !strings.Contains(out.Points[0].Err.Error(), want) {
+			t.Errorf("run %d: point error %v, want %q", run, out.Points[0].Err, want)
 		}
 	}
 }

@@ -69,6 +69,9 @@ func TestParsePlanErrors(t *testing.T) {
 		{"duplicate key", minimalSpec + "window:\n  size: 3\nwindow:\n  size: 4\n", nil, "window: key given twice"},
 		{"sweep not a list", minimalSpec + "sweep:\n  model.states: 3\n", nil, "t.yaml:9: sweep.model.states: expected a non-empty list"},
 		{"sweep bad value", minimalSpec + "sweep:\n  model.states: [2, x]\n", nil, `t.yaml:9: model.states: expected an integer, got the string "x"`},
+		// At the swept value's line, not at the line of the value it
+		// replaces (t.yaml:9, "states: 4", which is no error).
+		{"sweep value line", minimalSpec + "model:\n  states: 4\nsweep:\n  model.states: [2,\n    0]\n", nil, "sweep point model.states=0: t.yaml:12: model.states: must be between 1 and 512, got 0"},
 		{"sweep unknown key", minimalSpec + "sweep:\n  model.stats: [2, 3]\n", nil, "model.stats: unknown key"},
 		{"set unknown key", minimalSpec, []string{"window.sise=3"}, "window.sise: unknown key"},
 		{"set malformed", minimalSpec, []string{"window.size"}, `--set window.size: want key=value`},
@@ -124,12 +127,12 @@ func TestSweepExpansion(t *testing.T) {
 }
 
 func TestSetOverrides(t *testing.T) {
-	plan, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"model.states=8", "hosts.normal=[a, b]", "evaluate.score=loglik"})
+	plan, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"model.states=8", "hosts.normal=[10.0.0.8, 10.0.0.9]", "evaluate.score=loglik"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := plan.Point(0).Spec
-	if s.Model.States != 8 || len(s.Hosts.Normal) != 2 || s.Hosts.Normal[1] != "b" || s.Evaluate.Score != "loglik" {
+	if s.Model.States != 8 || len(s.Hosts.Normal) != 2 || s.Hosts.Normal[1] != "10.0.0.9" || s.Evaluate.Score != "loglik" {
 		t.Fatalf("overrides not applied: %+v", s)
 	}
 }
@@ -145,8 +148,8 @@ func TestExperimentSpecsValidate(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		for i, d := range plan.Point(0).Spec.Data.List() {
-			if _, err := resolveDataPath(f, sourceKey(plan.Point(0).Spec.Data, i, "path"), d.Path); err != nil {
+		for _, d := range plan.Point(0).Spec.Data.List() {
+			if _, err := resolveDataPath(f, d.Path); err != nil {
 				t.Errorf("%s: %v", f, err)
 			}
 		}
@@ -652,5 +655,96 @@ func TestTabIndentation(t *testing.T) {
 	_, err := ParsePlan("t.yaml", []byte(minimalSpec), []string{"hosts.normal=\n\t- a"})
 	if want := "--set hosts.normal=\n\t- a: value line 2: tab characters are not allowed for indentation in YAML"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("--set: err = %v, want %q…", err, want)
+	}
+}
+
+// Every key that names hosts takes IP addresses: a host such as 999.1.1.1
+// or not-an-ip passed validate and plan and was scored as a host without
+// flows (insufficient data, exit 0).
+func TestHostsAreAddresses(t *testing.T) {
+	sources := "experiment: t\ndata:\n  - {name: a, path: x.netflow}\n  - {name: b, path: y.netflow}\nhosts:\n  profile: a:10.0.0.1\n  normal: [b:10.0.0.2]\n  infected: [b:10.0.0.3]\n"
+	for _, tc := range []struct {
+		spec string
+		sets []string
+		want string
+	}{
+		{strings.Replace(minimalSpec, "profile: 10.0.0.1", "profile: 999.1.1.1", 1), nil, `t.yaml:5: hosts.profile: "999.1.1.1" is not an IPv4 or IPv6 address`},
+		{strings.Replace(minimalSpec, "normal: [10.0.0.2]", "normal: [10.0.0.2, not-an-ip]", 1), nil, `t.yaml:6: hosts.normal[1]: "not-an-ip" is not an IPv4 or IPv6 address`},
+		{strings.Replace(minimalSpec, "infected: [10.0.0.3]", "infected: [10.0.0.3,\n    1.2.3]", 1), nil, `t.yaml:8: hosts.infected[1]: "1.2.3" is not an IPv4 or IPv6 address`},
+		{minimalSpec + "discretize:\n  fit_on: [10.0.0.1, 10.0.0.256]\n", nil, `t.yaml:9: discretize.fit_on[1]: "10.0.0.256" is not an IPv4 or IPv6 address`},
+		{minimalSpec + "discretize:\n  fit_host: 10.0.0.1/24\n", nil, `t.yaml:9: discretize.fit_host: "10.0.0.1/24" is not an IPv4 or IPv6 address`},
+		{minimalSpec, []string{"hosts.profile=[10.0.0.1, x]"}, `--set hosts.profile=[10.0.0.1, x]: hosts.profile[1]: "x" is not an IPv4 or IPv6 address`},
+		{minimalSpec + "sweep:\n  hosts.profile: [10.0.0.1, 10.0.0.1.1]\n", nil, `sweep point hosts.profile=10.0.0.1.1: t.yaml:9: hosts.profile: "10.0.0.1.1" is not an IPv4 or IPv6 address`},
+		{strings.Replace(sources, "  - {name: b, path: y.netflow}\n", "", 1), []string{"hosts.normal=[b:10.0.0.2]"}, `--set hosts.normal=[b:10.0.0.2]: hosts.normal[0]: host "b:10.0.0.2": no data source is named b (sources: a)`},
+		{sources, []string{"hosts.normal=[b:10.0.0.2, b:zz]"}, `--set hosts.normal=[b:10.0.0.2, b:zz]: hosts.normal[1]: host "b:zz": "zz" is not an IPv4 or IPv6 address`},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.spec), tc.sets)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q %v:\nerr  %v\nwant %s", tc.spec, tc.sets, err, tc.want)
+		}
+		var se *SpecError
+		if !errors.As(err, &se) {
+			t.Errorf("%v: not a SpecError (exit 2)", err)
+		}
+	}
+	// IPv6 and source-prefixed hosts are addresses.
+	for _, spec := range []string{
+		strings.Replace(minimalSpec, "profile: 10.0.0.1", `profile: "fe80::1"`, 1),
+		sources,
+		strings.Replace(sources, "profile: a:10.0.0.1", `profile: "a:2001:db8::1"`, 1),
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(spec), nil); err != nil {
+			t.Errorf("%q: %v", spec, err)
+		}
+	}
+}
+
+// Every rule between two keys blames the --set override when the other
+// key is fixed in the file (TestConflictBlamesTheOverride has the host
+// lists): each of these blamed the file's line of the key the user had
+// not changed.
+func TestTwoKeyRulesBlameTheOverride(t *testing.T) {
+	spanSpec := minimalSpec + "window:\n  span: 20ms\nmodel:\n  kind: categorical\n"
+	for _, tc := range []struct {
+		spec string
+		set  string
+		want string // the error's start
+	}{
+		{minimalSpec + "evaluate:\n  decision: {rule: relative, value: 0.1}\n", "hosts.profile=[10.0.0.1, 10.0.0.4]",
+			"--set hosts.profile=[10.0.0.1, 10.0.0.4]: hosts.profile: relative: the threshold is relative to the profiled host's score, and hosts.profile lists 2 hosts"},
+		{minimalSpec + "discretize:\n  fit_host: 10.0.0.1\n", "discretize.fit_on=[10.0.0.2]",
+			"--set discretize.fit_on=[10.0.0.2]: discretize.fit_on: fit_host and a fit_on host list both name the fit hosts"},
+		{minimalSpec + "discretize:\n  features:\n    - {column: bytes, kind: percentile, percentiles: [50]}\n", "discretize.compat=notebook",
+			"--set discretize.compat=notebook: discretize.compat: compat notebook reproduces the notebook's two features"},
+		{minimalSpec + "discretize:\n  fit_on: all\n  features:\n    - {column: proto, kind: category}\n    - {column: bytes, kind: percentile, percentiles: [50]}\n", "discretize.compat=notebook",
+			"--set discretize.compat=notebook: discretize.compat: compat notebook fits on the profiled host"},
+		{minimalSpec + "window:\n  stride: 2\n", "window.compat=notebook",
+			"--set window.compat=notebook: window.compat: compat notebook slides by one flow; stride must be 1, got 2"},
+		{minimalSpec + "model:\n  input: rows\n", "model.kind=categorical",
+			"--set model.kind=categorical: model.kind: a categorical model reads symbol sequences"},
+		{minimalSpec + "model:\n  kind: markov\n  smoothing: {kind: additive, alpha: 1}\n", "model.smoothing.kind=none",
+			`--set model.smoothing.kind=none: model.smoothing.kind: a pseudo-count alpha needs model.smoothing.kind: additive (kind is "none")`},
+		{minimalSpec + "evaluate:\n  select: f1\n  decision: {rule: fpr, value: 0}\n", "evaluate.decision.rule=none",
+			"--set evaluate.decision.rule=none: evaluate.decision.rule: f1 comes from a decision rule"},
+		{minimalSpec + "window:\n  size: 5\nmodel:\n  kind: categorical\n", "window.span=1s",
+			"--set window.span=1s: window.span: time windows (window.span) have no size"},
+		{spanSpec, "model.kind=gaussian", "--set model.kind=gaussian: model.kind: time windows vary in length"},
+		{spanSpec, "model.input=rows", "--set model.input=rows: model.input: "},
+		{minimalSpec, "hosts.profile=10.0.0.3",
+			"--set hosts.profile=10.0.0.3: hosts.profile: no infected host besides the profiled one"},
+	} {
+		_, err := ParsePlan("t.yaml", []byte(tc.spec), []string{tc.set})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("--set %s:\nerr  %v\nwant %s…", tc.set, err, tc.want)
+		}
+	}
+	// The file's own conflicts are blamed where they were.
+	for _, tc := range []struct{ spec, want string }{
+		{minimalSpec + "window:\n  compat: notebook\n  stride: 2\n", "t.yaml:10: window.stride: compat notebook slides by one flow"},
+		{minimalSpec + "model:\n  kind: categorical\n  input: rows\n", "t.yaml:10: model.input: a categorical model reads symbol sequences"},
+	} {
+		if _, err := ParsePlan("t.yaml", []byte(tc.spec), nil); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("err %v, want %s…", err, tc.want)
+		}
 	}
 }

@@ -55,6 +55,7 @@ func (r *runner) stageDerive(ctx context.Context, sp *stageParams, sw *stopwatch
 	}
 	res, err := derive.Run(ctx, derive.Input{Mem: r.mem, Flows: flows}, sp.derive)
 	if err != nil {
+		r.locateNull(sp, err)
 		return nil, false, err
 	}
 	res.Flows.Release() // discretize attaches the columns to its own flows

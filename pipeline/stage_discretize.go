@@ -62,6 +62,11 @@ func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopw
 		return nil, false, r.noFitFlows(ctx, sp, nf.Hosts)
 	}
 	if err != nil {
+		r.locateNull(sp, err)
+		return nil, false, err
+	}
+	if err := splitLeftNoTest(sp.view, d.Hosts); err != nil {
+		d.Release()
 		return nil, false, err
 	}
 	if r.cache != nil {
@@ -123,6 +128,37 @@ func (r *runner) pointFlows(ctx context.Context, sp *stageParams, getLoads func(
 	return get, release
 }
 
+// splitLeftNoTest reports a hosts.split by time that holds out no flow of
+// any profiled host (a time after their last flow; a fraction below 1
+// always holds out one): HOST@test would have no flows, so the ROC no
+// infected host and every metric NaN, in a run that exits 0. The point
+// fails before its discretize entry is stored, so no cached entry can
+// hold such a split.
+func splitLeftNoTest(p view.Params, hosts []discretize.HostSpan) error {
+	if p.Split == nil {
+		return nil
+	}
+	flows := map[string]int{}
+	for _, h := range hosts {
+		flows[h.Host] = h.Flows
+	}
+	var names []string
+	training := 0
+	for _, h := range p.Profiles {
+		name := h.Name(p.Namespace)
+		if flows[name+view.TestSuffix] > 0 {
+			return nil
+		}
+		names = append(names, name)
+		training += flows[name]
+	}
+	if training == 0 {
+		return nil // no flows at all: discretize says so
+	}
+	return fmt.Errorf("hosts.split: by %s at %q holds out no flow of the profiled host %s: all %d of its flows start before it, so %s%s has none to score; split earlier",
+		p.Split.By, p.Split.At, strings.Join(names, ", "), training, names[0], view.TestSuffix)
+}
+
 // splitLeftNoTraining reports a hosts.split that leaves the profiled hosts
 // no flow to train on although they have flows (a time before their first
 // flow, or a fraction of too few flows). Without it discretize says the
@@ -164,6 +200,31 @@ func readDiscretize(e *cache.Entry, mem memory.Allocator) (*discretize.Result, e
 		return nil, err
 	}
 	return d, nil
+}
+
+// locateNull names the data file (and, when the file's format has no such
+// column, the format) of a null value derive or discretize found: they
+// know its line and host, not the file.
+func (r *runner) locateNull(sp *stageParams, err error) {
+	var ne *load.NullError
+	if !errors.As(err, &ne) {
+		return
+	}
+	src := 0
+	if sp.view.Namespace {
+		name, _, _ := strings.Cut(ne.Host, ":")
+		src = slices.Index(sp.view.Sources, name)
+	}
+	if src < 0 || src >= len(r.sources) {
+		return
+	}
+	r.mu.Lock()
+	path, format := r.sources[src].Path, ""
+	if st := r.sources[src].Load; st != nil {
+		format = st.Format
+	}
+	r.mu.Unlock()
+	ne.SetFile(path, format)
 }
 
 // noFitFlows explains discretize's "profiled host has no flows": the spec

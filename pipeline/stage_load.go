@@ -171,12 +171,13 @@ func (r *runner) loadFlowsHashed(ctx context.Context, sp *stageParams, i int, ha
 	return &flowsOut{rec: res.Flows, stats: &res.Stats}, res.SHA256, nil
 }
 
-// resolveDataPath finds a spec's data file: absolute, relative to the spec
-// file's directory, or relative to the working directory.
-func resolveDataPath(specFile, key, p string) (string, error) {
+// resolveDataPath finds a spec's data file p: absolute, relative to the
+// spec file's directory, or relative to the working directory. Its error
+// names p, not the spec key: resolveSources locates it at the key's line.
+func resolveDataPath(specFile, p string) (string, error) {
 	if filepath.IsAbs(p) {
 		if err := statOK(p); err != nil {
-			return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
+			return "", fmt.Errorf("%s: %w", p, err)
 		}
 		return p, nil
 	}
@@ -189,14 +190,14 @@ func resolveDataPath(specFile, key, p string) (string, error) {
 		if cand != p {
 			err = fmt.Errorf("%s: %w", cand, err)
 		}
-		return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
+		return "", fmt.Errorf("%s: %w", p, err)
 	}
 	if err := statOK(p); err == nil {
 		return p, nil
 	} else if errors.Is(err, errNotRegular) {
-		return "", fmt.Errorf("%s: %s %s: %w", specFile, key, p, err)
+		return "", fmt.Errorf("%s: %w", p, err)
 	}
-	return "", fmt.Errorf("%s: %s %s: no such file (looked in %s and the working directory)", specFile, key, p, filepath.Dir(specFile))
+	return "", fmt.Errorf("%s: no such file (looked in %s, the spec file's folder, and in the working directory): correct the path, or fetch the file (scripts/fetch-ctu13.sh fetches the CTU-13 captures)", p, filepath.Dir(specFile))
 }
 
 var errNotRegular = errors.New("not a regular file")

@@ -68,6 +68,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		oneOf(path+".on_bad_line", d.OnBadLine, "fail", "skip")
 	}
 	s.canonicalHosts(&v)
+	s.checkHostAddrs(&v)
 	for i, c := range s.Labels.ExcludeClasses {
 		oneOf(fmt.Sprintf("labels.exclude_classes[%d]", i), c, "botnet", "normal", "background", "unknown")
 	}
@@ -143,7 +144,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		v.fail(path, "%v", err)
 	} else if d := s.Evaluate.Decision; d.Rule == "relative" && len(s.Hosts.Profile) > 1 {
 		// s_p would be the score of whichever profiled host came last.
-		v.fail("evaluate.decision.rule", "relative: the threshold is relative to the profiled host's score, and hosts.profile lists %d hosts; use fixed or fpr", len(s.Hosts.Profile))
+		v.conflict("evaluate.decision.rule", "hosts.profile", "relative: the threshold is relative to the profiled host's score, and hosts.profile lists %d hosts; use evaluate.decision.rule fixed or fpr, or one profiled host", len(s.Hosts.Profile))
 	} else if d.Rule != "" && d.Rule != "none" && root != nil && !hasPath(root, "evaluate.decision.value") {
 		// An absent value decoded as 0: a threshold nobody chose.
 		v.failAt("evaluate.decision.value", "evaluate.decision.rule", "missing: rule %s needs a value (%s)", d.Rule, map[string]string{
@@ -163,7 +164,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 		}
 		switch {
 		case positives == 0:
-			v.fail("hosts.infected", "no infected host besides the profiled one %s: a ROC needs one (its AUC would be NaN); add infected hosts, split the profiled host (hosts.split), or set evaluate.roc: false for scores only", strings.Join(s.Hosts.Profile, ", "))
+			v.conflict("hosts.infected", "hosts.profile", "no infected host besides the profiled one %s: a ROC needs one (its AUC would be NaN); add infected hosts, split the profiled host (hosts.split), or set evaluate.roc: false for scores only", strings.Join(s.Hosts.Profile, ", "))
 		case len(s.Hosts.Normal) == 0:
 			v.fail("hosts.normal", "no normal host: a ROC needs one (its AUC would be NaN); add normal hosts, or set evaluate.roc: false for scores only")
 		}
@@ -183,7 +184,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 			}
 		}
 		if d.FitHost != "" {
-			v.fail("discretize.fit_host", "fit_host and a fit_on host list both name the fit hosts: keep one")
+			v.conflict("discretize.fit_host", "discretize.fit_on", "fit_host and a fit_on host list both name the fit hosts: keep one")
 		}
 	}
 	if len(d.Features) == 0 {
@@ -216,10 +217,10 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	}
 	if d.Compat == "notebook" || d.Compat == "notebook-list" {
 		if len(d.Features) != 2 || d.Features[0].Kind != "category" || d.Features[1].Kind != "percentile" {
-			v.fail("discretize.features", "compat %s reproduces the notebook's two features: a category (proto) then a percentile feature (bytes)", d.Compat)
+			v.conflict("discretize.features", "discretize.compat", "compat %s reproduces the notebook's two features: a category (proto) then a percentile feature (bytes)", d.Compat)
 		}
 		if d.fitMode() != "profile" {
-			v.fail("discretize.fit_on", "compat %s fits on the profiled host, as the notebook does", d.Compat)
+			v.conflict("discretize.fit_on", "discretize.compat", "compat %s fits on the profiled host, as the notebook does", d.Compat)
 		}
 	}
 
@@ -237,7 +238,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	}
 	oneOf("window.compat", w.Compat, "none", "notebook")
 	if w.Compat == "notebook" && w.Stride != 1 {
-		v.fail("window.stride", "compat notebook slides by one flow; stride must be 1, got %d", w.Stride)
+		v.conflict("window.stride", "window.compat", "compat notebook slides by one flow; stride must be 1, got %d", w.Stride)
 	}
 
 	m := s.Model
@@ -248,13 +249,13 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	oneOf("model.covariance", m.Covariance, "diag", "spherical", "full", "tied")
 	oneOf("model.input", m.Input, "", "rows", "sequences", "concat")
 	if (m.Kind == "categorical" || m.Kind == "markov") && m.Input == "rows" {
-		v.fail("model.input", "a %s model reads symbol sequences; use sequences", m.Kind)
+		v.conflict("model.input", "model.kind", "a %s model reads symbol sequences; use model.input sequences", m.Kind)
 	}
 	oneOf("model.smoothing.kind", m.Smoothing.Kind, "", "none", "additive")
 	if a := m.Smoothing.Alpha; !(a >= 0) || math.IsInf(a, 1) {
 		v.fail("model.smoothing.alpha", "must be a finite number ≥ 0, got %v", a)
 	} else if a > 0 && m.Smoothing.Kind != "additive" {
-		v.fail("model.smoothing.alpha", "set model.smoothing.kind: additive for a pseudo-count")
+		v.conflict("model.smoothing.alpha", "model.smoothing.kind", "a pseudo-count alpha needs model.smoothing.kind: additive (kind is %q)", m.Smoothing.Kind)
 	} else if m.Smoothing.Kind == "additive" && root != nil && !hasPath(root, "model.smoothing.alpha") {
 		// An absent alpha decoded as 0: additive smoothing that adds nothing.
 		v.failAt("model.smoothing.alpha", "model.smoothing.kind", "missing: additive smoothing needs the pseudo-count alpha (1 is Laplace)")
@@ -302,7 +303,7 @@ func (s *Spec) Validate(file string, root *yaml.Node) error {
 	oneOf("evaluate.normalize", s.Evaluate.Normalize, "", "none", "per_window", "per_flow")
 	oneOf("evaluate.select", s.Evaluate.Select, "", "auc_host", "auc_window", "train_loglik", "f1")
 	if s.Evaluate.Select == "f1" && !s.Evaluate.Decision.Decision().Enabled() {
-		v.fail("evaluate.select", "f1 comes from a decision rule: set evaluate.decision")
+		v.conflict("evaluate.select", "evaluate.decision.rule", "f1 comes from a decision rule: set evaluate.decision")
 	}
 	if s.Reference.Score != "" {
 		oneOf("reference.score", s.Reference.Score, runfolder.ScoreKinds...)
@@ -322,6 +323,17 @@ type validator struct {
 
 func (v *validator) fail(path, format string, args ...any) {
 	v.failAt(path, path, format, args...)
+}
+
+// conflict fails a rule between the values of two keys at path, or at
+// other when only other came from a --set override: of two values that
+// conflict, the override is blamed (see fromSet). The message must read
+// at either key.
+func (v *validator) conflict(path, other, format string, args ...any) {
+	if v.fromSet(other) && !v.fromSet(path) {
+		path = other
+	}
+	v.fail(path, format, args...)
 }
 
 // fromSet reports whether the value at path came from a --set override
@@ -377,14 +389,18 @@ func (s *Spec) validateSpan(v *validator, root *yaml.Node) {
 	}
 	for _, k := range []string{"size", "stride", "compat"} {
 		if hasPath(root, "window."+k) {
-			v.fail("window."+k, "time windows (window.span) have no %s: remove one of the two", k)
+			v.conflict("window."+k, "window.span", "time windows (window.span) have no %s: remove one of the two", k)
 		}
 	}
 	if w.MinFlows < 0 {
 		v.fail("window.min_flows", "must not be negative, got %d", w.MinFlows)
 	}
 	if s.Model.ModelInput() == "rows" {
-		v.fail("window.span", "time windows vary in length: the model must read sequences (model.kind categorical or markov, or model.input: sequences), not rows")
+		other := "model.kind"
+		if s.Model.Input != "" {
+			other = "model.input"
+		}
+		v.conflict("window.span", other, "time windows vary in length: the model must read sequences (model.kind categorical or markov, or model.input: sequences), not rows")
 	}
 }
 

@@ -163,6 +163,10 @@ func Run(ctx context.Context, in Input, p Params) (*Result, error) {
 			continue
 		}
 		vals, err := compute(rec, name)
+		if ne := (*load.NullError)(nil); errors.As(err, &ne) {
+			ne.Where = "derive " + name
+			return nil, ne
+		}
 		if err != nil {
 			return nil, fmt.Errorf("derive %s: %w", name, err)
 		}
@@ -229,7 +233,7 @@ func floats(rec arrow.RecordBatch, name string) ([]float64, error) {
 	out := make([]float64, col.Len())
 	for i := range out {
 		if col.IsNull(i) {
-			return nil, fmt.Errorf("line %d: %s is null", lineOf(rec, i), name)
+			return nil, &load.NullError{Line: lineOf(rec, i), Column: name, Host: hostOf(rec, i), Need: "derived columns"}
 		}
 		switch a := col.(type) {
 		case *array.Int64:
@@ -243,6 +247,17 @@ func floats(rec arrow.RecordBatch, name string) ([]float64, error) {
 		}
 	}
 	return out, nil
+}
+
+// hostOf is row i's src_addr (a source:address host after the view
+// step), or "" without the column.
+func hostOf(rec arrow.RecordBatch, i int) string {
+	if idx := rec.Schema().FieldIndices(load.ColSrcAddr); len(idx) == 1 {
+		if s, ok := rec.Column(idx[0]).(*array.String); ok && s.IsValid(i) {
+			return s.Value(i)
+		}
+	}
+	return ""
 }
 
 func lineOf(rec arrow.RecordBatch, i int) int64 {

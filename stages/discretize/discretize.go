@@ -600,7 +600,7 @@ func Run(ctx context.Context, input Input, p Params) (*Result, error) {
 		maxCode = max(maxCode, code)
 	}
 	if nullF >= 0 {
-		return nil, p.errorf("host %s: %w", hostOf(res.Hosts, stop), in.nullError(nullF, idx[stop]))
+		return nil, in.nullError("", nullF, idx[stop])
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -234,9 +234,9 @@ func TestRunErrors(t *testing.T) {
 			`stage discretize: features[0]: column "proto" is utf8, percentile features need a numeric column`},
 		{Params{Features: []Feature{{Column: "size", Kind: KindCategory}}, Profile: "A"}, `stage discretize: input has no "size" column`},
 		{Params{Features: []Feature{{Column: "dst_port", Kind: KindPercentile, Percentiles: []float64{50}}}, Profile: "A", Hosts: []string{"B"}},
-			"stage discretize: host B: line 7: dst_port is null; percentile features need a value"},
+			"stage discretize: line 7: dst_port is null (host B); numeric features (percentile, cuts, kmeans) need a value"},
 		{Params{Features: []Feature{{Column: "dst_port", Kind: KindPercentile, Percentiles: []float64{50}}}, Profile: "B"},
-			"stage discretize: fitting features[0]: line 7: dst_port is null; percentile features need a value"},
+			"stage discretize: fitting features[0]: line 7: dst_port is null (host B); numeric features (percentile, cuts, kmeans) need a value"},
 	} {
 		res, err := Run(context.Background(), Input{Mem: mem, Flows: rec}, tc.p)
 		if err == nil {

@@ -138,9 +138,11 @@ func (in *input) column(name string) arrow.Array {
 	return in.rec.Column(in.rec.Schema().FieldIndices(name)[0])
 }
 
-// nullError reports the null value of percentile feature f in row i.
-func (in *input) nullError(f, i int) error {
-	return fmt.Errorf("line %d: %s is null; percentile features need a value", in.line[i], in.p.Features[f].Column)
+// nullError reports the null value of numeric feature f in row i, where
+// ("fitting features[f]", or "" when encoding).
+func (in *input) nullError(where string, f, i int) error {
+	return &load.NullError{Where: strings.TrimSuffix("stage discretize: "+where, ": "), Line: in.line[i],
+		Column: in.p.Features[f].Column, Host: in.src.Value(i), Need: "numeric features (percentile, cuts, kmeans)"}
 }
 
 // encoder adds one feature's digits to the codes of the output rows.
@@ -170,7 +172,7 @@ func (in *input) fit(f int, feat Feature, idx []int, nfit int, compat string, ca
 		e.vals = make([]float64, len(idx))
 		e.firstNull = num.gather(e.vals, idx)
 		if e.firstNull < nfit {
-			return fm, nil, in.p.errorf("fitting features[%d]: %w", f, in.nullError(f, idx[e.firstNull]))
+			return fm, nil, in.nullError(fmt.Sprintf("fitting features[%d]", f), f, idx[e.firstNull])
 		}
 		switch feat.Kind {
 		case KindCuts:

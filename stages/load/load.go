@@ -20,8 +20,9 @@ import (
 // file content: part of the stage's cache key. 2: proto in lower case. 3:
 // impossible dates (Feb 31), empty binetflow Proto, SrcAddr or DstAddr and
 // NetFlow lines whose direction field is no arrow (fields shifted) are bad
-// lines, no longer loaded (an entry made before would keep them).
-const Version = 3
+// lines, no longer loaded (an entry made before would keep them). 4: a
+// clock second 60 (10:19:60) is a bad line, no longer the next minute.
+const Version = 4
 
 // Params are the load parameters of a pipeline spec; with the file's
 // content hash they make the stage's cache key.

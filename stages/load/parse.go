@@ -213,7 +213,11 @@ type dayCache struct {
 
 // parseTime parses "YYYY-MM-DD" or "YYYY/MM/DD" (date) and "hh:mm:ss[.frac]"
 // (clock) into microseconds since the Unix epoch, without allocating.
-// Fraction digits beyond microseconds are truncated.
+// Fraction digits beyond microseconds are truncated. The clock runs
+// 00:00:00 to 23:59:59: a second 60 is not a time. A leap second would
+// need the leap-second table to place it, CTU-13's clocks (nfdump, Argus)
+// have none, and read as 61 seconds past the minute it would silently
+// become the next minute's first second.
 func (c *dayCache) parseTime(date, clock []byte) (int64, error) {
 	days, ok := c.day(date)
 	if !ok || len(clock) < 8 || clock[2] != ':' || clock[5] != ':' {
@@ -222,7 +226,7 @@ func (c *dayCache) parseTime(date, clock []byte) (int64, error) {
 	h, ok1 := digits(clock[0:2])
 	mi, ok2 := digits(clock[3:5])
 	s, ok3 := digits(clock[6:8])
-	if !(ok1 && ok2 && ok3) || h > 23 || mi > 59 || s > 60 {
+	if !(ok1 && ok2 && ok3) || h > 23 || mi > 59 || s > 59 {
 		return 0, errTime
 	}
 	var us int64

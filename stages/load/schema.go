@@ -128,3 +128,57 @@ func (s colset) schema() *arrow.Schema {
 	}
 	return arrow.NewSchema(fields, nil)
 }
+
+// NullError is a null value (a port, ToS, src_bytes or flows the line or
+// its format has not) where a later stage needs a number. That stage
+// (derive, discretize) finds the flow's line and host; the pipeline, which
+// knows which data file the host's flows came from, sets File and, when
+// the whole format lacks the column, Format (SetFile). The stage returns it
+// unwrapped, with Where saying where it arose, so that its text follows.
+type NullError struct {
+	Where  string // the stage and step, e.g. "stage discretize: fitting features[1]"
+	File   string // the data file, when known
+	Format string // the file's format, when it has no such column at all
+	Line   int64  // in File
+	Column string
+	Host   string // the flow's host as the stage saw it (source:address after the view step)
+	Need   string // what needs a value, e.g. "numeric features"
+}
+
+func (e *NullError) Error() string {
+	var b strings.Builder
+	if e.Where != "" {
+		b.WriteString(e.Where + ": ")
+	}
+	if e.File != "" {
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	} else {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	fmt.Fprintf(&b, "%s is null", e.Column)
+	if e.Host != "" {
+		fmt.Fprintf(&b, " (host %s)", e.Host)
+	}
+	if e.Format != "" {
+		fmt.Fprintf(&b, "; %s files have no %s", e.Format, e.Column)
+	}
+	if e.Need != "" {
+		fmt.Fprintf(&b, "; %s need a value", e.Need)
+	}
+	return b.String()
+}
+
+// formatLacks reports whether files of format never have a value of
+// column: src_bytes in NetFlow, flows in binetflow.
+func formatLacks(format, column string) bool {
+	return format == "netflow" && column == ColSrcBytes || format == "binetflow" && column == ColFlows
+}
+
+// SetFile names the data file (and, when it lacks the column, its format)
+// of e.
+func (e *NullError) SetFile(path, format string) {
+	e.File = path
+	if formatLacks(format, e.Column) {
+		e.Format = map[string]string{"netflow": "NetFlow", "binetflow": "binetflow"}[format]
+	}
+}
