@@ -1,11 +1,14 @@
 package report
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -19,6 +22,7 @@ import (
 
 	"git.sr.ht/~sbinet/gg"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -64,50 +68,37 @@ func WriteFigures(dir string) error {
 
 // saveFigures writes r.Dir/figures/ (see WriteFigures).
 func (r *Run) saveFigures() error {
-	// The PNGs (rasterised: ~11 ms each) go first and the SVGs (1-3 ms)
-	// fill in behind them, each from its own plot, so that no two
-	// goroutines draw the same plot.
-	var jobs []figureJob
-	for _, ext := range []string{"png", "svg"} {
-		figs, err := r.figures()
-		if err != nil {
-			return err
-		}
-		for _, f := range figs {
-			jobs = append(jobs, figureJob{f, ext})
-		}
+	figs, err := r.figures()
+	if err != nil {
+		return err
 	}
 	out := filepath.Join(r.Dir, "figures")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	// Figures are independent: render them on all cores.
-	errs := make([]error, len(jobs))
+	// Figures are independent: render them on all cores, each figure's
+	// PNG and SVG by one goroutine from one drawing of its plot (so that
+	// no two goroutines draw the same plot). A file's bytes do not depend
+	// on which worker wrote it or when.
+	errs := make([]error, len(figs))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(figs)); w++ {
 		wg.Go(func() {
-			var px pixels // this worker's PNG canvas, reused
+			var px pixels // this worker's canvas and encoder buffers, reused
 			for i := range next {
-				j := jobs[i]
-				if err := saveFigure(j.figure, filepath.Join(out, j.name+"."+j.ext), &px); err != nil {
-					errs[i] = fmt.Errorf("figure %s: %w", j.name, err)
+				if err := saveFigure(figs[i], out, &px); err != nil {
+					errs[i] = fmt.Errorf("figure %s: %w", figs[i].name, err)
 				}
 			}
 		})
 	}
-	for i := range jobs {
+	for i := range figs {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// figureJob is one figure in one file format.
-type figureJob struct {
-	figure
-	ext string
 }
 
 // figure is one plot, with its colour bar to its right when bar is set.
@@ -135,15 +126,32 @@ func (f figure) draw(c draw.Canvas) {
 	f.bar.Draw(draw.Crop(c, w-colorBarWidth+0.15*vg.Inch, 0, 0.45*vg.Inch, -0.22*vg.Inch))
 }
 
-// saveFigure writes f to path (its format from the extension), a PNG
-// rasterised on px.
-func saveFigure(f figure, path string, px *pixels) error {
+// saveFigure writes f to dir/<name>.png and dir/<name>.svg, from one
+// drawing of its plot on both canvases (see tee), the PNG rasterised on px.
+func saveFigure(f figure, dir string, px *pixels) error {
+	png := px.canvas()
+	svg := newSVGCanvas(px)
+	f.draw(draw.New(tee{png, svg}))
+	if err := writeFile(filepath.Join(dir, f.name+".png"), func(w io.Writer) error { return px.encode(w) }); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, f.name+".svg"), func(w io.Writer) error {
+		_, err := svg.WriteTo(w)
+		return err
+	})
+}
+
+// writeFile writes path through a temporary file in its folder, renamed to
+// path once write succeeds.
+func writeFile(path string, write func(io.Writer) error) error {
 	tmp := filepath.Join(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	var err error
-	if filepath.Ext(path) == ".png" {
-		err = savePNG(f, tmp, px)
-	} else {
-		err = saveSVG(f, tmp)
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -152,18 +160,104 @@ func saveFigure(f figure, path string, px *pixels) error {
 	return os.Rename(tmp, path)
 }
 
-func saveSVG(fig figure, path string) error {
-	c := vgsvg.New(FigureWidth, FigureHeight)
-	fig.draw(draw.New(c))
-	f, err := os.Create(path)
+// tee is a vg.Canvas that passes every call on to two canvases (the PNG's
+// and the SVG's), so that a plot's layout (text widths, ticks, glyph
+// boxes) is worked out once for both files: plot.Draw only calls the
+// vg.Canvas methods, so each canvas gets the calls it would get drawn on
+// alone. Its size is the first canvas's.
+type tee [2]vg.Canvas
+
+func (t tee) SetLineWidth(w vg.Length) { t[0].SetLineWidth(w); t[1].SetLineWidth(w) }
+func (t tee) SetLineDash(pattern []vg.Length, offset vg.Length) {
+	t[0].SetLineDash(pattern, offset)
+	t[1].SetLineDash(pattern, offset)
+}
+func (t tee) SetColor(c color.Color) { t[0].SetColor(c); t[1].SetColor(c) }
+func (t tee) Rotate(rad float64)     { t[0].Rotate(rad); t[1].Rotate(rad) }
+func (t tee) Translate(pt vg.Point)  { t[0].Translate(pt); t[1].Translate(pt) }
+func (t tee) Scale(x, y float64)     { t[0].Scale(x, y); t[1].Scale(x, y) }
+func (t tee) Push()                  { t[0].Push(); t[1].Push() }
+func (t tee) Pop()                   { t[0].Pop(); t[1].Pop() }
+func (t tee) Stroke(p vg.Path)       { t[0].Stroke(p); t[1].Stroke(p) }
+func (t tee) Fill(p vg.Path)         { t[0].Fill(p); t[1].Fill(p) }
+func (t tee) Size() (w, h vg.Length) { return t[0].(vg.CanvasSizer).Size() }
+func (t tee) FillString(f font.Face, pt vg.Point, text string) {
+	t[0].FillString(f, pt, text)
+	t[1].FillString(f, pt, text)
+}
+func (t tee) DrawImage(rect vg.Rectangle, img image.Image) {
+	t[0].DrawImage(rect, img)
+	t[1].DrawImage(rect, img)
+}
+
+// svgCanvas is a vgsvg canvas that writes an image (a heatmap's colour
+// bar) as vgsvg does, a PNG in a data URL, but encoded with one encoder
+// buffer for the process (svgImageEncoder): vgsvg's png.Encode makes a
+// fresh deflate state of about 800 kB per image, memory new to the
+// process, whose page faults cost more than the rest of the SVG (10-60
+// ms for the three heatmaps of a sweep in profiles of warm sweep runs,
+// 270 ms when page faults were slow). The PNG's bytes are those of
+// png.Encode, so the SVG is the one vgsvg writes.
+type svgCanvas struct {
+	*vgsvg.Canvas
+	px *pixels
+	// doc is the document up to its last image; ends counts, per Push
+	// level, the <g> elements vgsvg closes at its Pop (one per Rotate,
+	// Translate and Scale), plus the one that flips the y axis.
+	doc  bytes.Buffer
+	ends []int
+}
+
+func newSVGCanvas(px *pixels) *svgCanvas {
+	return &svgCanvas{Canvas: vgsvg.New(FigureWidth, FigureHeight), px: px, ends: []int{1}}
+}
+
+func (c *svgCanvas) Rotate(rad float64)    { c.Canvas.Rotate(rad); c.ends[len(c.ends)-1]++ }
+func (c *svgCanvas) Translate(pt vg.Point) { c.Canvas.Translate(pt); c.ends[len(c.ends)-1]++ }
+func (c *svgCanvas) Scale(x, y float64)    { c.Canvas.Scale(x, y); c.ends[len(c.ends)-1]++ }
+func (c *svgCanvas) Push()                 { c.Canvas.Push(); c.ends = append(c.ends, 0) }
+func (c *svgCanvas) Pop()                  { c.Canvas.Pop(); c.ends = c.ends[:len(c.ends)-1] }
+
+// DrawImage is vgsvg's DrawImage (gonum.org/v1/plot v0.17.0): the
+// document so far is taken out of the canvas (WriteTo empties it, then
+// closes the open elements, which are cut off again) and the <image>
+// element is written after it.
+func (c *svgCanvas) DrawImage(rect vg.Rectangle, img image.Image) {
+	n := c.doc.Len()
+	c.Canvas.WriteTo(&c.doc)
+	var ends int
+	for _, e := range c.ends {
+		ends += e
+	}
+	closing := strings.Repeat("</g>\n", ends) + "</svg>\n"
+	if !bytes.HasSuffix(c.doc.Bytes()[n:], []byte(closing)) {
+		panic("report: vgsvg did not end its document as expected: " + strconv.Quote(string(c.doc.Bytes()[max(n, c.doc.Len()-len(closing)-20):])))
+	}
+	c.doc.Truncate(c.doc.Len() - len(closing))
+	b := &c.px.svgPNG
+	b.Reset()
+	svgImageEncoder.Lock()
+	enc := png.Encoder{BufferPool: &svgImageEncoder.encoderBuffer}
+	err := enc.Encode(b, img)
+	svgImageEncoder.Unlock()
 	if err != nil {
-		return err
+		panic(fmt.Errorf("vgsvg: error encoding image to PNG: %+v", err))
 	}
-	if _, err := c.WriteTo(f); err != nil {
-		f.Close()
-		return err
+	str := "data:image/jpg;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+	rsz := rect.Size()
+	width, height := rsz.X.Points(), rsz.Y.Points()
+	xmin, ymin := rect.Min.X.Points(), rect.Min.Y.Points()
+	fmt.Fprintf(&c.doc, `<image x="%v" y="%v" width="%v" height="%v" xlink:href="%s" %s />`+"\n",
+		xmin, -ymin-height, width, height, str, `transform="scale(1, -1)"`)
+}
+
+// WriteTo writes the SVG document to w.
+func (c *svgCanvas) WriteTo(w io.Writer) (int64, error) {
+	if c.doc.Len() == 0 {
+		return c.Canvas.WriteTo(w)
 	}
-	return f.Close()
+	c.Canvas.WriteTo(&c.doc)
+	return c.doc.WriteTo(w)
 }
 
 // pngDPI is the resolution of the PNG figures: FigureWidth × FigureHeight
@@ -174,12 +268,30 @@ const pngDPI = 96
 // one figure to the next: a fresh 576 × 384 RGBA image per figure (two, as
 // vgimg copies it for its graphics context) and a fresh deflate state per
 // file cost more in page faults on new memory than the drawing on them.
+// The same goes for the images in SVG figures (see svgCanvas).
 type pixels struct {
 	img *image.RGBA
 	enc *png.EncoderBuffer
+	// svgPNG holds an image of an SVG figure as a PNG.
+	svgPNG bytes.Buffer
 }
 
-// Get and Put make pixels the png.EncoderBufferPool of one goroutine.
+// svgImageEncoder is the encoder buffer of the images in SVG figures (at
+// png.Encode's level, not enc's), shared by the figure workers: once it
+// exists, a colour bar is encoded in well under a millisecond.
+var svgImageEncoder struct {
+	sync.Mutex
+	encoderBuffer
+}
+
+// encoderBuffer is a png.EncoderBufferPool of one buffer.
+type encoderBuffer struct{ b *png.EncoderBuffer }
+
+func (e *encoderBuffer) Get() *png.EncoderBuffer  { return e.b }
+func (e *encoderBuffer) Put(b *png.EncoderBuffer) { e.b = b }
+
+// Get and Put make pixels the png.EncoderBufferPool of the PNG figures of
+// one goroutine.
 func (p *pixels) Get() *png.EncoderBuffer  { return p.enc }
 func (p *pixels) Put(b *png.EncoderBuffer) { p.enc = b }
 
@@ -198,22 +310,12 @@ func (p *pixels) canvas() *vgimg.Canvas {
 	return vgimg.NewWith(vgimg.UseImageWithContext(p.img, ctx), vgimg.UseDPI(pngDPI))
 }
 
-// savePNG renders the figure at pngDPI on px and encodes it with image/png
-// at its fastest level. (A hand-written encoder, 2.7 ms instead of 5.4 ms
-// per figure, saved nothing measurable on a whole warm sweep run: removed.)
-func savePNG(fig figure, path string, px *pixels) error {
-	c := px.canvas()
-	fig.draw(draw.New(c))
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: px}
-	if err := enc.Encode(f, c.Image()); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+// encode writes p's image as a PNG with image/png at its fastest level.
+// (A hand-written encoder, 2.7 ms instead of 5.4 ms per figure, saved
+// nothing measurable on a whole warm sweep run: removed.)
+func (p *pixels) encode(w io.Writer) error {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: p}
+	return enc.Encode(w, p.img)
 }
 
 func (r *Run) figures() ([]figure, error) {

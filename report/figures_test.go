@@ -1,14 +1,19 @@
 package report
 
 import (
+	"bytes"
 	"encoding/xml"
 	"image"
-	_ "image/png"
+	"image/png"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // copyRun copies a results folder so that figures are written outside testdata.
@@ -91,10 +96,12 @@ func BenchmarkWriteFigures(b *testing.B) {
 	}
 }
 
-// A PNG drawn on a canvas and encoder buffers that drew and encoded other
-// figures before is byte for byte the PNG drawn on fresh ones: nothing of
-// the previous figure or of the encoder's state shows through.
-func TestPNGReusedCanvas(t *testing.T) {
+// Every figure's PNG and SVG, drawn once on both canvases (tee) with a
+// worker's reused canvas and encoder buffers, are byte for byte the files
+// of the plot drawn alone on a fresh vgimg and a fresh vgsvg canvas:
+// nothing of the previous figure, of the other canvas or of the encoder's
+// state shows through.
+func TestFigureFilesAsDrawnAlone(t *testing.T) {
 	r, err := load(runB)
 	if err != nil {
 		t.Fatal(err)
@@ -106,20 +113,48 @@ func TestPNGReusedCanvas(t *testing.T) {
 	dir := t.TempDir()
 	var shared pixels
 	for i, f := range figs {
-		reused, fresh := filepath.Join(dir, "reused.png"), filepath.Join(dir, "fresh.png")
-		if err := savePNG(f, reused, &shared); err != nil {
+		if err := saveFigure(f, dir, &shared); err != nil {
 			t.Fatal(err)
 		}
-		if err := savePNG(f, fresh, &pixels{}); err != nil {
+		// Drawn again from a fresh plot: plot.Draw may change a plot.
+		again, err := r.figures()
+		if err != nil {
 			t.Fatal(err)
 		}
-		a, _ := os.ReadFile(reused)
-		b, _ := os.ReadFile(fresh)
-		if len(a) == 0 || string(a) != string(b) {
-			t.Errorf("figure %d (%s): %d bytes on a reused canvas, %d on a fresh one, or they differ", i, f.name, len(a), len(b))
+		wantPNG, wantSVG := drawnAlone(t, again[i])
+		gotPNG, _ := os.ReadFile(filepath.Join(dir, f.name+".png"))
+		gotSVG, _ := os.ReadFile(filepath.Join(dir, f.name+".svg"))
+		if len(gotPNG) == 0 || !bytes.Equal(gotPNG, wantPNG) {
+			t.Errorf("figure %d (%s): PNG of %d bytes, drawn alone %d, or they differ", i, f.name, len(gotPNG), len(wantPNG))
+		}
+		if len(gotSVG) == 0 || !bytes.Equal(gotSVG, wantSVG) {
+			t.Errorf("figure %d (%s): SVG of %d bytes, drawn alone %d, or they differ", i, f.name, len(gotSVG), len(wantSVG))
 		}
 	}
-	if shared.img == nil || shared.enc == nil {
+	if shared.img == nil || shared.enc == nil || svgImageEncoder.b == nil {
 		t.Error("the canvas or the encoder buffers were not kept for the next figure")
 	}
+	left, err := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	if err != nil || len(left) > 0 {
+		t.Errorf("temporary files left: %v %v", left, err)
+	}
+}
+
+// drawnAlone returns f's PNG and SVG as f drawn on its own on fresh
+// canvases gives them (each format its own drawing, default vgimg canvas).
+func drawnAlone(t *testing.T, f figure) (pngFile, svgFile []byte) {
+	t.Helper()
+	ic := vgimg.NewWith(vgimg.UseWH(FigureWidth, FigureHeight), vgimg.UseDPI(pngDPI))
+	f.draw(draw.New(ic))
+	var pb bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&pb, ic.Image()); err != nil {
+		t.Fatal(err)
+	}
+	sc := vgsvg.New(FigureWidth, FigureHeight)
+	f.draw(draw.New(sc))
+	var sb bytes.Buffer
+	if _, err := sc.WriteTo(&sb); err != nil {
+		t.Fatal(err)
+	}
+	return pb.Bytes(), sb.Bytes()
 }
