@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"image"
@@ -130,7 +128,7 @@ func (f figure) draw(c draw.Canvas) {
 // drawing of its plot on both canvases (see tee), the PNG rasterised on px.
 func saveFigure(f figure, dir string, px *pixels) error {
 	png := px.canvas()
-	svg := newSVGCanvas(px)
+	svg := vgsvg.New(FigureWidth, FigureHeight)
 	f.draw(draw.New(tee{png, svg}))
 	if err := writeFile(filepath.Join(dir, f.name+".png"), func(w io.Writer) error { return px.encode(w) }); err != nil {
 		return err
@@ -190,76 +188,6 @@ func (t tee) DrawImage(rect vg.Rectangle, img image.Image) {
 	t[1].DrawImage(rect, img)
 }
 
-// svgCanvas is a vgsvg canvas that writes an image (a heatmap's colour
-// bar) as vgsvg does, a PNG in a data URL, but encoded with one encoder
-// buffer for the process (svgImageEncoder): vgsvg's png.Encode makes a
-// fresh deflate state of about 800 kB per image, memory new to the
-// process, whose page faults cost more than the rest of the SVG (10-60
-// ms for the three heatmaps of a sweep in profiles of warm sweep runs,
-// 270 ms when page faults were slow). The PNG's bytes are those of
-// png.Encode, so the SVG is the one vgsvg writes.
-type svgCanvas struct {
-	*vgsvg.Canvas
-	px *pixels
-	// doc is the document up to its last image; ends counts, per Push
-	// level, the <g> elements vgsvg closes at its Pop (one per Rotate,
-	// Translate and Scale), plus the one that flips the y axis.
-	doc  bytes.Buffer
-	ends []int
-}
-
-func newSVGCanvas(px *pixels) *svgCanvas {
-	return &svgCanvas{Canvas: vgsvg.New(FigureWidth, FigureHeight), px: px, ends: []int{1}}
-}
-
-func (c *svgCanvas) Rotate(rad float64)    { c.Canvas.Rotate(rad); c.ends[len(c.ends)-1]++ }
-func (c *svgCanvas) Translate(pt vg.Point) { c.Canvas.Translate(pt); c.ends[len(c.ends)-1]++ }
-func (c *svgCanvas) Scale(x, y float64)    { c.Canvas.Scale(x, y); c.ends[len(c.ends)-1]++ }
-func (c *svgCanvas) Push()                 { c.Canvas.Push(); c.ends = append(c.ends, 0) }
-func (c *svgCanvas) Pop()                  { c.Canvas.Pop(); c.ends = c.ends[:len(c.ends)-1] }
-
-// DrawImage is vgsvg's DrawImage (gonum.org/v1/plot v0.17.0): the
-// document so far is taken out of the canvas (WriteTo empties it, then
-// closes the open elements, which are cut off again) and the <image>
-// element is written after it.
-func (c *svgCanvas) DrawImage(rect vg.Rectangle, img image.Image) {
-	n := c.doc.Len()
-	c.Canvas.WriteTo(&c.doc)
-	var ends int
-	for _, e := range c.ends {
-		ends += e
-	}
-	closing := strings.Repeat("</g>\n", ends) + "</svg>\n"
-	if !bytes.HasSuffix(c.doc.Bytes()[n:], []byte(closing)) {
-		panic("report: vgsvg did not end its document as expected: " + strconv.Quote(string(c.doc.Bytes()[max(n, c.doc.Len()-len(closing)-20):])))
-	}
-	c.doc.Truncate(c.doc.Len() - len(closing))
-	b := &c.px.svgPNG
-	b.Reset()
-	svgImageEncoder.Lock()
-	enc := png.Encoder{BufferPool: &svgImageEncoder.encoderBuffer}
-	err := enc.Encode(b, img)
-	svgImageEncoder.Unlock()
-	if err != nil {
-		panic(fmt.Errorf("vgsvg: error encoding image to PNG: %+v", err))
-	}
-	str := "data:image/jpg;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
-	rsz := rect.Size()
-	width, height := rsz.X.Points(), rsz.Y.Points()
-	xmin, ymin := rect.Min.X.Points(), rect.Min.Y.Points()
-	fmt.Fprintf(&c.doc, `<image x="%v" y="%v" width="%v" height="%v" xlink:href="%s" %s />`+"\n",
-		xmin, -ymin-height, width, height, str, `transform="scale(1, -1)"`)
-}
-
-// WriteTo writes the SVG document to w.
-func (c *svgCanvas) WriteTo(w io.Writer) (int64, error) {
-	if c.doc.Len() == 0 {
-		return c.Canvas.WriteTo(w)
-	}
-	c.Canvas.WriteTo(&c.doc)
-	return c.doc.WriteTo(w)
-}
-
 // pngDPI is the resolution of the PNG figures: FigureWidth × FigureHeight
 // at 96 dpi is 576 × 384 pixels.
 const pngDPI = 96
@@ -268,30 +196,12 @@ const pngDPI = 96
 // one figure to the next: a fresh 576 × 384 RGBA image per figure (two, as
 // vgimg copies it for its graphics context) and a fresh deflate state per
 // file cost more in page faults on new memory than the drawing on them.
-// The same goes for the images in SVG figures (see svgCanvas).
 type pixels struct {
 	img *image.RGBA
 	enc *png.EncoderBuffer
-	// svgPNG holds an image of an SVG figure as a PNG.
-	svgPNG bytes.Buffer
 }
 
-// svgImageEncoder is the encoder buffer of the images in SVG figures (at
-// png.Encode's level, not enc's), shared by the figure workers: once it
-// exists, a colour bar is encoded in well under a millisecond.
-var svgImageEncoder struct {
-	sync.Mutex
-	encoderBuffer
-}
-
-// encoderBuffer is a png.EncoderBufferPool of one buffer.
-type encoderBuffer struct{ b *png.EncoderBuffer }
-
-func (e *encoderBuffer) Get() *png.EncoderBuffer  { return e.b }
-func (e *encoderBuffer) Put(b *png.EncoderBuffer) { e.b = b }
-
-// Get and Put make pixels the png.EncoderBufferPool of the PNG figures of
-// one goroutine.
+// Get and Put make pixels the png.EncoderBufferPool of one goroutine.
 func (p *pixels) Get() *png.EncoderBuffer  { return p.enc }
 func (p *pixels) Put(b *png.EncoderBuffer) { p.enc = b }
 
