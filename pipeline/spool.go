@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime"
 	"slices"
@@ -61,7 +63,7 @@ func newSpool(dir string, n int) (*spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
-	os.Remove(f.Name()) // open, it lives on unnamed
+	os.Remove(f.Name()) // open, it lives on unnamed (where the OS allows; else close removes it)
 	s := &spool{f: f, at: make([]spoolRef, n), names: map[string]bool{}, warnings: map[string]warnAt{}, first: -1}
 	runtime.AddCleanup(s, func(f *os.File) { f.Close() }, f)
 	return s, nil
@@ -140,7 +142,12 @@ func (s *spool) pointWarnings() []string {
 	return ws
 }
 
-// close closes the spool's file.
+// close closes the spool's file, and removes it if it could not be
+// unlinked while open.
 func (s *spool) close() error {
-	return s.f.Close()
+	err := s.f.Close()
+	if rerr := os.Remove(s.f.Name()); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	return err
 }
