@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -56,5 +57,28 @@ sweep: {model.seed: [0, 1]}
 	want := "collect: botprof run " + spec + " --set 'model.seed=[2, 3]' --set window.size=4 --require-cached"
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("shard output lacks %q:\n%s", want, out.String())
+	}
+}
+
+// A shard runs on the CPUs it was given: --jobs below GOMAXPROCS caps the
+// scheduler for the run (capProcs), and the cap is lifted after it.
+func TestShardCapsProcs(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	if prev < 2 {
+		t.Skip("one CPU: nothing to cap")
+	}
+	restore := capProcs(1)
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Errorf("capProcs(1): GOMAXPROCS %d", n)
+	}
+	restore()
+	if n := runtime.GOMAXPROCS(0); n != prev {
+		t.Errorf("after restore: GOMAXPROCS %d, want %d", n, prev)
+	}
+	for _, jobs := range []int{0, prev, prev + 3} {
+		capProcs(jobs)()
+		if n := runtime.GOMAXPROCS(0); n != prev {
+			t.Errorf("capProcs(%d): GOMAXPROCS %d, want %d unchanged", jobs, n, prev)
+		}
 	}
 }
