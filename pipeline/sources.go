@@ -21,6 +21,26 @@ type SourceFile struct {
 	Load   *load.Stats `json:"load,omitempty"` // nil when no point needed the source's flows
 }
 
+// DataFiles finds the data file of each of plan's data sources as a run
+// does, without reading them; a file that is missing or not a regular
+// file is an error at its spec key's line (or --set), a data error (exit
+// 1). botprof validate checks a spec's data with it.
+func DataFiles(plan *Plan) ([]string, error) {
+	if plan.Len() == 0 {
+		return nil, nil
+	}
+	p0 := plan.Point(0)
+	var paths []string
+	for i, d := range p0.Spec.Data.List() {
+		path, err := resolveDataPath(plan.File, d.Path)
+		if err != nil {
+			return nil, errors.New(plan.located(sourceKey(p0.Spec.Data, i, "path"), d.Path, err.Error()))
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
 // resolveSources finds every data source of plan and its content hash: the
 // remembered one when the file is unchanged, else it hashes the file. With
 // prefetch, a file hashed for the first time is loaded for the first point
@@ -45,13 +65,13 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 	} else {
 		others = []DataSpec{p0.Spec.Data}
 	}
+	paths, err := DataFiles(plan)
+	if err != nil {
+		return err
+	}
 	r.sources = make([]SourceFile, len(first))
 	for i, d := range first {
-		path, err := resolveDataPath(plan.File, d.Path)
-		if err != nil {
-			// A data error (exit 1), at the key's line or --set.
-			return errors.New(plan.located(sourceKey(p0.Spec.Data, i, "path"), d.Path, err.Error()))
-		}
+		path := paths[i]
 		r.sources[i] = SourceFile{Name: d.Name, Path: path}
 		sha, known := r.knownSHA(path)
 		if known && d.SHA256 != "" && d.SHA256 != sha {

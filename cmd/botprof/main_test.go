@@ -62,8 +62,25 @@ func TestValidateReportsFileLineAndPath(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	err = run(context.Background(), []string{"validate", "../../experiments/sweep.yaml"}, &out, &errb)
-	if err != nil || !strings.Contains(out.String(), "45 points") {
+	if err != nil || !strings.Contains(out.String(), "45 points") || !strings.Contains(out.String(), "  data: ../../data/ctu13/s10/") {
 		t.Fatalf("validate sweep.yaml: %v\n%s", err, out.String())
+	}
+}
+
+// validate finds the data file as a run would: a missing one is an
+// error at its spec line, not a spec that runs into it later.
+func TestValidateChecksDataFile(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("experiment: x\ndata:\n  path: nosuch.netflow\nhosts:\n  profile: 10.0.0.1\n  normal: [10.0.0.2]\n"+
+		"  infected: [10.0.0.3]\ndiscretize:\n  features: [{column: proto, kind: category}]\n"), 0o644)
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"validate", spec}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), spec+":3: data.path: nosuch.netflow: no such file") {
+		t.Fatalf("err = %v\n%s", err, out.String())
+	}
+	if code := exitCode(context.Background(), err, &errb); code != 1 {
+		t.Errorf("exit %d, want 1 (a data error, as in a run)", code)
 	}
 }
 

@@ -27,7 +27,16 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	// The data files are found as a run finds them (not read: their hash
+	// is checked when a run reads them).
+	data, err := pipeline.DataFiles(plan)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "%s: ok — experiment %s, %s\n", spec, plan.Name, report.Count(plan.Len(), "point"))
+	for _, d := range data {
+		fmt.Fprintf(stdout, "  data: %s\n", d)
+	}
 	for _, p := range plan.Points() {
 		fmt.Fprintf(stdout, "  %s\n", p.Name)
 	}
