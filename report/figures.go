@@ -57,7 +57,7 @@ const (
 // (loglik). Window-level ROCs have a log FPR axis. Figures whose input files
 // are missing are skipped.
 func WriteFigures(dir string) error {
-	r, err := load(dir)
+	r, err := load(dir, shownHosts)
 	if err != nil {
 		return err
 	}

@@ -102,7 +102,7 @@ func BenchmarkWriteFigures(b *testing.B) {
 // nothing of the previous figure, of the other canvas or of the encoder's
 // state shows through.
 func TestFigureFilesAsDrawnAlone(t *testing.T) {
-	r, err := load(runB)
+	r, err := load(runB, shownHosts)
 	if err != nil {
 		t.Fatal(err)
 	}

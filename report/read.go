@@ -51,10 +51,22 @@ type Run struct {
 // error.
 func Load(dir string) (*Run, error) {
 	if isPartial(dir) {
-		return nil, fmt.Errorf("%s is a partial results folder: its run stopped or failed before its results were complete", dir)
+		return nil, partialError(dir)
 	}
-	return load(dir)
+	return load(dir, allHosts)
 }
+
+func partialError(dir string) error {
+	return fmt.Errorf("%s is a partial results folder: its run stopped or failed before its results were complete", dir)
+}
+
+// hostRows says which points' scores.csv rows load keeps.
+type hostRows int
+
+const (
+	allHosts   hostRows = iota // every point's (Load: diff compares them all)
+	shownHosts                 // only of the points the summary and figures show (hostPoints)
+)
 
 // load is Load without the partial check: the summary and figures are
 // written into the folder before it is committed.
@@ -63,7 +75,7 @@ func Load(dir string) (*Run, error) {
 // keeps what reports use: not the point's resolved spec, stage records or
 // restarts (a report of a big sweep holds its points' metrics and
 // scores, not their files).
-func load(dir string) (*Run, error) {
+func load(dir string, rows hostRows) (*Run, error) {
 	r := &Run{Dir: dir}
 	byName := map[string]int{}
 	var err error
@@ -118,7 +130,12 @@ func load(dir string) (*Run, error) {
 		return nil, err
 	}
 	r.Score = mf.Score
-	hosts, _, err := runfolder.ReadScores(filepath.Join(dir, "scores.csv"))
+	var keep func(string) bool
+	if rows == shownHosts {
+		need := r.hostPoints()
+		keep = func(point string) bool { return need[point] }
+	}
+	hosts, _, err := runfolder.ReadScoresOf(filepath.Join(dir, "scores.csv"), keep)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -320,6 +337,28 @@ func (g *group) hosts() (names []string, class map[string]string) {
 		}
 	}
 	return names, class
+}
+
+// hostPoints names the points whose host rows the summary and figures
+// use: every point of the best group (the score figure), and the best
+// point of every group, a superset of the points the summary's host
+// table and the ROC figures show. A report of a big sweep keeps their
+// rows, not every point's.
+func (r *Run) hostPoints() map[string]bool {
+	gs, _ := r.groups()
+	sel := r.selectMetric()
+	need := map[string]bool{}
+	if ranked := rankGroups(gs, sel); len(ranked) > 0 {
+		for _, p := range ranked[0].Points {
+			need[p.Name] = true
+		}
+	}
+	for _, g := range gs {
+		if p := g.bestPoint(sel); p != nil {
+			need[p.Name] = true
+		}
+	}
+	return need
 }
 
 // bestPoint returns the point of g with the highest metric (first on ties).

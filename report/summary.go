@@ -21,7 +21,7 @@ const bestCount = 5
 // dir (WriteSummary and WriteFigures), reading the folder once: a run
 // writes its report with it.
 func WriteReport(dir string) error {
-	r, err := load(dir)
+	r, err := load(dir, shownHosts)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func WriteReport(dir string) error {
 
 // WriteSummary writes dir/summary.md for the results folder dir (see Show).
 func WriteSummary(dir string) error {
-	r, err := load(dir)
+	r, err := load(dir, shownHosts)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,10 @@ func (r *Run) saveSummary() error {
 // IQR) when both are swept, the host scores of the best point, and warnings
 // as footnotes.
 func Show(dir string, w io.Writer) error {
-	r, err := Load(dir)
+	if isPartial(dir) {
+		return partialError(dir)
+	}
+	r, err := load(dir, shownHosts)
 	if err != nil {
 		return err
 	}

@@ -221,6 +221,13 @@ func ScoresOf(m map[string]float64) RowScores {
 // no role column and gives the profiled host class "profile"; it is read
 // as class infected, role profile.
 func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
+	return ReadScoresOf(path, nil)
+}
+
+// ReadScoresOf is ReadScores keeping only the rows of the points keep
+// accepts (every row when keep is nil); it checks every row all the same.
+// The order lists the kept points.
+func ReadScoresOf(path string, keep func(point string) bool) (map[string][]ScoreRow, []string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -271,6 +278,15 @@ func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
+		if keep != nil {
+			if i := col["point"]; i >= len(rec) || !keep(rec[i]) {
+				// Not kept, and not interned: checked only.
+				if err := checkScores(rec, col); err != nil {
+					return nil, nil, fmt.Errorf("%s:%d: %w", path, line, err)
+				}
+				continue
+			}
+		}
 		r := ScoreRow{Point: get(rec, "point"), Params: Params{}, Host: get(rec, "host"), Class: get(rec, "class"),
 			Role: get(rec, "role"), Status: get(rec, "status"), Flows: get(rec, "flows"), Windows: get(rec, "windows")}
 		if r.Role == "" {
@@ -288,9 +304,9 @@ func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
 			if s == "" {
 				continue
 			}
-			v, err := strconv.ParseFloat(s, 64)
+			v, err := parseScore(r.Host, k, s)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s:%d: host %s: %s: %w", path, line, r.Host, k, err)
+				return nil, nil, fmt.Errorf("%s:%d: %w", path, line, err)
 			}
 			r.Scores.Set(k, v)
 		}
@@ -300,4 +316,30 @@ func ReadScores(path string) (map[string][]ScoreRow, []string, error) {
 		out[r.Point] = append(out[r.Point], r)
 	}
 	return out, order, nil
+}
+
+// parseScore reads host's score of the given kind from scores.csv.
+func parseScore(host, kind, s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("host %s: %s: %w", host, kind, err)
+	}
+	return v, nil
+}
+
+// checkScores checks the scores of a scores.csv record ReadScoresOf does
+// not keep, as it checks a kept one's.
+func checkScores(rec []string, col map[string]int) error {
+	host := ""
+	if i, ok := col["host"]; ok && i < len(rec) {
+		host = rec[i]
+	}
+	for _, k := range ScoreKinds {
+		if i, ok := col[k]; ok && i < len(rec) && rec[i] != "" {
+			if _, err := parseScore(host, k, rec[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
