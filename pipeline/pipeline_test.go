@@ -1173,3 +1173,65 @@ func TestNullValueNamesItsFile(t *testing.T) {
 		}
 	}
 }
+
+// A data.format that is wrong for the file names the key's line (or
+// --set, or the sweep value's line) and what to do: it said only
+// "x.netflow:1: format binetflow requested, but the header is a netflow
+// header", no spec line. The point fails (a data error, exit 1), not the
+// spec (exit 2).
+func TestWrongDataFormatNamesItsKey(t *testing.T) {
+	dir := t.TempDir()
+	text := netflowHeader
+	for i := 0; i < 12; i++ {
+		text += netflowLine(i, 1+i%2, 100+i, "Botnet")
+	}
+	data := filepath.Join(dir, "x.netflow")
+	os.WriteFile(data, []byte(text), 0o644)
+	rest := "hosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	one := write("one.yaml", "data:\n  path: x.netflow\n  format: binetflow\n"+rest)
+	auto := write("auto.yaml", "data:\n  path: x.netflow\n"+rest)
+	list := write("list.yaml", "data:\n  - name: a\n    path: x.netflow\n    format: binetflow\n"+strings.ReplaceAll(rest, "10.0.0.", "a:10.0.0."))
+	swept := write("sweep.yaml", "data:\n  path: x.netflow\n"+rest+"sweep:\n  data.format:\n    - netflow\n    - binetflow\n")
+	const what = "x.netflow has a netflow header (line 1), not binetflow: set "
+	for _, tc := range []struct {
+		spec string
+		sets []string
+		want string // of the failing point's error
+	}{
+		{one, nil, one + ":3: data.format: " + dir},
+		{auto, []string{"data.format=binetflow"}, "--set data.format=binetflow: data.format: " + dir},
+		{list, nil, list + ":4: data[0].format: " + dir},
+		{swept, nil, swept + ":10: data.format: " + dir},
+	} {
+		plan, err := LoadPlan(tc.spec, tc.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatalf("%s %v: %v", tc.spec, tc.sets, err)
+		}
+		if out.Failed() != 1 {
+			t.Errorf("%s %v: %d points failed, want 1", tc.spec, tc.sets, out.Failed())
+			continue
+		}
+		var perr error
+		for _, p := range out.Points {
+			if p.Err != nil {
+				perr = p.Err
+			}
+		}
+		if msg := perr.Error(); !strings.Contains(msg, tc.want) || !strings.Contains(msg, what) {
+			t.Errorf("%s %v: point error %q, want %q…%q", tc.spec, tc.sets, msg, tc.want, what)
+		}
+		var se *SpecError
+		if errors.As(perr, &se) {
+			t.Errorf("%v: a SpecError (exit 2), want a data error (exit 1)", perr)
+		}
+	}
+}

@@ -159,6 +159,12 @@ func (r *runner) loadFlowsHashed(ctx context.Context, sp *stageParams, i int, ha
 	// predicate then (default classes differ between the formats).
 	in := load.Input{Mem: r.mem, Path: path, KeepFor: sp.filter.KeepFor, Progress: prog, SHA256: hash}
 	res, err := load.Run(ctx, in, sp.load[i])
+	if fe, ok := errors.AsType[*load.FormatError](err); ok && r.plan != nil && r.plan.Len() > 0 {
+		// The spec's data.format is wrong for the file: name the key.
+		key := sourceKey(r.plan.Point(0).Spec.Data, i, "format")
+		err = errors.New(r.plan.located(key, fe.Requested, fmt.Sprintf("%s has a %s header (line 1), not %s: set %s to %s (or auto), or point the spec at a %s file",
+			fe.Path, fe.Header, fe.Requested, key, fe.Header, fe.Requested)))
+	}
 	if err != nil {
 		if name := r.sources[i].Name; name != "" {
 			return nil, "", fmt.Errorf("stage load: source %s: %w", name, err)

@@ -141,7 +141,7 @@ func Run(ctx context.Context, input Input, p Params) (*Result, error) {
 		return nil, fmt.Errorf("%s:1: %w", input.Path, err)
 	}
 	if p.Format != "" && p.Format != FormatAuto && p.Format != format {
-		return nil, fmt.Errorf("%s:1: format %s requested, but the header is a %s header", input.Path, p.Format, format)
+		return nil, &FormatError{Path: input.Path, Requested: p.Format, Header: format}
 	}
 	failFast := p.OnBadLine != "skip"
 	need, _ := projection(p.Columns) // checked by validate
@@ -443,4 +443,17 @@ func merge(mem memory.Allocator, path, format string, headerBytes int64, results
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return &Result{Flows: rec, Stats: st}, nil
+}
+
+// FormatError is a file whose header is not of the format Params.Format
+// requests: the spec's data.format is wrong for the file (or the file is
+// not the one meant). The pipeline names the data.format key's line.
+type FormatError struct {
+	Path      string // the data file
+	Requested string // Params.Format
+	Header    string // the format its header is
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("%s:1: format %s requested, but the header is a %s header", e.Path, e.Requested, e.Header)
 }
