@@ -174,8 +174,17 @@ func (m *MetricsWriter) Add(p MetricsPoint) error {
 // Close finishes both files.
 func (m *MetricsWriter) Close() error {
 	err := m.js.Close()
-	m.csv.Flush()
-	return errors.Join(err, m.csv.Error(), m.w.Flush(), m.f.Close())
+	return errors.Join(err, flushCSV(m.csv, m.w), m.f.Close())
+}
+
+// flushCSV flushes c and w, the buffer c writes into, and returns their
+// error once: c's and w's are the same error, which both keep.
+func flushCSV(c *csv.Writer, w *bufio.Writer) error {
+	c.Flush()
+	if err := c.Error(); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 // scoresBatchRows is how many rows ScoresWriter gathers before it hands
@@ -301,8 +310,7 @@ func (s *ScoresWriter) flush() error {
 
 // Close finishes both files.
 func (s *ScoresWriter) Close() error {
-	s.csv.Flush()
-	err := errors.Join(s.csv.Error(), s.w.Flush(), s.f.Close())
+	err := errors.Join(flushCSV(s.csv, s.w), s.f.Close())
 	s.f = nil
 	if ferr := s.flush(); ferr != nil {
 		err = errors.Join(err, ferr)
