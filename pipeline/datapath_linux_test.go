@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// A data path that is not a regular file is a clear error naming it
+// A data path that is not a regular file is a clear error naming it and
+// what it is
 // (resolveSources adds the spec's key and line), whether written absolute or relative to the spec; a named
 // pipe used to block the run forever in its open.
 func TestResolveDataPathNotRegular(t *testing.T) {
@@ -26,6 +27,8 @@ func TestResolveDataPathNotRegular(t *testing.T) {
 		{"adir", "not a regular file: a directory"},
 		{"fifo", "not a regular file: a named pipe (FIFO)"},
 		{filepath.Join(dir, "missing"), "no such file"},
+		// It said "not a regular file (mode Dc---------)".
+		{"/dev/null", "not a regular file: a character device"},
 	} {
 		got, err := resolveDataPath(spec, tc.path)
 		if err == nil {

@@ -1235,3 +1235,39 @@ func TestWrongDataFormatNamesItsKey(t *testing.T) {
 		}
 	}
 }
+
+// A sweep that gives points other data files is refused before anything
+// runs, by botprof validate (DataFiles) as by a run, as a spec error (exit
+// 2) at the value's line. validate said "ok" to it, and the run failed
+// with exit 1 and no line: "sweep point data.path=b.netflow: the data
+// sources differ between points".
+func TestSweptDataPathIsASpecError(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.netflow", "b.netflow"} {
+		os.WriteFile(filepath.Join(dir, name), []byte(netflowHeader+netflowLine(1, 1, 100, "Botnet")), 0o644)
+	}
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data:\n  path: a.netflow\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nevaluate: {roc: false}\n"+
+		"sweep:\n  data.path:\n    - a.netflow\n    - b.netflow\n  data.format: [auto, netflow]\n"), 0o644)
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := spec + ":8: data.path: sweep point data.path=b.netflow,data.format=auto reads other data files than point data.path=a.netflow,data.format=auto"
+	_, ferr := DataFiles(plan)
+	_, xerr := Execute(context.Background(), plan, Options{CacheDir: t.TempDir()})
+	for what, err := range map[string]error{"DataFiles": ferr, "Execute": xerr} {
+		var se *SpecError
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.As(err, &se) {
+			t.Errorf("%s: err = %v, want a SpecError %q…", what, err, want)
+		}
+	}
+	// Sweeping another data key over one file is fine.
+	plan, err = LoadPlan(spec, []string{"sweep.data.path=[a.netflow]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DataFiles(plan); err != nil {
+		t.Errorf("one file, swept format: %v", err)
+	}
+}

@@ -422,6 +422,11 @@ func pointCount(axes []SweepAxis) int {
 // when a sweep axis sets the key) located as a spec error is: at the
 // --set override it came from, else at its file and line.
 func (p *Plan) located(key, val, msg string) string {
+	return p.specError(key, val, msg).Error()
+}
+
+// specError is msg as a SpecError at key's line (located).
+func (p *Plan) specError(key, val, msg string) *SpecError {
 	e := p.pts
 	line := 0
 	for a, k := range e.keys {
@@ -438,7 +443,7 @@ func (p *Plan) located(key, val, msg string) string {
 	}
 	se := &SpecError{File: p.File, Line: line, Path: key, Msg: msg}
 	attributeSets(se, p.Sets)
-	return se.Error()
+	return se
 }
 
 // lineOf finds the line of a dotted key path in a YAML tree (0 if absent;

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"botprof/pipeline/cache"
 	"botprof/stages/filter"
@@ -30,6 +31,9 @@ func DataFiles(plan *Plan) ([]string, error) {
 		return nil, nil
 	}
 	p0 := plan.Point(0)
+	if err := sameSources(plan); err != nil {
+		return nil, err
+	}
 	var paths []string
 	for i, d := range p0.Spec.Data.List() {
 		path, err := resolveDataPath(plan.File, d.Path)
@@ -39,6 +43,36 @@ func DataFiles(plan *Plan) ([]string, error) {
 		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+// sameSources checks that every point reads the first point's data
+// sources (names and paths): a run reads one data set, so a sweep axis
+// that gives points other files is a spec error (exit 2) at the value's
+// line. Other data keys (sha256, format, ...) may be swept.
+func sameSources(plan *Plan) error {
+	if !plan.sweeps("data") {
+		return nil
+	}
+	first := plan.Point(0).Spec.Data.List()
+	for _, p := range plan.Points() {
+		l := p.Spec.Data.List()
+		same := len(l) == len(first)
+		for i := 0; same && i < len(l); i++ {
+			same = l[i].Name == first[i].Name && l[i].Path == first[i].Path
+		}
+		if same {
+			continue
+		}
+		key, val := "sweep", ""
+		for _, ax := range plan.Sweep {
+			if ax.Key == "data" || strings.HasPrefix(ax.Key, "data.") || strings.HasPrefix(ax.Key, "data[") {
+				key, val = ax.Key, p.Params[ax.Key]
+				break
+			}
+		}
+		return plan.specError(key, val, fmt.Sprintf("sweep point %s reads other data files than point %s: a run reads one data set; run one spec per data set", p.Name, plan.Point(0).Name))
+	}
+	return nil
 }
 
 // resolveSources finds every data source of plan and its content hash: the
@@ -52,15 +86,7 @@ func (r *runner) resolveSources(ctx context.Context, plan *Plan, prefetch bool) 
 	var others []DataSpec // every point's data, when a sweep axis sets it
 	if plan.sweeps("data") {
 		for _, p := range plan.Points() {
-			l := p.Spec.Data.List()
-			same := len(l) == len(first)
-			for i := 0; same && i < len(l); i++ {
-				same = l[i].Name == first[i].Name && l[i].Path == first[i].Path
-			}
-			if !same {
-				return fmt.Errorf("sweep point %s: the data sources differ between points; run one spec per data set", p.Name)
-			}
-			others = append(others, p.Spec.Data)
+			others = append(others, p.Spec.Data) // the same files (DataFiles checks)
 		}
 	} else {
 		others = []DataSpec{p0.Spec.Data}

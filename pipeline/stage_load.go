@@ -226,6 +226,12 @@ func statOK(p string) error {
 		return fmt.Errorf("%w: a directory", errNotRegular)
 	case m&fs.ModeNamedPipe != 0:
 		return fmt.Errorf("%w: a named pipe (FIFO)", errNotRegular)
+	case m&fs.ModeCharDevice != 0:
+		return fmt.Errorf("%w: a character device", errNotRegular)
+	case m&fs.ModeDevice != 0:
+		return fmt.Errorf("%w: a block device", errNotRegular)
+	case m&fs.ModeSocket != 0:
+		return fmt.Errorf("%w: a socket", errNotRegular)
 	default:
 		return fmt.Errorf("%w (mode %s)", errNotRegular, m.Type())
 	}
