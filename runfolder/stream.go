@@ -349,7 +349,14 @@ func scanJSONPoints(path string, head any, each func(dec *json.Decoder) error) e
 	}
 	defer f.Close()
 	dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	started := false // a token was read: an EOF is then a file cut short
 	fail := func(err error) error {
+		switch {
+		case err == io.EOF && !started:
+			err = errors.New("empty file, want a JSON object")
+		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
+			err = errors.New("unexpected end of JSON input (the file is cut short)")
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	delim := func(want json.Delim) error {
@@ -365,6 +372,7 @@ func scanJSONPoints(path string, head any, each func(dec *json.Decoder) error) e
 	if err := delim('{'); err != nil {
 		return fail(err)
 	}
+	started = true
 	fields := map[string]json.RawMessage{}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -419,9 +427,13 @@ func scanJSONPoints(path string, head any, each func(dec *json.Decoder) error) e
 // points, and each point, in file order, to fn.
 func ScanManifest(path string, fn func(ManifestPoint) error) (Manifest, error) {
 	var m Manifest
+	seen := map[string]bool{}
 	err := scanJSONPoints(path, &m, func(dec *json.Decoder) error {
 		var p ManifestPoint
 		if err := dec.Decode(&p); err != nil {
+			return err
+		}
+		if err := once(seen, p.Name); err != nil {
 			return err
 		}
 		return fn(p)
@@ -433,12 +445,27 @@ func ScanManifest(path string, fn func(ManifestPoint) error) (Manifest, error) {
 // and each point, in file order, to fn.
 func ScanMetrics(path string, fn func(MetricsPoint) error) (MetricsFile, error) {
 	var mf MetricsFile
+	seen := map[string]bool{}
 	err := scanJSONPoints(path, &mf, func(dec *json.Decoder) error {
 		var p MetricsPoint
 		if err := dec.Decode(&p); err != nil {
 			return err
 		}
+		if err := once(seen, p.Point); err != nil {
+			return err
+		}
 		return fn(p)
 	})
 	return mf, err
+}
+
+// once records a point's name, an error if seen holds it already: a
+// results file lists each point once, and a reader that met a point twice
+// (a file edited, or two files joined) counted it twice or kept either.
+func once(seen map[string]bool, name string) error {
+	if seen[name] {
+		return fmt.Errorf("point %q is listed twice", name)
+	}
+	seen[name] = true
+	return nil
 }
