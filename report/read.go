@@ -96,7 +96,9 @@ func load(dir string, rows hostRows) (*Run, error) {
 	mf, err := runfolder.ScanMetrics(filepath.Join(dir, "metrics.json"), func(m runfolder.MetricsPoint) error {
 		i, ok := byName[m.Point]
 		if !ok {
-			return nil
+			// A folder whose files disagree (edited, or mixed from two
+			// runs): its numbers are not a run's.
+			return fmt.Errorf("point %q is not in manifest.json", m.Point)
 		}
 		p := &r.Points[i]
 		p.Metrics = m.Metrics.Defined()

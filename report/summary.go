@@ -103,13 +103,7 @@ func (r *Run) writeSummary(w io.Writer) error {
 	gs, failed := r.groups()
 	ref := ""
 	if len(failed) > 0 {
-		var lines []string
-		for _, p := range r.Points {
-			if p.Status != "" && p.Status != "ok" {
-				lines = append(lines, fmt.Sprintf("%s: %s", p.Name, orDash(p.Error)))
-			}
-		}
-		ref = note("failed points: " + strings.Join(lines, "; "))
+		ref = note("failed points: " + r.failures())
 	}
 	fmt.Fprintf(&b, "- points: %d (%d failed%s), primary score: %s\n", len(r.Points), len(failed), ref, orDash(r.Score))
 
@@ -371,4 +365,38 @@ func (r *Run) selectMetric() string {
 		}
 	}
 	return primaryMetric
+}
+
+// maxFailedNames bounds the point names summary.md lists per error.
+const maxFailedNames = 5
+
+// failures lists the failed points' errors, each distinct error once in
+// point order with the points that had it ("point: error" for one point),
+// so that a sweep whose every point failed alike reads as one error.
+func (r *Run) failures() string {
+	var order []string
+	names := map[string][]string{}
+	for _, p := range r.Points {
+		if p.Status != "" && p.Status != "ok" {
+			e := orDash(p.Error)
+			if _, ok := names[e]; !ok {
+				order = append(order, e)
+			}
+			names[e] = append(names[e], p.Name)
+		}
+	}
+	var parts []string
+	for _, e := range order {
+		ns := names[e]
+		if len(ns) == 1 {
+			parts = append(parts, ns[0]+": "+e)
+			continue
+		}
+		list := strings.Join(ns[:min(len(ns), maxFailedNames)], ", ")
+		if len(ns) > maxFailedNames {
+			list += ", …"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d points: %s)", e, len(ns), list))
+	}
+	return strings.Join(parts, "; ")
 }
