@@ -50,14 +50,15 @@ type Run struct {
 // A .partial folder (a run that did not finish writing its results) is an
 // error.
 func Load(dir string) (*Run, error) {
-	if isPartial(dir) {
-		return nil, partialError(dir)
-	}
-	return load(dir, allHosts)
+	return loadComplete(dir, allHosts)
 }
 
-func partialError(dir string) error {
-	return fmt.Errorf("%s is a partial results folder: its run stopped or failed before its results were complete", dir)
+// loadComplete is load of a folder that is not .partial.
+func loadComplete(dir string, rows hostRows) (*Run, error) {
+	if isPartial(dir) {
+		return nil, fmt.Errorf("%s is a partial results folder: its run stopped or failed before its results were complete", dir)
+	}
+	return load(dir, rows)
 }
 
 // hostRows says which points' scores.csv rows load keeps.

@@ -71,10 +71,7 @@ func (r *Run) saveSummary() error {
 // IQR) when both are swept, the host scores of the best point, and warnings
 // as footnotes.
 func Show(dir string, w io.Writer) error {
-	if isPartial(dir) {
-		return partialError(dir)
-	}
-	r, err := load(dir, shownHosts)
+	r, err := loadComplete(dir, shownHosts)
 	if err != nil {
 		return err
 	}

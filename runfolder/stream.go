@@ -427,17 +427,7 @@ func scanJSONPoints(path string, head any, each func(dec *json.Decoder) error) e
 // points, and each point, in file order, to fn.
 func ScanManifest(path string, fn func(ManifestPoint) error) (Manifest, error) {
 	var m Manifest
-	seen := map[string]bool{}
-	err := scanJSONPoints(path, &m, func(dec *json.Decoder) error {
-		var p ManifestPoint
-		if err := dec.Decode(&p); err != nil {
-			return err
-		}
-		if err := once(seen, p.Name); err != nil {
-			return err
-		}
-		return fn(p)
-	})
+	err := scanPoints(path, &m, func(p *ManifestPoint) string { return p.Name }, fn)
 	return m, err
 }
 
@@ -445,18 +435,24 @@ func ScanManifest(path string, fn func(ManifestPoint) error) (Manifest, error) {
 // and each point, in file order, to fn.
 func ScanMetrics(path string, fn func(MetricsPoint) error) (MetricsFile, error) {
 	var mf MetricsFile
+	err := scanPoints(path, &mf, func(p *MetricsPoint) string { return p.Point }, fn)
+	return mf, err
+}
+
+// scanPoints is scanJSONPoints decoding each element as a P, named by
+// name, which must be unique in the file (once).
+func scanPoints[P any](path string, head any, name func(*P) string, fn func(P) error) error {
 	seen := map[string]bool{}
-	err := scanJSONPoints(path, &mf, func(dec *json.Decoder) error {
-		var p MetricsPoint
+	return scanJSONPoints(path, head, func(dec *json.Decoder) error {
+		var p P
 		if err := dec.Decode(&p); err != nil {
 			return err
 		}
-		if err := once(seen, p.Point); err != nil {
+		if err := once(seen, name(&p)); err != nil {
 			return err
 		}
 		return fn(p)
 	})
-	return mf, err
 }
 
 // once records a point's name, an error if seen holds it already: a

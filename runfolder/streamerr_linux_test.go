@@ -14,32 +14,8 @@ import (
 // twice (and scores.csv twice) in one message.
 func TestStreamWriterErrorsOnce(t *testing.T) {
 	axes, ps, mf, _ := streamFixture(300)
-	writeMetrics := func(dir string) error {
-		w, err := NewMetricsWriter(dir, mf.Score, nil, []string{"auc_host"})
-		if err != nil {
-			return err
-		}
-		for _, p := range mf.Points {
-			if err := w.Add(p); err != nil {
-				w.Close()
-				return err
-			}
-		}
-		return w.Close()
-	}
-	writeScores := func(dir string) error {
-		w, err := NewScoresWriter(dir, axes)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			if err := w.Add(p); err != nil {
-				w.Close()
-				return err
-			}
-		}
-		return w.Close()
-	}
+	writeMetrics := func(dir string) error { return WriteMetrics(dir, mf, nil) }
+	writeScores := func(dir string) error { return WriteScores(dir, axes, ps) }
 	for _, tc := range []struct {
 		full  string // the file on /dev/full
 		write func(dir string) error

@@ -83,11 +83,9 @@ func repetitive(t arrow.DataType) bool {
 // stored in the file metadata, so ReadParquet restores exact Arrow types
 // (timestamps with zone, int32 ports). Equal records give identical bytes.
 func WriteParquet(w io.Writer, rec arrow.RecordBatch) error {
-	mem := memory.DefaultAllocator
-	fw, err := pqarrow.NewFileWriter(rec.Schema(), w, parquetProps(rec.Schema(), mem),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
+	fw, err := newFileWriter(w, rec.Schema())
 	if err != nil {
-		return fmt.Errorf("parquet: %w", err)
+		return err
 	}
 	if err := fw.Write(rec); err != nil {
 		fw.Close()
@@ -196,13 +194,24 @@ type ParquetWriter struct {
 // NewParquetWriter starts a Parquet file of the given schema on w (which
 // Close does not close).
 func NewParquetWriter(w io.Writer, schema *arrow.Schema) (*ParquetWriter, error) {
+	fw, err := newFileWriter(struct{ io.Writer }{w}, schema)
+	if err != nil {
+		return nil, err
+	}
+	return &ParquetWriter{fw: fw}, nil
+}
+
+// newFileWriter starts a Parquet file of schema on w with the pinned
+// properties (parquetProps) and the Arrow schema stored. It closes w when
+// w is an io.Closer.
+func newFileWriter(w io.Writer, schema *arrow.Schema) (*pqarrow.FileWriter, error) {
 	mem := memory.DefaultAllocator
-	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, parquetProps(schema, mem),
+	fw, err := pqarrow.NewFileWriter(schema, w, parquetProps(schema, mem),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 	if err != nil {
 		return nil, fmt.Errorf("parquet: %w", err)
 	}
-	return &ParquetWriter{fw: fw}, nil
+	return fw, nil
 }
 
 // Write adds rec's rows. A record without rows is a row group of its
