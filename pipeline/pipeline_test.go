@@ -984,12 +984,7 @@ func TestExplainSaysWhyLoadReadTheFile(t *testing.T) {
 // 000…").
 func TestSHA256MismatchNamesItsOrigin(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "flows.netflow.labeled")
-	text := netflowHeader
-	for i := 0; i < 30; i++ {
-		text += netflowLine(i, 1+i%2, 100+i, "Botnet")
-	}
-	os.WriteFile(data, []byte(text), 0o644)
+	data := writeTwoHosts(t, filepath.Join(dir, "flows.netflow.labeled"), 30)
 	zeros, ones := strings.Repeat("0", 64), strings.Repeat("1", 64)
 	spec := filepath.Join(dir, "s.yaml")
 	os.WriteFile(spec, []byte("hosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\ndata:\n  path: "+data+"\n  sha256: "+zeros+"\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
@@ -1060,12 +1055,7 @@ func TestNoFitFlowsNamesKeyAndFilter(t *testing.T) {
 // not hold evaluate.roc).
 func TestROCFalseDoesNotWarnAboutROC(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "flows.netflow.labeled")
-	text := netflowHeader
-	for i := 0; i < 30; i++ {
-		text += netflowLine(i, 1+i%2, 100+i, "Botnet")
-	}
-	os.WriteFile(data, []byte(text), 0o644)
+	data := writeTwoHosts(t, filepath.Join(dir, "flows.netflow.labeled"), 30)
 	spec := filepath.Join(dir, "s.yaml")
 	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"), 0o644)
 	plan, err := LoadPlan(spec, nil)
@@ -1093,6 +1083,20 @@ func TestROCFalseDoesNotWarnAboutROC(t *testing.T) {
 // i is a flow at 10:19:i of host 10.0.0.<host> with the given bytes and
 // label.
 const netflowHeader = "Date flow start          Durat Prot    Src IP Addr:Port          Dst IP Addr:Port   Flags   Tos  Packets    Bytes  Flows  Label\n"
+
+// writeTwoHosts writes a NetFlow file of n Botnet flows at path,
+// alternately of hosts 10.0.0.1 and 10.0.0.2, and returns path.
+func writeTwoHosts(t *testing.T, path string, n int) string {
+	t.Helper()
+	text := netflowHeader
+	for i := range n {
+		text += netflowLine(i, 1+i%2, 100+i, "Botnet")
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 func netflowLine(i, host, bytes int, label string) string {
 	return fmt.Sprintf("2011-08-18 10:19:%02d.328     0.002 TCP          10.0.0.%d:33426 ->       212.24.150.110:25443 FRPA_     0        4      %d      1   %s\n", i, host, bytes, label)
@@ -1181,12 +1185,7 @@ func TestNullValueNamesItsFile(t *testing.T) {
 // spec (exit 2).
 func TestWrongDataFormatNamesItsKey(t *testing.T) {
 	dir := t.TempDir()
-	text := netflowHeader
-	for i := 0; i < 12; i++ {
-		text += netflowLine(i, 1+i%2, 100+i, "Botnet")
-	}
-	data := filepath.Join(dir, "x.netflow")
-	os.WriteFile(data, []byte(text), 0o644)
+	writeTwoHosts(t, filepath.Join(dir, "x.netflow"), 12)
 	rest := "hosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\n"
 	write := func(name, text string) string {
 		p := filepath.Join(dir, name)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -150,5 +151,20 @@ func TestReadScoresFormats(t *testing.T) {
 		if err == nil || err.Error() != filepath.Join(dir, tc.err) {
 			t.Errorf("%s: %v, want %s", name, err, filepath.Join(dir, tc.err))
 		}
+	}
+}
+
+// ReadScoresOf keeps the rows of the points asked for, and still checks
+// every row: a bad score of a point not kept is an error at its line.
+func TestReadScoresOfChecksEveryRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scores.csv")
+	os.WriteFile(path, []byte("point,host,class,status,viterbi\np,h1,normal,ok,-1\nq,h2,normal,ok,-2\n"), 0o644)
+	rows, order, err := ReadScoresOf(path, func(pt string) bool { return pt == "q" })
+	if err != nil || len(rows) != 1 || len(rows["q"]) != 1 || len(order) != 1 || order[0] != "q" {
+		t.Fatalf("rows %v, order %v, err %v", rows, order, err)
+	}
+	os.WriteFile(path, []byte("point,host,class,status,viterbi\np,h1,normal,ok,nope\nq,h2,normal,ok,-2\n"), 0o644)
+	if _, _, err := ReadScoresOf(path, func(pt string) bool { return pt == "q" }); err == nil || !strings.Contains(err.Error(), path+":2: host h1: viterbi") {
+		t.Errorf("a bad row of a point not kept: %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func versionString() string {
 }
 
 // afterCompute, if set (by tests), runs once the points are computed,
-// before the results folder is written.
+// before the results folder is written (or, in a shard, the run ends).
 var afterCompute func()
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -208,6 +208,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if afterCompute != nil {
+		afterCompute()
+	}
 	if !shard.All() {
 		// A shard's results are its cache entries; the collect run writes
 		// the results folder.
@@ -235,9 +238,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		fmt.Fprintf(stdout, "\ncache: %s (collect: %s --require-cached)\n", o.cacheDir, collect)
 		return nil
-	}
-	if afterCompute != nil {
-		afterCompute()
 	}
 	// A signal while the results are written stops the run between steps:
 	// it must not go on to commit the folder and exit 0.

@@ -81,4 +81,27 @@ func TestShardCapsProcs(t *testing.T) {
 			t.Errorf("capProcs(%d): GOMAXPROCS %d, want %d unchanged", jobs, n, prev)
 		}
 	}
+	// botprof run --shard --jobs 1 computes its points under the cap; a
+	// run of the whole sweep with --jobs 1 does not.
+	dir := t.TempDir()
+	spec := writeSmallSpec(t, dir, "model: {n_iter: 2}\nwindow: {size: 5}\nsweep: {model.seed: [0, 1]}\n")
+	var during int
+	afterCompute = func() { during = runtime.GOMAXPROCS(0) }
+	defer func() { afterCompute = nil }()
+	for _, tc := range []struct {
+		shard []string
+		want  int
+	}{{[]string{"--shard", "0/2"}, 1}, {nil, prev}} {
+		args := append([]string{"run", spec, "--quiet", "--jobs", "1", "--cache", filepath.Join(dir, "cache"), "--results", filepath.Join(dir, "results")}, tc.shard...)
+		var out, errb bytes.Buffer
+		if err := run(context.Background(), args, &out, &errb); err != nil {
+			t.Fatalf("%v: %v\n%s", tc.shard, err, errb.String())
+		}
+		if during != tc.want {
+			t.Errorf("%v --jobs 1: GOMAXPROCS %d while computing, want %d", tc.shard, during, tc.want)
+		}
+		if n := runtime.GOMAXPROCS(0); n != prev {
+			t.Errorf("%v: GOMAXPROCS %d after the run, want %d", tc.shard, n, prev)
+		}
+	}
 }
