@@ -112,7 +112,23 @@ func (r *Run) writeSummary(w io.Writer) error {
 	if sel == other {
 		other = primaryMetric
 	}
-	fmt.Fprintf(&b, "\n## Best points by median %s\n\n", sel)
+	// When no point has a value of the ranking metric (no scored infected
+	// host, say), no point is better than another by it: the table must
+	// not read as a ranking by it, nor its first point as the best.
+	undefined := len(ranked) > 0 && !anyValues(ranked, sel)
+	best := "best point"
+	switch {
+	case undefined:
+		best = "first point"
+		fmt.Fprintf(&b, "\n## Points: no point has a defined %s\n\n", sel)
+		if anyValues(ranked, "auc_window") {
+			fmt.Fprintf(&b, "Every point's %s is undefined (see the warnings below): the points are ranked by median auc_window.\n\n", sel)
+		} else {
+			fmt.Fprintf(&b, "Every point's %s is undefined (see the warnings below): the points are listed by their parameters.\n\n", sel)
+		}
+	default:
+		fmt.Fprintf(&b, "\n## Best points by median %s\n\n", sel)
+	}
 	if len(ranked) == 0 {
 		// An empty table would read as a run with nothing to rank.
 		b.WriteString("No point finished: nothing to rank (the failures are listed below).\n")
@@ -133,13 +149,12 @@ func (r *Run) writeSummary(w io.Writer) error {
 	}
 	r.writeSweepTable(&b, gs, note)
 	if len(ranked) > 0 {
-		best := ranked[0]
-		p := best.bestPoint(sel)
+		p := ranked[0].bestPoint(sel)
 		v := "undefined"
 		if x, ok := p.Metrics[sel]; ok {
 			v = fmtNum(x)
 		}
-		fmt.Fprintf(&b, "\n## Host scores of the best point\n\n%s, seed %s (%s = %s)\n\n", mdEscape(p.Name), orDash(p.Seed), sel, v)
+		fmt.Fprintf(&b, "\n## Host scores of the %s\n\n%s, seed %s (%s = %s)\n\n", best, mdEscape(p.Name), orDash(p.Seed), sel, v)
 		b.WriteString("| host | class | status | flows | windows | viterbi | loglik | loglik_per_window |\n|---|---|---|---:|---:|---:|---:|---:|\n")
 		hosts := append([]runfolder.ScoreRow(nil), p.Hosts...)
 		sort.SliceStable(hosts, func(i, j int) bool { return classRank(hosts[i].Class) < classRank(hosts[j].Class) })
@@ -324,6 +339,16 @@ func rankGroups(gs []*group, metric string) []*group {
 		return false
 	})
 	return out
+}
+
+// anyValues reports whether a point of gs has a defined value of metric.
+func anyValues(gs []*group, metric string) bool {
+	for _, g := range gs {
+		if len(g.values(metric)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func medianOr(xs []float64) float64 {

@@ -88,9 +88,12 @@ func TestSummaryAllFailed(t *testing.T) {
 }
 
 // summary.md lists the points' warnings, each once with the number of
-// points that gave it, and shows the host scores of the best point even
-// when the selected metric is undefined (a run without a scored normal
-// host: auc_host NaN), where before it stopped after a table of dashes.
+// points that gave it, and shows the host scores of a point even when the
+// selected metric is undefined (a run without a scored normal host:
+// auc_host NaN), where before it stopped after a table of dashes. With the
+// metric undefined for every point, nothing is called best by it: the
+// table says how its points are ordered, and the host scores are the first
+// point's.
 func TestSummaryWarningsAndUndefinedMetric(t *testing.T) {
 	dir := copyRun(t, runA)
 	var mf map[string]any
@@ -121,7 +124,9 @@ func TestSummaryWarningsAndUndefinedMetric(t *testing.T) {
 	out := buf.String()
 	n := len(pts)
 	for _, want := range []string{
-		"## Host scores of the best point",
+		"## Points: no point has a defined auc_host",
+		"Every point's auc_host is undefined (see the warnings below): the points are ranked by median auc_window.",
+		"## Host scores of the first point",
 		"(auc_host = undefined)",
 		"## Warnings",
 		fmt.Sprintf("- host ROC (viterbi): no scored normal hosts: its metrics are NaN (%d of %d points)", n, n),
@@ -130,6 +135,38 @@ func TestSummaryWarningsAndUndefinedMetric(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// With neither auc_host nor auc_window defined anywhere, the points are
+// listed by their parameters and the summary says so.
+func TestSummaryNoMetricDefined(t *testing.T) {
+	dir := copyRun(t, runA)
+	var mf map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &mf); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range mf["points"].([]any) {
+		m := p.(map[string]any)["metrics"].(map[string]any)
+		delete(m, "auc_host")
+		delete(m, "auc_window")
+	}
+	b, _ = json.Marshal(mf)
+	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Show(dir, &buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "Every point's auc_host is undefined (see the warnings below): the points are listed by their parameters.") ||
+		strings.Contains(out, "Best points") || strings.Contains(out, "best point") {
+		t.Errorf("summary with no metric defined:\n%s", out)
 	}
 }
 
