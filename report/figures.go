@@ -103,9 +103,9 @@ func (r *Run) saveFigures() error {
 type figure struct {
 	name string
 	plot *plot.Plot
-	bar  *plot.Plot // a plot holding colorBar alone, or nil
-	// colorBar is the colour bar drawn in bar.
-	colorBar *plotter.ColorBar
+	bar  *plot.Plot // a plot holding key alone, or nil
+	// key is the colour bar drawn in bar.
+	key *paletteBar
 }
 
 // colorBarWidth is the strip on the right of a figure that holds its colour bar.
@@ -775,7 +775,8 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 	cmap := moreland.SmoothBlueRed() // neither end is white: every cell stands out from the page
 	cmap.SetMin(lo)
 	cmap.SetMax(hi)
-	h := plotter.NewHeatMap(g, cmap.Palette(64))
+	key := &paletteBar{pal: cmap.Palette(heatmapColors).Colors(), min: lo, max: hi}
+	h := plotter.NewHeatMap(g, key)
 	h.Min, h.Max = lo, hi
 	h.NaN = color.Gray{Y: 230}
 	p := plot.New()
@@ -804,22 +805,76 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 		st.XAlign, st.YAlign = draw.XCenter, draw.YCenter
 		st.Font.Size = size
 		st.Color = color.Black
-		if !math.IsNaN(c.v) {
-			if col, err := cmap.At(min(max(c.v, lo), hi)); err == nil && luminance(col) < 0.5 {
-				st.Color = color.White
-			}
+		if !math.IsNaN(c.v) && luminance(key.pal[key.index(min(max(c.v, lo), hi))]) < 0.5 {
+			st.Color = color.White
 		}
 	}
 	p.Add(l)
 	p.X.Tick.Marker = indexTicks(xs)
 	p.Y.Tick.Marker = indexTicks(ys)
-	cb := &plotter.ColorBar{ColorMap: cmap, Vertical: true}
 	bar := plot.New()
-	bar.Add(cb)
+	bar.Add(key)
 	bar.HideX()
 	bar.Y.Label.Text = metric
 	bar.Y.Padding = p.Y.Padding
-	return &figure{plot: p, bar: bar, colorBar: cb}, nil
+	return &figure{plot: p, bar: bar, key: key}, nil
+}
+
+// heatmapColors is the number of colours of a heatmap's palette.
+const heatmapColors = 64
+
+// paletteBar is a heatmap's colour bar: the bands of values [min, max] to
+// which the heatmap gives each colour of its palette pal, as filled
+// rectangles. It keys the colours the cells have, where a continuous
+// colour map (plotter.ColorBar) shows colours no cell has, and it is vector
+// shapes in an SVG, not an embedded PNG (whose encoding cost a fresh
+// process more than the rest of a heatmap). It is the heatmap's palette too
+// (palette.Palette), so that the two cannot disagree.
+type paletteBar struct {
+	pal      []color.Color
+	min, max float64
+}
+
+// Colors returns the palette.
+func (b *paletteBar) Colors() []color.Color { return b.pal }
+
+// index is the palette index plotter.HeatMap gives a value v in [min, max]
+// (plot v0.17 heat.go).
+func (b *paletteBar) index(v float64) int {
+	return int((v-b.min)*(float64(len(b.pal)-1)/(b.max-b.min)) + 0.5)
+}
+
+// band is the range of values given colour i: [min+(i-½)s, min+(i+½)s]
+// cut to [min, max], with s the step (max-min)/(len(pal)-1) between colours.
+func (b *paletteBar) band(i int) (lo, hi float64) {
+	s := (b.max - b.min) / float64(len(b.pal)-1)
+	return max(b.min+(float64(i)-0.5)*s, b.min), min(b.min+(float64(i)+0.5)*s, b.max)
+}
+
+// Plot draws the bands from the bottom up, each up to the top of the next
+// band, which covers that part: no seam of the page shows between two
+// bands where their edge falls inside a pixel.
+func (b *paletteBar) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	x0, x1 := trX(0), trX(1)
+	for i, col := range b.pal {
+		lo, _ := b.band(i)
+		_, hi := b.band(min(i+1, len(b.pal)-1))
+		y0, y1 := trY(lo), trY(hi)
+		var pa vg.Path
+		pa.Move(vg.Point{X: x0, Y: y0})
+		pa.Line(vg.Point{X: x1, Y: y0})
+		pa.Line(vg.Point{X: x1, Y: y1})
+		pa.Line(vg.Point{X: x0, Y: y1})
+		pa.Close()
+		c.SetColor(col)
+		c.Fill(pa)
+	}
+}
+
+// DataRange is x in [0, 1] and y in [min, max].
+func (b *paletteBar) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return 0, 1, b.min, b.max
 }
 
 // cellNum formats a heatmap value: AUCs with 3 decimals, other metrics
