@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"io/fs"
 	"math"
@@ -18,7 +17,6 @@ import (
 	"strings"
 	"sync"
 
-	"git.sr.ht/~sbinet/gg"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette/moreland"
@@ -26,7 +24,6 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"botprof/report/plural"
@@ -186,46 +183,6 @@ func (t tee) FillString(f font.Face, pt vg.Point, text string) {
 func (t tee) DrawImage(rect vg.Rectangle, img image.Image) {
 	t[0].DrawImage(rect, img)
 	t[1].DrawImage(rect, img)
-}
-
-// pngDPI is the resolution of the PNG figures: FigureWidth × FigureHeight
-// at 96 dpi is 576 × 384 pixels.
-const pngDPI = 96
-
-// pixels is a PNG canvas's image and the PNG encoder's buffers, kept from
-// one figure to the next: a fresh 576 × 384 RGBA image per figure (two, as
-// vgimg copies it for its graphics context) and a fresh deflate state per
-// file cost more in page faults on new memory than the drawing on them.
-type pixels struct {
-	img *image.RGBA
-	enc *png.EncoderBuffer
-}
-
-// Get and Put make pixels the png.EncoderBufferPool of one goroutine.
-func (p *pixels) Get() *png.EncoderBuffer  { return p.enc }
-func (p *pixels) Put(b *png.EncoderBuffer) { p.enc = b }
-
-// canvas returns a vgimg canvas on p's image, cleared to white (as
-// vgimg.NewWith with the same size and dpi gives, without its allocations).
-func (p *pixels) canvas() *vgimg.Canvas {
-	if p.img == nil {
-		w := int(math.Round(float64(FigureWidth / vg.Inch * pngDPI)))
-		h := int(math.Round(float64(FigureHeight / vg.Inch * pngDPI)))
-		p.img = image.NewRGBA(image.Rect(0, 0, w, h))
-	}
-	ctx := gg.NewContextForRGBA(p.img)
-	// What vgimg.NewWith does to the context it makes itself.
-	ctx.SetLineCapButt()
-	ctx.InvertY()
-	return vgimg.NewWith(vgimg.UseImageWithContext(p.img, ctx), vgimg.UseDPI(pngDPI))
-}
-
-// encode writes p's image as a PNG with image/png at its fastest level.
-// (A hand-written encoder, 2.7 ms instead of 5.4 ms per figure, saved
-// nothing measurable on a whole warm sweep run: removed.)
-func (p *pixels) encode(w io.Writer) error {
-	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: p}
-	return enc.Encode(w, p.img)
 }
 
 func (r *Run) figures() ([]figure, error) {

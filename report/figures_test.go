@@ -131,7 +131,7 @@ func TestFigureFilesAsDrawnAlone(t *testing.T) {
 			t.Errorf("figure %d (%s): SVG of %d bytes, drawn alone %d, or they differ", i, f.name, len(gotSVG), len(wantSVG))
 		}
 	}
-	if shared.img == nil || shared.enc == nil {
+	if shared.img == nil || shared.zw == nil {
 		t.Error("the canvas or the encoder buffers were not kept for the next figure")
 	}
 	left, err := filepath.Glob(filepath.Join(dir, ".tmp-*"))
@@ -141,13 +141,14 @@ func TestFigureFilesAsDrawnAlone(t *testing.T) {
 }
 
 // drawnAlone returns f's PNG and SVG as f drawn on its own on fresh
-// canvases gives them (each format its own drawing, default vgimg canvas).
+// canvases gives them (each format its own drawing, default vgimg canvas,
+// a fresh encoder).
 func drawnAlone(t *testing.T, f figure) (pngFile, svgFile []byte) {
 	t.Helper()
 	ic := vgimg.NewWith(vgimg.UseWH(FigureWidth, FigureHeight), vgimg.UseDPI(pngDPI))
 	f.draw(draw.New(ic))
 	var pb bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&pb, ic.Image()); err != nil {
+	if err := (&pixels{img: ic.Image().(*image.RGBA)}).encode(&pb); err != nil {
 		t.Fatal(err)
 	}
 	sc := vgsvg.New(FigureWidth, FigureHeight)
@@ -157,4 +158,53 @@ func drawnAlone(t *testing.T, f figure) (pngFile, svgFile []byte) {
 		t.Fatal(err)
 	}
 	return pb.Bytes(), sb.Bytes()
+}
+
+// A figure's PNG decodes (with image/png) to exactly the pixels drawn,
+// and so does an image of every byte value; an image that is not opaque
+// is refused, not written without its alpha.
+func TestFigurePNGIsThePixels(t *testing.T) {
+	r, err := load(runB, shownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs, err := r.figures()
+	if err != nil || len(figs) < 3 {
+		t.Fatalf("%d figures, %v", len(figs), err)
+	}
+	var px pixels
+	for _, f := range figs {
+		f.draw(draw.New(px.canvas()))
+		checkPNG(t, f.name, &px)
+	}
+	noise := image.NewRGBA(image.Rect(0, 0, 300, 7))
+	for i := range noise.Pix {
+		noise.Pix[i] = byte(i * 7919 >> 3)
+		if i%4 == 3 {
+			noise.Pix[i] = 0xff
+		}
+	}
+	checkPNG(t, "noise", &pixels{img: noise})
+	noise.Pix[len(noise.Pix)-1] = 0xfe
+	if err := (&pixels{img: noise}).encode(&bytes.Buffer{}); err == nil {
+		t.Error("an image that is not opaque was encoded")
+	}
+}
+
+// checkPNG encodes px's image and checks that image/png decodes the file
+// to the same pixels.
+func checkPNG(t *testing.T, name string, px *pixels) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := px.encode(&b); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	img, err := png.Decode(&b)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	got, ok := img.(*image.RGBA)
+	if !ok || got.Rect != px.img.Rect || !bytes.Equal(got.Pix, px.img.Pix) {
+		t.Errorf("%s: the PNG decodes to other pixels (%T %v, drawn %v)", name, img, img.Bounds(), px.img.Rect)
+	}
 }

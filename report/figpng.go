@@ -1,0 +1,128 @@
+package report
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"io"
+	"math"
+
+	"git.sr.ht/~sbinet/gg"
+	"github.com/klauspost/compress/zlib"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// pngDPI is the resolution of the PNG figures: FigureWidth × FigureHeight
+// at 96 dpi is 576 × 384 pixels.
+const pngDPI = 96
+
+// pixels is a PNG canvas's image and the PNG encoder's state, kept from
+// one figure to the next: a fresh 576 × 384 RGBA image per figure (two, as
+// vgimg copies it for its graphics context) and a fresh deflate state per
+// file cost more in page faults on new memory than the drawing on them.
+type pixels struct {
+	img  *image.RGBA
+	zw   *zlib.Writer // the deflater of the image data
+	row  []byte       // one row of image data: filter type and RGB
+	file bytes.Buffer // the PNG file
+}
+
+// canvas returns a vgimg canvas on p's image, cleared to white (as
+// vgimg.NewWith with the same size and dpi gives, without its allocations).
+func (p *pixels) canvas() *vgimg.Canvas {
+	if p.img == nil {
+		w := int(math.Round(float64(FigureWidth / vg.Inch * pngDPI)))
+		h := int(math.Round(float64(FigureHeight / vg.Inch * pngDPI)))
+		p.img = image.NewRGBA(image.Rect(0, 0, w, h))
+	}
+	ctx := gg.NewContextForRGBA(p.img)
+	// What vgimg.NewWith does to the context it makes itself.
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	return vgimg.NewWith(vgimg.UseImageWithContext(p.img, ctx), vgimg.UseDPI(pngDPI))
+}
+
+// pngSignature starts every PNG file.
+const pngSignature = "\x89PNG\r\n\x1a\n"
+
+// encode writes p's image, which must be opaque (a canvas cleared to
+// white and drawn over is), as an 8-bit RGB PNG: rows unfiltered,
+// deflated by klauspost's zlib at its fastest level, in one IDAT chunk.
+// image/png at BestSpeed tries five filters per row and deflates with
+// the standard library: on the figures of testdata/runs/b it took 11 ms
+// per figure, this 2 ms, and its files are 7 % larger (the figures are
+// mostly runs of equal pixels, which deflate takes better unfiltered).
+func (p *pixels) encode(w io.Writer) error {
+	b := p.img.Bounds()
+	width, height := b.Dx(), b.Dy()
+	p.file.Reset()
+	p.file.WriteString(pngSignature)
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(width))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(height))
+	ihdr[8], ihdr[9] = 8, 2 // bit depth, colour type RGB; compression, filter, interlace 0
+	p.chunk("IHDR", ihdr[:])
+	start := p.chunkStart("IDAT")
+	if p.zw == nil {
+		var err error
+		if p.zw, err = zlib.NewWriterLevel(&p.file, zlib.BestSpeed); err != nil {
+			return err
+		}
+	} else {
+		p.zw.Reset(&p.file)
+	}
+	if cap(p.row) < 1+3*width {
+		p.row = make([]byte, 1+3*width)
+	}
+	row := p.row[:1+3*width] // row[0] = 0: filter type None
+	alpha := byte(0xff)
+	for y := range height {
+		px := p.img.Pix[p.img.PixOffset(b.Min.X, b.Min.Y+y):][:4*width]
+		for x := range width {
+			row[1+3*x], row[2+3*x], row[3+3*x] = px[4*x], px[4*x+1], px[4*x+2]
+			alpha &= px[4*x+3]
+		}
+		if _, err := p.zw.Write(row); err != nil {
+			return err
+		}
+	}
+	if alpha != 0xff {
+		return errors.New("png: the figure is not opaque")
+	}
+	if err := p.zw.Close(); err != nil {
+		return err
+	}
+	p.chunkEnd(start)
+	p.chunk("IEND", nil)
+	_, err := w.Write(p.file.Bytes())
+	return err
+}
+
+// chunk appends a PNG chunk of type typ holding data to p.file.
+func (p *pixels) chunk(typ string, data []byte) {
+	start := p.chunkStart(typ)
+	p.file.Write(data)
+	p.chunkEnd(start)
+}
+
+// chunkStart appends the length (to be set by chunkEnd) and type of a
+// chunk to p.file and returns where the chunk starts.
+func (p *pixels) chunkStart(typ string) int {
+	start := p.file.Len()
+	p.file.Write([]byte{0, 0, 0, 0})
+	p.file.WriteString(typ)
+	return start
+}
+
+// chunkEnd sets the length of the chunk that starts at start, which runs
+// to the end of p.file, and appends its CRC.
+func (p *pixels) chunkEnd(start int) {
+	c := p.file.Bytes()[start:]
+	binary.BigEndian.PutUint32(c, uint32(len(c)-8))
+	var crc [4]byte
+	binary.BigEndian.PutUint32(crc[:], crc32.ChecksumIEEE(c[4:]))
+	p.file.Write(crc[:])
+}
