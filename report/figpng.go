@@ -6,11 +6,16 @@ import (
 	"errors"
 	"hash/crc32"
 	"image"
+	"image/color"
+	"image/draw"
 	"io"
 	"math"
 
 	"git.sr.ht/~sbinet/gg"
 	"github.com/klauspost/compress/zlib"
+	xfont "golang.org/x/image/font"
+	"golang.org/x/image/math/fixed"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/vgimg"
 )
@@ -19,30 +24,113 @@ import (
 // at 96 dpi is 576 × 384 pixels.
 const pngDPI = 96
 
-// pixels is a PNG canvas's image and the PNG encoder's state, kept from
-// one figure to the next: a fresh 576 × 384 RGBA image per figure (two, as
-// vgimg copies it for its graphics context) and a fresh deflate state per
-// file cost more in page faults on new memory than the drawing on them.
+// pixels is a PNG canvas's image, its text faces and the PNG encoder's
+// state, kept from one figure to the next: a fresh 576 × 384 RGBA image
+// per figure (two, as vgimg copies it for its graphics context), a fresh
+// font face per string and a fresh deflate state per file cost more in
+// page faults on new memory than the drawing on them.
 type pixels struct {
-	img  *image.RGBA
-	zw   *zlib.Writer // the deflater of the image data
-	row  []byte       // one row of image data: filter type and RGB
-	file bytes.Buffer // the PNG file
+	img   *image.RGBA
+	faces map[font.Face]xfont.Face // a face per font and size, at pngDPI
+	zw    *zlib.Writer             // the deflater of the image data
+	row   []byte                   // one row of image data: filter type and RGB
+	file  bytes.Buffer             // the PNG file
 }
 
-// canvas returns a vgimg canvas on p's image, cleared to white (as
-// vgimg.NewWith with the same size and dpi gives, without its allocations).
-func (p *pixels) canvas() *vgimg.Canvas {
+// canvas returns a canvas on p's image, cleared to white: a vgimg canvas
+// as vgimg.NewWith with the same size and dpi gives (without its
+// allocations) that draws upright text itself (see pngCanvas).
+func (p *pixels) canvas() *pngCanvas {
 	if p.img == nil {
 		w := int(math.Round(float64(FigureWidth / vg.Inch * pngDPI)))
 		h := int(math.Round(float64(FigureHeight / vg.Inch * pngDPI)))
 		p.img = image.NewRGBA(image.Rect(0, 0, w, h))
+		p.faces = map[font.Face]xfont.Face{}
 	}
 	ctx := gg.NewContextForRGBA(p.img)
 	// What vgimg.NewWith does to the context it makes itself.
 	ctx.SetLineCapButt()
 	ctx.InvertY()
-	return vgimg.NewWith(vgimg.UseImageWithContext(p.img, ctx), vgimg.UseDPI(pngDPI))
+	c := vgimg.NewWith(vgimg.UseImageWithContext(p.img, ctx), vgimg.UseDPI(pngDPI))
+	return &pngCanvas{Canvas: c, ctx: ctx, px: p, colors: []color.Color{color.Black}}
+}
+
+// pngCanvas is a vgimg canvas that draws upright text (any text drawn
+// with no Rotate, Translate or Scale in force, which is all but the
+// rotated axis labels) itself, glyph by glyph as gg does for vgimg, but
+// with image/draw's glyph compositing and a font face kept per font: gg
+// draws each glyph through a bilinear affine transform on x/image/draw's
+// generic path, which took half the time of a figure's text, and vgimg
+// makes a new face per string. The pixels are vgimg's: with no transform
+// the bilinear kernel samples each mask pixel alone
+// (TestFigureFilesAsDrawnAlone).
+type pngCanvas struct {
+	*vgimg.Canvas
+	ctx    *gg.Context // the canvas's graphics context
+	px     *pixels
+	colors []color.Color // the colour stack, as vgimg keeps it
+}
+
+// SetColor sets the colour as vgimg does, for FillString too.
+func (c *pngCanvas) SetColor(clr color.Color) {
+	if clr == nil {
+		clr = color.Black
+	}
+	c.Canvas.SetColor(clr)
+	c.colors[len(c.colors)-1] = clr
+}
+
+// Push saves the canvas state, the colour included.
+func (c *pngCanvas) Push() {
+	c.colors = append(c.colors, c.colors[len(c.colors)-1])
+	c.Canvas.Push()
+}
+
+// Pop restores the canvas state saved by Push.
+func (c *pngCanvas) Pop() {
+	c.colors = c.colors[:len(c.colors)-1]
+	c.Canvas.Pop()
+}
+
+// FillString draws text as vgimg does, with its baseline starting at pt;
+// upright text itself (see pngCanvas).
+func (c *pngCanvas) FillString(f font.Face, pt vg.Point, text string) {
+	if f.Font.Size == 0 {
+		return
+	}
+	_, hl := c.Size()
+	h := hl.Dots(c.DPI())
+	// The context's initial transform, y up (InvertY): no Rotate,
+	// Translate or Scale since.
+	x0, y0 := c.ctx.TransformPoint(0, 0)
+	x1, y1 := c.ctx.TransformPoint(1, 0)
+	x2, y2 := c.ctx.TransformPoint(0, 1)
+	if x0 != 0 || y0 != h || x1 != 1 || y1 != h || x2 != 0 || y2 != h-1 {
+		c.Canvas.FillString(f, pt, text)
+		return
+	}
+	face, ok := c.px.faces[f]
+	if !ok {
+		face = f.FontFace(c.DPI())
+		c.px.faces[f] = face
+	}
+	// gg's drawString on the identity transform, from the point gg's
+	// DrawString(text, x, h-y) starts at.
+	dot := fixed.Point26_6{X: fixed.Int26_6(math.Round(pt.X.Dots(c.DPI()) * 64)), Y: fixed.Int26_6(math.Round((h - pt.Y.Dots(c.DPI())) * 64))}
+	src := image.NewUniform(c.colors[len(c.colors)-1])
+	prev := rune(-1)
+	for _, r := range text {
+		if prev >= 0 {
+			dot.X += face.Kern(prev, r)
+		}
+		dr, mask, maskp, advance, ok := face.Glyph(dot, r)
+		if !ok {
+			continue
+		}
+		draw.DrawMask(c.px.img, dr, src, image.Point{}, mask, maskp, draw.Over)
+		dot.X += advance
+		prev = r
+	}
 }
 
 // pngSignature starts every PNG file.

@@ -97,10 +97,10 @@ func BenchmarkWriteFigures(b *testing.B) {
 }
 
 // Every figure's PNG and SVG, drawn once on both canvases (tee) with a
-// worker's reused canvas and encoder buffers, are byte for byte the files
-// of the plot drawn alone on a fresh vgimg and a fresh vgsvg canvas:
-// nothing of the previous figure, of the other canvas or of the encoder's
-// state shows through.
+// worker's reused canvas, font faces and encoder buffers, are byte for
+// byte the files of the plot drawn alone on a fresh vgimg and a fresh
+// vgsvg canvas: nothing of the previous figure, of the other canvas or of
+// the encoder's state shows through, and pngCanvas draws text as vgimg.
 func TestFigureFilesAsDrawnAlone(t *testing.T) {
 	r, err := load(runB, shownHosts)
 	if err != nil {
@@ -133,6 +133,9 @@ func TestFigureFilesAsDrawnAlone(t *testing.T) {
 	}
 	if shared.img == nil || shared.zw == nil {
 		t.Error("the canvas or the encoder buffers were not kept for the next figure")
+	}
+	if len(shared.faces) == 0 {
+		t.Error("no text was drawn by pngCanvas itself")
 	}
 	left, err := filepath.Glob(filepath.Join(dir, ".tmp-*"))
 	if err != nil || len(left) > 0 {
