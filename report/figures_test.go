@@ -131,7 +131,7 @@ func TestFigureFilesAsDrawnAlone(t *testing.T) {
 			t.Errorf("figure %d (%s): SVG of %d bytes, drawn alone %d, or they differ", i, f.name, len(gotSVG), len(wantSVG))
 		}
 	}
-	if shared.img == nil || shared.zw == nil {
+	if shared.img == nil || shared.rows == nil {
 		t.Error("the canvas or the encoder buffers were not kept for the next figure")
 	}
 	if len(shared.faces) == 0 {
