@@ -13,7 +13,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // heatGroups makes groups over the axes given (key → values), each with
@@ -42,7 +41,7 @@ func heatGroups(axes [][2]string, seeds int) []*group {
 
 func svgText(t *testing.T, f figure) string {
 	t.Helper()
-	c := vgsvg.New(FigureWidth, FigureHeight)
+	c := newSVG()
 	f.draw(draw.New(c))
 	var b strings.Builder
 	if _, err := c.WriteTo(&b); err != nil {

@@ -125,7 +125,7 @@ func (f figure) draw(c draw.Canvas) {
 // drawing of its plot on both canvases (see tee), the PNG rasterised on px.
 func saveFigure(f figure, dir string, px *pixels) error {
 	png := px.canvas()
-	svg := vgsvg.New(FigureWidth, FigureHeight)
+	svg := newSVG()
 	f.draw(draw.New(tee{png, svg}))
 	if err := writeFile(filepath.Join(dir, f.name+".png"), func(w io.Writer) error { return px.encode(w) }); err != nil {
 		return err
@@ -134,6 +134,19 @@ func saveFigure(f figure, dir string, px *pixels) error {
 		_, err := svg.WriteTo(w)
 		return err
 	})
+}
+
+// newSVG returns an SVG canvas of a figure's size on a white page. The
+// figures' plots have no background of their own (see figures): the PNG
+// canvas starts white, and painting a plot's background on it again cost
+// as much as the rest of its filled shapes.
+func newSVG() *vgsvg.Canvas {
+	c := vgsvg.New(FigureWidth, FigureHeight)
+	c.Push()
+	c.SetColor(color.White)
+	c.Fill(draw.New(c).Rectangle.Path())
+	c.Pop()
+	return c
 }
 
 // writeFile writes path through a temporary file in its folder, renamed to
@@ -253,6 +266,13 @@ func (r *Run) figures() ([]figure, error) {
 	p, err = r.loglikFigure(best, bp)
 	if err := add("loglik", p, err); err != nil {
 		return nil, err
+	}
+	for _, f := range figs {
+		// The page is white (see newSVG).
+		f.plot.BackgroundColor = nil
+		if f.bar != nil {
+			f.bar.BackgroundColor = nil
+		}
 	}
 	return figs, nil
 }

@@ -13,7 +13,6 @@ import (
 
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // copyRun copies a results folder so that figures are written outside testdata.
@@ -154,7 +153,7 @@ func drawnAlone(t *testing.T, f figure) (pngFile, svgFile []byte) {
 	if err := (&pixels{img: ic.Image().(*image.RGBA)}).encode(&pb); err != nil {
 		t.Fatal(err)
 	}
-	sc := vgsvg.New(FigureWidth, FigureHeight)
+	sc := newSVG()
 	f.draw(draw.New(sc))
 	var sb bytes.Buffer
 	if _, err := sc.WriteTo(&sb); err != nil {
