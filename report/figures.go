@@ -22,6 +22,7 @@ import (
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
@@ -277,6 +278,62 @@ func (r *Run) figures() ([]figure, error) {
 	return figs, nil
 }
 
+// newPlot returns a plot.New() whose text (title, axis and tick labels,
+// legend) is measured through one textCache.
+func newPlot() *plot.Plot {
+	p := plot.New()
+	h := &textCache{Plain: text.Plain{Fonts: p.TextHandler.Cache()}, widths: map[textKey]vg.Length{}, extents: map[font.Font]font.Extents{}}
+	p.TextHandler = h
+	p.Title.TextStyle.Handler = h
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Handler = h
+		a.Tick.Label.Handler = h
+	}
+	p.Legend.TextStyle.Handler = h
+	return p
+}
+
+// textCache is text.Plain keeping the widths of strings and the extents
+// of fonts it gives. Laying out a plot, gonum measures each title, tick
+// label and legend entry many times, and font.Face's Width and Extents
+// allocate a glyph buffer of over a kilobyte per call: that was an eighth
+// of the CPU of the report in a fresh process. Not safe for concurrent
+// use: each figure's plots are drawn by one goroutine.
+type textCache struct {
+	text.Plain
+	widths  map[textKey]vg.Length
+	extents map[font.Font]font.Extents
+}
+
+// textKey is a string in a font.
+type textKey struct {
+	text string
+	font font.Font
+}
+
+// Extents returns the extents of fnt, as text.Plain does.
+func (h *textCache) Extents(fnt font.Font) font.Extents {
+	e, ok := h.extents[fnt]
+	if !ok {
+		e = h.Plain.Extents(fnt)
+		h.extents[fnt] = e
+	}
+	return e
+}
+
+// Box returns the width, height and depth of txt in fnt, as text.Plain does.
+func (h *textCache) Box(txt string, fnt font.Font) (width, height, depth vg.Length) {
+	k := textKey{txt, fnt}
+	w, ok := h.widths[k]
+	if !ok {
+		face := h.Fonts.Lookup(fnt, fnt.Size)
+		w = face.Width(txt)
+		h.widths[k] = w
+	}
+	e := h.Extents(fnt)
+	return w, e.Ascent, e.Descent
+}
+
 // sweptKeys returns the keys (minus the seed) that take more than one value.
 func sweptKeys(gs []*group) []string {
 	var keys []string
@@ -372,7 +429,7 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 	if len(lines) == 0 {
 		return nil, nil
 	}
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = title
 	p.X.Label.Text = "false positive rate"
 	p.Y.Label.Text = "true positive rate"
@@ -546,7 +603,7 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 	if len(classes) == 0 {
 		return nil, nil
 	}
-	p := plot.New()
+	p := newPlot()
 	what := fmt.Sprintf("each dot a host, its median over %d seeds", len(g.Points))
 	if len(g.Points) == 1 {
 		what = "each dot a host, seed " + orDash(g.Points[0].Seed)
@@ -756,7 +813,7 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 	h := plotter.NewHeatMap(g, key)
 	h.Min, h.Max = lo, hi
 	h.NaN = color.Gray{Y: 230}
-	p := plot.New()
+	p := newPlot()
 	what := "median over seeds [IQR]"
 	if maxN == 1 {
 		what = "one seed"
@@ -779,6 +836,7 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 	}
 	for i, c := range cells {
 		st := &l.TextStyle[i]
+		st.Handler = p.TextHandler
 		st.XAlign, st.YAlign = draw.XCenter, draw.YCenter
 		st.Font.Size = size
 		st.Color = color.Black
@@ -789,7 +847,7 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 	p.Add(l)
 	p.X.Tick.Marker = indexTicks(xs)
 	p.Y.Tick.Marker = indexTicks(ys)
-	bar := plot.New()
+	bar := newPlot()
 	bar.Add(key)
 	bar.HideX()
 	bar.Y.Label.Text = metric
@@ -885,7 +943,7 @@ func (t indexTicks) Ticks(min, max float64) []plot.Tick {
 // black, drawn last, the others thin), else the best history of each seed
 // of the best group.
 func (r *Run) loglikFigure(g *group, best *Point) (*plot.Plot, error) {
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = "Training log-likelihood per EM iteration, " + g.Config.String()
 	p.X.Label.Text = "EM iteration"
 	p.Y.Label.Text = "log-likelihood"
