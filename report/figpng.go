@@ -116,7 +116,10 @@ func (c *pngCanvas) FillString(f font.Face, pt vg.Point, text string) {
 	}
 	// gg's drawString on the identity transform, from the point gg's
 	// DrawString(text, x, h-y) starts at.
-	dot := fixed.Point26_6{X: fixed.Int26_6(math.Round(pt.X.Dots(c.DPI()) * 64)), Y: fixed.Int26_6(math.Round((h - pt.Y.Dots(c.DPI())) * 64))}
+	dot := fixed.Point26_6{
+		X: fixed.Int26_6(math.Round(pt.X.Dots(c.DPI()) * 64)),
+		Y: fixed.Int26_6(math.Round((h - pt.Y.Dots(c.DPI())) * 64)),
+	}
 	src := image.NewUniform(c.colors[len(c.colors)-1])
 	prev := rune(-1)
 	for _, r := range text {

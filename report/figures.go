@@ -282,7 +282,11 @@ func (r *Run) figures() ([]figure, error) {
 // legend) is measured through one textCache.
 func newPlot() *plot.Plot {
 	p := plot.New()
-	h := &textCache{Plain: text.Plain{Fonts: p.TextHandler.Cache()}, widths: map[textKey]vg.Length{}, extents: map[font.Font]font.Extents{}}
+	h := &textCache{
+		Plain:   text.Plain{Fonts: p.TextHandler.Cache()},
+		widths:  map[textKey]vg.Length{},
+		extents: map[font.Font]font.Extents{},
+	}
 	p.TextHandler = h
 	p.Title.TextStyle.Handler = h
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
