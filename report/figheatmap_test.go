@@ -2,13 +2,17 @@ package report
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
+	"gonum.org/v1/plot/vg/recorder"
 )
 
 // heatGroups makes groups over the axes given (key → values), each with
@@ -37,7 +41,7 @@ func heatGroups(axes [][2]string, seeds int) []*group {
 
 func svgText(t *testing.T, f figure) string {
 	t.Helper()
-	c := vgsvg.New(FigureWidth, FigureHeight)
+	c := newSVG()
 	f.draw(draw.New(c))
 	var b strings.Builder
 	if _, err := c.WriteTo(&b); err != nil {
@@ -58,9 +62,9 @@ func TestHeatmapsPerMetric(t *testing.T) {
 	var names []string
 	for _, f := range figs {
 		names = append(names, f.name)
-		if f.bar == nil || f.colorBar == nil || !f.colorBar.Vertical {
+		if f.bar == nil || f.key == nil {
 			t.Errorf("%s: no colour bar", f.name)
-		} else if lo, hi := f.colorBar.ColorMap.Min(), f.colorBar.ColorMap.Max(); !(lo < hi) {
+		} else if lo, hi := f.key.min, f.key.max; !(lo < hi) {
 			t.Errorf("%s: colour bar range [%g, %g]", f.name, lo, hi)
 		}
 		if f.plot.X.Label.Text != "window.size" || f.plot.Y.Label.Text != "model.kind" {
@@ -110,7 +114,7 @@ func TestHeatmapsSliceOtherAxes(t *testing.T) {
 	// The slices of a metric share one colour scale: the span of every
 	// configuration's median, 0.9001 (first group) to 0.9231 (24th).
 	for _, f := range figs[:2] {
-		if lo, hi := f.colorBar.ColorMap.Min(), f.colorBar.ColorMap.Max(); math.Abs(lo-0.9001) > 1e-9 || math.Abs(hi-0.9231) > 1e-9 {
+		if lo, hi := f.key.min, f.key.max; math.Abs(lo-0.9001) > 1e-9 || math.Abs(hi-0.9231) > 1e-9 {
 			t.Errorf("%s: colour scale [%g, %g], want the shared [0.9001, 0.9231]", f.name, lo, hi)
 		}
 	}
@@ -156,7 +160,96 @@ func TestHeatmapMedianKeepsInfiniteSeeds(t *testing.T) {
 	if strings.Contains(svg, ">124<") || !strings.Contains(svg, "-Inf") {
 		t.Errorf("margin heatmap cell: want the median -Inf over all seeds, not 124 over the finite ones")
 	}
-	if lo, hi := margin.colorBar.ColorMap.Min(), margin.colorBar.ColorMap.Max(); math.IsInf(lo, 0) || math.IsInf(hi, 0) || !(lo < hi) {
+	if lo, hi := margin.key.min, margin.key.max; math.IsInf(lo, 0) || math.IsInf(hi, 0) || !(lo < hi) {
 		t.Errorf("colour bar [%g, %g]", lo, hi)
 	}
+}
+
+// The colour bar is the key of the heatmap's colours: 64 bands, each the
+// values [lo, hi] the heatmap gives one palette colour, drawn as that
+// colour from lo (and under the next band) and as vector shapes in the SVG (the
+// continuous colour bar showed colours no cell has, from an embedded PNG).
+func TestHeatmapColourBarIsItsPalette(t *testing.T) {
+	gs := heatGroups([][2]string{{"model.kind", "categorical,gaussian"}, {"window.size", "5,10,20"}}, 3)
+	figs, err := heatmapFigures(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range figs {
+		b := f.key
+		if len(b.pal) != heatmapColors {
+			t.Fatalf("%s: %d colours, want %d", f.name, len(b.pal), heatmapColors)
+		}
+		// What the bar draws: one filled rectangle per band, bottom up.
+		rec := &recorder.Canvas{}
+		b.Plot(draw.NewCanvas(rec, vg.Inch, 3*vg.Inch), f.bar)
+		_, trY := f.bar.Transforms(&draw.Canvas{Canvas: rec, Rectangle: vg.Rectangle{Max: vg.Point{X: vg.Inch, Y: 3 * vg.Inch}}})
+		var colours []color.Color
+		var bottoms []vg.Length
+		for _, a := range rec.Actions {
+			switch a := a.(type) {
+			case *recorder.SetColor:
+				colours = append(colours, a.Color)
+			case *recorder.Fill:
+				bottom := a.Path[0].Pos.Y
+				for _, c := range a.Path {
+					if c.Type != vg.CloseComp {
+						bottom = min(bottom, c.Pos.Y)
+					}
+				}
+				bottoms = append(bottoms, bottom)
+			}
+		}
+		if len(colours) != heatmapColors || len(bottoms) != heatmapColors {
+			t.Fatalf("%s: %d colours and %d rectangles drawn, want %d", f.name, len(colours), len(bottoms), heatmapColors)
+		}
+		prev := b.min
+		for i := range heatmapColors {
+			lo, hi := b.band(i)
+			if math.Abs(lo-prev) > 1e-12 || !(lo < hi) {
+				t.Fatalf("%s: band %d [%g, %g] does not follow the last at %g", f.name, i, lo, hi, prev)
+			}
+			prev = hi
+			if d := bottoms[i] - trY(lo); math.Abs(float64(d)) > 1e-9 {
+				t.Errorf("%s: band %d drawn from %v, want %v", f.name, i, bottoms[i], trY(lo))
+			}
+			// The heatmap's colour of a cell at the band's middle, its
+			// low end (the band's first, but for the lowest, is exact
+			// halfway; gonum rounds it up) and just below its high end.
+			for _, v := range []float64{(lo + hi) / 2, max(lo, b.min+(float64(i)-0.5+1e-9)*(b.max-b.min)/63), hi - 1e-9*(hi-lo)} {
+				if got := heatmapColour(t, b, v); got != colours[i] {
+					t.Errorf("%s: band %d [%g, %g] drawn %v, the heatmap colours %g %v", f.name, i, lo, hi, colours[i], v, got)
+				}
+			}
+		}
+		if math.Abs(prev-b.max) > 1e-12 {
+			t.Errorf("%s: bands end at %g, want %g", f.name, prev, b.max)
+		}
+		if svg := svgText(t, f); strings.Contains(svg, "<image") {
+			t.Errorf("%s: the SVG embeds an image", f.name)
+		}
+	}
+}
+
+// heatmapColour is the colour a heatmap with b's palette and range gives a
+// single cell of value v.
+func heatmapColour(t *testing.T, b *paletteBar, v float64) color.Color {
+	t.Helper()
+	h := plotter.NewHeatMap(grid{z: [][]float64{{v}}, cols: 1, rows: 1}, b)
+	h.Min, h.Max = b.min, b.max
+	p := plot.New()
+	p.Add(h)
+	rec := &recorder.Canvas{}
+	h.Plot(draw.NewCanvas(rec, vg.Inch, vg.Inch), p)
+	var c color.Color
+	for _, a := range rec.Actions {
+		switch a := a.(type) {
+		case *recorder.SetColor:
+			c = a.Color
+		case *recorder.Fill:
+			return c
+		}
+	}
+	t.Fatalf("value %g: no cell drawn", v)
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"io/fs"
 	"math"
@@ -18,15 +17,14 @@ import (
 	"strings"
 	"sync"
 
-	"git.sr.ht/~sbinet/gg"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"botprof/report/plural"
@@ -103,9 +101,9 @@ func (r *Run) saveFigures() error {
 type figure struct {
 	name string
 	plot *plot.Plot
-	bar  *plot.Plot // a plot holding colorBar alone, or nil
-	// colorBar is the colour bar drawn in bar.
-	colorBar *plotter.ColorBar
+	bar  *plot.Plot // a plot holding key alone, or nil
+	// key is the colour bar drawn in bar.
+	key *paletteBar
 }
 
 // colorBarWidth is the strip on the right of a figure that holds its colour bar.
@@ -128,7 +126,7 @@ func (f figure) draw(c draw.Canvas) {
 // drawing of its plot on both canvases (see tee), the PNG rasterised on px.
 func saveFigure(f figure, dir string, px *pixels) error {
 	png := px.canvas()
-	svg := vgsvg.New(FigureWidth, FigureHeight)
+	svg := newSVG()
 	f.draw(draw.New(tee{png, svg}))
 	if err := writeFile(filepath.Join(dir, f.name+".png"), func(w io.Writer) error { return px.encode(w) }); err != nil {
 		return err
@@ -137,6 +135,19 @@ func saveFigure(f figure, dir string, px *pixels) error {
 		_, err := svg.WriteTo(w)
 		return err
 	})
+}
+
+// newSVG returns an SVG canvas of a figure's size on a white page. The
+// figures' plots have no background of their own (see figures): the PNG
+// canvas starts white, and painting a plot's background on it again cost
+// as much as the rest of its filled shapes.
+func newSVG() *vgsvg.Canvas {
+	c := vgsvg.New(FigureWidth, FigureHeight)
+	c.Push()
+	c.SetColor(color.White)
+	c.Fill(draw.New(c).Rectangle.Path())
+	c.Pop()
+	return c
 }
 
 // writeFile writes path through a temporary file in its folder, renamed to
@@ -186,46 +197,6 @@ func (t tee) FillString(f font.Face, pt vg.Point, text string) {
 func (t tee) DrawImage(rect vg.Rectangle, img image.Image) {
 	t[0].DrawImage(rect, img)
 	t[1].DrawImage(rect, img)
-}
-
-// pngDPI is the resolution of the PNG figures: FigureWidth × FigureHeight
-// at 96 dpi is 576 × 384 pixels.
-const pngDPI = 96
-
-// pixels is a PNG canvas's image and the PNG encoder's buffers, kept from
-// one figure to the next: a fresh 576 × 384 RGBA image per figure (two, as
-// vgimg copies it for its graphics context) and a fresh deflate state per
-// file cost more in page faults on new memory than the drawing on them.
-type pixels struct {
-	img *image.RGBA
-	enc *png.EncoderBuffer
-}
-
-// Get and Put make pixels the png.EncoderBufferPool of one goroutine.
-func (p *pixels) Get() *png.EncoderBuffer  { return p.enc }
-func (p *pixels) Put(b *png.EncoderBuffer) { p.enc = b }
-
-// canvas returns a vgimg canvas on p's image, cleared to white (as
-// vgimg.NewWith with the same size and dpi gives, without its allocations).
-func (p *pixels) canvas() *vgimg.Canvas {
-	if p.img == nil {
-		w := int(math.Round(float64(FigureWidth / vg.Inch * pngDPI)))
-		h := int(math.Round(float64(FigureHeight / vg.Inch * pngDPI)))
-		p.img = image.NewRGBA(image.Rect(0, 0, w, h))
-	}
-	ctx := gg.NewContextForRGBA(p.img)
-	// What vgimg.NewWith does to the context it makes itself.
-	ctx.SetLineCapButt()
-	ctx.InvertY()
-	return vgimg.NewWith(vgimg.UseImageWithContext(p.img, ctx), vgimg.UseDPI(pngDPI))
-}
-
-// encode writes p's image as a PNG with image/png at its fastest level.
-// (A hand-written encoder, 2.7 ms instead of 5.4 ms per figure, saved
-// nothing measurable on a whole warm sweep run: removed.)
-func (p *pixels) encode(w io.Writer) error {
-	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: p}
-	return enc.Encode(w, p.img)
 }
 
 func (r *Run) figures() ([]figure, error) {
@@ -297,7 +268,74 @@ func (r *Run) figures() ([]figure, error) {
 	if err := add("loglik", p, err); err != nil {
 		return nil, err
 	}
+	for _, f := range figs {
+		// The page is white (see newSVG).
+		f.plot.BackgroundColor = nil
+		if f.bar != nil {
+			f.bar.BackgroundColor = nil
+		}
+	}
 	return figs, nil
+}
+
+// newPlot returns a plot.New() whose text (title, axis and tick labels,
+// legend) is measured through one textCache.
+func newPlot() *plot.Plot {
+	p := plot.New()
+	h := &textCache{
+		Plain:   text.Plain{Fonts: p.TextHandler.Cache()},
+		widths:  map[textKey]vg.Length{},
+		extents: map[font.Font]font.Extents{},
+	}
+	p.TextHandler = h
+	p.Title.TextStyle.Handler = h
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Handler = h
+		a.Tick.Label.Handler = h
+	}
+	p.Legend.TextStyle.Handler = h
+	return p
+}
+
+// textCache is text.Plain keeping the widths of strings and the extents
+// of fonts it gives. Laying out a plot, gonum measures each title, tick
+// label and legend entry many times, and font.Face's Width and Extents
+// allocate a glyph buffer of over a kilobyte per call: that was an eighth
+// of the CPU of the report in a fresh process. Not safe for concurrent
+// use: each figure's plots are drawn by one goroutine.
+type textCache struct {
+	text.Plain
+	widths  map[textKey]vg.Length
+	extents map[font.Font]font.Extents
+}
+
+// textKey is a string in a font.
+type textKey struct {
+	text string
+	font font.Font
+}
+
+// Extents returns the extents of fnt, as text.Plain does.
+func (h *textCache) Extents(fnt font.Font) font.Extents {
+	e, ok := h.extents[fnt]
+	if !ok {
+		e = h.Plain.Extents(fnt)
+		h.extents[fnt] = e
+	}
+	return e
+}
+
+// Box returns the width, height and depth of txt in fnt, as text.Plain does.
+func (h *textCache) Box(txt string, fnt font.Font) (width, height, depth vg.Length) {
+	k := textKey{txt, fnt}
+	w, ok := h.widths[k]
+	if !ok {
+		face := h.Fonts.Lookup(fnt, fnt.Size)
+		w = face.Width(txt)
+		h.widths[k] = w
+	}
+	e := h.Extents(fnt)
+	return w, e.Ascent, e.Descent
 }
 
 // sweptKeys returns the keys (minus the seed) that take more than one value.
@@ -395,7 +433,7 @@ func (r *Run) rocFigure(file, title string, pts []*Point, names []string, allKin
 	if len(lines) == 0 {
 		return nil, nil
 	}
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = title
 	p.X.Label.Text = "false positive rate"
 	p.Y.Label.Text = "true positive rate"
@@ -569,7 +607,7 @@ func (r *Run) scoreFigure(g *group) (*plot.Plot, error) {
 	if len(classes) == 0 {
 		return nil, nil
 	}
-	p := plot.New()
+	p := newPlot()
 	what := fmt.Sprintf("each dot a host, its median over %d seeds", len(g.Points))
 	if len(g.Points) == 1 {
 		what = "each dot a host, seed " + orDash(g.Points[0].Seed)
@@ -775,10 +813,11 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 	cmap := moreland.SmoothBlueRed() // neither end is white: every cell stands out from the page
 	cmap.SetMin(lo)
 	cmap.SetMax(hi)
-	h := plotter.NewHeatMap(g, cmap.Palette(64))
+	key := &paletteBar{pal: cmap.Palette(heatmapColors).Colors(), min: lo, max: hi}
+	h := plotter.NewHeatMap(g, key)
 	h.Min, h.Max = lo, hi
 	h.NaN = color.Gray{Y: 230}
-	p := plot.New()
+	p := newPlot()
 	what := "median over seeds [IQR]"
 	if maxN == 1 {
 		what = "one seed"
@@ -801,25 +840,80 @@ func heatmapFigure(gs []*group, metric, xKey, yKey string, xs, ys []string, sub 
 	}
 	for i, c := range cells {
 		st := &l.TextStyle[i]
+		st.Handler = p.TextHandler
 		st.XAlign, st.YAlign = draw.XCenter, draw.YCenter
 		st.Font.Size = size
 		st.Color = color.Black
-		if !math.IsNaN(c.v) {
-			if col, err := cmap.At(min(max(c.v, lo), hi)); err == nil && luminance(col) < 0.5 {
-				st.Color = color.White
-			}
+		if !math.IsNaN(c.v) && luminance(key.pal[key.index(min(max(c.v, lo), hi))]) < 0.5 {
+			st.Color = color.White
 		}
 	}
 	p.Add(l)
 	p.X.Tick.Marker = indexTicks(xs)
 	p.Y.Tick.Marker = indexTicks(ys)
-	cb := &plotter.ColorBar{ColorMap: cmap, Vertical: true}
-	bar := plot.New()
-	bar.Add(cb)
+	bar := newPlot()
+	bar.Add(key)
 	bar.HideX()
 	bar.Y.Label.Text = metric
 	bar.Y.Padding = p.Y.Padding
-	return &figure{plot: p, bar: bar, colorBar: cb}, nil
+	return &figure{plot: p, bar: bar, key: key}, nil
+}
+
+// heatmapColors is the number of colours of a heatmap's palette.
+const heatmapColors = 64
+
+// paletteBar is a heatmap's colour bar: the bands of values [min, max] to
+// which the heatmap gives each colour of its palette pal, as filled
+// rectangles. It keys the colours the cells have, where a continuous
+// colour map (plotter.ColorBar) shows colours no cell has, and it is vector
+// shapes in an SVG, not an embedded PNG (whose encoding cost a fresh
+// process more than the rest of a heatmap). It is the heatmap's palette too
+// (palette.Palette), so that the two cannot disagree.
+type paletteBar struct {
+	pal      []color.Color
+	min, max float64
+}
+
+// Colors returns the palette.
+func (b *paletteBar) Colors() []color.Color { return b.pal }
+
+// index is the palette index plotter.HeatMap gives a value v in [min, max]
+// (plot v0.17 heat.go).
+func (b *paletteBar) index(v float64) int {
+	return int((v-b.min)*(float64(len(b.pal)-1)/(b.max-b.min)) + 0.5)
+}
+
+// band is the range of values given colour i: [min+(i-½)s, min+(i+½)s]
+// cut to [min, max], with s the step (max-min)/(len(pal)-1) between colours.
+func (b *paletteBar) band(i int) (lo, hi float64) {
+	s := (b.max - b.min) / float64(len(b.pal)-1)
+	return max(b.min+(float64(i)-0.5)*s, b.min), min(b.min+(float64(i)+0.5)*s, b.max)
+}
+
+// Plot draws the bands from the bottom up, each up to the top of the next
+// band, which covers that part: no seam of the page shows between two
+// bands where their edge falls inside a pixel.
+func (b *paletteBar) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	x0, x1 := trX(0), trX(1)
+	for i, col := range b.pal {
+		lo, _ := b.band(i)
+		_, hi := b.band(min(i+1, len(b.pal)-1))
+		y0, y1 := trY(lo), trY(hi)
+		var pa vg.Path
+		pa.Move(vg.Point{X: x0, Y: y0})
+		pa.Line(vg.Point{X: x1, Y: y0})
+		pa.Line(vg.Point{X: x1, Y: y1})
+		pa.Line(vg.Point{X: x0, Y: y1})
+		pa.Close()
+		c.SetColor(col)
+		c.Fill(pa)
+	}
+}
+
+// DataRange is x in [0, 1] and y in [min, max].
+func (b *paletteBar) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return 0, 1, b.min, b.max
 }
 
 // cellNum formats a heatmap value: AUCs with 3 decimals, other metrics
@@ -853,7 +947,7 @@ func (t indexTicks) Ticks(min, max float64) []plot.Tick {
 // black, drawn last, the others thin), else the best history of each seed
 // of the best group.
 func (r *Run) loglikFigure(g *group, best *Point) (*plot.Plot, error) {
-	p := plot.New()
+	p := newPlot()
 	p.Title.Text = "Training log-likelihood per EM iteration, " + g.Config.String()
 	p.X.Label.Text = "EM iteration"
 	p.Y.Label.Text = "log-likelihood"

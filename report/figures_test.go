@@ -13,7 +13,6 @@ import (
 
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // copyRun copies a results folder so that figures are written outside testdata.
@@ -97,10 +96,10 @@ func BenchmarkWriteFigures(b *testing.B) {
 }
 
 // Every figure's PNG and SVG, drawn once on both canvases (tee) with a
-// worker's reused canvas and encoder buffers, are byte for byte the files
-// of the plot drawn alone on a fresh vgimg and a fresh vgsvg canvas:
-// nothing of the previous figure, of the other canvas or of the encoder's
-// state shows through.
+// worker's reused canvas, font faces and encoder buffers, are byte for
+// byte the files of the plot drawn alone on a fresh vgimg and a fresh
+// vgsvg canvas: nothing of the previous figure, of the other canvas or of
+// the encoder's state shows through, and pngCanvas draws text as vgimg.
 func TestFigureFilesAsDrawnAlone(t *testing.T) {
 	r, err := load(runB, shownHosts)
 	if err != nil {
@@ -131,8 +130,11 @@ func TestFigureFilesAsDrawnAlone(t *testing.T) {
 			t.Errorf("figure %d (%s): SVG of %d bytes, drawn alone %d, or they differ", i, f.name, len(gotSVG), len(wantSVG))
 		}
 	}
-	if shared.img == nil || shared.enc == nil {
+	if shared.img == nil || shared.rows == nil {
 		t.Error("the canvas or the encoder buffers were not kept for the next figure")
+	}
+	if len(shared.faces) == 0 {
+		t.Error("no text was drawn by pngCanvas itself")
 	}
 	left, err := filepath.Glob(filepath.Join(dir, ".tmp-*"))
 	if err != nil || len(left) > 0 {
@@ -141,20 +143,70 @@ func TestFigureFilesAsDrawnAlone(t *testing.T) {
 }
 
 // drawnAlone returns f's PNG and SVG as f drawn on its own on fresh
-// canvases gives them (each format its own drawing, default vgimg canvas).
+// canvases gives them (each format its own drawing, default vgimg canvas,
+// a fresh encoder).
 func drawnAlone(t *testing.T, f figure) (pngFile, svgFile []byte) {
 	t.Helper()
 	ic := vgimg.NewWith(vgimg.UseWH(FigureWidth, FigureHeight), vgimg.UseDPI(pngDPI))
 	f.draw(draw.New(ic))
 	var pb bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&pb, ic.Image()); err != nil {
+	if err := (&pixels{img: ic.Image().(*image.RGBA)}).encode(&pb); err != nil {
 		t.Fatal(err)
 	}
-	sc := vgsvg.New(FigureWidth, FigureHeight)
+	sc := newSVG()
 	f.draw(draw.New(sc))
 	var sb bytes.Buffer
 	if _, err := sc.WriteTo(&sb); err != nil {
 		t.Fatal(err)
 	}
 	return pb.Bytes(), sb.Bytes()
+}
+
+// A figure's PNG decodes (with image/png) to exactly the pixels drawn,
+// and so does an image of every byte value; an image that is not opaque
+// is refused, not written without its alpha.
+func TestFigurePNGIsThePixels(t *testing.T) {
+	r, err := load(runB, shownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs, err := r.figures()
+	if err != nil || len(figs) < 3 {
+		t.Fatalf("%d figures, %v", len(figs), err)
+	}
+	var px pixels
+	for _, f := range figs {
+		f.draw(draw.New(px.canvas()))
+		checkPNG(t, f.name, &px)
+	}
+	noise := image.NewRGBA(image.Rect(0, 0, 300, 7))
+	for i := range noise.Pix {
+		noise.Pix[i] = byte(i * 7919 >> 3)
+		if i%4 == 3 {
+			noise.Pix[i] = 0xff
+		}
+	}
+	checkPNG(t, "noise", &pixels{img: noise})
+	noise.Pix[len(noise.Pix)-1] = 0xfe
+	if err := (&pixels{img: noise}).encode(&bytes.Buffer{}); err == nil {
+		t.Error("an image that is not opaque was encoded")
+	}
+}
+
+// checkPNG encodes px's image and checks that image/png decodes the file
+// to the same pixels.
+func checkPNG(t *testing.T, name string, px *pixels) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := px.encode(&b); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	img, err := png.Decode(&b)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	got, ok := img.(*image.RGBA)
+	if !ok || got.Rect != px.img.Rect || !bytes.Equal(got.Pix, px.img.Pix) {
+		t.Errorf("%s: the PNG decodes to other pixels (%T %v, drawn %v)", name, img, img.Bounds(), px.img.Rect)
+	}
 }
