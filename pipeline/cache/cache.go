@@ -292,12 +292,16 @@ func (c *Cache) ReadFile(key Key, name string) ([]byte, string) {
 // touch records a use of an entry for GC, at most once per touchInterval.
 // Failure is ignored: a read-only cache still serves hits.
 func (c *Cache) touch(metaPath string) {
-	now := c.now()
-	st, err := os.Stat(metaPath)
-	if err != nil || now.Sub(st.ModTime()) < touchInterval {
-		return
+	if st, err := os.Stat(metaPath); err == nil {
+		c.touchStat(metaPath, st)
 	}
-	os.Chtimes(metaPath, now, now)
+}
+
+// touchStat is touch of a file whose stat result st the caller has.
+func (c *Cache) touchStat(path string, st fs.FileInfo) {
+	if now := c.now(); now.Sub(st.ModTime()) >= touchInterval {
+		os.Chtimes(path, now, now)
+	}
 }
 
 // verify checks the entry in dir against key (or, if key.ID is empty,
