@@ -52,12 +52,12 @@ func (r *runner) keys(sp *stageParams) (stageKeys, error) {
 		}
 		return b.Input("flows", k.load[0])
 	}
-	disc := flows(cache.NewKey("discretize", discretize.Version).Params(sp.discretize))
+	disc := flows(cache.NewKey("discretize", discretize.Version).ParamsWith(r.params, sp.discretize))
 	var err error
 	if len(sp.derive.Columns) > 0 {
 		// The derived columns are their own stage's output, which
 		// discretize reads next to the flows.
-		if k.derive, err = flows(cache.NewKey("derive", derive.Version).Params(sp.derive)).Key(); err != nil {
+		if k.derive, err = flows(cache.NewKey("derive", derive.Version).ParamsWith(r.params, sp.derive)).Key(); err != nil {
 			return k, err
 		}
 		disc.Input("derived", k.derive)
@@ -65,14 +65,14 @@ func (r *runner) keys(sp *stageParams) (stageKeys, error) {
 	if k.discretize, err = disc.Key(); err != nil {
 		return k, err
 	}
-	if k.window, err = cache.NewKey("window", window.Version).Input("codes", k.discretize).Params(sp.window).Key(); err != nil {
+	if k.window, err = cache.NewKey("window", window.Version).Input("codes", k.discretize).ParamsWith(r.params, sp.window).Key(); err != nil {
 		return k, err
 	}
-	if k.train, err = cache.NewKey("train", train.Version).Input("windows", k.window).Params(sp.train).Key(); err != nil {
+	if k.train, err = cache.NewKey("train", train.Version).Input("windows", k.window).ParamsWith(r.params, sp.train).Key(); err != nil {
 		return k, err
 	}
 	k.evaluate, err = cache.NewKey("evaluate", evaluate.Version).Input("model", k.train).Input("windows", k.window).
-		Params(sp.evaluate).Param("entry_format", pointEntryFormat).Key()
+		ParamsWith(r.params, sp.evaluate).Param("entry_format", pointEntryFormat).Key()
 	return k, err
 }
 
