@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -114,6 +115,31 @@ func (e *Entry) ReadFile(name string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(f)
+}
+
+// CopyFile copies the entry's file name to dst, created with mode 0644 or
+// truncated: in the kernel (copy_file_range) where the system can, of
+// the size verified, so that the copy needs no call to find the end of
+// the file.
+func (e *Entry) CopyFile(name, dst string) error {
+	i := slices.IndexFunc(e.Files, func(f FileInfo) bool { return f.Name == name })
+	if i < 0 {
+		return fmt.Errorf("cache entry %s (%s): no file %q", e.Key.Short(), e.Key.Stage(), name)
+	}
+	in, err := openRead(e.Path(name))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, io.LimitReader(in, e.Files[i].Size)); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 func (c *Cache) entryDir(id string) string {

@@ -634,3 +634,30 @@ func TestGetKeeping(t *testing.T) {
 		t.Error("ReadFile of a file not in the entry: no error")
 	}
 }
+
+// Entry.CopyFile copies a file of the entry whole, over a longer file
+// too, and refuses a name the entry does not have.
+func TestEntryCopyFile(t *testing.T) {
+	c := newTestCache(t)
+	k := testKey(t, "evaluate", 1)
+	if err := c.Put(k, testFiles()); err != nil {
+		t.Fatal(err)
+	}
+	e, reason := c.Get(k)
+	if e == nil {
+		t.Fatal(reason)
+	}
+	dst := filepath.Join(t.TempDir(), "codes.parquet")
+	writeFileT(t, dst, bytes.Repeat([]byte("x"), 20000))
+	for range 2 {
+		if err := e.CopyFile("codes.parquet", dst); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := readFile(t, dst), readFile(t, e.Path("codes.parquet")); !bytes.Equal(got, want) {
+			t.Errorf("copy has %d bytes, differs from the entry's %d", len(got), len(want))
+		}
+	}
+	if err := e.CopyFile("nope.json", filepath.Join(t.TempDir(), "nope.json")); err == nil {
+		t.Error("CopyFile of a file not in the entry: no error")
+	}
+}
