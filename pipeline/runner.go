@@ -311,7 +311,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	// what writing the results and figures needs is in the Outcome. (The
 	// writes in flight hold what they write.)
 	r.mu.Lock()
-	r.memo, r.params = nil, nil
+	r.memo, r.params, r.upstream = nil, nil, nil
 	r.mu.Unlock()
 	out.Wall = time.Since(started)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -330,6 +330,7 @@ type runner struct {
 
 	mu        sync.Mutex
 	memo      map[string]*future
+	upstream  map[string]upstreamKeys // by the parameters' JSON (see memoUpstream)
 	explainMu sync.Mutex
 	pending   sync.WaitGroup    // cache writes in flight
 	missWhy   map[string]string // key id -> why an existing entry was not used (see get)
