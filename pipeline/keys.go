@@ -3,6 +3,7 @@ package pipeline
 // Stage cache keys: what each stage's output depends on.
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -32,6 +33,74 @@ func (r *runner) keys(sp *stageParams) (stageKeys, error) {
 	if len(sp.load) != len(r.sources) {
 		return k, fmt.Errorf("%d data sources, the run has %d", len(sp.load), len(r.sources))
 	}
+	up, err := r.memoUpstream(sp)
+	if err != nil {
+		return k, err
+	}
+	k.load, k.derive, k.discretize = slices.Clone(up.load), up.derive, up.discretize
+	if k.window, err = cache.NewKey("window", window.Version).Input("codes", k.discretize).ParamsWith(r.params, sp.window).Key(); err != nil {
+		return k, err
+	}
+	if k.train, err = cache.NewKey("train", train.Version).Input("windows", k.window).ParamsWith(r.params, sp.train).Key(); err != nil {
+		return k, err
+	}
+	k.evaluate, err = cache.NewKey("evaluate", evaluate.Version).Input("model", k.train).Input("windows", k.window).
+		ParamsWith(r.params, sp.evaluate).Param("entry_format", pointEntryFormat).Key()
+	return k, err
+}
+
+// upstreamKeys are the keys of a point's load, derive and discretize
+// stages: those the points of a sweep over window, model or evaluate
+// parameters share.
+type upstreamKeys struct {
+	load               []cache.Key
+	derive, discretize cache.Key
+}
+
+// upstreamMemoSize bounds the upstream keys a run remembers (a sweep over
+// discretize parameters has one set per value).
+const upstreamMemoSize = 64
+
+// memoUpstream returns the upstream keys of sp, from the run's memo
+// (runner.upstream) when an earlier point had the same parameters for
+// them: the same JSON of everything upstreamKeysOf reads but the sources,
+// which are the run's. Building them again took a third of runner.keys.
+func (r *runner) memoUpstream(sp *stageParams) (upstreamKeys, error) {
+	if r.params == nil {
+		return r.upstreamKeysOf(sp)
+	}
+	id, err := json.Marshal(struct {
+		Load       any
+		Filter     any
+		View       any
+		NeedView   bool
+		Derive     any
+		Discretize any
+	}{sp.load, sp.filter, sp.view, sp.needView, sp.derive, sp.discretize})
+	if err != nil {
+		return r.upstreamKeysOf(sp) // and its error
+	}
+	r.mu.Lock()
+	up, ok := r.upstream[string(id)]
+	r.mu.Unlock()
+	if ok {
+		return up, nil
+	}
+	if up, err = r.upstreamKeysOf(sp); err != nil {
+		return up, err
+	}
+	r.mu.Lock()
+	if r.upstream == nil || len(r.upstream) >= upstreamMemoSize {
+		r.upstream = map[string]upstreamKeys{}
+	}
+	r.upstream[string(id)] = up
+	r.mu.Unlock()
+	return up, nil
+}
+
+// upstreamKeysOf builds sp's upstream keys.
+func (r *runner) upstreamKeysOf(sp *stageParams) (upstreamKeys, error) {
+	var k upstreamKeys
 	for i := range sp.load {
 		lk, err := r.loadKey(sp, i)
 		if err != nil {
@@ -52,27 +121,17 @@ func (r *runner) keys(sp *stageParams) (stageKeys, error) {
 		}
 		return b.Input("flows", k.load[0])
 	}
-	disc := flows(cache.NewKey("discretize", discretize.Version).Params(sp.discretize))
+	disc := flows(cache.NewKey("discretize", discretize.Version).ParamsWith(r.params, sp.discretize))
 	var err error
 	if len(sp.derive.Columns) > 0 {
 		// The derived columns are their own stage's output, which
 		// discretize reads next to the flows.
-		if k.derive, err = flows(cache.NewKey("derive", derive.Version).Params(sp.derive)).Key(); err != nil {
+		if k.derive, err = flows(cache.NewKey("derive", derive.Version).ParamsWith(r.params, sp.derive)).Key(); err != nil {
 			return k, err
 		}
 		disc.Input("derived", k.derive)
 	}
-	if k.discretize, err = disc.Key(); err != nil {
-		return k, err
-	}
-	if k.window, err = cache.NewKey("window", window.Version).Input("codes", k.discretize).Params(sp.window).Key(); err != nil {
-		return k, err
-	}
-	if k.train, err = cache.NewKey("train", train.Version).Input("windows", k.window).Params(sp.train).Key(); err != nil {
-		return k, err
-	}
-	k.evaluate, err = cache.NewKey("evaluate", evaluate.Version).Input("model", k.train).Input("windows", k.window).
-		Params(sp.evaluate).Param("entry_format", pointEntryFormat).Key()
+	k.discretize, err = disc.Key()
 	return k, err
 }
 

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -161,27 +160,9 @@ func writePointFiles(dir string, o *PointOutput) error {
 		return err
 	}
 	for _, name := range runfolder.PointFileNames {
-		if err := copyFile(filepath.Join(dir, name), o.files.Path(name)); err != nil {
+		if err := o.files.CopyFile(name, filepath.Join(dir, name)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// copyFile copies src to a new file dst (mode 0644).
-func copyFile(dst, src string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

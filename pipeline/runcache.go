@@ -27,11 +27,12 @@ func (r *runner) noteCacheWrite(err error) {
 	r.cacheErrs++
 }
 
-// get reads a stage's cache entry. A miss other than "absent" (a partial,
+// get reads a stage's cache entry, keeping the content of its file keep
+// if not "" (cache.GetKeeping). A miss other than "absent" (a partial,
 // corrupt or foreign entry) is remembered, so that --explain and the
 // manifest say why the stage ran although an entry existed.
-func (r *runner) get(key cache.Key) *cache.Entry {
-	e, reason := r.cache.Get(key)
+func (r *runner) get(key cache.Key, keep string) *cache.Entry {
+	e, reason := r.cache.GetKeeping(key, keep)
 	if e == nil && reason != "" && reason != "absent" {
 		r.mu.Lock()
 		if r.missWhy == nil {
@@ -64,12 +65,14 @@ func (c *claim) drop() {
 // on a miss a claim on the entry, which the stage defers drop of and hands
 // to putAsync with its output. When another process held the claim, the
 // entry is looked up again: that process has usually stored it by then.
-func lookup[T any](ctx context.Context, r *runner, key cache.Key, read func(*cache.Entry) (T, error)) (v T, hit bool, cl *claim, err error) {
+// keep names the entry's file read reads whole, if any: it is kept from
+// verifying the entry, not read twice.
+func lookup[T any](ctx context.Context, r *runner, key cache.Key, keep string, read func(*cache.Entry) (T, error)) (v T, hit bool, cl *claim, err error) {
 	if r.cache == nil {
 		return v, false, nil, nil
 	}
 	hitOf := func() (T, bool) {
-		if e := r.get(key); e != nil {
+		if e := r.get(key, keep); e != nil {
 			if v, err := read(e); err == nil {
 				return v, true
 			}

@@ -211,7 +211,7 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 		// A shard of more shards than points: nothing to compute.
 		return &Outcome{Plan: plan, Started: started, git: git, Wall: time.Since(started)}, nil
 	}
-	r := &runner{plan: plan, opt: opt, cache: c, mem: memory.NewGoAllocator(), memo: map[string]*future{}}
+	r := &runner{plan: plan, opt: opt, cache: c, mem: memory.NewGoAllocator(), memo: map[string]*future{}, params: &cache.ParamsMemo{}}
 	finished := false
 	defer func() {
 		if !finished {
@@ -307,11 +307,11 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 	out.cacheWarning = r.cacheWarning
 	out.cacheErrs = r.cacheWriteErrors
 	// The Outcome keeps the runner (cache writes in flight, their
-	// warnings), but not its stage outputs: what writing the results and
-	// figures needs is in the Outcome. (The writes in flight hold what they
-	// write.)
+	// warnings), but not its stage outputs nor its encoded parameters:
+	// what writing the results and figures needs is in the Outcome. (The
+	// writes in flight hold what they write.)
 	r.mu.Lock()
-	r.memo = nil
+	r.memo, r.params, r.upstream = nil, nil, nil
 	r.mu.Unlock()
 	out.Wall = time.Since(started)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -325,10 +325,12 @@ type runner struct {
 	opt     Options
 	cache   *cache.Cache
 	mem     memory.Allocator
-	sources []SourceFile // the data sources, with their hashes (see resolveSources)
+	sources []SourceFile      // the data sources, with their hashes (see resolveSources)
+	params  *cache.ParamsMemo // the stages' encoded parameters, which points share (nil: no memo)
 
 	mu        sync.Mutex
 	memo      map[string]*future
+	upstream  map[string]upstreamKeys // by the parameters' JSON (see memoUpstream)
 	explainMu sync.Mutex
 	pending   sync.WaitGroup    // cache writes in flight
 	missWhy   map[string]string // key id -> why an existing entry was not used (see get)

@@ -201,7 +201,7 @@ func CacheStatus(ctx context.Context, plan *Plan, dir string) ([]PointStatus, er
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{plan: plan, cache: c}
+	r := &runner{plan: plan, cache: c, params: &cache.ParamsMemo{}}
 	if err := r.resolveSources(ctx, plan, false); err != nil {
 		return nil, err
 	}

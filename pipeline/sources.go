@@ -173,6 +173,6 @@ func sourceKey(d DataSpec, i int, key string) string {
 // loadKey is the cache key of source i's load stage, with the label filter
 // pushed down.
 func (r *runner) loadKey(sp *stageParams, i int) (cache.Key, error) {
-	return cache.NewKey("load", load.Version).File("data", r.sources[i].SHA256).Params(sp.load[i]).
+	return cache.NewKey("load", load.Version).File("data", r.sources[i].SHA256).ParamsWith(r.params, sp.load[i]).
 		Param("filter", sp.filter).Param("filter_version", filter.Version).Key()
 }

@@ -27,7 +27,7 @@ type deriveOut struct {
 // miss, appends them to the flows it reads (derive.Attach).
 func (r *runner) stageDerive(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
 	getLoads func() ([]*flowsOut, error), getFlows func() (arrow.RecordBatch, error)) (any, bool, error) {
-	d, hit, cl, err := lookup(ctx, r, key, func(e *cache.Entry) (*deriveOut, error) {
+	d, hit, cl, err := lookup(ctx, r, key, "", func(e *cache.Entry) (*deriveOut, error) {
 		rec, err := cache.ReadArrow(e.Path("derived.arrow"), r.mem)
 		if err != nil {
 			return nil, err

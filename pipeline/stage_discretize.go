@@ -28,7 +28,7 @@ import (
 // a derived column.
 func (r *runner) stageDiscretize(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
 	getLoads func() ([]*flowsOut, error), getFlows func() (arrow.RecordBatch, error), getDerive func() (*deriveOut, error)) (any, bool, error) {
-	d, hit, cl, err := lookup(ctx, r, key, func(e *cache.Entry) (*discretize.Result, error) { return readDiscretize(e, r.mem) })
+	d, hit, cl, err := lookup(ctx, r, key, "", func(e *cache.Entry) (*discretize.Result, error) { return readDiscretize(e, r.mem) })
 	if err != nil {
 		return nil, false, err
 	}

@@ -16,7 +16,7 @@ import (
 
 func (r *runner) stageEvaluate(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key,
 	getWin func() (*window.Result, *discretize.Result, error), getTrain func() (*trainOut, error)) (any, bool, error) {
-	cached, hit, cl, err := lookup(ctx, r, key, readPoint)
+	cached, hit, cl, err := lookup(ctx, r, key, "point.json", readPoint)
 	if err != nil {
 		return nil, false, err
 	}

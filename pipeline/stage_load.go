@@ -29,7 +29,7 @@ type flowsOut struct {
 
 // stageLoad loads data source i.
 func (r *runner) stageLoad(ctx context.Context, sp *stageParams, i int, key cache.Key) (any, bool, error) {
-	fl, hit, cl, err := lookup(ctx, r, key, func(e *cache.Entry) (*flowsOut, error) {
+	fl, hit, cl, err := lookup(ctx, r, key, "", func(e *cache.Entry) (*flowsOut, error) {
 		rec, err := cache.ReadArrow(e.Path("flows.arrow"), r.mem)
 		if err != nil {
 			return nil, err

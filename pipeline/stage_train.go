@@ -22,7 +22,7 @@ type trainOut struct {
 }
 
 func (r *runner) stageTrain(ctx context.Context, sp *stageParams, sw *stopwatch, key cache.Key, getWin func() (*window.Result, *discretize.Result, error)) (any, bool, error) {
-	t, hit, cl, err := lookup(ctx, r, key, readTrain)
+	t, hit, cl, err := lookup(ctx, r, key, "model.json", readTrain)
 	if err != nil {
 		return nil, false, err
 	}

@@ -25,7 +25,7 @@ func (r *runner) stageWindow(ctx context.Context, sp *stageParams, key cache.Key
 		return w, false, err
 	}
 	index := windowIndex(w, r.mem)
-	if e := r.get(key); e != nil {
+	if e := r.get(key, ""); e != nil {
 		if cached, err := cache.ReadArrow(e.Path("windows.arrow"), r.mem); err == nil {
 			same := array.RecordEqual(cached, index)
 			cached.Release()

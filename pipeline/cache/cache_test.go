@@ -185,6 +185,12 @@ func TestGetMissReasons(t *testing.T) {
 			if e != nil || !strings.HasPrefix(reason, tc.want) {
 				t.Fatalf("Get = %v, %q; want miss %q", e, reason, tc.want)
 			}
+			// Keeping a file's content while verifying verifies the same.
+			for _, keep := range []string{"codes.parquet", "mapping.json"} {
+				if e, reason := c.GetKeeping(k, keep); e != nil || !strings.HasPrefix(reason, tc.want) {
+					t.Fatalf("GetKeeping(%s) = %v, %q; want miss %q", keep, e, reason, tc.want)
+				}
+			}
 			probs, err := c.Verify()
 			if err != nil || len(probs) != 1 || !strings.HasPrefix(probs[0].Reason, tc.want) || probs[0].ID != k.ID {
 				t.Fatalf("Verify = %+v, %v", probs, err)
@@ -590,5 +596,68 @@ func TestReadFile(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "mapping.json"), []byte(`{"symbols": 13}`+"\n"), 0o644)
 	if b, reason := c.ReadFile(k, "mapping.json"); b != nil || !strings.Contains(reason, "mapping.json sha256 mismatch") {
 		t.Errorf("ReadFile of a damaged file = %q, %q", b, reason)
+	}
+}
+
+// GetKeeping hands out the content of the file it kept from verifying
+// the entry, once; the entry reads its other files, and that one again, from
+// disk.
+func TestGetKeeping(t *testing.T) {
+	c := newTestCache(t)
+	k := testKey(t, "evaluate", 1)
+	if err := c.Put(k, testFiles()); err != nil {
+		t.Fatal(err)
+	}
+	mapping := `{"symbols": 12}` + "\n"
+	e, reason := c.GetKeeping(k, "mapping.json")
+	if e == nil {
+		t.Fatal(reason)
+	}
+	if string(e.kept) != mapping {
+		t.Errorf("kept %q, want %q", e.kept, mapping)
+	}
+	for i := range 2 {
+		if b, err := e.ReadFile("mapping.json"); string(b) != mapping || err != nil {
+			t.Errorf("ReadFile #%d = %q, %v; want %q", i+1, b, err, mapping)
+		}
+		if e.kept != nil {
+			t.Errorf("ReadFile #%d: the entry still holds the kept content", i+1)
+		}
+	}
+	if b, err := e.ReadFile("codes.parquet"); len(b) != 11000 || err != nil {
+		t.Errorf("ReadFile of another file = %d bytes, %v", len(b), err)
+	}
+	// Keeping a file the entry does not have keeps nothing.
+	if e, reason := c.GetKeeping(k, "nope.json"); e == nil || e.kept != nil {
+		t.Errorf("GetKeeping of a file not in the entry = %v, %q", e, reason)
+	} else if _, err := e.ReadFile("nope.json"); err == nil {
+		t.Error("ReadFile of a file not in the entry: no error")
+	}
+}
+
+// Entry.CopyFile copies a file of the entry whole, over a longer file
+// too, and refuses a name the entry does not have.
+func TestEntryCopyFile(t *testing.T) {
+	c := newTestCache(t)
+	k := testKey(t, "evaluate", 1)
+	if err := c.Put(k, testFiles()); err != nil {
+		t.Fatal(err)
+	}
+	e, reason := c.Get(k)
+	if e == nil {
+		t.Fatal(reason)
+	}
+	dst := filepath.Join(t.TempDir(), "codes.parquet")
+	writeFileT(t, dst, bytes.Repeat([]byte("x"), 20000))
+	for range 2 {
+		if err := e.CopyFile("codes.parquet", dst); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := readFile(t, dst), readFile(t, e.Path("codes.parquet")); !bytes.Equal(got, want) {
+			t.Errorf("copy has %d bytes, differs from the entry's %d", len(got), len(want))
+		}
+	}
+	if err := e.CopyFile("nope.json", filepath.Join(t.TempDir(), "nope.json")); err == nil {
+		t.Error("CopyFile of a file not in the entry: no error")
 	}
 }
