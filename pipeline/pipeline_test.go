@@ -1270,3 +1270,66 @@ func TestSweptDataPathIsASpecError(t *testing.T) {
 		t.Errorf("one file, swept format: %v", err)
 	}
 }
+
+// Options.RequireCached computes no stage: on an empty cache every point
+// fails with a NotCachedError and nothing is stored; once the points are
+// cached, they are read; a damaged entry is not recomputed but named.
+func TestRequireCached(t *testing.T) {
+	dir := t.TempDir()
+	data := writeTwoHosts(t, filepath.Join(dir, "flows.netflow.labeled"), 30)
+	spec := filepath.Join(dir, "s.yaml")
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\nsweep: {model.seed: [0, 1]}\n"), 0o644)
+	plan, err := LoadPlan(spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := t.TempDir()
+	entries := func() []string {
+		m, _ := filepath.Glob(filepath.Join(cacheDir, "*", "*", "meta.json"))
+		return m
+	}
+	out, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir, RequireCached: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range out.Points {
+		var nc *NotCachedError
+		if !errors.As(p.Err, &nc) || nc.Reason != "absent" {
+			t.Errorf("point %s: %v, want not cached (absent)", p.Point.Name, p.Err)
+		}
+	}
+	if e := entries(); len(e) > 0 {
+		t.Errorf("RequireCached stored %d entries", len(e))
+	}
+	if _, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = Execute(context.Background(), plan, Options{CacheDir: cacheDir, RequireCached: true})
+	if err != nil || out.Failed() != 0 {
+		t.Fatalf("cached points: %v, %d failed", err, out.Failed())
+	}
+	// Damage point 1's evaluate entry (the one holding point.json).
+	var damaged bool
+	for _, m := range entries() {
+		pj := filepath.Join(filepath.Dir(m), "point.json")
+		if b, err := os.ReadFile(pj); err == nil && strings.Contains(string(b), `"seed": 1`) {
+			os.WriteFile(pj, append(b, ' '), 0o644)
+			damaged = true
+		}
+	}
+	if !damaged {
+		t.Fatal("no evaluate entry of seed 1 found to damage")
+	}
+	n := len(entries())
+	out, err = Execute(context.Background(), plan, Options{CacheDir: cacheDir, RequireCached: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nc *NotCachedError
+	if out.Points[0].Err != nil || !errors.As(out.Points[1].Err, &nc) || !strings.HasPrefix(nc.Reason, "corrupt: file point.json") {
+		t.Errorf("after damage: %v, %v; want point 1 not cached (corrupt)", out.Points[0].Err, out.Points[1].Err)
+	}
+	if len(entries()) != n {
+		t.Errorf("RequireCached stored entries after the damage")
+	}
+}

@@ -47,6 +47,11 @@ type Options struct {
 	// run, whose results are its cache entries): Outcome.Points keep the
 	// points' name, error and stage records only.
 	DropOutputs bool
+	// RequireCached computes no point: a point whose result (its evaluate
+	// entry) is not in the stage cache fails with a *NotCachedError before
+	// any of its stages runs. A collect step reads its shards' points so,
+	// each entry verified once, as it is read.
+	RequireCached bool
 
 	// beforeBackgroundWrite, if set, runs before every background cache
 	// write; tests hold the writes back with it.
@@ -218,7 +223,8 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 			r.pending.Wait() // an early error: nobody else waits for the writes
 		}
 	}()
-	if err := r.resolveSources(ctx, plan, true); err != nil {
+	// Loading the data while hashing it (prefetch) is computing a stage.
+	if err := r.resolveSources(ctx, plan, !opt.RequireCached); err != nil {
 		return nil, err
 	}
 

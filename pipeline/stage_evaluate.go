@@ -23,6 +23,14 @@ func (r *runner) stageEvaluate(ctx context.Context, sp *stageParams, sw *stopwat
 	if hit {
 		return cached, true, nil
 	}
+	if r.opt.RequireCached {
+		cl.drop()
+		why := r.missReason(key.ID)
+		if why == "" {
+			why = "absent"
+		}
+		return nil, false, &NotCachedError{Reason: why}
+	}
 	defer cl.drop() // after the synchronous write below
 	t, err := getTrain()
 	if err != nil {
@@ -52,6 +60,14 @@ func (r *runner) stageEvaluate(ctx context.Context, sp *stageParams, sw *stopwat
 	}
 	return out, false, nil
 }
+
+// NotCachedError is the error of a point that Options.RequireCached kept
+// from being computed: its result is not in the stage cache.
+type NotCachedError struct {
+	Reason string // why: "absent", or why the entry there was not used
+}
+
+func (e *NotCachedError) Error() string { return "not in the stage cache: " + e.Reason }
 
 // readPoint reads a point's cached output; its point files are copied
 // from the entry when the results are written.

@@ -124,11 +124,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if o.noCache && (o.shard != "" || o.cached) {
 		return usageError{"--shard and --require-cached work through the stage cache: drop --no-cache"}
 	}
-	if o.cached {
-		if err := requireCached(ctx, plan, o.cacheDir, stderr); err != nil {
-			return err
-		}
-	}
 	plan = plan.Shard(shard)
 	if !shard.All() {
 		defer capProcs(o.jobs)()
@@ -151,7 +146,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer prof.stop()
 	}
-	opt := pipeline.Options{Jobs: o.jobs, FailFast: o.failFast, DeferCacheWrites: true}
+	// --require-cached: Execute reads every point from the cache and
+	// computes none; the points it did not find are listed after it.
+	opt := pipeline.Options{Jobs: o.jobs, FailFast: o.failFast, DeferCacheWrites: true, RequireCached: o.cached}
 	if !o.noCache {
 		opt.CacheDir = o.cacheDir
 	}
@@ -168,6 +165,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	opt.OnPointErr = func(point string, err error) {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return // stopped by the signal, not failed: the run says so once
+		}
+		if nc := (*pipeline.NotCachedError)(nil); errors.As(err, &nc) {
+			return // listed in plan order once Execute returns
 		}
 		if prog != nil {
 			prog.clear()
@@ -207,6 +207,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if err != nil {
 		return err
+	}
+	if o.cached {
+		if err := notCached(out, o.cacheDir, stderr); err != nil {
+			os.RemoveAll(dir)
+			return err
+		}
 	}
 	if afterCompute != nil {
 		afterCompute()
@@ -309,20 +315,21 @@ func parseWithSpec(fs *flag.FlagSet, args []string) (string, error) {
 	return pos[0], nil
 }
 
-// requireCached fails with the list of points whose results are not in the
-// stage cache, so that a collect step never computes what its shards did not.
-func requireCached(ctx context.Context, plan *pipeline.Plan, cacheDir string, stderr io.Writer) error {
-	missing, err := pipeline.Uncached(ctx, plan, cacheDir)
-	if err != nil {
-		return err
+// notCached fails with the list of points whose results Execute did not
+// find in the stage cache (--require-cached), in plan order, so that a
+// collect step never computes what its shards did not.
+func notCached(out *pipeline.Outcome, cacheDir string, stderr io.Writer) error {
+	n := 0
+	for _, p := range out.Points {
+		if nc := (*pipeline.NotCachedError)(nil); errors.As(p.Err, &nc) {
+			fmt.Fprintf(stderr, "botprof: not cached: %s (index %d: %s)\n", p.Point.Name, p.Point.Index, nc.Reason)
+			n++
+		}
 	}
-	if len(missing) == 0 {
+	if n == 0 {
 		return nil
 	}
-	for _, p := range missing {
-		fmt.Fprintf(stderr, "botprof: not cached: %s (index %d: %s)\n", p.Name, p.Index, p.Reason)
-	}
-	return fmt.Errorf("--require-cached: %d of %d points are not in the stage cache %s", len(missing), plan.Len(), cacheDir)
+	return fmt.Errorf("--require-cached: %d of %d points are not in the stage cache %s", n, len(out.Points), cacheDir)
 }
 
 // capProcs caps the Go scheduler at jobs CPUs (GOMAXPROCS) when jobs is

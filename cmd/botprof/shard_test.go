@@ -105,3 +105,52 @@ func TestShardCapsProcs(t *testing.T) {
 		}
 	}
 }
+
+// --require-cached computes nothing: after one of two shards, a collect
+// lists the other shard's points (in plan order, with why) and fails, with
+// no results folder and no new cache entry; after both, it writes the
+// results. Execute enforces it, reading each point's entry once.
+func TestRequireCachedComputesNothing(t *testing.T) {
+	dir := t.TempDir()
+	spec := writeSmallSpec(t, dir, `model: {n_iter: 3}
+window: {size: 5}
+sweep: {model.seed: [0, 1, 2, 3]}
+`)
+	cacheDir, results := filepath.Join(dir, "cache"), filepath.Join(dir, "results")
+	runArgs := func(extra ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append([]string{"run", spec, "--quiet", "--cache", cacheDir, "--results", results}, extra...), &out, &errb)
+		return out.String() + errb.String(), err
+	}
+	if out, err := runArgs("--shard", "0/2"); err != nil {
+		t.Fatalf("shard 0/2: %v\n%s", err, out)
+	}
+	entries := func() int {
+		m, _ := filepath.Glob(filepath.Join(cacheDir, "*", "*", "meta.json"))
+		return len(m)
+	}
+	before := entries()
+	if before == 0 {
+		t.Fatal("no cache entry found after a shard: the count below would prove nothing")
+	}
+	out, err := runArgs("--require-cached")
+	if code := exitCode(context.Background(), err, io.Discard); code != 1 || !strings.Contains(err.Error(), "--require-cached: 2 of 4 points are not in the stage cache") {
+		t.Fatalf("collect after one shard: exit %d (%v)\n%s", code, err, out)
+	}
+	want := "botprof: not cached: model.seed=2 (index 2: absent)\nbotprof: not cached: model.seed=3 (index 3: absent)\n"
+	if !strings.Contains(out, want) || strings.Contains(out, "failed") {
+		t.Errorf("collect output lacks %q (or says a point failed):\n%s", want, out)
+	}
+	if n := entries(); n != before {
+		t.Errorf("the collect stored %d cache entries: it computed", n-before)
+	}
+	if left, _ := filepath.Glob(filepath.Join(results, "*", "*")); len(left) > 0 {
+		t.Errorf("a failed collect left %v", left)
+	}
+	if out, err := runArgs("--shard", "1/2"); err != nil {
+		t.Fatalf("shard 1/2: %v\n%s", err, out)
+	}
+	if out, err := runArgs("--require-cached"); err != nil || !strings.Contains(out, "results: ") {
+		t.Fatalf("collect after both shards: %v\n%s", err, out)
+	}
+}
