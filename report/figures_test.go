@@ -101,14 +101,7 @@ func BenchmarkWriteFigures(b *testing.B) {
 // vgsvg canvas: nothing of the previous figure, of the other canvas or of
 // the encoder's state shows through, and pngCanvas draws text as vgimg.
 func TestFigureFilesAsDrawnAlone(t *testing.T) {
-	r, err := load(runB, shownHosts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	figs, err := r.figures()
-	if err != nil || len(figs) < 3 {
-		t.Fatalf("%d figures, %v", len(figs), err)
-	}
+	r, figs := figuresOf(t, runB)
 	dir := t.TempDir()
 	var shared pixels
 	for i, f := range figs {
@@ -166,14 +159,7 @@ func drawnAlone(t *testing.T, f figure) (pngFile, svgFile []byte) {
 // and so does an image of every byte value; an image that is not opaque
 // is refused, not written without its alpha.
 func TestFigurePNGIsThePixels(t *testing.T) {
-	r, err := load(runB, shownHosts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	figs, err := r.figures()
-	if err != nil || len(figs) < 3 {
-		t.Fatalf("%d figures, %v", len(figs), err)
-	}
+	_, figs := figuresOf(t, runB)
 	var px pixels
 	for _, f := range figs {
 		f.draw(draw.New(px.canvas()))
@@ -209,4 +195,19 @@ func checkPNG(t *testing.T, name string, px *pixels) {
 	if !ok || got.Rect != px.img.Rect || !bytes.Equal(got.Pix, px.img.Pix) {
 		t.Errorf("%s: the PNG decodes to other pixels (%T %v, drawn %v)", name, img, img.Bounds(), px.img.Rect)
 	}
+}
+
+// figuresOf loads the results folder dir as the report does and returns
+// it with its figures, of which there must be at least three.
+func figuresOf(t *testing.T, dir string) (*Run, []figure) {
+	t.Helper()
+	r, err := load(dir, shownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs, err := r.figures()
+	if err != nil || len(figs) < 3 {
+		t.Fatalf("%d figures, %v", len(figs), err)
+	}
+	return r, figs
 }

@@ -96,33 +96,18 @@ func TestSummaryAllFailed(t *testing.T) {
 // point's.
 func TestSummaryWarningsAndUndefinedMetric(t *testing.T) {
 	dir := copyRun(t, runA)
-	var mf map[string]any
-	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &mf); err != nil {
-		t.Fatal(err)
-	}
-	pts := mf["points"].([]any)
-	for i, p := range pts {
-		pm := p.(map[string]any)
+	n := editPoints(t, filepath.Join(dir, "metrics.json"), func(i int, pm map[string]any) {
 		delete(pm["metrics"].(map[string]any), "auc_host")
 		pm["warnings"] = []string{"host ROC (viterbi): no scored normal hosts: its metrics are NaN"}
 		if i == 0 {
 			pm["warnings"] = append(pm["warnings"].([]string), "host 10.0.0.9: insufficient data (3 flows, need > 9): kept out of the ROC")
 		}
-	}
-	b, _ = json.Marshal(mf)
-	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	})
 	var buf bytes.Buffer
 	if err := Show(dir, &buf); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	n := len(pts)
 	for _, want := range []string{
 		"## Points: no point has a defined auc_host",
 		"Every point's auc_host is undefined (see the warnings below): the points are ranked by median auc_window.",
@@ -142,23 +127,11 @@ func TestSummaryWarningsAndUndefinedMetric(t *testing.T) {
 // listed by their parameters and the summary says so.
 func TestSummaryNoMetricDefined(t *testing.T) {
 	dir := copyRun(t, runA)
-	var mf map[string]any
-	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &mf); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range mf["points"].([]any) {
-		m := p.(map[string]any)["metrics"].(map[string]any)
+	editPoints(t, filepath.Join(dir, "metrics.json"), func(_ int, pm map[string]any) {
+		m := pm["metrics"].(map[string]any)
 		delete(m, "auc_host")
 		delete(m, "auc_window")
-	}
-	b, _ = json.Marshal(mf)
-	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	})
 	var buf bytes.Buffer
 	if err := Show(dir, &buf); err != nil {
 		t.Fatal(err)
@@ -175,24 +148,11 @@ func TestSummaryNoMetricDefined(t *testing.T) {
 // one value ("1.0000–1.0000"), a spread measured to be zero.
 func TestSummaryIQROfOneSeed(t *testing.T) {
 	dir := copyRun(t, runA)
-	var m map[string]any
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range m["points"].([]any) {
-		pm := p.(map[string]any)
+	editPoints(t, filepath.Join(dir, "manifest.json"), func(_ int, pm map[string]any) {
 		if name := pm["name"].(string); strings.HasPrefix(name, "window.size=20,model.states=2,") && !strings.HasSuffix(name, "seed=1") {
 			pm["status"], pm["error"] = "failed", "stage train: too few flows"
 		}
-	}
-	b, _ = json.Marshal(m)
-	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	})
 	var buf bytes.Buffer
 	if err := Show(dir, &buf); err != nil {
 		t.Fatal(err)
@@ -243,4 +203,28 @@ func TestSummarySkippedLines(t *testing.T) {
 	if out := buf.String(); !strings.Contains(out, "## Warnings") || !strings.Contains(out, "- "+want) {
 		t.Errorf("summary lacks %q:\n%s", want, out)
 	}
+}
+
+// editPoints rewrites the JSON file path (a manifest.json or metrics.json)
+// with edit applied to each element of its points array, and returns how
+// many there are.
+func editPoints(t *testing.T, path string, edit func(i int, point map[string]any)) int {
+	t.Helper()
+	var m map[string]any
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	pts := m["points"].([]any)
+	for i, p := range pts {
+		edit(i, p.(map[string]any))
+	}
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return len(pts)
 }
