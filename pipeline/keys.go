@@ -69,14 +69,7 @@ func (r *runner) memoUpstream(sp *stageParams) (upstreamKeys, error) {
 	if r.params == nil {
 		return r.upstreamKeysOf(sp)
 	}
-	id, err := json.Marshal(struct {
-		Load       any
-		Filter     any
-		View       any
-		NeedView   bool
-		Derive     any
-		Discretize any
-	}{sp.load, sp.filter, sp.view, sp.needView, sp.derive, sp.discretize})
+	id, err := json.Marshal(upstreamID{sp.load, sp.filter, sp.view, sp.needView, sp.derive, sp.discretize})
 	if err != nil {
 		return r.upstreamKeysOf(sp) // and its error
 	}
@@ -96,6 +89,19 @@ func (r *runner) memoUpstream(sp *stageParams) (upstreamKeys, error) {
 	r.upstream[string(id)] = up
 	r.mu.Unlock()
 	return up, nil
+}
+
+// upstreamID is what a point's upstream keys are built from, but the
+// run's sources: every field of stageParams but the downstream stages'
+// (TestUpstreamIDCoversStageParams fails on a field of stageParams that
+// is in neither).
+type upstreamID struct {
+	Load       any
+	Filter     any
+	View       any
+	NeedView   bool
+	Derive     any
+	Discretize any
 }
 
 // upstreamKeysOf builds sp's upstream keys.

@@ -82,3 +82,30 @@ func TestKeysMemo(t *testing.T) {
 		})
 	}
 }
+
+// The memo of upstream keys (memoUpstream) tells points apart by
+// upstreamID: every field of stageParams must be in it or be one the
+// upstream keys do not read. A field added to stageParams and to neither
+// list fails here, before two points that differ only in it share keys.
+func TestUpstreamIDCoversStageParams(t *testing.T) {
+	notUpstream := map[string]bool{"window": true, "train": true, "evaluate": true, "fitKey": true}
+	inID := map[string]bool{}
+	id := reflect.TypeOf(upstreamID{})
+	for i := range id.NumField() {
+		inID[strings.ToLower(id.Field(i).Name)] = true
+	}
+	sp := reflect.TypeOf(stageParams{})
+	for i := range sp.NumField() {
+		name := sp.Field(i).Name
+		switch in := inID[strings.ToLower(name)]; {
+		case in && notUpstream[name]:
+			t.Errorf("stageParams.%s is in upstreamID and listed as not upstream", name)
+		case !in && !notUpstream[name]:
+			t.Errorf("stageParams.%s is not in upstreamID: memoUpstream would give points that differ in it the same keys", name)
+		}
+		delete(inID, strings.ToLower(name))
+	}
+	for name := range inID {
+		t.Errorf("upstreamID.%s is no field of stageParams", name)
+	}
+}
