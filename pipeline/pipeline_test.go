@@ -1272,13 +1272,13 @@ func TestSweptDataPathIsASpecError(t *testing.T) {
 }
 
 // Options.RequireCached computes no stage: on an empty cache every point
-// fails with a NotCachedError and nothing is stored; once the points are
+// fails with a NotCachedError (FailFast or not) and nothing is stored; once the points are
 // cached, they are read; a damaged entry is not recomputed but named.
 func TestRequireCached(t *testing.T) {
 	dir := t.TempDir()
 	data := writeTwoHosts(t, filepath.Join(dir, "flows.netflow.labeled"), 30)
 	spec := filepath.Join(dir, "s.yaml")
-	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\nsweep: {model.seed: [0, 1]}\n"), 0o644)
+	os.WriteFile(spec, []byte("data: {path: "+data+"}\nhosts: {profile: 10.0.0.1, infected: [10.0.0.2]}\nwindow: {size: 3}\nmodel: {states: 2, n_iter: 2}\nevaluate: {roc: false}\nsweep: {model.seed: [0, 1, 2, 3]}\n"), 0o644)
 	plan, err := LoadPlan(spec, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -1288,7 +1288,8 @@ func TestRequireCached(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(cacheDir, "*", "*", "meta.json"))
 		return m
 	}
-	out, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir, RequireCached: true})
+	// With FailFast too: a point not cached stops nothing.
+	out, err := Execute(context.Background(), plan, Options{CacheDir: cacheDir, RequireCached: true, FailFast: true, Jobs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -280,7 +280,10 @@ func Execute(ctx context.Context, plan *Plan, opt Options) (*Outcome, error) {
 					if opt.OnPointErr != nil {
 						opt.OnPointErr(pr.Point.Name, pr.Err)
 					}
-					if opt.FailFast {
+					// A point not cached (RequireCached) computed nothing:
+					// every point is still looked up, so that the missing
+					// ones are listed whole.
+					if nc := (*NotCachedError)(nil); opt.FailFast && !errors.As(pr.Err, &nc) {
 						cancel()
 					}
 				}
