@@ -457,20 +457,14 @@ func verifyFile(path string, want FileInfo, keep bool) ([]byte, string) {
 // and fresh memory costs page faults.
 var hashBufs = sync.Pool{New: func() any { return new([64 << 10]byte) }}
 
-// hashAll writes the rest of f into h.
+// hashAll writes the rest of f into h through a pooled buffer (f hidden
+// behind an io.Reader: io.CopyBuffer would otherwise use os.File's
+// WriteTo, which allocates its own).
 func hashAll(h hash.Hash, f *os.File) error {
 	buf := hashBufs.Get().(*[64 << 10]byte)
 	defer hashBufs.Put(buf)
-	for {
-		n, err := f.Read(buf[:])
-		h.Write(buf[:n])
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
+	_, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf[:])
+	return err
 }
 
 // readAll reads the rest of f, of size bytes if it did not change, to EOF.
